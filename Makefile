@@ -1,0 +1,42 @@
+# The two commands of the README:
+#   make run    installs, migrates, seeds a demo practice, serves http://127.0.0.1:8000
+#   make test   installs the test dependencies and runs the whole suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint typecheck pytest vectors bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(VENV)/.installed $@
+
+run: $(VENV)/.installed
+	$(BIN)/confide migrate --noinput
+	$(BIN)/confide seed_demo
+	$(BIN)/confide serve
+
+test: $(VENV)/.installed-test lint typecheck pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy crypto messaging portal
+
+pytest: $(VENV)/.installed-test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+vectors: $(VENV)/.installed
+	$(BIN)/python -m crypto.make_vectors
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

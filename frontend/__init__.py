@@ -1,0 +1,1 @@
+"""The browser client: templates and static files served by Django."""

@@ -1,0 +1,1 @@
+"""Messaging: ciphertext-only storage, the services that write it, the websocket protocol."""

@@ -1,0 +1,157 @@
+"""Invitations: a therapist's one-time, expiring link, and a client's sign-up through it.
+
+The token travels only in the link's fragment and in request bodies, never in a
+URL path, so it does not land in access logs; the database keeps its SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+import crypto
+from crypto import CryptoError, KdfParams, PublicIdentity
+from messaging.errors import BadRequestError, EmailTakenError, InvitationInvalidError
+from messaging.models import Conversation, Invitation, KeyEnvelope, Membership
+from messaging.services import check_envelopes
+from portal.accounts.models import Role, User, normalise_email
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewInvitation:
+    token: str
+    invitation: Invitation
+
+
+def create_invitation(therapist: User, client_name: str) -> NewInvitation:
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    invitation = Invitation.objects.create(
+        token_hash=hash_token(token),
+        therapist=therapist,
+        client_name=client_name,
+        created_at=now,
+        expires_at=now + timedelta(hours=settings.CONFIDE_INVITATION_HOURS),
+    )
+    return NewInvitation(token, invitation)
+
+
+def open_invitation(token: str, *, lock: bool = False) -> Invitation:
+    """The pending invitation for ``token``; unknown, used and expired ones are one error."""
+    query = Invitation.objects.select_related("therapist", "therapist__practice")
+    if lock:
+        query = query.select_for_update(of=("self",))
+    invitation = query.filter(token_hash=hash_token(token)).first()
+    if (
+        invitation is None
+        or invitation.used_at is not None
+        or invitation.expires_at <= timezone.now()
+    ):
+        raise InvitationInvalidError(
+            "This invitation link is not valid: it may have expired or been used already. "
+            "Ask your therapist for a new one."
+        )
+    return invitation
+
+
+@dataclass(frozen=True)
+class SignUp:
+    email: str
+    display_name: str
+    auth_secret: str
+    salt: bytes
+    params: KdfParams
+    public_identity: bytes
+    key_bundle: bytes
+    recovery_bundle: bytes
+    client_envelope: bytes
+    therapist_envelope: bytes
+
+
+def check_sign_up(sign_up: SignUp) -> PublicIdentity:
+    """The public parts of a sign-up are well formed and self-consistent."""
+    try:
+        identity = PublicIdentity.from_bytes(sign_up.public_identity)
+        if crypto.parse_bundle(sign_up.key_bundle) != crypto.BundleKind.PASSWORD:
+            raise BadRequestError("key_bundle must be a password-wrapped bundle.")
+        if crypto.parse_bundle(sign_up.recovery_bundle) != crypto.BundleKind.RECOVERY:
+            raise BadRequestError("recovery_bundle must be a recovery-key-wrapped bundle.")
+    except CryptoError as exc:
+        raise BadRequestError(f"Invalid key material: {exc}") from None
+    if len(sign_up.salt) != 16:
+        raise BadRequestError("The salt must be 16 bytes.")
+    return identity
+
+
+def accept_invitation(token: str, sign_up: SignUp) -> tuple[User, Conversation]:
+    """Creates the client's account and the conversation with its first epoch, once."""
+    identity = check_sign_up(sign_up)
+    email = normalise_email(sign_up.email)
+    try:
+        with transaction.atomic():
+            invitation = open_invitation(token, lock=True)
+            therapist = invitation.therapist
+            if User.objects.filter(email=email).exists():
+                raise EmailTakenError("An account with this email already exists; sign in instead.")
+            client = User.objects.create_user(
+                email,
+                auth_secret=sign_up.auth_secret,
+                display_name=sign_up.display_name,
+                role=Role.CLIENT,
+                practice=therapist.practice,
+                kdf_salt=sign_up.salt,
+                kdf_opslimit=sign_up.params.opslimit,
+                kdf_memlimit=sign_up.params.memlimit,
+                public_identity=sign_up.public_identity,
+                key_bundle=sign_up.key_bundle,
+                recovery_bundle=sign_up.recovery_bundle,
+            )
+            members = {
+                client.pk: identity,
+                therapist.pk: PublicIdentity.from_bytes(bytes(therapist.public_identity)),
+            }
+            conversation_id: uuid.UUID = invitation.conversation_id
+            checked = check_envelopes(
+                conversation_id,
+                0,
+                identity,
+                [(client.pk, sign_up.client_envelope), (therapist.pk, sign_up.therapist_envelope)],
+                members,
+            )
+            conversation = Conversation.objects.create(
+                id=conversation_id, practice=therapist.practice
+            )
+            Membership.objects.bulk_create(
+                [
+                    Membership(conversation=conversation, user=client),
+                    Membership(conversation=conversation, user=therapist),
+                ]
+            )
+            KeyEnvelope.objects.bulk_create(
+                KeyEnvelope(
+                    conversation=conversation,
+                    epoch=0,
+                    recipient_id=c.recipient_id,
+                    wrapper=client,
+                    envelope=c.envelope,
+                )
+                for c in checked
+            )
+            invitation.used_at = timezone.now()
+            invitation.save(update_fields=["used_at"])
+    except IntegrityError:
+        raise EmailTakenError(
+            "An account with this email already exists; sign in instead."
+        ) from None
+    return client, conversation

@@ -1,0 +1,132 @@
+"""What the server keeps: ciphertext and the minimum of metadata.
+
+No field here holds plaintext or a secret. Message bodies, key envelopes and
+key bundles are opaque bytes in the formats of crypto/SPEC.md; the server
+checks their shape and signatures, never their content.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+
+class Conversation(models.Model):
+    """A client and their therapist. The id is bound into every ciphertext."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        DISCHARGED = "discharged", "Discharged (read-only)"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    practice = models.ForeignKey(
+        "accounts.Practice", on_delete=models.PROTECT, related_name="conversations"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now)
+    # The newest epoch with envelopes for every member; messages must use it.
+    current_epoch = models.PositiveIntegerField(default=0)
+    epoch_started_at = models.DateTimeField(default=timezone.now)
+    # The sequence number given to the latest message (0: none yet).
+    last_seq = models.PositiveBigIntegerField(default=0)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Conversation {self.id}"
+
+
+class Membership(models.Model):
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    joined_at = models.DateTimeField(default=timezone.now)
+    # Read state: the highest sequence number this member has read.
+    last_read_seq = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "user"], name="one_membership"),
+        ]
+
+
+class KeyEnvelope(models.Model):
+    """An epoch's conversation key wrapped to one member and signed by its wrapper."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="envelopes"
+    )
+    epoch = models.PositiveIntegerField()
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    wrapper = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    envelope = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "epoch", "recipient"], name="one_envelope_per_member"
+            ),
+        ]
+
+
+class Message(models.Model):
+    """One sealed message. ``seq`` orders a conversation; ``client_message_id`` deduplicates."""
+
+    id = models.BigAutoField(primary_key=True)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    seq = models.PositiveBigIntegerField()
+    client_message_id = models.UUIDField()
+    epoch = models.PositiveIntegerField()
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ciphertext = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "seq"], name="one_seq_per_conversation"
+            ),
+            models.UniqueConstraint(
+                fields=["conversation", "client_message_id"], name="one_client_message_id"
+            ),
+            models.CheckConstraint(condition=Q(seq__gte=1), name="seq_from_one"),
+        ]
+
+
+class Invitation(models.Model):
+    """A one-time, expiring link a therapist gives a client.
+
+    Only a hash of the token is stored, so a database reader cannot use a
+    pending invitation. The conversation id is fixed at creation, because the
+    client binds it into the first epoch's key envelopes before it exists.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations"
+    )
+    client_name = models.CharField(max_length=150)
+    conversation_id = models.UUIDField(default=uuid.uuid4, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("created_at")), name="expires_later"
+            ),
+        ]

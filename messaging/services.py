@@ -1,0 +1,496 @@
+"""Every write the messaging app makes, and every event it broadcasts.
+
+Each public coroutine here validates and authorises (``check`` steps), writes
+in one transaction in the database thread, and only after the commit sends
+events through the channel layer. The channel layer is a notification path,
+at most once: nothing here depends on an event arriving. Clients recover from
+a lost event with ``sync`` (docs/protocol.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ParamSpec, TypeVar
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.utils import timezone
+
+import crypto
+from crypto import CryptoError, PublicIdentity
+from messaging.errors import (
+    BadCiphertextError,
+    BadEnvelopesError,
+    ClientMessageIdReusedError,
+    ConversationClosedError,
+    NotFoundError,
+    StaleEpochError,
+    UnavailableError,
+)
+from messaging.models import Conversation, KeyEnvelope, Membership, Message
+from portal.accounts.models import User
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def user_group(user_id: int) -> str:
+    """The channel-layer group that reaches every socket of one user."""
+    return f"user.{user_id}"
+
+
+def in_db_thread(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """Runs ``func`` in the database thread; a lost database becomes ``UnavailableError``."""
+
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            result: R = await database_sync_to_async(func)(*args, **kwargs)
+            return result
+        except (OperationalError, InterfaceError) as exc:
+            log.warning("database unavailable: %s", type(exc).__name__)
+            raise UnavailableError("The database is unavailable; nothing was stored.") from None
+
+    return wrapper
+
+
+async def broadcast(user_ids: Iterable[int], frame: dict[str, Any]) -> None:
+    """Sends ``frame`` to every socket of each user.
+
+    Best effort: a lost event is recovered by the client's next sync.
+    """
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for user_id in user_ids:
+        try:
+            await layer.group_send(user_group(user_id), {"type": "deliver", "frame": frame})
+        except Exception:  # the layer is only a notification path; the commit already happened
+            log.warning("channel layer send failed for a user group", exc_info=True)
+
+
+# --- messages -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    conversation_id: uuid.UUID
+    seq: int
+    client_message_id: uuid.UUID
+    epoch: int
+    sender_id: int
+    ciphertext: bytes
+    created_at: datetime
+    duplicate: bool
+    member_ids: tuple[int, ...]
+
+    def to_frame(self) -> dict[str, Any]:
+        return message_frame(
+            self.conversation_id,
+            self.seq,
+            self.client_message_id,
+            self.epoch,
+            self.sender_id,
+            self.ciphertext,
+            self.created_at,
+        )
+
+
+def message_frame(
+    conversation_id: uuid.UUID,
+    seq: int,
+    client_message_id: uuid.UUID,
+    epoch: int,
+    sender_id: int,
+    ciphertext: bytes,
+    created_at: datetime,
+) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "conversation": str(conversation_id),
+        "seq": seq,
+        "client_message_id": str(client_message_id),
+        "epoch": epoch,
+        "sender": sender_id,
+        "ciphertext": crypto.b64encode(ciphertext),
+        "sent_at": created_at.isoformat(),
+    }
+
+
+def check_sealed_message(
+    ciphertext: bytes,
+    sender_identity: PublicIdentity,
+    conversation_id: uuid.UUID,
+    epoch: int,
+    client_message_id: uuid.UUID,
+) -> None:
+    """The sealed message is well formed, signed by the sender, and bound to this frame's fields.
+
+    The server holds no key, so this is everything it can check; the recipients open it.
+    """
+    try:
+        info = crypto.verify_message(ciphertext, sender_identity)
+    except CryptoError as exc:
+        raise BadCiphertextError(f"The sealed message was rejected: {exc}") from None
+    if info.conversation_id != conversation_id.bytes:
+        raise BadCiphertextError("The sealed message is bound to another conversation.")
+    if info.epoch != epoch:
+        raise BadCiphertextError("The sealed message is bound to another epoch than the frame's.")
+    if info.client_message_id != client_message_id.bytes:
+        raise BadCiphertextError("The sealed message is bound to another client_message_id.")
+
+
+def _member_conversation(user_id: int, conversation_id: uuid.UUID, *, lock: bool) -> Conversation:
+    """The conversation, if the user is an active member of it; otherwise ``NotFoundError``."""
+    query = Conversation.objects.filter(
+        id=conversation_id, memberships__user_id=user_id, memberships__user__is_active=True
+    )
+    if lock:
+        query = query.select_for_update(of=("self",))
+    conversation = query.first()
+    if conversation is None:
+        raise NotFoundError("No such conversation.")
+    return conversation
+
+
+def _store_message(
+    user_id: int,
+    conversation_id: uuid.UUID,
+    client_message_id: uuid.UUID,
+    epoch: int,
+    ciphertext: bytes,
+) -> StoredMessage:
+    with transaction.atomic():
+        # The row lock serialises senders per conversation: sequence numbers are
+        # given out in commit order, without gaps.
+        conversation = _member_conversation(user_id, conversation_id, lock=True)
+        member_ids = tuple(
+            Membership.objects.filter(conversation=conversation).values_list("user_id", flat=True)
+        )
+        existing = Message.objects.filter(
+            conversation=conversation, client_message_id=client_message_id
+        ).first()
+        if existing is not None:
+            if existing.sender_id != user_id or bytes(existing.ciphertext) != ciphertext:
+                raise ClientMessageIdReusedError(
+                    "This client_message_id was already used for another message."
+                )
+            return _stored(existing, conversation_id, duplicate=True, member_ids=member_ids)
+        if conversation.status != Conversation.Status.ACTIVE:
+            raise ConversationClosedError("The conversation is read-only.")
+        if epoch != conversation.current_epoch:
+            raise StaleEpochError(
+                f"Messages must use epoch {conversation.current_epoch}.",
+                current_epoch=conversation.current_epoch,
+            )
+        now = timezone.now()
+        seq = conversation.last_seq + 1
+        Conversation.objects.filter(pk=conversation.pk).update(last_seq=seq, last_message_at=now)
+        message = Message.objects.create(
+            conversation=conversation,
+            seq=seq,
+            client_message_id=client_message_id,
+            epoch=epoch,
+            sender_id=user_id,
+            ciphertext=ciphertext,
+            created_at=now,
+        )
+        return _stored(message, conversation_id, duplicate=False, member_ids=member_ids)
+
+
+def _stored(
+    message: Message, conversation_id: uuid.UUID, *, duplicate: bool, member_ids: tuple[int, ...]
+) -> StoredMessage:
+    return StoredMessage(
+        conversation_id=conversation_id,
+        seq=message.seq,
+        client_message_id=message.client_message_id,
+        epoch=message.epoch,
+        sender_id=message.sender_id,
+        ciphertext=bytes(message.ciphertext),
+        created_at=message.created_at,
+        duplicate=duplicate,
+        member_ids=member_ids,
+    )
+
+
+_store_message_async = in_db_thread(_store_message)
+
+
+async def send_message(
+    user_id: int,
+    sender_identity: PublicIdentity,
+    conversation_id: uuid.UUID,
+    client_message_id: uuid.UUID,
+    epoch: int,
+    ciphertext: bytes,
+) -> StoredMessage:
+    """Stores a sealed message once and notifies the members after the commit.
+
+    A resend with the same ``client_message_id`` and the same bytes returns the
+    stored message again (``duplicate``) and notifies nobody.
+    """
+    check_sealed_message(ciphertext, sender_identity, conversation_id, epoch, client_message_id)
+    try:
+        stored = await _store_message_async(
+            user_id, conversation_id, client_message_id, epoch, ciphertext
+        )
+    except IntegrityError:
+        # Two sends of one client_message_id raced past the lookup on a database
+        # without row locks; the loser reads what the winner stored.
+        stored = await _store_message_async(
+            user_id, conversation_id, client_message_id, epoch, ciphertext
+        )
+    if not stored.duplicate:
+        await broadcast(stored.member_ids, stored.to_frame())
+    return stored
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    conversation_id: uuid.UUID
+    messages: tuple[dict[str, Any], ...]
+    has_more: bool
+    last_seq: int
+
+
+def _frames(conversation_id: uuid.UUID, rows: Sequence[Message]) -> tuple[dict[str, Any], ...]:
+    return tuple(
+        message_frame(
+            conversation_id,
+            m.seq,
+            m.client_message_id,
+            m.epoch,
+            m.sender_id,
+            bytes(m.ciphertext),
+            m.created_at,
+        )
+        for m in rows
+    )
+
+
+def _messages_after(user_id: int, after: dict[uuid.UUID, int], limit: int) -> list[Page]:
+    pages = []
+    for conversation_id, seq in after.items():
+        conversation = _member_conversation(user_id, conversation_id, lock=False)
+        rows = list(
+            Message.objects.filter(conversation=conversation, seq__gt=seq).order_by("seq")[
+                : limit + 1
+            ]
+        )
+        pages.append(
+            Page(
+                conversation_id,
+                _frames(conversation_id, rows[:limit]),
+                len(rows) > limit,
+                conversation.last_seq,
+            )
+        )
+    return pages
+
+
+def _messages_before(
+    user_id: int, conversation_id: uuid.UUID, before: int | None, limit: int
+) -> Page:
+    conversation = _member_conversation(user_id, conversation_id, lock=False)
+    query = Message.objects.filter(conversation=conversation)
+    if before is not None:
+        query = query.filter(seq__lt=before)
+    rows = list(query.order_by("-seq")[: limit + 1])
+    newest_first = rows[:limit]
+    return Page(
+        conversation_id,
+        _frames(conversation_id, newest_first[::-1]),
+        len(rows) > limit,
+        conversation.last_seq,
+    )
+
+
+sync_messages = in_db_thread(_messages_after)
+history = in_db_thread(_messages_before)
+
+
+def page_limit(requested: int | None) -> int:
+    default: int = settings.CONFIDE_HISTORY_PAGE
+    return default if requested is None else min(requested, default)
+
+
+# --- read receipts and typing -------------------------------------------------------------
+
+
+def _mark_read(user_id: int, conversation_id: uuid.UUID, seq: int) -> tuple[int, tuple[int, ...]]:
+    with transaction.atomic():
+        conversation = _member_conversation(user_id, conversation_id, lock=False)
+        seq = min(seq, conversation.last_seq)
+        Membership.objects.filter(
+            conversation=conversation, user_id=user_id, last_read_seq__lt=seq
+        ).update(last_read_seq=seq)
+        member_ids = tuple(
+            Membership.objects.filter(conversation=conversation).values_list("user_id", flat=True)
+        )
+        return seq, member_ids
+
+
+_mark_read_async = in_db_thread(_mark_read)
+
+
+async def mark_read(user_id: int, conversation_id: uuid.UUID, seq: int) -> int:
+    """Records that the user has read up to ``seq`` and tells the members."""
+    seq, member_ids = await _mark_read_async(user_id, conversation_id, seq)
+    await broadcast(
+        member_ids,
+        {"type": "read", "conversation": str(conversation_id), "user": user_id, "seq": seq},
+    )
+    return seq
+
+
+def _member_ids(user_id: int, conversation_id: uuid.UUID) -> tuple[int, ...]:
+    conversation = _member_conversation(user_id, conversation_id, lock=False)
+    return tuple(
+        Membership.objects.filter(conversation=conversation).values_list("user_id", flat=True)
+    )
+
+
+member_ids_for = in_db_thread(_member_ids)
+
+
+async def typing(user_id: int, conversation_id: uuid.UUID) -> None:
+    """Tells the other members that the user is typing; nothing is stored."""
+    members = await member_ids_for(user_id, conversation_id)
+    others = [m for m in members if m != user_id]
+    await broadcast(
+        others, {"type": "typing", "conversation": str(conversation_id), "user": user_id}
+    )
+
+
+# --- epochs -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckedEnvelope:
+    recipient_id: int
+    envelope: bytes
+
+
+def check_envelopes(
+    conversation_id: uuid.UUID,
+    epoch: int,
+    wrapper: PublicIdentity,
+    envelopes: Sequence[tuple[int, bytes]],
+    members: dict[int, PublicIdentity],
+) -> list[CheckedEnvelope]:
+    """One envelope per member, each signed by ``wrapper`` and bound to its member and epoch."""
+    recipients = [recipient for recipient, _ in envelopes]
+    if sorted(recipients) != sorted(members):
+        raise BadEnvelopesError("There must be exactly one envelope for each member.")
+    checked = []
+    for recipient_id, envelope in envelopes:
+        try:
+            info = crypto.verify_envelope(envelope, wrapper)
+        except CryptoError as exc:
+            raise BadEnvelopesError(f"Envelope for member {recipient_id}: {exc}") from None
+        if info.conversation_id != conversation_id.bytes or info.epoch != epoch:
+            raise BadEnvelopesError(
+                f"Envelope for member {recipient_id} is bound to another conversation or epoch."
+            )
+        if info.recipient_enc_pk != members[recipient_id].enc_key:
+            raise BadEnvelopesError(
+                f"Envelope for member {recipient_id} is not wrapped to that member's key."
+            )
+        checked.append(CheckedEnvelope(recipient_id, envelope))
+    return checked
+
+
+def _start_epoch(
+    user_id: int, conversation_id: uuid.UUID, epoch: int, envelopes: Sequence[tuple[int, bytes]]
+) -> tuple[CheckedEnvelope, ...]:
+    with transaction.atomic():
+        conversation = _member_conversation(user_id, conversation_id, lock=True)
+        if conversation.status != Conversation.Status.ACTIVE:
+            raise ConversationClosedError("The conversation is read-only.")
+        if epoch != conversation.current_epoch + 1:
+            raise StaleEpochError(
+                f"The next epoch is {conversation.current_epoch + 1}.",
+                current_epoch=conversation.current_epoch,
+            )
+        members = {
+            user.pk: PublicIdentity.from_bytes(bytes(user.public_identity))
+            for user in User.objects.filter(memberships__conversation=conversation)
+        }
+        checked = check_envelopes(conversation_id, epoch, members[user_id], envelopes, members)
+        KeyEnvelope.objects.bulk_create(
+            KeyEnvelope(
+                conversation=conversation,
+                epoch=epoch,
+                recipient_id=c.recipient_id,
+                wrapper_id=user_id,
+                envelope=c.envelope,
+            )
+            for c in checked
+        )
+        Conversation.objects.filter(pk=conversation.pk).update(
+            current_epoch=epoch, epoch_started_at=timezone.now()
+        )
+        return tuple(checked)
+
+
+_start_epoch_async = in_db_thread(_start_epoch)
+
+
+async def start_epoch(
+    user_id: int, conversation_id: uuid.UUID, epoch: int, envelopes: Sequence[tuple[int, bytes]]
+) -> None:
+    """Stores a new epoch's envelopes and sends each member their own."""
+    checked = await _start_epoch_async(user_id, conversation_id, epoch, envelopes)
+    for item in checked:
+        await broadcast(
+            [item.recipient_id],
+            {
+                "type": "epoch",
+                "conversation": str(conversation_id),
+                "epoch": epoch,
+                "wrapper": user_id,
+                "envelope": crypto.b64encode(item.envelope),
+            },
+        )
+
+
+# --- sessions -----------------------------------------------------------------------------
+
+
+async def close_user_sockets(user_id: int, session_key: str | None = None) -> None:
+    """Closes the user's sockets (only those of one session, when it is given)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        await layer.group_send(
+            user_group(user_id), {"type": "session.revoked", "session_key": session_key}
+        )
+    except Exception:
+        # Sockets also re-check their session (consumer.SESSION_RECHECK_SECONDS).
+        log.warning("channel layer send failed while closing sockets", exc_info=True)
+
+
+__all__ = [
+    "StoredMessage",
+    "broadcast",
+    "close_user_sockets",
+    "history",
+    "mark_read",
+    "send_message",
+    "start_epoch",
+    "sync_messages",
+    "typing",
+    "user_group",
+]

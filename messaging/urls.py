@@ -1,0 +1,23 @@
+"""HTTP API routes (docs/protocol.md)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from messaging import views
+from portal.accounts import views as accounts
+
+urlpatterns = [
+    path("csrf", accounts.csrf, name="api-csrf"),
+    path("auth/params", accounts.params, name="api-auth-params"),
+    path("auth/signin", accounts.signin, name="api-auth-signin"),
+    path("auth/signout", accounts.signout, name="api-auth-signout"),
+    path("me", accounts.me, name="api-me"),
+    path("invitations", views.invitations, name="api-invitations"),
+    path("invitations/lookup", views.invitation_lookup, name="api-invitation-lookup"),
+    path("invitations/accept", views.invitation_accept, name="api-invitation-accept"),
+    path("conversations", views.conversations, name="api-conversations"),
+    path(
+        "conversations/<uuid:conversation_id>", views.conversation_detail, name="api-conversation"
+    ),
+]

@@ -1,0 +1,1 @@
+"""Django project wiring for the Confide portal: settings, ASGI routing, accounts, command line."""

@@ -1,0 +1,67 @@
+"""Seeds a demo practice with a therapist and a client, and prints how to sign in.
+
+The keys are made here exactly as a browser would make them at sign-up (with
+``portal.client``), so the demo accounts are ordinary end-to-end encrypted
+accounts. The passwords are random per installation, kept in
+``CONFIDE_DATA_DIR/demo-credentials.txt`` (mode 0600) and printed each run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from crypto import b64encode
+from portal.accounts.models import Practice, Role, User
+from portal.client.keys import make_sign_up_material
+
+DEMO_PRACTICE = "Demo Practice"
+DEMO_ACCOUNTS = [
+    ("therapist@demo.invalid", "Dr. Dana Demo", Role.THERAPIST),
+    ("client@demo.invalid", "Casey Client", Role.CLIENT),
+]
+
+
+class Command(BaseCommand):
+    help = "Creates the demo practice (a therapist and a client) once, and prints their sign-in."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        credentials_file = Path(settings.DATA_DIR) / "demo-credentials.txt"
+        if not User.objects.filter(email=DEMO_ACCOUNTS[0][0]).exists():
+            self._create(credentials_file)
+        if credentials_file.exists():
+            self.stdout.write(credentials_file.read_text(encoding="utf-8"))
+        else:
+            self.stdout.write("The demo accounts exist, but their credentials file is gone.")
+
+    def _create(self, credentials_file: Path) -> None:
+        lines = ["Demo practice — sign in at http://127.0.0.1:8000/ with:"]
+        with transaction.atomic():
+            practice = Practice.objects.create(name=DEMO_PRACTICE)
+            for email, name, role in DEMO_ACCOUNTS:
+                password = secrets.token_urlsafe(12)
+                material = make_sign_up_material(password)
+                User.objects.create_user(
+                    email,
+                    auth_secret=b64encode(material.auth_secret),
+                    display_name=name,
+                    role=role,
+                    practice=practice,
+                    kdf_salt=material.salt,
+                    kdf_opslimit=material.params.opslimit,
+                    kdf_memlimit=material.params.memlimit,
+                    public_identity=material.public_identity.to_bytes(),
+                    key_bundle=material.key_bundle,
+                    recovery_bundle=material.recovery_bundle,
+                )
+                lines.append(f"  {role.label:<10} {email}  password: {password}")
+        credentials_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(credentials_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n")

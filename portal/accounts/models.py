@@ -1,0 +1,93 @@
+"""Practices and the people in them.
+
+An account holds only public key material and ciphertext: the signed public
+identity, and the private keys wrapped under the password-derived key and
+under the recovery key. The server can check the public identity's
+signature (crypto.PublicIdentity) but can open neither bundle.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+
+
+class Practice(models.Model):
+    """A therapy practice: the unit that owns therapists, clients and policy texts."""
+
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    THERAPIST = "therapist", "Therapist"
+    CLIENT = "client", "Client"
+    ADMIN = "admin", "Practice admin"
+
+
+class UserManager(BaseUserManager["User"]):
+    def create_user(self, email: str, auth_secret: str | None = None, **fields: Any) -> User:
+        """Creates an account; ``auth_secret`` is the client-derived secret, never a password."""
+        if not email:
+            raise ValueError("An account needs an email address.")
+        user = self.model(email=normalise_email(email), **fields)
+        if auth_secret is None:
+            user.set_unusable_password()
+        else:
+            user.set_password(auth_secret)
+        user.save(using=self._db)
+        return user
+
+
+def normalise_email(email: str) -> str:
+    """Emails are compared case-insensitively: the whole address is lower-cased."""
+    return email.strip().lower()
+
+
+class User(AbstractBaseUser):
+    """A therapist, client or practice admin, signed in by email."""
+
+    email = models.EmailField(unique=True)
+    display_name = models.CharField(max_length=150)
+    role = models.CharField(max_length=16, choices=Role.choices)
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="members")
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    # Argon2id parameters the client needs to re-derive its keys (crypto/SPEC.md).
+    kdf_salt = models.BinaryField(max_length=16)
+    kdf_opslimit = models.PositiveIntegerField()
+    kdf_memlimit = models.PositiveBigIntegerField()
+    # Public, signed: the server checks the signature on upload.
+    public_identity = models.BinaryField(max_length=129)
+    # Ciphertext: private keys wrapped by the password-derived key / the recovery key.
+    key_bundle = models.BinaryField(max_length=106)
+    recovery_bundle = models.BinaryField(max_length=106)
+    keys_changed_at = models.DateTimeField(default=timezone.now)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = ["display_name", "role"]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} <{self.email}>"
+
+    @property
+    def is_therapist(self) -> bool:
+        return self.role == Role.THERAPIST
+
+    @property
+    def is_client(self) -> bool:
+        return self.role == Role.CLIENT
+
+    @property
+    def is_practice_admin(self) -> bool:
+        return self.role == Role.ADMIN

@@ -1,0 +1,86 @@
+"""The JSON API's plumbing: request bodies as typed schemas, errors as documented codes."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, JsonResponse
+from pydantic import BaseModel, ValidationError
+
+from messaging.errors import (
+    BadRequestError,
+    ErrorCode,
+    ForbiddenError,
+    MessagingError,
+    UnauthenticatedError,
+    UnavailableError,
+)
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+M = TypeVar("M", bound=BaseModel)
+MAX_BODY_BYTES = 64 * 1024
+
+
+def parse_body(request: HttpRequest, schema: type[M]) -> M:
+    """The request's JSON body as ``schema``, or ``BadRequestError`` saying what is wrong."""
+    if len(request.body) > MAX_BODY_BYTES:
+        raise BadRequestError(f"The request body may be at most {MAX_BODY_BYTES} bytes.")
+    try:
+        return schema.model_validate_json(request.body or b"{}")
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        raise BadRequestError(f"Invalid request: {where}: {first['msg']}") from None
+
+
+def error_response(exc: MessagingError) -> JsonResponse:
+    return JsonResponse({"error": exc.to_json()}, status=exc.http_status)
+
+
+def api(
+    *, methods: tuple[str, ...], auth: bool = True, roles: tuple[str, ...] | None = None
+) -> Callable[[Callable[Concatenate[HttpRequest, P], Any]], Callable[..., JsonResponse]]:
+    """Wraps a view: method check, authentication, role check, JSON result, errors as codes."""
+
+    def decorate(view: Callable[Concatenate[HttpRequest, P], Any]) -> Callable[..., JsonResponse]:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> JsonResponse:
+            if request.method not in methods:
+                response = JsonResponse(
+                    {
+                        "error": {
+                            "code": str(ErrorCode.BAD_REQUEST),
+                            "message": f"Use {' or '.join(methods)}.",
+                        }
+                    },
+                    status=405,
+                )
+                response["Allow"] = ", ".join(methods)
+                return response
+            try:
+                if auth and not request.user.is_authenticated:
+                    raise UnauthenticatedError("Sign in first.")
+                if roles is not None and getattr(request.user, "role", None) not in roles:
+                    raise ForbiddenError("Your role may not do this.")
+                result = view(request, *args, **kwargs)
+            except MessagingError as exc:
+                return error_response(exc)
+            except (OperationalError, InterfaceError):
+                log.warning("database unavailable during an API request")
+                return error_response(UnavailableError("The database is unavailable."))
+            if isinstance(result, JsonResponse):
+                return result
+            return JsonResponse(result, json_dumps_params={"separators": (",", ":")})
+
+        return wrapped
+
+    return decorate
+
+
+__all__ = ["api", "error_response", "parse_body"]

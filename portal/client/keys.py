@@ -1,0 +1,61 @@
+"""Key material a client makes at sign-up, and opens again at sign-in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from crypto import (
+    DEFAULT_KDF_PARAMS,
+    BundleKind,
+    IdentityKeyPair,
+    KdfParams,
+    PublicIdentity,
+    RecoveryKey,
+    derive_password_keys,
+    new_salt,
+    unwrap_identity,
+    wrap_identity,
+)
+
+
+@dataclass(frozen=True)
+class SignUpMaterial:
+    """What sign-up sends to the server (all public or wrapped) and what stays here."""
+
+    salt: bytes
+    params: KdfParams
+    auth_secret: bytes = field(repr=False)
+    public_identity: PublicIdentity
+    key_bundle: bytes
+    recovery_bundle: bytes
+    identity: IdentityKeyPair = field(repr=False)
+    recovery_key: RecoveryKey = field(repr=False)
+
+
+def make_sign_up_material(password: str, params: KdfParams = DEFAULT_KDF_PARAMS) -> SignUpMaterial:
+    """New identity keys, wrapped under the password and under a new recovery key."""
+    salt = new_salt()
+    keys = derive_password_keys(password, salt, params)
+    identity = IdentityKeyPair.generate()
+    recovery = RecoveryKey.generate()
+    return SignUpMaterial(
+        salt=salt,
+        params=params,
+        auth_secret=keys.auth_secret,
+        public_identity=identity.public,
+        key_bundle=wrap_identity(identity, keys.kek, BundleKind.PASSWORD),
+        recovery_bundle=wrap_identity(identity, recovery.wrapping_key(), BundleKind.RECOVERY),
+        identity=identity,
+        recovery_key=recovery,
+    )
+
+
+def open_key_bundle(
+    password: str, salt: bytes, params: KdfParams, bundle: bytes, expected: PublicIdentity
+) -> IdentityKeyPair:
+    """The private identity from its password-wrapped bundle.
+
+    Raises ``crypto.DecryptionError`` on a wrong password.
+    """
+    keys = derive_password_keys(password, salt, params)
+    return unwrap_identity(bundle, keys.kek, expected)

@@ -1,0 +1,180 @@
+"""Settings for the Confide portal, read from the environment with safe defaults.
+
+Two ways to run, chosen by the environment:
+
+* Embedded default (no DATABASE_URL): a SQLite file and the in-memory channel
+  layer in one Daphne process; a secret key is made on first run and kept in
+  ``CONFIDE_DATA_DIR``.
+* Production (DATABASE_URL set): PostgreSQL, Redis through channels_redis when
+  REDIS_URL is set, and SECRET_KEY must be supplied.
+
+Every variable is listed in the README.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from portal.env import env_bool, env_int, env_list, env_str, persistent_secret_key
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("CONFIDE_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+
+DATABASE_URL = env_str("DATABASE_URL")
+REDIS_URL = env_str("REDIS_URL")
+PRODUCTION = bool(DATABASE_URL)
+
+DEBUG = env_bool("DEBUG", default=False)
+
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "SECRET_KEY (or SECRET_KEY_FILE) must be set when DATABASE_URL is set."
+        )
+    SECRET_KEY = persistent_secret_key(DATA_DIR / "secret_key")
+elif len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long.")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+if "*" in ALLOWED_HOSTS:
+    # "*" would also switch off the websocket origin check (AllowedHostsOriginValidator).
+    raise ImproperlyConfigured("ALLOWED_HOSTS must name the hosts; '*' is refused.")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.staticfiles",
+    "channels",
+    "portal.accounts",
+    "messaging",
+    "frontend",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "portal.middleware.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+ASGI_APPLICATION = "portal.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+            ],
+        },
+    },
+]
+
+if DATABASE_URL:
+    DATABASES: dict[str, Any] = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "confide.sqlite3",
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        }
+    }
+
+if REDIS_URL:
+    CHANNEL_LAYERS: dict[str, Any] = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": env_str("CONFIDE_REDIS_PREFIX", "confide"),
+                "capacity": 1000,
+                "expiry": 60,
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+if REDIS_URL:
+    CACHES: dict[str, Any] = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CONFIDE_REDIS_PREFIX", "confide"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_USER_MODEL = "accounts.User"
+# The server never sees a password: it receives a 32-byte authentication secret
+# that the client derived with Argon2id. See portal/accounts/hashers.py for why
+# this hasher is the right one for such a secret.
+PASSWORD_HASHERS = ["portal.accounts.hashers.AuthSecretHasher"]
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = env_int("CONFIDE_SESSION_SECONDS", 12 * 3600, minimum=300)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_SAMESITE = "Strict"
+SECURE_COOKIES = env_bool("CONFIDE_SECURE_COOKIES", default=PRODUCTION)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+if env_bool("CONFIDE_BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+X_FRAME_OPTIONS = "DENY"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Nothing here logs request bodies or frames: the server would only ever see
+# ciphertext, but keys, secrets and cookies travel in them too.
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}
+
+# Limits of the realtime protocol (docs/protocol.md).
+CONFIDE_MAX_FRAME_BYTES = env_int("CONFIDE_MAX_FRAME_BYTES", 256 * 1024, minimum=4096)
+CONFIDE_MAX_SOCKETS_PER_USER = env_int("CONFIDE_MAX_SOCKETS_PER_USER", 10, minimum=1)
+CONFIDE_MESSAGE_RATE = env_int("CONFIDE_MESSAGE_RATE", 20, minimum=1)
+CONFIDE_MESSAGE_BURST = env_int("CONFIDE_MESSAGE_BURST", 40, minimum=1)
+CONFIDE_HISTORY_PAGE = env_int("CONFIDE_HISTORY_PAGE", 100, minimum=1, maximum=1000)
+CONFIDE_INVITATION_HOURS = env_int("CONFIDE_INVITATION_HOURS", 72, minimum=1)
+CONFIDE_SIGNIN_ATTEMPTS = env_int("CONFIDE_SIGNIN_ATTEMPTS", 10, minimum=1)
+CONFIDE_SIGNIN_WINDOW_SECONDS = env_int("CONFIDE_SIGNIN_WINDOW_SECONDS", 900, minimum=1)

@@ -1,0 +1,20 @@
+"""HTTP routes. The websocket routes are in portal/asgi.py."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path
+
+from frontend.views import index
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness for a reverse proxy or orchestrator; says nothing about anyone."""
+    return JsonResponse({"ok": True})
+
+
+urlpatterns = [
+    path("", index, name="index"),
+    path("healthz", healthz, name="healthz"),
+    path("api/", include("messaging.urls")),
+]

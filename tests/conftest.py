@@ -1,0 +1,34 @@
+"""Fixtures shared by the whole suite: the services and the fixed personas."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def running_in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def require_service(variable: str, what: str) -> str:
+    """The service's URL; outside CI a missing one skips, in CI it fails loudly."""
+    url = os.environ.get(variable, "")
+    if url:
+        return url
+    message = f"{variable} is not set: start {what} and set {variable} to run this test"
+    if running_in_ci():
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return require_service("REDIS_URL", "Redis (redis://127.0.0.1:6379/0)")
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    return require_service(
+        "DATABASE_URL", "PostgreSQL (postgres://postgres@127.0.0.1:5432/confide_ci)"
+    )

@@ -1,0 +1,131 @@
+"""Settings refuse bad values and keep safe defaults."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from portal.env import env_bool, env_int, env_list, env_str, persistent_secret_key
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_env_bool_accepts_only_true_or_false(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("X_FLAG", "TRUE")
+    assert env_bool("X_FLAG", default=False) is True
+    monkeypatch.setenv("X_FLAG", "false")
+    assert env_bool("X_FLAG", default=True) is False
+    monkeypatch.setenv("X_FLAG", "yes")
+    with pytest.raises(ImproperlyConfigured, match="X_FLAG must be 'true' or 'false'"):
+        env_bool("X_FLAG", default=False)
+
+
+def test_env_int_refuses_values_out_of_range(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("X_NUM", "3")
+    with pytest.raises(ImproperlyConfigured, match="X_NUM must be at least 10"):
+        env_int("X_NUM", 20, minimum=10)
+    monkeypatch.setenv("X_NUM", "ten")
+    with pytest.raises(ImproperlyConfigured, match="whole number"):
+        env_int("X_NUM", 20)
+
+
+def test_env_list_drops_empty_items(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("X_LIST", "a.example, ,b.example,")
+    assert env_list("X_LIST", []) == ["a.example", "b.example"]
+
+
+def test_env_str_reads_a_file_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("from-a-file\n")
+    monkeypatch.setenv("X_SECRET_FILE", str(secret_file))
+    assert env_str("X_SECRET") == "from-a-file"
+    monkeypatch.setenv("X_SECRET_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ImproperlyConfigured, match="X_SECRET_FILE"):
+        env_str("X_SECRET")
+
+
+def test_the_embedded_secret_key_is_made_once_and_kept_private(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "secret_key"
+    first = persistent_secret_key(path)
+    assert len(first) >= 50
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert persistent_secret_key(path) == first
+
+
+def _settings_in_subprocess(
+    env: dict[str, str], expression: str
+) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}
+    }
+    clean.update(env)
+    clean["DJANGO_SETTINGS_MODULE"] = "portal.settings"
+    code = f"from django.conf import settings; print({expression})"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_embedded_default_is_sqlite_in_memory_layer_and_debug_off(tmp_path: Path) -> None:
+    result = _settings_in_subprocess(
+        {"CONFIDE_DATA_DIR": str(tmp_path)},
+        "settings.DEBUG, settings.DATABASES['default']['ENGINE'],"
+        " settings.CHANNEL_LAYERS['default']['BACKEND'], settings.ALLOWED_HOSTS",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "False django.db.backends.sqlite3 channels.layers.InMemoryChannelLayer"
+        " ['127.0.0.1', 'localhost']"
+    )
+    assert (tmp_path / "secret_key").exists()
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
+    result = _settings_in_subprocess(
+        {"CONFIDE_DATA_DIR": str(tmp_path), "DATABASE_URL": "postgres://u@127.0.0.1/db"},
+        "settings.SECRET_KEY",
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY (or SECRET_KEY_FILE) must be set" in result.stderr
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_database_url_and_redis_url_switch_to_postgresql_and_redis(tmp_path: Path) -> None:
+    result = _settings_in_subprocess(
+        {
+            "DATABASE_URL": "postgres://u@127.0.0.1:5432/db",
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
+            "SECRET_KEY": "k" * 64,
+            "CONFIDE_DATA_DIR": str(tmp_path),
+        },
+        "settings.DATABASES['default']['ENGINE'], settings.CHANNEL_LAYERS['default']['BACKEND'],"
+        " settings.SESSION_COOKIE_SECURE",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "channels_redis.core.RedisChannelLayer",
+        "True",
+    ]
+
+
+def test_a_wildcard_allowed_host_is_refused(tmp_path: Path) -> None:
+    result = _settings_in_subprocess(
+        {"CONFIDE_DATA_DIR": str(tmp_path), "ALLOWED_HOSTS": "*"}, "settings.ALLOWED_HOSTS"
+    )
+    assert result.returncode != 0
+    assert "'*' is refused" in result.stderr
