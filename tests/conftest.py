@@ -22,6 +22,17 @@ def require_service(variable: str, what: str) -> str:
     pytest.skip(message)
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings() -> None:
+    """Connections opened by database threads close after each call, so that the test
+    database can be dropped at the end (production keeps them for 60 s)."""
+    from django.conf import settings
+    from django.db import connections
+
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+    connections.settings["default"]["CONN_MAX_AGE"] = 0
+
+
 @pytest.fixture
 def redis_url() -> str:
     return require_service("REDIS_URL", "Redis (redis://127.0.0.1:6379/0)")
