@@ -27,6 +27,7 @@ class Socket:
         self.communicator = communicator
         self.person = person
         self.ready: dict[str, Any] = {}
+        self.session_key = ""
 
     async def send(self, frame: dict[str, Any] | str) -> None:
         text = frame if isinstance(frame, str) else json.dumps(frame)
@@ -86,6 +87,7 @@ async def connect(transactional_db: None) -> AsyncIterator[Connect]:
         connected, _ = await comm.connect()
         assert connected
         socket = Socket(comm, person)
+        socket.session_key = cookie
         socket.ready = await socket.receive()
         assert socket.ready["type"] == "ready", socket.ready
         return socket

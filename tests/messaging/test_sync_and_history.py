@@ -1,0 +1,120 @@
+"""Backfill after a sequence number, and paged history."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from channels.db import database_sync_to_async
+from django.test import override_settings
+
+import crypto
+from messaging.models import Message
+from tests.messaging.conftest import Connect
+from tests.personas import Chat, Person, Practice5
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def store(chat: Chat, sender: Person, count: int) -> list[uuid.UUID]:
+    """Stores messages directly, as the send service would have."""
+    ids = []
+    conversation = chat.conversation
+    for _ in range(count):
+        message_id, wire = chat.seal(sender, f"m{conversation.last_seq + 1}")
+        conversation.last_seq += 1
+        Message.objects.create(
+            conversation=conversation,
+            seq=conversation.last_seq,
+            client_message_id=message_id,
+            epoch=0,
+            sender=sender.user,
+            ciphertext=wire,
+        )
+        ids.append(message_id)
+    conversation.save(update_fields=["last_seq"])
+    return ids
+
+
+def texts(chat: Chat, frames: list[dict[str, object]], sender: Person) -> list[str]:
+    return [
+        crypto.open_text(
+            crypto.b64decode(str(f["ciphertext"])), chat.key, sender.identity.public, chat.id, 0
+        )
+        for f in frames
+    ]
+
+
+async def test_sync_returns_what_came_after_the_given_seq_in_order(
+    world: Practice5, connect: Connect
+) -> None:
+    await database_sync_to_async(store)(world.chat, world.therapist, 5)
+    clara = await connect(world.client)
+    reply = await clara.request({"type": "sync", "after": {str(world.chat.id): 2}})
+    [page] = reply["conversations"]
+    assert page["conversation"] == str(world.chat.id)
+    assert [m["seq"] for m in page["messages"]] == [3, 4, 5]
+    assert texts(world.chat, page["messages"], world.therapist) == ["m3", "m4", "m5"]
+    assert (page["has_more"], page["last_seq"]) == (False, 5)
+
+
+@override_settings(CONFIDE_HISTORY_PAGE=4)
+async def test_sync_pages_until_has_more_is_false(world: Practice5, connect: Connect) -> None:
+    await database_sync_to_async(store)(world.chat, world.therapist, 10)
+    clara = await connect(world.client)
+    held: list[int] = []
+    while True:
+        after = held[-1] if held else 0
+        reply = await clara.request({"type": "sync", "after": {str(world.chat.id): after}})
+        [page] = reply["conversations"]
+        held += [m["seq"] for m in page["messages"]]
+        if not page["has_more"]:
+            break
+    assert held == list(range(1, 11))
+
+
+async def test_sync_with_nothing_listed_returns_nothing(world: Practice5, connect: Connect) -> None:
+    clara = await connect(world.client)
+    assert (await clara.request({"type": "sync"}))["conversations"] == []
+
+
+async def test_history_pages_backwards_from_the_newest(world: Practice5, connect: Connect) -> None:
+    await database_sync_to_async(store)(world.chat, world.therapist, 7)
+    clara = await connect(world.client)
+    newest = await clara.request(
+        {"type": "history", "conversation": str(world.chat.id), "limit": 3}
+    )
+    assert [m["seq"] for m in newest["messages"]] == [5, 6, 7]
+    assert newest["has_more"] is True
+    older = await clara.request(
+        {"type": "history", "conversation": str(world.chat.id), "before": 5, "limit": 3}
+    )
+    assert [m["seq"] for m in older["messages"]] == [2, 3, 4]
+    oldest = await clara.request(
+        {"type": "history", "conversation": str(world.chat.id), "before": 2, "limit": 3}
+    )
+    assert [m["seq"] for m in oldest["messages"]] == [1]
+    assert oldest["has_more"] is False
+
+
+@override_settings(CONFIDE_HISTORY_PAGE=5)
+async def test_history_never_returns_more_than_the_configured_page(
+    world: Practice5, connect: Connect
+) -> None:
+    await database_sync_to_async(store)(world.chat, world.therapist, 8)
+    clara = await connect(world.client)
+    reply = await clara.request(
+        {"type": "history", "conversation": str(world.chat.id), "limit": 1000}
+    )
+    assert len(reply["messages"]) == 5
+
+
+async def test_a_missed_push_is_recovered_by_sync(world: Practice5, connect: Connect) -> None:
+    """The channel layer may drop events: a socket that missed one still gets the message."""
+    theo = await connect(world.therapist)
+    # Stored without any broadcast, as if the push were lost.
+    [message_id] = await database_sync_to_async(store)(world.chat, world.client, 1)
+    assert await theo.nothing()
+    reply = await theo.request({"type": "sync", "after": {str(world.chat.id): 0}})
+    [page] = reply["conversations"]
+    assert [m["client_message_id"] for m in page["messages"]] == [str(message_id)]
