@@ -1,14 +1,18 @@
-"""Key material a client makes at sign-up, and opens again at sign-in."""
+"""Key material a client makes at sign-up, opens again at sign-in, and the conversation
+keys it holds."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 from crypto import (
     DEFAULT_KDF_PARAMS,
     BundleKind,
+    ConversationKey,
     IdentityKeyPair,
     KdfParams,
+    PasswordKeys,
     PublicIdentity,
     RecoveryKey,
     derive_password_keys,
@@ -57,5 +61,46 @@ def open_key_bundle(
 
     Raises ``crypto.DecryptionError`` on a wrong password.
     """
-    keys = derive_password_keys(password, salt, params)
+    return unwrap_key_bundle(derive_password_keys(password, salt, params), bundle, expected)
+
+
+def unwrap_key_bundle(
+    keys: PasswordKeys, bundle: bytes, expected: PublicIdentity
+) -> IdentityKeyPair:
+    """:func:`open_key_bundle` with keys already derived (sign-in derives them once, for the
+    authentication secret and the key-encryption key together).
+
+    Raises ``crypto.DecryptionError`` on a wrong password, ``crypto.BindingError`` if the
+    bundle holds keys other than ``expected``.
+    """
     return unwrap_identity(bundle, keys.kek, expected)
+
+
+class KeyRing:
+    """The conversation keys this client has unwrapped, per (conversation, epoch).
+
+    Holds secrets: its ``repr`` shows only how many keys it holds.
+    """
+
+    __slots__ = ("_keys",)
+
+    def __init__(self) -> None:
+        self._keys: dict[tuple[uuid.UUID, int], ConversationKey] = {}
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __repr__(self) -> str:
+        return f"KeyRing({len(self._keys)} keys)"
+
+    def add(self, conversation: uuid.UUID, epoch: int, key: ConversationKey) -> None:
+        self._keys[(conversation, epoch)] = key
+
+    def get(self, conversation: uuid.UUID, epoch: int) -> ConversationKey | None:
+        return self._keys.get((conversation, epoch))
+
+    def has(self, conversation: uuid.UUID, epoch: int) -> bool:
+        return (conversation, epoch) in self._keys
+
+    def clear(self) -> None:
+        self._keys.clear()

@@ -1,4 +1,5 @@
-"""Seeds a demo practice with a therapist and a client, and prints how to sign in.
+"""Seeds a demo practice with a therapist, a client and their conversation, and prints
+how to sign in.
 
 The keys are made here exactly as a browser would make them at sign-up (with
 ``portal.client``), so the demo accounts are ordinary end-to-end encrypted
@@ -17,9 +18,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from crypto import b64encode
+import crypto
+from crypto import ConversationKey, b64encode
+from messaging.models import Conversation, KeyEnvelope, Membership
 from portal.accounts.models import Practice, Role, User
-from portal.client.keys import make_sign_up_material
+from portal.client.keys import SignUpMaterial, make_sign_up_material
 
 DEMO_PRACTICE = "Demo Practice"
 DEMO_ACCOUNTS = [
@@ -44,10 +47,11 @@ class Command(BaseCommand):
         lines = ["Demo practice — sign in at http://127.0.0.1:8000/ with:"]
         with transaction.atomic():
             practice = Practice.objects.create(name=DEMO_PRACTICE)
+            people: list[tuple[User, SignUpMaterial]] = []
             for email, name, role in DEMO_ACCOUNTS:
                 password = secrets.token_urlsafe(12)
                 material = make_sign_up_material(password)
-                User.objects.create_user(
+                user = User.objects.create_user(
                     email,
                     auth_secret=b64encode(material.auth_secret),
                     display_name=name,
@@ -60,8 +64,30 @@ class Command(BaseCommand):
                     key_bundle=material.key_bundle,
                     recovery_bundle=material.recovery_bundle,
                 )
+                people.append((user, material))
                 lines.append(f"  {role.label:<10} {email}  password: {password}")
+            _start_conversation(practice, therapist=people[0], client=people[1])
         credentials_file.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(credentials_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write("\n".join(lines) + "\n")
+
+
+def _start_conversation(
+    practice: Practice, therapist: tuple[User, SignUpMaterial], client: tuple[User, SignUpMaterial]
+) -> None:
+    """What accepting an invitation does: the client makes the epoch-0 key and wraps it."""
+    conversation = Conversation.objects.create(practice=practice)
+    key = ConversationKey.generate()
+    client_user, client_material = client
+    for user, material in (client, therapist):
+        Membership.objects.create(conversation=conversation, user=user)
+        KeyEnvelope.objects.create(
+            conversation=conversation,
+            epoch=0,
+            recipient=user,
+            wrapper=client_user,
+            envelope=crypto.wrap_conversation_key(
+                key, conversation.id, 0, material.public_identity, client_material.identity
+            ),
+        )

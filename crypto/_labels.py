@@ -1,0 +1,37 @@
+"""Domain-separation labels.
+
+Every label is ASCII, has no terminator and starts with ``confide/v1/``. Each one is used for
+exactly one purpose, so a value computed for one purpose is never valid for another.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ALL_LABELS"]
+
+IDENTITY = b"confide/v1/identity"
+AUTH = b"confide/v1/auth"
+KEY_WRAP = b"confide/v1/key-wrap"
+KEY_BUNDLE = b"confide/v1/key-bundle"
+RECOVERY_WRAP = b"confide/v1/recovery-wrap"
+RECOVERY_CHECK = b"confide/v1/recovery-check"
+ENVELOPE = b"confide/v1/envelope"
+ENVELOPE_SIG = b"confide/v1/envelope-sig"
+MESSAGE_KEY = b"confide/v1/message-key"
+MESSAGE = b"confide/v1/message"
+MESSAGE_SIG = b"confide/v1/message-sig"
+FINGERPRINT = b"confide/v1/fingerprint"
+
+ALL_LABELS: tuple[bytes, ...] = (
+    IDENTITY,
+    AUTH,
+    KEY_WRAP,
+    KEY_BUNDLE,
+    RECOVERY_WRAP,
+    RECOVERY_CHECK,
+    ENVELOPE,
+    ENVELOPE_SIG,
+    MESSAGE_KEY,
+    MESSAGE,
+    MESSAGE_SIG,
+    FINGERPRINT,
+)

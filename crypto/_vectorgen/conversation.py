@@ -1,0 +1,293 @@
+"""Vectors for conversation-key envelopes and the epoch rotation policy."""
+
+from __future__ import annotations
+
+from .. import _labels
+from .._primitives import h, x25519
+from ..conversation import (
+    ROTATE_AFTER_MESSAGES,
+    ROTATE_AFTER_SECONDS,
+    ConversationKey,
+    wrap_conversation_key,
+)
+from ..errors import (
+    BindingError,
+    CryptoError,
+    DecryptionError,
+    FormatError,
+    SignatureError,
+    UnsupportedVersionError,
+    WeakKeyError,
+)
+from ..identity import IdentityKeyPair
+from .common import (
+    CONVERSATION_ID,
+    LOW_ORDER_POINTS,
+    OTHER_CONVERSATION_ID,
+    JsonObject,
+    document,
+    fails,
+    flip,
+    identity_secret,
+    ok,
+    persona,
+    replace,
+)
+from .rng import deterministic_random
+
+EPOCH = 7
+EPOCH_KEY = h(b"fixed epoch key for test vectors", b"epoch-key")
+
+# Byte offsets of the envelope's regions: (name, offset of the flipped byte).
+REGIONS = (
+    ("version", 0),
+    ("conversation-id", 1),
+    ("epoch", 20),
+    ("recipient-enc-pk", 21),
+    ("wrapper-sign-pk", 53),
+    ("eph-pk", 85),
+    ("nonce", 117),
+    ("ciphertext", 141),
+    ("tag", 173),
+    ("signature", 189),
+)
+_BODY = 189
+
+
+def resign(envelope: bytes, wrapper: IdentityKeyPair) -> bytes:
+    """Replace the signature with the wrapper's signature of the (altered) body."""
+    body = envelope[:_BODY]
+    return body + wrapper._sign(_labels.ENVELOPE_SIG + body)
+
+
+def envelope_file() -> str:
+    client = persona("client")
+    therapist = persona("therapist")
+    other = persona("other-therapist")
+    key = ConversationKey(EPOCH_KEY)
+    with deterministic_random("envelope/wrap") as rng:
+        envelope = wrap_conversation_key(key, CONVERSATION_ID, EPOCH, client.public, therapist)
+    eph_sk = rng.drawn[0]
+    eph_pk = envelope[85:117]
+    shared = x25519(eph_sk, client.enc_key, "test")
+    vectors: list[JsonObject] = [
+        ok(
+            "wrap",
+            "The therapist wraps the epoch key to the client. 'random' is eph_sk, then the nonce.",
+            "wrap",
+            {
+                "epoch_key": EPOCH_KEY.hex(),
+                "conversation_id": CONVERSATION_ID.hex(),
+                "epoch": EPOCH,
+                "recipient_identity": client.public.to_bytes().hex(),
+                "wrapper_secret": identity_secret(therapist).hex(),
+                "random": [value.hex() for value in rng.drawn],
+            },
+            {
+                "eph_pk": eph_pk.hex(),
+                "shared_secret": shared.hex(),
+                "envelope_key": h(shared, _labels.ENVELOPE + eph_pk + client.enc_key).hex(),
+                "envelope": envelope.hex(),
+            },
+        )
+    ]
+
+    def inputs(
+        data: bytes,
+        recipient: IdentityKeyPair = client,
+        wrapper: IdentityKeyPair = therapist,
+        conversation: bytes = CONVERSATION_ID,
+        epoch: int = EPOCH,
+    ) -> JsonObject:
+        return {
+            "envelope": data.hex(),
+            "recipient_secret": identity_secret(recipient).hex(),
+            "wrapper_identity": wrapper.public.to_bytes().hex(),
+            "conversation_id": conversation.hex(),
+            "epoch": epoch,
+        }
+
+    def unwrap_fails(
+        name: str,
+        comment: str,
+        error: type[CryptoError],
+        data: bytes,
+        recipient: IdentityKeyPair = client,
+        wrapper: IdentityKeyPair = therapist,
+        conversation: bytes = CONVERSATION_ID,
+        epoch: int = EPOCH,
+    ) -> JsonObject:
+        arguments = inputs(data, recipient, wrapper, conversation, epoch)
+        return fails(name, comment, "unwrap", arguments, error)
+
+    public_fields = {
+        "version": 1,
+        "conversation_id": CONVERSATION_ID.hex(),
+        "epoch": EPOCH,
+        "recipient_enc_pk": client.enc_key.hex(),
+        "wrapper_sign_pk": therapist.sign_key.hex(),
+    }
+    vectors += [
+        ok(
+            "unwrap",
+            "The client unwraps the epoch key.",
+            "unwrap",
+            inputs(envelope),
+            {"epoch_key": EPOCH_KEY.hex()},
+        ),
+        ok(
+            "verify",
+            "The server checks shape and signature and reads the public fields.",
+            "verify",
+            {"envelope": envelope.hex(), "wrapper_identity": therapist.public.to_bytes().hex()},
+            public_fields,
+        ),
+        fails(
+            "verify-wrong-wrapper",
+            "The server expects another wrapper.",
+            "verify",
+            {"envelope": envelope.hex(), "wrapper_identity": other.public.to_bytes().hex()},
+            SignatureError,
+        ),
+        unwrap_fails("empty", "Empty input.", FormatError, b""),
+        unwrap_fails("truncated", "252 bytes.", FormatError, envelope[:-1]),
+        unwrap_fails("over-long", "254 bytes.", FormatError, envelope + b"\x00"),
+        unwrap_fails(
+            "unknown-version",
+            "Version 0x02.",
+            UnsupportedVersionError,
+            replace(envelope, 0, b"\x02"),
+        ),
+        unwrap_fails(
+            "wrong-wrapper-expected",
+            "Signed by the therapist, another therapist expected.",
+            SignatureError,
+            envelope,
+            wrapper=other,
+        ),
+        unwrap_fails(
+            "wrong-conversation-expected",
+            "Another conversation expected.",
+            BindingError,
+            envelope,
+            conversation=OTHER_CONVERSATION_ID,
+        ),
+        unwrap_fails(
+            "wrong-epoch-expected", "Epoch 8 expected.", BindingError, envelope, epoch=EPOCH + 1
+        ),
+        unwrap_fails(
+            "wrong-recipient",
+            "Another therapist tries to unwrap the client's envelope.",
+            BindingError,
+            envelope,
+            recipient=other,
+        ),
+    ]
+    for region, offset in REGIONS:
+        tampered = flip(envelope, offset)
+        error: type[CryptoError] = (
+            UnsupportedVersionError if region == "version" else (SignatureError)
+        )
+        vectors.append(
+            unwrap_fails(
+                f"flipped-{region}",
+                f"A byte of {region} flipped; the signature no longer verifies.",
+                error,
+                tampered,
+            )
+        )
+    # Tampered and re-signed by the wrapper (an insider): caught by binding or by the AEAD.
+    binding, decryption = "the binding check", "decryption"
+    in_ad = "decryption (the field is in the associated data)"
+    flipped_conversation = flip(CONVERSATION_ID, 0)
+    resigned: list[tuple[str, str, int, type[CryptoError], bytes, int]] = [
+        ("conversation-id", binding, 1, BindingError, CONVERSATION_ID, EPOCH),
+        ("epoch", binding, 20, BindingError, CONVERSATION_ID, EPOCH),
+        ("recipient-enc-pk", binding, 21, BindingError, CONVERSATION_ID, EPOCH),
+        ("eph-pk", decryption, 85, DecryptionError, CONVERSATION_ID, EPOCH),
+        ("nonce", decryption, 117, DecryptionError, CONVERSATION_ID, EPOCH),
+        ("ciphertext", decryption, 141, DecryptionError, CONVERSATION_ID, EPOCH),
+        ("tag", decryption, 173, DecryptionError, CONVERSATION_ID, EPOCH),
+        ("conversation-id-and-expected", in_ad, 1, DecryptionError, flipped_conversation, EPOCH),
+        ("epoch-and-expected", in_ad, 20, DecryptionError, CONVERSATION_ID, EPOCH ^ 0x01),
+    ]
+    for region, catcher, offset, error, conversation, epoch in resigned:
+        vectors.append(
+            unwrap_fails(
+                f"resigned-flipped-{region}",
+                f"A byte flipped, then re-signed by the wrapper; caught by {catcher}.",
+                error,
+                resign(flip(envelope, offset), therapist),
+                conversation=conversation,
+                epoch=epoch,
+            )
+        )
+    vectors.append(
+        unwrap_fails(
+            "wrapper-field-names-another",
+            "The body names another therapist as wrapper but is signed by the therapist.",
+            BindingError,
+            resign(replace(envelope, 53, other.sign_key), therapist),
+        )
+    )
+    for point_name, point in LOW_ORDER_POINTS.items():
+        vectors.append(
+            unwrap_fails(
+                f"low-order-eph-pk-{point_name}",
+                f"eph_pk replaced by the low-order point u = {point_name}, re-signed by the "
+                "wrapper.",
+                WeakKeyError,
+                resign(replace(envelope, 85, point), therapist),
+            )
+        )
+    return document(
+        "Conversation-key envelopes (253 bytes). 'wrap' replays 'random' through "
+        "wrap_conversation_key(); 'unwrap' is unwrap_conversation_key() by the recipient; "
+        "'verify' is the server's verify_envelope(). Secrets are the 64-byte sign_seed || "
+        "enc_sk; identities are 129-byte public identities.",
+        vectors,
+    )
+
+
+def rotation_file() -> str:
+    week = ROTATE_AFTER_SECONDS
+    cases: list[tuple[str, str, int, float, bool, bool | None]] = [
+        ("fresh", "A new epoch.", 0, 0.0, False, False),
+        ("below-count", "99 messages.", ROTATE_AFTER_MESSAGES - 1, 0.0, False, False),
+        (
+            "at-count",
+            "100 messages: rotate before the 101st.",
+            ROTATE_AFTER_MESSAGES,
+            0.0,
+            False,
+            True,
+        ),
+        ("below-age", "Just under 7 days.", 0, week - 0.5, False, False),
+        ("at-age", "Exactly 7 days.", 0, float(week), False, True),
+        ("keys-changed", "A member's keys changed.", 0, 0.0, True, True),
+        ("negative-count", "A negative count is an error.", -1, 0.0, False, None),
+        (
+            "negative-age",
+            "A negative age is an error (clamp clock skew first).",
+            0,
+            -1.0,
+            False,
+            None,
+        ),
+    ]
+    vectors: list[JsonObject] = []
+    for name, comment, count, age, changed, rotate in cases:
+        args: JsonObject = {
+            "messages_in_epoch": count,
+            "epoch_age_seconds": age,
+            "keys_changed": changed,
+        }
+        if rotate is None:
+            vectors.append(fails(name, comment, "needs_rotation", args, FormatError))
+        else:
+            vectors.append(ok(name, comment, "needs_rotation", args, {"rotate": rotate}))
+    return document(
+        f"Epoch rotation policy: rotate when keys changed, after {ROTATE_AFTER_MESSAGES} "
+        f"messages or after {ROTATE_AFTER_SECONDS} seconds.",
+        vectors,
+    )

@@ -1,0 +1,406 @@
+"""Vectors for identities, password derivation, key bundles and recovery keys."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from .. import _labels
+from .._primitives import aead_encrypt, h
+from ..bundle import BundleKind, WrappingKey, wrap_identity
+from ..errors import (
+    BindingError,
+    CryptoError,
+    DecryptionError,
+    FormatError,
+    SignatureError,
+    UnsupportedVersionError,
+    WeakKeyError,
+)
+from ..identity import IdentityKeyPair
+from ..kdf import DEFAULT_KDF_PARAMS, KdfParams, _derive_master, derive_password_keys
+from ..recovery import RecoveryKey
+from .common import (
+    LOW_ORDER_POINTS,
+    JsonObject,
+    document,
+    fails,
+    flip,
+    identity_secret,
+    ok,
+    persona,
+    replace,
+)
+from .rng import deterministic_random
+
+
+def _identity_expected(identity: IdentityKeyPair) -> JsonObject:
+    return {
+        "sign_pk": identity.sign_key.hex(),
+        "enc_pk": identity.enc_key.hex(),
+        "public_identity": identity.public.to_bytes().hex(),
+        "fingerprint": identity.public.fingerprint().hex(),
+    }
+
+
+def identity_file() -> str:
+    vectors: list[JsonObject] = []
+    for name in ("client", "therapist"):
+        with deterministic_random(f"persona/{name}") as rng:
+            identity = IdentityKeyPair.generate()
+        vectors.append(
+            ok(
+                f"generate-{name}",
+                "Generation draws the Ed25519 seed, then the X25519 secret key; the public "
+                "identity is 0x01 || sign_pk || enc_pk || self-signature.",
+                "generate",
+                {"random": [value.hex() for value in rng.drawn]},
+                {"secret": identity_secret(identity).hex(), **_identity_expected(identity)},
+            )
+        )
+    client = persona("client")
+    good = client.public.to_bytes()
+
+    def parse_fails(name: str, comment: str, data: bytes, error: type[CryptoError]) -> JsonObject:
+        return fails(name, comment, "parse", {"public_identity": data.hex()}, error)
+
+    vectors.append(
+        ok(
+            "parse-valid",
+            "A valid public identity parses to its keys.",
+            "parse",
+            {"public_identity": good.hex()},
+            _identity_expected(client),
+        )
+    )
+    vectors += [
+        parse_fails("parse-empty", "Empty input.", b"", FormatError),
+        parse_fails("parse-truncated", "One byte short (128 bytes).", good[:-1], FormatError),
+        parse_fails("parse-over-long", "One extra byte (130 bytes).", good + b"\x00", FormatError),
+        parse_fails(
+            "parse-unknown-version",
+            "Version byte 0x02.",
+            replace(good, 0, b"\x02"),
+            UnsupportedVersionError,
+        ),
+        parse_fails(
+            "parse-flipped-version",
+            "Version byte flipped to 0x00.",
+            flip(good, 0),
+            UnsupportedVersionError,
+        ),
+        parse_fails(
+            "parse-flipped-sign-pk", "A byte of sign_pk flipped.", flip(good, 5), SignatureError
+        ),
+        parse_fails(
+            "parse-flipped-enc-pk", "A byte of enc_pk flipped.", flip(good, 40), SignatureError
+        ),
+        parse_fails(
+            "parse-flipped-signature",
+            "A byte of the signature flipped.",
+            flip(good, 100),
+            SignatureError,
+        ),
+        parse_fails(
+            "parse-enc-pk-of-another-identity",
+            "The client's sign_pk and signature with the therapist's enc_pk.",
+            replace(good, 33, persona("therapist").enc_key),
+            SignatureError,
+        ),
+    ]
+    for point_name, point in LOW_ORDER_POINTS.items():
+        signed = b"\x01" + client.sign_key + point
+        forged = signed + client._sign(_labels.IDENTITY + signed)
+        vectors.append(
+            parse_fails(
+                f"parse-low-order-enc-pk-{point_name}",
+                f"Correctly self-signed, but enc_pk is the low-order point u = {point_name}.",
+                forged,
+                WeakKeyError,
+            )
+        )
+    return document(
+        "Public identities (129 bytes) and identity generation. 'generate' replays 'random' "
+        "through IdentityKeyPair.generate(); 'parse' is PublicIdentity.from_bytes().",
+        vectors,
+    )
+
+
+SALT = bytes.fromhex("000102030405060708090a0b0c0d0e0f")
+SMALL = KdfParams(opslimit=2, memlimit=32 * 1024 * 1024)
+
+
+def _kdf_ok(name: str, comment: str, password: str, params: KdfParams) -> JsonObject:
+    keys = derive_password_keys(password, SALT, params)
+    return ok(
+        name,
+        comment,
+        "derive",
+        {
+            "password_text": password,
+            "salt": SALT.hex(),
+            "opslimit": params.opslimit,
+            "memlimit": params.memlimit,
+        },
+        {
+            "master": _derive_master(password, SALT, params).hex(),
+            "auth_secret": keys.auth_secret.hex(),
+            "auth_secret_b64": keys.auth_secret_b64(),
+            "kek": keys.kek._secret_material().hex(),
+        },
+    )
+
+
+def _kdf_fails(
+    name: str, comment: str, password: str, salt: bytes, opslimit: int, memlimit: int
+) -> JsonObject:
+    inputs: JsonObject = {
+        "password_text": password,
+        "salt": salt.hex(),
+        "opslimit": opslimit,
+        "memlimit": memlimit,
+    }
+    return fails(name, comment, "derive", inputs, FormatError)
+
+
+def kdf_file() -> str:
+    mib = 1024 * 1024
+    composed = "caf\u00e9 \u00e0 l'heure"
+    decomposed = unicodedata.normalize("NFD", composed)
+    vectors = [
+        _kdf_ok(
+            "ascii-small-params",
+            "ASCII password, opslimit 2, memlimit 32 MiB.",
+            "correct horse battery staple",
+            SMALL,
+        ),
+        _kdf_ok("nfc-password", "Precomposed (NFC) non-ASCII password.", composed, SMALL),
+        _kdf_ok(
+            "nfd-password-normalised",
+            "The same password typed in decomposed form (NFD) gives the same keys as "
+            "'nfc-password': passwords are NFC-normalised before UTF-8 encoding.",
+            decomposed,
+            SMALL,
+        ),
+        _kdf_ok(
+            "default-params",
+            "The default parameters: opslimit 3, memlimit 64 MiB.",
+            "correct horse battery staple",
+            DEFAULT_KDF_PARAMS,
+        ),
+        _kdf_fails("empty-password", "The empty password is refused.", "", SALT, 2, 32 * mib),
+        _kdf_fails("short-salt", "A 15-byte salt.", "pw", SALT[:15], 2, 32 * mib),
+        _kdf_fails("long-salt", "A 17-byte salt.", "pw", SALT + b"\x10", 2, 32 * mib),
+        _kdf_fails(
+            "opslimit-too-low", "opslimit 1 is below the minimum of 2.", "pw", SALT, 1, 32 * mib
+        ),
+        _kdf_fails(
+            "opslimit-too-high", "opslimit 11 is above the maximum of 10.", "pw", SALT, 11, 32 * mib
+        ),
+        _kdf_fails(
+            "memlimit-too-low",
+            "memlimit 16 MiB is below the minimum of 32 MiB.",
+            "pw",
+            SALT,
+            2,
+            16 * mib,
+        ),
+        _kdf_fails(
+            "memlimit-too-high",
+            "memlimit 512 MiB is above the maximum of 256 MiB.",
+            "pw",
+            SALT,
+            2,
+            512 * mib,
+        ),
+        _kdf_fails(
+            "memlimit-not-whole-kib",
+            "memlimit must be a multiple of 1024 bytes.",
+            "pw",
+            SALT,
+            2,
+            32 * mib + 1,
+        ),
+    ]
+    return document(
+        "Password derivation: master = Argon2id(NFC(password) as UTF-8, salt, opslimit, "
+        "memlimit, 32), auth_secret = H(master, 'confide/v1/auth'), kek = H(master, "
+        "'confide/v1/key-wrap'). memlimit is in bytes.",
+        vectors,
+    )
+
+
+def _bundle_inputs(blob: bytes, key: bytes, expected_identity: bytes) -> JsonObject:
+    return {
+        "bundle": blob.hex(),
+        "wrapping_key": key.hex(),
+        "expected_identity": expected_identity.hex(),
+    }
+
+
+def bundle_file() -> str:
+    client = persona("client")
+    therapist = persona("therapist")
+    password_key = h(b"fixed password-derived key for vectors".ljust(32, b"."), b"kek")
+    recovery = RecoveryKey(h(b"fixed recovery key for vectors..".ljust(32, b"."), b"rk"))
+    recovery_key = recovery.wrapping_key()._secret_material()
+    vectors: list[JsonObject] = []
+    blobs: dict[BundleKind, bytes] = {}
+    for kind, key in ((BundleKind.PASSWORD, password_key), (BundleKind.RECOVERY, recovery_key)):
+        label = kind.name.lower()
+        with deterministic_random(f"bundle/{label}") as rng:
+            blob = wrap_identity(client, WrappingKey(key), kind)
+        blobs[kind] = blob
+        vectors.append(
+            ok(
+                f"wrap-{label}",
+                f"Wrapping the client's identity with a {label} key (kind {int(kind)}); "
+                "'random' is the nonce.",
+                "wrap",
+                {
+                    "secret": identity_secret(client).hex(),
+                    "wrapping_key": key.hex(),
+                    "kind": int(kind),
+                    "random": [value.hex() for value in rng.drawn],
+                },
+                {"bundle": blob.hex()},
+            )
+        )
+    blob = blobs[BundleKind.PASSWORD]
+    public = client.public.to_bytes()
+    vectors.append(
+        ok(
+            "unwrap-password",
+            "The password bundle unwraps to the client's identity.",
+            "unwrap",
+            _bundle_inputs(blob, password_key, public),
+            {"secret": identity_secret(client).hex(), "kind": 1},
+        )
+    )
+
+    def unwrap_fails(
+        name: str,
+        comment: str,
+        data: bytes,
+        error: type[CryptoError],
+        key: bytes = password_key,
+        expected: bytes = public,
+    ) -> JsonObject:
+        return fails(name, comment, "unwrap", _bundle_inputs(data, key, expected), error)
+
+    # A bundle whose AD names the client but whose plaintext is the therapist's identity.
+    nonce = blob[2:26]
+    forged_ct = aead_encrypt(
+        password_key,
+        nonce,
+        identity_secret(therapist),
+        _labels.KEY_BUNDLE + b"\x01\x01" + client.sign_key,
+    )
+    another_identity = b"\x01\x01" + nonce + forged_ct
+    vectors += [
+        unwrap_fails(
+            "wrong-key",
+            "A different wrapping key (wrong password).",
+            blob,
+            DecryptionError,
+            key=recovery_key,
+        ),
+        unwrap_fails(
+            "other-identity-expected",
+            "The bundle is the client's, but the therapist's identity is expected.",
+            blob,
+            DecryptionError,
+            expected=therapist.public.to_bytes(),
+        ),
+        unwrap_fails("empty", "Empty input.", b"", FormatError),
+        unwrap_fails("truncated", "105 bytes.", blob[:-1], FormatError),
+        unwrap_fails("over-long", "107 bytes.", blob + b"\x00", FormatError),
+        unwrap_fails(
+            "unknown-version", "Version 0x02.", replace(blob, 0, b"\x02"), UnsupportedVersionError
+        ),
+        unwrap_fails(
+            "flipped-version", "Version flipped to 0x00.", flip(blob, 0), UnsupportedVersionError
+        ),
+        unwrap_fails("unknown-kind", "Kind 0x03.", replace(blob, 1, b"\x03"), FormatError),
+        unwrap_fails("flipped-kind-to-zero", "Kind flipped to 0x00.", flip(blob, 1), FormatError),
+        unwrap_fails(
+            "kind-changed-to-recovery",
+            "Kind changed from 0x01 to 0x02: the kind is in the associated data.",
+            replace(blob, 1, b"\x02"),
+            DecryptionError,
+        ),
+        unwrap_fails("flipped-nonce", "A nonce byte flipped.", flip(blob, 10), DecryptionError),
+        unwrap_fails(
+            "flipped-ciphertext", "A ciphertext byte flipped.", flip(blob, 50), DecryptionError
+        ),
+        unwrap_fails("flipped-tag", "A tag byte flipped.", flip(blob, 100), DecryptionError),
+        unwrap_fails(
+            "keys-of-another-identity",
+            "Authentic for the client's sign_pk, but the plaintext is the therapist's keys.",
+            another_identity,
+            BindingError,
+        ),
+    ]
+    return document(
+        "Key bundles (106 bytes): 0x01 || kind || nonce(24) || AEAD(wrapping_key, nonce, "
+        "sign_seed || enc_sk, 'confide/v1/key-bundle' || 0x01 || kind || sign_pk). "
+        "'unwrap' takes the expected public identity (129 bytes).",
+        vectors,
+    )
+
+
+def recovery_file() -> str:
+    vectors: list[JsonObject] = []
+    with deterministic_random("recovery/generate") as rng:
+        recovery = RecoveryKey.generate()
+    key = recovery._secret_material()
+    display = recovery.display()
+    vectors.append(
+        ok(
+            "generate",
+            "'random' is the 32-byte key; display is base32(key || check) in groups of 4.",
+            "generate",
+            {"random": [value.hex() for value in rng.drawn]},
+            {
+                "key": key.hex(),
+                "check": h(key, _labels.RECOVERY_CHECK)[:3].hex(),
+                "display_text": display,
+                "wrapping_key": recovery.wrapping_key()._secret_material().hex(),
+            },
+        )
+    )
+    compact = display.replace("-", "")
+    accepted = {
+        "from-display-canonical": ("The displayed form.", display),
+        "from-display-lower-case": ("Lower case is accepted.", display.lower()),
+        "from-display-no-separators": ("Without dashes.", compact),
+        "from-display-spaces": (
+            "Spaces instead of dashes, with surrounding whitespace.",
+            "  " + display.replace("-", " ") + "\n",
+        ),
+    }
+    for name, (comment, text) in accepted.items():
+        vectors.append(
+            ok(name, comment, "from_display", {"display_text": text}, {"key": key.hex()})
+        )
+    mistyped = compact[:10] + ("B" if compact[10] != "B" else "C") + compact[11:]
+    rejected = {
+        "from-display-mistyped": (
+            "One character changed: the checksum catches the typo.",
+            mistyped,
+        ),
+        "from-display-invalid-character": (
+            "The digit 1 is not in the base32 alphabet.",
+            "1" + compact[1:],
+        ),
+        "from-display-too-short": ("55 characters.", compact[:-1]),
+        "from-display-too-long": ("57 characters.", compact + "A"),
+        "from-display-empty": ("Empty input.", ""),
+    }
+    for name, (comment, text) in rejected.items():
+        vectors.append(fails(name, comment, "from_display", {"display_text": text}, FormatError))
+    return document(
+        "Recovery keys: check = H(key, 'confide/v1/recovery-check')[0:3]; display = RFC 4648 "
+        "base32 (upper case, no padding) of key || check, in 14 groups of 4 joined by '-'; "
+        "wrapping key = H(key, 'confide/v1/recovery-wrap').",
+        vectors,
+    )

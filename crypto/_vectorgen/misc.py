@@ -1,0 +1,130 @@
+"""Vectors for safety numbers and the base64url transport encoding."""
+
+from __future__ import annotations
+
+from ..encoding import b64encode
+from ..errors import BindingError, FormatError, UnsupportedVersionError
+from ..safety import format_safety_number, safety_number, safety_qr_payload
+from .common import JsonObject, document, fails, flip, ok, persona, replace
+
+
+def safety_file() -> str:
+    client = persona("client")
+    therapist = persona("therapist")
+    other = persona("other-therapist")
+    a, b = client.public, therapist.public
+    number = safety_number(a, b)
+    payload = safety_qr_payload(a, b)
+    identities = {"identity_a": a.to_bytes().hex(), "identity_b": b.to_bytes().hex()}
+    swapped = {"identity_a": b.to_bytes().hex(), "identity_b": a.to_bytes().hex()}
+    expected: JsonObject = {
+        "fingerprint_a": a.fingerprint().hex(),
+        "fingerprint_b": b.fingerprint().hex(),
+        "safety_number_text": number,
+        "formatted_text": format_safety_number(number),
+        "qr_payload": payload.hex(),
+    }
+    vectors: list[JsonObject] = [
+        ok("client-therapist", "Client as a, therapist as b.", "compute", identities, expected),
+        ok(
+            "therapist-client",
+            "The same pair the other way round gives the same number and "
+            "payload (fingerprints swap).",
+            "compute",
+            swapped,
+            {
+                **expected,
+                "fingerprint_a": b.fingerprint().hex(),
+                "fingerprint_b": a.fingerprint().hex(),
+            },
+        ),
+        ok(
+            "verify-qr",
+            "The scanned payload matches.",
+            "verify_qr",
+            {**identities, "qr_payload": payload.hex()},
+            {},
+        ),
+        ok(
+            "verify-qr-swapped",
+            "It matches from the other side too.",
+            "verify_qr",
+            {**swapped, "qr_payload": payload.hex()},
+            {},
+        ),
+    ]
+    third = safety_qr_payload(a, other.public)
+    bad = [
+        (
+            "verify-qr-other-identity",
+            "The payload is for the client and another therapist.",
+            third,
+            BindingError,
+        ),
+        (
+            "verify-qr-flipped-fingerprint",
+            "A byte of a fingerprint flipped.",
+            flip(payload, 10),
+            BindingError,
+        ),
+        (
+            "verify-qr-unknown-version",
+            "Version 0x02.",
+            replace(payload, 0, b"\x02"),
+            UnsupportedVersionError,
+        ),
+        ("verify-qr-truncated", "64 bytes.", payload[:-1], FormatError),
+        ("verify-qr-over-long", "66 bytes.", payload + b"\x00", FormatError),
+        ("verify-qr-empty", "Empty input.", b"", FormatError),
+    ]
+    for name, comment, data, error in bad:
+        vectors.append(
+            fails(name, comment, "verify_qr", {**identities, "qr_payload": data.hex()}, error)
+        )
+    return document(
+        "Safety numbers: fp = BLAKE2b-256('confide/v1/fingerprint' || sign_pk || enc_pk) "
+        "(unkeyed); 30 digits per fingerprint; the two digit strings sorted and concatenated; "
+        "QR payload 0x01 || min(fp_a, fp_b) || max(fp_a, fp_b).",
+        vectors,
+    )
+
+
+def encoding_file() -> str:
+    vectors: list[JsonObject] = []
+    samples: list[tuple[str, str, bytes]] = [
+        ("empty", "The empty string.", b""),
+        ("zero-byte", "One zero byte: two characters.", b"\x00"),
+        ("dash", "0xfb: '-' replaces '+' of standard base64.", b"\xfb"),
+        ("underscore", "0xfb 0xff: '_' replaces '/'.", b"\xfb\xff"),
+        ("three-bytes", "Three bytes: four characters, no padding needed.", b"\xfb\xff\xbf"),
+        ("key-sized", "32 bytes: 43 characters.", bytes(range(32))),
+    ]
+    for name, comment, data in samples:
+        vectors.append(
+            ok(
+                f"round-trip-{name}",
+                comment,
+                "round_trip",
+                {"data": data.hex()},
+                {"text": b64encode(data)},
+            )
+        )
+    bad = [
+        ("padding", "Padding is refused.", "AA=="),
+        ("padding-single", "A single padding character.", "AAA="),
+        ("space", "Whitespace inside.", "AA AA"),
+        ("newline", "A trailing newline.", "AAAA\n"),
+        ("plus", "'+' of standard base64.", "+w"),
+        ("slash", "'/' of standard base64.", "_/8"),
+        ("non-ascii", "A non-ASCII letter.", "AA\u00e9A"),
+        ("length-4k-plus-1", "5 characters cannot encode whole bytes.", "AAAAA"),
+        ("non-canonical-1-byte", "'AB': the 4 unused bits are not zero.", "AB"),
+        ("non-canonical-2-bytes", "'AAB': the 2 unused bits are not zero.", "AAB"),
+    ]
+    for name, comment, text in bad:
+        vectors.append(fails(f"decode-{name}", comment, "decode", {"text": text}, FormatError))
+    return document(
+        "Transport encoding: base64url (RFC 4648 section 5) without padding, decoded strictly. "
+        "'round_trip' encodes data to text and decodes text back to data; 'decode' must fail.",
+        vectors,
+    )

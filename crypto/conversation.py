@@ -1,0 +1,290 @@
+"""Conversation keys, their envelopes (one per member per epoch) and the rotation policy.
+
+Envelope, 253 bytes::
+
+    body = 0x01 || conversation_id(16) || u32(epoch) || recipient_enc_pk(32)
+           || wrapper_sign_pk(32) || eph_pk(32) || nonce(24) || ct(48)
+    shared = X25519(eph_sk, recipient_enc_pk)                 (all zeros: rejected)
+    k      = H(shared, "confide/v1/envelope" || eph_pk || recipient_enc_pk)
+    ct     = AEAD(k, nonce, epoch_key(32), ad = body up to and including nonce)
+    sig    = Ed25519-Sign(wrapper_sign_sk, "confide/v1/envelope-sig" || body)
+    envelope = body || sig(64)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import math
+import uuid
+
+from . import _labels, _random
+from ._fields import (
+    ID_SIZE,
+    Reader,
+    check_epoch,
+    check_version,
+    coerce_id,
+    require_bytes,
+    require_length,
+    require_type,
+    u32,
+)
+from ._primitives import (
+    KEY_SIZE,
+    NONCE_SIZE,
+    PUBLIC_KEY_SIZE,
+    SIGNATURE_SIZE,
+    TAG_SIZE,
+    aead_decrypt,
+    aead_encrypt,
+    h,
+    new_nonce,
+    verify_detached,
+    x25519,
+    x25519_base,
+)
+from ._secret import Secret
+from .errors import BindingError, FormatError
+from .identity import IdentityKeyPair, PublicIdentity
+
+__all__ = [
+    "ENVELOPE_SIZE",
+    "ENVELOPE_VERSION",
+    "ROTATE_AFTER_MESSAGES",
+    "ROTATE_AFTER_SECONDS",
+    "ConversationKey",
+    "EnvelopeInfo",
+    "epoch_needs_rotation",
+    "parse_envelope",
+    "unwrap_conversation_key",
+    "verify_envelope",
+    "wrap_conversation_key",
+]
+
+ENVELOPE_VERSION = 0x01
+_CT_SIZE = KEY_SIZE + TAG_SIZE
+_AD_SIZE = 1 + ID_SIZE + 4 + 3 * PUBLIC_KEY_SIZE + NONCE_SIZE  # 141
+_BODY_SIZE = _AD_SIZE + _CT_SIZE  # 189
+ENVELOPE_SIZE = _BODY_SIZE + SIGNATURE_SIZE  # 253
+
+ROTATE_AFTER_MESSAGES = 100
+ROTATE_AFTER_SECONDS = 7 * 24 * 60 * 60
+
+
+class ConversationKey(Secret):
+    """The 32-byte key of one conversation epoch (secret).
+
+    Messages are encrypted under ``H(key, "confide/v1/message-key")``, never under the key
+    itself. Raises :class:`FormatError` if not exactly 32 bytes.
+
+    Warning: there must be exactly one key per (conversation, epoch). If two members start
+    the same epoch concurrently with different keys, each will fail to open the other's
+    messages; whoever stores envelopes must accept only the first key for an epoch.
+    """
+
+    __slots__ = ("_key", "_message_key")
+
+    def __init__(self, key: bytes) -> None:
+        self._key = require_length(key, KEY_SIZE, "The conversation key")
+        self._message_key = h(self._key, _labels.MESSAGE_KEY)
+
+    @classmethod
+    def generate(cls) -> ConversationKey:
+        """A new epoch key of 32 random bytes."""
+        return cls(_random.random_bytes(KEY_SIZE))
+
+    def _secret_material(self) -> bytes:
+        return self._key
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class EnvelopeInfo:
+    """The public fields of an envelope; readable without any key."""
+
+    version: int
+    conversation_id: bytes
+    epoch: int
+    recipient_enc_pk: bytes
+    wrapper_sign_pk: bytes
+
+    @property
+    def conversation_uuid(self) -> uuid.UUID:
+        """``conversation_id`` as a UUID."""
+        return uuid.UUID(bytes=self.conversation_id)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Envelope:
+    info: EnvelopeInfo
+    eph_pk: bytes
+    nonce: bytes
+    ciphertext: bytes
+    ad: bytes
+    body: bytes
+    signature: bytes
+
+
+def _split(envelope: bytes) -> _Envelope:
+    data = require_bytes(envelope, "An envelope")
+    check_version(data, ENVELOPE_VERSION, "envelope")
+    require_length(data, ENVELOPE_SIZE, "An envelope")
+    reader = Reader(data)
+    version = reader.take(1)[0]
+    info = EnvelopeInfo(
+        version=version,
+        conversation_id=reader.take(ID_SIZE),
+        epoch=reader.take_u32(),
+        recipient_enc_pk=reader.take(PUBLIC_KEY_SIZE),
+        wrapper_sign_pk=reader.take(PUBLIC_KEY_SIZE),
+    )
+    eph_pk = reader.take(PUBLIC_KEY_SIZE)
+    nonce = reader.take(NONCE_SIZE)
+    ciphertext = reader.take(_CT_SIZE)
+    signature = reader.rest()
+    return _Envelope(info, eph_pk, nonce, ciphertext, data[:_AD_SIZE], data[:_BODY_SIZE], signature)
+
+
+def _verify(parsed: _Envelope, wrapper: PublicIdentity) -> None:
+    verify_detached(
+        wrapper.sign_key,
+        _labels.ENVELOPE_SIG + parsed.body,
+        parsed.signature,
+        "The envelope signature does not verify under the expected wrapper's signing key",
+    )
+    if not hmac.compare_digest(parsed.info.wrapper_sign_pk, wrapper.sign_key):
+        raise BindingError("The envelope names another wrapper than the expected one")
+
+
+def _envelope_key(shared: bytes, eph_pk: bytes, recipient_enc_pk: bytes) -> bytes:
+    return h(shared, _labels.ENVELOPE + eph_pk + recipient_enc_pk)
+
+
+def wrap_conversation_key(
+    key: ConversationKey,
+    conversation_id: bytes | uuid.UUID,
+    epoch: int,
+    recipient: PublicIdentity,
+    wrapper: IdentityKeyPair,
+) -> bytes:
+    """Wrap an epoch key to one member and sign it: a 253-byte envelope.
+
+    X25519 from a fresh ephemeral key to the recipient's key, a BLAKE2b-derived wrapping key,
+    XChaCha20-Poly1305 with a random 24-byte nonce (drawn after the ephemeral key), and an
+    Ed25519 signature by ``wrapper``. Wrap to every member, the wrapper included.
+
+    Raises :class:`FormatError` for a bad id, an epoch outside ``u32`` or an argument of the
+    wrong type (a verified :class:`PublicIdentity` never has a low-order key).
+    """
+    key = require_type(key, ConversationKey, "The conversation key")
+    conversation = coerce_id(conversation_id, "The conversation id")
+    epoch = check_epoch(epoch)
+    recipient = require_type(recipient, PublicIdentity, "The recipient")
+    wrapper = require_type(wrapper, IdentityKeyPair, "The wrapper")
+    eph_sk = _random.random_bytes(KEY_SIZE)
+    eph_pk = x25519_base(eph_sk)
+    shared = x25519(eph_sk, recipient.enc_key, "recipient's encryption key")
+    nonce = new_nonce()
+    ad = (
+        bytes([ENVELOPE_VERSION])
+        + conversation
+        + u32(epoch)
+        + recipient.enc_key
+        + wrapper.sign_key
+        + eph_pk
+        + nonce
+    )
+    ciphertext = aead_encrypt(
+        _envelope_key(shared, eph_pk, recipient.enc_key), nonce, key._secret_material(), ad
+    )
+    body = ad + ciphertext
+    return body + wrapper._sign(_labels.ENVELOPE_SIG + body)
+
+
+def unwrap_conversation_key(
+    envelope: bytes,
+    recipient: IdentityKeyPair,
+    wrapper: PublicIdentity,
+    conversation_id: bytes | uuid.UUID,
+    epoch: int,
+) -> ConversationKey:
+    """Verify and open an envelope addressed to ``recipient``.
+
+    Checks, in this order, raising at the first failure: version
+    (:class:`UnsupportedVersionError`) and length (:class:`FormatError`); the signature under
+    ``wrapper``'s key (:class:`SignatureError`); that the envelope names ``wrapper``, the
+    expected conversation and epoch, and ``recipient``'s key (:class:`BindingError`); that the
+    ephemeral key is not a low-order point (:class:`WeakKeyError`); decryption
+    (:class:`DecryptionError`).
+    """
+    parsed = _split(envelope)
+    recipient = require_type(recipient, IdentityKeyPair, "The recipient")
+    wrapper = require_type(wrapper, PublicIdentity, "The wrapper")
+    conversation = coerce_id(conversation_id, "The conversation id")
+    epoch = check_epoch(epoch)
+    _verify(parsed, wrapper)
+    info = parsed.info
+    if not hmac.compare_digest(info.conversation_id, conversation):
+        raise BindingError("The envelope belongs to another conversation")
+    if info.epoch != epoch:
+        raise BindingError(f"The envelope is for epoch {info.epoch}, not epoch {epoch}")
+    if not hmac.compare_digest(info.recipient_enc_pk, recipient.enc_key):
+        raise BindingError("The envelope is wrapped to another recipient's key")
+    shared = recipient._shared_secret(parsed.eph_pk, "envelope's ephemeral key")
+    epoch_key = aead_decrypt(
+        _envelope_key(shared, parsed.eph_pk, info.recipient_enc_pk),
+        parsed.nonce,
+        parsed.ciphertext,
+        parsed.ad,
+        "The envelope could not be decrypted: its ciphertext was altered or it was not "
+        "wrapped to this recipient's key",
+    )
+    return ConversationKey(epoch_key)
+
+
+def parse_envelope(envelope: bytes) -> EnvelopeInfo:
+    """Read an envelope's public fields, checking only its version and length.
+
+    Warning: nothing is authenticated; use :func:`verify_envelope` before trusting a field.
+    """
+    return _split(envelope).info
+
+
+def verify_envelope(envelope: bytes, wrapper: PublicIdentity) -> EnvelopeInfo:
+    """Check an envelope's shape and signature without any secret (for the server).
+
+    Raises :class:`UnsupportedVersionError`/:class:`FormatError` for a bad shape,
+    :class:`SignatureError` if not signed by ``wrapper``, :class:`BindingError` if it names
+    another wrapper. The caller still compares conversation, epoch and recipient.
+    """
+    parsed = _split(envelope)
+    _verify(parsed, require_type(wrapper, PublicIdentity, "The wrapper"))
+    return parsed.info
+
+
+def epoch_needs_rotation(
+    messages_in_epoch: int, epoch_age_seconds: float, keys_changed: bool
+) -> bool:
+    """Whether a sender must start a new epoch before sending the next message.
+
+    True if any member's keys changed since the epoch began, the epoch already holds
+    ``ROTATE_AFTER_MESSAGES`` (100) messages, or it is ``ROTATE_AFTER_SECONDS`` (7 days)
+    old. Raises :class:`FormatError` for a negative count or a negative or non-finite age
+    (clamp clock skew before calling).
+    """
+    if isinstance(messages_in_epoch, bool) or not isinstance(messages_in_epoch, int):
+        raise FormatError(f"The message count must be an integer, not {messages_in_epoch!r}")
+    if messages_in_epoch < 0:
+        raise FormatError(f"The message count cannot be negative ({messages_in_epoch})")
+    if isinstance(epoch_age_seconds, bool) or not isinstance(epoch_age_seconds, int | float):
+        raise FormatError(f"The epoch age must be a number, not {epoch_age_seconds!r}")
+    if not math.isfinite(epoch_age_seconds) or epoch_age_seconds < 0:
+        raise FormatError(
+            f"The epoch age must be a finite, non-negative number of seconds, "
+            f"not {epoch_age_seconds!r}"
+        )
+    return (
+        bool(keys_changed)
+        or messages_in_epoch >= ROTATE_AFTER_MESSAGES
+        or epoch_age_seconds >= ROTATE_AFTER_SECONDS
+    )

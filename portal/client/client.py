@@ -1,0 +1,950 @@
+"""The Confide client: what a browser tab does, in asyncio.
+
+It signs in without sending the password, holds the private identity and the conversation
+keys, seals every message before it leaves and verifies and opens every message that
+arrives. The server sees what it would see from a browser: the authentication secret,
+public identities, wrapped keys and ciphertext.
+
+Typical use::
+
+    async with ConfideClient("http://127.0.0.1:8000") as client:
+        await client.sign_in(email, password)
+        await client.connect()
+        seq = await client.send_text(conversation_id, "Hello")
+        message = await client.next_message(timeout=5)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import crypto
+from crypto import (
+    DEFAULT_KDF_PARAMS,
+    ConversationKey,
+    CryptoError,
+    IdentityKeyPair,
+    KdfParams,
+    b64encode,
+    derive_password_keys,
+)
+from portal.client.backoff import Backoff
+from portal.client.errors import (
+    ClientClosedError,
+    ClientError,
+    ConnectionLostError,
+    KeysError,
+    NotFoundError,
+    ProtocolError,
+    RateLimitedError,
+    ReplyTimeoutError,
+    ServerRefusedError,
+    StaleEpochError,
+)
+from portal.client.http import SESSION_COOKIE, HttpApi
+from portal.client.inbox import Inbox
+from portal.client.keys import KeyRing, make_sign_up_material, unwrap_key_bundle
+from portal.client.outbox import Ack, Outbox, OutgoingMessage
+from portal.client.realtime import Limits, Realtime
+from portal.client.records import (
+    Account,
+    ClientEvent,
+    ConversationSummary,
+    EpochStarted,
+    HistoryPage,
+    Invitation,
+    InvitationDetails,
+    Member,
+    PeerKeyChanged,
+    ReadReceipt,
+    ReceivedMessage,
+    RejectedMessage,
+    SignUp,
+    Typing,
+    UnmatchedError,
+)
+from portal.client.wire import (
+    ConversationData,
+    MessageData,
+    as_bool,
+    as_datetime,
+    as_dict,
+    as_int,
+    as_list,
+    as_str,
+    as_uuid,
+    parse_account,
+    parse_conversation,
+    parse_kdf,
+    parse_member,
+    parse_message,
+)
+
+__all__ = ["ClientStats", "ConfideClient"]
+
+log = logging.getLogger(__name__)
+
+# Answers after which the same bytes are simply sent again (docs/protocol.md, "Errors").
+_TRANSIENT_CODES = {"unavailable", "server_error"}
+# A conversation whose epoch keeps moving under a message is given up after this many
+# re-seals, rather than looping.
+_MAX_RESEALS = 3
+# The protocol caps a sync at 500 conversations.
+_SYNC_CHUNK = 500
+
+
+@dataclass(slots=True)
+class ClientStats:
+    """Counters of what the client did, for tests and the benchmark."""
+
+    acked: int = 0
+    duplicate_acks: int = 0
+    resends: int = 0
+    reseals: int = 0
+    received: int = 0
+    rejected: int = 0
+    syncs: int = 0
+    gap_syncs: int = 0
+
+
+@dataclass(slots=True)
+class _Conversation:
+    """What the client knows of one conversation (members and epochs, not messages)."""
+
+    id: uuid.UUID
+    status: str
+    current_epoch: int
+    last_seq: int
+    last_read_seq: int
+    unread: int
+    members: dict[int, Member]
+    read_seqs: dict[int, int]
+
+    def summary(self) -> ConversationSummary:
+        return ConversationSummary(
+            id=self.id,
+            status=self.status,
+            current_epoch=self.current_epoch,
+            last_seq=self.last_seq,
+            last_read_seq=self.last_read_seq,
+            unread=self.unread,
+            members=tuple(self.members.values()),
+            read_seqs=dict(self.read_seqs),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _SyncWork:
+    """Fetch what follows the held position of these conversations (all when ``None``)."""
+
+    conversations: tuple[uuid.UUID, ...] | None
+    generation: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _MessageWork:
+    message: MessageData
+
+
+@dataclass(frozen=True, slots=True)
+class _EpochWork:
+    frame: dict[str, Any]
+
+
+_Work = _SyncWork | _MessageWork | _EpochWork
+
+
+class ConfideClient:
+    """One signed-in user on one server: keys, conversations and a live websocket.
+
+    ``backfill``: after connecting, deliver every stored message of the conversations
+    (``True``, a new device restoring its history) or only those newer than what the
+    first :meth:`conversations` listing showed (``False``).
+    """
+
+    def __init__(
+        self,
+        server_url: str,
+        *,
+        ack_timeout: float = 10.0,
+        request_timeout: float = 15.0,
+        backoff: Backoff | None = None,
+        backfill: bool = True,
+        heartbeat_seconds: float = 25.0,
+        sync_seconds: float = 60.0,
+        max_reconnect_attempts: int | None = None,
+    ) -> None:
+        self._http = HttpApi(server_url, timeout=request_timeout)
+        self.ack_timeout = ack_timeout
+        self.request_timeout = request_timeout
+        self.backfill = backfill
+        self.heartbeat_seconds = heartbeat_seconds
+        self.sync_seconds = sync_seconds
+        self._backoff = backoff if backoff is not None else Backoff()
+        self._max_reconnect_attempts = max_reconnect_attempts
+        self.account: Account | None = None
+        self._identity: IdentityKeyPair | None = None
+        self._keyring = KeyRing()
+        self._conversations: dict[uuid.UUID, _Conversation] = {}
+        self._seen_identities: dict[int, crypto.PublicIdentity] = {}
+        self._listed = False
+        self.outbox = Outbox()
+        self.inbox = Inbox(self._open_message, self._request_gap_sync)
+        self.events: asyncio.Queue[ClientEvent] = asyncio.Queue()
+        self.stats = ClientStats()
+        self._realtime: Realtime | None = None
+        self._work: asyncio.Queue[_Work] = asyncio.Queue()
+        self._gap_syncs: set[uuid.UUID] = set()
+        self._synced = asyncio.Event()
+        self._last_full_sync = 0.0
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        who = self.account.id if self.account is not None else "signed out"
+        return f"ConfideClient({self._http.base_url!r}, user={who})"
+
+    async def __aenter__(self) -> ConfideClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @property
+    def identity(self) -> IdentityKeyPair:
+        """The signed-in user's private identity (raises if not signed in)."""
+        if self._identity is None:
+            raise ClientError("Sign in first", code="signed_out")
+        return self._identity
+
+    @property
+    def limits(self) -> Limits | None:
+        """The limits of the server's last ``ready`` frame."""
+        return None if self._realtime is None else self._realtime.limits
+
+    @property
+    def connections(self) -> int:
+        """How many times the websocket reached ``ready`` (1 + reconnects)."""
+        return 0 if self._realtime is None else self._realtime.connections
+
+    # --- accounts ------------------------------------------------------------------------
+
+    async def sign_in(self, email: str, password: str) -> Account:
+        """Signs in and opens the key bundle; the password never leaves this process.
+
+        Raises :class:`UnauthenticatedError` for a wrong email or password,
+        :class:`RateLimitedError` after too many attempts, :class:`KeysError` if the key
+        bundle does not open or holds keys other than the account's public identity.
+        """
+        await self._http.get("/api/csrf")
+        salt, params = parse_kdf(await self._http.post("/api/auth/params", {"email": email}))
+        keys = await asyncio.to_thread(derive_password_keys, password, salt, params)
+        answer = await self._http.post(
+            "/api/auth/signin", {"email": email, "auth_secret": keys.auth_secret_b64()}
+        )
+        user = as_dict(answer, "user")
+        account = parse_account(user)
+        try:
+            bundle = crypto.b64decode(as_str(user, "key_bundle"))
+            identity = unwrap_key_bundle(keys, bundle, account.identity)
+        except CryptoError as exc:
+            raise KeysError(
+                f"The key bundle does not open to this account's identity: {type(exc).__name__}"
+            ) from None
+        self._become(account, identity)
+        return account
+
+    async def lookup_invitation(self, token: str) -> InvitationDetails:
+        """What an invitation says (whom it is from, the conversation it opens)."""
+        answer = await self._http.post("/api/invitations/lookup", {"token": token})
+        return InvitationDetails(
+            conversation=as_uuid(answer, "conversation"),
+            client_name=as_str(answer, "client_name"),
+            therapist=parse_member(answer.get("therapist")),
+            practice=as_str(answer, "practice"),
+            expires_at=as_datetime(answer, "expires_at"),
+        )
+
+    async def accept_invitation(
+        self,
+        token: str,
+        email: str,
+        display_name: str,
+        password: str,
+        *,
+        kdf_params: KdfParams = DEFAULT_KDF_PARAMS,
+    ) -> SignUp:
+        """Signs up through an invitation and signs in.
+
+        Makes the new identity and the conversation's epoch-0 key here, wraps that key to
+        the new identity and to the therapist's published identity, and returns the
+        recovery key's display form, to show once.
+        """
+        details = await self.lookup_invitation(token)
+        material = await asyncio.to_thread(make_sign_up_material, password, kdf_params)
+        epoch_key = ConversationKey.generate()
+        conversation = details.conversation
+        client_envelope = crypto.wrap_conversation_key(
+            epoch_key, conversation, 0, material.public_identity, material.identity
+        )
+        therapist_envelope = crypto.wrap_conversation_key(
+            epoch_key, conversation, 0, details.therapist.identity, material.identity
+        )
+        answer = await self._http.post(
+            "/api/invitations/accept",
+            {
+                "token": token,
+                "email": email,
+                "display_name": display_name,
+                "auth_secret": b64encode(material.auth_secret),
+                "kdf": {
+                    "salt": b64encode(material.salt),
+                    "opslimit": material.params.opslimit,
+                    "memlimit": material.params.memlimit,
+                    "algorithm": "argon2id13",
+                },
+                "public_identity": b64encode(material.public_identity.to_bytes()),
+                "key_bundle": b64encode(material.key_bundle),
+                "recovery_bundle": b64encode(material.recovery_bundle),
+                "client_envelope": b64encode(client_envelope),
+                "therapist_envelope": b64encode(therapist_envelope),
+            },
+        )
+        account = parse_account(answer.get("user"))
+        if account.identity != material.public_identity:
+            raise KeysError("The server answered with another identity than the one made here")
+        if as_uuid(answer, "conversation") != conversation:
+            raise ProtocolError("The server opened another conversation than the invitation's")
+        self._become(account, material.identity)
+        self._keyring.add(conversation, 0, epoch_key)
+        return SignUp(account, conversation, recovery_key=material.recovery_key.display())
+
+    async def create_invitation(self, client_name: str) -> Invitation:
+        """A therapist invites a client; share ``path`` (with its token) with them once."""
+        answer = await self._http.post("/api/invitations", {"client_name": client_name})
+        return Invitation(
+            token=as_str(answer, "token"),
+            path=as_str(answer, "path"),
+            expires_at=as_datetime(answer, "expires_at"),
+            conversation=as_uuid(answer, "conversation"),
+        )
+
+    async def sign_out(self) -> None:
+        """Ends the session on the server (which closes its sockets), then closes this
+        client and forgets the keys. Sign in again with a new client."""
+        with contextlib.suppress(ClientError):
+            await self._http.post("/api/auth/signout")
+        self._http.forget_cookies()
+        await self.close()
+        self._identity = None
+        self.account = None
+        self._keyring.clear()
+
+    def _become(self, account: Account, identity: IdentityKeyPair) -> None:
+        self.account = account
+        self._identity = identity
+        self._seen_identities[account.id] = account.identity
+
+    # --- conversations and keys ----------------------------------------------------------
+
+    async def conversations(self) -> list[ConversationSummary]:
+        """Fetches the user's conversations and unwraps every new epoch key in them."""
+        answer = await self._http.get("/api/conversations")
+        listed = [self._absorb(parse_conversation(raw)) for raw in as_list(answer, "conversations")]
+        # A conversation the server no longer lists (membership ended) is not followed.
+        ids = {state.id for state in listed}
+        for conversation in [c for c in self._conversations if c not in ids]:
+            del self._conversations[conversation]
+            self.inbox.forget(conversation)
+        self._listed = True
+        return [state.summary() for state in listed]
+
+    async def conversation(self, conversation_id: uuid.UUID) -> ConversationSummary:
+        """Fetches one conversation (``NotFoundError`` if it is not the user's)."""
+        answer = await self._http.get(f"/api/conversations/{conversation_id}")
+        return self._absorb(parse_conversation(answer.get("conversation"))).summary()
+
+    def conversation_key(self, conversation_id: uuid.UUID, epoch: int) -> ConversationKey:
+        """An epoch key this client holds (raises :class:`KeysError` if it holds none)."""
+        key = self._keyring.get(conversation_id, epoch)
+        if key is None:
+            raise KeysError(f"No key for epoch {epoch} of this conversation")
+        return key
+
+    def safety_number(self, conversation_id: uuid.UUID, user_id: int) -> str:
+        """The safety number with a member, grouped for reading aloud."""
+        member = self._conversations[conversation_id].members[user_id]
+        number = crypto.safety_number(self.identity.public, member.identity)
+        return crypto.format_safety_number(number)
+
+    def _absorb(self, data: ConversationData) -> _Conversation:
+        identity = self.identity
+        known = self._conversations.get(data.id)
+        members = {member.id: member for member in data.members}
+        for member in data.members:
+            seen = self._seen_identities.get(member.id)
+            if seen is not None and seen != member.identity:
+                self.events.put_nowait(PeerKeyChanged(data.id, member.id))
+            self._seen_identities[member.id] = member.identity
+        state = _Conversation(
+            id=data.id,
+            status=data.status,
+            current_epoch=data.current_epoch,
+            last_seq=data.last_seq,
+            last_read_seq=data.last_read_seq,
+            unread=data.unread,
+            members=members,
+            read_seqs=data.read_seqs,
+        )
+        if known is not None:
+            state.current_epoch = max(known.current_epoch, data.current_epoch)
+        self._conversations[data.id] = state
+        for envelope in data.envelopes:
+            if self._keyring.has(data.id, envelope.epoch):
+                continue
+            wrapper = members.get(envelope.wrapper)
+            if wrapper is None:
+                log.warning("skipped an envelope wrapped by someone who is not a member")
+                continue
+            try:
+                key = crypto.unwrap_conversation_key(
+                    envelope.envelope, identity, wrapper.identity, data.id, envelope.epoch
+                )
+            except CryptoError as exc:
+                log.warning("an envelope did not open: %s", type(exc).__name__)
+                continue
+            self._keyring.add(data.id, envelope.epoch, key)
+        if not self.inbox.is_tracked(data.id):
+            # Without backfill, what existed at the first listing is taken as read;
+            # a conversation that appears later is followed from its start.
+            first_listing = not self._listed
+            self.inbox.track(data.id, data.last_seq if first_listing and not self.backfill else 0)
+        return state
+
+    async def _known(self, conversation_id: uuid.UUID) -> _Conversation:
+        state = self._conversations.get(conversation_id)
+        if state is None:
+            await self.conversations()
+            state = self._conversations.get(conversation_id)
+        if state is None:
+            raise NotFoundError("No such conversation.")
+        return state
+
+    async def _key_for(self, conversation_id: uuid.UUID, epoch: int) -> ConversationKey:
+        key = self._keyring.get(conversation_id, epoch)
+        if key is None:
+            await self.conversations()
+            key = self._keyring.get(conversation_id, epoch)
+        if key is None:
+            raise KeysError(f"No key for epoch {epoch} of this conversation")
+        return key
+
+    # --- the websocket -------------------------------------------------------------------
+
+    async def connect(self, timeout: float = 15.0) -> None:
+        """Opens the websocket and returns once the first ``sync`` is done.
+
+        From then on the client stays connected (reconnecting with backoff and jitter)
+        until :meth:`close` or :meth:`sign_out`.
+        """
+        self.identity  # noqa: B018 - raises when signed out
+        if self._closed:
+            raise ClientClosedError("The client was closed")
+        if not self._listed:
+            await self.conversations()
+        if self._realtime is None:
+            self._realtime = Realtime(
+                self._http.websocket_url,
+                origin=self._http.origin,
+                cookie=lambda: self._http.cookie(SESSION_COOKIE),
+                on_frame=self._on_frame,
+                on_ready=self._on_ready,
+                backoff=self._backoff,
+                open_timeout=min(timeout, 10.0),
+                max_attempts=self._max_reconnect_attempts,
+            )
+            self._spawn(self._process(), "confide-inbox")
+            self._spawn(self._heartbeat(), "confide-heartbeat")
+        self._realtime.start()
+        await self._realtime.wait_connected(timeout)
+        await self.wait_synced(timeout)
+
+    async def wait_synced(self, timeout: float | None = None) -> None:
+        """Waits until the ``sync`` that follows the latest (re)connect has finished."""
+        await asyncio.wait_for(self._synced.wait(), timeout)
+
+    def drop_connection(self) -> None:
+        """Drops the TCP connection abruptly, as a network failure would; the client
+        reconnects, syncs and resends its outbox by itself."""
+        if self._realtime is not None:
+            self._realtime.abort()
+
+    async def close(self) -> None:
+        """Closes the socket and the HTTP client; unacknowledged sends raise
+        :class:`ClientClosedError` (they may or may not have been stored)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._realtime is not None:
+            await self._realtime.close()
+        self.outbox.fail_all(ClientClosedError("The client was closed before the ack"))
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self._http.close()
+
+    def _rt(self) -> Realtime:
+        if self._realtime is None:
+            raise ClientError("Call connect() first", code="not_connected")
+        return self._realtime
+
+    def _spawn(self, coroutine: Any, name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coroutine, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _request(self, frame: dict[str, Any]) -> dict[str, Any]:
+        """A request whose repetition is harmless: retried across a reconnect."""
+        realtime = self._rt()
+        deadline = time.monotonic() + self.request_timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ReplyTimeoutError(f"No reply to {frame['type']} in time")
+            await realtime.wait_connected(remaining)
+            try:
+                return await realtime.call(frame, max(deadline - time.monotonic(), 0.1))
+            except ConnectionLostError as exc:
+                if realtime.fatal_error is not None:
+                    raise realtime.fatal_error from exc
+            except RateLimitedError as exc:
+                await asyncio.sleep(exc.retry_after)
+
+    async def call(self, frame: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
+        """Sends one raw frame and returns its reply; an ``error`` reply raises its
+        :class:`ServerRefusedError`. For frames this class has no method for."""
+        await self._rt().wait_connected(self.request_timeout)
+        return await self._rt().call(frame, self.request_timeout if timeout is None else timeout)
+
+    # --- sending -------------------------------------------------------------------------
+
+    async def send_text(
+        self, conversation_id: uuid.UUID, text: str, *, timeout: float | None = None
+    ) -> int:
+        """Seals ``text`` and sends it until acknowledged; returns its sequence number.
+
+        The message waits in :attr:`outbox` until its ``ack``, and is resent with the same
+        bytes after a disconnect, a timeout, ``unavailable``, ``server_error`` or
+        ``rate_limited``. After ``stale_epoch`` it is re-sealed under the new epoch with
+        the same client message id. ``timeout`` bounds only the wait of this call: the
+        message stays in the outbox and is still delivered afterwards.
+        """
+        self._rt()
+        state = await self._known(conversation_id)
+        epoch = state.current_epoch
+        key = await self._key_for(conversation_id, epoch)
+        client_message_id = uuid.uuid4()
+        try:
+            ciphertext = crypto.seal_text(
+                text, key, conversation_id, epoch, self.identity, client_message_id
+            )
+        except CryptoError as exc:
+            raise ClientError(f"The message cannot be sealed: {exc}", code="bad_message") from None
+        entry = self.outbox.add(conversation_id, client_message_id, epoch, ciphertext, text)
+        self._spawn(self._deliver(entry), "confide-send")
+        try:
+            ack = await asyncio.wait_for(asyncio.shield(entry.acked), timeout)
+        except TimeoutError:
+            raise ReplyTimeoutError(
+                "The message was not acknowledged in time; it stays in the outbox"
+            ) from None
+        return ack.seq
+
+    async def _deliver(self, entry: OutgoingMessage) -> None:
+        realtime = self._rt()
+        pause = Backoff(initial=0.2, maximum=5.0)
+        while not entry.acked.done():
+            try:
+                await realtime.wait_connected()
+            except ClientError as exc:
+                self.outbox.fail(entry, exc)
+                return
+            frame = {
+                "type": "send",
+                "conversation": str(entry.conversation),
+                "client_message_id": str(entry.client_message_id),
+                "epoch": entry.epoch,
+                "ciphertext": b64encode(entry.ciphertext),
+            }
+            if entry.attempts:
+                self.stats.resends += 1
+            entry.attempts += 1
+            try:
+                reply = await realtime.call(frame, self.ack_timeout)
+            except ReplyTimeoutError:
+                # The socket may be dead without knowing it: start afresh.
+                realtime.abort()
+                continue
+            except ConnectionLostError:
+                continue
+            except RateLimitedError as exc:
+                await asyncio.sleep(exc.retry_after)
+                continue
+            except StaleEpochError:
+                try:
+                    await self._reseal(entry)
+                except ClientError as exc:
+                    self.outbox.fail(entry, exc)
+                    return
+                continue
+            except ServerRefusedError as exc:
+                if exc.code in _TRANSIENT_CODES:
+                    await asyncio.sleep(pause.next_delay())
+                    continue
+                self.outbox.fail(entry, exc)
+                return
+            except ClientError as exc:
+                self.outbox.fail(entry, exc)
+                return
+            self._take_ack(reply)
+
+    async def _reseal(self, entry: OutgoingMessage) -> None:
+        if entry.reseals >= _MAX_RESEALS:
+            raise StaleEpochError("The conversation's epoch kept changing under this message")
+        entry.reseals += 1
+        self.stats.reseals += 1
+        await self.conversations()
+        state = await self._known(entry.conversation)
+        if state.current_epoch == entry.epoch:
+            raise StaleEpochError("The server says the epoch is stale but lists it as current")
+        key = await self._key_for(entry.conversation, state.current_epoch)
+        ciphertext = crypto.seal_text(
+            entry.text,
+            key,
+            entry.conversation,
+            state.current_epoch,
+            self.identity,
+            entry.client_message_id,
+        )
+        entry.reseal(state.current_epoch, ciphertext)
+
+    def _take_ack(self, frame: dict[str, Any]) -> None:
+        try:
+            ack = Ack(
+                conversation=as_uuid(frame, "conversation"),
+                client_message_id=as_uuid(frame, "client_message_id"),
+                seq=as_int(frame, "seq", minimum=1),
+                duplicate=as_bool(frame, "duplicate"),
+            )
+        except ProtocolError:
+            log.warning("ignored a malformed ack")
+            return
+        if self.outbox.acknowledge(ack) is not None:
+            self.stats.acked += 1
+            if ack.duplicate:
+                self.stats.duplicate_acks += 1
+
+    # --- other requests ------------------------------------------------------------------
+
+    async def history(
+        self, conversation_id: uuid.UUID, before: int | None = None, limit: int | None = None
+    ) -> HistoryPage:
+        """A page of messages older than ``before`` (or the newest), verified and opened,
+        oldest first."""
+        frame: dict[str, Any] = {"type": "history", "conversation": str(conversation_id)}
+        if before is not None:
+            frame["before"] = before
+        if limit is not None:
+            frame["limit"] = limit
+        reply = await self._request(frame)
+        messages = []
+        for raw in as_list(reply, "messages"):
+            data = parse_message(raw)
+            if data.conversation != conversation_id:
+                raise ProtocolError("The history page holds another conversation's message")
+            if data.seq > self.inbox.position(conversation_id):
+                self._work.put_nowait(_MessageWork(data))
+            opened = await self._open_message(data, report=False)
+            if opened is not None:
+                messages.append(opened)
+        return HistoryPage(
+            conversation=conversation_id,
+            messages=tuple(messages),
+            has_more=as_bool(reply, "has_more"),
+            last_seq=as_int(reply, "last_seq"),
+        )
+
+    async def mark_read(self, conversation_id: uuid.UUID, seq: int) -> int:
+        """Tells the members this user has read up to ``seq``; returns the recorded seq."""
+        reply = await self._request(
+            {"type": "read", "conversation": str(conversation_id), "seq": seq}
+        )
+        return as_int(reply, "seq")
+
+    async def typing(self, conversation_id: uuid.UUID) -> None:
+        """Tells the other members this user is typing (no reply; send one every few s)."""
+        await self._rt().wait_connected(self.request_timeout)
+        await self._rt().send({"type": "typing", "conversation": str(conversation_id)})
+
+    async def ping(self) -> float:
+        """A round trip to the server; returns its duration in seconds."""
+        started = time.perf_counter()
+        await self._request({"type": "ping"})
+        return time.perf_counter() - started
+
+    async def rekey(self, conversation_id: uuid.UUID) -> int:
+        """Starts a new epoch: a fresh key wrapped to every member. Returns the epoch."""
+        await self.conversations()
+        state = await self._known(conversation_id)
+        epoch = state.current_epoch + 1
+        key = ConversationKey.generate()
+        envelopes = [
+            {
+                "recipient": member.id,
+                "envelope": b64encode(
+                    crypto.wrap_conversation_key(
+                        key, conversation_id, epoch, member.identity, self.identity
+                    )
+                ),
+            }
+            for member in state.members.values()
+        ]
+        await self._request(
+            {
+                "type": "rekey",
+                "conversation": str(conversation_id),
+                "epoch": epoch,
+                "envelopes": envelopes,
+            }
+        )
+        self._keyring.add(conversation_id, epoch, key)
+        state.current_epoch = max(state.current_epoch, epoch)
+        return epoch
+
+    async def sync(self) -> None:
+        """Fetches whatever follows the held position of every conversation now."""
+        await self._sync(None)
+
+    # --- receiving -----------------------------------------------------------------------
+
+    async def next_message(self, timeout: float | None = None) -> ReceivedMessage:
+        """The next verified, decrypted message in sequence order."""
+        return await self.inbox.get(timeout)
+
+    async def incoming(self) -> AsyncIterator[ReceivedMessage]:
+        """Every verified, decrypted message, in sequence order per conversation."""
+        async for message in self.inbox:
+            yield message
+
+    async def next_event(self, timeout: float | None = None) -> ClientEvent:
+        """The next read receipt, typing notice, epoch change or warning."""
+        return await asyncio.wait_for(self.events.get(), timeout)
+
+    def position(self, conversation_id: uuid.UUID) -> int:
+        """The highest sequence number held, without a gap, in the conversation."""
+        return self.inbox.position(conversation_id)
+
+    def _on_ready(self, user: int, limits: Limits) -> None:
+        if self.account is not None and user != self.account.id:
+            log.warning("the socket belongs to another user than the signed-in one")
+            self.drop_connection()
+            return
+        self._synced.clear()
+        self._work.put_nowait(_SyncWork(None, generation=self.connections))
+
+    def _on_frame(self, frame: dict[str, Any]) -> None:
+        kind = frame.get("type")
+        try:
+            if kind == "message":
+                self._work.put_nowait(_MessageWork(parse_message(frame)))
+            elif kind == "ack":
+                self._take_ack(frame)
+            elif kind == "read":
+                conversation = as_uuid(frame, "conversation")
+                user, seq = as_int(frame, "user"), as_int(frame, "seq")
+                state = self._conversations.get(conversation)
+                if state is not None:
+                    state.read_seqs[user] = max(state.read_seqs.get(user, 0), seq)
+                self.events.put_nowait(ReadReceipt(conversation, user, seq))
+            elif kind == "typing":
+                self.events.put_nowait(
+                    Typing(as_uuid(frame, "conversation"), as_int(frame, "user"))
+                )
+            elif kind == "epoch":
+                self._work.put_nowait(_EpochWork(frame))
+            elif kind == "sync":
+                for page in as_list(frame, "conversations"):
+                    for raw in as_list(page, "messages"):
+                        self._work.put_nowait(_MessageWork(parse_message(raw)))
+            elif kind == "error":
+                ref = frame.get("ref")
+                self.events.put_nowait(
+                    UnmatchedError(
+                        code=str(frame.get("code")),
+                        message=str(frame.get("message")),
+                        ref=ref if isinstance(ref, str) else None,
+                    )
+                )
+        except ProtocolError as exc:
+            log.warning("ignored a malformed %s frame: %s", kind, exc.message)
+
+    def _request_gap_sync(self, conversation_id: uuid.UUID) -> None:
+        if conversation_id not in self._gap_syncs:
+            self._gap_syncs.add(conversation_id)
+            self.stats.gap_syncs += 1
+            self._work.put_nowait(_SyncWork((conversation_id,)))
+
+    async def _process(self) -> None:
+        """The one task that changes what the client holds, so messages are handled in
+        the order they arrived and never two at once."""
+        while True:
+            work = await self._work.get()
+            try:
+                if isinstance(work, _MessageWork):
+                    await self.inbox.accept(work.message)
+                elif isinstance(work, _SyncWork):
+                    await self._run_sync(work)
+                else:
+                    await self._accept_epoch(work.frame)
+            except (ClientError, CryptoError) as exc:
+                log.warning("could not handle incoming data: %s", getattr(exc, "code", exc))
+            except Exception:
+                log.exception("unexpected failure while handling incoming data")
+
+    async def _run_sync(self, work: _SyncWork) -> None:
+        if work.conversations is not None:
+            for conversation in work.conversations:
+                self._gap_syncs.discard(conversation)
+        try:
+            await self._sync(work.conversations)
+        except (ConnectionLostError, ReplyTimeoutError):
+            return  # the next connection syncs again
+        if work.conversations is None and work.generation == self.connections:
+            self._last_full_sync = time.monotonic()
+            self._synced.set()
+
+    async def _sync(self, conversations: tuple[uuid.UUID, ...] | None) -> None:
+        """Sync pages until nothing more follows; runs inside the inbox task."""
+        targets = list(self.inbox.positions() if conversations is None else conversations)
+        while targets:
+            chunk, targets = targets[:_SYNC_CHUNK], targets[_SYNC_CHUNK:]
+            after = {str(c): self.inbox.position(c) for c in chunk}
+            try:
+                reply = await self._rt().call(
+                    {"type": "sync", "after": after}, self.request_timeout
+                )
+            except NotFoundError:
+                # A conversation is no longer ours: relist, stop following it, sync the rest.
+                await self.conversations()
+                remaining = [c for c in chunk if c in self._conversations]
+                if len(remaining) == len(chunk):
+                    raise
+                targets = remaining + targets
+                continue
+            self.stats.syncs += 1
+            for page in as_list(reply, "conversations"):
+                if not isinstance(page, dict):
+                    raise ProtocolError("A sync page is not an object")
+                conversation = as_uuid(page, "conversation")
+                for raw in as_list(page, "messages"):
+                    data = parse_message(raw)
+                    if data.conversation != conversation:
+                        raise ProtocolError("A sync page holds another conversation's message")
+                    await self.inbox.accept(data)
+                if as_bool(page, "has_more"):
+                    targets.append(conversation)
+
+    async def _accept_epoch(self, frame: dict[str, Any]) -> None:
+        conversation = as_uuid(frame, "conversation")
+        epoch = as_int(frame, "epoch")
+        wrapper_id = as_int(frame, "wrapper", minimum=1)
+        envelope = crypto.b64decode(as_str(frame, "envelope"))
+        state = await self._known(conversation)
+        wrapper = state.members.get(wrapper_id)
+        if wrapper is None:
+            await self.conversations()
+            wrapper = state.members.get(wrapper_id)
+        if wrapper is None:
+            raise KeysError("An epoch was started by someone who is not a member")
+        key = crypto.unwrap_conversation_key(
+            envelope, self.identity, wrapper.identity, conversation, epoch
+        )
+        self._keyring.add(conversation, epoch, key)
+        state.current_epoch = max(state.current_epoch, epoch)
+        self.events.put_nowait(EpochStarted(conversation, epoch, wrapper_id))
+
+    async def _open_message(
+        self, data: MessageData, *, report: bool = True
+    ) -> ReceivedMessage | None:
+        """Verifies and decrypts one stored message; ``None`` (and an event) if it fails."""
+        try:
+            state = await self._known(data.conversation)
+            sender = state.members.get(data.sender)
+            if sender is None:
+                await self.conversations()
+                sender = self._conversations[data.conversation].members.get(data.sender)
+            if sender is None:
+                raise KeysError("The sender is not a member of the conversation")
+            key = await self._key_for(data.conversation, data.epoch)
+            text = crypto.open_text(
+                data.ciphertext,
+                key,
+                sender.identity,
+                data.conversation,
+                data.epoch,
+                data.client_message_id,
+            )
+        except (ClientError, CryptoError) as exc:
+            reason = exc.code if isinstance(exc, ClientError) else type(exc).__name__
+            if report:
+                self.stats.rejected += 1
+                self.events.put_nowait(
+                    RejectedMessage(data.conversation, data.seq, data.sender, reason)
+                )
+            log.warning("a stored message did not verify or open: %s", reason)
+            return None
+        if report:
+            self.stats.received += 1
+        return ReceivedMessage(
+            conversation=data.conversation,
+            seq=data.seq,
+            sender_id=data.sender,
+            text=text,
+            sent_at=data.sent_at,
+            client_message_id=data.client_message_id,
+        )
+
+    async def _heartbeat(self) -> None:
+        """Pings every ``heartbeat_seconds`` (a dead socket is dropped and reopened) and
+        syncs every ``sync_seconds``, since pushes are not guaranteed."""
+        while True:
+            await asyncio.sleep(self.heartbeat_seconds)
+            realtime = self._realtime
+            if realtime is None or not realtime.connected.is_set():
+                continue
+            try:
+                await realtime.call({"type": "ping"}, min(self.request_timeout, 10.0))
+            except ReplyTimeoutError:
+                realtime.abort()
+                continue
+            except ClientError:
+                continue
+            if time.monotonic() - self._last_full_sync >= self.sync_seconds:
+                self._work.put_nowait(_SyncWork(None, generation=self.connections))

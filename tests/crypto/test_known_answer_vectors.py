@@ -1,0 +1,350 @@
+"""Every vector in crypto/vectors gives exactly its expected result or its expected error.
+
+The runners below compute the intermediate values (shared secrets, derived keys) directly
+with PyNaCl, independently of the package, so that a vector also checks the derivations
+written in SPEC.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nacl.bindings
+import nacl.hash
+import pytest
+from nacl.encoding import RawEncoder
+
+import crypto.errors
+import crypto.kdf
+from crypto import (
+    BundleKind,
+    ConversationKey,
+    CryptoError,
+    IdentityKeyPair,
+    KdfParams,
+    PublicIdentity,
+    RecoveryKey,
+    WrappingKey,
+    b64decode,
+    b64encode,
+    derive_password_keys,
+    epoch_needs_rotation,
+    format_safety_number,
+    open_message,
+    open_text,
+    pad,
+    padded_size,
+    parse_bundle,
+    parse_message,
+    safety_number,
+    safety_qr_payload,
+    seal_message,
+    unpad,
+    unwrap_conversation_key,
+    unwrap_identity,
+    verify_envelope,
+    verify_message,
+    verify_safety_qr,
+    wrap_conversation_key,
+    wrap_identity,
+)
+from crypto._vectorgen.rng import replay_random
+from crypto.make_vectors import GENERATORS, VECTOR_DIR
+
+Inputs = dict[str, Any]
+Result = dict[str, Any]
+
+
+def _b(value: str) -> bytes:
+    return bytes.fromhex(value)
+
+
+def _random(inputs: Inputs) -> list[bytes]:
+    return [_b(value) for value in inputs["random"]]
+
+
+def _h(key: bytes, message: bytes) -> bytes:
+    return nacl.hash.blake2b(message, digest_size=32, key=key, encoder=RawEncoder)
+
+
+def _public(identity: PublicIdentity) -> Result:
+    return {
+        "sign_pk": identity.sign_key.hex(),
+        "enc_pk": identity.enc_key.hex(),
+        "public_identity": identity.to_bytes().hex(),
+        "fingerprint": identity.fingerprint().hex(),
+    }
+
+
+def identity_generate(inputs: Inputs) -> Result:
+    with replay_random(_random(inputs)):
+        identity = IdentityKeyPair.generate()
+    return {"secret": identity._secret_material().hex(), **_public(identity.public)}
+
+
+def identity_parse(inputs: Inputs) -> Result:
+    return _public(PublicIdentity.from_bytes(_b(inputs["public_identity"])))
+
+
+def kdf_derive(inputs: Inputs) -> Result:
+    params = KdfParams(opslimit=inputs["opslimit"], memlimit=inputs["memlimit"])
+    password, salt = inputs["password_text"], _b(inputs["salt"])
+    keys = derive_password_keys(password, salt, params)
+    master = crypto.kdf._derive_master(password, salt, params)
+    return {
+        "master": master.hex(),
+        "auth_secret": keys.auth_secret.hex(),
+        "auth_secret_b64": keys.auth_secret_b64(),
+        "kek": keys.kek._secret_material().hex(),
+    }
+
+
+def bundle_wrap(inputs: Inputs) -> Result:
+    identity = IdentityKeyPair(_b(inputs["secret"]))
+    key = WrappingKey(_b(inputs["wrapping_key"]))
+    with replay_random(_random(inputs)):
+        blob = wrap_identity(identity, key, BundleKind(inputs["kind"]))
+    return {"bundle": blob.hex()}
+
+
+def bundle_unwrap(inputs: Inputs) -> Result:
+    blob = _b(inputs["bundle"])
+    identity = unwrap_identity(
+        blob,
+        WrappingKey(_b(inputs["wrapping_key"])),
+        PublicIdentity(_b(inputs["expected_identity"])),
+    )
+    return {"secret": identity._secret_material().hex(), "kind": int(parse_bundle(blob))}
+
+
+def recovery_generate(inputs: Inputs) -> Result:
+    with replay_random(_random(inputs)):
+        recovery = RecoveryKey.generate()
+    display = recovery.display()
+    return {
+        "key": recovery._secret_material().hex(),
+        "check": base64.b32decode(display.replace("-", ""))[32:].hex(),
+        "display_text": display,
+        "wrapping_key": recovery.wrapping_key()._secret_material().hex(),
+    }
+
+
+def recovery_from_display(inputs: Inputs) -> Result:
+    return {"key": RecoveryKey.from_display(inputs["display_text"])._secret_material().hex()}
+
+
+def envelope_wrap(inputs: Inputs) -> Result:
+    recipient = PublicIdentity(_b(inputs["recipient_identity"]))
+    with replay_random(_random(inputs)):
+        envelope = wrap_conversation_key(
+            ConversationKey(_b(inputs["epoch_key"])),
+            _b(inputs["conversation_id"]),
+            inputs["epoch"],
+            recipient,
+            IdentityKeyPair(_b(inputs["wrapper_secret"])),
+        )
+    eph_sk = _random(inputs)[0]
+    eph_pk = nacl.bindings.crypto_scalarmult_base(eph_sk)
+    shared = nacl.bindings.crypto_scalarmult(eph_sk, recipient.enc_key)
+    return {
+        "eph_pk": eph_pk.hex(),
+        "shared_secret": shared.hex(),
+        "envelope_key": _h(shared, b"confide/v1/envelope" + eph_pk + recipient.enc_key).hex(),
+        "envelope": envelope.hex(),
+    }
+
+
+def envelope_unwrap(inputs: Inputs) -> Result:
+    key = unwrap_conversation_key(
+        _b(inputs["envelope"]),
+        IdentityKeyPair(_b(inputs["recipient_secret"])),
+        PublicIdentity(_b(inputs["wrapper_identity"])),
+        _b(inputs["conversation_id"]),
+        inputs["epoch"],
+    )
+    return {"epoch_key": key._secret_material().hex()}
+
+
+def envelope_verify(inputs: Inputs) -> Result:
+    info = verify_envelope(_b(inputs["envelope"]), PublicIdentity(_b(inputs["wrapper_identity"])))
+    return {
+        "version": info.version,
+        "conversation_id": info.conversation_id.hex(),
+        "epoch": info.epoch,
+        "recipient_enc_pk": info.recipient_enc_pk.hex(),
+        "wrapper_sign_pk": info.wrapper_sign_pk.hex(),
+    }
+
+
+def rotation_needed(inputs: Inputs) -> Result:
+    return {
+        "rotate": epoch_needs_rotation(
+            inputs["messages_in_epoch"], inputs["epoch_age_seconds"], inputs["keys_changed"]
+        )
+    }
+
+
+def message_seal(inputs: Inputs) -> Result:
+    epoch_key = _b(inputs["epoch_key"])
+    with replay_random(_random(inputs)):
+        wire = seal_message(
+            _b(inputs["plaintext"]),
+            ConversationKey(epoch_key),
+            _b(inputs["conversation_id"]),
+            inputs["epoch"],
+            IdentityKeyPair(_b(inputs["sender_secret"])),
+            _b(inputs["client_message_id"]),
+        )
+    return {
+        "message_key": _h(epoch_key, b"confide/v1/message-key").hex(),
+        "padded_size": parse_message(wire).padded_size,
+        "wire": wire.hex(),
+    }
+
+
+def _open_arguments(inputs: Inputs) -> tuple[Any, ...]:
+    message_id = inputs["client_message_id"]
+    return (
+        _b(inputs["wire"]),
+        ConversationKey(_b(inputs["epoch_key"])),
+        PublicIdentity(_b(inputs["sender_identity"])),
+        _b(inputs["conversation_id"]),
+        inputs["epoch"],
+        None if message_id is None else _b(message_id),
+    )
+
+
+def message_open(inputs: Inputs) -> Result:
+    return {"plaintext": open_message(*_open_arguments(inputs)).hex()}
+
+
+def message_open_text(inputs: Inputs) -> Result:
+    return {"plaintext_text": open_text(*_open_arguments(inputs))}
+
+
+def message_verify(inputs: Inputs) -> Result:
+    info = verify_message(_b(inputs["wire"]), PublicIdentity(_b(inputs["sender_identity"])))
+    return {
+        "version": info.version,
+        "conversation_id": info.conversation_id.hex(),
+        "epoch": info.epoch,
+        "sender_sign_pk": info.sender_sign_pk.hex(),
+        "client_message_id": info.client_message_id.hex(),
+        "padded_size": info.padded_size,
+    }
+
+
+def padding_pad(inputs: Inputs) -> Result:
+    return {"padded": pad(_b(inputs["data"])).hex()}
+
+
+def padding_size(inputs: Inputs) -> Result:
+    return {"padded_size": padded_size(inputs["length"])}
+
+
+def padding_unpad(inputs: Inputs) -> Result:
+    return {"data": unpad(_b(inputs["padded"])).hex()}
+
+
+def _pair(inputs: Inputs) -> tuple[PublicIdentity, PublicIdentity]:
+    return PublicIdentity(_b(inputs["identity_a"])), PublicIdentity(_b(inputs["identity_b"]))
+
+
+def safety_compute(inputs: Inputs) -> Result:
+    a, b = _pair(inputs)
+    number = safety_number(a, b)
+    return {
+        "fingerprint_a": a.fingerprint().hex(),
+        "fingerprint_b": b.fingerprint().hex(),
+        "safety_number_text": number,
+        "formatted_text": format_safety_number(number),
+        "qr_payload": safety_qr_payload(a, b).hex(),
+    }
+
+
+def safety_verify_qr(inputs: Inputs) -> Result:
+    verify_safety_qr(_b(inputs["qr_payload"]), *_pair(inputs))
+    return {}
+
+
+def encoding_round_trip(inputs: Inputs) -> Result:
+    data = _b(inputs["data"])
+    text = b64encode(data)
+    if b64decode(text) != data:
+        pytest.fail("decoding the encoded text does not give the data back")
+    return {"text": text}
+
+
+def encoding_decode(inputs: Inputs) -> Result:
+    return {"data": b64decode(inputs["text"]).hex()}
+
+
+RUNNERS: dict[tuple[str, str], Callable[[Inputs], Result]] = {
+    ("identity", "generate"): identity_generate,
+    ("identity", "parse"): identity_parse,
+    ("kdf", "derive"): kdf_derive,
+    ("bundle", "wrap"): bundle_wrap,
+    ("bundle", "unwrap"): bundle_unwrap,
+    ("recovery", "generate"): recovery_generate,
+    ("recovery", "from_display"): recovery_from_display,
+    ("envelope", "wrap"): envelope_wrap,
+    ("envelope", "unwrap"): envelope_unwrap,
+    ("envelope", "verify"): envelope_verify,
+    ("rotation", "needs_rotation"): rotation_needed,
+    ("message", "seal"): message_seal,
+    ("message", "open"): message_open,
+    ("message", "open_text"): message_open_text,
+    ("message", "verify"): message_verify,
+    ("padding", "pad"): padding_pad,
+    ("padding", "padded_size"): padding_size,
+    ("padding", "unpad"): padding_unpad,
+    ("safety", "compute"): safety_compute,
+    ("safety", "verify_qr"): safety_verify_qr,
+    ("encoding", "round_trip"): encoding_round_trip,
+    ("encoding", "decode"): encoding_decode,
+}
+
+
+def _vector_files() -> list[Path]:
+    return sorted(VECTOR_DIR.glob("*.json"))
+
+
+def _vectors() -> list[Any]:
+    cases = []
+    for path in _vector_files():
+        document = json.loads(path.read_text(encoding="ascii"))
+        for vector in document["vectors"]:
+            cases.append(pytest.param(path.stem, vector, id=f"{path.stem}:{vector['name']}"))
+    return cases
+
+
+@pytest.mark.parametrize(("file", "vector"), _vectors())
+def test_each_vector_gives_exactly_its_expected_result(file: str, vector: dict[str, Any]) -> None:
+    run = RUNNERS[(file, vector["operation"])]
+    if "error" in vector:
+        expected_error = getattr(crypto.errors, vector["error"])
+        with pytest.raises(CryptoError) as caught:
+            run(vector["inputs"])
+        assert type(caught.value) is expected_error, str(caught.value)
+    else:
+        assert run(vector["inputs"]) == vector["expected"]
+
+
+def test_every_vector_file_is_generated_and_run() -> None:
+    assert sorted(path.name for path in _vector_files()) == sorted(GENERATORS)
+    files_with_runners = {file for file, _ in RUNNERS}
+    assert files_with_runners == {path.stem for path in _vector_files()}
+
+
+def test_every_vector_names_one_outcome_and_a_known_error() -> None:
+    for path in _vector_files():
+        document = json.loads(path.read_text(encoding="ascii"))
+        assert set(document) == {"description", "encoding", "vectors"}
+        for vector in document["vectors"]:
+            assert ("error" in vector) != ("expected" in vector), vector["name"]
+            if "error" in vector:
+                assert issubclass(getattr(crypto.errors, vector["error"]), CryptoError)
