@@ -2,5 +2,73 @@
 
 It holds the keys and does all encryption with ``crypto``; the server only
 ever receives what this package produces. The tests, the benchmark, the demo
-seed and the command-line chat use it.
+seed and the command-line chat use it. It imports no Django, so it runs on any
+machine with the project's dependencies.
 """
+
+from portal.client.backoff import Backoff
+from portal.client.client import ClientStats, ConfideClient
+from portal.client.errors import (
+    ClientClosedError,
+    ClientError,
+    ConnectionLostError,
+    KeysError,
+    NotFoundError,
+    ProtocolError,
+    RateLimitedError,
+    ReplyTimeoutError,
+    ServerRefusedError,
+    SessionEndedError,
+    StaleEpochError,
+    UnauthenticatedError,
+)
+from portal.client.records import (
+    Account,
+    ClientEvent,
+    ConversationSummary,
+    EpochStarted,
+    HistoryPage,
+    Invitation,
+    InvitationDetails,
+    Member,
+    PeerKeyChanged,
+    ReadReceipt,
+    ReceivedMessage,
+    RejectedMessage,
+    SignUp,
+    Typing,
+    UnmatchedError,
+)
+
+__all__ = [
+    "Account",
+    "Backoff",
+    "ClientClosedError",
+    "ClientError",
+    "ClientEvent",
+    "ClientStats",
+    "ConfideClient",
+    "ConnectionLostError",
+    "ConversationSummary",
+    "EpochStarted",
+    "HistoryPage",
+    "Invitation",
+    "InvitationDetails",
+    "KeysError",
+    "Member",
+    "NotFoundError",
+    "PeerKeyChanged",
+    "ProtocolError",
+    "RateLimitedError",
+    "ReadReceipt",
+    "ReceivedMessage",
+    "RejectedMessage",
+    "ReplyTimeoutError",
+    "ServerRefusedError",
+    "SessionEndedError",
+    "SignUp",
+    "StaleEpochError",
+    "Typing",
+    "UnauthenticatedError",
+    "UnmatchedError",
+]
