@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck pytest vectors bench clean
+.PHONY: run test lint typecheck pytest jstest vectors bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,13 +24,17 @@ run: $(VENV)/.installed
 	$(BIN)/confide seed_demo
 	$(BIN)/confide serve
 
-test: $(VENV)/.installed-test lint typecheck pytest
+test: $(VENV)/.installed-test lint typecheck jstest pytest
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy crypto messaging portal
+
+# The browser's crypto against the same vectors; Node's own test runner, no npm install.
+jstest:
+	node --test tests/js/
 
 pytest: $(VENV)/.installed-test
 	$(BIN)/pytest $(PYTEST_ARGS)

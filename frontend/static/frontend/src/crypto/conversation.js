@@ -1,0 +1,346 @@
+/**
+ * Conversation keys, their envelopes (one per member per epoch) and the rotation policy.
+ *
+ * Envelope, 253 bytes:
+ *
+ *     body = 0x01 || conversation_id(16) || u32(epoch) || recipient_enc_pk(32)
+ *            || wrapper_sign_pk(32) || eph_pk(32) || nonce(24) || ct(48)
+ *     shared = X25519(eph_sk, recipient_enc_pk)                 (all zeros: rejected)
+ *     k      = H(shared, "confide/v1/envelope" || eph_pk || recipient_enc_pk)
+ *     ct     = AEAD(k, nonce, epoch_key(32), ad = body up to and including nonce)
+ *     sig    = Ed25519-Sign(wrapper_sign_sk, "confide/v1/envelope-sig" || body)
+ *     envelope = body || sig(64)
+ *
+ * @module
+ */
+
+import * as labels from './_labels.js';
+import {
+  ID_SIZE,
+  Reader,
+  checkEpoch,
+  checkVersion,
+  coerceId,
+  concat,
+  equalBytes,
+  idToUuid,
+  requireBytes,
+  requireLength,
+  requireType,
+  typeName,
+  u32,
+} from './_fields.js';
+import {
+  KEY_SIZE,
+  NONCE_SIZE,
+  PUBLIC_KEY_SIZE,
+  SIGNATURE_SIZE,
+  TAG_SIZE,
+  aeadDecrypt,
+  aeadEncrypt,
+  h,
+  newNonce,
+  verifyDetached,
+  wipeBytes,
+  x25519,
+  x25519Base,
+} from './_primitives.js';
+import { randomBytes } from './random.js';
+import { Secret, fieldsOf } from './_secret.js';
+import { BindingError, FormatError } from './errors.js';
+import { IdentityKeyPair, PublicIdentity, _sharedSecret, _sign } from './identity.js';
+
+export const ENVELOPE_VERSION = 0x01;
+const CT_SIZE = KEY_SIZE + TAG_SIZE;
+const AD_SIZE = 1 + ID_SIZE + 4 + 3 * PUBLIC_KEY_SIZE + NONCE_SIZE; // 141
+const BODY_SIZE = AD_SIZE + CT_SIZE; // 189
+export const ENVELOPE_SIZE = BODY_SIZE + SIGNATURE_SIZE; // 253
+
+export const ROTATE_AFTER_MESSAGES = 100;
+export const ROTATE_AFTER_SECONDS = 7 * 24 * 60 * 60;
+
+/**
+ * The 32-byte key of one conversation epoch (secret).
+ *
+ * Messages are encrypted under `H(key, "confide/v1/message-key")`, never under the key
+ * itself. The constructor copies the key and throws FormatError if it is not 32 bytes.
+ *
+ * Warning: there must be exactly one key per (conversation, epoch). If two members start
+ * the same epoch concurrently with different keys, each will fail to open the other's
+ * messages; whoever stores envelopes must accept only the first key for an epoch.
+ */
+export class ConversationKey extends Secret {
+  /** @param {Uint8Array} key */
+  constructor(key) {
+    const checked = requireLength(key, KEY_SIZE, 'The conversation key');
+    const messageKey = h(checked, labels.MESSAGE_KEY);
+    super({ key: checked, messageKey }, { material: ['key'] });
+    Object.freeze(this);
+  }
+
+  /** A new epoch key of 32 random bytes. */
+  static generate() {
+    const key = randomBytes(KEY_SIZE);
+    try {
+      return new ConversationKey(key);
+    } finally {
+      wipeBytes(key);
+    }
+  }
+}
+
+/** The public fields of an envelope; readable without any key. */
+export class EnvelopeInfo {
+  /**
+   * @param {number} version
+   * @param {Uint8Array} conversationId
+   * @param {number} epoch
+   * @param {Uint8Array} recipientEncPk
+   * @param {Uint8Array} wrapperSignPk
+   */
+  constructor(version, conversationId, epoch, recipientEncPk, wrapperSignPk) {
+    /** @readonly */ this.version = version;
+    /** @readonly */ this.conversationId = conversationId;
+    /** @readonly */ this.epoch = epoch;
+    /** @readonly */ this.recipientEncPk = recipientEncPk;
+    /** @readonly */ this.wrapperSignPk = wrapperSignPk;
+    Object.freeze(this);
+  }
+
+  /** `conversationId` as a UUID string. */
+  get conversationUuid() {
+    return idToUuid(this.conversationId);
+  }
+}
+
+/**
+ * @typedef {object} SplitEnvelope
+ * @property {EnvelopeInfo} info
+ * @property {Uint8Array} ephPk
+ * @property {Uint8Array} nonce
+ * @property {Uint8Array} ciphertext
+ * @property {Uint8Array} ad
+ * @property {Uint8Array} body
+ * @property {Uint8Array} signature
+ */
+
+/**
+ * @param {unknown} envelope
+ * @returns {SplitEnvelope}
+ */
+function split(envelope) {
+  const data = requireBytes(envelope, 'An envelope');
+  checkVersion(data, ENVELOPE_VERSION, 'envelope');
+  requireLength(data, ENVELOPE_SIZE, 'An envelope');
+  const reader = new Reader(data);
+  const version = reader.take(1)[0];
+  const info = new EnvelopeInfo(
+    version,
+    reader.take(ID_SIZE),
+    reader.takeU32(),
+    reader.take(PUBLIC_KEY_SIZE),
+    reader.take(PUBLIC_KEY_SIZE),
+  );
+  const ephPk = reader.take(PUBLIC_KEY_SIZE);
+  const nonce = reader.take(NONCE_SIZE);
+  const ciphertext = reader.take(CT_SIZE);
+  const signature = reader.rest();
+  return {
+    info,
+    ephPk,
+    nonce,
+    ciphertext,
+    ad: data.slice(0, AD_SIZE),
+    body: data.slice(0, BODY_SIZE),
+    signature,
+  };
+}
+
+/**
+ * Signature under the expected wrapper's key, then that the envelope names that wrapper.
+ * @param {SplitEnvelope} parsed
+ * @param {PublicIdentity} wrapper
+ */
+function verifyParsed(parsed, wrapper) {
+  verifyDetached(
+    wrapper.signKey,
+    concat(labels.ENVELOPE_SIG, parsed.body),
+    parsed.signature,
+    "The envelope signature does not verify under the expected wrapper's signing key",
+  );
+  if (!equalBytes(parsed.info.wrapperSignPk, wrapper.signKey)) {
+    throw new BindingError('The envelope names another wrapper than the expected one');
+  }
+}
+
+/**
+ * @param {Uint8Array} shared
+ * @param {Uint8Array} ephPk
+ * @param {Uint8Array} recipientEncPk
+ */
+function envelopeKey(shared, ephPk, recipientEncPk) {
+  return h(shared, concat(labels.ENVELOPE, ephPk, recipientEncPk));
+}
+
+/**
+ * Wrap an epoch key to one member and sign it: a 253-byte envelope.
+ *
+ * X25519 from a fresh ephemeral key to the recipient's key, a BLAKE2b-derived wrapping key,
+ * XChaCha20-Poly1305 with a random 24-byte nonce (drawn after the ephemeral key), and an
+ * Ed25519 signature by `wrapper`. Wrap to every member, the wrapper included.
+ *
+ * Throws FormatError for a bad id, an epoch outside `u32` or an argument of the wrong type
+ * (a verified PublicIdentity never has a low-order key).
+ * @param {ConversationKey} key
+ * @param {Uint8Array | string} conversationId 16 bytes or a UUID string
+ * @param {number} epoch
+ * @param {PublicIdentity} recipient
+ * @param {IdentityKeyPair} wrapper
+ * @returns {Uint8Array}
+ */
+export function wrapConversationKey(key, conversationId, epoch, recipient, wrapper) {
+  requireType(key, ConversationKey, 'The conversation key');
+  const conversation = coerceId(conversationId, 'The conversation id');
+  checkEpoch(epoch);
+  requireType(recipient, PublicIdentity, 'The recipient');
+  requireType(wrapper, IdentityKeyPair, 'The wrapper');
+  const epochKey = fieldsOf(key).key;
+  const ephSk = randomBytes(KEY_SIZE);
+  let shared = null;
+  let k = null;
+  try {
+    const ephPk = x25519Base(ephSk);
+    const recipientEncPk = recipient.encKey;
+    shared = x25519(ephSk, recipientEncPk, "recipient's encryption key");
+    const nonce = newNonce();
+    const ad = concat(
+      Uint8Array.of(ENVELOPE_VERSION),
+      conversation,
+      u32(epoch),
+      recipientEncPk,
+      wrapper.signKey,
+      ephPk,
+      nonce,
+    );
+    k = envelopeKey(shared, ephPk, recipientEncPk);
+    const body = concat(ad, aeadEncrypt(k, nonce, epochKey, ad));
+    return concat(body, _sign(wrapper, concat(labels.ENVELOPE_SIG, body)));
+  } finally {
+    wipeBytes(ephSk, shared, k);
+  }
+}
+
+/**
+ * Verify and open an envelope addressed to `recipient`.
+ *
+ * Checks, in this order, throwing at the first failure: empty input (FormatError) and
+ * version (UnsupportedVersionError); length (FormatError); the signature under
+ * `wrapper`'s key (SignatureError); that the envelope names `wrapper`, the expected
+ * conversation and epoch, and `recipient`'s key (BindingError); that the ephemeral key is
+ * not a low-order point (WeakKeyError); decryption (DecryptionError).
+ * @param {Uint8Array} envelope
+ * @param {IdentityKeyPair} recipient
+ * @param {PublicIdentity} wrapper
+ * @param {Uint8Array | string} conversationId 16 bytes or a UUID string
+ * @param {number} epoch
+ * @returns {ConversationKey}
+ */
+export function unwrapConversationKey(envelope, recipient, wrapper, conversationId, epoch) {
+  const parsed = split(envelope);
+  requireType(recipient, IdentityKeyPair, 'The recipient');
+  requireType(wrapper, PublicIdentity, 'The wrapper');
+  const conversation = coerceId(conversationId, 'The conversation id');
+  checkEpoch(epoch);
+  verifyParsed(parsed, wrapper);
+  const { info } = parsed;
+  if (!equalBytes(info.conversationId, conversation)) {
+    throw new BindingError('The envelope belongs to another conversation');
+  }
+  if (info.epoch !== epoch) {
+    throw new BindingError(`The envelope is for epoch ${info.epoch}, not epoch ${epoch}`);
+  }
+  if (!equalBytes(info.recipientEncPk, recipient.encKey)) {
+    throw new BindingError("The envelope is wrapped to another recipient's key");
+  }
+  const shared = _sharedSecret(recipient, parsed.ephPk, "envelope's ephemeral key");
+  const k = envelopeKey(shared, parsed.ephPk, info.recipientEncPk);
+  let epochKey = null;
+  try {
+    epochKey = aeadDecrypt(
+      k,
+      parsed.nonce,
+      parsed.ciphertext,
+      parsed.ad,
+      'The envelope could not be decrypted: its ciphertext was altered or it was not ' +
+        "wrapped to this recipient's key",
+    );
+    return new ConversationKey(epochKey);
+  } finally {
+    wipeBytes(shared, k, epochKey);
+  }
+}
+
+/**
+ * Read an envelope's public fields, checking only its version and length.
+ *
+ * Warning: nothing is authenticated; use {@link verifyEnvelope} before trusting a field.
+ * @param {Uint8Array} envelope
+ * @returns {EnvelopeInfo}
+ */
+export function parseEnvelope(envelope) {
+  return split(envelope).info;
+}
+
+/**
+ * Check an envelope's shape and signature without any secret (for the server).
+ *
+ * Throws UnsupportedVersionError/FormatError for a bad shape, SignatureError if not
+ * signed by `wrapper`, BindingError if it names another wrapper. The caller still
+ * compares conversation, epoch and recipient.
+ * @param {Uint8Array} envelope
+ * @param {PublicIdentity} wrapper
+ * @returns {EnvelopeInfo}
+ */
+export function verifyEnvelope(envelope, wrapper) {
+  const parsed = split(envelope);
+  verifyParsed(parsed, requireType(wrapper, PublicIdentity, 'The wrapper'));
+  return parsed.info;
+}
+
+/**
+ * Whether a sender must start a new epoch before sending the next message.
+ *
+ * True if any member's keys changed since the epoch began, the epoch already holds
+ * `ROTATE_AFTER_MESSAGES` (100) messages, or it is `ROTATE_AFTER_SECONDS` (7 days) old.
+ * Throws FormatError for a count that is not a non-negative integer, an age that is
+ * negative, infinite or not a number (clamp clock skew before calling), or a
+ * `keysChanged` that is not a boolean.
+ * @param {number} messagesInEpoch
+ * @param {number} epochAgeSeconds
+ * @param {boolean} keysChanged
+ * @returns {boolean}
+ */
+export function epochNeedsRotation(messagesInEpoch, epochAgeSeconds, keysChanged) {
+  if (typeof messagesInEpoch !== 'number' || !Number.isInteger(messagesInEpoch)) {
+    throw new FormatError(`The message count must be an integer, not ${String(messagesInEpoch)}`);
+  }
+  if (messagesInEpoch < 0) {
+    throw new FormatError(`The message count cannot be negative (${messagesInEpoch})`);
+  }
+  if (typeof epochAgeSeconds !== 'number') {
+    throw new FormatError(`The epoch age must be a number, not ${typeName(epochAgeSeconds)}`);
+  }
+  if (!Number.isFinite(epochAgeSeconds) || epochAgeSeconds < 0) {
+    throw new FormatError(
+      `The epoch age must be a finite, non-negative number of seconds, not ${epochAgeSeconds}`,
+    );
+  }
+  if (typeof keysChanged !== 'boolean') {
+    throw new FormatError(`Whether keys changed must be a boolean, not ${typeName(keysChanged)}`);
+  }
+  return (
+    keysChanged ||
+    messagesInEpoch >= ROTATE_AFTER_MESSAGES ||
+    epochAgeSeconds >= ROTATE_AFTER_SECONDS
+  );
+}

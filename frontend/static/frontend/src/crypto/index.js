@@ -1,0 +1,90 @@
+/**
+ * The Confide end-to-end encryption protocol in the browser, on libsodium.js.
+ *
+ * The browser twin of the Python package crypto/: the same formats, derivations and
+ * receiver checks (crypto/SPEC.md), byte for byte, checked against the same known-answer
+ * vectors (crypto/vectors). This package is the only browser code that touches libsodium.
+ *
+ * Every failure throws a subclass of CryptoError. Nonces, ephemeral keys and fresh secrets
+ * are made inside the package; no function accepts them. Ids are 16-byte Uint8Arrays or
+ * UUID strings. Secret-holding objects (IdentityKeyPair, WrappingKey, PasswordKeys,
+ * RecoveryKey, ConversationKey) print as `Type(secret=<hidden>)` and offer `wipe()`.
+ *
+ * Usage: `import * as confide from './crypto/index.js'; await confide.ready();` (importing
+ * already waits for libsodium; `ready()` is there to make the dependency explicit).
+ *
+ * @module
+ */
+
+import sodium from './_sodium.js';
+
+export {
+  BindingError,
+  CryptoError,
+  DecryptionError,
+  FormatError,
+  SignatureError,
+  UnsupportedVersionError,
+  WeakKeyError,
+} from './errors.js';
+export { b64decode, b64encode } from './encoding.js';
+export { idToUuid } from './_fields.js';
+export {
+  IDENTITY_VERSION,
+  PUBLIC_IDENTITY_SIZE,
+  IdentityKeyPair,
+  PublicIdentity,
+} from './identity.js';
+export {
+  BUNDLE_SIZE,
+  BUNDLE_VERSION,
+  BundleKind,
+  WrappingKey,
+  parseBundle,
+  unwrapIdentity,
+  wrapIdentity,
+} from './bundle.js';
+export { DEFAULT_KDF_PARAMS, KdfParams, PasswordKeys, derivePasswordKeys, newSalt } from './kdf.js';
+export { RecoveryKey } from './recovery.js';
+export {
+  ENVELOPE_SIZE,
+  ENVELOPE_VERSION,
+  ROTATE_AFTER_MESSAGES,
+  ROTATE_AFTER_SECONDS,
+  ConversationKey,
+  EnvelopeInfo,
+  epochNeedsRotation,
+  parseEnvelope,
+  unwrapConversationKey,
+  verifyEnvelope,
+  wrapConversationKey,
+} from './conversation.js';
+export { MAX_PLAINTEXT, pad, paddedSize, unpad } from './padding.js';
+export {
+  HEADER_SIZE,
+  MESSAGE_OVERHEAD,
+  MESSAGE_VERSION,
+  MessageInfo,
+  openMessage,
+  openText,
+  parseMessage,
+  sealMessage,
+  sealText,
+  verifyMessage,
+} from './message.js';
+export {
+  fingerprint,
+  formatSafetyNumber,
+  safetyNumber,
+  safetyQrPayload,
+  verifySafetyQr,
+} from './safety.js';
+
+/**
+ * Resolves when libsodium's WebAssembly is initialised (it already is once this module has
+ * been imported, through a top-level await).
+ * @returns {Promise<void>}
+ */
+export async function ready() {
+  await sodium.ready;
+}

@@ -1,0 +1,135 @@
+/**
+ * Safety numbers: a fingerprint of both identities, compared by the two people in person.
+ *
+ *     fp(id)         = BLAKE2b-256("confide/v1/fingerprint" || sign_pk || enc_pk)   (unkeyed)
+ *     digits(fp)     = for i in 0..5: int(fp[5i : 5i+5]) mod 100000, as 5 zero-padded digits
+ *     safety_number  = the two 30-digit strings, sorted, concatenated (60 digits)
+ *     qr_payload     = 0x01 || min(fp_a, fp_b) || max(fp_a, fp_b)                 (65 bytes)
+ *
+ * Both sides compute the same number and payload, whichever of the two they are.
+ *
+ * @module
+ */
+
+import {
+  checkVersion,
+  concat,
+  equalBytes,
+  requireBytes,
+  requireLength,
+  requireType,
+  typeName,
+} from './_fields.js';
+import { HASH_SIZE } from './_primitives.js';
+import { BindingError, FormatError } from './errors.js';
+import { PublicIdentity } from './identity.js';
+
+export const SAFETY_NUMBER_DIGITS = 60;
+export const SAFETY_QR_VERSION = 0x01;
+export const SAFETY_QR_SIZE = 1 + 2 * HASH_SIZE; // 65
+const CHUNKS = 6;
+const CHUNK_BYTES = 5;
+const GROUP = 5;
+
+/**
+ * The identity's 32-byte fingerprint (same as `identity.fingerprint()`).
+ * @param {PublicIdentity} identity
+ * @returns {Uint8Array}
+ */
+export function fingerprint(identity) {
+  return requireType(identity, PublicIdentity, 'The identity').fingerprint();
+}
+
+/**
+ * @param {Uint8Array} fp
+ * @returns {string}
+ */
+function digits(fp) {
+  let text = '';
+  for (let i = 0; i < CHUNKS; i += 1) {
+    let value = 0;
+    // 40-bit big-endian integer: exact in a double (below 2^53).
+    for (const byte of fp.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES))
+      value = value * 256 + byte;
+    text += String(value % 100000).padStart(5, '0');
+  }
+  return text;
+}
+
+/**
+ * Lexicographic byte order.
+ * @param {Uint8Array} a
+ * @param {Uint8Array} b
+ * @returns {number}
+ */
+function compareBytes(a, b) {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i += 1) {
+    if (a[i] !== b[i]) return a[i] - b[i];
+  }
+  return a.length - b.length;
+}
+
+/**
+ * The 60-digit safety number of two identities; symmetric in `a` and `b`.
+ * @param {PublicIdentity} a
+ * @param {PublicIdentity} b
+ * @returns {string}
+ */
+export function safetyNumber(a, b) {
+  const halves = [digits(fingerprint(a)), digits(fingerprint(b))].sort();
+  return halves[0] + halves[1];
+}
+
+/**
+ * Group a 60-digit safety number into 12 groups of 5 digits separated by spaces.
+ *
+ * Throws FormatError unless `number` is exactly 60 ASCII digits.
+ * @param {string} number
+ * @returns {string}
+ */
+export function formatSafetyNumber(number) {
+  if (typeof number !== 'string') {
+    throw new FormatError(`The safety number must be a string, not ${typeName(number)}`);
+  }
+  if (!/^[0-9]{60}$/.test(number)) {
+    throw new FormatError(`A safety number is exactly ${SAFETY_NUMBER_DIGITS} digits`);
+  }
+  const groups = [];
+  for (let i = 0; i < number.length; i += GROUP) groups.push(number.slice(i, i + GROUP));
+  return groups.join(' ');
+}
+
+/**
+ * The 65-byte QR code payload of two identities; symmetric in `a` and `b`.
+ * @param {PublicIdentity} a
+ * @param {PublicIdentity} b
+ * @returns {Uint8Array}
+ */
+export function safetyQrPayload(a, b) {
+  const [low, high] = [fingerprint(a), fingerprint(b)].sort(compareBytes);
+  return concat(Uint8Array.of(SAFETY_QR_VERSION), low, high);
+}
+
+/**
+ * Check a scanned QR payload against the two identities this device holds.
+ *
+ * Returns nothing on a match. Throws FormatError for empty input, UnsupportedVersionError
+ * for a version other than 0x01, FormatError for a length other than 65 bytes, and
+ * BindingError if the payload is for other keys (a key was substituted or changed: the
+ * two people must not trust the conversation until this is resolved).
+ * @param {Uint8Array} payload
+ * @param {PublicIdentity} a
+ * @param {PublicIdentity} b
+ */
+export function verifySafetyQr(payload, a, b) {
+  const data = requireBytes(payload, 'The safety QR payload');
+  checkVersion(data, SAFETY_QR_VERSION, 'safety QR payload');
+  requireLength(data, SAFETY_QR_SIZE, 'The safety QR payload');
+  if (!equalBytes(data, safetyQrPayload(a, b))) {
+    throw new BindingError(
+      'The scanned safety code does not match these two identities: a key has changed ' +
+        'or was substituted',
+    );
+  }
+}
