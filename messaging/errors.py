@@ -23,6 +23,7 @@ class ErrorCode(StrEnum):
     ID_REUSED = "client_message_id_reused"
     BAD_ENVELOPES = "bad_envelopes"
     BAD_REQUEST = "bad_request"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
     UNAUTHENTICATED = "unauthenticated"
     INVITATION_INVALID = "invitation_invalid"
     EMAIL_TAKEN = "email_taken"
@@ -33,6 +34,7 @@ class ErrorCode(StrEnum):
 HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.BAD_FRAME: 400,
     ErrorCode.BAD_REQUEST: 400,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.BAD_CIPHERTEXT: 400,
     ErrorCode.BAD_ENVELOPES: 400,
     ErrorCode.UNAUTHENTICATED: 401,

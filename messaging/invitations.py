@@ -57,6 +57,7 @@ def open_invitation(token: str, *, lock: bool = False) -> Invitation:
         invitation is None
         or invitation.used_at is not None
         or invitation.expires_at <= timezone.now()
+        or not invitation.therapist.is_active
     ):
         raise InvitationInvalidError(
             "This invitation link is not valid: it may have expired or been used already. "
@@ -151,7 +152,10 @@ def accept_invitation(token: str, sign_up: SignUp) -> tuple[User, Conversation]:
             invitation.used_at = timezone.now()
             invitation.save(update_fields=["used_at"])
     except IntegrityError:
-        raise EmailTakenError(
-            "An account with this email already exists; sign in instead."
-        ) from None
+        # Lost a race: either the email was taken or the invitation was used meanwhile.
+        if User.objects.filter(email=email).exists():
+            raise EmailTakenError(
+                "An account with this email already exists; sign in instead."
+            ) from None
+        raise InvitationInvalidError("This invitation link has been used already.") from None
     return client, conversation

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from pydantic import BaseModel, ValidationError
@@ -29,10 +30,21 @@ MAX_BODY_BYTES = 64 * 1024
 
 def parse_body(request: HttpRequest, schema: type[M]) -> M:
     """The request's JSON body as ``schema``, or ``BadRequestError`` saying what is wrong."""
-    if len(request.body) > MAX_BODY_BYTES:
-        raise BadRequestError(f"The request body may be at most {MAX_BODY_BYTES} bytes.")
+    too_large = BadRequestError(f"The request body may be at most {MAX_BODY_BYTES} bytes.")
     try:
-        return schema.model_validate_json(request.body or b"{}")
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise BadRequestError("The Content-Length header is not a number.") from None
+    if declared > MAX_BODY_BYTES:
+        raise too_large
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        raise too_large from None
+    if len(body) > MAX_BODY_BYTES:
+        raise too_large
+    try:
+        return schema.model_validate_json(body or b"{}")
     except ValidationError as exc:
         first = exc.errors(include_url=False, include_input=False)[0]
         where = ".".join(str(part) for part in first["loc"]) or "body"
@@ -55,7 +67,7 @@ def api(
                 response = JsonResponse(
                     {
                         "error": {
-                            "code": str(ErrorCode.BAD_REQUEST),
+                            "code": str(ErrorCode.METHOD_NOT_ALLOWED),
                             "message": f"Use {' or '.join(methods)}.",
                         }
                     },
@@ -74,6 +86,9 @@ def api(
             except (OperationalError, InterfaceError):
                 log.warning("database unavailable during an API request")
                 return error_response(UnavailableError("The database is unavailable."))
+            except Exception:
+                log.exception("unexpected error in %s", view.__name__)
+                return error_response(MessagingError("Unexpected server error."))
             if isinstance(result, JsonResponse):
                 return result
             return JsonResponse(result, json_dumps_params={"separators": (",", ":")})

@@ -26,7 +26,11 @@ from portal.accounts.models import User, normalise_email
 from portal.accounts.signals import sockets_to_close
 from portal.api import api, parse_body
 
-Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+# Control characters (NUL above all, which PostgreSQL refuses) are never part of a name.
+Email = Annotated[
+    str,
+    Field(min_length=3, max_length=254, pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$"),
+]
 AuthSecret = Annotated[str, Field(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")]
 
 

@@ -1,0 +1,263 @@
+"""Who may call which endpoint: every API route against every persona, from one table.
+
+A new route must be added to ``ENDPOINTS`` before this file passes, so no endpoint ships
+without someone deciding who may call it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+import crypto
+from messaging.invitations import create_invitation
+from messaging.urls import urlpatterns
+from tests.http.conftest import Browser, BrowserFor, Reply, accept_body, invite, make_applicant
+from tests.personas import Person, Practice5
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = ("signed out", "Clara", "Theo", "Olive", "Oscar", "Ada")
+
+ERROR_CODES = {
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    410: "invitation_invalid",
+}
+
+
+def persona(world: Practice5, name: str) -> Person | None:
+    return {
+        "signed out": None,
+        "Clara": world.client,
+        "Theo": world.therapist,
+        "Olive": world.other_therapist,
+        "Oscar": world.other_client,
+        "Ada": world.admin,
+    }[name]
+
+
+def expect(
+    *, signed_out: int, clara: int, theo: int, olive: int, oscar: int, ada: int
+) -> dict[str, int]:
+    """The status each persona gets; Theo and Clara share ``chat``, Olive and Oscar
+    ``other_chat``, Ada is the admin."""
+    return dict(zip(PERSONAS, (signed_out, clara, theo, olive, oscar, ada), strict=True))
+
+
+def everyone(status: int) -> dict[str, int]:
+    return dict.fromkeys(PERSONAS, status)
+
+
+def signed_in(status: int) -> dict[str, int]:
+    return {**everyone(status), "signed out": 401}
+
+
+def no_args(world: Practice5) -> dict[str, Any]:
+    return {}
+
+
+def no_body(world: Practice5) -> Any:
+    return None
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    label: str
+    route: str
+    method: str
+    expected: dict[str, int]
+    kwargs: Callable[[Practice5], dict[str, Any]] = field(default=no_args)
+    body: Callable[[Practice5], Any] = field(default=no_body)
+
+    def path(self, world: Practice5) -> str:
+        return reverse(self.route, kwargs=self.kwargs(world))
+
+    def call(self, browser: Browser, world: Practice5) -> Reply:
+        if self.method == "GET":
+            return browser.get(self.path(world))
+        return browser.post(self.path(world), self.body(world))
+
+
+def theo_clara(world: Practice5) -> dict[str, Any]:
+    return {"conversation_id": world.chat.id}
+
+
+def olive_oscar(world: Practice5) -> dict[str, Any]:
+    return {"conversation_id": world.other_chat.id}
+
+
+def nowhere(world: Practice5) -> dict[str, Any]:
+    return {"conversation_id": uuid.uuid4()}
+
+
+def pending_invitation(world: Practice5) -> dict[str, Any]:
+    return {"token": create_invitation(world.therapist.user, "Nina").token}
+
+
+def sign_up_through_theos_invitation(world: Practice5) -> dict[str, Any]:
+    return accept_body(invite(world.therapist), make_applicant())
+
+
+ENDPOINTS = [
+    Endpoint("csrf", "api-csrf", "GET", everyone(200)),
+    Endpoint(
+        "params",
+        "api-auth-params",
+        "POST",
+        everyone(200),
+        body=lambda world: {"email": world.client.user.email},
+    ),
+    Endpoint(
+        "sign in as Clara",
+        "api-auth-signin",
+        "POST",
+        everyone(200),
+        body=lambda world: {
+            "email": world.client.user.email,
+            "auth_secret": world.client.auth_secret,
+        },
+    ),
+    Endpoint("sign out", "api-auth-signout", "POST", everyone(200)),
+    Endpoint("me", "api-me", "GET", signed_in(200)),
+    Endpoint(
+        "create an invitation",
+        "api-invitations",
+        "POST",
+        expect(signed_out=401, clara=403, theo=200, olive=200, oscar=403, ada=403),
+        body=lambda world: {"client_name": "Nina"},
+    ),
+    Endpoint(
+        "look up an invitation",
+        "api-invitation-lookup",
+        "POST",
+        everyone(200),
+        body=pending_invitation,
+    ),
+    Endpoint(
+        "accept an invitation",
+        "api-invitation-accept",
+        "POST",
+        everyone(200),
+        body=sign_up_through_theos_invitation,
+    ),
+    Endpoint("list conversations", "api-conversations", "GET", signed_in(200)),
+    Endpoint(
+        "Theo and Clara's conversation",
+        "api-conversation",
+        "GET",
+        expect(signed_out=401, clara=200, theo=200, olive=404, oscar=404, ada=404),
+        kwargs=theo_clara,
+    ),
+    Endpoint(
+        "Olive and Oscar's conversation",
+        "api-conversation",
+        "GET",
+        expect(signed_out=401, clara=404, theo=404, olive=200, oscar=200, ada=404),
+        kwargs=olive_oscar,
+    ),
+    Endpoint(
+        "a conversation that does not exist",
+        "api-conversation",
+        "GET",
+        signed_in(404),
+        kwargs=nowhere,
+    ),
+]
+
+CASES = [(endpoint, name) for endpoint in ENDPOINTS for name in PERSONAS]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "name"), CASES, ids=[f"{e.label} as {name}" for e, name in CASES]
+)
+def test_each_persona_gets_the_expected_answer(
+    world: Practice5, browser_for: BrowserFor, endpoint: Endpoint, name: str
+) -> None:
+    browser = browser_for(persona(world, name))
+
+    reply = endpoint.call(browser, world)
+
+    expected = endpoint.expected[name]
+    assert reply.status == expected, reply.content
+    if expected in ERROR_CODES:
+        assert reply.code == ERROR_CODES[expected]
+
+
+@pytest.mark.parametrize("name", ["Olive", "Oscar", "Ada"])
+def test_someone_elses_conversation_looks_exactly_like_one_that_does_not_exist(
+    world: Practice5, browser_for: BrowserFor, name: str
+) -> None:
+    browser = browser_for(persona(world, name))
+
+    theirs = browser.get(f"/api/conversations/{world.chat.id}")
+    missing = browser.get(f"/api/conversations/{uuid.uuid4()}")
+
+    assert theirs.status == missing.status == 404
+    assert theirs.content == missing.content
+
+
+def test_a_member_sees_the_conversation_that_was_asked_for(
+    world: Practice5, browser_for: BrowserFor
+) -> None:
+    for person, chat in [
+        (world.client, world.chat),
+        (world.therapist, world.chat),
+        (world.other_therapist, world.other_chat),
+        (world.other_client, world.other_chat),
+    ]:
+        reply = browser_for(person).get(f"/api/conversations/{chat.id}")
+        assert reply.json()["conversation"]["id"] == str(chat.id)
+
+
+def test_me_is_the_signed_in_persona(world: Practice5, browser_for: BrowserFor) -> None:
+    for name in PERSONAS[1:]:
+        person = persona(world, name)
+        assert person is not None
+        me = browser_for(person).get("/api/me").json()["user"]
+        assert (me["id"], me["display_name"]) == (person.id, name)
+        assert me["public_identity"] == crypto.b64encode(person.identity.public.to_bytes())
+
+
+def test_the_table_names_every_api_route() -> None:
+    routes = {pattern.name for pattern in urlpatterns}
+    assert None not in routes, "every API route needs a name to appear in the table"
+    assert {endpoint.route for endpoint in ENDPOINTS} == routes
+
+
+ONE_PER_ROUTE = list({endpoint.route: endpoint for endpoint in ENDPOINTS}.values())
+
+
+@pytest.mark.parametrize("endpoint", ONE_PER_ROUTE, ids=[e.route for e in ONE_PER_ROUTE])
+def test_every_route_refuses_the_other_method_and_says_which_is_allowed(
+    world: Practice5, browser_for: BrowserFor, endpoint: Endpoint
+) -> None:
+    browser = browser_for(world.therapist)
+    path = endpoint.path(world)
+
+    reply = browser.post(path, {}) if endpoint.method == "GET" else browser.get(path)
+
+    assert reply.status == 405
+    assert reply.headers["Allow"] == endpoint.method
+
+
+POST_ROUTES = [endpoint for endpoint in ONE_PER_ROUTE if endpoint.method == "POST"]
+
+
+@pytest.mark.parametrize("endpoint", POST_ROUTES, ids=[e.route for e in POST_ROUTES])
+def test_every_post_route_refuses_a_request_without_the_csrf_header(
+    world: Practice5, browser_for: BrowserFor, endpoint: Endpoint
+) -> None:
+    browser = browser_for(world.therapist)
+    browser.csrf_token()  # the cookie is sent, as it would be with a cross-site form
+
+    reply = browser.post_without_csrf(endpoint.path(world), endpoint.body(world))
+
+    assert reply.status == 403
+    assert browser.signed_in_user() == world.therapist.id
