@@ -29,3 +29,7 @@ def serve(extra: list[str]) -> None:
     host = os.environ.get("CONFIDE_HOST", "127.0.0.1")
     port = os.environ.get("CONFIDE_PORT", "8000")
     CommandLineInterface().run(["-b", host, "-p", port, *extra, "portal.asgi:application"])
+
+
+if __name__ == "__main__":
+    main()

@@ -104,7 +104,9 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # The layer's blocking receive waits up to 5 s; the socket must wait longer, or an
+                # idle consumer dies with a read timeout (redis-py's default is 5 s).
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
                 "prefix": env_str("CONFIDE_REDIS_PREFIX", "confide"),
                 "capacity": 1000,
                 "expiry": 60,

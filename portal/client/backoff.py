@@ -8,7 +8,7 @@ after the server is back.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["Backoff"]
 
@@ -24,7 +24,7 @@ class Backoff:
     maximum: float = 10.0
     factor: float = 2.0
     jitter: float = 0.5
-    attempts: int = 0
+    attempts: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         if not 0 < self.initial <= self.maximum:

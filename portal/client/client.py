@@ -21,7 +21,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -46,13 +46,12 @@ from portal.client.errors import (
     ProtocolError,
     RateLimitedError,
     ReplyTimeoutError,
-    ServerRefusedError,
     StaleEpochError,
 )
 from portal.client.http import SESSION_COOKIE, HttpApi
 from portal.client.inbox import Inbox
 from portal.client.keys import KeyRing, make_sign_up_material, unwrap_key_bundle
-from portal.client.outbox import Ack, Outbox, OutgoingMessage
+from portal.client.outbox import Ack, Outbox, OutgoingMessage, deliver
 from portal.client.realtime import Limits, Realtime
 from portal.client.records import (
     Account,
@@ -92,8 +91,6 @@ __all__ = ["ClientStats", "ConfideClient"]
 
 log = logging.getLogger(__name__)
 
-# Answers after which the same bytes are simply sent again (docs/protocol.md, "Errors").
-_TRANSIENT_CODES = {"unavailable", "server_error"}
 # A conversation whose epoch keeps moving under a message is given up after this many
 # re-seals, rather than looping.
 _MAX_RESEALS = 3
@@ -101,18 +98,19 @@ _MAX_RESEALS = 3
 _SYNC_CHUNK = 500
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ClientStats:
-    """Counters of what the client did, for tests and the benchmark."""
+    """Counters of what the client did so far, for tests and the benchmark."""
 
-    acked: int = 0
-    duplicate_acks: int = 0
-    resends: int = 0
-    reseals: int = 0
-    received: int = 0
-    rejected: int = 0
-    syncs: int = 0
-    gap_syncs: int = 0
+    acked: int
+    duplicate_acks: int
+    resends: int
+    reseals: int
+    received: int
+    rejected: int
+    syncs: int
+    gap_syncs: int
+    reconnects: int
 
 
 @dataclass(slots=True)
@@ -143,10 +141,15 @@ class _Conversation:
 
 @dataclass(frozen=True, slots=True)
 class _SyncWork:
-    """Fetch what follows the held position of these conversations (all when ``None``)."""
+    """Fetch what follows the held position of these conversations (all when ``None``).
+
+    ``generation`` names the connection a full sync belongs to; ``done``, when given,
+    is settled once the sync has run.
+    """
 
     conversations: tuple[uuid.UUID, ...] | None
     generation: int = 0
+    done: asyncio.Future[None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +202,7 @@ class ConfideClient:
         self.outbox = Outbox()
         self.inbox = Inbox(self._open_message, self._request_gap_sync)
         self.events: asyncio.Queue[ClientEvent] = asyncio.Queue()
-        self.stats = ClientStats()
+        self._received = self._rejected = self._syncs = self._gap_sync_count = 0
         self._realtime: Realtime | None = None
         self._work: asyncio.Queue[_Work] = asyncio.Queue()
         self._gap_syncs: set[uuid.UUID] = set()
@@ -234,6 +237,20 @@ class ConfideClient:
     def limits(self) -> Limits | None:
         """The limits of the server's last ``ready`` frame."""
         return None if self._realtime is None else self._realtime.limits
+
+    @property
+    def stats(self) -> ClientStats:
+        return ClientStats(
+            acked=self.outbox.acked,
+            duplicate_acks=self.outbox.duplicate_acks,
+            resends=self.outbox.resends,
+            reseals=self.outbox.reseals,
+            received=self._received,
+            rejected=self._rejected,
+            syncs=self._syncs,
+            gap_syncs=self._gap_sync_count,
+            reconnects=max(self.connections - 1, 0),
+        )
 
     @property
     def connections(self) -> int:
@@ -484,7 +501,10 @@ class ConfideClient:
 
     async def wait_synced(self, timeout: float | None = None) -> None:
         """Waits until the ``sync`` that follows the latest (re)connect has finished."""
-        await asyncio.wait_for(self._synced.wait(), timeout)
+        try:
+            await asyncio.wait_for(self._synced.wait(), timeout)
+        except TimeoutError:
+            raise ReplyTimeoutError("The first sync did not finish in time") from None
 
     def drop_connection(self) -> None:
         """Drops the TCP connection abruptly, as a network failure would; the client
@@ -568,7 +588,14 @@ class ConfideClient:
         except CryptoError as exc:
             raise ClientError(f"The message cannot be sealed: {exc}", code="bad_message") from None
         entry = self.outbox.add(conversation_id, client_message_id, epoch, ciphertext, text)
-        self._spawn(self._deliver(entry), "confide-send")
+        delivery = deliver(
+            entry,
+            self.outbox,
+            self._rt(),
+            ack_timeout=self.ack_timeout,
+            reseal=self._reseal,
+        )
+        self._spawn(self._guarded(delivery, entry), "confide-send")
         try:
             ack = await asyncio.wait_for(asyncio.shield(entry.acked), timeout)
         except TimeoutError:
@@ -577,89 +604,35 @@ class ConfideClient:
             ) from None
         return ack.seq
 
-    async def _deliver(self, entry: OutgoingMessage) -> None:
-        realtime = self._rt()
-        pause = Backoff(initial=0.2, maximum=5.0)
-        while not entry.acked.done():
-            try:
-                await realtime.wait_connected()
-            except ClientError as exc:
-                self.outbox.fail(entry, exc)
-                return
-            frame = {
-                "type": "send",
-                "conversation": str(entry.conversation),
-                "client_message_id": str(entry.client_message_id),
-                "epoch": entry.epoch,
-                "ciphertext": b64encode(entry.ciphertext),
-            }
-            if entry.attempts:
-                self.stats.resends += 1
-            entry.attempts += 1
-            try:
-                reply = await realtime.call(frame, self.ack_timeout)
-            except ReplyTimeoutError:
-                # The socket may be dead without knowing it: start afresh.
-                realtime.abort()
-                continue
-            except ConnectionLostError:
-                continue
-            except RateLimitedError as exc:
-                await asyncio.sleep(exc.retry_after)
-                continue
-            except StaleEpochError:
-                try:
-                    await self._reseal(entry)
-                except ClientError as exc:
-                    self.outbox.fail(entry, exc)
-                    return
-                continue
-            except ServerRefusedError as exc:
-                if exc.code in _TRANSIENT_CODES:
-                    await asyncio.sleep(pause.next_delay())
-                    continue
-                self.outbox.fail(entry, exc)
-                return
-            except ClientError as exc:
-                self.outbox.fail(entry, exc)
-                return
-            self._take_ack(reply)
+    async def _guarded(self, delivery: Awaitable[None], entry: OutgoingMessage) -> None:
+        """Runs a delivery; a failure nobody foresaw still settles the sender's wait."""
+        try:
+            await delivery
+        except Exception as exc:
+            log.exception("a delivery failed unexpectedly")
+            self.outbox.fail(entry, ClientError(f"Delivery failed: {type(exc).__name__}"))
 
     async def _reseal(self, entry: OutgoingMessage) -> None:
+        """After ``stale_epoch``: the new epoch's key, the same text and id, new bytes."""
         if entry.reseals >= _MAX_RESEALS:
             raise StaleEpochError("The conversation's epoch kept changing under this message")
-        entry.reseals += 1
-        self.stats.reseals += 1
         await self.conversations()
         state = await self._known(entry.conversation)
         if state.current_epoch == entry.epoch:
             raise StaleEpochError("The server says the epoch is stale but lists it as current")
         key = await self._key_for(entry.conversation, state.current_epoch)
-        ciphertext = crypto.seal_text(
-            entry.text,
-            key,
-            entry.conversation,
-            state.current_epoch,
-            self.identity,
-            entry.client_message_id,
-        )
-        entry.reseal(state.current_epoch, ciphertext)
-
-    def _take_ack(self, frame: dict[str, Any]) -> None:
         try:
-            ack = Ack(
-                conversation=as_uuid(frame, "conversation"),
-                client_message_id=as_uuid(frame, "client_message_id"),
-                seq=as_int(frame, "seq", minimum=1),
-                duplicate=as_bool(frame, "duplicate"),
+            ciphertext = crypto.seal_text(
+                entry.text,
+                key,
+                entry.conversation,
+                state.current_epoch,
+                self.identity,
+                entry.client_message_id,
             )
-        except ProtocolError:
-            log.warning("ignored a malformed ack")
-            return
-        if self.outbox.acknowledge(ack) is not None:
-            self.stats.acked += 1
-            if ack.duplicate:
-                self.stats.duplicate_acks += 1
+        except CryptoError as exc:
+            raise KeysError(f"The message cannot be re-sealed: {type(exc).__name__}") from None
+        entry.reseal(state.current_epoch, ciphertext)
 
     # --- other requests ------------------------------------------------------------------
 
@@ -667,7 +640,7 @@ class ConfideClient:
         self, conversation_id: uuid.UUID, before: int | None = None, limit: int | None = None
     ) -> HistoryPage:
         """A page of messages older than ``before`` (or the newest), verified and opened,
-        oldest first."""
+        oldest first. A message that does not verify is left out of the page."""
         frame: dict[str, Any] = {"type": "history", "conversation": str(conversation_id)}
         if before is not None:
             frame["before"] = before
@@ -739,13 +712,17 @@ class ConfideClient:
         return epoch
 
     async def sync(self) -> None:
-        """Fetches whatever follows the held position of every conversation now."""
-        await self._sync(None)
+        """Fetches whatever follows the held position of every conversation now, and
+        returns once what it fetched was delivered to :meth:`next_message`."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._work.put_nowait(_SyncWork(None, generation=-1, done=done))
+        await asyncio.wait_for(done, self.request_timeout * 2)
 
     # --- receiving -----------------------------------------------------------------------
 
     async def next_message(self, timeout: float | None = None) -> ReceivedMessage:
-        """The next verified, decrypted message in sequence order."""
+        """The next verified, decrypted message in sequence order (``TimeoutError`` after
+        ``timeout`` seconds)."""
         return await self.inbox.get(timeout)
 
     async def incoming(self) -> AsyncIterator[ReceivedMessage]:
@@ -754,7 +731,8 @@ class ConfideClient:
             yield message
 
     async def next_event(self, timeout: float | None = None) -> ClientEvent:
-        """The next read receipt, typing notice, epoch change or warning."""
+        """The next read receipt, typing notice, epoch change or warning (``TimeoutError``
+        after ``timeout`` seconds)."""
         return await asyncio.wait_for(self.events.get(), timeout)
 
     def position(self, conversation_id: uuid.UUID) -> int:
@@ -775,7 +753,8 @@ class ConfideClient:
             if kind == "message":
                 self._work.put_nowait(_MessageWork(parse_message(frame)))
             elif kind == "ack":
-                self._take_ack(frame)
+                # A late ack (its request timed out): it still settles the message.
+                self.outbox.acknowledge(Ack.from_frame(frame))
             elif kind == "read":
                 conversation = as_uuid(frame, "conversation")
                 user, seq = as_int(frame, "user"), as_int(frame, "seq")
@@ -808,7 +787,7 @@ class ConfideClient:
     def _request_gap_sync(self, conversation_id: uuid.UUID) -> None:
         if conversation_id not in self._gap_syncs:
             self._gap_syncs.add(conversation_id)
-            self.stats.gap_syncs += 1
+            self._gap_sync_count += 1
             self._work.put_nowait(_SyncWork((conversation_id,)))
 
     async def _process(self) -> None:
@@ -834,14 +813,23 @@ class ConfideClient:
                 self._gap_syncs.discard(conversation)
         try:
             await self._sync(work.conversations)
-        except (ConnectionLostError, ReplyTimeoutError):
-            return  # the next connection syncs again
+        except (ConnectionLostError, ReplyTimeoutError) as exc:
+            # The next connection syncs again.
+            if work.done is not None and not work.done.done():
+                work.done.set_exception(exc)
+            return
+        except ClientError as exc:
+            # What was synced is held; the rest comes with the next sync.
+            log.warning("a sync stopped early: %s", exc.code)
+        if work.done is not None and not work.done.done():
+            work.done.set_result(None)
         if work.conversations is None and work.generation == self.connections:
             self._last_full_sync = time.monotonic()
             self._synced.set()
 
     async def _sync(self, conversations: tuple[uuid.UUID, ...] | None) -> None:
-        """Sync pages until nothing more follows; runs inside the inbox task."""
+        """Sync pages until nothing more follows. Runs only in the inbox task, which alone
+        feeds the inbox, so that messages are delivered in order."""
         targets = list(self.inbox.positions() if conversations is None else conversations)
         while targets:
             chunk, targets = targets[:_SYNC_CHUNK], targets[_SYNC_CHUNK:]
@@ -858,7 +846,7 @@ class ConfideClient:
                     raise
                 targets = remaining + targets
                 continue
-            self.stats.syncs += 1
+            self._syncs += 1
             for page in as_list(reply, "conversations"):
                 if not isinstance(page, dict):
                     raise ProtocolError("A sync page is not an object")
@@ -914,14 +902,14 @@ class ConfideClient:
         except (ClientError, CryptoError) as exc:
             reason = exc.code if isinstance(exc, ClientError) else type(exc).__name__
             if report:
-                self.stats.rejected += 1
+                self._rejected += 1
                 self.events.put_nowait(
                     RejectedMessage(data.conversation, data.seq, data.sender, reason)
                 )
             log.warning("a stored message did not verify or open: %s", reason)
             return None
         if report:
-            self.stats.received += 1
+            self._received += 1
         return ReceivedMessage(
             conversation=data.conversation,
             seq=data.seq,

@@ -25,6 +25,9 @@ class Inbox:
     ``open_message`` verifies and decrypts one message, or returns ``None`` for one that
     must be skipped (it then still counts as held, so it is not fetched again and again).
     ``request_sync`` is called with a conversation whose sequence has a gap.
+
+    Feed it from one task only: opening a message may wait (for a key), and two feeders
+    could then interleave their releases out of order.
     """
 
     def __init__(

@@ -12,9 +12,27 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-__all__ = ["Ack", "Outbox", "OutgoingMessage"]
+from crypto import b64encode
+from portal.client.backoff import Backoff
+from portal.client.errors import (
+    ClientError,
+    ConnectionLostError,
+    ProtocolError,
+    RateLimitedError,
+    ReplyTimeoutError,
+    ServerRefusedError,
+    StaleEpochError,
+)
+from portal.client.wire import as_bool, as_int, as_uuid
+
+__all__ = ["Ack", "Link", "Outbox", "OutgoingMessage", "deliver"]
+
+# Answers after which the same bytes are simply sent again (docs/protocol.md, "Errors").
+TRANSIENT_CODES = frozenset({"unavailable", "server_error"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +43,16 @@ class Ack:
     client_message_id: uuid.UUID
     seq: int
     duplicate: bool
+
+    @classmethod
+    def from_frame(cls, frame: dict[str, Any]) -> Ack:
+        """Reads an ``ack`` frame; raises :class:`ProtocolError` if it is malformed."""
+        return cls(
+            conversation=as_uuid(frame, "conversation"),
+            client_message_id=as_uuid(frame, "client_message_id"),
+            seq=as_int(frame, "seq", minimum=1),
+            duplicate=as_bool(frame, "duplicate"),
+        )
 
 
 @dataclass(slots=True, eq=False)
@@ -52,6 +80,17 @@ class OutgoingMessage:
         """Replaces the bytes after ``stale_epoch``; the client message id stays."""
         self.epoch = epoch
         self.ciphertext = ciphertext
+        self.reseals += 1
+
+    def frame(self) -> dict[str, Any]:
+        """The ``send`` frame that carries these bytes."""
+        return {
+            "type": "send",
+            "conversation": str(self.conversation),
+            "client_message_id": str(self.client_message_id),
+            "epoch": self.epoch,
+            "ciphertext": b64encode(self.ciphertext),
+        }
 
 
 class Outbox:
@@ -59,6 +98,11 @@ class Outbox:
 
     def __init__(self) -> None:
         self._entries: dict[tuple[uuid.UUID, uuid.UUID], OutgoingMessage] = {}
+        # Counters, for tests and the benchmark.
+        self.acked = 0
+        self.duplicate_acks = 0
+        self.resends = 0
+        self.reseals = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -102,6 +146,8 @@ class Outbox:
         entry = self._entries.pop((ack.conversation, ack.client_message_id), None)
         if entry is None:
             return None
+        self.acked += 1
+        self.duplicate_acks += ack.duplicate
         if not entry.acked.done():
             entry.acked.set_result(ack)
         return entry
@@ -119,3 +165,76 @@ class Outbox:
         those messages were stored is unknown)."""
         for entry in list(self._entries.values()):
             self.fail(entry, error)
+
+
+class Link(Protocol):
+    """What delivery needs of the websocket (``portal.client.realtime.Realtime``)."""
+
+    async def wait_connected(self, timeout: float | None = None) -> None: ...
+
+    async def call(self, frame: dict[str, Any], timeout: float) -> dict[str, Any]: ...
+
+    def abort(self) -> None: ...
+
+
+async def deliver(
+    entry: OutgoingMessage,
+    outbox: Outbox,
+    link: Link,
+    *,
+    ack_timeout: float,
+    reseal: Callable[[OutgoingMessage], Awaitable[None]],
+    pause: Backoff | None = None,
+) -> None:
+    """Sends one waiting message until the server acknowledges it or refuses it for good.
+
+    * no ack within ``ack_timeout``: the socket may be dead without knowing it, so it is
+      dropped; after the reconnect the same bytes go again;
+    * the socket closed: the same bytes go again once it is back;
+    * ``rate_limited``: wait as told, then the same bytes again;
+    * ``unavailable`` or ``server_error``: nothing was stored; wait (backoff), same bytes;
+    * ``stale_epoch``: ``reseal`` seals the text under the new epoch, same id, and it goes;
+    * any other refusal settles the message's future with that error.
+
+    The loop ends as soon as the message's future is settled, also by an ``ack`` that the
+    client matched on its own (one that arrived after its request had timed out).
+    """
+    pause = pause if pause is not None else Backoff(initial=0.2, maximum=5.0)
+    while not entry.acked.done():
+        try:
+            await link.wait_connected()
+        except ClientError as exc:
+            outbox.fail(entry, exc)
+            return
+        if entry.attempts:
+            outbox.resends += 1
+        entry.attempts += 1
+        try:
+            reply = await link.call(entry.frame(), ack_timeout)
+            ack = Ack.from_frame(reply)
+        except (ReplyTimeoutError, ProtocolError):
+            link.abort()
+            continue
+        except ConnectionLostError:
+            continue
+        except RateLimitedError as exc:
+            await asyncio.sleep(exc.retry_after)
+            continue
+        except StaleEpochError:
+            try:
+                await reseal(entry)
+            except ClientError as exc:
+                outbox.fail(entry, exc)
+                return
+            outbox.reseals += 1
+            continue
+        except ServerRefusedError as exc:
+            if exc.code in TRANSIENT_CODES:
+                await asyncio.sleep(pause.next_delay())
+                continue
+            outbox.fail(entry, exc)
+            return
+        except ClientError as exc:
+            outbox.fail(entry, exc)
+            return
+        outbox.acknowledge(ack)

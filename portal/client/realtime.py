@@ -257,6 +257,8 @@ class Realtime:
                     self._stop(exc)
                     return
                 log.info("websocket attempt failed: %s", exc.code)
+            except Exception:  # a bug must not end the reconnect loop silently
+                log.exception("unexpected failure of the websocket")
             if self._closing:
                 return
             if self.max_attempts is not None and attempts >= self.max_attempts:

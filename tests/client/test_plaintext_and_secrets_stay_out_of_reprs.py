@@ -1,0 +1,45 @@
+"""What the client hands out never shows plaintext or a secret in its repr, so a log line
+or a traceback cannot leak one."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from crypto import ConversationKey, IdentityKeyPair
+from portal.client.keys import KeyRing
+from portal.client.records import Account, Invitation, ReceivedMessage, SignUp
+
+
+def test_a_received_message_hides_its_text() -> None:
+    message = ReceivedMessage(
+        conversation=uuid.uuid4(),
+        seq=1,
+        sender_id=2,
+        text="I have not told anyone this",
+        sent_at=datetime.now(UTC),
+        client_message_id=uuid.uuid4(),
+    )
+    assert "told anyone" not in repr(message)
+
+
+def test_a_sign_up_hides_the_recovery_key_and_an_invitation_its_token() -> None:
+    identity = IdentityKeyPair.generate()
+    account = Account(1, "c@example.invalid", "C", "client", 1, "P", identity.public)
+    sign_up = SignUp(account, uuid.uuid4(), recovery_key="ABCD-EFGH-SECRET")
+    invitation = Invitation(
+        token="TOKEN-SECRET",
+        path="/invite#TOKEN-SECRET",
+        expires_at=datetime.now(UTC),
+        conversation=uuid.uuid4(),
+    )
+    assert "SECRET" not in repr(sign_up)
+    assert "SECRET" not in repr(invitation)
+
+
+def test_a_key_ring_shows_only_how_many_keys_it_holds() -> None:
+    ring = KeyRing()
+    key = ConversationKey.generate()
+    ring.add(uuid.uuid4(), 0, key)
+    assert repr(ring) == "KeyRing(1 keys)"
+    assert key._secret_material().hex() not in repr(ring)

@@ -1,0 +1,122 @@
+"""The inbox turns overlapping, out-of-order arrivals (pushes, sync and history pages)
+into one ordered stream per conversation, asks for a sync when a number skips ahead, and
+counts a message that fails to open as held without delivering it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from portal.client.inbox import Inbox
+from portal.client.records import ReceivedMessage
+from portal.client.wire import MessageData
+
+SENDER = 7
+
+
+def _stored(conversation: uuid.UUID, seq: int, body: bytes | None = None) -> MessageData:
+    return MessageData(
+        conversation=conversation,
+        seq=seq,
+        client_message_id=uuid.uuid4(),
+        epoch=0,
+        sender=SENDER,
+        ciphertext=body if body is not None else f"text {seq}".encode(),
+        sent_at=datetime.now(UTC),
+    )
+
+
+class Recorder:
+    """Stands in for the client: "opens" a message by reading its bytes as text."""
+
+    def __init__(self) -> None:
+        self.opened: list[int] = []
+        self.syncs: list[uuid.UUID] = []
+
+    async def open(self, data: MessageData) -> ReceivedMessage | None:
+        self.opened.append(data.seq)
+        if data.ciphertext == b"forged":
+            return None
+        return ReceivedMessage(
+            conversation=data.conversation,
+            seq=data.seq,
+            sender_id=data.sender,
+            text=data.ciphertext.decode(),
+            sent_at=data.sent_at,
+            client_message_id=data.client_message_id,
+        )
+
+    def sync(self, conversation: uuid.UUID) -> None:
+        self.syncs.append(conversation)
+
+
+def _drain(inbox: Inbox) -> list[tuple[int, str]]:
+    out = []
+    while not inbox.messages.empty():
+        message = inbox.messages.get_nowait()
+        out.append((message.seq, message.text))
+    return out
+
+
+async def test_duplicates_and_reordering_become_one_ordered_stream() -> None:
+    recorder = Recorder()
+    inbox = Inbox(recorder.open, recorder.sync)
+    conversation = uuid.uuid4()
+    for seq in (2, 1, 1, 3, 2, 5, 4, 5):
+        await inbox.accept(_stored(conversation, seq))
+    assert _drain(inbox) == [(n, f"text {n}") for n in range(1, 6)]
+    assert recorder.opened == [1, 2, 3, 4, 5]  # each opened once
+    assert inbox.position(conversation) == 5
+
+
+async def test_a_number_that_skips_ahead_asks_for_a_sync_of_that_conversation() -> None:
+    recorder = Recorder()
+    inbox = Inbox(recorder.open, recorder.sync)
+    conversation, other = uuid.uuid4(), uuid.uuid4()
+    await inbox.accept(_stored(conversation, 1))
+    await inbox.accept(_stored(other, 1))
+    assert recorder.syncs == []
+    await inbox.accept(_stored(conversation, 3))
+    assert recorder.syncs == [conversation]
+    assert inbox.has_gap(conversation) and not inbox.has_gap(other)
+    assert inbox.positions() == {conversation: 1, other: 1}
+
+
+async def test_a_message_that_does_not_open_is_held_but_not_delivered() -> None:
+    recorder = Recorder()
+    inbox = Inbox(recorder.open, recorder.sync)
+    conversation = uuid.uuid4()
+    await inbox.accept(_stored(conversation, 1))
+    await inbox.accept(_stored(conversation, 2, b"forged"))
+    await inbox.accept(_stored(conversation, 3))
+    assert _drain(inbox) == [(1, "text 1"), (3, "text 3")]
+    assert inbox.position(conversation) == 3
+    assert recorder.syncs == []  # not fetched again and again
+
+
+async def test_a_conversation_followed_from_a_position_ignores_what_came_before() -> None:
+    recorder = Recorder()
+    inbox = Inbox(recorder.open, recorder.sync)
+    conversation = uuid.uuid4()
+    inbox.track(conversation, 4)
+    await inbox.accept(_stored(conversation, 3))
+    await inbox.accept(_stored(conversation, 5))
+    assert _drain(inbox) == [(5, "text 5")]
+
+
+async def test_the_inbox_can_be_read_as_an_async_iterator() -> None:
+    recorder = Recorder()
+    inbox = Inbox(recorder.open, recorder.sync)
+    conversation = uuid.uuid4()
+    for seq in (1, 2):
+        await inbox.accept(_stored(conversation, seq))
+    seen = []
+    async for message in inbox:
+        seen.append(message.seq)
+        if len(seen) == 2:
+            break
+    assert seen == [1, 2]
+    with pytest.raises(TimeoutError):
+        await inbox.get(timeout=0.05)

@@ -1,0 +1,167 @@
+"""Fixtures of the integration tests: real Daphne processes, real databases, real personas.
+
+These tests never use pytest-django's test database: the servers are separate processes,
+so the test talks to them only as a client would (HTTP and websocket on 127.0.0.1), and
+reads their database only to prove what is (not) in it.
+
+Which stack the ordinary tests run on follows the environment, as the server's settings do:
+the production stack when DATABASE_URL and REDIS_URL are set (as in CI), the embedded
+default otherwise. Tests that need PostgreSQL and Redis ask for ``production_stack``, which
+skips outside CI and fails in CI when either is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
+
+import pytest
+
+from portal.client import Backoff, ConfideClient
+from tests.conftest import require_service
+from tests.integration.faults import TcpProxy
+from tests.integration.personas import Persona, Personas, invite_client, make_personas
+from tests.integration.servers import (
+    LiveServer,
+    Stack,
+    drop_production_stack,
+    make_embedded_stack,
+    make_production_stack,
+)
+
+# Quick reconnects keep the fault tests short; the bound is what the client guarantees.
+FAST_BACKOFF = {"initial": 0.05, "maximum": 0.5}
+
+
+def _production_configured() -> bool:
+    return bool(os.environ.get("DATABASE_URL")) and bool(os.environ.get("REDIS_URL"))
+
+
+@pytest.fixture(scope="session")
+def _production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack | None]:
+    """The production stack of this session, or None where PostgreSQL/Redis are not set."""
+    if not _production_configured():
+        yield None
+        return
+    admin_url = os.environ["DATABASE_URL"]
+    stack = make_production_stack(
+        tmp_path_factory.mktemp("production"), admin_url, os.environ["REDIS_URL"]
+    )
+    try:
+        yield stack
+    finally:
+        drop_production_stack(stack, admin_url)
+
+
+@pytest.fixture(scope="session")
+def _embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Made on first use only (in CI, only the embedded canary asks for it)."""
+    stack = make_embedded_stack(tmp_path_factory.mktemp("embedded"))
+    try:
+        yield stack
+    finally:
+        stack.stop_servers()
+
+
+@pytest.fixture(scope="session")
+def stack(request: pytest.FixtureRequest, _production: Stack | None) -> Stack:
+    """The stack the environment names: production when configured, else embedded."""
+    if _production is not None:
+        return _production
+    embedded: Stack = request.getfixturevalue("_embedded")
+    return embedded
+
+
+@pytest.fixture(scope="session")
+def production_stack(_production: Stack | None) -> Stack:
+    """PostgreSQL and Redis: skipped outside CI, a failure in CI, when not configured."""
+    require_service("DATABASE_URL", "PostgreSQL (postgres://postgres@127.0.0.1:5432/confide_ci)")
+    require_service("REDIS_URL", "Redis (redis://127.0.0.1:6379/0)")
+    assert _production is not None
+    return _production
+
+
+@pytest.fixture(scope="session")
+def embedded_stack(request: pytest.FixtureRequest, _production: Stack | None) -> Stack:
+    """The embedded default, whatever the environment says."""
+    embedded: Stack = request.getfixturevalue("_embedded")
+    return embedded
+
+
+@pytest.fixture(scope="session")
+def server(stack: Stack) -> LiveServer:
+    """One Daphne process on the session's stack, shared by the tests."""
+    return stack.start_server()
+
+
+@pytest.fixture(scope="session")
+def personas(stack: Stack, server: LiveServer) -> Personas:
+    return asyncio.run(make_personas(stack, server.url))
+
+
+@pytest.fixture
+def live_servers() -> Iterator[Callable[..., list[LiveServer]]]:
+    """Starts ``n`` more Daphne processes on a stack; they are stopped after the test.
+
+    Not named ``live_server``: pytest-django's autouse helper would then set up its test
+    database for the test, which these tests must not touch.
+    """
+    started: list[LiveServer] = []
+
+    def start(n: int, stack: Stack) -> list[LiveServer]:
+        servers = [stack.start_server() for _ in range(n)]
+        started.extend(servers)
+        return servers
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+async def open_client() -> AsyncIterator[Callable[..., Awaitable[ConfideClient]]]:
+    """Makes clients (signed in when given a persona) and closes them after the test."""
+    made: list[ConfideClient] = []
+
+    async def make(url: str, persona: Persona | None = None, **options: Any) -> ConfideClient:
+        options.setdefault("backoff", Backoff(**FAST_BACKOFF))
+        client = ConfideClient(url, **options)
+        made.append(client)
+        if persona is not None:
+            await client.sign_in(persona.email, persona.password)
+        return client
+
+    yield make
+    for client in made:
+        await client.close()
+
+
+@pytest.fixture
+async def new_pair(
+    server: LiveServer, personas: Personas
+) -> Callable[..., Awaitable[tuple[Persona, Any]]]:
+    """A new client of the therapist, invited and accepted through the real flow, with
+    their new conversation (so sequence numbers start at 1 in each test)."""
+
+    async def make(url: str | None = None) -> tuple[Persona, Any]:
+        return await invite_client(url or server.url, personas.therapist)
+
+    return make
+
+
+@pytest.fixture
+async def proxy() -> AsyncIterator[Callable[[LiveServer], Awaitable[TcpProxy]]]:
+    """A fault-injecting TCP proxy in front of a server; closed after the test."""
+    made: list[TcpProxy] = []
+
+    async def make(target: LiveServer) -> TcpProxy:
+        fault = TcpProxy(target.port)
+        await fault.start()
+        made.append(fault)
+        return fault
+
+    yield make
+    for fault in made:
+        await fault.close()

@@ -1,0 +1,64 @@
+"""Small waits used by the integration tests, each bounded in time."""
+
+from __future__ import annotations
+
+import time
+from typing import TypeVar
+
+from portal.client import ClientEvent, ConfideClient, ReceivedMessage
+
+E = TypeVar("E", bound=ClientEvent)
+
+
+async def messages_from(
+    client: ConfideClient, sender_id: int, count: int, timeout: float = 10.0
+) -> list[ReceivedMessage]:
+    """The next ``count`` messages sent by ``sender_id`` (others are skipped)."""
+    deadline = time.monotonic() + timeout
+    found: list[ReceivedMessage] = []
+    while len(found) < count:
+        message = await client.next_message(max(deadline - time.monotonic(), 0.001))
+        if message.sender_id == sender_id:
+            found.append(message)
+    return found
+
+
+async def messages_until(
+    client: ConfideClient, seq: int, timeout: float = 10.0
+) -> list[ReceivedMessage]:
+    """Every message the client delivers until one with sequence number ``seq``."""
+    deadline = time.monotonic() + timeout
+    found: list[ReceivedMessage] = []
+    while not found or found[-1].seq < seq:
+        found.append(await client.next_message(max(deadline - time.monotonic(), 0.001)))
+    return found
+
+
+async def event_of(client: ConfideClient, kind: type[E], timeout: float = 5.0) -> E:
+    """The next event of one kind (others are skipped)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        event = await client.next_event(max(deadline - time.monotonic(), 0.001))
+        if isinstance(event, kind):
+            return event
+
+
+async def nothing_more(client: ConfideClient, within: float = 0.5) -> bool:
+    """Whether no further message arrives within ``within`` seconds."""
+    try:
+        await client.next_message(within)
+    except TimeoutError:
+        return True
+    return False
+
+
+async def no_event_of(client: ConfideClient, kind: type[ClientEvent], within: float) -> bool:
+    """Whether no event of this kind arrives within ``within`` seconds."""
+    try:
+        await event_of(client, kind, within)
+    except TimeoutError:
+        return True
+    return False
+
+
+__all__ = ["event_of", "messages_from", "messages_until", "no_event_of", "nothing_more"]

@@ -1,0 +1,258 @@
+"""Real servers for the integration tests: a database (a stack) and Daphne processes on it.
+
+A stack is either the embedded default (a SQLite file in a temporary CONFIDE_DATA_DIR, the
+in-memory channel layer) or the production one (a fresh PostgreSQL database made for this
+test session on the server named by DATABASE_URL, and Redis from REDIS_URL under a key
+prefix of its own). Every process a stack starts is stopped, and the database dropped, when
+the stack is torn down.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 30.0
+_LISTENING = re.compile(rb"Listening on TCP address 127\.0\.0\.1:(\d+)")
+# Variables of the test process that must not reach a server of another stack.
+_STACK_VARIABLES = (
+    "DATABASE_URL",
+    "DATABASE_URL_FILE",
+    "REDIS_URL",
+    "REDIS_URL_FILE",
+    "SECRET_KEY",
+    "SECRET_KEY_FILE",
+    "CONFIDE_DATA_DIR",
+    "CONFIDE_REDIS_PREFIX",
+)
+
+StackKind = Literal["embedded", "production"]
+
+
+@dataclass
+class LiveServer:
+    """One Daphne process listening on 127.0.0.1."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log(self) -> bytes:
+        """Everything the process wrote to stdout and stderr so far."""
+        return self.log_path.read_bytes()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+@dataclass
+class Stack:
+    """A database (and Redis, in production) shared by the servers started on it."""
+
+    kind: StackKind
+    data_dir: Path
+    env: dict[str, str]
+    database_name: str | None = None
+    servers: list[LiveServer] = field(default_factory=list)
+
+    @property
+    def database_url(self) -> str | None:
+        return self.env.get("DATABASE_URL")
+
+    @property
+    def redis_url(self) -> str | None:
+        return self.env.get("REDIS_URL")
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "confide.sqlite3"
+
+    def manage(self, *args: str, stdin: str | None = None) -> str:
+        """Runs a management command (or ``-m module``) with this stack's environment."""
+        command = (
+            [sys.executable, *args]
+            if args[0] == "-m"
+            else [
+                sys.executable,
+                str(ROOT / "manage.py"),
+                *args,
+            ]
+        )
+        result = subprocess.run(
+            command,
+            cwd=ROOT,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"{' '.join(args)} failed ({result.returncode}):\n{result.stderr[-4000:]}"
+            )
+        return result.stdout
+
+    def start_server(self, extra_env: dict[str, str] | None = None) -> LiveServer:
+        """Starts Daphne on a free port and returns once ``/healthz`` answers."""
+        index = len(self.servers)
+        log_path = self.data_dir / f"daphne-{index}.log"
+        env = {**self.env, **(extra_env or {})}
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "daphne",
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    "0",
+                    "portal.asgi:application",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        server = LiveServer(process, 0, log_path)
+        self.servers.append(server)
+        server.port = _wait_for_port(server)
+        _wait_for_health(server)
+        return server
+
+    def stop_servers(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+
+def _wait_for_port(server: LiveServer) -> int:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        found = _LISTENING.search(server.log())
+        if found:
+            return int(found.group(1))
+        if server.process.poll() is not None:
+            break
+        time.sleep(0.05)
+    server.stop()
+    raise RuntimeError(f"Daphne did not start:\n{server.log()[-4000:].decode(errors='replace')}")
+
+
+def _wait_for_health(server: LiveServer) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{server.url}/healthz", timeout=2, trust_env=False).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if server.process.poll() is not None:
+            break
+        time.sleep(0.05)
+    server.stop()
+    raise RuntimeError(f"/healthz did not answer:\n{server.log()[-4000:].decode(errors='replace')}")
+
+
+def _base_env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _STACK_VARIABLES}
+    env["CONFIDE_DATA_DIR"] = str(data_dir)
+    env["DJANGO_SETTINGS_MODULE"] = "portal.settings"
+    # Logs reach the file as they are written, so a test reads all of them.
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def make_embedded_stack(data_dir: Path) -> Stack:
+    """A SQLite file in ``data_dir``, migrated."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    stack = Stack("embedded", data_dir, _base_env(data_dir))
+    stack.manage("migrate", "--noinput")
+    return stack
+
+
+def make_production_stack(data_dir: Path, database_url: str, redis_url: str) -> Stack:
+    """A new PostgreSQL database and a Redis key prefix of this test session, migrated."""
+    import psycopg
+    from psycopg import sql
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    suffix = secrets.token_hex(6)
+    name = f"confide_it_{suffix}"
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    env = _base_env(data_dir)
+    env.update(
+        DATABASE_URL=_with_database(database_url, name),
+        REDIS_URL=redis_url,
+        CONFIDE_REDIS_PREFIX=f"confide_it_{suffix}",
+        SECRET_KEY=_secret_key(),
+        # The tests speak plain HTTP to 127.0.0.1, so cookies cannot be Secure-only.
+        CONFIDE_SECURE_COOKIES="false",
+    )
+    stack = Stack("production", data_dir, env, database_name=name)
+    try:
+        stack.manage("migrate", "--noinput")
+    except Exception:
+        drop_production_stack(stack, database_url)
+        raise
+    return stack
+
+
+def drop_production_stack(stack: Stack, admin_url: str) -> None:
+    """Drops the stack's database and deletes its Redis keys."""
+    import psycopg
+    import redis
+    from psycopg import sql
+
+    stack.stop_servers()
+    if stack.database_name is not None:
+        with psycopg.connect(admin_url, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(stack.database_name)
+                )
+            )
+    prefix = stack.env.get("CONFIDE_REDIS_PREFIX")
+    if stack.redis_url and prefix:
+        client = redis.Redis.from_url(stack.redis_url)
+        try:
+            keys = list(client.scan_iter(match=f"{prefix}*", count=500))
+            if keys:
+                client.delete(*keys)
+        finally:
+            client.close()
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+def _secret_key() -> str:
+    given = os.environ.get("SECRET_KEY", "")
+    return given if len(given) >= 50 else secrets.token_urlsafe(64)

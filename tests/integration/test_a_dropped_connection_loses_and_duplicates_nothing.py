@@ -1,0 +1,68 @@
+"""A client whose connection drops while the other side keeps sending ends up holding every
+message exactly once, in order, decrypted: it reconnects, syncs from the last sequence
+number it holds, and ignores what it already has."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from portal.client import ConfideClient
+from tests.integration.faults import TcpProxy
+from tests.integration.helpers import messages_until, nothing_more
+from tests.integration.personas import Personas
+from tests.integration.servers import LiveServer
+
+OpenClient = Callable[..., Awaitable[ConfideClient]]
+COUNT = 20
+
+
+async def _send_all(sender: ConfideClient, conversation: Any, texts: list[str]) -> list[int]:
+    seqs = []
+    for text in texts:
+        seqs.append(await sender.send_text(conversation, text, timeout=15))
+        await asyncio.sleep(0.01)
+    return seqs
+
+
+@pytest.mark.parametrize("how", ["the network drops it", "the client aborts its own socket"])
+async def test_a_client_reconnects_and_holds_every_message_once_in_order(
+    how: str,
+    server: LiveServer,
+    personas: Personas,
+    open_client: OpenClient,
+    new_pair: Callable[..., Awaitable[tuple[Any, Any]]],
+    proxy: Callable[[LiveServer], Awaitable[TcpProxy]],
+) -> None:
+    client_persona, conversation = await new_pair()
+    network = await proxy(server)
+    therapist = await open_client(server.url, personas.therapist)
+    client = await open_client(network.url, client_persona)
+    await therapist.connect()
+    await client.connect()
+
+    texts = [f"message {n} of {COUNT}" for n in range(1, COUNT + 1)]
+    sending = asyncio.create_task(_send_all(therapist, conversation, texts))
+    first = await messages_until(client, 3)
+    assert [m.seq for m in first] == [1, 2, 3]
+
+    if how == "the network drops it":
+        # Down for a while: the client's reconnect attempts fail until the network is back.
+        network.refuse = True
+        network.drop_connections()
+        await asyncio.sleep(0.6)
+        network.refuse = False
+    else:
+        client.drop_connection()
+
+    assert await asyncio.wait_for(sending, 30) == list(range(1, COUNT + 1))
+    rest = await messages_until(client, COUNT, timeout=15)
+    held = first + rest
+    assert [m.seq for m in held] == list(range(1, COUNT + 1))
+    assert [m.text for m in held] == texts
+    assert await nothing_more(client)
+    assert client.connections >= 2
+    assert client.position(conversation) == COUNT

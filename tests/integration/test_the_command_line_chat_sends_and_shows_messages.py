@@ -1,0 +1,57 @@
+"""``python -m portal.client.chat`` signs in with a password typed at its prompt, shows the
+recent messages of the conversation decrypted, and sends what is typed."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from portal.client import ConfideClient
+from tests.integration.helpers import messages_from
+from tests.integration.personas import Personas
+from tests.integration.servers import ROOT, LiveServer
+
+OpenClient = Callable[..., Awaitable[ConfideClient]]
+
+
+async def test_the_chat_shows_history_and_sends_typed_lines(
+    server: LiveServer,
+    personas: Personas,
+    open_client: OpenClient,
+    new_pair: Callable[..., Awaitable[tuple[Any, Any]]],
+) -> None:
+    client_persona, conversation = await new_pair()
+    therapist = await open_client(server.url, personas.therapist)
+    await therapist.connect()
+    await therapist.send_text(conversation, "Welcome to the portal.")
+
+    typed = f"{client_persona.password}\nHello from the terminal\n/quit\n"
+    chat = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "portal.client.chat",
+        "--url",
+        server.url,
+        "--email",
+        client_persona.email,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        output, errors = await asyncio.wait_for(chat.communicate(typed.encode()), 60)
+    finally:
+        if chat.returncode is None:
+            chat.kill()
+            await chat.wait()
+    shown = output.decode()
+    assert chat.returncode == 0, errors.decode()
+    assert "Dr. Dana Demo: Welcome to the portal." in shown
+    assert client_persona.password not in shown + errors.decode()
+
+    (heard,) = await messages_from(therapist, client_persona.user_id, 1)
+    assert heard.text == "Hello from the terminal"
