@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck pytest jstest vectors bench clean
+.PHONY: run test system-deps lint typecheck pytest jstest bundle-hash vectors bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,13 @@ run: $(VENV)/.installed
 	$(BIN)/confide seed_demo
 	$(BIN)/confide serve
 
-test: $(VENV)/.installed-test lint typecheck jstest pytest
+test: system-deps $(VENV)/.installed-test lint typecheck jstest pytest
+
+# Node (the browser crypto's tests) and Debian's Chromium (the browser tests, driven by
+# Playwright; never `playwright install`), from Debian's packages when missing.
+system-deps:
+	@command -v node >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq nodejs; }
+	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
@@ -38,6 +44,10 @@ jstest:
 
 pytest: $(VENV)/.installed-test
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The published hash of every file the browser runs (docs/web-client.md).
+bundle-hash: $(VENV)/.installed
+	$(BIN)/python -m frontend.bundle
 
 vectors: $(VENV)/.installed
 	$(BIN)/python -m crypto.make_vectors

@@ -15,6 +15,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 urlpatterns = [
     path("", index, name="index"),
+    path("invite", index, name="invite"),
     path("healthz", healthz, name="healthz"),
     path("api/", include("messaging.urls")),
 ]

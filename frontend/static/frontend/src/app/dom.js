@@ -1,0 +1,77 @@
+/**
+ * A tiny element builder. Text always goes in as text nodes (or textContent): nothing in
+ * the application ever parses a string as HTML, so a message can never become markup.
+ *
+ * @module
+ */
+
+/**
+ * Make an element. `props`: `class`, `text` (textContent), `on<event>` handlers,
+ * `dataset`, booleans (present or absent attributes) and other attributes.
+ * @param {string} tag
+ * @param {Record<string, any>} [props]
+ * @param {...(Node|string|null|undefined|false|(Node|string|null|undefined|false)[])} children
+ * @returns {HTMLElement}
+ */
+export function h(tag, props = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === 'class') element.className = value;
+    else if (name === 'text') element.textContent = String(value);
+    else if (name === 'dataset') Object.assign(element.dataset, value);
+    else if (name.startsWith('on') && typeof value === 'function') {
+      element.addEventListener(name.slice(2), value);
+    } else if (value === true) element.setAttribute(name, '');
+    else element.setAttribute(name, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(typeof child === 'string' ? document.createTextNode(child) : child);
+  }
+  return element;
+}
+
+/**
+ * Replace the children of `parent`.
+ * @param {Element} parent
+ * @param {...(Node|string|null|undefined|false)} children
+ */
+export function replace(parent, ...children) {
+  parent.replaceChildren(
+    ...children.filter((c) => c !== null && c !== undefined && c !== false).map((c) => /** @type {Node|string} */ (c)),
+  );
+}
+
+/**
+ * A short, human time: "14:05" today, "Mon 14:05" this week, else a date.
+ * @param {string|null} iso
+ * @param {Date} [now]
+ */
+export function shortTime(iso, now = new Date()) {
+  if (!iso) return '';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  const time = date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  if (date.toDateString() === now.toDateString()) return time;
+  const days = (now.getTime() - date.getTime()) / 86_400_000;
+  if (days < 6) return `${date.toLocaleDateString(undefined, { weekday: 'short' })} ${time}`;
+  return date.toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+}
+
+/** Wait until the browser has painted, so a status shows before synchronous work. */
+export function nextPaint() {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+}
+
+/**
+ * Move focus to the screen's heading so keyboard and screen-reader users land on it.
+ * @param {ParentNode} root
+ */
+export function focusHeading(root) {
+  const heading = root.querySelector('h1');
+  if (heading instanceof HTMLElement) {
+    heading.tabIndex = -1;
+    heading.focus({ preventScroll: true });
+  }
+}

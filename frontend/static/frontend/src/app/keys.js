@@ -1,0 +1,347 @@
+/**
+ * The key material of the signed-in person, composed from the crypto package.
+ *
+ * This module is the only part of the application that calls `../crypto/index.js`, and it
+ * never touches libsodium itself. It holds the private identity and the conversation keys
+ * in memory only; `wipe()` zeroes them (sign-out, inactivity, quick exit). Nothing here
+ * writes to any storage.
+ *
+ * @module
+ */
+
+import * as confide from '../crypto/index.js';
+
+export const { CryptoError, FormatError, DecryptionError } = confide;
+
+/** Argon2id parameters served for an account, checked against crypto/SPEC.md's bounds. */
+function kdfParams(/** @type {any} */ kdf) {
+  if (!kdf || kdf.algorithm !== 'argon2id13') {
+    throw new confide.FormatError('The server named an unknown password derivation');
+  }
+  return {
+    salt: confide.b64decode(kdf.salt),
+    params: new confide.KdfParams({ opslimit: kdf.opslimit, memlimit: kdf.memlimit }),
+  };
+}
+
+/**
+ * Derive the password keys (Argon2id runs synchronously in WebAssembly).
+ * @param {string} password
+ * @param {any} kdf the `{salt, opslimit, memlimit, algorithm}` object from the server
+ * @returns {confide.PasswordKeys}
+ */
+export function derivePasswordKeys(password, kdf) {
+  const { salt, params } = kdfParams(kdf);
+  return confide.derivePasswordKeys(password, salt, params);
+}
+
+/**
+ * A public identity from its base64url form, verified (self-signature, key shape).
+ * @param {string} b64
+ * @returns {confide.PublicIdentity}
+ */
+export function parseIdentity(b64) {
+  return confide.PublicIdentity.fromBytes(confide.b64decode(b64));
+}
+
+/** The conversation keys this browser has unwrapped, per conversation and epoch. */
+export class KeyRing {
+  /** @type {Map<string, confide.ConversationKey>} */
+  #keys = new Map();
+
+  /**
+   * @param {string} conversation
+   * @param {number} epoch
+   */
+  has(conversation, epoch) {
+    return this.#keys.has(`${conversation}/${epoch}`);
+  }
+
+  /**
+   * @param {string} conversation
+   * @param {number} epoch
+   */
+  get(conversation, epoch) {
+    return this.#keys.get(`${conversation}/${epoch}`);
+  }
+
+  /**
+   * @param {string} conversation
+   * @param {number} epoch
+   * @param {confide.ConversationKey} key
+   */
+  add(conversation, epoch, key) {
+    const name = `${conversation}/${epoch}`;
+    const old = this.#keys.get(name);
+    if (old && old !== key) old.wipe();
+    this.#keys.set(name, key);
+  }
+
+  get size() {
+    return this.#keys.size;
+  }
+
+  toString() {
+    return `KeyRing(${this.#keys.size} keys)`;
+  }
+
+  toJSON() {
+    return this.toString();
+  }
+
+  wipe() {
+    for (const key of this.#keys.values()) key.wipe();
+    this.#keys.clear();
+  }
+}
+
+/**
+ * The signed-in person's secrets: the private identity and the conversation keys.
+ * Everything that needs a secret goes through one of these methods.
+ */
+export class Keys {
+  /** @type {confide.IdentityKeyPair|null} */
+  #identity;
+  ring = new KeyRing();
+
+  /** @param {confide.IdentityKeyPair} identity */
+  constructor(identity) {
+    this.#identity = identity;
+  }
+
+  /**
+   * Sign-in: open the password-wrapped key bundle. Throws DecryptionError for a wrong
+   * password, BindingError if the bundle holds keys other than `publicIdentity`.
+   * @param {confide.PasswordKeys} passwordKeys
+   * @param {string} bundle base64url
+   * @param {string} publicIdentity base64url
+   */
+  static open(passwordKeys, bundle, publicIdentity) {
+    const expected = parseIdentity(publicIdentity);
+    return new Keys(confide.unwrapIdentity(confide.b64decode(bundle), passwordKeys.kek, expected));
+  }
+
+  get wiped() {
+    return this.#identity === null || this.#identity.wiped;
+  }
+
+  /** The public identity (safe to show and compare). */
+  get publicIdentity() {
+    return this.#own().public;
+  }
+
+  /**
+   * Unwrap an epoch key from its envelope and keep it.
+   * @param {string} conversation
+   * @param {number} epoch
+   * @param {string} envelope base64url
+   * @param {confide.PublicIdentity} wrapper
+   */
+  unwrap(conversation, epoch, envelope, wrapper) {
+    const key = confide.unwrapConversationKey(
+      confide.b64decode(envelope),
+      this.#own(),
+      wrapper,
+      conversation,
+      epoch,
+    );
+    this.ring.add(conversation, epoch, key);
+  }
+
+  /**
+   * Seal text for sending; returns the base64url wire form.
+   * @param {string} text
+   * @param {string} conversation
+   * @param {number} epoch
+   * @param {string} clientMessageId
+   */
+  seal(text, conversation, epoch, clientMessageId) {
+    const key = this.#key(conversation, epoch);
+    return confide.b64encode(
+      confide.sealText(text, key, conversation, epoch, this.#own(), clientMessageId),
+    );
+  }
+
+  /**
+   * Verify and open a stored message. Throws a CryptoError subclass when it does not
+   * verify or open; nothing is returned then.
+   * @param {string} ciphertext base64url
+   * @param {confide.PublicIdentity} sender
+   * @param {string} conversation
+   * @param {number} epoch
+   * @param {string} clientMessageId
+   * @returns {string}
+   */
+  open(ciphertext, sender, conversation, epoch, clientMessageId) {
+    const key = this.#key(conversation, epoch);
+    return confide.openText(
+      confide.b64decode(ciphertext),
+      key,
+      sender,
+      conversation,
+      epoch,
+      clientMessageId,
+    );
+  }
+
+  /**
+   * Make and keep a new epoch key, wrapped to each member; returns the `rekey` envelopes.
+   * @param {string} conversation
+   * @param {number} epoch
+   * @param {{id: number, identity: confide.PublicIdentity}[]} members
+   */
+  newEpoch(conversation, epoch, members) {
+    const key = confide.ConversationKey.generate();
+    const envelopes = members.map((member) => ({
+      recipient: member.id,
+      envelope: confide.b64encode(
+        confide.wrapConversationKey(key, conversation, epoch, member.identity, this.#own()),
+      ),
+    }));
+    return { key, envelopes };
+  }
+
+  /**
+   * Keep a key made here once the server has accepted its epoch.
+   * @param {string} conversation
+   * @param {number} epoch
+   * @param {confide.ConversationKey} key
+   */
+  keep(conversation, epoch, key) {
+    this.ring.add(conversation, epoch, key);
+  }
+
+  /**
+   * @param {string} conversation
+   * @param {number} epoch
+   */
+  hasKey(conversation, epoch) {
+    return this.ring.has(conversation, epoch);
+  }
+
+  /** Zero the private identity and every conversation key. */
+  wipe() {
+    this.ring.wipe();
+    this.#identity?.wipe();
+    this.#identity = null;
+  }
+
+  toString() {
+    return `Keys(${this.wiped ? 'wiped' : 'held'}, ${this.ring})`;
+  }
+
+  toJSON() {
+    return this.toString();
+  }
+
+  #own() {
+    if (this.#identity === null || this.#identity.wiped) {
+      throw new confide.FormatError('The keys have been wiped: sign in again');
+    }
+    return this.#identity;
+  }
+
+  /**
+   * @param {string} conversation
+   * @param {number} epoch
+   */
+  #key(conversation, epoch) {
+    const key = this.ring.get(conversation, epoch);
+    if (!key) throw new MissingKeyError(conversation, epoch);
+    return key;
+  }
+}
+
+/** No key is held for a conversation's epoch (yet): fetch its envelope first. */
+export class MissingKeyError extends Error {
+  /**
+   * @param {string} conversation
+   * @param {number} epoch
+   */
+  constructor(conversation, epoch) {
+    super(`No key for epoch ${epoch} of this conversation`);
+    this.name = 'MissingKeyError';
+    this.conversation = conversation;
+    this.epoch = epoch;
+  }
+}
+
+/**
+ * Everything a new client makes when accepting an invitation: an identity, the password
+ * and recovery bundles, and the conversation's epoch-0 key wrapped to both members.
+ * Returns the request body for `POST /api/invitations/accept` (public or wrapped values
+ * only), the keys to keep, and the recovery key's display form to show once.
+ * @param {{token: string, email: string, displayName: string, password: string,
+ *          therapistIdentity: string, conversation: string}} input
+ */
+export function makeSignUp(input) {
+  const salt = confide.newSalt();
+  const params = confide.DEFAULT_KDF_PARAMS;
+  const passwordKeys = confide.derivePasswordKeys(input.password, salt, params);
+  const identity = confide.IdentityKeyPair.generate();
+  const recovery = confide.RecoveryKey.generate();
+  const recoveryWrap = recovery.wrappingKey();
+  const therapist = parseIdentity(input.therapistIdentity);
+  const epochKey = confide.ConversationKey.generate();
+  try {
+    const body = {
+      token: input.token,
+      email: input.email,
+      display_name: input.displayName,
+      auth_secret: passwordKeys.authSecretB64(),
+      kdf: {
+        salt: confide.b64encode(salt),
+        opslimit: params.opslimit,
+        memlimit: params.memlimit,
+        algorithm: 'argon2id13',
+      },
+      public_identity: confide.b64encode(identity.public.toBytes()),
+      key_bundle: confide.b64encode(
+        confide.wrapIdentity(identity, passwordKeys.kek, confide.BundleKind.PASSWORD),
+      ),
+      recovery_bundle: confide.b64encode(
+        confide.wrapIdentity(identity, recoveryWrap, confide.BundleKind.RECOVERY),
+      ),
+      client_envelope: confide.b64encode(
+        confide.wrapConversationKey(epochKey, input.conversation, 0, identity.public, identity),
+      ),
+      therapist_envelope: confide.b64encode(
+        confide.wrapConversationKey(epochKey, input.conversation, 0, therapist, identity),
+      ),
+    };
+    const keys = new Keys(identity);
+    keys.keep(input.conversation, 0, epochKey);
+    return { body, keys, recoveryDisplay: recovery.display() };
+  } finally {
+    passwordKeys.wipe();
+    recoveryWrap.wipe();
+    recovery.wipe();
+  }
+}
+
+/**
+ * The safety number of two identities: 12 groups of 5 digits, and the QR payload bytes.
+ * @param {confide.PublicIdentity} mine
+ * @param {confide.PublicIdentity} theirs
+ */
+export function safetyNumber(mine, theirs) {
+  return {
+    digits: confide.formatSafetyNumber(confide.safetyNumber(mine, theirs)),
+    qrPayload: confide.safetyQrPayload(mine, theirs),
+  };
+}
+
+/**
+ * Whether the sender must start a new epoch before the next message (crypto/SPEC.md,
+ * "Epoch rotation").
+ * @param {number} messagesInEpoch
+ * @param {number} ageSeconds
+ */
+export function needsRotation(messagesInEpoch, ageSeconds) {
+  return confide.epochNeedsRotation(messagesInEpoch, Math.max(0, ageSeconds), false);
+}
+
+/** The crypto package's error base class, for `instanceof` checks. */
+export function isCryptoError(/** @type {unknown} */ error) {
+  return error instanceof confide.CryptoError;
+}

@@ -1,0 +1,228 @@
+/**
+ * The Confide web client: start-up, routing between screens, and the signed-in session.
+ *
+ * Keys live in memory only, inside one Keys object held by the Messenger; every way out
+ * (sign-out, inactivity, session ended, quick exit) goes through `endSession`, which
+ * wipes them and the outbox.
+ *
+ * Routes: `/invite#<token>` (a client accepting an invitation), and on `/`:
+ * `#/` home (therapist: inbox; client: their conversation), `#/c/<id>` a conversation,
+ * `#/safety/<id>` its safety number.
+ *
+ * @module
+ */
+
+import * as api from './api.js';
+import { hasAccepted } from './agreement.js';
+import { IdleTimer } from './idle.js';
+import { Messenger } from './messenger.js';
+import { SeenIdentities } from './seen.js';
+import { renderAgreement } from './views/agreement.js';
+import { renderConversation } from './views/conversation.js';
+import { renderInbox } from './views/inbox.js';
+import { renderInvite } from './views/invite.js';
+import { renderSafety } from './views/safety.js';
+import { renderSignIn } from './views/signin.js';
+
+const EXIT_URL = 'https://www.weather.gov/';
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+
+const root = /** @type {HTMLElement} */ (document.getElementById('app'));
+const connection = /** @type {HTMLElement} */ (document.getElementById('connection'));
+const announcer = /** @type {HTMLElement} */ (document.getElementById('announcer'));
+const crisis = /** @type {HTMLElement} */ (document.getElementById('crisis'));
+const quickExit = /** @type {HTMLElement} */ (document.getElementById('quick-exit'));
+const signOutButton = /** @type {HTMLElement} */ (document.getElementById('sign-out'));
+const idleSeconds = Number(document.body.dataset.idleSeconds) || 900;
+
+/** @type {{me: any, messenger: Messenger, idle: IdleTimer} | null} */
+let session = null;
+/** @type {() => void} */
+let cleanup = () => {};
+
+function storage(/** @type {'localStorage'|'sessionStorage'} */ name) {
+  try {
+    return globalThis[name];
+  } catch {
+    return null;
+  }
+}
+
+/** @param {string} text */
+function announce(text) {
+  announcer.textContent = '';
+  // A fresh text node after a tick is announced even when the text repeats.
+  setTimeout(() => {
+    announcer.textContent = text;
+  }, 50);
+}
+
+/** @param {boolean} client whether this screen is (or may be) a client's */
+function chrome(client) {
+  crisis.hidden = !client;
+  quickExit.hidden = !client;
+  signOutButton.hidden = session === null;
+  document.body.classList.toggle('therapist', !client);
+}
+
+const CONNECTION_TEXT = /** @type {Record<string, string>} */ ({
+  open: '',
+  connecting: 'Connecting…',
+  waiting: 'Connection lost. Reconnecting…',
+  offline: 'You are offline. Messages will be sent when you are back online.',
+  closed: '',
+});
+
+/** @param {string} state */
+function showConnection(state) {
+  connection.textContent = CONNECTION_TEXT[state] ?? '';
+  connection.dataset.state = state;
+}
+
+// --- the session ---------------------------------------------------------------------
+
+/**
+ * @param {any} me
+ * @param {import('./keys.js').Keys} keys
+ * @param {string|null} [conversation] where to go first
+ */
+async function beginSession(me, keys, conversation = null) {
+  const messenger = new Messenger({
+    me,
+    keys,
+    storage: storage('sessionStorage'),
+    seen: new SeenIdentities(storage('localStorage')),
+  });
+  const idle = new IdleTimer(idleSeconds * 1000, () =>
+    endSession('You were signed out after a period without activity. Your keys were removed from this page.'),
+  );
+  session = { me, messenger, idle };
+  messenger.addEventListener('status', (event) => showConnection(/** @type {CustomEvent} */ (event).detail.state));
+  messenger.addEventListener('session-ended', () =>
+    endSession('Your session ended. Please sign in again.', false),
+  );
+  idle.start();
+  try {
+    await messenger.start();
+  } catch {
+    await endSession('Your conversations could not be loaded. Please sign in again.');
+    return;
+  }
+  if (conversation) location.hash = `#/c/${conversation}`;
+  route();
+}
+
+/**
+ * Wipe the keys and the outbox, end the server session, show the sign-in screen.
+ * @param {string} [notice]
+ * @param {boolean} [tellServer]
+ */
+async function endSession(notice, tellServer = true) {
+  const current = session;
+  session = null;
+  cleanup();
+  cleanup = () => {};
+  if (current) {
+    current.idle.stop();
+    current.messenger.wipe();
+  }
+  showConnection('closed');
+  if (tellServer) {
+    try {
+      await api.post('/api/auth/signout');
+    } catch {
+      // The session cookie expires on its own; the keys are already gone from this page.
+    }
+  }
+  api.forgetCsrf();
+  if (location.pathname !== '/' || location.hash) history.replaceState(null, '', '/');
+  showSignIn(notice);
+}
+
+function showSignIn(/** @type {string|undefined} */ notice) {
+  cleanup();
+  cleanup = () => {};
+  chrome(true);
+  renderSignIn(root, {
+    notice,
+    onSignedIn: (me, keys) => {
+      beginSession(me, keys);
+    },
+  });
+}
+
+// --- routing -------------------------------------------------------------------------
+
+function route() {
+  if (!session) return;
+  const { me, messenger } = session;
+  const client = me.role === 'client';
+  chrome(client);
+  cleanup();
+  cleanup = () => {};
+  if (client && !hasAccepted(storage('localStorage'), me.id)) {
+    const first = messenger.list()[0];
+    const therapist = first ? messenger.peer(first)?.displayName ?? null : null;
+    renderAgreement(root, {
+      userId: me.id,
+      therapistName: therapist,
+      storage: storage('localStorage'),
+      onAccepted: route,
+    });
+    return;
+  }
+  const hash = location.hash;
+  const conversation = hash.match(new RegExp(`^#/c/(${UUID})$`));
+  const safety = hash.match(new RegExp(`^#/safety/(${UUID})$`));
+  if (conversation) {
+    cleanup = renderConversation(root, {
+      messenger,
+      me,
+      conversationId: conversation[1],
+      announce,
+      showBack: !client || messenger.conversations.size > 1,
+    });
+  } else if (safety) {
+    cleanup = renderSafety(root, { messenger, conversationId: safety[1] });
+  } else if (client && messenger.conversations.size === 1) {
+    location.replace(`#/c/${messenger.list()[0].id}`);
+  } else {
+    cleanup = renderInbox(root, { messenger, me });
+  }
+}
+
+// --- start-up ------------------------------------------------------------------------
+
+quickExit.addEventListener('click', () => {
+  // Leave first in spirit: wipe synchronously, tell the server without waiting, go.
+  const current = session;
+  session = null;
+  if (current) {
+    current.idle.stop();
+    current.messenger.wipe();
+    api.post('/api/auth/signout', {}, { keepalive: true }).catch(() => {});
+  }
+  try {
+    sessionStorage.clear();
+  } catch {
+    // nothing to clear
+  }
+  location.replace(EXIT_URL);
+});
+signOutButton.addEventListener('click', () => {
+  endSession('You signed out. Your keys were removed from this page.');
+});
+window.addEventListener('hashchange', route);
+
+if (location.pathname === '/invite') {
+  chrome(true);
+  const token = location.hash.slice(1);
+  renderInvite(root, {
+    token,
+    onDone: (me, keys, conversation) => {
+      beginSession(me, keys, conversation);
+    },
+  });
+} else {
+  showSignIn();
+}

@@ -1,0 +1,128 @@
+/**
+ * One conversation's messages as this browser holds them, by sequence number.
+ *
+ * The server numbers each conversation's messages 1, 2, 3, ... without gaps. Messages
+ * arrive from history pages (older, newest page first), sync pages and live pushes, in
+ * any order and possibly twice; the timeline keeps each `seq` once and knows what is
+ * missing: `position` is the highest number held with nothing missing below it (from the
+ * oldest held), which is what `sync` asks from.
+ *
+ * @module
+ */
+
+/**
+ * @typedef {object} HeldMessage
+ * @property {number} seq
+ * @property {number} sender user id
+ * @property {string} clientMessageId
+ * @property {number} epoch
+ * @property {string} sentAt
+ * @property {string|null} text the opened text, or null if it did not verify or open
+ * @property {string|null} problem why it could not be opened
+ */
+
+export class Timeline {
+  /** @type {Map<number, HeldMessage>} */
+  #messages = new Map();
+  /** @type {number} */
+  #low = 0;
+  /** @type {number} */
+  #position = 0;
+  /** Whether the oldest message (seq 1) is known to be held or there is nothing older. */
+  complete = false;
+
+  /** @param {number} seq */
+  has(seq) {
+    return this.#messages.has(seq);
+  }
+
+  /** @param {number} seq */
+  get(seq) {
+    return this.#messages.get(seq);
+  }
+
+  get size() {
+    return this.#messages.size;
+  }
+
+  /** The lowest sequence number held (0 when empty). */
+  get low() {
+    return this.#low;
+  }
+
+  /** The highest number held with every number from `low` up to it held (0 when empty). */
+  get position() {
+    return this.#position;
+  }
+
+  /** The highest number held at all (0 when empty). */
+  get highest() {
+    let highest = 0;
+    for (const seq of this.#messages.keys()) highest = Math.max(highest, seq);
+    return highest;
+  }
+
+  /** Whether a message above `position` is held, so something between is missing. */
+  get hasGap() {
+    return this.highest > this.#position;
+  }
+
+  /**
+   * Hold a message. Returns false if its `seq` is already held (nothing changes).
+   * @param {HeldMessage} message
+   * @returns {boolean}
+   */
+  add(message) {
+    const { seq } = message;
+    if (!Number.isInteger(seq) || seq < 1) throw new RangeError(`Invalid sequence number ${seq}`);
+    if (this.#messages.has(seq)) return false;
+    this.#messages.set(seq, message);
+    if (this.#low === 0 || seq < this.#low) {
+      this.#low = seq;
+      if (seq === 1) this.complete = true;
+      this.#position = seq;
+    }
+    while (this.#messages.has(this.#position + 1)) this.#position += 1;
+    return true;
+  }
+
+  /**
+   * Whether a pushed message with this number leaves a hole after what is held (a sync is
+   * then due). An empty timeline has no position to measure from.
+   * @param {number} seq
+   */
+  wouldSkip(seq) {
+    return this.#low !== 0 && seq > this.#position + 1;
+  }
+
+  /** The messages in sequence order. */
+  sorted() {
+    return [...this.#messages.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  /**
+   * Messages in the epoch after `seq`: how many this browser holds of `epoch`, and the
+   * time of the oldest, for the rotation policy.
+   * @param {number} epoch
+   * @returns {{count: number, oldest: string|null}}
+   */
+  epochUsage(epoch) {
+    let count = 0;
+    /** @type {string|null} */
+    let oldest = null;
+    for (const message of this.#messages.values()) {
+      if (message.epoch !== epoch) continue;
+      count += 1;
+      if (oldest === null || message.sentAt < oldest) oldest = message.sentAt;
+    }
+    return { count, oldest };
+  }
+
+  /** Forget every message (sign-out). */
+  clear() {
+    this.#messages.clear();
+    this.#low = 0;
+    this.#position = 0;
+    this.complete = false;
+  }
+}

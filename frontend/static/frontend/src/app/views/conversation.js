@@ -1,0 +1,266 @@
+/**
+ * One conversation: its messages (sending, sent, read; failed, with retry), older history
+ * on scroll, read receipts while visible, a typing indicator, and the composer.
+ *
+ * Message text is only ever set with textContent.
+ *
+ * @module
+ */
+
+import { h, shortTime, focusHeading } from '../dom.js';
+
+const TYPING_SEND_MS = 3_000;
+const TYPING_SHOW_MS = 6_000;
+const STATE_LABEL = /** @type {Record<string, string>} */ ({
+  queued: 'Waiting to send',
+  sending: 'Sending…',
+  failed: 'Not sent',
+  sent: 'Sent',
+  read: 'Read',
+});
+
+/**
+ * @param {HTMLElement} root
+ * @param {{messenger: import('../messenger.js').Messenger, me: any, conversationId: string,
+ *          announce: (text: string) => void, showBack: boolean}} ctx
+ * @returns {() => void} cleanup
+ */
+export function renderConversation(root, { messenger, me, conversationId, announce, showBack }) {
+  const conversation = messenger.conversations.get(conversationId);
+  const peer = conversation && messenger.peer(conversation);
+  if (!conversation || !peer) {
+    root.replaceChildren(
+      h('section', { class: 'screen' }, h('h1', {}, 'Conversation not found'),
+        h('p', {}, 'It may have ended, or the link is wrong.'), h('p', {}, h('a', { href: '#/' }, 'Back'))),
+    );
+    focusHeading(root);
+    return () => {};
+  }
+  const isClient = me.role === 'client';
+  const readOnly = conversation.status !== 'active';
+
+  /** @type {Map<string, HTMLElement>} */
+  const rows = new Map();
+  const list = h('ol', { class: 'message-list', 'aria-label': `Messages with ${peer.displayName}` });
+  const older = h('button', { type: 'button', class: 'load-older link-button' }, 'Load earlier messages');
+  const emptyNote = h('p', { class: 'messages-empty', hidden: true }, `No messages yet. Write to ${peer.displayName} below.`);
+  const scroller = h('div', { class: 'messages', tabindex: '0', 'aria-label': 'Message history' }, older, emptyNote, list);
+  const banner = h('div', { class: 'banner', role: 'status', hidden: true });
+  const typing = h('p', { class: 'typing', 'aria-live': 'polite' });
+  const textarea = /** @type {HTMLTextAreaElement} */ (h('textarea', {
+    id: 'composer-text', name: 'message', rows: '2', required: true, maxlength: '20000',
+    'aria-describedby': isClient ? 'composer-hint' : null, disabled: readOnly,
+  }));
+  const sendButton = h('button', { type: 'submit', class: 'primary', disabled: readOnly }, 'Send');
+  const composerError = h('p', { class: 'form-error', role: 'alert' });
+  const composer = h('form', { class: 'composer', novalidate: true },
+    h('label', { for: 'composer-text' }, `Message to ${peer.displayName}`),
+    isClient ? h('p', { class: 'hint', id: 'composer-hint' }, 'Usually answered within two business days. Not for emergencies.') : null,
+    h('div', { class: 'composer-row' }, textarea, sendButton),
+    composerError);
+
+  const title = h('h1', { id: 'conversation-title' }, peer.displayName);
+  root.replaceChildren(
+    h('section', { class: 'screen conversation', 'aria-labelledby': 'conversation-title' },
+      h('header', { class: 'conversation-head' },
+        showBack ? h('a', { class: 'back', href: '#/' }, '← All conversations') : null,
+        title,
+        h('a', { class: 'button secondary', href: `#/safety/${conversationId}` }, 'Safety number')),
+      banner,
+      readOnly ? h('p', { class: 'notice' }, 'This conversation is read-only.') : null,
+      scroller,
+      typing,
+      composer),
+  );
+  focusHeading(root);
+
+  // --- drawing ---------------------------------------------------------------------------
+
+  const nearBottom = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80;
+
+  /**
+   * @param {string} key
+   * @param {{mine: boolean, text: string|null, problem?: string|null, time: string|null,
+   *          state: string|null, clientMessageId?: string, error?: string|null}} item
+   */
+  const row = (key, item) => {
+    let li = rows.get(key);
+    if (!li) {
+      const body = h('p', { class: 'message-text' });
+      const meta = h('p', { class: 'message-meta' });
+      li = h('li', { class: `message ${item.mine ? 'mine' : 'theirs'}`, dataset: { key } }, body, meta);
+      rows.set(key, li);
+    }
+    const [body, meta] = /** @type {HTMLElement[]} */ ([...li.children]);
+    const text = item.text ?? (item.problem ? 'This message could not be verified or opened, so it is not shown.' : 'A message you sent from this browser.');
+    if (body.textContent !== text) body.textContent = text;
+    li.classList.toggle('unopened', item.text === null);
+    li.dataset.state = item.state ?? '';
+    const parts = [];
+    parts.push(item.mine ? 'You' : peer.displayName);
+    if (item.time) parts.push(h('time', { datetime: item.time }, shortTime(item.time)));
+    if (item.state) parts.push(h('span', { class: `state state-${item.state}` }, STATE_LABEL[item.state] ?? item.state));
+    if (item.state === 'failed' && item.clientMessageId) {
+      const id = item.clientMessageId;
+      parts.push(h('button', { type: 'button', class: 'link-button retry', onclick: () => messenger.retry(id) }, 'Retry'));
+    }
+    meta.replaceChildren(...parts.flatMap((part, i) => (i ? [' · ', part] : [part])));
+    return li;
+  };
+
+  const draw = () => {
+    const timeline = conversation.timeline;
+    const stick = nearBottom();
+    const wanted = [];
+    for (const message of timeline?.sorted() ?? []) {
+      const mine = message.sender === me.id;
+      wanted.push(row(`s${message.seq}`, {
+        mine,
+        text: message.text,
+        problem: message.problem,
+        time: message.sentAt,
+        state: mine ? messenger.ownState(conversation, message.seq) : null,
+      }));
+    }
+    for (const pending of messenger.pending(conversationId)) {
+      wanted.push(row(`p${pending.clientMessageId}`, {
+        mine: true,
+        text: pending.text,
+        time: pending.createdAt,
+        state: pending.state,
+        clientMessageId: pending.clientMessageId,
+        error: pending.error,
+      }));
+    }
+    const keep = new Set(wanted);
+    for (const [key, li] of rows) {
+      if (!keep.has(li)) {
+        li.remove();
+        rows.delete(key);
+      }
+    }
+    wanted.forEach((li, index) => {
+      if (list.children[index] !== li) list.insertBefore(li, list.children[index] ?? null);
+    });
+    older.hidden = !timeline || timeline.complete || timeline.size === 0;
+    emptyNote.hidden = !timeline?.complete || wanted.length > 0;
+    older.textContent = conversation.loading ? 'Loading…' : 'Load earlier messages';
+    const change = conversation.identityChanged;
+    banner.hidden = !change;
+    if (change) {
+      banner.replaceChildren(
+        h('p', {}, `${peer.displayName}'s security keys have changed since this browser last saw them. This happens when they set up a new device or recover their account. To be sure nobody else is reading along, compare the safety number with them.`),
+        h('p', { class: 'banner-actions' },
+          h('a', { href: `#/safety/${conversationId}` }, 'Compare safety number'),
+          h('button', { type: 'button', class: 'link-button', onclick: () => messenger.acknowledgeIdentity(conversationId) }, 'Dismiss')),
+      );
+    }
+    if (stick) scroller.scrollTop = scroller.scrollHeight;
+  };
+
+  // --- reading ---------------------------------------------------------------------------
+
+  const visible = () => document.visibilityState === 'visible';
+  const readIfVisible = () => {
+    if (visible()) messenger.markRead(conversationId);
+  };
+
+  const loadOlder = async () => {
+    const before = scroller.scrollHeight;
+    await messenger.loadOlder(conversationId);
+    // Keep the message that was at the top where it was.
+    scroller.scrollTop += scroller.scrollHeight - before;
+  };
+  older.addEventListener('click', loadOlder);
+  scroller.addEventListener('scroll', () => {
+    const timeline = conversation.timeline;
+    if (scroller.scrollTop < 40 && timeline && !timeline.complete && timeline.size > 0 && !conversation.loading) {
+      loadOlder();
+    }
+  }, { passive: true });
+
+  // --- typing ----------------------------------------------------------------------------
+
+  let lastTypingSent = 0;
+  /** @type {number|undefined} */
+  let typingTimer;
+  textarea.addEventListener('input', () => {
+    const now = Date.now();
+    if (textarea.value && now - lastTypingSent > TYPING_SEND_MS) {
+      lastTypingSent = now;
+      messenger.typing(conversationId);
+    }
+  });
+  textarea.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      composer.requestSubmit();
+    }
+  });
+  composer.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    composerError.textContent = '';
+    const text = textarea.value;
+    if (!text.trim()) return;
+    textarea.value = '';
+    lastTypingSent = 0;
+    try {
+      await messenger.sendText(conversationId, text);
+      scroller.scrollTop = scroller.scrollHeight;
+    } catch {
+      textarea.value = text;
+      composerError.textContent = 'The message could not be prepared for sending. Try again.';
+    }
+    textarea.focus();
+  });
+
+  // --- events ----------------------------------------------------------------------------
+
+  /** @param {Event} event */
+  const onTimeline = (event) => {
+    const detail = /** @type {CustomEvent} */ (event).detail;
+    if (detail.conversation !== conversationId) return;
+    draw();
+  };
+  /** @param {Event} event */
+  const onIncoming = (event) => {
+    const detail = /** @type {CustomEvent} */ (event).detail;
+    if (detail.conversation !== conversationId) return;
+    typing.textContent = '';
+    announce(`New message from ${peer.displayName}.`);
+    readIfVisible();
+  };
+  /** @param {Event} event */
+  const onTyping = (event) => {
+    const detail = /** @type {CustomEvent} */ (event).detail;
+    if (detail.conversation !== conversationId) return;
+    typing.textContent = `${peer.displayName} is typing…`;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(() => {
+      typing.textContent = '';
+    }, TYPING_SHOW_MS);
+  };
+  const onIdentity = () => draw();
+  messenger.addEventListener('timeline', onTimeline);
+  messenger.addEventListener('incoming', onIncoming);
+  messenger.addEventListener('typing', onTyping);
+  messenger.addEventListener('identity-changed', onIdentity);
+  document.addEventListener('visibilitychange', readIfVisible);
+
+  draw();
+  messenger.open(conversationId).then(() => {
+    draw();
+    scroller.scrollTop = scroller.scrollHeight;
+    readIfVisible();
+  });
+  if (!readOnly) textarea.focus({ preventScroll: true });
+
+  return () => {
+    clearTimeout(typingTimer);
+    messenger.removeEventListener('timeline', onTimeline);
+    messenger.removeEventListener('incoming', onIncoming);
+    messenger.removeEventListener('typing', onTyping);
+    messenger.removeEventListener('identity-changed', onIdentity);
+    document.removeEventListener('visibilitychange', readIfVisible);
+  };
+}

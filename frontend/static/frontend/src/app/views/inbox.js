@@ -1,0 +1,138 @@
+/**
+ * The therapist's inbox: every client conversation (name, last activity, unread count)
+ * and "Invite a client", which makes a one-time link to copy.
+ *
+ * @module
+ */
+
+import * as api from '../api.js';
+import { h, shortTime, focusHeading } from '../dom.js';
+
+const REFRESH_MS = 15_000;
+
+/**
+ * @param {HTMLElement} root
+ * @param {{messenger: import('../messenger.js').Messenger, me: any, title?: string}} ctx
+ * @returns {() => void} cleanup
+ */
+export function renderInbox(root, { messenger, me, title }) {
+  const therapist = me.role === 'therapist';
+  const list = h('ul', { class: 'inbox-list', 'aria-label': 'Conversations' });
+  const empty = h('p', { class: 'empty' }, therapist ? 'No conversations yet. Invite a client to begin.' : 'No conversations yet.');
+
+  const draw = () => {
+    const conversations = messenger.list();
+    empty.hidden = conversations.length > 0;
+    list.replaceChildren(
+      ...conversations.map((conversation) => {
+        const peer = messenger.peer(conversation);
+        const unread = conversation.unread;
+        const when = conversation.lastMessageAt;
+        return h(
+          'li',
+          {},
+          h(
+            'a',
+            { class: `inbox-item${unread ? ' has-unread' : ''}`, href: `#/c/${conversation.id}`, dataset: { conversation: conversation.id } },
+            h('span', { class: 'inbox-name' }, peer?.displayName ?? 'Conversation'),
+            h('span', { class: 'inbox-when' }, when ? h('time', { datetime: when }, shortTime(when)) : 'No messages yet'),
+            unread ? h('span', { class: 'badge', 'aria-label': `${unread} unread` }, String(unread)) : null,
+            conversation.status === 'discharged' ? h('span', { class: 'tag' }, 'Read-only') : null,
+          ),
+        );
+      }),
+    );
+  };
+
+  const sections = [];
+  if (therapist) sections.push(invitePanel());
+  sections.push(
+    h('section', { class: 'inbox', 'aria-labelledby': 'inbox-list-title' },
+      h('h2', { id: 'inbox-list-title' }, 'Conversations'),
+      list,
+      empty),
+  );
+  root.replaceChildren(
+    h('section', { class: 'screen', 'aria-labelledby': 'inbox-title' },
+      h('h1', { id: 'inbox-title' }, title ?? (therapist ? 'Your clients' : 'Your conversations')),
+      ...sections),
+  );
+  draw();
+  focusHeading(root);
+  messenger.addEventListener('conversations', draw);
+  // A client who accepts an invitation starts a conversation the server does not push.
+  const timer = setInterval(() => {
+    if (document.visibilityState === 'visible') messenger.refreshConversations().catch(() => {});
+  }, REFRESH_MS);
+  return () => {
+    clearInterval(timer);
+    messenger.removeEventListener('conversations', draw);
+  };
+}
+
+function invitePanel() {
+  const name = h('input', { id: 'invite-client-name', type: 'text', required: true, maxlength: 150, autocomplete: 'off' });
+  const error = h('p', { class: 'form-error', role: 'alert' });
+  const result = h('div', { class: 'invite-result', hidden: true });
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Create invitation link');
+  const form = h('form', { class: 'form inline-form', novalidate: true },
+    h('div', { class: 'field' }, h('label', { for: 'invite-client-name' }, "Client's name"), name),
+    submit);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    error.textContent = '';
+    const clientName = /** @type {HTMLInputElement} */ (name).value.trim();
+    if (!clientName) {
+      error.textContent = "Enter the client's name.";
+      name.focus();
+      return;
+    }
+    submit.setAttribute('disabled', '');
+    try {
+      const answer = await api.post('/api/invitations', { client_name: clientName });
+      showLink(result, clientName, `${location.origin}${answer.path}`, answer.expires_at);
+      /** @type {HTMLInputElement} */ (name).value = '';
+    } catch (problem) {
+      error.textContent = problem instanceof api.ApiError && problem.code === 'forbidden'
+        ? 'Only therapists can invite clients.'
+        : 'The invitation could not be created. Try again.';
+    } finally {
+      submit.removeAttribute('disabled');
+    }
+  });
+  return h('section', { class: 'card invite-panel', 'aria-labelledby': 'invite-panel-title' },
+    h('h2', { id: 'invite-panel-title' }, 'Invite a client'),
+    h('p', { class: 'hint' }, 'The link works once and expires. Give it to your client yourself, for example by email or in session.'),
+    form, error, result);
+}
+
+/**
+ * @param {HTMLElement} result
+ * @param {string} clientName
+ * @param {string} link
+ * @param {string} expiresAt
+ */
+function showLink(result, clientName, link, expiresAt) {
+  const field = h('input', { id: 'invite-link', type: 'text', readonly: true, value: link, class: 'link-field' });
+  const copied = h('p', { class: 'form-status', role: 'status' });
+  const copy = h('button', { type: 'button' }, 'Copy link');
+  copy.addEventListener('click', async () => {
+    /** @type {HTMLInputElement} */ (field).select();
+    try {
+      await navigator.clipboard.writeText(link);
+      copied.textContent = 'Copied.';
+    } catch {
+      copied.textContent = 'Select the link and copy it.';
+    }
+  });
+  const expires = new Date(expiresAt);
+  result.replaceChildren(
+    h('label', { for: 'invite-link' }, `Invitation link for ${clientName}`),
+    h('div', { class: 'copy-row' }, field, copy),
+    h('p', { class: 'hint' }, `Shown only now. Valid until ${expires.toLocaleString()}.`),
+    copied,
+  );
+  result.hidden = false;
+  field.focus();
+  /** @type {HTMLInputElement} */ (field).select();
+}

@@ -1,0 +1,197 @@
+/**
+ * A client accepts an invitation: who invited them, their details and password, keys made
+ * in this browser, the recovery key shown once and confirmed.
+ *
+ * @module
+ */
+
+import * as api from '../api.js';
+import { h, nextPaint, focusHeading } from '../dom.js';
+import { makeSignUp } from '../keys.js';
+
+const MIN_PASSWORD = 10;
+
+/**
+ * @param {HTMLElement} root
+ * @param {{token: string, onDone: (me: any, keys: import('../keys.js').Keys, conversation: string) => void}} options
+ */
+export async function renderInvite(root, { token, onDone }) {
+  root.replaceChildren(
+    h('section', { class: 'screen narrow' }, h('h1', {}, 'Your invitation'), h('p', { role: 'status' }, 'Checking your invitation…')),
+  );
+  let details;
+  try {
+    if (!token) throw new api.ApiError('invitation_invalid', 'No token', 410);
+    details = await api.post('/api/invitations/lookup', { token });
+  } catch (problem) {
+    const invalid = problem instanceof api.ApiError && problem.code !== 'network';
+    root.replaceChildren(
+      h(
+        'section',
+        { class: 'screen narrow', 'aria-labelledby': 'invite-title' },
+        h('h1', { id: 'invite-title' }, 'This invitation cannot be used'),
+        h(
+          'p',
+          { class: 'lead' },
+          invalid
+            ? 'The link is not valid any more: it was already used, it expired, or it was copied incompletely. Ask your therapist for a new one.'
+            : 'The server could not be reached. Check your connection and reload the page.',
+        ),
+        h('p', {}, h('a', { href: '/' }, 'Go to sign-in')),
+      ),
+    );
+    focusHeading(root);
+    return;
+  }
+  renderDetailsForm(root, token, details, onDone);
+}
+
+/**
+ * @param {HTMLElement} root
+ * @param {string} token
+ * @param {any} details
+ * @param {(me: any, keys: import('../keys.js').Keys, conversation: string) => void} onDone
+ */
+function renderDetailsForm(root, token, details, onDone) {
+  const therapist = details.therapist.display_name;
+  /** @param {string} id @param {string} label @param {Record<string, any>} props @param {string} [hint] */
+  const field = (id, label, props, hint) => {
+    const input = h('input', {
+      id,
+      name: id,
+      required: true,
+      'aria-describedby': hint ? `${id}-hint` : null,
+      ...props,
+    });
+    return {
+      input: /** @type {HTMLInputElement} */ (input),
+      node: h(
+        'div',
+        { class: 'field' },
+        h('label', { for: id }, label),
+        hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null,
+        input,
+      ),
+    };
+  };
+  const name = field('invite-name', 'Your name', { type: 'text', autocomplete: 'name', value: details.client_name, maxlength: 150 }, `How ${therapist} will see you.`);
+  const email = field('invite-email', 'Email', { type: 'email', autocomplete: 'email' }, 'You sign in with it. Notifications never include message content.');
+  const password = field('invite-password', 'Choose a password', { type: 'password', autocomplete: 'new-password', minlength: MIN_PASSWORD }, `At least ${MIN_PASSWORD} characters. It unlocks your keys and never leaves this device.`);
+  const confirm = field('invite-confirm', 'Type the password again', { type: 'password', autocomplete: 'new-password' });
+  const error = h('p', { class: 'form-error', role: 'alert' });
+  const status = h('p', { class: 'form-status', role: 'status' });
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Create my account');
+  const form = h('form', { class: 'card form', novalidate: true }, name.node, email.node, password.node, confirm.node, error, status, submit);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    error.textContent = '';
+    const values = {
+      displayName: name.input.value.trim(),
+      email: email.input.value.trim(),
+      password: password.input.value,
+    };
+    const problem = !values.displayName
+      ? [name.input, 'Enter your name.']
+      : !/^[^@\s]+@[^@\s]+$/.test(values.email)
+        ? [email.input, 'Enter a valid email address.']
+        : values.password.length < MIN_PASSWORD
+          ? [password.input, `The password needs at least ${MIN_PASSWORD} characters.`]
+          : values.password !== confirm.input.value
+            ? [confirm.input, 'The two passwords are not the same.']
+            : null;
+    if (problem) {
+      error.textContent = /** @type {string} */ (problem[1]);
+      /** @type {HTMLElement} */ (problem[0]).focus();
+      return;
+    }
+    submit.setAttribute('disabled', '');
+    status.textContent = 'Making your keys on this device…';
+    await nextPaint();
+    let made = null;
+    try {
+      made = makeSignUp({
+        token,
+        email: values.email,
+        displayName: values.displayName,
+        password: values.password,
+        therapistIdentity: details.therapist.public_identity,
+        conversation: details.conversation,
+      });
+      const answer = await api.post('/api/invitations/accept', made.body);
+      await api.afterAuthentication();
+      password.input.value = '';
+      confirm.input.value = '';
+      history.replaceState(null, '', '/');
+      renderRecovery(root, made.recoveryDisplay, () => onDone(answer.user, made.keys, answer.conversation));
+    } catch (failure) {
+      made?.keys.wipe();
+      status.textContent = '';
+      submit.removeAttribute('disabled');
+      if (failure instanceof api.ApiError && failure.code === 'email_taken') {
+        error.textContent = 'An account with this email already exists. Sign in instead, or use another email.';
+        email.input.focus();
+      } else if (failure instanceof api.ApiError && failure.code === 'invitation_invalid') {
+        error.textContent = 'This invitation was used or has expired. Ask your therapist for a new one.';
+      } else {
+        error.textContent = 'Your account could not be created. Try again.';
+      }
+    }
+  });
+  root.replaceChildren(
+    h(
+      'section',
+      { class: 'screen narrow', 'aria-labelledby': 'invite-title' },
+      h('h1', { id: 'invite-title' }, `${therapist} invited you`),
+      h('p', { class: 'lead' }, `${therapist} at ${details.practice} invited you to message them securely between sessions. Only the two of you can read what you write.`),
+      form,
+    ),
+  );
+  focusHeading(root);
+}
+
+/**
+ * The recovery key, once, and a check that it was written down.
+ * @param {HTMLElement} root
+ * @param {string} display
+ * @param {() => void} onConfirmed
+ */
+function renderRecovery(root, display, onConfirmed) {
+  const groups = display.split('-');
+  const last = groups[groups.length - 1];
+  const input = h('input', { id: 'recovery-confirm', type: 'text', autocomplete: 'off', spellcheck: 'false', inputmode: 'text', maxlength: 8, required: true, 'aria-describedby': 'recovery-confirm-hint' });
+  const error = h('p', { class: 'form-error', role: 'alert' });
+  const keyBox = h('p', { class: 'recovery-key', 'aria-label': 'Recovery key' }, ...groups.map((group) => h('span', {}, group)));
+  const form = h(
+    'form',
+    { class: 'form', novalidate: true },
+    h('div', { class: 'field' },
+      h('label', { for: 'recovery-confirm' }, 'Type the last group of your recovery key'),
+      h('p', { class: 'hint', id: 'recovery-confirm-hint' }, 'Four letters or digits, to check that you have it.'),
+      input),
+    error,
+    h('button', { type: 'submit', class: 'primary' }, 'I have saved it — continue'),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const typed = /** @type {HTMLInputElement} */ (input).value.replace(/[\s-]/g, '').toUpperCase();
+    if (typed !== last) {
+      error.textContent = 'That is not the last group. Check what you wrote down.';
+      input.focus();
+      return;
+    }
+    // The key is not kept anywhere: remove it from the page before going on.
+    keyBox.replaceChildren();
+    onConfirmed();
+  });
+  root.replaceChildren(
+    h(
+      'section',
+      { class: 'screen narrow', 'aria-labelledby': 'recovery-title' },
+      h('h1', { id: 'recovery-title' }, 'Your recovery key'),
+      h('p', { class: 'lead' }, 'If you forget your password, this key restores your messages. It is shown only now: write it down or save it somewhere safe, away from this device.'),
+      h('div', { class: 'card' }, keyBox),
+      form,
+    ),
+  );
+  focusHeading(root);
+}

@@ -1,0 +1,110 @@
+/**
+ * Sign-in: email and password → the account's Argon2id parameters → derive → sign in with
+ * the authentication secret → open the key bundle. The password never leaves the page.
+ *
+ * @module
+ */
+
+import * as api from '../api.js';
+import { h, nextPaint, focusHeading } from '../dom.js';
+import { Keys, derivePasswordKeys, isCryptoError } from '../keys.js';
+
+/**
+ * @param {HTMLElement} root
+ * @param {{notice?: string, onSignedIn: (me: any, keys: Keys) => void}} options
+ */
+export function renderSignIn(root, { notice, onSignedIn }) {
+  const error = h('p', { class: 'form-error', role: 'alert', id: 'signin-error' });
+  const status = h('p', { class: 'form-status', role: 'status' });
+  const email = h('input', {
+    id: 'signin-email',
+    name: 'email',
+    type: 'email',
+    autocomplete: 'username',
+    required: true,
+  });
+  const password = h('input', {
+    id: 'signin-password',
+    name: 'password',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+  });
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
+  const form = h(
+    'form',
+    { class: 'card form', 'aria-describedby': 'signin-error', novalidate: true },
+    h('div', { class: 'field' }, h('label', { for: 'signin-email' }, 'Email'), email),
+    h('div', { class: 'field' }, h('label', { for: 'signin-password' }, 'Password'), password),
+    error,
+    status,
+    submit,
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    error.textContent = '';
+    const address = /** @type {HTMLInputElement} */ (email).value.trim();
+    const secret = /** @type {HTMLInputElement} */ (password).value;
+    if (!address || !secret) {
+      error.textContent = 'Enter your email and password.';
+      return;
+    }
+    submit.setAttribute('disabled', '');
+    status.textContent = 'Unlocking your keys…';
+    let passwordKeys = null;
+    try {
+      const kdf = await api.post('/api/auth/params', { email: address });
+      await nextPaint();
+      passwordKeys = derivePasswordKeys(secret, kdf);
+      const answer = await api.post('/api/auth/signin', {
+        email: address,
+        auth_secret: passwordKeys.authSecretB64(),
+      });
+      await api.afterAuthentication();
+      const keys = Keys.open(passwordKeys, answer.user.key_bundle, answer.user.public_identity);
+      /** @type {HTMLInputElement} */ (password).value = '';
+      status.textContent = '';
+      onSignedIn(answer.user, keys);
+    } catch (problem) {
+      status.textContent = '';
+      error.textContent = describe(problem);
+      submit.removeAttribute('disabled');
+      /** @type {HTMLInputElement} */ (password).focus();
+    } finally {
+      passwordKeys?.wipe();
+    }
+  });
+  root.replaceChildren(
+    h(
+      'section',
+      { class: 'screen narrow', 'aria-labelledby': 'signin-title' },
+      h('h1', { id: 'signin-title' }, 'Sign in'),
+      notice ? h('p', { class: 'notice', role: 'status' }, notice) : null,
+      h(
+        'p',
+        { class: 'lead' },
+        'Messages here are end-to-end encrypted. Your password unlocks your keys on this ' +
+          'device and is never sent to the server.',
+      ),
+      form,
+    ),
+  );
+  focusHeading(root);
+  email.focus();
+}
+
+/** @param {unknown} problem */
+function describe(problem) {
+  if (problem instanceof api.ApiError) {
+    if (problem.code === 'unauthenticated') return 'The email or password is wrong.';
+    if (problem.code === 'rate_limited') {
+      return 'Too many attempts. Wait a few minutes, then try again.';
+    }
+    if (problem.code === 'network') return 'The server could not be reached. Check your connection.';
+    return `Signing in failed (${problem.code}).`;
+  }
+  if (isCryptoError(problem)) {
+    return 'Your keys could not be opened with this password. If you changed it elsewhere, use the new one.';
+  }
+  return 'Signing in failed. Try again.';
+}

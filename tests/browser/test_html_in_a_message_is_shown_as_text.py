@@ -1,0 +1,46 @@
+"""Message text is text: markup in a message is shown literally and never runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tests.browser.pages import Watched, expect, message_items, open_conversation, send, sign_in
+from tests.browser.server import Server
+
+PAYLOADS = [
+    '<img src=x onerror="window.__pwned=1">',
+    "<script>window.__pwned=2</script><b>bold?</b>",
+    '<svg onload="window.__pwned=3"></svg> & &amp; "quotes"',
+]
+
+
+def test_html_in_a_message_is_shown_as_text(
+    server: Server,
+    demo: dict[str, str],
+    new_page: Callable[..., Watched],
+    sent_plaintexts: list[str],
+) -> None:
+    therapist = new_page()
+    t = therapist.page
+    sign_in(t, server.url, demo["therapist_email"], demo["therapist_password"])
+    open_conversation(t, "Casey Client")
+    client = new_page()
+    c = client.page
+    sign_in(c, server.url, demo["client_email"], demo["client_password"])
+
+    for payload in PAYLOADS:
+        sent_plaintexts.append(payload)
+        send(c, payload)
+        expect(message_items(t, payload)).to_have_count(1)
+        expect(message_items(c, payload)).to_have_count(1)
+    for page in (t, c):
+        texts = page.locator(".message-text").all_text_contents()
+        for payload in PAYLOADS:
+            assert payload in texts
+        assert (
+            page.locator(".message-list img, .message-list script, .message-list svg").count() == 0
+        )
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+
+    therapist.assert_clean()
+    client.assert_clean()
