@@ -106,8 +106,14 @@ def new_page(browser) -> Iterator[Callable[..., Watched]]:  # type: ignore[no-un
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The database canary runs after every other browser test, whatever the order given."""
-    canary = [item for item in items if "no_plaintext" in item.nodeid and "browser" in item.nodeid]
-    for item in canary:
+    """Browser tests run last, together, with the database canary after all of them.
+
+    Playwright's synchronous API keeps its own event loop running in the main thread while
+    its session fixtures live; no asyncio test may run in between.
+    """
+    browser = [item for item in items if item.nodeid.startswith("tests/browser/")]
+    canary = [item for item in browser if "no_plaintext" in item.nodeid]
+    for item in browser:
         items.remove(item)
-        items.append(item)
+    items.extend(item for item in browser if item not in canary)
+    items.extend(canary)
