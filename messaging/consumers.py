@@ -135,12 +135,13 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             return
         frame: ClientFrame | None = None
         try:
-            frame = parse_frame(text_data)
+            # Every frame is charged, malformed ones too, before any parsing work.
             wait = self.bucket.take()
             if wait:
                 raise RateLimitedError(
                     "Too many frames; retry later.", retry_after_ms=int(wait * 1000) + 1
                 )
+            frame = parse_frame(text_data)
             if not await self.session_still_valid():
                 await self.close(code=CLOSE_SESSION_ENDED)
                 return

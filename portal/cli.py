@@ -28,7 +28,11 @@ def serve(extra: list[str]) -> None:
 
     host = os.environ.get("CONFIDE_HOST", "127.0.0.1")
     port = os.environ.get("CONFIDE_PORT", "8000")
-    CommandLineInterface().run(["-b", host, "-p", port, *extra, "portal.asgi:application"])
+    args = ["-b", host, "-p", port]
+    if os.environ.get("CONFIDE_BEHIND_TLS_PROXY", "").lower() == "true":
+        # Client addresses (sign-in rate limits) come from the proxy's X-Forwarded-For.
+        args.append("--proxy-headers")
+    CommandLineInterface().run([*args, *extra, "portal.asgi:application"])
 
 
 if __name__ == "__main__":

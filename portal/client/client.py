@@ -41,6 +41,7 @@ from portal.client.errors import (
     ClientClosedError,
     ClientError,
     ConnectionLostError,
+    ConversationRefusedError,
     KeysError,
     NotFoundError,
     ProtocolError,
@@ -380,7 +381,14 @@ class ConfideClient:
     async def conversations(self) -> list[ConversationSummary]:
         """Fetches the user's conversations and unwraps every new epoch key in them."""
         answer = await self._http.get("/api/conversations")
-        listed = [self._absorb(parse_conversation(raw)) for raw in as_list(answer, "conversations")]
+        listed = []
+        for raw in as_list(answer, "conversations"):
+            try:
+                listed.append(self._absorb(parse_conversation(raw)))
+            except ConversationRefusedError:
+                log.warning(
+                    "refused a conversation whose members are not one client and one therapist"
+                )
         # A conversation the server no longer lists (membership ended) is not followed.
         ids = {state.id for state in listed}
         for conversation in [c for c in self._conversations if c not in ids]:
@@ -408,6 +416,7 @@ class ConfideClient:
         return crypto.format_safety_number(number)
 
     def _absorb(self, data: ConversationData) -> _Conversation:
+        refuse_unless_two_people(data, self.account.id if self.account else None)
         identity = self.identity
         known = self._conversations.get(data.id)
         members = {member.id: member for member in data.members}
@@ -936,3 +945,22 @@ class ConfideClient:
                 continue
             if time.monotonic() - self._last_full_sync >= self.sync_seconds:
                 self._work.put_nowait(_SyncWork(None, generation=self.connections))
+
+
+def refuse_unless_two_people(data: ConversationData, my_id: int | None) -> None:
+    """A conversation is one client and one therapist, one of them this user.
+
+    Any other member list can only come from a server adding a reader, whose envelopes and
+    messages would then be trusted; such a conversation is refused whole.
+    """
+    ids = {member.id for member in data.members}
+    roles = sorted(member.role for member in data.members)
+    if (
+        len(data.members) != 2
+        or len(ids) != 2
+        or my_id not in ids
+        or roles != ["client", "therapist"]
+    ):
+        raise ConversationRefusedError(
+            f"Conversation {data.id} does not consist of you and one other person."
+        )

@@ -17,6 +17,7 @@ __all__ = [
     "BadCiphertextError",
     "ClientClosedError",
     "ClientError",
+    "ConversationRefusedError",
     "ConnectionLostError",
     "ForbiddenError",
     "InvitationInvalidError",
@@ -182,6 +183,12 @@ class ProtocolError(ClientError):
     """The server's answer does not have the documented shape."""
 
     code = "protocol_error"
+
+
+class ConversationRefusedError(ProtocolError):
+    """The server listed a conversation that is not exactly this user and one other person."""
+
+    code = "conversation_refused"
 
 
 class KeysError(ClientError):

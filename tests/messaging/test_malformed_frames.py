@@ -140,3 +140,15 @@ async def test_frames_over_the_rate_are_refused_with_a_retry_time(
     assert refused["code"] == "rate_limited"
     assert 0 < refused["retry_after_ms"] <= 1001
     assert await stored_count() == 0
+
+
+@override_settings(CONFIDE_MESSAGE_RATE=1, CONFIDE_MESSAGE_BURST=3)
+async def test_malformed_frames_are_charged_to_the_rate_too(
+    world: Practice5, connect: Connect
+) -> None:
+    clara = await connect(world.client)
+    for _ in range(3):
+        await clara.send("{not json")
+        assert (await clara.receive())["code"] == "bad_frame"
+    await clara.send("{not json")
+    assert (await clara.receive())["code"] == "rate_limited"

@@ -129,7 +129,14 @@ export class Messenger extends EventTarget {
   async refreshConversations() {
     const answer = await api.get('/api/conversations');
     const listed = new Set();
-    for (const raw of answer.conversations ?? []) listed.add(this.#absorb(raw).id);
+    for (const raw of answer.conversations ?? []) {
+      try {
+        listed.add(this.#absorb(raw).id);
+      } catch (error) {
+        if (!(error instanceof ConversationRefused)) throw error;
+        this.#emit('conversation-refused', { conversation: raw.id, reason: error.message });
+      }
+    }
     for (const id of [...this.conversations.keys()]) {
       if (!listed.has(id)) this.conversations.delete(id);
     }
@@ -299,6 +306,7 @@ export class Messenger extends EventTarget {
    * @returns {Conversation}
    */
   #absorb(raw) {
+    refuseUnlessTwoPeople(raw, this.me.id);
     /** @type {Map<number, Member>} */
     const members = new Map();
     for (const member of raw.members) {
@@ -781,5 +789,26 @@ export class Messenger extends EventTarget {
   #emit(type, detail = {}) {
     if (type !== 'session-ended' && this.#stopped) return;
     this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}
+
+/** A conversation whose member list no honest server would send. */
+export class ConversationRefused extends Error {}
+
+/**
+ * A conversation is one client and one therapist, one of them this user. Any other member
+ * list can only come from a server adding a reader (whose envelopes and messages would then
+ * be trusted), so the conversation is refused whole: no key is opened, nothing is shown.
+ * @param {any} raw
+ * @param {number} myId
+ */
+export function refuseUnlessTwoPeople(raw, myId) {
+  const members = Array.isArray(raw?.members) ? raw.members : [];
+  const ids = new Set(members.map((/** @type {any} */ m) => m.id));
+  const roles = members.map((/** @type {any} */ m) => m.role).sort().join(',');
+  if (members.length !== 2 || ids.size !== 2 || !ids.has(myId) || roles !== 'client,therapist') {
+    throw new ConversationRefused(
+      `Conversation ${String(raw?.id)} does not consist of you and one other person; it is not shown.`,
+    );
   }
 }
