@@ -17,7 +17,7 @@ from messaging.invitations import SignUp, accept_invitation, create_invitation, 
 from messaging.models import KeyEnvelope, Membership
 from portal.accounts.models import Role, User
 from portal.accounts.views import AuthSecret, Email, user_json
-from portal.api import api, parse_body
+from portal.api import api, parse_body, signed_in_user
 
 Token = Annotated[str, Field(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 B64 = Annotated[str, Field(min_length=1, max_length=1024, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -63,18 +63,11 @@ def _b64(text: str, what: str) -> bytes:
         raise BadRequestError(f"Invalid request: {what}: {exc}") from None
 
 
-def _me(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):  # @api(auth=True) ran first; this narrows the type
-        raise NotFoundError("No such account.")
-    return user
-
-
 @api(methods=("POST",), roles=(Role.THERAPIST,))
 def invitations(request: HttpRequest) -> dict[str, Any]:
     """A therapist invites a client; the link's token is shown once."""
     body = parse_body(request, InvitationRequest)
-    new = create_invitation(_me(request), body.client_name)
+    new = create_invitation(signed_in_user(request), body.client_name)
     return {
         "token": new.token,
         "path": f"/invite#{new.token}",
@@ -178,13 +171,13 @@ def _memberships(user: User, conversation_id: uuid.UUID | None = None) -> list[M
 @api(methods=("GET",))
 def conversations(request: HttpRequest) -> dict[str, Any]:
     """The user's conversations, newest activity first, with members, unread counts and keys."""
-    user = _me(request)
+    user = signed_in_user(request)
     return {"conversations": [conversation_json(m, user) for m in _memberships(user)]}
 
 
 @api(methods=("GET",))
 def conversation_detail(request: HttpRequest, conversation_id: uuid.UUID) -> dict[str, Any]:
-    user = _me(request)
+    user = signed_in_user(request)
     found = _memberships(user, conversation_id)
     if not found:
         raise NotFoundError("No such conversation.")

@@ -20,6 +20,7 @@ from messaging.errors import (
     UnauthenticatedError,
     UnavailableError,
 )
+from portal.accounts.models import User
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,14 @@ def parse_body(request: HttpRequest, schema: type[M]) -> M:
         first = exc.errors(include_url=False, include_input=False)[0]
         where = ".".join(str(part) for part in first["loc"]) or "body"
         raise BadRequestError(f"Invalid request: {where}: {first['msg']}") from None
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The request's account; views behind ``@api(auth=True)`` always have one."""
+    user = request.user
+    if not isinstance(user, User):
+        raise UnauthenticatedError("Sign in first.")
+    return user
 
 
 def error_response(exc: MessagingError) -> JsonResponse:
@@ -98,4 +107,4 @@ def api(
     return decorate
 
 
-__all__ = ["api", "error_response", "parse_body"]
+__all__ = ["api", "error_response", "parse_body", "signed_in_user"]

@@ -50,7 +50,7 @@ class AuthSecretHasher(BasePasswordHasher):
         candidate = self.encode(password, decoded["salt"])
         return hmac.compare_digest(candidate.encode("ascii"), encoded.encode("ascii"))
 
-    def safe_summary(self, encoded: str) -> dict[str | StrPromise, Any]:  # noqa: F821
+    def safe_summary(self, encoded: str) -> dict[str | StrPromise, Any]:
         decoded = self.decode(encoded)
         return {
             gettext_noop("algorithm"): decoded["algorithm"],

@@ -27,8 +27,12 @@ def sockets_to_close(user_id: int, session_key: str | None = None) -> None:
 
 @receiver(pre_save, sender=User)
 def remember_access(sender: type[User], instance: User, **kwargs: Any) -> None:
-    if instance.pk is None:
-        instance._access_before = None
+    update_fields = kwargs.get("update_fields")
+    if instance.pk is None or (
+        update_fields is not None and not {"is_active", "password"} & set(update_fields)
+    ):
+        # New, or a save that cannot end access (sign-in's last_login): no query needed.
+        instance._access_before = None  # type: ignore[attr-defined]
         return
     before = User.objects.filter(pk=instance.pk).values("is_active", "password").first()
     instance._access_before = before  # type: ignore[attr-defined]

@@ -24,7 +24,7 @@ import crypto
 from messaging.errors import RateLimitedError, UnauthenticatedError
 from portal.accounts.models import User, normalise_email
 from portal.accounts.signals import sockets_to_close
-from portal.api import api, parse_body
+from portal.api import api, parse_body, signed_in_user
 
 # Control characters (NUL above all, which PostgreSQL refuses) are never part of a name.
 Email = Annotated[
@@ -151,5 +151,4 @@ def signout(request: HttpRequest) -> dict[str, Any]:
 
 @api(methods=("GET",))
 def me(request: HttpRequest) -> dict[str, Any]:
-    assert isinstance(request.user, User)  # noqa: S101 - narrowed by @api(auth=True)
-    return {"user": user_json(request.user, with_keys=True)}
+    return {"user": user_json(signed_in_user(request), with_keys=True)}
