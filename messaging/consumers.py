@@ -15,6 +15,7 @@ import time
 from importlib import import_module
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -48,6 +49,7 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SESSION_ENDED = 4001
 CLOSE_TOO_MANY_SOCKETS = 4008
 CLOSE_FRAME_TOO_LARGE = 1009
+CLOSE_SERVICE_RESTART = 1012
 
 SESSION_RECHECK_SECONDS = 30.0
 GROUP_RENEW_SECONDS = 3600.0
@@ -171,6 +173,16 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.channel_layer.group_add(services.user_group(self.user_id), self.channel_name)
         return valid
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' own ``dispatch`` first hops to the shared database thread to close old
+        connections, for every frame and every event: three hops per message. Every
+        database call here already does that on its way (``database_sync_to_async``), and
+        the writer keeps its own connection, so the hop is skipped."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def dispatch_frame(self, frame: ClientFrame) -> None:
         if isinstance(frame, SendFrame):
             await self.on_send(frame)
@@ -262,6 +274,12 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     async def deliver(self, event: dict[str, Any]) -> None:
         """Runs for each event sent to the user's group: forwards its frame."""
         await self.send_json(event["frame"])
+
+    async def layer_reset(self, event: dict[str, Any]) -> None:
+        """Runs when this socket may have missed events (its queue overflowed, or the
+        channel layer lost Redis for a while): closes it so that the client reconnects and
+        backfills from the database (docs/protocol.md)."""
+        await self.close(code=CLOSE_SERVICE_RESTART)
 
     async def session_revoked(self, event: dict[str, Any]) -> None:
         """Runs on sign-out or deactivation: closes this socket if it belongs to that session."""

@@ -28,6 +28,7 @@ class ErrorCode(StrEnum):
     INVITATION_INVALID = "invitation_invalid"
     EMAIL_TAKEN = "email_taken"
     UNAVAILABLE = "unavailable"
+    OVERLOADED = "overloaded"
     SERVER_ERROR = "server_error"
 
 
@@ -49,6 +50,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.UNKNOWN_TYPE: 400,
     ErrorCode.UNAVAILABLE: 503,
+    ErrorCode.OVERLOADED: 503,
     ErrorCode.SERVER_ERROR: 500,
 }
 
@@ -127,3 +129,10 @@ class UnavailableError(MessagingError):
     """The database could not be reached: nothing was stored; the client should resend."""
 
     code = ErrorCode.UNAVAILABLE
+
+
+class OverloadedError(MessagingError):
+    """More sends wait for the database than the server holds: nothing was stored; the
+    client resends after ``retry_after_ms``."""
+
+    code = ErrorCode.OVERLOADED

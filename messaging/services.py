@@ -19,16 +19,18 @@ from typing import Any, ParamSpec, TypeVar
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 import crypto
 from crypto import CryptoError, PublicIdentity
+from messaging.batching import Batcher
 from messaging.errors import (
     BadCiphertextError,
     BadEnvelopesError,
     ClientMessageIdReusedError,
     ConversationClosedError,
+    MessagingError,
     NotFoundError,
     StaleEpochError,
     UnavailableError,
@@ -69,11 +71,15 @@ async def broadcast(user_ids: Iterable[int], frame: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    for user_id in user_ids:
-        try:
-            await layer.group_send(user_group(user_id), {"type": "deliver", "frame": frame})
-        except Exception:  # the layer is only a notification path; the commit already happened
-            log.warning("channel layer send failed for a user group", exc_info=True)
+    event = {"type": "deliver", "frame": frame}
+    try:
+        if hasattr(layer, "group_send_many"):
+            await layer.group_send_many([(user_group(u), event) for u in user_ids])
+        else:
+            for user_id in user_ids:
+                await layer.group_send(user_group(user_id), event)
+    except Exception:  # the layer is only a notification path; the commit already happened
+        log.warning("channel layer send failed", exc_info=True)
 
 
 # --- messages -----------------------------------------------------------------------------
@@ -160,56 +166,190 @@ def _member_conversation(user_id: int, conversation_id: uuid.UUID, *, lock: bool
     return conversation
 
 
-def _store_message(
-    user_id: int,
-    conversation_id: uuid.UUID,
-    client_message_id: uuid.UUID,
-    epoch: int,
-    ciphertext: bytes,
-) -> StoredMessage:
-    with transaction.atomic():
-        # The row lock serialises senders per conversation: sequence numbers are
-        # given out in commit order, without gaps.
-        conversation = _member_conversation(user_id, conversation_id, lock=True)
-        member_ids = tuple(
-            Membership.objects.filter(conversation=conversation).values_list("user_id", flat=True)
+@dataclass(frozen=True)
+class SendRequest:
+    user_id: int
+    conversation_id: uuid.UUID
+    client_message_id: uuid.UUID
+    epoch: int
+    ciphertext: bytes
+
+
+def _store_batch(requests: Sequence[SendRequest]) -> list[StoredMessage | MessagingError]:
+    """Stores a batch of sends in one transaction; one result per request, in order.
+
+    Retried once on an integrity error: two processes raced on a database without the
+    row lock, and the second attempt reads what the winner stored.
+    """
+    try:
+        with transaction.atomic():
+            return _store_batch_locked(requests)
+    except IntegrityError:
+        with transaction.atomic():
+            return _store_batch_locked(requests)
+
+
+def _store_batch_locked(requests: Sequence[SendRequest]) -> list[StoredMessage | MessagingError]:
+    """The batch's statements, in SQL of their own (the ORM's per-row and per-expression
+    costs were most of a message's cost): lock the conversations, read their members and
+    any earlier use of the batch's message ids, insert the new rows, move ``last_seq``."""
+    sql = _BatchSql.get()
+    conversation_ids = sorted({r.conversation_id for r in requests})
+    by_db_id = {sql.uuid(c): c for c in conversation_ids}
+    db_ids = list(by_db_id)
+    marks = ", ".join(["%s"] * len(db_ids))
+    conversations: dict[uuid.UUID, list[Any]] = {}
+    members: dict[uuid.UUID, dict[int, bool]] = {}
+    with connection.cursor() as cursor:
+        # Rows locked in one order by every writer, so that two batches never deadlock. The
+        # lock serialises senders per conversation: sequence numbers follow commit order,
+        # without gaps. (SQLite has no row locks; its write transaction serialises.)
+        cursor.execute(sql.lock_conversations.format(marks=marks), db_ids)
+        for db_id, status, current_epoch, last_seq in cursor.fetchall():
+            conversations[by_db_id[db_id]] = [status, current_epoch, last_seq]
+        cursor.execute(sql.members.format(marks=marks), db_ids)
+        for db_id, member_id, active in cursor.fetchall():
+            members.setdefault(by_db_id[db_id], {})[member_id] = bool(active)
+        message_ids = list({sql.uuid(r.client_message_id) for r in requests})
+        cursor.execute(
+            sql.used_ids.format(marks=marks, ids=", ".join(["%s"] * len(message_ids))),
+            db_ids + message_ids,
         )
-        existing = Message.objects.filter(
-            conversation=conversation, client_message_id=client_message_id
-        ).first()
+        used = cursor.fetchall()
+    known: dict[tuple[uuid.UUID, uuid.UUID], Message] = {}
+    if used:  # resends: rare, so read with the ORM
+        for m in Message.objects.filter(
+            conversation_id__in=conversation_ids,
+            client_message_id__in={r.client_message_id for r in requests},
+        ):
+            known[(m.conversation_id, m.client_message_id)] = m
+    now = timezone.now()
+    results: list[StoredMessage | MessagingError] = []
+    new_rows: list[Message] = []
+    for request in requests:
+        conversation = conversations.get(request.conversation_id)
+        member_ids = members.get(request.conversation_id, {})
+        if conversation is None or not member_ids.get(request.user_id):
+            results.append(NotFoundError("No such conversation."))
+            continue
+        key = (request.conversation_id, request.client_message_id)
+        existing = known.get(key)
         if existing is not None:
-            if existing.sender_id != user_id or bytes(existing.ciphertext) != ciphertext:
-                raise ClientMessageIdReusedError(
-                    "This client_message_id was already used for another message."
+            if existing.sender_id != request.user_id or bytes(existing.ciphertext) != (
+                request.ciphertext
+            ):
+                results.append(
+                    ClientMessageIdReusedError(
+                        "This client_message_id was already used for another message."
+                    )
                 )
-            return _stored(existing, conversation_id, duplicate=True, member_ids=member_ids)
-        if conversation.status != Conversation.Status.ACTIVE:
-            raise ConversationClosedError("The conversation is read-only.")
-        if epoch != conversation.current_epoch:
-            raise StaleEpochError(
-                f"Messages must use epoch {conversation.current_epoch}.",
-                current_epoch=conversation.current_epoch,
+            else:
+                results.append(_stored(existing, duplicate=True, member_ids=tuple(member_ids)))
+            continue
+        status, current_epoch, _ = conversation
+        if status != Conversation.Status.ACTIVE:
+            results.append(ConversationClosedError("The conversation is read-only."))
+            continue
+        if request.epoch != current_epoch:
+            results.append(
+                StaleEpochError(
+                    f"Messages must use epoch {current_epoch}.", current_epoch=current_epoch
+                )
             )
-        now = timezone.now()
-        seq = conversation.last_seq + 1
-        Conversation.objects.filter(pk=conversation.pk).update(last_seq=seq, last_message_at=now)
-        message = Message.objects.create(
-            conversation=conversation,
-            seq=seq,
-            client_message_id=client_message_id,
-            epoch=epoch,
-            sender_id=user_id,
-            ciphertext=ciphertext,
+            continue
+        conversation[2] += 1
+        message = Message(
+            conversation_id=request.conversation_id,
+            seq=conversation[2],
+            client_message_id=request.client_message_id,
+            epoch=request.epoch,
+            sender_id=request.user_id,
+            ciphertext=request.ciphertext,
             created_at=now,
         )
-        return _stored(message, conversation_id, duplicate=False, member_ids=member_ids)
+        known[key] = message
+        new_rows.append(message)
+        results.append(_stored(message, duplicate=False, member_ids=tuple(member_ids)))
+    if new_rows:
+        db_now = sql.datetime(now)
+        with connection.cursor() as cursor:
+            rows: list[Any] = [
+                (
+                    sql.uuid(m.conversation_id),
+                    m.seq,
+                    sql.uuid(m.client_message_id),
+                    m.epoch,
+                    m.sender_id,
+                    m.ciphertext,
+                    db_now,
+                )
+                for m in new_rows
+            ]
+            cursor.executemany(sql.insert, rows)
+            touched = {m.conversation_id for m in new_rows}
+            cursor.executemany(
+                sql.advance,
+                [(conversations[c][2], db_now, sql.uuid(c)) for c in sorted(touched)],
+            )
+    return results
 
 
-def _stored(
-    message: Message, conversation_id: uuid.UUID, *, duplicate: bool, member_ids: tuple[int, ...]
-) -> StoredMessage:
+class _BatchSql:
+    """The statements of ``_store_batch_locked`` for the database in use, made once."""
+
+    _made: dict[str, _BatchSql] = {}
+
+    @classmethod
+    def get(cls) -> _BatchSql:
+        made = cls._made.get(connection.vendor)
+        if made is None:
+            made = cls._made[connection.vendor] = cls()
+        return made
+
+    def __init__(self) -> None:
+        q = connection.ops.quote_name
+        conversation = q(Conversation._meta.db_table)
+        membership = q(Membership._meta.db_table)
+        message = q(Message._meta.db_table)
+        user = q(User._meta.db_table)
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        # Table and column names come from the models, quoted; values are parameters.
+        self.lock_conversations = (
+            f"SELECT id, status, current_epoch, last_seq FROM {conversation}"
+            f" WHERE id IN ({{marks}}) ORDER BY id{lock}"
+        )
+        # Table and column names come from the models, quoted; values are parameters.
+        self.members = (
+            f"SELECT m.conversation_id, m.user_id, u.is_active FROM {membership} m"
+            f" JOIN {user} u ON u.id = m.user_id WHERE m.conversation_id IN ({{marks}})"
+        )
+        # Table and column names come from the models, quoted; values are parameters.
+        self.used_ids = (
+            f"SELECT 1 FROM {message} WHERE conversation_id IN ({{marks}})"
+            f" AND client_message_id IN ({{ids}})"
+        )
+        # Table and column names come from the models, quoted; values are parameters.
+        self.insert = (
+            f"INSERT INTO {message} (conversation_id, seq, client_message_id, epoch,"
+            " sender_id, ciphertext, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+        )
+        # Table and column names come from the models, quoted; values are parameters.
+        self.advance = (
+            f"UPDATE {conversation} SET last_seq = %s, last_message_at = %s WHERE id = %s"
+        )
+        self._uuid_field = Message._meta.get_field("client_message_id")
+        self._datetime_field = Message._meta.get_field("created_at")
+
+    def uuid(self, value: uuid.UUID) -> Any:
+        return self._uuid_field.get_db_prep_value(value, connection)
+
+    def datetime(self, value: datetime) -> Any:
+        return self._datetime_field.get_db_prep_value(value, connection)
+
+
+def _stored(message: Message, *, duplicate: bool, member_ids: tuple[int, ...]) -> StoredMessage:
     return StoredMessage(
-        conversation_id=conversation_id,
+        conversation_id=message.conversation_id,
         seq=message.seq,
         client_message_id=message.client_message_id,
         epoch=message.epoch,
@@ -221,7 +361,11 @@ def _stored(
     )
 
 
-_store_message_async = in_db_thread(_store_message)
+_writer: Batcher[SendRequest, StoredMessage] = Batcher(
+    _store_batch,
+    max_batch=settings.CONFIDE_WRITE_BATCH,
+    max_pending=settings.CONFIDE_MAX_PENDING_SENDS,
+)
 
 
 async def send_message(
@@ -235,19 +379,14 @@ async def send_message(
     """Stores a sealed message once and notifies the members after the commit.
 
     A resend with the same ``client_message_id`` and the same bytes returns the
-    stored message again (``duplicate``) and notifies nobody.
+    stored message again (``duplicate``) and notifies nobody. Sends of every socket of
+    the process are stored together (messaging/batching.py); the result, and the
+    notification, come only after their batch committed.
     """
     check_sealed_message(ciphertext, sender_identity, conversation_id, epoch, client_message_id)
-    try:
-        stored = await _store_message_async(
-            user_id, conversation_id, client_message_id, epoch, ciphertext
-        )
-    except IntegrityError:
-        # Two sends of one client_message_id raced past the lookup on a database
-        # without row locks; the loser reads what the winner stored.
-        stored = await _store_message_async(
-            user_id, conversation_id, client_message_id, epoch, ciphertext
-        )
+    stored = await _writer.submit(
+        SendRequest(user_id, conversation_id, client_message_id, epoch, ciphertext)
+    )
     if not stored.duplicate:
         await broadcast(stored.member_ids, stored.to_frame())
     return stored

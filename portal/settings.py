@@ -106,22 +106,18 @@ else:
         }
     }
 
-if REDIS_URL:
-    CHANNEL_LAYERS: dict[str, Any] = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # The layer's blocking receive waits up to 5 s; the socket must wait longer, or an
-                # idle consumer dies with a read timeout (redis-py's default is 5 s).
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
-                "prefix": env_str("CONFIDE_REDIS_PREFIX", "confide"),
-                "capacity": 1000,
-                "expiry": 60,
-            },
-        }
+# The channel layer (messaging/layer.py): process-local queues, and Redis publish/subscribe
+# between processes when REDIS_URL is set. Events are at most once; clients backfill.
+CHANNEL_LAYERS: dict[str, Any] = {
+    "default": {
+        "BACKEND": "messaging.layer.FanoutChannelLayer",
+        "CONFIG": {
+            "url": REDIS_URL,
+            "prefix": env_str("CONFIDE_REDIS_PREFIX", "confide"),
+            "capacity": env_int("CONFIDE_SOCKET_QUEUE", 100, minimum=10),
+        },
     }
-else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+}
 
 if REDIS_URL:
     CACHES: dict[str, Any] = {
@@ -187,6 +183,10 @@ CONFIDE_MAX_SOCKETS_PER_USER = env_int("CONFIDE_MAX_SOCKETS_PER_USER", 10, minim
 CONFIDE_MESSAGE_RATE = env_int("CONFIDE_MESSAGE_RATE", 20, minimum=1)
 CONFIDE_MESSAGE_BURST = env_int("CONFIDE_MESSAGE_BURST", 40, minimum=1)
 CONFIDE_HISTORY_PAGE = env_int("CONFIDE_HISTORY_PAGE", 100, minimum=1, maximum=1000)
+# Group commit (messaging/batching.py): sends stored per transaction, and how many may wait
+# before new ones are refused with ``overloaded``.
+CONFIDE_WRITE_BATCH = env_int("CONFIDE_WRITE_BATCH", 256, minimum=1, maximum=10000)
+CONFIDE_MAX_PENDING_SENDS = env_int("CONFIDE_MAX_PENDING_SENDS", 2000, minimum=1)
 CONFIDE_INVITATION_HOURS = env_int("CONFIDE_INVITATION_HOURS", 72, minimum=1)
 CONFIDE_SIGNIN_ATTEMPTS = env_int("CONFIDE_SIGNIN_ATTEMPTS", 10, minimum=1)
 CONFIDE_IDLE_SECONDS = env_int("CONFIDE_IDLE_SECONDS", 900, minimum=60)

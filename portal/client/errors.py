@@ -24,6 +24,7 @@ __all__ = [
     "KeysError",
     "MessageTooLargeError",
     "NotFoundError",
+    "OverloadedError",
     "ProtocolError",
     "RateLimitedError",
     "ReplyTimeoutError",
@@ -120,6 +121,13 @@ class RateLimitedError(ServerRefusedError):
         return 1.0
 
 
+class OverloadedError(RateLimitedError):
+    """The server holds too many waiting sends; nothing was stored. Retry after
+    ``retry_after``, like ``rate_limited``."""
+
+    code = "overloaded"
+
+
 class UnavailableError(ServerRefusedError):
     """The server's database could not be reached; nothing was stored."""
 
@@ -136,6 +144,7 @@ _BY_CODE: dict[str, type[ServerRefusedError]] = {
         StaleEpochError,
         BadCiphertextError,
         RateLimitedError,
+        OverloadedError,
         UnavailableError,
     )
 }

@@ -1,5 +1,5 @@
 """A real Confide server for the browser tests: ``confide migrate``, ``confide seed_demo``
-and Daphne as subprocesses on 127.0.0.1.
+and the server (`confide serve`) as subprocesses on 127.0.0.1.
 
 The database is a SQLite file in a temporary CONFIDE_DATA_DIR (the embedded default), or,
 when DATABASE_URL and REDIS_URL are set (as in CI), a PostgreSQL database made for this
@@ -23,7 +23,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30.0
-_LISTENING = re.compile(rb"Listening on TCP address 127\.0\.0\.1:(\d+)")
+_LISTENING = re.compile(rb"Uvicorn running on http://127\.0\.0\.1:(\d+)")
 _CREDENTIAL = re.compile(r"^\s+\S+\s+(\S+@\S+)\s+password: (\S+)\s*$", re.MULTILINE)
 # Variables of the test process that must not leak into the server's environment.
 _SERVER_VARIABLES = (
@@ -54,7 +54,7 @@ class Server:
 
     @property
     def log_path(self) -> Path:
-        return self.data_dir / "daphne.log"
+        return self.data_dir / "server.log"
 
     def confide(self, *args: str) -> str:
         """Runs a management command (as ``confide`` does) in the server's environment and
@@ -77,10 +77,9 @@ class Server:
         self.credentials = dict(_CREDENTIAL.findall(self.confide("seed_demo")))
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", "0"]
-                + ["portal.asgi:application"],
+                [sys.executable, "-m", "portal.cli", "serve"],
                 cwd=ROOT,
-                env=self.env,
+                env={**self.env, "CONFIDE_HOST": "127.0.0.1", "CONFIDE_PORT": "0"},
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -149,7 +148,7 @@ class Server:
             if self.process is not None and self.process.poll() is not None:
                 break
             time.sleep(0.05)
-        raise RuntimeError(f"Daphne did not start:\n{self.log()[-4000:]}")
+        raise RuntimeError(f"The server did not start:\n{self.log()[-4000:]}")
 
     def _wait_for_health(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT

@@ -1,4 +1,4 @@
-"""Fixtures of the integration tests: real Daphne processes, real databases, real personas.
+"""Fixtures of the integration tests: real server processes, real databases, real personas.
 
 These tests never use pytest-django's test database: the servers are separate processes,
 so the test talks to them only as a client would (HTTP and websocket on 127.0.0.1), and
@@ -92,7 +92,7 @@ def embedded_stack(request: pytest.FixtureRequest, _production: Stack | None) ->
 
 @pytest.fixture(scope="session")
 def server(stack: Stack) -> LiveServer:
-    """One Daphne process on the session's stack, shared by the tests."""
+    """One server process on the session's stack, shared by the tests."""
     return stack.start_server()
 
 
@@ -103,7 +103,7 @@ def personas(stack: Stack, server: LiveServer) -> Personas:
 
 @pytest.fixture
 def live_servers() -> Iterator[Callable[..., list[LiveServer]]]:
-    """Starts ``n`` more Daphne processes on a stack; they are stopped after the test.
+    """Starts ``n`` more server processes on a stack; they are stopped after the test.
 
     Not named ``live_server``: pytest-django's autouse helper would then set up its test
     database for the test, which these tests must not touch.

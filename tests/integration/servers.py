@@ -1,4 +1,4 @@
-"""Real servers for the integration tests: a database (a stack) and Daphne processes on it.
+"""Real servers for the integration tests: a database (a stack) and server processes on it.
 
 A stack is either the embedded default (a SQLite file in a temporary CONFIDE_DATA_DIR, the
 in-memory channel layer) or the production one (a fresh PostgreSQL database made for this
@@ -25,7 +25,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30.0
-_LISTENING = re.compile(rb"Listening on TCP address 127\.0\.0\.1:(\d+)")
+_LISTENING = re.compile(rb"Uvicorn running on http://127\.0\.0\.1:(\d+)")
 # Variables of the test process that must not reach a server of another stack.
 _STACK_VARIABLES = (
     "DATABASE_URL",
@@ -43,7 +43,7 @@ StackKind = Literal["embedded", "production"]
 
 @dataclass
 class LiveServer:
-    """One Daphne process listening on 127.0.0.1."""
+    """One server process (``confide serve``) listening on 127.0.0.1."""
 
     process: subprocess.Popen[bytes]
     port: int
@@ -117,22 +117,13 @@ class Stack:
         return result.stdout
 
     def start_server(self, extra_env: dict[str, str] | None = None) -> LiveServer:
-        """Starts Daphne on a free port and returns once ``/healthz`` answers."""
+        """Starts ``confide serve`` on a free port and returns once ``/healthz`` answers."""
         index = len(self.servers)
-        log_path = self.data_dir / f"daphne-{index}.log"
-        env = {**self.env, **(extra_env or {})}
+        log_path = self.data_dir / f"server-{index}.log"
+        env = {**self.env, "CONFIDE_HOST": "127.0.0.1", "CONFIDE_PORT": "0", **(extra_env or {})}
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "daphne",
-                    "-b",
-                    "127.0.0.1",
-                    "-p",
-                    "0",
-                    "portal.asgi:application",
-                ],
+                [sys.executable, "-m", "portal.cli", "serve"],
                 cwd=ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -160,7 +151,8 @@ def _wait_for_port(server: LiveServer) -> int:
             break
         time.sleep(0.05)
     server.stop()
-    raise RuntimeError(f"Daphne did not start:\n{server.log()[-4000:].decode(errors='replace')}")
+    log = server.log()[-4000:].decode(errors="replace")
+    raise RuntimeError(f"The server did not start:\n{log}")
 
 
 def _wait_for_health(server: LiveServer) -> None:

@@ -138,7 +138,8 @@ async def test_the_sqlite_file_and_the_logs_hold_no_plaintext_and_no_key(
     present = {"email": talk.client_email, "conversation": talk.id.hex}
     assert leaks(dump, present) == ["conversation", "email"]
     assert leaks(raw_files, present) == ["conversation", "email"]
-    assert leaks(logs, {"websocket log line": "WSCONNECT /ws"}) == ["websocket log line"]
+    accepted = {"websocket log line": "\"WebSocket /ws\" [accepted]"}
+    assert leaks(logs, accepted) == ["websocket log line"]
 
 
 def _start_monitor(redis_url: str, capture: Path) -> subprocess.Popen[bytes]:
@@ -189,4 +190,5 @@ async def test_postgres_redis_and_the_logs_hold_no_plaintext_and_no_key(
     present = {"email": talk.client_email, "conversation": str(talk.id)}
     assert leaks(dump, present) == ["conversation", "email"]
     assert leaks(traffic, {"conversation": str(talk.id)}) == ["conversation"]
-    assert leaks(logs, {"websocket log line": "WSCONNECT /ws"}) == ["websocket log line"]
+    accepted = {"websocket log line": "\"WebSocket /ws\" [accepted]"}
+    assert leaks(logs, accepted) == ["websocket log line"]

@@ -1,29 +1,53 @@
-"""`confide serve` runs Daphne where the environment says, trusting a proxy only when told."""
+"""`confide serve` runs uvicorn where the environment says, trusting a proxy only when told."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
 import portal.cli
 
 
-def run_serve(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    seen: list[list[str]] = []
-    monkeypatch.setattr(
-        "daphne.cli.CommandLineInterface.run", lambda self, args: seen.append(list(args))
-    )
+def run_serve(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    seen: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **options: seen.append((app, options)))
     portal.cli.main(["confide", "serve"])
-    return seen[0]
+    app, options = seen[0]
+    assert app == "portal.asgi:application"
+    return options
 
 
 def test_serve_listens_on_127_0_0_1_port_8000_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("CONFIDE_HOST", "CONFIDE_PORT", "CONFIDE_BEHIND_TLS_PROXY"):
         monkeypatch.delenv(name, raising=False)
-    assert run_serve(monkeypatch) == ["-b", "127.0.0.1", "-p", "8000", "portal.asgi:application"]
+    options = run_serve(monkeypatch)
+    assert (options["host"], options["port"]) == ("127.0.0.1", 8000)
+
+
+def test_without_a_proxy_no_forwarded_header_is_trusted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CONFIDE_BEHIND_TLS_PROXY", raising=False)
+    options = run_serve(monkeypatch)
+    assert options["proxy_headers"] is False
+    assert options["forwarded_allow_ips"] == ""
 
 
 def test_behind_a_proxy_the_forwarded_client_address_is_used(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CONFIDE_BEHIND_TLS_PROXY", "true")
-    assert "--proxy-headers" in run_serve(monkeypatch)
+    options = run_serve(monkeypatch)
+    assert options["proxy_headers"] is True
+    assert options["forwarded_allow_ips"] == "127.0.0.1"
+
+
+def test_compression_is_off_and_frames_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONFIDE_MAX_FRAME_BYTES", "65536")
+    options = run_serve(monkeypatch)
+    assert options["ws_per_message_deflate"] is False
+    assert options["ws_max_size"] == 4 * 65536
+
+
+def test_serve_refuses_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(SystemExit, match="no arguments"):
+        portal.cli.main(["confide", "serve", "--port", "1"])

@@ -26,7 +26,7 @@ const SYNC_EVERY_MS = 60_000;
 const MAX_TIMEOUTS = 3;
 const MAX_RESEALS = 3;
 /** Errors after which the same bytes will never be accepted: the person decides. */
-const RETRYABLE = new Set(['unavailable', 'server_error', 'rate_limited']);
+const RETRYABLE = new Set(['unavailable', 'server_error', 'rate_limited', 'overloaded']);
 
 /**
  * @typedef {object} Member
@@ -686,7 +686,7 @@ export class Messenger extends EventTarget {
       this.outbox.markQueued(clientMessageId, code);
       const data = error instanceof SocketError ? error.data : {};
       const wait =
-        code === 'rate_limited' && typeof data.retry_after_ms === 'number'
+        (code === 'rate_limited' || code === 'overloaded') && typeof data.retry_after_ms === 'number'
           ? data.retry_after_ms
           : backoffDelay(entry.attempts);
       setTimeout(() => this.#transmit(clientMessageId), wait);

@@ -1,0 +1,811 @@
+"""The load generator: open-loop traffic through the real protocol, and the same traffic
+through the relay the Channels tutorial teaches, side by side.
+
+    python bench/loadgen.py [--pairs 100] [--idle-sockets 10000] [--quick]
+
+Needs DATABASE_URL (an administrative PostgreSQL URL; the run makes a database of its own
+and drops it) and REDIS_URL. Writes ``bench/results/<time>.json`` and ``<time>.md``, and
+copies the Markdown to ``bench/results/latest.md``.
+
+What one run does, for each server (ours, then the baseline relay), each on a fresh
+Daphne process on 127.0.0.1:
+1. N client-therapist pairs connect (ours: authenticated sockets of seeded accounts;
+   baseline: one tutorial chat room per pair).
+2. A staircase of offered rates, each held for a few seconds, with sends scheduled in
+   advance (open loop: a slow server does not slow the schedule, so its queueing shows as
+   latency, not as fewer sends). Each message is a real sealed message of 1 KiB of padded
+   plaintext (1197 bytes on the wire before base64), sealed before the step starts so
+   the generator's crypto is not measured. The step's throughput is what the server
+   acknowledged within the step (ours acks only after the commit); saturation is the
+   highest throughput of any step.
+3. A run at half of saturation, for latency from the scheduled send to the recipient's
+   socket (p50, p99, p99.9).
+4. (ours) Idle authenticated sockets: the server's resident memory before and after
+   opening them, per socket.
+Every message is accounted for: acknowledged, refused with an error frame, or unanswered;
+each acknowledged message delivered to the other member exactly once (missing and
+duplicated deliveries are counted), and the database holds exactly the acknowledged ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
+
+import crypto  # noqa: E402
+from crypto import ConversationKey, IdentityKeyPair  # noqa: E402
+from tests.integration.servers import (  # noqa: E402
+    LiveServer,
+    Stack,
+    drop_production_stack,
+    make_production_stack,
+)
+
+RESULTS = ROOT / "bench" / "results"
+PLAINTEXT_BYTES = 1000  # padded to the 1024-byte bucket: 1197 bytes sealed
+SERVER_LIMITS = {
+    "CONFIDE_MESSAGE_RATE": "1000000",
+    "CONFIDE_MESSAGE_BURST": "1000000",
+    "CONFIDE_MAX_SOCKETS_PER_USER": "1000000",
+}
+
+
+# --- measurements ---------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def process_rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS")
+
+
+@dataclass
+class Ledger:
+    """Every message of a step: when it was due, acknowledged, refused and delivered."""
+
+    due: dict[str, float] = field(default_factory=dict)
+    sent: dict[str, float] = field(default_factory=dict)
+    acked: dict[str, float] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)
+    delivered: dict[str, list[float]] = field(default_factory=dict)
+    duplicate_acks: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+
+    def open_count(self) -> int:
+        return sum(1 for m in self.sent if m not in self.acked and m not in self.refused)
+
+    def undelivered(self) -> int:
+        return sum(1 for m in self.acked if m not in self.delivered)
+
+
+@dataclass
+class StepResult:
+    offered_per_s: float
+    seconds: float
+    sent: int
+    acked_in_window_per_s: float
+    acked: int
+    refused: int
+    refusal_codes: dict[str, int]
+    unanswered: int
+    missing_deliveries: int
+    duplicate_deliveries: int
+    latency_ms: dict[str, float]
+    send_lag_p99_ms: float
+    server_cpu_per_s: float
+    generator_cpu_per_s: float
+
+
+# --- the two servers ------------------------------------------------------------------------
+
+
+class Protocol:
+    """How one server's frames look; ``Endpoint`` does the rest."""
+
+    name = ""
+
+    def url(self, pair: Pair, side: str) -> str:
+        raise NotImplementedError
+
+    def headers(self, pair: Pair, side: str) -> dict[str, str]:
+        return {}
+
+    def frame(self, pair: Pair, message_id: str, payload: str) -> str:
+        raise NotImplementedError
+
+
+@dataclass
+class Pair:
+    index: int
+    conversation: uuid.UUID
+    client: IdentityKeyPair
+    therapist: IdentityKeyPair
+    key: ConversationKey
+    client_id: int = 0
+    therapist_id: int = 0
+    sessions: dict[str, str] = field(default_factory=dict)
+
+
+class Confide(Protocol):
+    name = "confide"
+
+    def __init__(self, server: LiveServer) -> None:
+        self.server = server
+
+    def url(self, pair: Pair, side: str) -> str:
+        return f"ws://127.0.0.1:{self.server.port}/ws"
+
+    def headers(self, pair: Pair, side: str) -> dict[str, str]:
+        return {
+            "Cookie": f"sessionid={pair.sessions[side]}",
+            "Origin": f"http://127.0.0.1:{self.server.port}",
+        }
+
+    def frame(self, pair: Pair, message_id: str, payload: str) -> str:
+        return json.dumps(
+            {
+                "type": "send",
+                "ref": message_id,
+                "conversation": str(pair.conversation),
+                "client_message_id": message_id,
+                "epoch": 0,
+                "ciphertext": payload,
+            },
+            separators=(",", ":"),
+        )
+
+
+class Relay(Protocol):
+    name = "baseline relay"
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    def url(self, pair: Pair, side: str) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/chat/pair{pair.index}/"
+
+    def frame(self, pair: Pair, message_id: str, payload: str) -> str:
+        return json.dumps({"message": f"{message_id}|{payload}"}, separators=(",", ":"))
+
+
+class Endpoint:
+    """One member's socket: sends frames, and files every frame it receives in the ledger."""
+
+    def __init__(self, protocol: Protocol, pair: Pair, side: str) -> None:
+        self.protocol = protocol
+        self.pair = pair
+        self.side = side
+        self.socket: ClientConnection | None = None
+        self.ledger = Ledger()
+        self.reader: asyncio.Task[None] | None = None
+
+    async def open(self) -> None:
+        self.socket = await connect(
+            self.protocol.url(self.pair, self.side),
+            additional_headers=self.protocol.headers(self.pair, self.side),
+            compression=None,
+            max_size=2**23,
+            ping_interval=None,
+            open_timeout=60,
+        )
+        if isinstance(self.protocol, Confide):
+            ready = json.loads(await self.socket.recv())
+            if ready.get("type") != "ready":
+                raise RuntimeError(f"expected ready, got {ready}")
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.socket is not None
+        relay = isinstance(self.protocol, Relay)
+        with contextlib.suppress(Exception):
+            async for raw in self.socket:
+                now = time.perf_counter()
+                frame = json.loads(raw)
+                ledger = self.ledger
+                if relay:
+                    message_id = frame["message"].split("|", 1)[0]
+                    if message_id in ledger.sent:  # our own message, echoed: the relay's ack
+                        if message_id in ledger.acked:
+                            ledger.duplicate_acks += 1
+                        ledger.acked[message_id] = now
+                    else:
+                        ledger.delivered.setdefault(message_id, []).append(now)
+                    continue
+                kind = frame.get("type")
+                if kind == "ack":
+                    message_id = frame["client_message_id"]
+                    if message_id not in ledger.sent:
+                        continue  # a late answer to an earlier step
+                    if message_id in ledger.acked:
+                        ledger.duplicate_acks += 1
+                    ledger.acked[message_id] = now
+                elif kind == "message":
+                    message_id = frame["client_message_id"]
+                    if message_id not in ledger.sent:
+                        ledger.delivered.setdefault(message_id, []).append(now)
+                elif kind == "error":
+                    ledger.refused[frame.get("ref", "?")] = frame.get("code", "?")
+                    ledger.errors[frame.get("code", "?")] += 1
+
+    async def send(self, message_id: str, text: str, due: float) -> None:
+        assert self.socket is not None
+        self.ledger.due[message_id] = due
+        self.ledger.sent[message_id] = time.perf_counter()
+        await self.socket.send(text)
+
+    async def close(self) -> None:
+        if self.socket is not None:
+            await self.socket.close()
+        if self.reader is not None:
+            self.reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.reader
+
+
+# --- pairs and messages ---------------------------------------------------------------------
+
+
+def make_pairs(count: int) -> list[Pair]:
+    return [
+        Pair(
+            index,
+            uuid.uuid4(),
+            IdentityKeyPair.generate(),
+            IdentityKeyPair.generate(),
+            ConversationKey.generate(),
+        )
+        for index in range(count)
+    ]
+
+
+def seed_pairs(stack: Stack, pairs: list[Pair]) -> None:
+    """Creates the accounts, conversations and sessions in the server's database."""
+    public = []
+    for pair in pairs:
+        envelopes = {
+            side: crypto.b64encode(
+                crypto.wrap_conversation_key(
+                    pair.key, pair.conversation, 0, member.public, pair.client
+                )
+            )
+            for side, member in (("client", pair.client), ("therapist", pair.therapist))
+        }
+        public.append(
+            {
+                "conversation": str(pair.conversation),
+                "client_identity": crypto.b64encode(pair.client.public.to_bytes()),
+                "therapist_identity": crypto.b64encode(pair.therapist.public.to_bytes()),
+                "client_envelope": envelopes["client"],
+                "therapist_envelope": envelopes["therapist"],
+            }
+        )
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "seed_pairs.py")],
+        cwd=ROOT,
+        env=stack.env,
+        input=json.dumps(public),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    for pair, made in zip(pairs, json.loads(result.stdout), strict=True):
+        pair.client_id = made["client"]
+        pair.therapist_id = made["therapist"]
+        pair.sessions = {"client": made["client_session"], "therapist": made["therapist_session"]}
+
+
+@dataclass
+class Planned:
+    due: float  # seconds from the step's start
+    pair: Pair
+    side: str
+    message_id: str
+    text: str
+
+
+def plan_step(
+    protocol: Protocol, pairs: list[Pair], rate: float, seconds: float, rng: random.Random
+) -> list[Planned]:
+    """Poisson arrivals at ``rate`` over ``seconds``, each from a random member of a random
+    pair, each sealed now (before the clock starts)."""
+    plaintext = bytes(PLAINTEXT_BYTES)
+    planned = []
+    t = rng.expovariate(rate)
+    while t < seconds:
+        pair = rng.choice(pairs)
+        side = rng.choice(("client", "therapist"))
+        sender = pair.client if side == "client" else pair.therapist
+        message_id = uuid.uuid4()
+        sealed = crypto.seal_message(plaintext, pair.key, pair.conversation, 0, sender, message_id)
+        text = protocol.frame(pair, str(message_id), crypto.b64encode(sealed))
+        planned.append(Planned(t, pair, side, str(message_id), text))
+        t += rng.expovariate(rate)
+    return planned
+
+
+# --- running a step -------------------------------------------------------------------------
+
+
+async def run_step(
+    endpoints: dict[tuple[int, str], Endpoint],
+    planned: list[Planned],
+    rate: float,
+    seconds: float,
+    server_pids: list[int],
+    drain_seconds: float,
+) -> StepResult:
+    for endpoint in endpoints.values():
+        endpoint.ledger = Ledger()
+    cpu0 = sum(process_cpu_seconds(pid) for pid in server_pids)
+    own0 = time.process_time()
+    start = time.perf_counter()
+    lags = []
+    for item in planned:
+        due = start + item.due
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        lags.append(time.perf_counter() - due)
+        endpoint = endpoints[(item.pair.index, item.side)]
+        await endpoint.send(item.message_id, item.text, due)
+    window_end = start + seconds
+    # Wait for every answer and delivery, up to the drain time.
+    deadline = time.perf_counter() + drain_seconds
+    while time.perf_counter() < deadline:
+        open_sends = sum(e.ledger.open_count() for e in endpoints.values())
+        if open_sends == 0 and _undelivered(endpoints) == 0:
+            break
+        await asyncio.sleep(0.05)
+    elapsed = time.perf_counter() - start
+    cpu = sum(process_cpu_seconds(pid) for pid in server_pids) - cpu0
+    own = time.process_time() - own0
+    return _summarise(endpoints, rate, seconds, start, window_end, lags, cpu, own, elapsed)
+
+
+def _undelivered(endpoints: dict[tuple[int, str], Endpoint]) -> int:
+    missing = 0
+    for (index, side), endpoint in endpoints.items():
+        other = endpoints[(index, "therapist" if side == "client" else "client")]
+        missing += sum(1 for m in endpoint.ledger.acked if m not in other.ledger.delivered)
+    return missing
+
+
+def _summarise(
+    endpoints: dict[tuple[int, str], Endpoint],
+    rate: float,
+    seconds: float,
+    start: float,
+    window_end: float,
+    lags: list[float],
+    server_cpu: float,
+    own_cpu: float,
+    elapsed: float,
+) -> StepResult:
+    sent = acked = refused = unanswered = in_window = missing = duplicated = 0
+    codes: Counter[str] = Counter()
+    latencies = []
+    for (index, side), endpoint in endpoints.items():
+        ledger = endpoint.ledger
+        other = endpoints[(index, "therapist" if side == "client" else "client")].ledger
+        sent += len(ledger.sent)
+        acked += len(ledger.acked)
+        refused += len(ledger.refused)
+        codes.update(ledger.refused.values())
+        unanswered += ledger.open_count()
+        in_window += sum(1 for t in ledger.acked.values() if t <= window_end)
+        for message_id in ledger.acked:
+            times = other.delivered.get(message_id)
+            if not times:
+                missing += 1
+                continue
+            duplicated += len(times) - 1
+            latencies.append((times[0] - ledger.due[message_id]) * 1000)
+    return StepResult(
+        offered_per_s=rate,
+        seconds=seconds,
+        sent=sent,
+        acked_in_window_per_s=round(in_window / seconds, 1),
+        acked=acked,
+        refused=refused,
+        refusal_codes=dict(codes),
+        unanswered=unanswered,
+        missing_deliveries=missing,
+        duplicate_deliveries=duplicated,
+        latency_ms={
+            "p50": round(percentile(latencies, 50), 2),
+            "p99": round(percentile(latencies, 99), 2),
+            "p99.9": round(percentile(latencies, 99.9), 2),
+            "max": round(max(latencies), 2) if latencies else float("nan"),
+        },
+        send_lag_p99_ms=round(percentile(lags, 99) * 1000, 2),
+        server_cpu_per_s=round(server_cpu / elapsed, 3),
+        generator_cpu_per_s=round(own_cpu / elapsed, 3),
+    )
+
+
+async def open_endpoints(protocol: Protocol, pairs: list[Pair]) -> dict[tuple[int, str], Endpoint]:
+    endpoints = {
+        (pair.index, side): Endpoint(protocol, pair, side)
+        for pair in pairs
+        for side in ("client", "therapist")
+    }
+    items = list(endpoints.values())
+    for i in range(0, len(items), 100):
+        await asyncio.gather(*(e.open() for e in items[i : i + 100]))
+    return endpoints
+
+
+async def staircase(
+    protocol: Protocol,
+    pairs: list[Pair],
+    server_pids: list[int],
+    args: argparse.Namespace,
+    rng: random.Random,
+) -> dict[str, Any]:
+    """Steps up the offered rate until the server falls behind; then half of that."""
+    endpoints = await open_endpoints(protocol, pairs)
+    steps: list[StepResult] = []
+    try:
+        rate = args.start_rate
+        while rate <= args.max_rate:
+            planned = plan_step(protocol, pairs, rate, args.step_seconds, rng)
+            if args.profile and not steps:
+                profile_server(server_pids[0], args.step_seconds, args.profile, protocol.name)
+            step = await run_step(
+                endpoints, planned, rate, args.step_seconds, server_pids, args.drain_seconds
+            )
+            steps.append(step)
+            _print_step(protocol.name, step)
+            behind = step.acked_in_window_per_s < 0.95 * rate or step.latency_ms["p99"] > 1000
+            if behind or step.refused:
+                break
+            rate = round(rate * args.step_factor)
+        saturation = max(s.acked_in_window_per_s for s in steps)
+        half = max(1.0, saturation / 2)
+        planned = plan_step(protocol, pairs, half, args.half_seconds, rng)
+        at_half = await run_step(
+            endpoints, planned, half, args.half_seconds, server_pids, args.drain_seconds
+        )
+        _print_step(protocol.name + " at half", at_half)
+    finally:
+        for endpoint in endpoints.values():
+            await endpoint.close()
+    return {
+        "saturation_per_s": saturation,
+        "steps": [asdict(s) for s in steps],
+        "half_load": asdict(at_half),
+    }
+
+
+def profile_server(pid: int, seconds: float, out: Path, name: str) -> None:
+    """Samples the server with py-spy (``pip install py-spy``) during the first step."""
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / f"{name.replace(' ', '-')}.raw"
+    subprocess.Popen(  # noqa: S603 - a fixed command
+        [
+            str(Path(sys.executable).parent / "py-spy"),
+            "record",
+            "-p",
+            str(pid),
+            "-d",
+            str(int(seconds)),
+            "-r",
+            "200",
+            "-f",
+            "raw",
+            "-o",
+            str(target),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _print_step(name: str, step: StepResult) -> None:
+    print(
+        f"{name:>22}: offered {step.offered_per_s:>7.0f}/s"
+        f"  acked {step.acked_in_window_per_s:>7.0f}/s"
+        f"  p50 {step.latency_ms['p50']:>8.2f} ms  p99 {step.latency_ms['p99']:>8.2f} ms"
+        f"  refused {step.refused}  unanswered {step.unanswered}"
+        f"  missing {step.missing_deliveries}  dup {step.duplicate_deliveries}"
+        f"  server cpu {step.server_cpu_per_s:.2f}  gen cpu {step.generator_cpu_per_s:.2f}",
+        flush=True,
+    )
+
+
+# --- idle sockets ---------------------------------------------------------------------------
+
+
+async def idle_socket_memory(server: LiveServer, pairs: list[Pair], count: int) -> dict[str, Any]:
+    """The server's resident memory per idle authenticated socket, over ``count`` sockets."""
+    protocol = Confide(server)
+    await asyncio.sleep(1)
+    before = process_rss_bytes(server.process.pid)
+    sockets: list[ClientConnection] = []
+    started = time.perf_counter()
+    try:
+        batch = 200
+        for i in range(0, count, batch):
+
+            async def one(j: int) -> ClientConnection:
+                pair = pairs[j % len(pairs)]
+                side = "client" if (j // len(pairs)) % 2 == 0 else "therapist"
+                socket = await connect(
+                    protocol.url(pair, side),
+                    additional_headers=protocol.headers(pair, side),
+                    compression=None,
+                    ping_interval=None,
+                    open_timeout=120,
+                )
+                ready = json.loads(await socket.recv())
+                if ready.get("type") != "ready":
+                    raise RuntimeError(f"expected ready, got {ready}")
+                return socket
+
+            sockets.extend(await asyncio.gather(*(one(j) for j in range(i, min(count, i + batch)))))
+        connect_seconds = time.perf_counter() - started
+        await asyncio.sleep(3)
+        after = process_rss_bytes(server.process.pid)
+        alive = server.process.poll() is None
+    finally:
+        await asyncio.gather(*(s.close() for s in sockets), return_exceptions=True)
+    return {
+        "sockets": len(sockets),
+        "server_alive": alive,
+        "rss_before_mib": round(before / 2**20, 1),
+        "rss_after_mib": round(after / 2**20, 1),
+        "per_socket_kib": round((after - before) / len(sockets) / 1024, 1),
+        "connect_seconds": round(connect_seconds, 1),
+    }
+
+
+# --- database check -------------------------------------------------------------------------
+
+
+def stored_counts(stack: Stack, pairs: list[Pair]) -> int:
+    import psycopg
+
+    assert stack.database_url is not None
+    with psycopg.connect(stack.database_url) as connection:
+        row = connection.execute("SELECT count(*) FROM messaging_message").fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+# --- servers --------------------------------------------------------------------------------
+
+
+def start_relay(data_dir: Path, redis_url: str) -> subprocess.Popen[bytes]:
+    log = (data_dir / "relay.log").open("wb")
+    env = {**os.environ, "RELAY_REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            "0",
+            "bench.baseline.relay:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    return process
+
+
+def relay_port(data_dir: Path, process: subprocess.Popen[bytes]) -> int:
+    import re
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = re.search(
+            rb"Listening on TCP address 127\.0\.0\.1:(\d+)", (data_dir / "relay.log").read_bytes()
+        )
+        if found:
+            return int(found.group(1))
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)
+    raise RuntimeError((data_dir / "relay.log").read_text()[-4000:])
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def markdown(report: dict[str, Any]) -> str:
+    ours = report["confide"]
+    base = report["baseline"]
+    half, base_half = ours["half_load"], base["half_load"]
+    idle = report.get("idle_sockets") or {}
+    steps = [*ours["steps"], half]
+    lost = sum(s["missing_deliveries"] for s in steps)
+    duplicated = sum(s["duplicate_deliveries"] for s in steps)
+    ratio = ours["saturation_per_s"] / base["saturation_per_s"] if base["saturation_per_s"] else 0
+
+    def row(*cells: object) -> str:
+        return "| " + " | ".join(str(c) for c in cells) + " |"
+
+    lines = [
+        f"# Load generator results, {report['started']}",
+        "",
+        f"{report['machine']}; {report['pairs']} pairs; server and generator on one machine.",
+        "",
+        row("figure", "ours", "baseline relay", "target"),
+        row("---", "---", "---", "---"),
+        row(
+            "committed messages/s at saturation",
+            f"{ours['saturation_per_s']:.0f}",
+            f"{base['saturation_per_s']:.0f} (relayed, not stored)",
+            "≥ 2000",
+        ),
+        row("ratio to the baseline", f"{ratio:.2f} ×", "1 ×", "≥ 4 ×"),
+        row(
+            "half load", f"{half['offered_per_s']:.0f}/s", f"{base_half['offered_per_s']:.0f}/s", ""
+        ),
+    ]
+    for q, target in (("p50", "≤ 3 ms"), ("p99", "≤ 20 ms"), ("p99.9", "")):
+        lines.append(
+            row(
+                f"send → recipient {q} at half load",
+                f"{half['latency_ms'][q]} ms",
+                f"{base_half['latency_ms'][q]} ms",
+                target,
+            )
+        )
+    lines += [
+        row(
+            "server CPU at half load (cores)",
+            half["server_cpu_per_s"],
+            base_half["server_cpu_per_s"],
+            "",
+        ),
+        row(
+            "generator CPU at half load (cores)",
+            half["generator_cpu_per_s"],
+            base_half["generator_cpu_per_s"],
+            "",
+        ),
+        row("lost / duplicated deliveries (all steps)", f"{lost} / {duplicated}", "", "0 / 0"),
+        row(
+            "acknowledged / rows in the database",
+            f"{report['acked_total']} / {report['rows_stored']}",
+            "",
+            "equal",
+        ),
+    ]
+    if idle:
+        lines.append(
+            row(
+                "memory per idle authenticated socket",
+                f"{idle['per_socket_kib']} KiB ({idle['sockets']} sockets,"
+                f" server alive: {idle['server_alive']})",
+                "",
+                "≤ 64 KiB; 10,000 sockets",
+            )
+        )
+    lines += ["", "Steps (offered → acknowledged within the step):", ""]
+    for name, part in (("ours", ours), ("baseline", base)):
+        for s in part["steps"]:
+            lines.append(
+                f"- {name}: {s['offered_per_s']:.0f}/s → {s['acked_in_window_per_s']:.0f}/s,"
+                f" p50 {s['latency_ms']['p50']} ms, p99 {s['latency_ms']['p99']} ms,"
+                f" server CPU {s['server_cpu_per_s']} cores, refused {s['refused']}"
+            )
+    return "\n".join(lines) + "\n"
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    rng = random.Random(args.seed)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    admin_url = os.environ["DATABASE_URL"]
+    redis_url = os.environ["REDIS_URL"]
+    report: dict[str, Any] = {
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
+        "pairs": args.pairs,
+        "args": vars(args),
+    }
+    with tempfile.TemporaryDirectory(prefix="confide-bench-") as tmp:
+        data_dir = Path(tmp)
+        stack = make_production_stack(data_dir / "ours", admin_url, redis_url)
+        try:
+            server = stack.start_server(SERVER_LIMITS)
+            pairs = make_pairs(args.pairs)
+            seed_pairs(stack, pairs)
+            report["confide"] = await staircase(
+                Confide(server), pairs, [server.process.pid], args, rng
+            )
+            report["acked_total"] = (
+                sum(s["acked"] for s in report["confide"]["steps"])
+                + report["confide"]["half_load"]["acked"]
+            )
+            report["rows_stored"] = stored_counts(stack, pairs)
+            if args.idle_sockets:
+                report["idle_sockets"] = await idle_socket_memory(server, pairs, args.idle_sockets)
+                print("idle sockets:", report["idle_sockets"], flush=True)
+        except BaseException:
+            for live in stack.servers:
+                sys.stderr.write(live.log()[-3000:].decode(errors="replace"))
+            raise
+        finally:
+            drop_production_stack(stack, admin_url)
+        relay = start_relay(data_dir, redis_url)
+        try:
+            port = relay_port(data_dir, relay)
+            report["baseline"] = await staircase(Relay(port), pairs, [relay.pid], args, rng)
+        finally:
+            relay.terminate()
+            relay.wait(timeout=10)
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pairs", type=int, default=100)
+    parser.add_argument("--start-rate", type=float, default=250)
+    parser.add_argument("--step-factor", type=float, default=1.4)
+    parser.add_argument("--max-rate", type=float, default=20000)
+    parser.add_argument("--step-seconds", type=float, default=6)
+    parser.add_argument("--half-seconds", type=float, default=15)
+    parser.add_argument("--drain-seconds", type=float, default=20)
+    parser.add_argument("--idle-sockets", type=int, default=10000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="py-spy the server in the first step, into DIR"
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    report = asyncio.run(main_async(args))
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (args.out / f"{stamp}.json").write_text(json.dumps(report, indent=2, default=str))
+    text = markdown(report)
+    (args.out / f"{stamp}.md").write_text(text)
+    (args.out / "latest.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
