@@ -11,6 +11,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NoReturn
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -20,8 +21,9 @@ import crypto
 from crypto import CryptoError, KdfParams, PublicIdentity
 from messaging.errors import BadRequestError, EmailTakenError, InvitationInvalidError
 from messaging.models import Conversation, Invitation, KeyEnvelope, Membership
-from messaging.services import check_envelopes
+from messaging.services import CheckedEnvelope, check_envelopes
 from portal.accounts.models import Role, User, normalise_email
+from portal.counters import hit
 
 
 def hash_token(token: str) -> str:
@@ -95,67 +97,115 @@ def check_sign_up(sign_up: SignUp) -> PublicIdentity:
     return identity
 
 
+# The new client has no id until its account exists; its envelope is checked under this
+# stand-in (database ids start at 1).
+_NEW_CLIENT = 0
+
+
 def accept_invitation(token: str, sign_up: SignUp) -> tuple[User, Conversation]:
-    """Creates the client's account and the conversation with its first epoch, once."""
+    """Creates the client's account and the conversation with its first epoch, once.
+
+    Everything that says nothing about other accounts is checked first: the sign-up
+    material, the invitation, the envelopes. Only a request that passes all of them
+    learns that the email is taken, and each such answer uses up one of the
+    invitation's ``CONFIDE_INVITATION_EMAIL_TAKEN_ANSWERS`` (docs/threat-model.md).
+    """
     identity = check_sign_up(sign_up)
     email = normalise_email(sign_up.email)
     try:
         with transaction.atomic():
             invitation = open_invitation(token, lock=True)
             therapist = invitation.therapist
-            if User.objects.filter(email=email).exists():
-                raise EmailTakenError("An account with this email already exists; sign in instead.")
-            client = User.objects.create_user(
-                email,
-                auth_secret=sign_up.auth_secret,
-                display_name=sign_up.display_name,
-                role=Role.CLIENT,
-                practice=therapist.practice,
-                kdf_salt=sign_up.salt,
-                kdf_opslimit=sign_up.params.opslimit,
-                kdf_memlimit=sign_up.params.memlimit,
-                public_identity=sign_up.public_identity,
-                key_bundle=sign_up.key_bundle,
-                recovery_bundle=sign_up.recovery_bundle,
-            )
-            members = {
-                client.pk: identity,
-                therapist.pk: PublicIdentity.from_bytes(bytes(therapist.public_identity)),
-            }
             conversation_id: uuid.UUID = invitation.conversation_id
             checked = check_envelopes(
                 conversation_id,
                 0,
                 identity,
-                [(client.pk, sign_up.client_envelope), (therapist.pk, sign_up.therapist_envelope)],
-                members,
-            )
-            conversation = Conversation.objects.create(
-                id=conversation_id, practice=therapist.practice
-            )
-            Membership.objects.bulk_create(
                 [
-                    Membership(conversation=conversation, user=client),
-                    Membership(conversation=conversation, user=therapist),
-                ]
+                    (_NEW_CLIENT, sign_up.client_envelope),
+                    (therapist.pk, sign_up.therapist_envelope),
+                ],
+                {
+                    _NEW_CLIENT: identity,
+                    therapist.pk: PublicIdentity.from_bytes(bytes(therapist.public_identity)),
+                },
             )
-            KeyEnvelope.objects.bulk_create(
-                KeyEnvelope(
-                    conversation=conversation,
-                    epoch=0,
-                    recipient_id=c.recipient_id,
-                    wrapper=client,
-                    envelope=c.envelope,
-                )
-                for c in checked
+            # A taken email leaves the block normally, so that an invitation used up by
+            # the answer stays so.
+            taken = User.objects.filter(email=email).exists()
+            created = (
+                _email_taken(invitation) if taken else _create(invitation, email, sign_up, checked)
             )
-            invitation.used_at = timezone.now()
-            invitation.save(update_fields=["used_at"])
     except IntegrityError:
         # Lost a race: either the email was taken or the invitation was used meanwhile.
-        if User.objects.filter(email=email).exists():
-            raise EmailTakenError(
-                "An account with this email already exists; sign in instead."
-            ) from None
-        raise InvitationInvalidError("This invitation link has been used already.") from None
+        answer_after_a_lost_race(token, email)
+    if isinstance(created, EmailTakenError):
+        raise created
+    return created
+
+
+def _create(
+    invitation: Invitation, email: str, sign_up: SignUp, checked: list[CheckedEnvelope]
+) -> tuple[User, Conversation]:
+    therapist = invitation.therapist
+    client = User.objects.create_user(
+        email,
+        auth_secret=sign_up.auth_secret,
+        display_name=sign_up.display_name,
+        role=Role.CLIENT,
+        practice=therapist.practice,
+        kdf_salt=sign_up.salt,
+        kdf_opslimit=sign_up.params.opslimit,
+        kdf_memlimit=sign_up.params.memlimit,
+        public_identity=sign_up.public_identity,
+        key_bundle=sign_up.key_bundle,
+        recovery_bundle=sign_up.recovery_bundle,
+    )
+    conversation = Conversation.objects.create(
+        id=invitation.conversation_id, practice=therapist.practice
+    )
+    Membership.objects.bulk_create(
+        [
+            Membership(conversation=conversation, user=client),
+            Membership(conversation=conversation, user=therapist),
+        ]
+    )
+    KeyEnvelope.objects.bulk_create(
+        KeyEnvelope(
+            conversation=conversation,
+            epoch=0,
+            recipient_id=client.pk if c.recipient_id == _NEW_CLIENT else c.recipient_id,
+            wrapper=client,
+            envelope=c.envelope,
+        )
+        for c in checked
+    )
+    invitation.used_at = timezone.now()
+    invitation.save(update_fields=["used_at"])
     return client, conversation
+
+
+def _email_taken(invitation: Invitation) -> EmailTakenError:
+    """The answer for a taken email; the last one an invitation gives also uses it up."""
+    allowed: int = settings.CONFIDE_INVITATION_EMAIL_TAKEN_ANSWERS
+    remaining_s = int((invitation.expires_at - timezone.now()).total_seconds())
+    answers = hit(f"confide:invitation:email-taken:{invitation.token_hash}", max(remaining_s, 1))
+    used_up = answers >= allowed
+    message = "An account with this email already exists; sign in instead."
+    if used_up:
+        invitation.used_at = timezone.now()
+        invitation.save(update_fields=["used_at"])
+        message += " This invitation link can no longer be used; ask your therapist for a new one."
+    return EmailTakenError(message, invitation_used_up=used_up)
+
+
+def answer_after_a_lost_race(token: str, email: str) -> NoReturn:
+    """The answer when the insert failed because another request took the email or the
+    invitation at the same moment: the invitation is checked again before the email."""
+    with transaction.atomic():
+        invitation = open_invitation(token, lock=True)
+        taken = User.objects.filter(email=email).exists()
+        refusal = _email_taken(invitation) if taken else None
+    if refusal is not None:
+        raise refusal
+    raise InvitationInvalidError("This invitation link has been used already.")

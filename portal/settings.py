@@ -128,7 +128,14 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Culling at Django's default of 300 entries would let a burst of made-up emails
+    # push the sign-in counters out of the cache.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        }
+    }
 
 AUTH_USER_MODEL = "accounts.User"
 # The server never sees a password: it receives a 32-byte authentication secret
@@ -188,6 +195,14 @@ CONFIDE_HISTORY_PAGE = env_int("CONFIDE_HISTORY_PAGE", 100, minimum=1, maximum=1
 CONFIDE_WRITE_BATCH = env_int("CONFIDE_WRITE_BATCH", 256, minimum=1, maximum=10000)
 CONFIDE_MAX_PENDING_SENDS = env_int("CONFIDE_MAX_PENDING_SENDS", 2000, minimum=1)
 CONFIDE_INVITATION_HOURS = env_int("CONFIDE_INVITATION_HOURS", 72, minimum=1)
+CONFIDE_INVITATION_EMAIL_TAKEN_ANSWERS = env_int(
+    "CONFIDE_INVITATION_EMAIL_TAKEN_ANSWERS", 3, minimum=1
+)
 CONFIDE_SIGNIN_ATTEMPTS = env_int("CONFIDE_SIGNIN_ATTEMPTS", 10, minimum=1)
 CONFIDE_IDLE_SECONDS = env_int("CONFIDE_IDLE_SECONDS", 900, minimum=60)
 CONFIDE_SIGNIN_WINDOW_SECONDS = env_int("CONFIDE_SIGNIN_WINDOW_SECONDS", 900, minimum=1)
+CONFIDE_SIGNIN_EMAIL_ATTEMPTS = env_int("CONFIDE_SIGNIN_EMAIL_ATTEMPTS", 100, minimum=1)
+CONFIDE_SIGNIN_EMAIL_WINDOW_SECONDS = env_int(
+    "CONFIDE_SIGNIN_EMAIL_WINDOW_SECONDS", 86400, minimum=1
+)
+CONFIDE_SIGNIN_KNOWN_ADDRESS_DAYS = env_int("CONFIDE_SIGNIN_KNOWN_ADDRESS_DAYS", 30, minimum=0)

@@ -8,10 +8,11 @@ signature (crypto.PublicIdentity) but can open neither bundle.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 
@@ -31,7 +32,70 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Practice admin"
 
 
+class UserQuerySet(models.QuerySet["User"]):
+    """Accounts in bulk. Django sends no signals for ``update`` and ``bulk_update``, so
+    when they end access (deactivation, a new authentication secret) the users' sockets
+    are closed here, as ``portal.accounts.signals`` does for a saved instance."""
+
+    def deactivate(self) -> int:
+        """Deactivates these accounts and closes their sockets; returns how many."""
+        return self.update(is_active=False)
+
+    def update(self, **kwargs: Any) -> int:
+        if not ends_access(kwargs):
+            return super().update(**kwargs)
+        with transaction.atomic(using=self.db):
+            user_ids = list(self.values_list("pk", flat=True))
+            count = super().update(**kwargs)
+            close_sockets_of(user_ids)
+        return count
+
+    def bulk_update(
+        self, objs: Iterable[User], fields: Iterable[str], batch_size: int | None = None
+    ) -> int:
+        fields = list(fields)
+        if not {"is_active", "password"} & set(fields):
+            return super().bulk_update(objs, fields, batch_size)
+        users = list(objs)
+        with transaction.atomic(using=self.db):
+            before = {
+                row["pk"]: row
+                for row in self.model._base_manager.using(self.db)
+                .filter(pk__in=[user.pk for user in users])
+                .values("pk", "is_active", "password")
+            }
+            count = super().bulk_update(users, fields, batch_size)
+            close_sockets_of(
+                user.pk
+                for user in users
+                if user.pk in before and access_ended(before[user.pk], user)
+            )
+        return count
+
+
+def ends_access(changes: dict[str, Any]) -> bool:
+    """Whether an update of these fields can end access (anything but ``is_active=True``
+    counts, an expression included)."""
+    return "password" in changes or ("is_active" in changes and changes["is_active"] is not True)
+
+
+def access_ended(before: Mapping[str, Any], user: User) -> bool:
+    """Whether a change from ``before`` (its ``is_active`` and ``password``) to ``user``
+    deactivated the account or changed its authentication secret."""
+    return bool(before["is_active"] and not user.is_active) or before["password"] != user.password
+
+
+def close_sockets_of(user_ids: Iterable[int]) -> None:
+    from portal.accounts.signals import sockets_to_close
+
+    for user_id in user_ids:
+        sockets_to_close(user_id)
+
+
 class UserManager(BaseUserManager["User"]):
+    def get_queryset(self) -> UserQuerySet:
+        return UserQuerySet(self.model, using=self._db)
+
     def create_user(self, email: str, auth_secret: str | None = None, **fields: Any) -> User:
         """Creates an account; ``auth_secret`` is the client-derived secret, never a password."""
         if not email:

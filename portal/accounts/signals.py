@@ -1,7 +1,9 @@
 """Closing a user's websockets when their access ends.
 
 Sign-out closes the sockets of that session; deactivation or a change of the
-authentication secret closes them all. The event travels through the channel
+authentication secret closes them all, whether an instance is saved (the signals
+below) or accounts are changed in bulk (``UserQuerySet.update`` and ``bulk_update``,
+which Django sends no signals for). The event travels through the channel
 layer, which may lose it; sockets therefore also re-check their session
 (messaging.consumers.SESSION_RECHECK_SECONDS).
 """
@@ -15,7 +17,7 @@ from django.db import transaction
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
-from portal.accounts.models import User
+from portal.accounts.models import User, access_ended
 
 
 def sockets_to_close(user_id: int, session_key: str | None = None) -> None:
@@ -43,5 +45,5 @@ def close_sockets_when_access_ends(sender: type[User], instance: User, **kwargs:
     before = getattr(instance, "_access_before", None)
     if before is None:
         return
-    if (before["is_active"] and not instance.is_active) or before["password"] != instance.password:
+    if access_ended(before, instance):
         sockets_to_close(instance.pk)

@@ -25,6 +25,7 @@ from messaging.errors import RateLimitedError, UnauthenticatedError
 from portal.accounts.models import User, normalise_email
 from portal.accounts.signals import sockets_to_close
 from portal.api import api, parse_body, signed_in_user
+from portal.counters import give_back, hit
 
 # Control characters (NUL above all, which PostgreSQL refuses) are never part of a name.
 Email = Annotated[
@@ -99,41 +100,71 @@ def _client_ip(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", "unknown"))
 
 
-def _throttle_keys(request: HttpRequest, email: str) -> list[str]:
-    digest = hashlib.sha256(email.encode()).hexdigest()[:32]
-    return [f"confide:signin:email:{digest}", f"confide:signin:ip:{_client_ip(request)}"]
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
 
-def check_sign_in_allowed(keys: list[str]) -> None:
-    limit: int = settings.CONFIDE_SIGNIN_ATTEMPTS
-    for key in keys:
-        if (cache.get(key) or 0) >= limit:
+class SignInAttempt:
+    """The sign-in limits (docs/threat-model.md, "Online password guessing").
+
+    * Per address: ``CONFIDE_SIGNIN_ATTEMPTS`` failures per
+      ``CONFIDE_SIGNIN_WINDOW_SECONDS``, whatever the email.
+    * Per email, a ceiling for guessers spread over many addresses:
+      ``CONFIDE_SIGNIN_EMAIL_ATTEMPTS`` failures per
+      ``CONFIDE_SIGNIN_EMAIL_WINDOW_SECONDS``. It does not apply at an address the
+      account signed in from within ``CONFIDE_SIGNIN_KNOWN_ADDRESS_DAYS``, so strangers
+      guessing wrong cannot lock the owner out of the places they sign in from.
+
+    Each attempt is counted before its secret is checked (one atomic step, so parallel
+    requests cannot all slip under the limit); a refused or successful one is given back.
+    """
+
+    def __init__(self, request: HttpRequest, email: str) -> None:
+        address = _client_ip(request)
+        self._address_key = f"confide:signin:ip:{address}"
+        self._email_key = f"confide:signin:email:{_digest(email)}"
+        self._known_key = f"confide:signin:known:{_digest(email, address)}"
+        self._counted: list[str] = []
+
+    def begin(self) -> None:
+        """Counts this attempt; ``RateLimitedError`` (and nothing counted) over a limit."""
+        window: int = settings.CONFIDE_SIGNIN_WINDOW_SECONDS
+        self._count(self._address_key, settings.CONFIDE_SIGNIN_ATTEMPTS, window)
+        if cache.get(self._known_key) is None:
+            email_window: int = settings.CONFIDE_SIGNIN_EMAIL_WINDOW_SECONDS
+            self._count(self._email_key, settings.CONFIDE_SIGNIN_EMAIL_ATTEMPTS, email_window)
+
+    def _count(self, key: str, limit: int, window: int) -> None:
+        if hit(key, window) > limit:
+            give_back(key)
+            self.give_back()
             raise RateLimitedError(
-                "Too many sign-in attempts; try again later.",
-                retry_after_s=settings.CONFIDE_SIGNIN_WINDOW_SECONDS,
+                "Too many sign-in attempts; try again later.", retry_after_s=window
             )
+        self._counted.append(key)
 
+    def give_back(self) -> None:
+        for key in self._counted:
+            give_back(key)
+        self._counted.clear()
 
-def count_failure(keys: list[str]) -> None:
-    window: int = settings.CONFIDE_SIGNIN_WINDOW_SECONDS
-    for key in keys:
-        cache.add(key, 0, window)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, window)
+    def succeeded(self) -> None:
+        """The secret was right: the attempt does not count, and the address is known."""
+        self.give_back()
+        days: int = settings.CONFIDE_SIGNIN_KNOWN_ADDRESS_DAYS
+        cache.set(self._known_key, True, days * 86400)
 
 
 @api(methods=("POST",), auth=False)
 def signin(request: HttpRequest) -> dict[str, Any]:
     body = parse_body(request, SignInRequest)
     email = normalise_email(body.email)
-    keys = _throttle_keys(request, email)
-    check_sign_in_allowed(keys)
+    attempt = SignInAttempt(request, email)
+    attempt.begin()
     user = authenticate(request, username=email, password=body.auth_secret)
     if not isinstance(user, User):
-        count_failure(keys)
         raise UnauthenticatedError("The email or password is wrong.")
+    attempt.succeeded()
     login(request, user)
     return {"user": user_json(user, with_keys=True)}
 

@@ -20,8 +20,10 @@ from portal.client.errors import (
     ServerRefusedError,
     SessionEndedError,
     StaleEpochError,
+    StateFileError,
     UnauthenticatedError,
 )
+from portal.client.identities import IdentityFile, SeenIdentities
 from portal.client.records import (
     Account,
     ClientEvent,
@@ -52,6 +54,7 @@ __all__ = [
     "ConversationSummary",
     "EpochStarted",
     "HistoryPage",
+    "IdentityFile",
     "Invitation",
     "InvitationDetails",
     "KeysError",
@@ -63,11 +66,13 @@ __all__ = [
     "ReadReceipt",
     "ReceivedMessage",
     "RejectedMessage",
+    "SeenIdentities",
     "ReplyTimeoutError",
     "ServerRefusedError",
     "SessionEndedError",
     "SignUp",
     "StaleEpochError",
+    "StateFileError",
     "Typing",
     "UnauthenticatedError",
     "UnmatchedError",

@@ -5,6 +5,10 @@
 The password is read without echo. Typed lines are sent, sealed, to the current
 conversation; incoming messages are verified, decrypted and printed as they arrive.
 Commands: ``/list``, ``/use N``, ``/history``, ``/read``, ``/safety``, ``/quit``.
+
+The peers' public identities are kept in ``--state`` (by default
+``~/.local/state/confide/seen-identities.json``, mode 0600), and a warning is printed
+when one differs from what was seen before, in this run or an earlier one.
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ import sys
 import threading
 import uuid
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from portal.client.client import ConfideClient
 from portal.client.errors import ClientError
-from portal.client.records import ConversationSummary, ReceivedMessage
+from portal.client.identities import IdentityFile, SeenIdentities, default_identity_file
+from portal.client.records import ConversationSummary, PeerKeyChanged, ReceivedMessage
 
 HELP = "Commands: /list, /use N, /history, /read, /safety, /quit. Other lines are sent."
 HISTORY_LINES = 20
@@ -115,6 +121,14 @@ class Chat:
             if seq:
                 await self.client.mark_read(self.current, seq)
 
+    def key_changed(self, event: PeerKeyChanged) -> str:
+        name = self.names.get(event.user_id, f"member {event.user_id}")
+        return (
+            f"! The security key of {name} has changed since this computer last saw it. "
+            "This happens when they set up their account again, or if someone is "
+            "interfering. Compare the safety number with them in person (/safety)."
+        )
+
     def show_safety(self) -> None:
         for conversation in self.conversations:
             if conversation.id != self.current:
@@ -131,9 +145,10 @@ async def run(
     password: str,
     read_line: Callable[[], str] = sys.stdin.readline,
     write: Callable[[str], None] = print,
+    seen_identities: SeenIdentities | None = None,
 ) -> None:
     """Signs in, shows the conversations and recent messages, then chats until EOF."""
-    async with ConfideClient(url, backfill=False) as client:
+    async with ConfideClient(url, backfill=False, seen_identities=seen_identities) as client:
         await client.sign_in(email, password)
         chat = Chat(client, write)
         await client.connect()
@@ -142,6 +157,12 @@ async def run(
         await chat.show_history()
         write(HELP)
 
+        async def show_warnings() -> None:
+            while True:
+                event = await client.events.get()
+                if isinstance(event, PeerKeyChanged):
+                    write(chat.key_changed(event))
+
         async def show_incoming() -> None:
             async for message in client.incoming():
                 if message.conversation not in {c.id for c in chat.conversations}:
@@ -149,6 +170,7 @@ async def run(
                 write(chat.line_for(message))
 
         printer = asyncio.create_task(show_incoming())
+        warner = asyncio.create_task(show_warnings())
         lines = _read_lines_in_background(read_line)
         try:
             while True:
@@ -162,6 +184,7 @@ async def run(
                     write(f"! {exc.message} ({exc.code})")
         finally:
             printer.cancel()
+            warner.cancel()
 
 
 def _read_lines_in_background(read_line: Callable[[], str]) -> asyncio.Queue[str]:
@@ -188,10 +211,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m portal.client.chat", description=__doc__)
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="the server's address")
     parser.add_argument("--email", required=True, help="the account's email address")
+    parser.add_argument(
+        "--state",
+        type=Path,
+        default=default_identity_file(),
+        help="the file of peers' public identities seen so far (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
+    try:
+        seen = IdentityFile(args.state)
+    except ClientError as exc:
+        print(f"! {exc.message} ({exc.code})", file=sys.stderr)
+        return 1
     password = getpass.getpass(f"Password for {args.email}: ")
     try:
-        asyncio.run(run(args.url, args.email, password))
+        asyncio.run(run(args.url, args.email, password, seen_identities=seen))
     except ClientError as exc:
         print(f"! {exc.message} ({exc.code})", file=sys.stderr)
         return 1

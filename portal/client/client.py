@@ -50,6 +50,7 @@ from portal.client.errors import (
     StaleEpochError,
 )
 from portal.client.http import SESSION_COOKIE, HttpApi
+from portal.client.identities import SeenIdentities
 from portal.client.inbox import Inbox
 from portal.client.keys import KeyRing, make_sign_up_material, unwrap_key_bundle
 from portal.client.outbox import Ack, Outbox, OutgoingMessage, deliver
@@ -112,6 +113,7 @@ class ClientStats:
     syncs: int
     gap_syncs: int
     reconnects: int
+    replays: int
 
 
 @dataclass(slots=True)
@@ -172,6 +174,10 @@ class ConfideClient:
     ``backfill``: after connecting, deliver every stored message of the conversations
     (``True``, a new device restoring its history) or only those newer than what the
     first :meth:`conversations` listing showed (``False``).
+
+    ``seen_identities``: where the peers' public identities seen so far are kept, to warn
+    (``PeerKeyChanged``) when one changes; an :class:`IdentityFile` keeps them across
+    runs. By default they are kept for this run only.
     """
 
     def __init__(
@@ -185,6 +191,7 @@ class ConfideClient:
         heartbeat_seconds: float = 25.0,
         sync_seconds: float = 60.0,
         max_reconnect_attempts: int | None = None,
+        seen_identities: SeenIdentities | None = None,
     ) -> None:
         self._http = HttpApi(server_url, timeout=request_timeout)
         self.ack_timeout = ack_timeout
@@ -198,7 +205,8 @@ class ConfideClient:
         self._identity: IdentityKeyPair | None = None
         self._keyring = KeyRing()
         self._conversations: dict[uuid.UUID, _Conversation] = {}
-        self._seen_identities: dict[int, crypto.PublicIdentity] = {}
+        self._seen_identities = seen_identities if seen_identities is not None else SeenIdentities()
+        self._identity_scope = ""
         self._listed = False
         self.outbox = Outbox()
         self.inbox = Inbox(self._open_message, self._request_gap_sync)
@@ -251,6 +259,7 @@ class ConfideClient:
             syncs=self._syncs,
             gap_syncs=self._gap_sync_count,
             reconnects=max(self.connections - 1, 0),
+            replays=self.inbox.replays,
         )
 
     @property
@@ -374,7 +383,8 @@ class ConfideClient:
     def _become(self, account: Account, identity: IdentityKeyPair) -> None:
         self.account = account
         self._identity = identity
-        self._seen_identities[account.id] = account.identity
+        self._identity_scope = f"{self._http.base_url} {account.id}"
+        self._seen_identities.remember(self._identity_scope, account.id, account.identity)
 
     # --- conversations and keys ----------------------------------------------------------
 
@@ -421,10 +431,11 @@ class ConfideClient:
         known = self._conversations.get(data.id)
         members = {member.id: member for member in data.members}
         for member in data.members:
-            seen = self._seen_identities.get(member.id)
+            seen = self._seen_identities.seen(self._identity_scope, member.id)
             if seen is not None and seen != member.identity:
+                log.warning("the public identity of member %d has changed", member.id)
                 self.events.put_nowait(PeerKeyChanged(data.id, member.id))
-            self._seen_identities[member.id] = member.identity
+            self._seen_identities.remember(self._identity_scope, member.id, member.identity)
         state = _Conversation(
             id=data.id,
             status=data.status,
@@ -717,6 +728,8 @@ class ConfideClient:
             }
         )
         self._keyring.add(conversation_id, epoch, key)
+        # The conversation may have been listed again (a new state) while the reply came.
+        state = await self._known(conversation_id)
         state.current_epoch = max(state.current_epoch, epoch)
         return epoch
 
@@ -876,7 +889,9 @@ class ConfideClient:
         state = await self._known(conversation)
         wrapper = state.members.get(wrapper_id)
         if wrapper is None:
+            # Listing again replaces the conversation's state: read the new one.
             await self.conversations()
+            state = await self._known(conversation)
             wrapper = state.members.get(wrapper_id)
         if wrapper is None:
             raise KeysError("An epoch was started by someone who is not a member")
@@ -896,7 +911,7 @@ class ConfideClient:
             sender = state.members.get(data.sender)
             if sender is None:
                 await self.conversations()
-                sender = self._conversations[data.conversation].members.get(data.sender)
+                sender = (await self._known(data.conversation)).members.get(data.sender)
             if sender is None:
                 raise KeysError("The sender is not a member of the conversation")
             key = await self._key_for(data.conversation, data.epoch)

@@ -31,6 +31,7 @@ __all__ = [
     "ServerRefusedError",
     "SessionEndedError",
     "StaleEpochError",
+    "StateFileError",
     "UnauthenticatedError",
     "UnavailableError",
     "error_from_server",
@@ -211,3 +212,9 @@ class MessageTooLargeError(ClientError):
     """The sealed message would not fit in one frame under the server's limit."""
 
     code = "message_too_large"
+
+
+class StateFileError(ClientError):
+    """The client's state file cannot be read or written; it is left as it was."""
+
+    code = "state_file"

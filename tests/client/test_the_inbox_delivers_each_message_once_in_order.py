@@ -4,6 +4,7 @@ counts a message that fails to open as held without delivering it."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime
 
@@ -120,3 +121,50 @@ async def test_the_inbox_can_be_read_as_an_async_iterator() -> None:
     assert seen == [1, 2]
     with pytest.raises(TimeoutError):
         await inbox.get(timeout=0.05)
+
+
+def _replayed(original: MessageData, seq: int) -> MessageData:
+    """The same stored message, pushed again under another sequence number."""
+    return dataclasses.replace(original, seq=seq)
+
+
+async def test_a_message_replayed_at_a_new_number_is_delivered_once() -> None:
+    recorder = Recorder()
+    inbox = Inbox(recorder.open, recorder.sync)
+    conversation = uuid.uuid4()
+    first = _stored(conversation, 1)
+    await inbox.accept(first)
+    await inbox.accept(_replayed(first, 2))
+    await inbox.accept(_stored(conversation, 3))
+
+    assert _drain(inbox) == [(1, "text 1"), (3, "text 3")]
+    assert inbox.position(conversation) == 3  # the replay's number is held: no gap
+    assert inbox.replays == 1
+
+
+async def test_a_message_id_that_failed_to_open_does_not_hide_the_real_message() -> None:
+    """Only a message that opened claims its id: a forgery sent first under a real
+    message's id cannot make the real one look like a replay."""
+    recorder = Recorder()
+    inbox = Inbox(recorder.open, recorder.sync)
+    conversation = uuid.uuid4()
+    real = _stored(conversation, 2)
+    await inbox.accept(dataclasses.replace(real, seq=1, ciphertext=b"forged"))
+    await inbox.accept(real)
+
+    assert _drain(inbox) == [(2, "text 2")]
+    assert inbox.replays == 0
+
+
+async def test_the_same_message_id_from_another_sender_or_conversation_is_not_a_replay() -> None:
+    recorder = Recorder()
+    inbox = Inbox(recorder.open, recorder.sync)
+    conversation, other = uuid.uuid4(), uuid.uuid4()
+    first = _stored(conversation, 1)
+    elsewhere = dataclasses.replace(first, conversation=other)
+    from_peer = dataclasses.replace(first, seq=2, sender=SENDER + 1, ciphertext=b"text 2")
+    for data in (first, elsewhere, from_peer):
+        await inbox.accept(data)
+
+    assert len(_drain(inbox)) == 3
+    assert inbox.replays == 0

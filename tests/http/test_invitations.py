@@ -16,10 +16,13 @@ from typing import Any
 
 import pytest
 from django.db import connection, connections
+from django.test import override_settings
 from django.utils import timezone
 
 import crypto
 from crypto import IdentityKeyPair, KdfParams
+from messaging.errors import EmailTakenError, InvitationInvalidError
+from messaging.invitations import answer_after_a_lost_race
 from messaging.models import Conversation, Invitation, KeyEnvelope, Membership
 from portal.accounts.models import Role, User
 from tests.http.conftest import (
@@ -291,6 +294,80 @@ def test_an_email_already_taken_is_refused_and_the_invitation_stays_usable(
     # The same invitation still works with another email.
     retry = Browser().post(ACCEPT, accept_body(invited, make_applicant()))
     assert retry.status == 200, retry.content
+
+
+def test_a_taken_email_is_not_revealed_before_the_envelopes_are_checked(
+    world: Practice5,
+) -> None:
+    invited = invite(world.therapist)
+    prober = make_applicant("clara@practice.invalid")
+    wrong_envelope = prober.envelope(uuid.uuid4(), world.therapist.identity.public)
+
+    reply = Browser().post(
+        ACCEPT,
+        accept_body(invited, prober, therapist_envelope=crypto.b64encode(wrong_envelope)),
+    )
+
+    assert reply.status == 400, reply.content
+    assert reply.code == "bad_envelopes"
+    assert invitation_row(invited).used_at is None
+
+
+def test_used_and_expired_invitations_never_say_whether_an_email_is_taken(
+    world: Practice5,
+) -> None:
+    used, expired = invite(world.therapist), invite(world.therapist)
+    assert Browser().post(ACCEPT, accept_body(used, make_applicant())).status == 200
+    expire(expired)
+
+    for invited in (used, expired):
+        taken = Browser().post(
+            ACCEPT, accept_body(invited, make_applicant("clara@practice.invalid"))
+        )
+        free = Browser().post(ACCEPT, accept_body(invited, make_applicant("free@client.invalid")))
+        assert (taken.status, taken.code) == (410, "invitation_invalid")
+        assert taken.json() == free.json()
+
+
+@override_settings(CONFIDE_INVITATION_EMAIL_TAKEN_ANSWERS=2)
+def test_an_invitation_answers_that_an_email_is_taken_only_a_few_times(
+    world: Practice5,
+) -> None:
+    invited = invite(world.therapist)
+    first = Browser().post(ACCEPT, accept_body(invited, make_applicant("clara@practice.invalid")))
+    assert first.status == 409
+    assert first.json()["error"]["invitation_used_up"] is False
+    assert invitation_row(invited).used_at is None
+
+    last = Browser().post(ACCEPT, accept_body(invited, make_applicant("oscar@practice.invalid")))
+
+    # The last answer uses the invitation up and says so ...
+    assert last.status == 409
+    assert last.code == "email_taken"
+    assert last.json()["error"]["invitation_used_up"] is True
+    assert invitation_row(invited).used_at is not None
+    # ... and from then on it answers nothing, whatever the email.
+    for email in ("theo@practice.invalid", "nina@client.invalid"):
+        reply = Browser().post(ACCEPT, accept_body(invited, make_applicant(email)))
+        assert (reply.status, reply.code) == (410, "invitation_invalid")
+    assert not User.objects.filter(email="nina@client.invalid").exists()
+    assert lookup(invited.token).status == 410
+
+
+def test_losing_a_race_reveals_a_taken_email_only_for_a_valid_invitation(
+    world: Practice5,
+) -> None:
+    """After an insert fails (another request took the email or the invitation at the
+    same moment), the answer is worked out again in the same order."""
+    pending, used = invite(world.therapist), invite(world.therapist)
+    assert Browser().post(ACCEPT, accept_body(used, make_applicant())).status == 200
+
+    with pytest.raises(InvitationInvalidError):
+        answer_after_a_lost_race(used.token, "clara@practice.invalid")
+    with pytest.raises(EmailTakenError):
+        answer_after_a_lost_race(pending.token, "clara@practice.invalid")
+    with pytest.raises(InvitationInvalidError):
+        answer_after_a_lost_race(pending.token, "free@client.invalid")
 
 
 # --- what the server checks before creating anything ----------------------------------

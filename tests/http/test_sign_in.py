@@ -7,6 +7,8 @@ server gives it (``POST /api/auth/params``); the password itself never travels.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -203,20 +205,101 @@ def test_failures_below_the_limit_do_not_lock_the_account(
     assert reply.status == 200, reply.content
 
 
-@override_settings(CONFIDE_SIGNIN_ATTEMPTS=3)
-def test_failures_for_one_email_lock_it_from_every_address_and_in_every_case(
-    account: Account,
-) -> None:
+def right_secret(account: Account) -> str:
+    return crypto.b64encode(account.material.auth_secret)
+
+
+@override_settings(CONFIDE_SIGNIN_ATTEMPTS=3, CONFIDE_SIGNIN_EMAIL_ATTEMPTS=20)
+def test_strangers_failing_for_an_email_do_not_lock_its_owner_out(account: Account) -> None:
     spellings = ["sam@practice.invalid", "SAM@practice.invalid", "Sam@Practice.Invalid"]
     for number, spelling in enumerate(spellings):
-        attacker = Browser(REMOTE_ADDR=f"198.51.100.{number + 1}")
-        assert sign_in(attacker, spelling, a_wrong_secret()).status == 401
+        stranger = Browser(REMOTE_ADDR=f"198.51.100.{number + 1}")
+        for _ in range(3):
+            assert sign_in(stranger, spelling, a_wrong_secret()).status == 401
+        # Each stranger's own address is locked ...
+        assert sign_in(stranger, spelling, right_secret(account)).status == 429
 
+    # ... but not the owner, from an address of their own.
     owner = Browser(REMOTE_ADDR="203.0.113.20")
-    reply = sign_in(owner, ACCOUNT_EMAIL, crypto.b64encode(account.material.auth_secret))
+    reply = sign_in(owner, ACCOUNT_EMAIL, right_secret(account))
 
-    assert reply.status == 429
-    assert reply.code == "rate_limited"
+    assert reply.status == 200, reply.content
+
+
+@override_settings(CONFIDE_SIGNIN_ATTEMPTS=3, CONFIDE_SIGNIN_EMAIL_ATTEMPTS=4)
+def test_past_the_email_ceiling_only_addresses_it_signed_in_from_get_through(
+    account: Account,
+) -> None:
+    owner = Browser(REMOTE_ADDR="203.0.113.20")
+    assert sign_in(owner, ACCOUNT_EMAIL, right_secret(account)).status == 200
+    spellings = ["sam@practice.invalid", "SAM@practice.invalid"]
+    for number, spelling in enumerate(spellings):
+        stranger = Browser(REMOTE_ADDR=f"198.51.100.{number + 1}")
+        for _ in range(2):
+            assert sign_in(stranger, spelling, a_wrong_secret()).status == 401
+
+    # The email's ceiling is reached: guessing from yet another address stops, and so
+    # does the right secret from an address the account never signed in from ...
+    guesser = Browser(REMOTE_ADDR="198.51.100.9")
+    refused = sign_in(guesser, ACCOUNT_EMAIL, right_secret(account))
+    assert refused.status == 429
+    assert refused.code == "rate_limited"
+    assert refused.json()["error"]["retry_after_s"] > 0
+
+    # ... while the owner, from where they signed in before, still gets in.
+    again = Browser(REMOTE_ADDR="203.0.113.20")
+    reply = sign_in(again, ACCOUNT_EMAIL, right_secret(account))
+    assert reply.status == 200, reply.content
+
+
+@override_settings(CONFIDE_SIGNIN_ATTEMPTS=3)
+def test_successful_sign_ins_do_not_use_up_an_addresss_attempts(account: Account) -> None:
+    office = Browser(REMOTE_ADDR="203.0.113.30")
+    for _ in range(5):
+        assert sign_in(office, ACCOUNT_EMAIL, right_secret(account)).status == 200
+    for _ in range(2):
+        assert sign_in(office, ACCOUNT_EMAIL, a_wrong_secret()).status == 401
+
+    assert sign_in(office, ACCOUNT_EMAIL, right_secret(account)).status == 200
+
+
+CONCURRENT = 8
+
+
+@override_settings(CONFIDE_SIGNIN_ATTEMPTS=3)
+def test_attempts_at_the_same_moment_cannot_exceed_the_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every attempt is counted before its secret is checked, so a burst of parallel
+    guesses gets no more answers than the limit allows."""
+
+    def slow_refusal(request: Any, **credentials: Any) -> None:
+        time.sleep(0.3)  # a check slow enough for every request to start meanwhile
+
+    monkeypatch.setattr("portal.accounts.views.authenticate", slow_refusal)
+    start = threading.Barrier(CONCURRENT)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def guess(number: int) -> None:
+        guesser = Browser(REMOTE_ADDR="198.51.100.50")
+        token = guesser.csrf_token()
+        start.wait(timeout=10)
+        reply = guesser.post_with_token(
+            SIGN_IN,
+            {"email": f"guess{number}@practice.invalid", "auth_secret": a_wrong_secret()},
+            csrf_token=token,
+        )
+        with lock:
+            statuses.append(reply.status)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(CONCURRENT)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(statuses) == [401] * 3 + [429] * (CONCURRENT - 3)
 
 
 @override_settings(CONFIDE_SIGNIN_ATTEMPTS=3)

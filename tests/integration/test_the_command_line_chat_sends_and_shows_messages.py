@@ -4,12 +4,15 @@ recent messages of the conversation decrypted, and sends what is typed."""
 from __future__ import annotations
 
 import asyncio
+import stat
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from portal.client import ConfideClient
+from portal.client.identities import IdentityFile
 from tests.integration.helpers import messages_from
 from tests.integration.personas import Personas
 from tests.integration.servers import ROOT, LiveServer
@@ -22,6 +25,7 @@ async def test_the_chat_shows_history_and_sends_typed_lines(
     personas: Personas,
     open_client: OpenClient,
     new_pair: Callable[..., Awaitable[tuple[Any, Any]]],
+    tmp_path: Path,
 ) -> None:
     client_persona, conversation = await new_pair()
     therapist = await open_client(server.url, personas.therapist)
@@ -29,6 +33,7 @@ async def test_the_chat_shows_history_and_sends_typed_lines(
     await therapist.send_text(conversation, "Welcome to the portal.")
 
     typed = f"{client_persona.password}\nHello from the terminal\n/quit\n"
+    state = tmp_path / "state" / "seen-identities.json"
     chat = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -37,6 +42,8 @@ async def test_the_chat_shows_history_and_sends_typed_lines(
         server.url,
         "--email",
         client_persona.email,
+        "--state",
+        str(state),
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -55,3 +62,12 @@ async def test_the_chat_shows_history_and_sends_typed_lines(
 
     (heard,) = await messages_from(therapist, client_persona.user_id, 1)
     assert heard.text == "Hello from the terminal"
+
+    # The therapist's identity is remembered for the next run, in a private file.
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600
+    assert (
+        IdentityFile(state).seen(
+            f"{server.url.rstrip('/')} {client_persona.user_id}", therapist.account.id
+        )
+        == therapist.account.identity
+    )

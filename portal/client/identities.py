@@ -1,0 +1,141 @@
+"""The public identities a client has seen for its peers (trust on first use).
+
+A server could substitute a peer's public key; the person can notice only if the client
+remembers what it saw before and warns when it differs (``PeerKeyChanged``). Each signed-in
+account on each server keeps its own record (``scope``), as the browser keeps one per
+origin. :class:`SeenIdentities` holds them for one run; :class:`IdentityFile` keeps them
+in a file, so that a key changed while the client was not running is noticed at its next
+start. Only public data is stored: user ids and public identities, never a secret.
+
+The file is JSON, written whole to a temporary file and renamed over the old one, with
+mode 0600 in a directory made with mode 0700::
+
+    {"format": 1, "accounts": {"<server origin> <user id>": {"<peer id>": "<b64 identity>"}}}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from crypto import CryptoError, PublicIdentity, b64decode, b64encode
+from portal.client.errors import StateFileError
+
+__all__ = ["IdentityFile", "SeenIdentities", "default_identity_file"]
+
+FORMAT = 1
+
+
+def default_identity_file() -> Path:
+    """Where the chat keeps the identities it has seen: ``$XDG_STATE_HOME/confide`` (or
+    ``~/.local/state/confide``) ``/seen-identities.json``."""
+    state_home = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state_home) / "confide" / "seen-identities.json"
+
+
+class SeenIdentities:
+    """The peers' identities seen so far, in memory, per ``scope`` (server and account)."""
+
+    def __init__(self) -> None:
+        self._accounts: dict[str, dict[int, PublicIdentity]] = {}
+
+    def seen(self, scope: str, user_id: int) -> PublicIdentity | None:
+        return self._accounts.get(scope, {}).get(user_id)
+
+    def remember(self, scope: str, user_id: int, identity: PublicIdentity) -> None:
+        known = self._accounts.setdefault(scope, {})
+        if known.get(user_id) != identity:
+            known[user_id] = identity
+            self._changed()
+
+    def _changed(self) -> None:
+        """Called after each change; a store that persists writes here."""
+
+
+class IdentityFile(SeenIdentities):
+    """:class:`SeenIdentities` kept in ``path``.
+
+    A file that cannot be read as this format raises :class:`StateFileError` naming it,
+    and is left untouched, so a damaged record is never silently replaced by an empty one
+    (which would make every peer look new, and hide a changed key).
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        if path.exists():
+            self._accounts = self._read()
+
+    def __repr__(self) -> str:
+        return f"IdentityFile({str(self.path)!r})"
+
+    def _read(self) -> dict[str, dict[int, PublicIdentity]]:
+        try:
+            data: Any = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise self._damaged(f"cannot be read as JSON ({type(exc).__name__})") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise self._damaged(f"is not in format {FORMAT}")
+        accounts = data.get("accounts")
+        if not isinstance(accounts, dict):
+            raise self._damaged("has no accounts object")
+        loaded: dict[str, dict[int, PublicIdentity]] = {}
+        for scope, peers in accounts.items():
+            if not isinstance(peers, dict):
+                raise self._damaged(f"has a record for {scope!r} that is not an object")
+            loaded[scope] = {}
+            for user_id, identity in peers.items():
+                if not (isinstance(user_id, str) and user_id.isdigit()):
+                    raise self._damaged(f"has a user id that is not a number: {user_id!r}")
+                try:
+                    loaded[scope][int(user_id)] = PublicIdentity.from_bytes(b64decode(identity))
+                except CryptoError:
+                    raise self._damaged(f"has an invalid identity for user {user_id}") from None
+        return loaded
+
+    def _damaged(self, what: str) -> StateFileError:
+        return StateFileError(
+            f"The identity file {self.path} {what}; move it aside to start a new record "
+            "(peers' keys will then be trusted as new).",
+            path=str(self.path),
+        )
+
+    def _changed(self) -> None:
+        data = {
+            "format": FORMAT,
+            "accounts": {
+                scope: {
+                    str(user_id): b64encode(identity.to_bytes())
+                    for user_id, identity in sorted(peers.items())
+                }
+                for scope, peers in sorted(self._accounts.items())
+            },
+        }
+        text = json.dumps(data, indent=1, sort_keys=True) + "\n"
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(
+                dir=self.path.parent, prefix=".seen-identities-", suffix=".tmp"
+            )
+        except OSError as exc:
+            raise StateFileError(
+                f"The identity file {self.path} cannot be written: {exc.strerror}",
+                path=str(self.path),
+            ) from None
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:  # mkstemp: mode 0600
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, self.path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise StateFileError(
+                f"The identity file {self.path} cannot be written: {exc.strerror}",
+                path=str(self.path),
+            ) from None
