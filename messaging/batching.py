@@ -60,6 +60,11 @@ class Batcher(Generic[Req, Res]):
         return 0 if queue is None else len(queue.items)
 
     async def submit(self, request: Req) -> Res:
+        return await self.enqueue(request)
+
+    def enqueue(self, request: Req) -> asyncio.Future[Res]:
+        """Queues the request at once (so requests keep the order they were made in) and
+        returns the future of its result; raises ``OverloadedError`` when too many wait."""
         loop = asyncio.get_running_loop()
         queue = self._queues.get(loop)
         if queue is None:
@@ -71,7 +76,7 @@ class Batcher(Generic[Req, Res]):
         future: asyncio.Future[Res] = loop.create_future()
         queue.items.append((request, future))
         queue.wake.set()
-        return await future
+        return future
 
     def _run_batch(self, requests: Sequence[Req]) -> Sequence[Res | BaseException]:
         """Runs in the writer's thread, on that thread's own connection, which is kept

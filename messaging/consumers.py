@@ -8,10 +8,12 @@ every frame and not only at connect.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import time
+from collections.abc import Coroutine
 from importlib import import_module
 from typing import Any
 
@@ -76,6 +78,11 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     identity: PublicIdentity
     session_key: str | None
     joined: bool = False
+    gone: bool = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sends: set[asyncio.Future[None]] = set()
 
     async def connect(self) -> None:
         """Runs at the handshake: authenticate, apply the socket limit, join the user's group."""
@@ -114,6 +121,7 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     async def disconnect(self, code: int) -> None:
         """Runs when the socket closes, for any reason."""
+        self.gone = True
         if self.joined:
             self.joined = False
             await self.channel_layer.group_discard(
@@ -203,8 +211,10 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.reply(frame, {"type": "pong"})
 
     async def on_send(self, frame: SendFrame) -> None:
+        """Queues the message and goes on reading frames; the ack (or the error) is sent
+        when its batch has committed."""
         ciphertext = _decode(frame.ciphertext, "ciphertext")
-        stored = await services.send_message(
+        stored = services.submit_message(
             self.user_id,
             self.identity,
             frame.conversation,
@@ -212,6 +222,26 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             frame.epoch,
             ciphertext,
         )
+        task = asyncio.ensure_future(self.acknowledge(frame, stored))
+        self.sends.add(task)
+        task.add_done_callback(self.sends.discard)
+
+    async def acknowledge(
+        self, frame: SendFrame, pending: Coroutine[Any, Any, services.StoredMessage]
+    ) -> None:
+        try:
+            stored = await pending
+        except MessagingError as exc:
+            if not self.gone:
+                await self.send_error(exc.code, exc.message, ref=frame.ref, **exc.data)
+            return
+        except Exception:
+            log.exception("unexpected error storing a message")
+            if not self.gone:
+                await self.send_error(ErrorCode.SERVER_ERROR, "Unexpected server error.", frame.ref)
+            return
+        if self.gone:
+            return  # the client resends; the server answers it as a duplicate
         await self.reply(
             frame,
             {
@@ -272,8 +302,12 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     # --- events from the channel layer ---------------------------------------------------
 
     async def deliver(self, event: dict[str, Any]) -> None:
-        """Runs for each event sent to the user's group: forwards its frame."""
-        await self.send_json(event["frame"])
+        """Runs for each event sent to the user's group: forwards its frame (encoded once,
+        by ``services.broadcast``, for every socket)."""
+        if "text" in event:
+            await self.send(text_data=event["text"])
+        else:
+            await self.send_json(event["frame"])
 
     async def layer_reset(self, event: dict[str, Any]) -> None:
         """Runs when this socket may have missed events (its queue overflowed, or the

@@ -9,9 +9,10 @@ a lost event with ``sync`` (docs/protocol.md).
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
@@ -71,7 +72,8 @@ async def broadcast(user_ids: Iterable[int], frame: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    event = {"type": "deliver", "frame": frame}
+    # Encoded once for every socket it reaches.
+    event = {"type": "deliver", "text": json.dumps(frame, separators=(",", ":"))}
     try:
         if hasattr(layer, "group_send_many"):
             await layer.group_send_many([(user_group(u), event) for u in user_ids])
@@ -368,6 +370,34 @@ _writer: Batcher[SendRequest, StoredMessage] = Batcher(
 )
 
 
+def submit_message(
+    user_id: int,
+    sender_identity: PublicIdentity,
+    conversation_id: uuid.UUID,
+    client_message_id: uuid.UUID,
+    epoch: int,
+    ciphertext: bytes,
+) -> Coroutine[Any, Any, StoredMessage]:
+    """Checks a sealed message and queues it for the writer, at once; returns what to await
+    for the stored message. Raises ``BadCiphertextError`` or ``OverloadedError`` at once.
+
+    Queueing before awaiting keeps one socket's messages in the order it sent them while
+    the socket goes on reading frames (docs/protocol.md: acks may arrive out of order).
+    """
+    check_sealed_message(ciphertext, sender_identity, conversation_id, epoch, client_message_id)
+    future = _writer.enqueue(
+        SendRequest(user_id, conversation_id, client_message_id, epoch, ciphertext)
+    )
+    return _stored_then_broadcast(future)
+
+
+async def _stored_then_broadcast(future: Awaitable[StoredMessage]) -> StoredMessage:
+    stored = await future
+    if not stored.duplicate:
+        await broadcast(stored.member_ids, stored.to_frame())
+    return stored
+
+
 async def send_message(
     user_id: int,
     sender_identity: PublicIdentity,
@@ -383,13 +413,9 @@ async def send_message(
     the process are stored together (messaging/batching.py); the result, and the
     notification, come only after their batch committed.
     """
-    check_sealed_message(ciphertext, sender_identity, conversation_id, epoch, client_message_id)
-    stored = await _writer.submit(
-        SendRequest(user_id, conversation_id, client_message_id, epoch, ciphertext)
+    return await submit_message(
+        user_id, sender_identity, conversation_id, client_message_id, epoch, ciphertext
     )
-    if not stored.duplicate:
-        await broadcast(stored.member_ids, stored.to_frame())
-    return stored
 
 
 # --- reading ------------------------------------------------------------------------------

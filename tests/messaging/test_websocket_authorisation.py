@@ -124,8 +124,16 @@ async def test_a_deactivated_member_is_refused_on_the_next_frame(
     clara: Socket = await connect(world.client)
 
     def deactivate_quietly() -> None:
-        # An update that bypasses signals: the socket learns only from its own checks.
-        type(world.client.user).objects.filter(pk=world.client.id).update(is_active=False)
+        # A change made behind the application's back (SQL of its own), so no event closes
+        # the socket: it learns only from its own checks.
+        from django.db import connection
+
+        table = connection.ops.quote_name(type(world.client.user)._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET is_active = %s WHERE id = %s",  # noqa: S608
+                [False, world.client.id],
+            )
 
     await database_sync_to_async(deactivate_quietly)()
     reply = await clara.request(

@@ -80,15 +80,18 @@ def _settings_in_subprocess(
     )
 
 
-def test_the_embedded_default_is_sqlite_in_memory_layer_and_debug_off(tmp_path: Path) -> None:
+def test_the_embedded_default_is_sqlite_a_process_local_layer_and_debug_off(
+    tmp_path: Path,
+) -> None:
     result = _settings_in_subprocess(
         {"CONFIDE_DATA_DIR": str(tmp_path)},
         "settings.DEBUG, settings.DATABASES['default']['ENGINE'],"
-        " settings.CHANNEL_LAYERS['default']['BACKEND'], settings.ALLOWED_HOSTS",
+        " settings.CHANNEL_LAYERS['default']['BACKEND'],"
+        " repr(settings.CHANNEL_LAYERS['default']['CONFIG']['url']), settings.ALLOWED_HOSTS",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        "False django.db.backends.sqlite3 channels.layers.InMemoryChannelLayer"
+        "False django.db.backends.sqlite3 messaging.layer.FanoutChannelLayer ''"
         " ['127.0.0.1', 'localhost']"
     )
     assert (tmp_path / "secret_key").exists()
@@ -113,12 +116,13 @@ def test_database_url_and_redis_url_switch_to_postgresql_and_redis(tmp_path: Pat
             "CONFIDE_DATA_DIR": str(tmp_path),
         },
         "settings.DATABASES['default']['ENGINE'], settings.CHANNEL_LAYERS['default']['BACKEND'],"
-        " settings.SESSION_COOKIE_SECURE",
+        " settings.CHANNEL_LAYERS['default']['CONFIG']['url'], settings.SESSION_COOKIE_SECURE",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "django.db.backends.postgresql",
-        "channels_redis.core.RedisChannelLayer",
+        "messaging.layer.FanoutChannelLayer",
+        "redis://127.0.0.1:6379/0",
         "True",
     ]
 
