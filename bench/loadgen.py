@@ -205,7 +205,14 @@ class Relay(Protocol):
 
 
 class Endpoint:
-    """One member's socket: sends frames, and files every frame it receives in the ledger."""
+    """One member's socket: sends frames, and files every frame it receives in the ledger.
+
+    Against our server it behaves as the real clients do when the server closes the socket
+    (1012 after an overflow, for one): it reconnects, backfills with ``sync`` from the last
+    sequence number it holds, and resends the same bytes of every unanswered message. A
+    message counts as delivered once per sequence number (as clients dedupe); the same
+    message under two sequence numbers is a duplicate.
+    """
 
     def __init__(self, protocol: Protocol, pair: Pair, side: str) -> None:
         self.protocol = protocol
@@ -214,9 +221,14 @@ class Endpoint:
         self.socket: ClientConnection | None = None
         self.ledger = Ledger()
         self.reader: asyncio.Task[None] | None = None
+        self.texts: dict[str, str] = {}
+        self.last_seq = 0
+        self.seen_seqs: set[int] = set()
+        self.closing = False
+        self.reconnects = 0
 
-    async def open(self) -> None:
-        self.socket = await connect(
+    async def _connect(self) -> ClientConnection:
+        socket = await connect(
             self.protocol.url(self.pair, self.side),
             additional_headers=self.protocol.headers(self.pair, self.side),
             compression=None,
@@ -225,51 +237,107 @@ class Endpoint:
             open_timeout=60,
         )
         if isinstance(self.protocol, Confide):
-            ready = json.loads(await self.socket.recv())
+            ready = json.loads(await socket.recv())
             if ready.get("type") != "ready":
                 raise RuntimeError(f"expected ready, got {ready}")
+        return socket
+
+    async def open(self) -> None:
+        self.socket = await self._connect()
         self.reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
+        while True:
+            socket = self.socket
+            assert socket is not None
+            with contextlib.suppress(Exception):
+                async for raw in socket:
+                    self._file(json.loads(raw), time.perf_counter())
+            if self.closing or isinstance(self.protocol, Relay):
+                return
+            await self._reconnect()
+
+    async def _reconnect(self) -> None:
+        self.reconnects += 1
+        for attempt in range(50):
+            try:
+                self.socket = await self._connect()
+                break
+            except Exception:
+                await asyncio.sleep(min(0.05 * 2**attempt, 2.0))
+        else:
+            return
+        await self._sync()
+        ledger = self.ledger
+        for message_id in list(ledger.sent):
+            if message_id not in ledger.acked and message_id not in ledger.refused:
+                with contextlib.suppress(Exception):
+                    await self.socket.send(self.texts[message_id])
+
+    async def _sync(self) -> None:
         assert self.socket is not None
-        relay = isinstance(self.protocol, Relay)
+        after = {str(self.pair.conversation): self.last_seq}
         with contextlib.suppress(Exception):
-            async for raw in self.socket:
-                now = time.perf_counter()
-                frame = json.loads(raw)
-                ledger = self.ledger
-                if relay:
-                    message_id = frame["message"].split("|", 1)[0]
-                    if message_id in ledger.sent:  # our own message, echoed: the relay's ack
-                        if message_id in ledger.acked:
-                            ledger.duplicate_acks += 1
-                        ledger.acked[message_id] = now
-                    else:
-                        ledger.delivered.setdefault(message_id, []).append(now)
-                    continue
-                kind = frame.get("type")
-                if kind == "ack":
-                    message_id = frame["client_message_id"]
-                    if message_id not in ledger.sent:
-                        continue  # a late answer to an earlier step
-                    if message_id in ledger.acked:
-                        ledger.duplicate_acks += 1
-                    ledger.acked[message_id] = now
-                elif kind == "message":
-                    message_id = frame["client_message_id"]
-                    if message_id not in ledger.sent:
-                        ledger.delivered.setdefault(message_id, []).append(now)
-                elif kind == "error":
-                    ledger.refused[frame.get("ref", "?")] = frame.get("code", "?")
-                    ledger.errors[frame.get("code", "?")] += 1
+            await self.socket.send(json.dumps({"type": "sync", "ref": "sync", "after": after}))
+
+    def _file(self, frame: dict[str, Any], now: float) -> None:
+        ledger = self.ledger
+        if isinstance(self.protocol, Relay):
+            message_id = frame["message"].split("|", 1)[0]
+            if message_id in ledger.sent:  # our own message, echoed: the relay's ack
+                if message_id in ledger.acked:
+                    ledger.duplicate_acks += 1
+                ledger.acked[message_id] = now
+            else:
+                ledger.delivered.setdefault(message_id, []).append(now)
+            return
+        kind = frame.get("type")
+        if kind == "ack":
+            message_id = frame["client_message_id"]
+            if message_id not in ledger.sent:
+                return  # a late answer to an earlier step
+            if message_id in ledger.acked:
+                ledger.duplicate_acks += 1
+            ledger.acked[message_id] = now
+        elif kind == "message":
+            self._deliver(frame, now)
+        elif kind == "sync":
+            for page in frame["conversations"]:
+                for message in page["messages"]:
+                    self._deliver(message, now)
+                if page["has_more"]:
+                    asyncio.get_running_loop().create_task(self._sync())
+        elif kind == "error":
+            ledger.refused[frame.get("ref", "?")] = frame.get("code", "?")
+            ledger.errors[frame.get("code", "?")] += 1
+
+    def _deliver(self, message: dict[str, Any], now: float) -> None:
+        seq = message["seq"]
+        self.last_seq = max(self.last_seq, seq)
+        if seq in self.seen_seqs:
+            return
+        self.seen_seqs.add(seq)
+        message_id = message["client_message_id"]
+        if message_id not in self.ledger.sent:
+            self.ledger.delivered.setdefault(message_id, []).append(now)
 
     async def send(self, message_id: str, text: str, due: float) -> None:
-        assert self.socket is not None
+        socket = self.socket
+        assert socket is not None
         self.ledger.due[message_id] = due
         self.ledger.sent[message_id] = time.perf_counter()
-        await self.socket.send(text)
+        if isinstance(self.protocol, Confide):
+            self.texts[message_id] = text
+        try:
+            await socket.send(text)
+        except Exception:
+            if self.socket is not socket:  # reconnected meanwhile: the resend may have missed it
+                with contextlib.suppress(Exception):
+                    await self.socket.send(text)  # type: ignore[union-attr]
+            # otherwise the reconnect resends it
 
     async def close(self) -> None:
+        self.closing = True
         if self.socket is not None:
             await self.socket.close()
         if self.reader is not None:
@@ -370,13 +438,20 @@ async def run_step(
     seconds: float,
     server_pids: list[int],
     drain_seconds: float,
+    *,
+    keep_ledgers: bool = False,
+    detach_sends: bool = False,
 ) -> StepResult:
-    for endpoint in endpoints.values():
-        endpoint.ledger = Ledger()
+    """Sends ``planned`` on schedule; with ``detach_sends`` a socket whose sends block (the
+    server stopped reading it) does not hold up the others' schedule."""
+    if not keep_ledgers:
+        for endpoint in endpoints.values():
+            endpoint.ledger = Ledger()
     cpu0 = sum(process_cpu_seconds(pid) for pid in server_pids)
     own0 = time.process_time()
     start = time.perf_counter()
     lags = []
+    sending: set[asyncio.Task[None]] = set()
     for item in planned:
         due = start + item.due
         delay = due - time.perf_counter()
@@ -384,7 +459,14 @@ async def run_step(
             await asyncio.sleep(delay)
         lags.append(time.perf_counter() - due)
         endpoint = endpoints[(item.pair.index, item.side)]
-        await endpoint.send(item.message_id, item.text, due)
+        if detach_sends:
+            task = asyncio.create_task(endpoint.send(item.message_id, item.text, due))
+            sending.add(task)
+            task.add_done_callback(sending.discard)
+        else:
+            await endpoint.send(item.message_id, item.text, due)
+    if sending:
+        await asyncio.wait(sending, timeout=drain_seconds)
     window_end = start + seconds
     # Wait for every answer and delivery, up to the drain time.
     deadline = time.perf_counter() + drain_seconds
@@ -536,6 +618,100 @@ def profile_server(pid: int, seconds: float, out: Path, name: str) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+async def overload(
+    protocol: Protocol,
+    pairs: list[Pair],
+    server_pid: int,
+    saturation: float,
+    normal_p99_ms: float,
+    args: argparse.Namespace,
+    rng: random.Random,
+) -> dict[str, Any]:
+    """Twice saturation for ``--overload-seconds``, then half of saturation: is every
+    message acknowledged or refused with an error frame, does memory stay bounded, and how
+    soon are latencies back to normal?"""
+    endpoints = await open_endpoints(protocol, pairs)
+    rss: list[int] = []
+
+    async def sample() -> None:
+        while True:
+            rss.append(process_rss_bytes(server_pid))
+            await asyncio.sleep(0.5)
+
+    sampler = asyncio.create_task(sample())
+    try:
+        rate = 2 * saturation
+        planned = plan_step(protocol, pairs, rate, args.overload_seconds, rng)
+        rss_before = process_rss_bytes(server_pid)
+        hard = await run_step(
+            endpoints,
+            planned,
+            rate,
+            args.overload_seconds,
+            [server_pid],
+            0,
+            detach_sends=True,
+        )
+        _print_step(protocol.name + " overload", hard)
+        # Straight on at half load; the overload's late answers are still counted in
+        # its own ledgers, which the recovery step keeps.
+        recovery_seconds = 15.0
+        planned = plan_step(protocol, pairs, saturation / 2, recovery_seconds, rng)
+        recovery_start = time.perf_counter()
+        after = await run_step(
+            endpoints,
+            planned,
+            saturation / 2,
+            recovery_seconds,
+            [server_pid],
+            args.drain_seconds,
+            keep_ledgers=True,
+        )
+    finally:
+        sampler.cancel()
+        for endpoint in endpoints.values():
+            await endpoint.close()
+    threshold = max(3 * normal_p99_ms, 50.0)
+    buckets: dict[int, list[float]] = {}
+    refusals: Counter[str] = Counter()
+    sent = answered = 0
+    for (index, side), endpoint in endpoints.items():
+        ledger = endpoint.ledger
+        other = endpoints[(index, "therapist" if side == "client" else "client")].ledger
+        sent += len(ledger.sent)
+        answered += sum(1 for m in ledger.sent if m in ledger.acked or m in ledger.refused)
+        refusals.update(ledger.refused.values())
+        for message_id, due in ledger.due.items():
+            if due >= recovery_start and message_id in other.delivered:
+                second = int(due - recovery_start)
+                buckets.setdefault(second, []).append((other.delivered[message_id][0] - due) * 1000)
+    p99_by_second = {s: round(percentile(v, 99), 1) for s, v in sorted(buckets.items())}
+    normal_from = next(
+        (
+            s
+            for s in sorted(p99_by_second)
+            if all(p99_by_second[t] <= threshold for t in p99_by_second if t >= s)
+        ),
+        None,
+    )
+    return {
+        "offered_per_s": round(rate),
+        "seconds": args.overload_seconds,
+        "overload_step": asdict(hard),
+        "sent_total": sent,
+        "answered_total": answered,
+        "unanswered_total": sent - answered,
+        "refusals": dict(refusals),
+        "rss_before_mib": round(rss_before / 2**20, 1),
+        "rss_max_mib": round(max(rss) / 2**20, 1),
+        "rss_after_mib": round(rss[-1] / 2**20, 1),
+        "recovery_threshold_p99_ms": threshold,
+        "recovery_p99_by_second_ms": p99_by_second,
+        "normal_after_s": normal_from,
+        "recovery_step": asdict(after),
+    }
 
 
 def _print_step(name: str, step: StepResult) -> None:
@@ -749,10 +925,12 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     }
     with tempfile.TemporaryDirectory(prefix="confide-bench-") as tmp:
         data_dir = Path(tmp)
+        pairs = make_pairs(args.pairs)
         stack = make_production_stack(data_dir / "ours", admin_url, redis_url)
         try:
+            if args.only == "baseline":
+                raise _Skip
             server = stack.start_server(SERVER_LIMITS)
-            pairs = make_pairs(args.pairs)
             seed_pairs(stack, pairs)
             report["confide"] = await staircase(
                 Confide(server), pairs, [server.process.pid], args, rng
@@ -762,15 +940,40 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 + report["confide"]["half_load"]["acked"]
             )
             report["rows_stored"] = stored_counts(stack, pairs)
+            if args.overload_seconds:
+                # The operator's capacity setting, a little under the measured saturation,
+                # on a second server process of the same stack.
+                ours = report["confide"]
+                cap = max(1, int(0.9 * ours["saturation_per_s"]))
+                capped = stack.start_server(
+                    {**SERVER_LIMITS, "CONFIDE_MAX_SENDS_PER_SECOND": str(cap)}
+                )
+                report["overload"] = found = await overload(
+                    Confide(capped),
+                    pairs,
+                    capped.process.pid,
+                    ours["saturation_per_s"],
+                    ours["half_load"]["latency_ms"]["p99"],
+                    args,
+                    rng,
+                )
+                found["capacity_setting_per_s"] = cap
+                found["acked_total"] = found["recovery_step"]["acked"]
+                found["rows_stored"] = stored_counts(stack, pairs) - report["rows_stored"]
+                print("overload:", {k: v for k, v in found.items() if "step" not in k}, flush=True)
             if args.idle_sockets:
                 report["idle_sockets"] = await idle_socket_memory(server, pairs, args.idle_sockets)
                 print("idle sockets:", report["idle_sockets"], flush=True)
+        except _Skip:
+            pass
         except BaseException:
             for live in stack.servers:
                 sys.stderr.write(live.log()[-3000:].decode(errors="replace"))
             raise
         finally:
             drop_production_stack(stack, admin_url)
+        if args.only == "confide":
+            return report
         relay = start_relay(data_dir, redis_url)
         try:
             port = relay_port(data_dir, relay)
@@ -779,6 +982,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             relay.terminate()
             relay.wait(timeout=10)
     return report
+
+
+class _Skip(Exception):
+    """Only the baseline was asked for."""
 
 
 def main() -> None:
@@ -792,6 +999,8 @@ def main() -> None:
     parser.add_argument("--drain-seconds", type=float, default=20)
     parser.add_argument("--idle-sockets", type=int, default=10000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--overload-seconds", type=float, default=60)
+    parser.add_argument("--only", choices=("confide", "baseline"), default=None)
     parser.add_argument(
         "--profile", type=Path, default=None, help="py-spy the server in the first step, into DIR"
     )
@@ -801,7 +1010,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (args.out / f"{stamp}.json").write_text(json.dumps(report, indent=2, default=str))
-    text = markdown(report)
+    text = markdown(report) if "confide" in report and "baseline" in report else ""
     (args.out / f"{stamp}.md").write_text(text)
     (args.out / "latest.md").write_text(text)
     print(text)

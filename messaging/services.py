@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from django.utils import timezone
 
 import crypto
 from crypto import CryptoError, PublicIdentity
+from messaging import load
 from messaging.batching import Batcher
 from messaging.errors import (
     BadCiphertextError,
@@ -33,9 +35,11 @@ from messaging.errors import (
     ConversationClosedError,
     MessagingError,
     NotFoundError,
+    OverloadedError,
     StaleEpochError,
     UnavailableError,
 )
+from messaging.limits import TokenBucket
 from messaging.models import Conversation, KeyEnvelope, Membership, Message
 from portal.accounts.models import User
 
@@ -370,6 +374,30 @@ _writer: Batcher[SendRequest, StoredMessage] = Batcher(
 )
 
 
+_capacity: TokenBucket | None = None
+
+
+def _admit() -> None:
+    """Refuses a new message at once, before any work on it, when this process is past
+    what it can store and deliver: more messages a second than the operator's
+    ``CONFIDE_MAX_SENDS_PER_SECOND``, or an event loop running late (messaging/load.py)."""
+    global _capacity
+    rate = settings.CONFIDE_MAX_SENDS_PER_SECOND
+    if rate:
+        if _capacity is None or _capacity.rate != rate:
+            _capacity = TokenBucket(rate, max(1, rate // 4))
+        wait = _capacity.take()
+        if wait:
+            raise OverloadedError(
+                "The server is at capacity; nothing was stored. Retry shortly.",
+                retry_after_ms=int(wait * 1000) + random.randint(50, 500),  # noqa: S311
+            )
+    if load.lag() * 1000 > settings.CONFIDE_MAX_LOOP_LAG_MS:
+        raise OverloadedError(
+            "The server is busy; nothing was stored. Retry shortly.", retry_after_ms=1000
+        )
+
+
 def submit_message(
     user_id: int,
     sender_identity: PublicIdentity,
@@ -384,6 +412,7 @@ def submit_message(
     Queueing before awaiting keeps one socket's messages in the order it sent them while
     the socket goes on reading frames (docs/protocol.md: acks may arrive out of order).
     """
+    _admit()
     check_sealed_message(ciphertext, sender_identity, conversation_id, epoch, client_message_id)
     future = _writer.enqueue(
         SendRequest(user_id, conversation_id, client_message_id, epoch, ciphertext)

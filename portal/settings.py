@@ -194,6 +194,11 @@ CONFIDE_HISTORY_PAGE = env_int("CONFIDE_HISTORY_PAGE", 100, minimum=1, maximum=1
 # before new ones are refused with ``overloaded``.
 CONFIDE_WRITE_BATCH = env_int("CONFIDE_WRITE_BATCH", 256, minimum=1, maximum=10000)
 CONFIDE_MAX_PENDING_SENDS = env_int("CONFIDE_MAX_PENDING_SENDS", 2000, minimum=1)
+# ... and how late the event loop may run before new sends are refused (messaging/load.py).
+CONFIDE_MAX_LOOP_LAG_MS = env_int("CONFIDE_MAX_LOOP_LAG_MS", 1000, minimum=10)
+# Messages a second one process accepts before refusing with ``overloaded``; 0: no cap.
+# Set it a little under the saturation bench/loadgen.py measures on the machine.
+CONFIDE_MAX_SENDS_PER_SECOND = env_int("CONFIDE_MAX_SENDS_PER_SECOND", 0, minimum=0)
 CONFIDE_INVITATION_HOURS = env_int("CONFIDE_INVITATION_HOURS", 72, minimum=1)
 CONFIDE_INVITATION_EMAIL_TAKEN_ANSWERS = env_int(
     "CONFIDE_INVITATION_EMAIL_TAKEN_ANSWERS", 3, minimum=1
