@@ -1,14 +1,26 @@
-"""Per-socket rate limiting and the per-user socket limit."""
+"""Per-socket rate limiting and the per-user socket limit.
+
+The socket limit counts leases: in Redis (a sorted set per user, claimed by one script so
+that processes cannot race past the limit) when REDIS_URL is set, in the process
+otherwise. Neither goes through Django's cache, whose async methods wait for the one
+shared database thread.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+import weakref
 
-from django.core.cache import cache
+from django.conf import settings
 
-# A socket that has not sent a frame (clients ping every 25 s) for this long no
-# longer counts toward its user's limit, so a crashed process frees its slots.
+log = logging.getLogger(__name__)
+
+# A socket's lease: its process renews it every RENEW_SECONDS while the socket is open, so
+# a socket of a crashed process stops counting toward its user's limit after this long.
 SOCKET_LEASE_SECONDS = 90
+RENEW_SECONDS = 30
 
 
 class TokenBucket:
@@ -31,37 +43,125 @@ class TokenBucket:
         return (1 - self.tokens) / self.rate
 
 
-def _key(user_id: int) -> str:
-    return f"confide:sockets:{user_id}"
+class _LocalLeases:
+    """One process's sockets (the embedded default: one process, so the count is exact)."""
+
+    def __init__(self) -> None:
+        self.by_user: dict[int, dict[str, float]] = {}
+
+    async def claim(self, user_id: int, channel: str, limit: int, now: float) -> bool:
+        leases = {c: e for c, e in self.by_user.get(user_id, {}).items() if e > now}
+        if len(leases) >= limit:
+            self.by_user[user_id] = leases
+            return False
+        leases[channel] = now + SOCKET_LEASE_SECONDS
+        self.by_user[user_id] = leases
+        return True
+
+    async def renew(self, items: list[tuple[int, str]], now: float) -> None:
+        for user_id, channel in items:
+            self.by_user.setdefault(user_id, {})[channel] = now + SOCKET_LEASE_SECONDS
+
+    async def release(self, user_id: int, channel: str) -> None:
+        leases = self.by_user.get(user_id, {})
+        leases.pop(channel, None)
+        if not leases:
+            self.by_user.pop(user_id, None)
 
 
-def _live(leases: dict[str, float], now: float) -> dict[str, float]:
-    return {name: expiry for name, expiry in leases.items() if expiry > now}
+# Drops expired leases, counts the live ones, adds this one if under the limit: one step,
+# so two processes admitting the same user at once cannot both take the last place.
+_CLAIM = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
+
+
+class _RedisLeases:
+    """Every process's sockets, a sorted set per user (member: channel, score: expiry)."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        import redis.asyncio as redis
+
+        self.client = redis.Redis.from_url(url, socket_timeout=10)
+        self.prefix = prefix
+        self.claim_script = self.client.register_script(_CLAIM)
+
+    def key(self, user_id: int) -> str:
+        return f"{self.prefix}:sockets:{user_id}"
+
+    async def claim(self, user_id: int, channel: str, limit: int, now: float) -> bool:
+        claimed = await self.claim_script(
+            keys=[self.key(user_id)],
+            args=[now, limit, now + SOCKET_LEASE_SECONDS, channel, SOCKET_LEASE_SECONDS * 2],
+        )
+        return bool(claimed)
+
+    async def renew(self, items: list[tuple[int, str]], now: float) -> None:
+        async with self.client.pipeline(transaction=False) as pipe:
+            for user_id, channel in items:
+                pipe.zadd(self.key(user_id), {channel: now + SOCKET_LEASE_SECONDS})
+                pipe.expire(self.key(user_id), SOCKET_LEASE_SECONDS * 2)
+            await pipe.execute()
+
+    async def release(self, user_id: int, channel: str) -> None:
+        await self.client.zrem(self.key(user_id), channel)
+
+
+class _Registry:
+    """The leases of one event loop's sockets, renewed together every ``RENEW_SECONDS``
+    whether or not their sockets send anything."""
+
+    def __init__(self) -> None:
+        url = settings.REDIS_URL
+        self.store: _LocalLeases | _RedisLeases = (
+            _RedisLeases(url, settings.CONFIDE_REDIS_PREFIX) if url else _LocalLeases()
+        )
+        self.local: dict[str, int] = {}
+        self.renewer = asyncio.get_running_loop().create_task(self._renew())
+
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(RENEW_SECONDS)
+            items = [(user_id, channel) for channel, user_id in self.local.items()]
+            try:
+                for i in range(0, len(items), 1000):
+                    await self.store.renew(items[i : i + 1000], time.time())
+            except Exception:
+                log.warning("could not renew socket leases", exc_info=True)
+
+
+_registries: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Registry] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _registry() -> _Registry:
+    loop = asyncio.get_running_loop()
+    registry = _registries.get(loop)
+    if registry is None:
+        registry = _registries[loop] = _Registry()
+    return registry
 
 
 async def claim_socket(user_id: int, channel_name: str, limit: int) -> bool:
-    """Registers a socket; False when the user already holds ``limit`` live sockets.
-
-    A soft limit: two processes admitting the same user at the same instant may
-    let one socket too many in, which the next claim corrects.
-    """
-    now = time.time()
-    leases = _live(await cache.aget(_key(user_id), {}), now)
-    if len(leases) >= limit:
+    """Registers a socket; False when the user already holds ``limit`` live sockets."""
+    registry = _registry()
+    if not await registry.store.claim(user_id, channel_name, limit, time.time()):
         return False
-    leases[channel_name] = now + SOCKET_LEASE_SECONDS
-    await cache.aset(_key(user_id), leases, SOCKET_LEASE_SECONDS * 2)
+    registry.local[channel_name] = user_id
     return True
 
 
 async def renew_socket(user_id: int, channel_name: str) -> None:
-    now = time.time()
-    leases = _live(await cache.aget(_key(user_id), {}), now)
-    leases[channel_name] = now + SOCKET_LEASE_SECONDS
-    await cache.aset(_key(user_id), leases, SOCKET_LEASE_SECONDS * 2)
+    """Renews now (the registry also renews every socket every ``RENEW_SECONDS``)."""
+    await _registry().store.renew([(user_id, channel_name)], time.time())
 
 
 async def release_socket(user_id: int, channel_name: str) -> None:
-    leases = _live(await cache.aget(_key(user_id), {}), time.time())
-    leases.pop(channel_name, None)
-    await cache.aset(_key(user_id), leases, SOCKET_LEASE_SECONDS * 2)
+    registry = _registry()
+    registry.local.pop(channel_name, None)
+    await registry.store.release(user_id, channel_name)

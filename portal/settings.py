@@ -27,6 +27,7 @@ DATA_DIR = Path(env_str("CONFIDE_DATA_DIR", str(BASE_DIR / "var"))).resolve()
 
 DATABASE_URL = env_str("DATABASE_URL")
 REDIS_URL = env_str("REDIS_URL")
+CONFIDE_REDIS_PREFIX = env_str("CONFIDE_REDIS_PREFIX", "confide")
 PRODUCTION = bool(DATABASE_URL)
 
 DEBUG = env_bool("DEBUG", default=False)
@@ -113,7 +114,7 @@ CHANNEL_LAYERS: dict[str, Any] = {
         "BACKEND": "messaging.layer.FanoutChannelLayer",
         "CONFIG": {
             "url": REDIS_URL,
-            "prefix": env_str("CONFIDE_REDIS_PREFIX", "confide"),
+            "prefix": CONFIDE_REDIS_PREFIX,
             "capacity": env_int("CONFIDE_SOCKET_QUEUE", 100, minimum=10),
         },
     }
