@@ -70,6 +70,13 @@ SERVER_LIMITS = {
 }
 
 
+SERVERS: dict[str, list[str] | None] = {
+    "uvicorn": None,  # confide serve
+    "daphne": [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", "0"]
+    + ["portal.asgi:application"],
+}
+
+
 # --- measurements ---------------------------------------------------------------------------
 
 
@@ -930,7 +937,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         try:
             if args.only == "baseline":
                 raise _Skip
-            server = stack.start_server(SERVER_LIMITS)
+            server = stack.start_server(SERVER_LIMITS, SERVERS[args.server])
             seed_pairs(stack, pairs)
             report["confide"] = await staircase(
                 Confide(server), pairs, [server.process.pid], args, rng
@@ -1000,6 +1007,9 @@ def main() -> None:
     parser.add_argument("--idle-sockets", type=int, default=10000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--overload-seconds", type=float, default=60)
+    parser.add_argument(
+        "--server", choices=sorted(SERVERS), default="uvicorn", help="what serves our portal"
+    )
     parser.add_argument("--only", choices=("confide", "baseline"), default=None)
     parser.add_argument(
         "--profile", type=Path, default=None, help="py-spy the server in the first step, into DIR"

@@ -25,7 +25,10 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30.0
-_LISTENING = re.compile(rb"Uvicorn running on http://127\.0\.0\.1:(\d+)")
+# uvicorn's line; Daphne's, for the benchmark's comparison (bench/loadgen.py --server daphne).
+_LISTENING = re.compile(
+    rb"(?:Uvicorn running on http://|Listening on TCP address )127\.0\.0\.1:(\d+)"
+)
 # Variables of the test process that must not reach a server of another stack.
 _STACK_VARIABLES = (
     "DATABASE_URL",
@@ -116,14 +119,16 @@ class Stack:
             )
         return result.stdout
 
-    def start_server(self, extra_env: dict[str, str] | None = None) -> LiveServer:
+    def start_server(
+        self, extra_env: dict[str, str] | None = None, command: list[str] | None = None
+    ) -> LiveServer:
         """Starts ``confide serve`` on a free port and returns once ``/healthz`` answers."""
         index = len(self.servers)
         log_path = self.data_dir / f"server-{index}.log"
         env = {**self.env, "CONFIDE_HOST": "127.0.0.1", "CONFIDE_PORT": "0", **(extra_env or {})}
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "portal.cli", "serve"],
+                command or [sys.executable, "-m", "portal.cli", "serve"],
                 cwd=ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,
