@@ -179,20 +179,43 @@ class SendRequest:
     client_message_id: uuid.UUID
     epoch: int
     ciphertext: bytes
+    sender_identity: PublicIdentity
 
 
 def _store_batch(requests: Sequence[SendRequest]) -> list[StoredMessage | MessagingError]:
-    """Stores a batch of sends in one transaction; one result per request, in order.
+    """Checks each sealed message, then stores the good ones in one transaction; one result
+    per request, in order.
+
+    The signature checks run here, on the writer's thread, so that they run beside the
+    event loop rather than on it (libsodium releases the GIL).
 
     Retried once on an integrity error: two processes raced on a database without the
     row lock, and the second attempt reads what the winner stored.
     """
-    try:
-        with transaction.atomic():
-            return _store_batch_locked(requests)
-    except IntegrityError:
-        with transaction.atomic():
-            return _store_batch_locked(requests)
+    results: list[StoredMessage | MessagingError | None] = []
+    sound: list[SendRequest] = []
+    for request in requests:
+        try:
+            check_sealed_message(
+                request.ciphertext,
+                request.sender_identity,
+                request.conversation_id,
+                request.epoch,
+                request.client_message_id,
+            )
+        except BadCiphertextError as exc:
+            results.append(exc)
+            continue
+        results.append(None)
+        sound.append(request)
+    if sound:
+        try:
+            with transaction.atomic():
+                stored = iter(_store_batch_locked(sound))
+        except IntegrityError:
+            with transaction.atomic():
+                stored = iter(_store_batch_locked(sound))
+    return [result if result is not None else next(stored) for result in results]
 
 
 def _store_batch_locked(requests: Sequence[SendRequest]) -> list[StoredMessage | MessagingError]:
@@ -407,15 +430,17 @@ def submit_message(
     ciphertext: bytes,
 ) -> Coroutine[Any, Any, StoredMessage]:
     """Checks a sealed message and queues it for the writer, at once; returns what to await
-    for the stored message. Raises ``BadCiphertextError`` or ``OverloadedError`` at once.
+    for the stored message (which raises ``BadCiphertextError`` if the seal does not check
+    out). Raises ``OverloadedError`` at once.
 
     Queueing before awaiting keeps one socket's messages in the order it sent them while
     the socket goes on reading frames (docs/protocol.md: acks may arrive out of order).
     """
     _admit()
-    check_sealed_message(ciphertext, sender_identity, conversation_id, epoch, client_message_id)
     future = _writer.enqueue(
-        SendRequest(user_id, conversation_id, client_message_id, epoch, ciphertext)
+        SendRequest(
+            user_id, conversation_id, client_message_id, epoch, ciphertext, sender_identity
+        )
     )
     return _stored_then_broadcast(future)
 
