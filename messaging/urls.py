@@ -13,6 +13,7 @@ urlpatterns = [
     path("auth/signin", accounts.signin, name="api-auth-signin"),
     path("auth/signout", accounts.signout, name="api-auth-signout"),
     path("me", accounts.me, name="api-me"),
+    path("agreement", accounts.agreement, name="api-agreement"),
     path("invitations", views.invitations, name="api-invitations"),
     path("invitations/lookup", views.invitation_lookup, name="api-invitation-lookup"),
     path("invitations/accept", views.invitation_accept, name="api-invitation-accept"),

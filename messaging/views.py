@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
+from asgiref.sync import async_to_sync
 from django.contrib.auth import login
 from django.db.models import Count, F, Prefetch, Q
 from django.http import HttpRequest
@@ -15,6 +16,7 @@ from crypto import CryptoError, KdfParams
 from messaging.errors import BadRequestError, NotFoundError
 from messaging.invitations import SignUp, accept_invitation, create_invitation, open_invitation
 from messaging.models import KeyEnvelope, Membership
+from messaging.services import broadcast
 from portal.accounts.models import Role, User
 from portal.accounts.views import AuthSecret, Email, user_json
 from portal.api import api, parse_body, signed_in_user
@@ -112,6 +114,17 @@ def invitation_accept(request: HttpRequest) -> dict[str, Any]:
     )
     client, conversation = accept_invitation(body.token, sign_up)
     login(request, client, backend="django.contrib.auth.backends.ModelBackend")
+    # After the commit: the therapist's open inbox learns of it without polling. Content
+    # free (the conversation's id only); lost events are made up by the next listing.
+    therapist_id: int = (
+        Membership.objects.filter(conversation=conversation)
+        .exclude(user=client)
+        .values_list("user_id", flat=True)
+        .get()
+    )
+    async_to_sync(broadcast)(
+        [therapist_id], {"type": "conversation_added", "conversation": str(conversation.id)}
+    )
     return {"user": user_json(client, with_keys=True), "conversation": str(conversation.id)}
 
 
@@ -123,6 +136,9 @@ def conversation_json(membership: Membership, user: User) -> dict[str, Any]:
         "id": str(conversation.id),
         "status": conversation.status,
         "current_epoch": conversation.current_epoch,
+        # What the rotation policy needs (crypto/SPEC.md, "Epoch rotation").
+        "epoch_started_at": conversation.epoch_started_at.isoformat(),
+        "epoch_messages": getattr(membership, "epoch_messages", 0),
         "last_seq": conversation.last_seq,
         "last_message_at": (
             conversation.last_message_at.isoformat() if conversation.last_message_at else None
@@ -154,7 +170,11 @@ def _memberships(user: User, conversation_id: uuid.UUID | None = None) -> list[M
                 "conversation__messages",
                 filter=Q(conversation__messages__seq__gt=F("last_read_seq"))
                 & ~Q(conversation__messages__sender=user),
-            )
+            ),
+            epoch_messages=Count(
+                "conversation__messages",
+                filter=Q(conversation__messages__epoch=F("conversation__current_epoch")),
+            ),
         )
         .prefetch_related(
             Prefetch(

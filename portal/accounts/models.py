@@ -155,3 +155,21 @@ class User(AbstractBaseUser):
     @property
     def is_practice_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+
+class AgreementAcceptance(models.Model):
+    """A client's acceptance of a version of the practice's messaging agreement (DESIGN.md
+    section 6): which version, and when. Rows are only ever added; accepting a version
+    again keeps the first record."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="agreements")
+    version = models.CharField(max_length=32)
+    accepted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "version"], name="one_acceptance_per_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Agreement {self.version} accepted by user {self.user_id}"

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 import crypto
 from messaging.errors import RateLimitedError, UnauthenticatedError
-from portal.accounts.models import User, normalise_email
+from portal.accounts.models import AgreementAcceptance, Role, User, normalise_email
 from portal.accounts.signals import sockets_to_close
 from portal.api import api, parse_body, signed_in_user
 from portal.counters import give_back, hit
@@ -33,11 +33,17 @@ Email = Annotated[
     Field(min_length=3, max_length=254, pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$"),
 ]
 AuthSecret = Annotated[str, Field(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")]
+AgreementVersion = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$")]
 
 
 class ParamsRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     email: Email
+
+
+class AgreementRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    version: AgreementVersion
 
 
 class SignInRequest(BaseModel):
@@ -60,8 +66,16 @@ def user_json(user: User, *, with_keys: bool = False) -> dict[str, Any]:
             practice={"id": user.practice_id, "name": user.practice.name},
             kdf=kdf_json(bytes(user.kdf_salt), user.kdf_opslimit, user.kdf_memlimit),
             key_bundle=crypto.b64encode(bytes(user.key_bundle)),
+            agreement=agreement_json(user.agreements.order_by("-accepted_at", "-pk").first()),
         )
     return body
+
+
+def agreement_json(acceptance: AgreementAcceptance | None) -> dict[str, str] | None:
+    """The latest messaging agreement the user accepted, or None."""
+    if acceptance is None:
+        return None
+    return {"version": acceptance.version, "accepted_at": acceptance.accepted_at.isoformat()}
 
 
 def kdf_json(salt: bytes, opslimit: int, memlimit: int) -> dict[str, Any]:
@@ -183,3 +197,16 @@ def signout(request: HttpRequest) -> dict[str, Any]:
 @api(methods=("GET",))
 def me(request: HttpRequest) -> dict[str, Any]:
     return {"user": user_json(signed_in_user(request), with_keys=True)}
+
+
+@api(methods=("POST",), roles=(Role.CLIENT,))
+def agreement(request: HttpRequest) -> dict[str, Any]:
+    """Records that the signed-in client accepted a version of the messaging agreement.
+
+    Accepting a version again keeps the first record and answers with it.
+    """
+    body = parse_body(request, AgreementRequest)
+    acceptance, _ = AgreementAcceptance.objects.get_or_create(
+        user=signed_in_user(request), version=body.version
+    )
+    return {"agreement": agreement_json(acceptance)}

@@ -224,3 +224,23 @@ def test_a_deactivated_member_sees_no_conversations(
 
     assert clara.get("/api/conversations").status == 401
     assert clara.get(f"/api/conversations/{world.chat.id}").status == 401
+
+
+def test_the_epochs_start_and_message_count_are_listed_for_the_rotation_policy(
+    world: Practice5, browser_for: BrowserFor
+) -> None:
+    chat = world.chat
+    for seq in (1, 2, 3):
+        store(chat, world.client, seq)
+    started = timezone.now() - timedelta(days=8)
+    Conversation.objects.filter(pk=chat.id).update(epoch_started_at=started)
+
+    [at_first] = listed(browser_for, world.therapist)
+    assert at_first["epoch_messages"] == 3
+    assert at_first["epoch_started_at"] == started.isoformat()
+    assert at_first["unread"] == 3  # counted beside, not instead of, the epoch's messages
+
+    add_epoch(chat, 1, world.therapist)
+    [after_rekey] = listed(browser_for, world.client)
+    assert after_rekey["current_epoch"] == 1
+    assert after_rekey["epoch_messages"] == 0

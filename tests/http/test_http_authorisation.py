@@ -127,6 +127,13 @@ ENDPOINTS = [
     Endpoint("sign out", "api-auth-signout", "POST", everyone(200)),
     Endpoint("me", "api-me", "GET", signed_in(200)),
     Endpoint(
+        "accept the messaging agreement",
+        "api-agreement",
+        "POST",
+        expect(signed_out=401, clara=200, theo=403, olive=403, oscar=200, ada=403),
+        body=lambda world: {"version": "2025-1"},
+    ),
+    Endpoint(
         "create an invitation",
         "api-invitations",
         "POST",

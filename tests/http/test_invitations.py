@@ -6,6 +6,7 @@ material the server can check but not open; every failure must leave nothing beh
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import threading
 import time
@@ -15,6 +16,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.db import connection, connections
 from django.test import override_settings
 from django.utils import timezone
@@ -24,6 +27,7 @@ from crypto import IdentityKeyPair, KdfParams
 from messaging.errors import EmailTakenError, InvitationInvalidError
 from messaging.invitations import answer_after_a_lost_race
 from messaging.models import Conversation, Invitation, KeyEnvelope, Membership
+from messaging.services import user_group
 from portal.accounts.models import Role, User
 from tests.http.conftest import (
     PASSWORD,
@@ -647,3 +651,31 @@ def test_an_invitation_from_a_deactivated_therapist_is_no_longer_valid(
     accepted = Browser().post(ACCEPT, accept_body(invited, make_applicant()))
     assert accepted.status == 410
     assert not User.objects.filter(email="nina@client.invalid").exists()
+
+
+def test_the_therapists_sockets_hear_of_the_new_conversation_once_it_is_committed(
+    world: Practice5,
+) -> None:
+    """A content-free event to the therapist's group, so an open inbox shows the new
+    conversation without polling (docs/protocol.md, "Events without a request")."""
+    layer = get_channel_layer()
+    assert layer is not None
+    theo, olive = world.therapist, world.other_therapist
+    theo_socket = async_to_sync(layer.new_channel)()
+    olive_socket = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(user_group(theo.id), theo_socket)
+    async_to_sync(layer.group_add)(user_group(olive.id), olive_socket)
+    try:
+        invited = invite(theo)
+        assert Browser().post(ACCEPT, accept_body(invited, make_applicant())).status == 200
+
+        event = async_to_sync(asyncio.wait_for)(layer.receive(theo_socket), 5)
+        assert event == {
+            "type": "deliver",
+            "frame": {"type": "conversation_added", "conversation": str(invited.conversation)},
+        }
+        with pytest.raises(TimeoutError):
+            async_to_sync(asyncio.wait_for)(layer.receive(olive_socket), 0.3)
+    finally:
+        async_to_sync(layer.group_discard)(user_group(theo.id), theo_socket)
+        async_to_sync(layer.group_discard)(user_group(olive.id), olive_socket)
