@@ -12,6 +12,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'none'",
         "script-src 'self' 'wasm-unsafe-eval'",
+        # The Argon2id Worker (frontend/static/frontend/src/crypto/kdf-worker.js).
+        "worker-src 'self'",
         "style-src 'self'",
         "img-src 'self' data:",
         "connect-src 'self'",

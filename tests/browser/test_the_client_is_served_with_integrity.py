@@ -88,11 +88,11 @@ def test_only_keys_js_uses_the_crypto_package_and_nothing_imports_libsodium() ->
 
 
 def test_the_app_stores_nothing_secret() -> None:
-    """Storage is written in three places only: the outbox (ciphertext), the seen
-    identities (public) and the agreement record (a version and a time)."""
+    """Storage is written in two places only: the outbox (ciphertext) and the seen
+    identities (public). The agreement's acceptance is recorded on the server."""
     writers = {
         path.relative_to(APP).as_posix()
         for path in APP.rglob("*.js")
         if re.search(r"setItem\(", path.read_text(encoding="utf-8"))
     }
-    assert writers == {"outbox.js", "seen.js", "agreement.js"}
+    assert writers == {"outbox.js", "seen.js"}

@@ -1,8 +1,9 @@
 /**
  * The practice's messaging agreement, shown to a client before the first message.
  *
- * Acceptance is recorded in this browser only (localStorage, per account and version):
- * recording it on the server, and per-practice texts, belong to a later change.
+ * Acceptance is recorded on the server (version and time, `POST /api/agreement`), so every
+ * browser of the person knows it and the practice keeps the record. Nothing is stored in
+ * the browser. Per-practice texts belong to a later change.
  *
  * @module
  */
@@ -57,30 +58,26 @@ export const AGREEMENT = /** @type {[string, string[]][]} */ ([
 ]);
 
 /**
- * @param {{getItem: (k: string) => string|null}|null} storage
- * @param {number} userId
+ * Whether the signed-in person has accepted the current version, as the server recorded
+ * it (`agreement` in the answer to sign-in and `/api/me`).
+ * @param {{agreement?: {version: string, accepted_at: string}|null}} me
  */
-export function hasAccepted(storage, userId) {
-  try {
-    const record = JSON.parse(storage?.getItem(`confide.agreement.${userId}`) ?? 'null');
-    return record?.version === AGREEMENT_VERSION;
-  } catch {
-    return false;
-  }
+export function hasAccepted(me) {
+  return me?.agreement?.version === AGREEMENT_VERSION;
 }
 
 /**
- * @param {{setItem: (k: string, v: string) => void}|null} storage
- * @param {number} userId
- * @param {Date} [now]
+ * Record the acceptance of the current version on the server (`POST /api/agreement`);
+ * resolves to the record, which `me.agreement` takes. Throws ApiError when it fails:
+ * the person is then asked again, nothing is recorded in the browser instead.
+ * @param {(path: string, body: object) => Promise<any>} post the API's `post`
+ * @param {any} me
  */
-export function recordAcceptance(storage, userId, now = new Date()) {
-  try {
-    storage?.setItem(
-      `confide.agreement.${userId}`,
-      JSON.stringify({ version: AGREEMENT_VERSION, acceptedAt: now.toISOString() }),
-    );
-  } catch {
-    // Without storage the agreement is shown again next time; nothing else is affected.
+export async function recordAcceptance(post, me) {
+  const answer = await post('/api/agreement', { version: AGREEMENT_VERSION });
+  if (answer?.agreement?.version !== AGREEMENT_VERSION) {
+    throw new Error('The server did not record this version of the agreement');
   }
+  me.agreement = answer.agreement;
+  return answer.agreement;
 }

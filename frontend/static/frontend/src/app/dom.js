@@ -59,11 +59,6 @@ export function shortTime(iso, now = new Date()) {
   return date.toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
 }
 
-/** Wait until the browser has painted, so a status shows before synchronous work. */
-export function nextPaint() {
-  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
-}
-
 /**
  * Move focus to the screen's heading so keyboard and screen-reader users land on it.
  * @param {ParentNode} root

@@ -25,14 +25,19 @@ function kdfParams(/** @type {any} */ kdf) {
 }
 
 /**
- * Derive the password keys (Argon2id runs synchronously in WebAssembly).
+ * Derive the password keys; Argon2id runs in a Worker, so the page stays responsive.
  * @param {string} password
  * @param {any} kdf the `{salt, opslimit, memlimit, algorithm}` object from the server
- * @returns {confide.PasswordKeys}
+ * @returns {Promise<confide.PasswordKeys>}
  */
-export function derivePasswordKeys(password, kdf) {
+export async function derivePasswordKeys(password, kdf) {
   const { salt, params } = kdfParams(kdf);
-  return confide.derivePasswordKeys(password, salt, params);
+  return confide.derivePasswordKeysOffThread(password, salt, params);
+}
+
+/** Start the password-derivation Worker while the person types (sign-in, sign-up). */
+export function warmPasswordDerivation() {
+  confide.warmPasswordDerivation();
 }
 
 /**
@@ -274,10 +279,10 @@ export class MissingKeyError extends Error {
  * @param {{token: string, email: string, displayName: string, password: string,
  *          therapistIdentity: string, conversation: string}} input
  */
-export function makeSignUp(input) {
+export async function makeSignUp(input) {
   const salt = confide.newSalt();
   const params = confide.DEFAULT_KDF_PARAMS;
-  const passwordKeys = confide.derivePasswordKeys(input.password, salt, params);
+  const passwordKeys = await confide.derivePasswordKeysOffThread(input.password, salt, params);
   const identity = confide.IdentityKeyPair.generate();
   const recovery = confide.RecoveryKey.generate();
   const recoveryWrap = recovery.wrappingKey();
@@ -336,9 +341,10 @@ export function safetyNumber(mine, theirs) {
  * "Epoch rotation").
  * @param {number} messagesInEpoch
  * @param {number} ageSeconds
+ * @param {boolean} keysChanged whether a member's keys changed since the epoch began
  */
-export function needsRotation(messagesInEpoch, ageSeconds) {
-  return confide.epochNeedsRotation(messagesInEpoch, Math.max(0, ageSeconds), false);
+export function needsRotation(messagesInEpoch, ageSeconds, keysChanged) {
+  return confide.epochNeedsRotation(messagesInEpoch, Math.max(0, ageSeconds), keysChanged);
 }
 
 /** The crypto package's error base class, for `instanceof` checks. */

@@ -17,6 +17,7 @@ import { hasAccepted } from './agreement.js';
 import { IdleTimer } from './idle.js';
 import { Messenger } from './messenger.js';
 import { SeenIdentities } from './seen.js';
+import { forgetStored, storageOf } from './storage.js';
 import { renderAgreement } from './views/agreement.js';
 import { renderConversation } from './views/conversation.js';
 import { renderInbox } from './views/inbox.js';
@@ -40,12 +41,9 @@ let session = null;
 /** @type {() => void} */
 let cleanup = () => {};
 
-function storage(/** @type {'localStorage'|'sessionStorage'} */ name) {
-  try {
-    return globalThis[name];
-  } catch {
-    return null;
-  }
+/** Remove every `confide.*` entry of both storages (each way out of a session). */
+function forgetBrowserState() {
+  forgetStored(storageOf('sessionStorage'), storageOf('localStorage'));
 }
 
 /** @param {string} text */
@@ -90,8 +88,8 @@ async function beginSession(me, keys, conversation = null) {
   const messenger = new Messenger({
     me,
     keys,
-    storage: storage('sessionStorage'),
-    seen: new SeenIdentities(storage('localStorage')),
+    storage: storageOf('sessionStorage'),
+    seen: new SeenIdentities(storageOf('localStorage')),
   });
   const idle = new IdleTimer(idleSeconds * 1000, () =>
     endSession('You were signed out after a period without activity. Your keys were removed from this page.'),
@@ -126,6 +124,7 @@ async function endSession(notice, tellServer = true) {
     current.idle.stop();
     current.messenger.wipe();
   }
+  forgetBrowserState();
   showConnection('closed');
   if (tellServer) {
     try {
@@ -160,15 +159,10 @@ function route() {
   chrome(client);
   cleanup();
   cleanup = () => {};
-  if (client && !hasAccepted(storage('localStorage'), me.id)) {
+  if (client && !hasAccepted(me)) {
     const first = messenger.list()[0];
     const therapist = first ? messenger.peer(first)?.displayName ?? null : null;
-    renderAgreement(root, {
-      userId: me.id,
-      therapistName: therapist,
-      storage: storage('localStorage'),
-      onAccepted: route,
-    });
+    renderAgreement(root, { me, therapistName: therapist, onAccepted: route });
     return;
   }
   const hash = location.hash;
@@ -202,6 +196,7 @@ quickExit.addEventListener('click', () => {
     current.messenger.wipe();
     api.post('/api/auth/signout', {}, { keepalive: true }).catch(() => {});
   }
+  forgetBrowserState();
   try {
     sessionStorage.clear();
   } catch {

@@ -8,7 +8,8 @@
  *
  * Events (CustomEvent, `detail` in brackets): `conversations`, `timeline` [{conversation}],
  * `incoming` [{conversation, message}], `typing` [{conversation, user}], `status`
- * [{state}], `identity-changed` [{conversation, user}], `session-ended` [{code}].
+ * [{state}], `identity-changed` [{conversation, user}], `session-ended` [{code}],
+ * `epoch` [{conversation, epoch}] (a new epoch began, here or at the peer).
  *
  * @module
  */
@@ -42,6 +43,14 @@ const RETRYABLE = new Set(['unavailable', 'server_error', 'rate_limited', 'overl
  * @property {string} id
  * @property {string} status
  * @property {number} currentEpoch
+ * @property {string|null} epochStartedAt when the server says the current epoch began
+ * @property {number} epochMessages messages of the current epoch (the server's count at the
+ *   last listing, plus those stored since)
+ * @property {number} countedSeq the highest `seq` counted in `epochMessages`
+ * @property {boolean} keysChanged a member's identity changed since this browser last saw
+ *   it: the next send begins a new epoch first (crypto/SPEC.md, "Epoch rotation")
+ * @property {string|null} rotatedFor the peer's identity when the current epoch began here
+ *   (so one change of keys begins one epoch, not one per listing)
  * @property {number} lastSeq
  * @property {string|null} lastMessageAt
  * @property {number} lastReadSeq
@@ -324,6 +333,11 @@ export class Messenger extends EventTarget {
       id: raw.id,
       status: raw.status,
       currentEpoch: raw.current_epoch,
+      epochStartedAt: null,
+      epochMessages: 0,
+      countedSeq: 0,
+      keysChanged: false,
+      rotatedFor: null,
       lastSeq: raw.last_seq,
       lastMessageAt: raw.last_message_at,
       lastReadSeq: raw.last_read_seq,
@@ -335,6 +349,13 @@ export class Messenger extends EventTarget {
       identityChanged: null,
     };
     conversation.status = raw.status;
+    if (raw.current_epoch >= (known?.currentEpoch ?? 0)) {
+      // The server's account of the current epoch, for the rotation policy. A server that
+      // understates it is outvoted by what this browser holds (see rotationDue).
+      conversation.epochStartedAt = typeof raw.epoch_started_at === 'string' ? raw.epoch_started_at : null;
+      conversation.epochMessages = Number.isInteger(raw.epoch_messages) ? raw.epoch_messages : 0;
+      conversation.countedSeq = raw.last_seq;
+    }
     conversation.currentEpoch = Math.max(known?.currentEpoch ?? 0, raw.current_epoch);
     conversation.lastSeq = Math.max(known?.lastSeq ?? 0, raw.last_seq);
     conversation.lastMessageAt = raw.last_message_at ?? conversation.lastMessageAt;
@@ -350,6 +371,8 @@ export class Messenger extends EventTarget {
       const { changed, previous } = this.seen.check(member.id, member.identityB64);
       if (changed && previous) {
         conversation.identityChanged = { user: member.id, previous };
+        // Keys wrapped before the change must not protect what follows it.
+        if (conversation.rotatedFor !== member.identityB64) conversation.keysChanged = true;
         this.#emit('identity-changed', { conversation: conversation.id, user: member.id });
       }
     }
@@ -433,6 +456,11 @@ export class Messenger extends EventTarget {
       case 'epoch':
         this.#enqueue(() => this.#acceptEpoch(frame));
         break;
+      case 'conversation_added':
+        // A client accepted an invitation: list the conversations again (the event carries
+        // nothing else). Lost events are made up by the listing after each reconnect.
+        this.#enqueue(() => this.refreshConversations().catch(() => undefined));
+        break;
       default:
         break;
     }
@@ -448,7 +476,9 @@ export class Messenger extends EventTarget {
     if (!wrapper) return;
     try {
       this.keys.unwrap(conversation.id, frame.epoch, frame.envelope, wrapper.identity);
-      conversation.currentEpoch = Math.max(conversation.currentEpoch, frame.epoch);
+      if (frame.epoch > conversation.currentEpoch) {
+        this.#beganEpoch(conversation, frame.epoch, new Date().toISOString());
+      }
     } catch (error) {
       if (!isCryptoError(error)) throw error;
     }
@@ -546,6 +576,7 @@ export class Messenger extends EventTarget {
       if (!conversation) return;
     }
     const isNewest = raw.seq > conversation.lastSeq;
+    this.#count(conversation, raw.seq, raw.epoch);
     conversation.lastSeq = Math.max(conversation.lastSeq, raw.seq);
     if (isNewest || !conversation.lastMessageAt) conversation.lastMessageAt = raw.sent_at;
     if (raw.sender === this.me.id && this.outbox.has(raw.client_message_id)) {
@@ -563,6 +594,12 @@ export class Messenger extends EventTarget {
     const skipped = notify && timeline.wouldSkip(raw.seq);
     const message = await this.#openMessage(conversation, raw);
     timeline.add(message);
+    if (timeline.isReplay(raw.seq)) {
+      // A genuine message again under another number: held so the number is no gap,
+      // never shown twice, never announced.
+      if (skipped) await this.#sync([conversation]);
+      return;
+    }
     if (fresh && raw.sender !== this.me.id && raw.seq > conversation.lastReadSeq) {
       conversation.unread = Math.max(conversation.unread, 0) + 1;
       this.#emit('conversations');
@@ -734,6 +771,7 @@ export class Messenger extends EventTarget {
     this.#pendingText.delete(clientMessageId);
     const conversation = this.conversations.get(entry.conversation);
     if (conversation) {
+      this.#count(conversation, seq, entry.epoch);
       conversation.lastSeq = Math.max(conversation.lastSeq, seq);
       if (!conversation.lastMessageAt || sentAt > conversation.lastMessageAt) {
         conversation.lastMessageAt = sentAt;
@@ -759,27 +797,61 @@ export class Messenger extends EventTarget {
 
   /**
    * Begin a new epoch before sending when the policy says so (crypto/SPEC.md, "Epoch
-   * rotation"), counting the messages of the epoch that this browser holds.
+   * rotation"): the epoch holds 100 messages or is 7 days old, or a member's keys changed.
    * @param {Conversation} conversation
    */
   async #rotateIfDue(conversation) {
-    const timeline = conversation.timeline;
-    if (!timeline || !this.socket.connected) return;
-    const { count, oldest } = timeline.epochUsage(conversation.currentEpoch);
-    const age = oldest ? (Date.now() - Date.parse(oldest)) / 1000 : 0;
-    if (!needsRotation(count, Number.isFinite(age) ? age : 0)) return;
+    if (!this.socket.connected) return;
+    const local = conversation.timeline?.epochUsage(conversation.currentEpoch) ?? { count: 0, oldest: null };
+    const due = rotationDue({
+      serverCount: conversation.epochMessages,
+      serverStartedAt: conversation.epochStartedAt,
+      localCount: local.count,
+      localOldest: local.oldest,
+      keysChanged: conversation.keysChanged,
+      now: Date.now(),
+    });
+    if (!due) return;
     const epoch = conversation.currentEpoch + 1;
     const members = [...conversation.members.values()];
     const { key, envelopes } = this.keys.newEpoch(conversation.id, epoch, members);
     try {
       await this.socket.request({ type: 'rekey', conversation: conversation.id, epoch, envelopes });
       this.keys.keep(conversation.id, epoch, key);
-      conversation.currentEpoch = epoch;
+      this.#beganEpoch(conversation, epoch, new Date().toISOString());
     } catch {
       // Someone else began it first, or the socket dropped: use whatever epoch is current.
       key.wipe();
       await this.refreshConversation(conversation.id);
     }
+  }
+
+  /**
+   * A new epoch is current: its count and age start again.
+   * @param {Conversation} conversation
+   * @param {number} epoch
+   * @param {string} startedAt
+   */
+  #beganEpoch(conversation, epoch, startedAt) {
+    conversation.currentEpoch = epoch;
+    conversation.epochStartedAt = startedAt;
+    conversation.epochMessages = 0;
+    conversation.countedSeq = conversation.lastSeq;
+    conversation.keysChanged = false;
+    conversation.rotatedFor = this.peer(conversation)?.identityB64 ?? null;
+    this.#emit('epoch', { conversation: conversation.id, epoch });
+  }
+
+  /**
+   * Count a stored message toward its epoch's total, once.
+   * @param {Conversation} conversation
+   * @param {number} seq
+   * @param {number} epoch
+   */
+  #count(conversation, seq, epoch) {
+    if (seq <= conversation.countedSeq) return;
+    conversation.countedSeq = seq;
+    if (epoch === conversation.currentEpoch) conversation.epochMessages += 1;
   }
 
   /**
@@ -790,6 +862,23 @@ export class Messenger extends EventTarget {
     if (type !== 'session-ended' && this.#stopped) return;
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
+}
+
+/**
+ * Whether the next message must begin a new epoch. The server's count and start time
+ * (`epoch_messages`, `epoch_started_at`) and what this browser holds are both consulted,
+ * and the larger count and the older start win: a server that understates either cannot
+ * keep an epoch in use beyond the policy as far as this browser can see.
+ * @param {{serverCount: number, serverStartedAt: string|null, localCount: number,
+ *          localOldest: string|null, keysChanged: boolean, now: number}} usage
+ */
+export function rotationDue({ serverCount, serverStartedAt, localCount, localOldest, keysChanged, now }) {
+  const count = Math.max(Number.isInteger(serverCount) ? serverCount : 0, localCount);
+  const starts = [serverStartedAt, localOldest]
+    .map((iso) => (iso ? Date.parse(iso) : Number.NaN))
+    .filter((time) => Number.isFinite(time));
+  const age = starts.length ? (now - Math.min(...starts)) / 1000 : 0;
+  return needsRotation(count, Math.max(0, age), keysChanged);
 }
 
 /** A conversation whose member list no honest server would send. */

@@ -7,6 +7,14 @@
  * missing: `position` is the highest number held with nothing missing below it (from the
  * oldest held), which is what `sync` asks from.
  *
+ * A message is also held once per client message id. The sealed message binds its
+ * conversation, epoch, sender and client message id, but not the `seq` the server gives
+ * it, so a server could replay a genuine message under a new number. Among messages that
+ * opened (whose id is therefore authentic) the lowest `seq` is shown and any other is a
+ * replay: held, so that its number is not a gap, but never shown or counted. Messages that
+ * did not open are not matched by id (theirs is unauthenticated), so a forged copy cannot
+ * hide a genuine message.
+ *
  * @module
  */
 
@@ -24,6 +32,9 @@
 export class Timeline {
   /** @type {Map<number, HeldMessage>} */
   #messages = new Map();
+  /** The lowest `seq` of each opened message's client message id. */
+  /** @type {Map<string, number>} */
+  #firstSeq = new Map();
   /** @type {number} */
   #low = 0;
   /** @type {number} */
@@ -77,6 +88,10 @@ export class Timeline {
     if (!Number.isInteger(seq) || seq < 1) throw new RangeError(`Invalid sequence number ${seq}`);
     if (this.#messages.has(seq)) return false;
     this.#messages.set(seq, message);
+    if (message.text !== null) {
+      const first = this.#firstSeq.get(message.clientMessageId);
+      if (first === undefined || seq < first) this.#firstSeq.set(message.clientMessageId, seq);
+    }
     if (this.#low === 0 || seq < this.#low) {
       this.#low = seq;
       if (seq === 1) this.complete = true;
@@ -95,9 +110,30 @@ export class Timeline {
     return this.#low !== 0 && seq > this.#position + 1;
   }
 
-  /** The messages in sequence order. */
+  /**
+   * Whether the message held at `seq` repeats an opened message held at a lower `seq`
+   * (a replay under a new number: not shown, not counted).
+   * @param {number} seq
+   */
+  isReplay(seq) {
+    const message = this.#messages.get(seq);
+    if (!message || message.text === null) return false;
+    return this.#firstSeq.get(message.clientMessageId) !== seq;
+  }
+
+  /**
+   * Whether an opened message with this client message id is held.
+   * @param {string} clientMessageId
+   */
+  hasMessageId(clientMessageId) {
+    return this.#firstSeq.has(clientMessageId);
+  }
+
+  /** The messages to show, in sequence order: each `seq` once, and no replay. */
   sorted() {
-    return [...this.#messages.values()].sort((a, b) => a.seq - b.seq);
+    return [...this.#messages.values()]
+      .filter((message) => !this.isReplay(message.seq))
+      .sort((a, b) => a.seq - b.seq);
   }
 
   /**
@@ -111,7 +147,7 @@ export class Timeline {
     /** @type {string|null} */
     let oldest = null;
     for (const message of this.#messages.values()) {
-      if (message.epoch !== epoch) continue;
+      if (message.epoch !== epoch || this.isReplay(message.seq)) continue;
       count += 1;
       if (oldest === null || message.sentAt < oldest) oldest = message.sentAt;
     }
@@ -121,6 +157,7 @@ export class Timeline {
   /** Forget every message (sign-out). */
   clear() {
     this.#messages.clear();
+    this.#firstSeq.clear();
     this.#low = 0;
     this.#position = 0;
     this.complete = false;

@@ -44,7 +44,15 @@ export {
   unwrapIdentity,
   wrapIdentity,
 } from './bundle.js';
-export { DEFAULT_KDF_PARAMS, KdfParams, PasswordKeys, derivePasswordKeys, newSalt } from './kdf.js';
+export {
+  DEFAULT_KDF_PARAMS,
+  KdfParams,
+  PasswordKeys,
+  derivePasswordKeys,
+  derivePasswordKeysOffThread,
+  newSalt,
+  warmPasswordDerivation,
+} from './kdf.js';
 export { RecoveryKey } from './recovery.js';
 export {
   ENVELOPE_SIZE,

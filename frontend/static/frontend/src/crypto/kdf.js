@@ -9,7 +9,9 @@
  * does not give `kek`: both are independent BLAKE2b outputs of `master`.
  *
  * Argon2id runs synchronously in WebAssembly (a few hundred milliseconds at the default
- * parameters); call it from a Worker if the page must stay responsive.
+ * parameters). `derivePasswordKeysOffThread` runs it in a dedicated Worker
+ * (`kdf-worker.js`, same origin) so that a page stays responsive; only the 32-byte master
+ * key comes back, and the two subkeys are derived from it here.
  *
  * @module
  */
@@ -127,7 +129,88 @@ export function newSalt() {
  * @returns {PasswordKeys}
  */
 export function derivePasswordKeys(password, salt, params) {
-  const master = _deriveMaster(password, salt, params);
+  return keysFromMaster(_deriveMaster(password, salt, params));
+}
+
+/**
+ * {@link derivePasswordKeys} with Argon2id in a dedicated Worker, so that the calling page
+ * keeps painting and answering input meanwhile. The same checks and errors; the same keys.
+ * Where there is no Worker (Node, old browsers) it derives on the calling thread.
+ *
+ * The Worker gets the password, salt and parameters, returns the master key (its copy is
+ * transferred, not kept) and is terminated; the subkeys are derived here and the master
+ * key wiped.
+ * @param {string} password
+ * @param {Uint8Array} salt
+ * @param {KdfParams} params
+ * @returns {Promise<PasswordKeys>}
+ */
+export async function derivePasswordKeysOffThread(password, salt, params) {
+  _checkKdfInput(password, salt, params);
+  if (typeof globalThis.Worker !== 'function') return derivePasswordKeys(password, salt, params);
+  const started = spare ?? startWorker();
+  spare = null;
+  try {
+    const worker = await started.ready;
+    const master = await new Promise((resolve, reject) => {
+      worker.onmessage = (event) => {
+        const { master: bytes, error } = event.data ?? {};
+        if (bytes instanceof Uint8Array && bytes.length === KEY_SIZE) resolve(bytes);
+        else reject(new FormatError(`The password derivation failed: ${String(error ?? 'no key')}`));
+      };
+      worker.onerror = (event) => {
+        event.preventDefault?.();
+        reject(new FormatError('The password derivation failed in its Worker'));
+      };
+      worker.postMessage({
+        password,
+        salt: salt.slice(),
+        opslimit: params.opslimit,
+        memlimit: params.memlimit,
+      });
+    });
+    return keysFromMaster(master);
+  } finally {
+    started.worker.terminate();
+  }
+}
+
+/**
+ * Start the derivation Worker ahead of time (loading libsodium into it takes a moment), so
+ * that the next {@link derivePasswordKeysOffThread} finds it ready: for a sign-in screen
+ * while the person types. It holds nothing secret until it is used, once.
+ */
+export function warmPasswordDerivation() {
+  if (typeof globalThis.Worker !== 'function' || spare) return;
+  spare = startWorker();
+  spare.ready.catch(() => {
+    spare = null;
+  });
+}
+
+/** @type {{worker: Worker, ready: Promise<Worker>}|null} */
+let spare = null;
+
+function startWorker() {
+  const worker = new Worker(new URL('./kdf-worker.js', import.meta.url), { type: 'module' });
+  const ready = new Promise((resolve, reject) => {
+    worker.onmessage = (event) => {
+      if (event.data?.ready === true) resolve(worker);
+    };
+    worker.onerror = (event) => {
+      event.preventDefault?.();
+      worker.terminate();
+      reject(new FormatError('The password derivation could not start'));
+    };
+  });
+  return { worker, /** @type {Promise<Worker>} */ ready };
+}
+
+/**
+ * The two subkeys of a master key, which is wiped.
+ * @param {Uint8Array} master
+ */
+function keysFromMaster(master) {
   const authSecret = h(master, labels.AUTH);
   const kek = h(master, labels.KEY_WRAP);
   try {
@@ -138,14 +221,13 @@ export function derivePasswordKeys(password, salt, params) {
 }
 
 /**
- * The 32-byte Argon2id master key, after checking every argument. Internal (the vector
- * tests compare it); index.js does not export it.
- * @param {string} password
- * @param {Uint8Array} salt
- * @param {KdfParams} params
- * @returns {Uint8Array}
+ * Check the arguments of a derivation; returns the NFC-normalised password.
+ * @param {unknown} password
+ * @param {unknown} salt
+ * @param {unknown} params
+ * @returns {{normalised: string, checkedSalt: Uint8Array}}
  */
-export function _deriveMaster(password, salt, params) {
+function _checkKdfInput(password, salt, params) {
   if (typeof password !== 'string') {
     throw new FormatError(`The password must be a string, not ${typeName(password)}`);
   }
@@ -157,6 +239,19 @@ export function _deriveMaster(password, salt, params) {
   if (LONE_SURROGATE.test(normalised)) {
     throw new FormatError('The password is not valid Unicode text');
   }
+  return { normalised, checkedSalt };
+}
+
+/**
+ * The 32-byte Argon2id master key, after checking every argument. Internal (the vector
+ * tests compare it); index.js does not export it.
+ * @param {string} password
+ * @param {Uint8Array} salt
+ * @param {KdfParams} params
+ * @returns {Uint8Array}
+ */
+export function _deriveMaster(password, salt, params) {
+  const { normalised, checkedSalt } = _checkKdfInput(password, salt, params);
   const encoded = new TextEncoder().encode(normalised);
   try {
     return sodium.crypto_pwhash(

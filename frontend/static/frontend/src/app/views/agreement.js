@@ -4,16 +4,18 @@
  * @module
  */
 
+import * as api from '../api.js';
 import { AGREEMENT, recordAcceptance } from '../agreement.js';
 import { h, focusHeading } from '../dom.js';
 
 /**
  * @param {HTMLElement} root
- * @param {{userId: number, therapistName: string|null, storage: any, onAccepted: () => void}} options
+ * @param {{me: any, therapistName: string|null, onAccepted: () => void}} options
  */
-export function renderAgreement(root, { userId, therapistName, storage, onAccepted }) {
+export function renderAgreement(root, { me, therapistName, onAccepted }) {
   const box = h('input', { type: 'checkbox', id: 'agreement-accept', required: true });
   const error = h('p', { class: 'form-error', role: 'alert' });
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Continue');
   const form = h(
     'form',
     { class: 'form', novalidate: true },
@@ -28,16 +30,25 @@ export function renderAgreement(root, { userId, therapistName, storage, onAccept
       ),
     ),
     error,
-    h('button', { type: 'submit', class: 'primary' }, 'Continue'),
+    submit,
   );
-  form.addEventListener('submit', (event) => {
+  form.addEventListener('submit', async (event) => {
     event.preventDefault();
+    error.textContent = '';
     if (!/** @type {HTMLInputElement} */ (box).checked) {
       error.textContent = 'Please read the agreement and tick the box to continue.';
       box.focus();
       return;
     }
-    recordAcceptance(storage, userId);
+    submit.setAttribute('disabled', '');
+    try {
+      await recordAcceptance(api.post, me);
+    } catch {
+      error.textContent = 'Your acceptance could not be recorded. Check your connection and try again.';
+      submit.removeAttribute('disabled');
+      submit.focus();
+      return;
+    }
     onAccepted();
   });
   root.replaceChildren(

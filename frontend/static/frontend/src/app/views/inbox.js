@@ -8,8 +8,6 @@
 import * as api from '../api.js';
 import { h, shortTime, focusHeading } from '../dom.js';
 
-const REFRESH_MS = 15_000;
-
 /**
  * @param {HTMLElement} root
  * @param {{messenger: import('../messenger.js').Messenger, me: any, title?: string}} ctx
@@ -59,13 +57,10 @@ export function renderInbox(root, { messenger, me, title }) {
   );
   draw();
   focusHeading(root);
+  // A client accepting an invitation reaches this list by the server's
+  // `conversation_added` event (the messenger lists the conversations again).
   messenger.addEventListener('conversations', draw);
-  // A client who accepts an invitation starts a conversation the server does not push.
-  const timer = setInterval(() => {
-    if (document.visibilityState === 'visible') messenger.refreshConversations().catch(() => {});
-  }, REFRESH_MS);
   return () => {
-    clearInterval(timer);
     messenger.removeEventListener('conversations', draw);
   };
 }

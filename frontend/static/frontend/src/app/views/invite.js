@@ -6,8 +6,8 @@
  */
 
 import * as api from '../api.js';
-import { h, nextPaint, focusHeading } from '../dom.js';
-import { makeSignUp } from '../keys.js';
+import { h, focusHeading } from '../dom.js';
+import { makeSignUp, warmPasswordDerivation } from '../keys.js';
 
 const MIN_PASSWORD = 10;
 
@@ -106,10 +106,9 @@ function renderDetailsForm(root, token, details, onDone) {
     }
     submit.setAttribute('disabled', '');
     status.textContent = 'Making your keys on this device…';
-    await nextPaint();
     let made = null;
     try {
-      made = makeSignUp({
+      made = await makeSignUp({
         token,
         email: values.email,
         displayName: values.displayName,
@@ -147,6 +146,7 @@ function renderDetailsForm(root, token, details, onDone) {
     ),
   );
   focusHeading(root);
+  warmPasswordDerivation();
 }
 
 /**

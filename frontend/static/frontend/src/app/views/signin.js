@@ -6,8 +6,8 @@
  */
 
 import * as api from '../api.js';
-import { h, nextPaint, focusHeading } from '../dom.js';
-import { Keys, derivePasswordKeys, isCryptoError } from '../keys.js';
+import { h, focusHeading } from '../dom.js';
+import { Keys, derivePasswordKeys, isCryptoError, warmPasswordDerivation } from '../keys.js';
 
 /**
  * @param {HTMLElement} root
@@ -54,8 +54,7 @@ export function renderSignIn(root, { notice, onSignedIn }) {
     let passwordKeys = null;
     try {
       const kdf = await api.post('/api/auth/params', { email: address });
-      await nextPaint();
-      passwordKeys = derivePasswordKeys(secret, kdf);
+      passwordKeys = await derivePasswordKeys(secret, kdf);
       const answer = await api.post('/api/auth/signin', {
         email: address,
         auth_secret: passwordKeys.authSecretB64(),
@@ -91,6 +90,7 @@ export function renderSignIn(root, { notice, onSignedIn }) {
   );
   focusHeading(root);
   email.focus();
+  warmPasswordDerivation();
 }
 
 /** @param {unknown} problem */
