@@ -70,6 +70,10 @@ def server(tmp_path_factory: pytest.TempPathFactory, browser) -> Iterator[Server
 @pytest.fixture(scope="session")
 def demo(server: Server) -> dict[str, str]:
     """The seeded accounts: ``therapist_email``, ``therapist_password``, ``client_...``."""
+    return demo_accounts(server)
+
+
+def demo_accounts(server: Server) -> dict[str, str]:
     creds = server.credentials
     therapist = next(email for email in creds if email.startswith("therapist@"))
     client = next(email for email in creds if email.startswith("client@"))

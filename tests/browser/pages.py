@@ -3,15 +3,27 @@ makes on a page (no console errors, no CSP violations, nothing injected ran)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import time
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import running_in_ci
 
 try:
-    from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Route, expect
+    from playwright.sync_api import (
+        BrowserContext,
+        ConsoleMessage,
+        Page,
+        Route,
+        WebSocket,
+        expect,
+    )
 except ImportError:
     if running_in_ci():
         raise
@@ -21,6 +33,10 @@ __all__ = ["Route", "Watched", "expect", "watch"]
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
+# What fails a screen: axe-core's two highest impacts (tests/browser/vendor/README.md).
+BLOCKING_IMPACTS = {"serious", "critical"}
 
 # Runs before the page's own scripts (through the DevTools protocol, not subject to CSP):
 # records every CSP violation the page reports.
@@ -34,10 +50,15 @@ document.addEventListener('securitypolicyviolation', (event) => {
 
 @dataclass
 class Watched:
-    """A page and the problems it reported."""
+    """A page, the problems it reported and the websocket frames it sent and received."""
 
     page: Page
     problems: list[str] = field(default_factory=list)
+    frames: list[tuple[str, float, dict[str, Any]]] = field(default_factory=list)
+
+    def frames_of(self, direction: str, type_: str) -> list[tuple[float, dict[str, Any]]]:
+        """(time, frame) of each ``sent`` or ``received`` frame of a type, in order."""
+        return [(at, f) for d, at, f in self.frames if d == direction and f.get("type") == type_]
 
     def assert_clean(self) -> None:
         violations = self.page.evaluate("window.__cspViolations || []")
@@ -56,9 +77,48 @@ def watch(context: BrowserContext) -> Watched:
             where = message.location.get("url", "")
             watched.problems.append(f"{message.text} ({where})" if where else message.text)
 
+    def on_websocket(ws: WebSocket) -> None:
+        def record(direction: str, payload: str | bytes) -> None:
+            if isinstance(payload, str):
+                at = time.monotonic()
+                watched.frames.append((direction, at, json.loads(payload)))
+
+        ws.on("framesent", lambda payload: record("sent", payload))
+        ws.on("framereceived", lambda payload: record("received", payload))
+
     page.on("console", on_console)
     page.on("pageerror", lambda error: watched.problems.append(f"page error: {error}"))
+    page.on("websocket", on_websocket)
     return watched
+
+
+@cache
+def _axe_source() -> str:
+    data = AXE.read_bytes()
+    assert hashlib.sha256(data).hexdigest() == AXE_SHA256, "axe.min.js is not the vendored file"
+    return data.decode("utf-8")
+
+
+def check_accessibility(page: Page, screen: str) -> None:
+    """Runs axe-core on the page as it is and fails on any serious or critical violation.
+
+    axe is injected with ``page.evaluate`` (the DevTools protocol, which the page's policy
+    does not govern), never with a ``<script>`` tag, and only in tests.
+    """
+    if page.evaluate("typeof window.axe") == "undefined":
+        page.evaluate(_axe_source())
+    result = page.evaluate(
+        """async () => {
+          const r = await axe.run(document, {resultTypes: ['violations']});
+          return r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.map((n) => n.target.join(' ') + ': ' + n.failureSummary)}));
+        }"""
+    )
+    blocking = [v for v in result if v["impact"] in BLOCKING_IMPACTS]
+    assert not blocking, f"{screen}: accessibility violations:\n" + "\n".join(
+        f"- {v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"])
+        for v in blocking
+    )
 
 
 def screenshot(page: Page, name: str) -> None:
@@ -102,3 +162,10 @@ def send(page: Page, text: str) -> None:
 def message_items(page: Page, text: str):  # type: ignore[no-untyped-def]
     """The list items whose text is exactly `text` (as a person would see it)."""
     return page.locator(".message .message-text").filter(has_text=text)
+
+
+def conversation_id(page: Page) -> str:
+    """The id of the conversation the page shows (from its address)."""
+    fragment = page.url.split("#", 1)[1]
+    assert fragment.startswith("/c/"), page.url
+    return fragment.removeprefix("/c/")

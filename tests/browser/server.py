@@ -162,14 +162,16 @@ class Server:
         raise RuntimeError(f"/healthz did not answer:\n{self.log()[-4000:]}")
 
 
-def make_server(data_dir: Path) -> Server:
-    """A server on the stack the environment names (see the module docstring)."""
+def make_server(data_dir: Path, settings: dict[str, str] | None = None) -> Server:
+    """A server on the stack the environment names (see the module docstring), with
+    ``settings`` (``CONFIDE_*`` variables) on top."""
     data_dir.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k not in _SERVER_VARIABLES}
     env.update(
         CONFIDE_DATA_DIR=str(data_dir),
         DJANGO_SETTINGS_MODULE="portal.settings",
         PYTHONUNBUFFERED="1",
+        **(settings or {}),
     )
     database_url = os.environ.get("DATABASE_URL", "")
     redis_url = os.environ.get("REDIS_URL", "")

@@ -19,6 +19,16 @@ const STATE_LABEL = /** @type {Record<string, string>} */ ({
   read: 'Read',
 });
 
+/** Why a message was not sent, by the error code that stopped it (docs/protocol.md). */
+const FAILURE_TEXT = /** @type {Record<string, string>} */ ({
+  conversation_closed: 'The conversation is read-only.',
+  timeout: 'The server did not answer.',
+  stale_epoch: 'The conversation keys changed while it was sent.',
+  not_found: 'This conversation is no longer available.',
+  bad_ciphertext: 'It could not be sealed correctly.',
+  client_message_id_reused: 'It could not be sealed correctly.',
+});
+
 /**
  * @param {HTMLElement} root
  * @param {{messenger: import('../messenger.js').Messenger, me: any, conversationId: string,
@@ -102,6 +112,7 @@ export function renderConversation(root, { messenger, me, conversationId, announ
     if (item.state) parts.push(h('span', { class: `state state-${item.state}` }, STATE_LABEL[item.state] ?? item.state));
     if (item.state === 'failed' && item.clientMessageId) {
       const id = item.clientMessageId;
+      parts.push(h('span', { class: 'failure' }, FAILURE_TEXT[item.error ?? ''] ?? 'The server did not accept it.'));
       parts.push(h('button', { type: 'button', class: 'link-button retry', onclick: () => messenger.retry(id) }, 'Retry'));
     }
     meta.replaceChildren(...parts.flatMap((part, i) => (i ? [' · ', part] : [part])));

@@ -1,0 +1,44 @@
+"""The other side of a browser test, played by the Python client (portal/client).
+
+Playwright's synchronous API owns the main thread's event loop, so each piece of Python
+client work runs to completion in a thread of its own with a loop of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from portal.client import ConfideClient
+
+T = TypeVar("T")
+TIMEOUT = 120.0
+
+
+def run(work: Callable[[], Awaitable[T]]) -> T:
+    """Runs ``work()`` on a new event loop in another thread and returns its result."""
+
+    async def main() -> T:
+        return await work()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, main()).result(timeout=TIMEOUT)
+
+
+def as_user(
+    server_url: str, email: str, password: str, work: Callable[[ConfideClient], Awaitable[T]]
+) -> T:
+    """Signs in as a user, connects, runs ``work(client)``, and closes the client."""
+
+    async def signed_in() -> T:
+        client = ConfideClient(server_url, backfill=False)
+        try:
+            await client.sign_in(email, password)
+            await client.connect()
+            return await work(client)
+        finally:
+            await client.close()
+
+    return run(signed_in)

@@ -1,0 +1,90 @@
+"""A message the server refuses for good is shown as not sent, with a Retry button; once the
+cause is gone, Retry delivers it, exactly once (same client message id, same bytes)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+
+from tests.browser.pages import (
+    Watched,
+    check_accessibility,
+    expect,
+    message_items,
+    open_conversation,
+    screenshot,
+    send,
+    sign_in,
+)
+from tests.browser.server import Server
+
+
+def set_status(server: Server, email: str, status: str) -> None:
+    """What a practice admin's discharge (and its undoing) does to the conversation."""
+    server.confide(
+        "shell",
+        "-c",
+        "from messaging.models import Conversation; "
+        f"Conversation.objects.filter(memberships__user__email={email!r}).update(status={status!r})",
+    )
+
+
+def test_a_refused_message_is_retried_by_hand_and_arrives_once(
+    server: Server,
+    demo: dict[str, str],
+    new_page: Callable[..., Watched],
+    sent_plaintexts: list[str],
+) -> None:
+    therapist = new_page()
+    t = therapist.page
+    sign_in(t, server.url, demo["therapist_email"], demo["therapist_password"])
+    open_conversation(t, "Casey Client")
+    client = new_page()
+    c = client.page
+    sign_in(c, server.url, demo["client_email"], demo["client_password"])
+
+    text = f"Sent while the conversation was closed {uuid.uuid4().hex[:8]}"
+    sent_plaintexts.append(text)
+    set_status(server, demo["client_email"], "discharged")
+    try:
+        send(c, text)
+        row = c.locator(".message.mine").filter(has_text=text)
+        expect(row).to_have_attribute("data-state", "failed")
+        expect(row.locator(".state")).to_have_text("Not sent")
+        expect(row).to_contain_text("read-only")
+        retry = row.get_by_role("button", name="Retry")
+        expect(retry).to_be_visible()
+        screenshot(c, "message-failed-with-retry")
+        check_accessibility(c, "a failed message")
+        [(_, refusal)] = [
+            (at, f)
+            for at, f in client.frames_of("received", "error")
+            if f["code"] == "conversation_closed"
+        ]
+        # Not resent by itself: the server would refuse the same bytes again.
+        c.wait_for_timeout(1_000)
+        assert len(client.frames_of("sent", "send")) == 1
+    finally:
+        set_status(server, demo["client_email"], "active")
+
+    retry.click()
+    expect(row).to_have_attribute("data-state", re.compile("^(sent|read)$"))
+    expect(message_items(t, text)).to_have_count(1, timeout=5_000)
+    sends = [f for _, f in client.frames_of("sent", "send")]
+    assert len(sends) == 2
+    assert sends[0]["client_message_id"] == sends[1]["client_message_id"]
+    assert sends[0]["ciphertext"] == sends[1]["ciphertext"]
+    acks = [f for _, f in client.frames_of("received", "ack")]
+    assert [a["duplicate"] for a in acks] == [False]
+    assert refusal["ref"] == sends[0]["ref"]
+
+    # Once, on both sides, after a sync and after a reload.
+    t.wait_for_timeout(1_000)
+    expect(message_items(t, text)).to_have_count(1)
+    expect(message_items(c, text)).to_have_count(1)
+    c.reload()
+    sign_in(c, server.url, demo["client_email"], demo["client_password"])
+    expect(message_items(c, text)).to_have_count(1)
+    therapist.assert_clean()
+    client.assert_clean()
