@@ -100,23 +100,28 @@ def _axe_source() -> str:
 
 
 def check_accessibility(page: Page, screen: str) -> None:
-    """Runs axe-core on the page as it is and fails on any serious or critical violation.
+    """Runs axe-core on the page as it is, in the light and the dark colour scheme, and
+    fails on any serious or critical violation.
 
     axe is injected with ``page.evaluate`` (the DevTools protocol, which the page's policy
     does not govern), never with a ``<script>`` tag, and only in tests.
     """
     if page.evaluate("typeof window.axe") == "undefined":
         page.evaluate(_axe_source())
-    result = page.evaluate(
-        """async () => {
-          const r = await axe.run(document, {resultTypes: ['violations']});
-          return r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
-            nodes: v.nodes.map((n) => n.target.join(' ') + ': ' + n.failureSummary)}));
-        }"""
-    )
-    blocking = [v for v in result if v["impact"] in BLOCKING_IMPACTS]
+    blocking = []
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        result = page.evaluate(
+            """async () => {
+              const r = await axe.run(document, {resultTypes: ['violations']});
+              return r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map((n) => n.target.join(' ') + ': ' + n.failureSummary)}));
+            }"""
+        )
+        blocking += [{**v, "scheme": scheme} for v in result if v["impact"] in BLOCKING_IMPACTS]
+    page.emulate_media(color_scheme="light")
     assert not blocking, f"{screen}: accessibility violations:\n" + "\n".join(
-        f"- {v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"])
+        f"- {v['id']} ({v['impact']}, {v['scheme']}): {v['help']}\n    " + "\n    ".join(v["nodes"])
         for v in blocking
     )
 

@@ -11,9 +11,15 @@ from tests.browser.server import Server
 EXIT = "https://www.weather.gov/"
 
 
+STORED = """[...Object.keys(localStorage), ...Object.keys(sessionStorage)]
+  .filter((name) => name.startsWith('confide.'))"""
+
+
 def session_is_over(page) -> None:  # type: ignore[no-untyped-def]
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert page.evaluate("Object.keys(sessionStorage).length") == 0
+    # Not even public data is left: nothing in storage says this browser used the portal.
+    assert page.evaluate(STORED) == []
     # The browser's cookies, asked outside the page (so the 401 is not a console error).
     origin = page.url.split("/", 3)[:3]
     assert page.request.get("/".join(origin) + "/api/me").status == 401
@@ -25,6 +31,7 @@ def test_signing_out_wipes_keys_and_storage_and_ends_the_session(
     client = new_page()
     c = client.page
     sign_in(c, server.url, demo["client_email"], demo["client_password"])
+    assert "confide.seen-identities" in c.evaluate(STORED), "something to wipe"
     c.get_by_role("button", name="Sign out").click()
     expect(c.get_by_text("You signed out.")).to_be_visible()
     session_is_over(c)
@@ -44,6 +51,14 @@ def test_the_quick_exit_leaves_at_once_and_asks_nothing_of_the_other_site_before
 
     c.context.route("https://www.weather.gov/**", neutral)
     sign_in(c, server.url, demo["client_email"], demo["client_password"])
+    c.context.set_offline(True)  # an unsent message leaves an outbox entry behind
+    c.locator("#composer-text").fill("Never mind, talk later")
+    c.locator("#composer-text").press("Enter")
+    assert (
+        sorted(c.evaluate(STORED))[0]
+        == "confide.outbox." + c.evaluate("Object.keys(sessionStorage)[0]").split(".")[-1]
+    )
+    c.context.set_offline(False)
     assert requested == []
     c.get_by_role("button", name="Quick exit").click()
     c.wait_for_url(EXIT)

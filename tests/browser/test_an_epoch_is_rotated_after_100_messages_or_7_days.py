@@ -1,0 +1,143 @@
+"""Epoch rotation (crypto/SPEC.md): when the current epoch holds 100 messages, or is 7
+days old, the browser begins a new epoch before sending its next message. The counts come
+from the server (``epoch_messages``, ``epoch_started_at``), so a browser that holds only
+the newest page still rotates in time. The messaging agreement accepted here is recorded
+on the server and not asked again."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from crypto import KdfParams
+from portal.client import ConfideClient
+from tests.browser.pages import (
+    Watched,
+    accept_agreement,
+    conversation_id,
+    expect,
+    message_items,
+    send,
+    sign_in,
+)
+from tests.browser.peers import as_user, run
+from tests.browser.server import Server
+
+PASSWORD = "rotation needs a long enough password"
+SMALL_KDF = KdfParams(opslimit=2, memlimit=32 * 1024 * 1024)
+SEEDED = 100
+
+
+@dataclass(frozen=True)
+class NewClient:
+    email: str
+    name: str
+    conversation: uuid.UUID
+
+
+def invite_and_fill(server: Server, demo: dict[str, str]) -> NewClient:
+    """The therapist invites a client, who signs up and writes 100 messages (Python)."""
+    suffix = uuid.uuid4().hex[:6]
+    name, email = f"Rowan {suffix}", f"rowan-{suffix}@example.invalid"
+
+    async def invite(therapist: ConfideClient) -> str:
+        return (await therapist.create_invitation(name)).token
+
+    token = as_user(server.url, demo["therapist_email"], demo["therapist_password"], invite)
+
+    async def sign_up_and_write() -> uuid.UUID:
+        client = ConfideClient(server.url, backfill=False)
+        try:
+            signed_up = await client.accept_invitation(
+                token, email, name, PASSWORD, kdf_params=SMALL_KDF
+            )
+            await client.connect()
+            for n in range(SEEDED):
+                await client.send_text(signed_up.conversation, f"seeded {n}")
+            return signed_up.conversation
+        finally:
+            await client.close()
+
+    return NewClient(email, name, run(sign_up_and_write))
+
+
+def stored_epoch(server: Server, demo: dict[str, str], conversation: uuid.UUID, text: str) -> int:
+    """The epoch the therapist's Python client finds the message under (and opens it)."""
+
+    async def find(therapist: ConfideClient) -> int:
+        reply = await therapist.call(
+            {"type": "history", "conversation": str(conversation), "limit": 5}
+        )
+        page = await therapist.history(conversation, limit=5)
+        [opened] = [m for m in page.messages if m.text == text]
+        [raw] = [m for m in reply["messages"] if m["seq"] == opened.seq]
+        epoch: int = raw["epoch"]
+        return epoch
+
+    return as_user(server.url, demo["therapist_email"], demo["therapist_password"], find)
+
+
+def test_an_epoch_is_rotated_after_100_messages_or_7_days(
+    server: Server,
+    demo: dict[str, str],
+    new_page: Callable[..., Watched],
+    sent_plaintexts: list[str],
+) -> None:
+    rowan = invite_and_fill(server, demo)
+    client = new_page()
+    c = client.page
+    c.goto(server.url + "/")
+    c.get_by_label("Email").fill(rowan.email)
+    c.get_by_label("Password").fill(PASSWORD)
+    c.get_by_role("button", name="Sign in").click()
+    accept_agreement(c)
+    assert c.request.get(server.url + "/api/me").json()["user"]["agreement"]["version"]
+    assert conversation_id(c) == str(rowan.conversation)
+    expect(message_items(c, f"seeded {SEEDED - 1}")).to_have_count(1)
+
+    # 100 messages in epoch 0: the next message begins epoch 1 first.
+    first = f"After a hundred {uuid.uuid4().hex[:8]}"
+    sent_plaintexts.append(first)
+    send(c, first)
+    expect(c.locator(".message.mine").filter(has_text=first)).to_have_attribute(
+        "data-state", "sent"
+    )
+    rekeys = [f for _, f in client.frames_of("sent", "rekey")]
+    sends = [f for _, f in client.frames_of("sent", "send")]
+    assert [f["epoch"] for f in rekeys] == [1]
+    assert [f["epoch"] for f in sends] == [1]
+    assert client.frames_of("sent", "rekey")[0][0] < client.frames_of("sent", "send")[0][0]
+    assert stored_epoch(server, demo, rowan.conversation, first) == 1
+
+    # One message later nothing rotates: epoch 1 is young and nearly empty.
+    second = f"Still epoch one {uuid.uuid4().hex[:8]}"
+    sent_plaintexts.append(second)
+    send(c, second)
+    expect(c.locator(".message.mine").filter(has_text=second)).to_have_attribute(
+        "data-state", "sent"
+    )
+    assert len(client.frames_of("sent", "rekey")) == 1
+
+    # Seven days later (as the server records it), the next message begins epoch 2.
+    server.confide(
+        "shell",
+        "-c",
+        "from datetime import timedelta; from django.utils import timezone; "
+        "from messaging.models import Conversation; "
+        f"Conversation.objects.filter(id='{rowan.conversation}')"
+        ".update(epoch_started_at=timezone.now() - timedelta(days=7, minutes=1))",
+    )
+    c.reload()
+    sign_in(c, server.url, rowan.email, PASSWORD)
+    expect(c.locator("#agreement-title")).to_have_count(0)
+    third = f"A week later {uuid.uuid4().hex[:8]}"
+    sent_plaintexts.append(third)
+    send(c, third)
+    expect(message_items(c, third)).to_have_count(1)
+    expect(c.locator(".message.mine").filter(has_text=third)).to_have_attribute(
+        "data-state", "sent"
+    )
+    assert [f["epoch"] for _, f in client.frames_of("sent", "rekey")] == [1, 2]
+    assert stored_epoch(server, demo, rowan.conversation, third) == 2
+    client.assert_clean()
