@@ -54,10 +54,7 @@ def test_the_quick_exit_leaves_at_once_and_asks_nothing_of_the_other_site_before
     c.context.set_offline(True)  # an unsent message leaves an outbox entry behind
     c.locator("#composer-text").fill("Never mind, talk later")
     c.locator("#composer-text").press("Enter")
-    assert (
-        sorted(c.evaluate(STORED))[0]
-        == "confide.outbox." + c.evaluate("Object.keys(sessionStorage)[0]").split(".")[-1]
-    )
+    assert any(name.startswith("confide.outbox.") for name in c.evaluate(STORED))
     c.context.set_offline(False)
     assert requested == []
     c.get_by_role("button", name="Quick exit").click()
