@@ -1,17 +1,23 @@
 """When the identity served for a peer differs from the one this browser saw before, the
-conversation shows a calm warning that blocks nothing and leads to the safety number."""
+conversation shows a calm warning that blocks nothing and leads to the safety number, and
+the next message begins a new epoch first (crypto/SPEC.md, "Epoch rotation")."""
 
 from __future__ import annotations
 
 import json
+import re
+import uuid
 from collections.abc import Callable
 
-from tests.browser.pages import Watched, expect, screenshot, sign_in
+from tests.browser.pages import Watched, expect, message_items, screenshot, send, sign_in
 from tests.browser.server import Server
 
 
 def test_a_changed_peer_key_raises_a_calm_warning(
-    server: Server, demo: dict[str, str], new_page: Callable[..., Watched]
+    server: Server,
+    demo: dict[str, str],
+    new_page: Callable[..., Watched],
+    sent_plaintexts: list[str],
 ) -> None:
     client = new_page()
     c = client.page
@@ -34,6 +40,21 @@ def test_a_changed_peer_key_raises_a_calm_warning(
     expect(banner).to_contain_text("security keys have changed")
     expect(c.locator("#composer-text")).to_be_enabled()
     screenshot(c, "key-changed-warning")
+
+    # The next message goes under a new epoch, begun (and wrapped to the keys served now)
+    # before it is sent; one change begins one epoch.
+    for n in (1, 2):
+        text = f"After the key change, {n} {uuid.uuid4().hex[:8]}"
+        sent_plaintexts.append(text)
+        send(c, text)
+        expect(message_items(c, text)).to_have_count(1)
+        expect(c.locator(".message.mine").filter(has_text=text)).to_have_attribute(
+            "data-state", re.compile("^(sent|read)$")
+        )
+    [(rekeyed_at, rekey)] = client.frames_of("sent", "rekey")
+    sends = client.frames_of("sent", "send")
+    assert [f["epoch"] for _, f in sends] == [rekey["epoch"]] * 2
+    assert rekeyed_at < sends[0][0]
     banner.get_by_role("link", name="Compare safety number").click()
     expect(c.get_by_role("heading", name="Safety number with Dr. Dana Demo")).to_be_visible()
     c.get_by_role("button", name="We compared the new number").click()

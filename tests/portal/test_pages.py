@@ -13,7 +13,12 @@ def test_the_home_page_is_served_with_a_strict_content_security_policy(client: C
     assert b"Confide" in response.content
     csp = response.headers["Content-Security-Policy"]
     assert "default-src 'none'" in csp
-    assert "script-src 'self' 'wasm-unsafe-eval'" in csp
+    directives = dict(
+        (part.split(" ", 1) + [""])[:2] for part in (d.strip() for d in csp.split(";"))
+    )
+    assert directives["script-src"] == "'self' 'wasm-unsafe-eval'"
+    # The Argon2id Worker, from this origin only (no blob: or data: workers).
+    assert directives["worker-src"] == "'self'"
     assert "unsafe-inline" not in csp
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Referrer-Policy"] == "no-referrer"
@@ -27,3 +32,13 @@ def test_static_files_are_served_without_debug(client: Client) -> None:
 def test_health_check_answers(client: Client) -> None:
     response = client.get("/healthz")
     assert response.json() == {"ok": True}
+
+
+def test_the_password_derivation_worker_is_served_from_this_origin_under_the_policy(
+    client: Client,
+) -> None:
+    """The Worker's own policy is the one its script is served with: the same strict one."""
+    response = client.get("/static/frontend/src/crypto/kdf-worker.js")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert "worker-src 'self'" in response.headers["Content-Security-Policy"]
