@@ -14,8 +14,8 @@ from tests.browser.conftest import demo_accounts
 from tests.browser.pages import Watched, expect, message_items, open_conversation, send, sign_in
 from tests.browser.server import Server, make_server
 
-RATE = 1  # frames a second, per socket
-BURST = 3
+RATE = 2  # frames a second, per socket
+BURST = 2
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from crypto import KdfParams
 from portal.client import ConfideClient
@@ -120,13 +121,11 @@ def test_an_epoch_is_rotated_after_100_messages_or_7_days(
     assert len(client.frames_of("sent", "rekey")) == 1
 
     # Seven days later (as the server records it), the next message begins epoch 2.
-    server.confide(
-        "shell",
-        "-c",
-        "from datetime import timedelta; from django.utils import timezone; "
-        "from messaging.models import Conversation; "
-        f"Conversation.objects.filter(id='{rowan.conversation}')"
-        ".update(epoch_started_at=timezone.now() - timedelta(days=7, minutes=1))",
+    started = datetime.now(UTC) - timedelta(days=7, minutes=1)
+    server.execute(
+        "UPDATE messaging_conversation SET epoch_started_at = ? WHERE id = ?",
+        started,
+        rowan.conversation,
     )
     c.reload()
     sign_in(c, server.url, rowan.email, PASSWORD)

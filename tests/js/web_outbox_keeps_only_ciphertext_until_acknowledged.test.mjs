@@ -110,4 +110,7 @@ test('clear forgets everything, in memory and in storage', () => {
   outbox.clear();
   assert.equal(outbox.size, 0);
   assert.equal(storage.getItem('k'), null);
+  // A late add (an answer that arrived after sign-out) is not written to storage again.
+  outbox.add(message());
+  assert.equal(storage.getItem('k'), null);
 });

@@ -35,3 +35,12 @@ test('without storage nothing breaks', () => {
   const seen = new SeenIdentities(null);
   assert.deepEqual(seen.check(1, 'AAAA'), { changed: false, previous: null });
 });
+
+test('once closed (the session ended), nothing is written any more', () => {
+  const storage = new MemoryStorage();
+  const seen = new SeenIdentities(storage);
+  seen.close();
+  assert.deepEqual(seen.check(7, 'AAAA'), { changed: false, previous: null });
+  seen.acknowledge(7, 'BBBB');
+  assert.equal(storage.items.size, 0);
+});

@@ -112,6 +112,7 @@ export class Messenger extends EventTarget {
     this.socket.stop();
     this.keys.wipe();
     this.outbox.clear();
+    this.seen.close();
     this.#pendingText.clear();
     for (const conversation of this.conversations.values()) conversation.timeline?.clear();
     this.conversations.clear();

@@ -248,7 +248,7 @@ export class Outbox {
     return this.acknowledge(clientMessageId);
   }
 
-  /** Forget everything, here and in storage (sign-out). */
+  /** Forget everything, here and in storage (sign-out); nothing is stored after this. */
   clear() {
     this.#entries.clear();
     try {
@@ -256,6 +256,7 @@ export class Outbox {
     } catch {
       // Storage may be unavailable (private mode); memory is cleared regardless.
     }
+    this.#storage = null;
   }
 
   #save() {

@@ -59,6 +59,11 @@ export class SeenIdentities {
     this.#write({ ...read(this.storage), [String(userId)]: identity });
   }
 
+  /** Stop remembering (the session ended): a late answer must not write again. */
+  close() {
+    this.storage = null;
+  }
+
   /** @param {Record<string, string>} seen */
   #write(seen) {
     try {
