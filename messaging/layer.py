@@ -39,7 +39,14 @@ log = logging.getLogger(__name__)
 
 RESET = {"type": "layer.reset"}
 _RECONNECT_DELAYS = (0.1, 0.2, 0.5, 1.0, 2.0)
+_POLL_SECONDS = 0.5
 _MAX_OUTBOX = 20000  # publications waiting for Redis; older ones are dropped (and reset)
+
+
+def _raise_if_cancelled() -> None:
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 class _Channel:
@@ -99,13 +106,17 @@ class _Redis:
             try:
                 async with self.lock:
                     await self._connect()
+                _raise_if_cancelled()
                 if not first:
                     # Publications may have been missed while the connection was down.
                     self.layer.reset_all()
                 first = False
                 attempt = 0
                 while True:
-                    message = await self.pubsub.get_message(timeout=None)
+                    # A bounded wait, and a look at whether the task was told to stop:
+                    # Python 3.11's wait_for, inside redis-py, can swallow a cancellation.
+                    message = await self.pubsub.get_message(timeout=_POLL_SECONDS)
+                    _raise_if_cancelled()
                     if message is not None and message.get("type") == "message":
                         self.layer.deliver_published(message["channel"], message["data"])
             except asyncio.CancelledError:
