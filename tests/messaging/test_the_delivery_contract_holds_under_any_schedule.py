@@ -1,31 +1,37 @@
 """The delivery contract, tested against schedules that hypothesis makes up.
 
 Both members of a conversation send, resend the same bytes, lose an ack with their socket,
-drop their socket, reconnect, and the channel layer restarts (its groups and queues are
-lost, so the sockets open at that moment hear no more pushes), in any order. Each member
-is modelled as the real clients behave (docs/protocol.md, "Delivery guarantees"): an
-outbox resent after each reconnect, ordering by sequence number with the client's own
-:class:`SequenceBuffer`, a ``sync`` after each reconnect and whenever a number skips ahead.
+drop their socket, reconnect, and the channel layer fails, in any order: it restarts (its
+groups and queues are lost without a word, so the sockets open at that moment hear no more
+pushes) or it loses Redis for a while (every socket gets a reset and is closed with 1012).
+Each member is modelled as the real clients behave (docs/protocol.md, "Delivery
+guarantees"): an outbox resent after each reconnect, ordering by sequence number with the
+client's own :class:`SequenceBuffer`, a ``sync`` after each reconnect and whenever a number
+skips ahead.
 
 After every step: no member holds a message twice, every message a member holds is the
 one acknowledged under that number, and an acknowledgement never changes. At the end,
 once every member has reconnected: every acknowledged message reached every member exactly
 once, in order, and the database holds each message sent exactly once.
 
-The real ASGI application runs in process (``WebsocketCommunicator``) on the in-memory
-channel layer, whose ``flush`` is the restart.
+The real ASGI application runs in process (``WebsocketCommunicator``) on the project's
+channel layer without Redis (one process); its ``flush`` is the restart, and its
+``reset_all``, which it runs when its Redis subscription breaks, the loss of Redis.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+import json
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
 from django.db import connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -38,9 +44,10 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from messaging.layer import FanoutChannelLayer
 from messaging.models import Message
 from portal.client.ordering import SequenceBuffer
-from tests.messaging.conftest import Socket, communicator
+from tests.messaging.conftest import communicator
 from tests.messaging.test_send_and_ack import send_frame
 from tests.personas import Chat, Person, Practice5, make_chat, make_practice
 
@@ -51,6 +58,24 @@ WHO = st.sampled_from(("therapist", "client"))
 QUIET = 0.02  # seconds without a frame after which a socket is taken as drained
 
 
+class Closed(Exception):
+    """The server closed the socket."""
+
+
+async def _cancel_the_rest() -> None:
+    """Ends the tasks that outlive the sockets (the writer's queue of this loop)."""
+    rest = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in rest:
+        task.cancel()
+    await asyncio.gather(*rest, return_exceptions=True)
+
+
+def layer() -> FanoutChannelLayer:
+    found = get_channel_layer()
+    assert isinstance(found, FanoutChannelLayer)
+    return found
+
+
 class Member:
     """One member's client: an outbox, an ordered inbox and at most one socket."""
 
@@ -58,7 +83,7 @@ class Member:
         self.person = person
         self.cookie = cookie
         self.chat = chat
-        self.socket: Socket | None = None
+        self.socket: WebsocketCommunicator | None = None
         self.inbox: SequenceBuffer[tuple[int, str]] = SequenceBuffer()
         self.held: list[tuple[int, str]] = []
         self.outbox: dict[str, dict[str, Any]] = {}
@@ -72,29 +97,47 @@ class Member:
         return self.socket is not None
 
     async def connect(self) -> None:
-        comm = communicator(self.cookie)
-        connected, _ = await comm.connect()
+        self.socket = communicator(self.cookie)
+        connected, _ = await self.socket.connect()
         assert connected
-        self.socket = Socket(comm, self.person)
-        ready = await self.socket.receive()
+        ready = await self.receive()
         assert ready["type"] == "ready", ready
-        await self.sync()
-        for frame in list(self.outbox.values()):
-            await self.deliver(frame)
+        try:
+            await self.sync()
+            for frame in list(self.outbox.values()):
+                await self.deliver(frame)
+        except Closed:
+            return
 
     async def drop(self) -> None:
         """The socket ends without the client reading what was still on its way."""
         assert self.socket is not None
         socket, self.socket = self.socket, None
-        await socket.communicator.disconnect(code=1006, timeout=5)
+        await socket.disconnect(code=1006, timeout=5)
+
+    async def receive(self) -> dict[str, Any]:
+        """The next frame; raises :class:`Closed` (and forgets the socket) on a close."""
+        assert self.socket is not None
+        output = await self.socket.receive_output(timeout=5)
+        if output["type"] == "websocket.close":
+            socket, self.socket = self.socket, None
+            # The closing handshake ends; the consumer hears of it as after any close.
+            await socket.disconnect(code=output.get("code", 1000), timeout=5)
+            raise Closed(output.get("code"))
+        frame: dict[str, Any] = json.loads(output["text"])
+        return frame
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        assert self.socket is not None
+        await self.socket.send_to(text_data=json.dumps(frame))
 
     async def request(self, frame: dict[str, Any]) -> dict[str, Any]:
-        """Sends a frame and returns its reply; pushes read meanwhile go to the inbox."""
-        assert self.socket is not None
+        """Sends a frame and returns its reply; pushes read meanwhile go to the inbox.
+        Raises :class:`Closed` if the server closes the socket first."""
         ref = f"r{next(self._refs)}"
-        await self.socket.send({**frame, "ref": ref})
+        await self.send({**frame, "ref": ref})
         while True:
-            reply = await self.socket.receive(timeout=5)
+            reply = await self.receive()
             if reply.get("ref") == ref:
                 return reply
             self.on_push(reply)
@@ -123,11 +166,13 @@ class Member:
 
     async def read(self) -> None:
         """Reads what has arrived; syncs if a number skipped ahead."""
-        assert self.socket is not None
-        while not await self.socket.nothing(QUIET):
-            self.on_push(await self.socket.receive())
-        if self.gap:
-            await self.sync()
+        try:
+            while self.socket is not None and not await self.socket.receive_nothing(QUIET):
+                self.on_push(await self.receive())
+            if self.gap and self.socket is not None:
+                await self.sync()
+        except Closed:
+            return
 
     def write(self, text: str) -> dict[str, Any]:
         message_id, wire = self.chat.seal(self.person, text)
@@ -137,7 +182,11 @@ class Member:
         return frame
 
     async def deliver(self, frame: dict[str, Any]) -> None:
-        reply = await self.request(frame)
+        """Sends one outbox message; if the socket closes first, it stays in the outbox."""
+        try:
+            reply = await self.request(frame)
+        except Closed:
+            return
         assert reply["type"] == "ack", reply
         cmid = frame["client_message_id"]
         assert reply["client_message_id"] == cmid
@@ -145,7 +194,8 @@ class Member:
         assert self.acks.setdefault(cmid, reply["seq"]) == reply["seq"], (cmid, reply)
         self.outbox.pop(cmid, None)
         if self.gap:
-            await self.sync()
+            with contextlib.suppress(Closed):
+                await self.sync()
 
 
 class DeliveryContract(RuleBasedStateMachine):
@@ -194,7 +244,7 @@ class DeliveryContract(RuleBasedStateMachine):
         member = self.members[who]
         frame = member.write(self._text())
         if member.socket is not None:
-            self.run(member.socket.send({**frame, "ref": "lost"}))
+            self.run(member.send({**frame, "ref": "lost"}))
             self.run(member.drop())
 
     @rule(who=WHO)
@@ -211,7 +261,11 @@ class DeliveryContract(RuleBasedStateMachine):
 
     @rule()
     def restart_the_channel_layer(self) -> None:
-        self.run(get_channel_layer().flush())
+        self.run(layer().flush())
+
+    @rule()
+    def the_channel_layer_loses_redis_for_a_while(self) -> None:
+        layer().reset_all()
 
     @rule(who=WHO)
     def read(self, who: str) -> None:
@@ -243,6 +297,7 @@ class DeliveryContract(RuleBasedStateMachine):
             self._check_everything_arrived()
         finally:
             self.run(self._close())
+            self.run(_cancel_the_rest())
             self.loop.close()
 
     async def _settle(self) -> None:
@@ -270,7 +325,7 @@ class DeliveryContract(RuleBasedStateMachine):
         for member in self.members.values():
             if member.connected:
                 await member.drop()
-        await get_channel_layer().flush()
+        await layer().flush()
         # The database thread's connection would outlive the test database.
         await sync_to_async(connections.close_all)()
 
@@ -287,10 +342,13 @@ BOUNDS = hypothesis_settings(
 def test_every_acknowledged_message_reaches_every_member_once_in_order(
     transactional_db: None, settings: Any
 ) -> None:
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "messaging.layer.FanoutChannelLayer", "CONFIG": {"url": ""}}
+    }
     # The schedules send faster than a person; the limits are tested elsewhere.
     settings.CONFIDE_MESSAGE_RATE = 10_000
     settings.CONFIDE_MESSAGE_BURST = 10_000
+    settings.CONFIDE_MAX_SOCKETS_PER_USER = 1_000
     world = make_practice()
     DeliveryContract.world = world
     DeliveryContract.cookies = {
