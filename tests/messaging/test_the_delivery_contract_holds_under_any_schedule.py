@@ -71,8 +71,9 @@ async def _cancel_the_rest() -> None:
 
 
 def layer() -> FanoutChannelLayer:
+    """The project's layer, in this process only (the test sets it up without Redis)."""
     found = get_channel_layer()
-    assert isinstance(found, FanoutChannelLayer)
+    assert isinstance(found, FanoutChannelLayer) and not found.url
     return found
 
 
