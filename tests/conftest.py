@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import NoReturn
 
 import pytest
 
@@ -16,7 +17,16 @@ def require_service(variable: str, what: str) -> str:
     url = os.environ.get(variable, "")
     if url:
         return url
-    message = f"{variable} is not set: start {what} and set {variable} to run this test"
+    _unavailable(f"{variable} is not set: start {what} and set {variable} to run this test")
+
+
+def require_programs(missing: list[str]) -> None:
+    """Nothing when ``missing`` is empty; otherwise outside CI a skip, in CI a loud failure."""
+    if missing:
+        _unavailable(f"Install {', '.join(missing)} to run this test")
+
+
+def _unavailable(message: str) -> NoReturn:
     if running_in_ci():
         pytest.fail(message)
     pytest.skip(message)

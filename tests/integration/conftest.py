@@ -8,6 +8,10 @@ Which stack the ordinary tests run on follows the environment, as the server's s
 the production stack when DATABASE_URL and REDIS_URL are set (as in CI), the embedded
 default otherwise. Tests that need PostgreSQL and Redis ask for ``production_stack``, which
 skips outside CI and fails in CI when either is missing.
+
+Tests that kill or stop PostgreSQL or Redis ask for ``fault_stack``: the production stack on
+a PostgreSQL cluster and a Redis of their own (``private_services``), made once per session;
+it skips outside CI and fails in CI when their programs are missing.
 """
 
 from __future__ import annotations
@@ -15,14 +19,26 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from portal.client import Backoff, ConfideClient
-from tests.conftest import require_service
+from tests.conftest import require_programs, require_service
 from tests.integration.faults import TcpProxy
-from tests.integration.personas import Persona, Personas, invite_client, make_personas
+from tests.integration.personas import (
+    Persona,
+    Personas,
+    demo_therapist,
+    invite_client,
+    make_personas,
+)
+from tests.integration.private_services import (
+    PrivatePostgres,
+    PrivateRedis,
+    missing_programs,
+)
 from tests.integration.servers import (
     LiveServer,
     Stack,
@@ -90,6 +106,52 @@ def embedded_stack(request: pytest.FixtureRequest, _production: Stack | None) ->
     return embedded
 
 
+@dataclass(frozen=True)
+class FaultStack:
+    """The production stack on a PostgreSQL and a Redis that the fault tests may break."""
+
+    stack: Stack
+    postgres: PrivatePostgres
+    redis: PrivateRedis
+    therapist: Persona
+
+    def ensure_running(self) -> None:
+        if not self.redis.running:
+            self.redis.start()
+        if not self.postgres.running:
+            self.postgres.start()
+
+
+@pytest.fixture(scope="session")
+def _fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultStack]:
+    require_programs(missing_programs())
+    postgres = PrivatePostgres()
+    redis = PrivateRedis(tmp_path_factory.mktemp("redis"))
+    try:
+        postgres.init()
+        postgres.start()
+        redis.start()
+        stack = make_production_stack(
+            tmp_path_factory.mktemp("faults"), postgres.admin_url, redis.url
+        )
+        try:
+            yield FaultStack(stack, postgres, redis, demo_therapist(stack))
+        finally:
+            stack.stop_servers()
+    finally:
+        redis.kill()
+        postgres.destroy()
+
+
+@pytest.fixture
+def fault_stack(_fault_stack: FaultStack) -> Iterator[FaultStack]:
+    """The session's fault stack, with both services running before and after the test
+    (a test that failed while one was down does not break the next)."""
+    _fault_stack.ensure_running()
+    yield _fault_stack
+    _fault_stack.ensure_running()
+
+
 @pytest.fixture(scope="session")
 def server(stack: Stack) -> LiveServer:
     """One server process on the session's stack, shared by the tests."""
@@ -110,8 +172,8 @@ def live_servers() -> Iterator[Callable[..., list[LiveServer]]]:
     """
     started: list[LiveServer] = []
 
-    def start(n: int, stack: Stack) -> list[LiveServer]:
-        servers = [stack.start_server() for _ in range(n)]
+    def start(n: int, stack: Stack, extra_env: dict[str, str] | None = None) -> list[LiveServer]:
+        servers = [stack.start_server(extra_env) for _ in range(n)]
         started.extend(servers)
         return servers
 
@@ -152,12 +214,15 @@ async def new_pair(
 
 
 @pytest.fixture
-async def proxy() -> AsyncIterator[Callable[[LiveServer], Awaitable[TcpProxy]]]:
-    """A fault-injecting TCP proxy in front of a server; closed after the test."""
+async def proxy() -> AsyncIterator[Callable[..., Awaitable[TcpProxy]]]:
+    """A fault-injecting TCP proxy in front of a server (or several, for failover);
+    closed after the test."""
     made: list[TcpProxy] = []
 
-    async def make(target: LiveServer) -> TcpProxy:
-        fault = TcpProxy(target.port)
+    async def make(
+        target: LiveServer, *fallbacks: LiveServer, receive_buffer: int | None = None
+    ) -> TcpProxy:
+        fault = TcpProxy(target.port, *(f.port for f in fallbacks), receive_buffer=receive_buffer)
         await fault.start()
         made.append(fault)
         return fault

@@ -8,7 +8,13 @@ Put between a client and a real server, it forwards bytes both ways until told t
 * ``swallow_downstream = True``: keep forwarding client→server but throw away everything
   server→client (the server acts on a request; its answer never arrives);
 * ``hold_downstream()`` … ``release_downstream()``: keep server→client bytes back, then
-  deliver them all at once, in order (a slow network path).
+  deliver them all at once, in order (a slow network path);
+* ``stall_downstream()`` … ``resume_downstream()``: stop reading what the server sends, as a
+  client that stops reading its socket: the bytes back up in the kernel's small buffers
+  (``receive_buffer`` bytes on the proxy's side) and then in the server.
+
+Given several target ports, the proxy is a failover front: each new connection goes to the
+first target that accepts it, so clients reconnect to a surviving process when one dies.
 
 Swallowing leaves a websocket's byte stream torn, so a test drops the connections before
 forwarding again. The proxy runs in the test's event loop; ``close()`` stops it.
@@ -18,16 +24,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 
 
 class TcpProxy:
-    def __init__(self, target_port: int) -> None:
+    def __init__(
+        self, target_port: int, *fallback_ports: int, receive_buffer: int | None = None
+    ) -> None:
         self.target_port = target_port
+        self.targets = (target_port, *fallback_ports)
+        self.receive_buffer = receive_buffer
         self.port = 0
         self.refuse = False
         self.swallow_downstream = False
         self._holding = False
         self._held: dict[asyncio.StreamWriter, bytearray] = {}
+        self._reading = asyncio.Event()
+        self._reading.set()
         self.accepted = 0
         self.swallowed_bytes = 0
         self._server: asyncio.Server | None = None
@@ -50,6 +63,12 @@ class TcpProxy:
         held, self._held = self._held, {}
         for sink, data in held.items():
             sink.write(bytes(data))
+
+    def stall_downstream(self) -> None:
+        self._reading.clear()
+
+    def resume_downstream(self) -> None:
+        self._reading.set()
 
     def drop_connections(self) -> None:
         for writer in list(self._writers):
@@ -74,13 +93,11 @@ class TcpProxy:
         if self.refuse:
             writer.transport.abort()
             return
-        try:
-            upstream_reader, upstream_writer = await asyncio.open_connection(
-                "127.0.0.1", self.target_port
-            )
-        except OSError:
+        upstream = await self._open_upstream()
+        if upstream is None:
             writer.transport.abort()
             return
+        upstream_reader, upstream_writer = upstream
         self._writers.update((writer, upstream_writer))
         up = asyncio.create_task(self._pump(reader, upstream_writer, downstream=False))
         down = asyncio.create_task(self._pump(upstream_reader, writer, downstream=True))
@@ -95,11 +112,30 @@ class TcpProxy:
                 self._writers.discard(end)
                 end.transport.abort()
 
+    async def _open_upstream(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+        for port in self.targets:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            if self.receive_buffer is not None:
+                # Set before connecting, so the kernel does not grow it by itself.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
+            sock.setblocking(False)
+            try:
+                await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+                return await asyncio.open_connection(sock=sock)
+            except OSError:
+                sock.close()
+        return None
+
     async def _pump(
         self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, *, downstream: bool
     ) -> None:
         with contextlib.suppress(ConnectionError, OSError):
-            while data := await source.read(65536):
+            while True:
+                if downstream:
+                    await self._reading.wait()
+                data = await source.read(65536)
+                if not data:
+                    break
                 if downstream and self.swallow_downstream:
                     self.swallowed_bytes += len(data)
                     continue

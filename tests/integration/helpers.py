@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import time
+import uuid
 from typing import TypeVar
 
 from portal.client import ClientEvent, ConfideClient, ReceivedMessage
+from tests.integration.servers import Stack
 
 E = TypeVar("E", bound=ClientEvent)
 
@@ -61,4 +65,44 @@ async def no_event_of(client: ConfideClient, kind: type[ClientEvent], within: fl
     return False
 
 
-__all__ = ["event_of", "messages_from", "messages_until", "no_event_of", "nothing_more"]
+async def send_paced(
+    sender: ConfideClient, conversation: uuid.UUID, texts: list[str], pause: float
+) -> list[int]:
+    """Sends each text once the previous one is acknowledged, ``pause`` seconds apart;
+    returns their sequence numbers."""
+    seqs = []
+    for text in texts:
+        seqs.append(await sender.send_text(conversation, text, timeout=30))
+        await asyncio.sleep(pause)
+    return seqs
+
+
+_STORED = (
+    "SELECT seq, client_message_id FROM messaging_message WHERE conversation_id = {} ORDER BY seq"
+)
+
+
+def stored_messages(stack: Stack, conversation: uuid.UUID) -> list[tuple[int, uuid.UUID]]:
+    """(seq, client message id) of every message of the conversation in the stack's
+    database, read directly, in sequence order."""
+    if stack.database_url is None:
+        path = f"file:{stack.sqlite_path}?mode=ro"
+        with sqlite3.connect(path, uri=True) as database:
+            rows = database.execute(_STORED.format("?"), (conversation.hex,)).fetchall()
+        return [(int(seq), uuid.UUID(str(cmid))) for seq, cmid in rows]
+    import psycopg
+
+    with psycopg.connect(stack.database_url) as connection:
+        found = connection.execute(_STORED.format("%s"), (conversation,)).fetchall()
+    return [(int(seq), uuid.UUID(str(cmid))) for seq, cmid in found]
+
+
+__all__ = [
+    "event_of",
+    "messages_from",
+    "messages_until",
+    "no_event_of",
+    "nothing_more",
+    "send_paced",
+    "stored_messages",
+]

@@ -12,20 +12,12 @@ import pytest
 
 from portal.client import ConfideClient
 from tests.integration.faults import TcpProxy
-from tests.integration.helpers import messages_until, nothing_more
+from tests.integration.helpers import messages_until, nothing_more, send_paced
 from tests.integration.personas import Personas
 from tests.integration.servers import LiveServer
 
 OpenClient = Callable[..., Awaitable[ConfideClient]]
 COUNT = 20
-
-
-async def _send_all(sender: ConfideClient, conversation: Any, texts: list[str]) -> list[int]:
-    seqs = []
-    for text in texts:
-        seqs.append(await sender.send_text(conversation, text, timeout=15))
-        await asyncio.sleep(0.01)
-    return seqs
 
 
 @pytest.mark.parametrize("how", ["the network drops it", "the client aborts its own socket"])
@@ -45,7 +37,7 @@ async def test_a_client_reconnects_and_holds_every_message_once_in_order(
     await client.connect()
 
     texts = [f"message {n} of {COUNT}" for n in range(1, COUNT + 1)]
-    sending = asyncio.create_task(_send_all(therapist, conversation, texts))
+    sending = asyncio.create_task(send_paced(therapist, conversation, texts, 0.01))
     first = await messages_until(client, 3)
     assert [m.seq for m in first] == [1, 2, 3]
 

@@ -1,0 +1,218 @@
+"""PostgreSQL and Redis of the fault tests' own, on free ports of 127.0.0.1.
+
+The fault tests kill, stop and restart these; the services named by DATABASE_URL and
+REDIS_URL are never touched. Both restart on the port they had, so the Daphne processes
+pointed at them find them again once they are back.
+
+* Redis: ``redis-server`` without persistence, killed with SIGKILL (everything it held is
+  lost: channel-layer queues, group memberships, cached socket leases).
+* PostgreSQL: a cluster made with ``initdb`` in a temporary directory, run with ``pg_ctl``
+  (as the ``postgres`` user when the tests run as root, since PostgreSQL refuses root) and
+  stopped with ``pg_ctl stop -m immediate``: every server process exits at once, as in a
+  crash, and the restart runs crash recovery. ``fsync`` is off to keep the tests fast; a
+  crash of the PostgreSQL processes (not of the machine) loses nothing written with it off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+START_TIMEOUT = 30.0
+_POSTGRES_USER = "postgres"
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _accepts(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+        return True
+    return False
+
+
+def postgres_bin_dir() -> Path | None:
+    """The newest installed PostgreSQL's programs (``initdb``, ``pg_ctl``), if any."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=_version)
+    return Path(found[-1]).parent if found else None
+
+
+def _version(path: str) -> tuple[int, ...]:
+    number = Path(path).parts[-3]
+    return tuple(int(part) for part in number.split(".") if part.isdigit())
+
+
+def missing_programs() -> list[str]:
+    """What the private services need and this machine lacks."""
+    missing = [] if shutil.which("redis-server") else ["redis-server"]
+    if postgres_bin_dir() is None:
+        missing.append("PostgreSQL's initdb and pg_ctl (/usr/lib/postgresql/*/bin)")
+    elif os.geteuid() == 0 and not shutil.which("runuser"):
+        missing.append("runuser (PostgreSQL must not run as root)")
+    return missing
+
+
+class PrivateRedis:
+    """One ``redis-server`` on a free port, without persistence."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self) -> None:
+        """Starts it (on the same port as before) and returns once it answers PING."""
+        if self.running:
+            return
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log = (self.workdir / "redis.log").open("ab")
+        with log:
+            self.process = subprocess.Popen(
+                [
+                    "redis-server",
+                    "--bind",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(self.workdir),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.starts += 1
+        self._wait_until_ready()
+
+    def _wait_until_ready(self) -> None:
+        import redis
+
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if not self.running:
+                break
+            client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1)
+            try:
+                if client.ping():
+                    return
+            except redis.RedisError:
+                time.sleep(0.05)
+            finally:
+                client.close()
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def kill(self) -> None:
+        """SIGKILL: gone at once, with everything it held."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster in a temporary directory, on a free port."""
+
+    def __init__(self) -> None:
+        bin_dir = postgres_bin_dir()
+        if bin_dir is None:
+            raise RuntimeError("PostgreSQL's programs are not installed")
+        self.bin_dir = bin_dir
+        self.port = free_port()
+        # Not under pytest's temporary directory: the postgres user must be able to reach it.
+        self.root = Path(tempfile.mkdtemp(prefix="confide-pg-"))
+        self.data = self.root / "data"
+        self.log_path = self.root / "postgres.log"
+        self._as_postgres = os.geteuid() == 0
+        if self._as_postgres:
+            account = pwd.getpwnam(_POSTGRES_USER)
+            os.chown(self.root, account.pw_uid, account.pw_gid)
+        self.starts = 0
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, program: str, *args: str) -> None:
+        command = [str(self.bin_dir / program), *args]
+        if self._as_postgres:
+            command = ["runuser", "-u", _POSTGRES_USER, "--", *command]
+        result = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            cwd=self.root,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"{program} failed ({result.returncode}):\n{result.stdout[-2000:]}"
+                f"{result.stderr[-2000:]}"
+            )
+
+    def init(self) -> None:
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-locale",
+            "--no-sync",
+        )
+
+    def start(self) -> None:
+        """Starts the cluster (crash recovery first, after an immediate stop) and returns
+        once it accepts connections."""
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
+            "-c fsync=off -c full_page_writes=off -c max_connections=50"
+        )
+        self._run(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.log_path), "-w", "-t", "30",
+            "-o", options, "start",
+        )  # fmt: skip
+        self.starts += 1
+
+    def stop(self, mode: str = "immediate") -> None:
+        """``immediate``: every server process quits at once, without a checkpoint; open
+        connections are cut and transactions in flight are lost, as in a crash."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "30", "stop")
+
+    @property
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").exists() and _accepts(self.port)
+
+    def destroy(self) -> None:
+        with contextlib.suppress(RuntimeError):
+            if (self.data / "postmaster.pid").exists():
+                self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
