@@ -19,7 +19,8 @@ and changes where the work happens:
   client reconnects and backfills from the database, which is the source of truth.
 
 Configuration (``CHANNEL_LAYERS["default"]["CONFIG"]``): ``url`` (Redis; empty for one
-process), ``prefix``, ``capacity`` (queued events per channel, default 100).
+process), ``prefix``, ``capacity`` (queued events per channel, default 100) and
+``max_bytes`` (queued bytes of encoded frames per channel, default 2 MiB).
 """
 
 from __future__ import annotations
@@ -43,33 +44,60 @@ _POLL_SECONDS = 0.5
 _MAX_OUTBOX = 20000  # publications waiting for Redis; older ones are dropped (and reset)
 
 
+def _database_of(url: str) -> int:
+    """The database number of a redis:// URL (its path), 0 when it names none."""
+    from urllib.parse import urlsplit
+
+    path = urlsplit(url).path.strip("/")
+    return int(path) if path.isdigit() else 0
+
+
 def _raise_if_cancelled() -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
 
 
+def _size(message: dict[str, Any]) -> int:
+    text = message.get("text")
+    return len(text) if isinstance(text, str) else 0
+
+
 class _Channel:
-    """One process-local channel: a bounded queue, and whether it has lost anything."""
+    """One process-local channel: a queue bounded in events and in bytes of encoded frames,
+    and whether it has lost anything."""
 
-    __slots__ = ("queue", "groups", "overflowed")
+    __slots__ = ("queue", "groups", "overflowed", "bytes", "max_bytes")
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, max_bytes: int) -> None:
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=capacity)
         self.groups: set[str] = set()
         self.overflowed = False
+        self.bytes = 0
+        self.max_bytes = max_bytes
 
     def put(self, message: dict[str, Any]) -> None:
         if self.overflowed:
             return
-        try:
-            self.queue.put_nowait(message)
-        except asyncio.QueueFull:
-            # Drop what is queued (the client backfills it) and say so, once.
-            self.overflowed = True
-            while not self.queue.empty():
-                self.queue.get_nowait()
-            self.queue.put_nowait(RESET)
+        size = _size(message)
+        if self.bytes + size <= self.max_bytes or self.queue.empty():
+            try:
+                self.queue.put_nowait(message)
+                self.bytes += size
+                return
+            except asyncio.QueueFull:
+                pass
+        # Drop what is queued (the client backfills it) and say so, once.
+        self.overflowed = True
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.bytes = 0
+        self.queue.put_nowait(RESET)
+
+    async def get(self) -> dict[str, Any]:
+        message = await self.queue.get()
+        self.bytes = max(0, self.bytes - _size(message))
+        return message
 
 
 class _Redis:
@@ -189,14 +217,22 @@ class FanoutChannelLayer(BaseChannelLayer):  # type: ignore[misc]
     extensions = ["groups", "flush"]
 
     def __init__(
-        self, url: str = "", prefix: str = "confide", capacity: int = 100, **kwargs: Any
+        self,
+        url: str = "",
+        prefix: str = "confide",
+        capacity: int = 100,
+        max_bytes: int = 2 * 1024 * 1024,
+        **kwargs: Any,
     ) -> None:
         super().__init__(capacity=capacity, **kwargs)
         self.url = url
-        self.prefix = prefix
+        self.max_bytes = max_bytes
+        # Redis publish/subscribe ignores the database number: it goes into the names, so
+        # deployments on different databases of one Redis never hear each other.
+        self.prefix = f"{prefix}.{_database_of(url)}" if url else prefix
         self.process = secrets.token_hex(6)
         self.process_id = self.process.encode()
-        self.process_topic = f"{prefix}:p:{self.process}"
+        self.process_topic = f"{self.prefix}:p:{self.process}"
         self.channels: dict[str, _Channel] = {}
         self.groups: dict[str, set[str]] = {}
         self._redis: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Redis] = (
@@ -213,7 +249,7 @@ class FanoutChannelLayer(BaseChannelLayer):  # type: ignore[misc]
 
     async def new_channel(self, prefix: str = "specific") -> str:
         name = f"{self.prefix}.{self.process}!{secrets.token_hex(8)}"
-        self.channels[name] = _Channel(self.capacity)
+        self.channels[name] = _Channel(self.capacity, self.max_bytes)
         return name
 
     # --- Redis ---------------------------------------------------------------------------
@@ -272,10 +308,10 @@ class FanoutChannelLayer(BaseChannelLayer):  # type: ignore[misc]
         self.require_valid_channel_name(channel)
         local = self.channels.get(channel)
         if local is None:
-            local = self.channels[channel] = _Channel(self.capacity)
+            local = self.channels[channel] = _Channel(self.capacity, self.max_bytes)
         self._redis_for_loop()
         try:
-            message = await local.queue.get()
+            message = await local.get()
         except asyncio.CancelledError:
             await self._forget(channel)
             raise

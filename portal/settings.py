@@ -116,6 +116,7 @@ CHANNEL_LAYERS: dict[str, Any] = {
             "url": REDIS_URL,
             "prefix": CONFIDE_REDIS_PREFIX,
             "capacity": env_int("CONFIDE_SOCKET_QUEUE", 100, minimum=10),
+            "max_bytes": env_int("CONFIDE_SOCKET_QUEUE_BYTES", 2 * 1024 * 1024, minimum=65536),
         },
     }
 }
