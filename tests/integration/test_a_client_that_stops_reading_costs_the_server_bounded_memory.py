@@ -7,11 +7,11 @@ buffer fixed at 64 KiB), so the server's frames back up into the kernel's send b
 then into the server process. The therapist sends ``COUNT`` messages of 100,000 characters
 (each a 128 KiB padded ciphertext, about 171 KiB as a frame: some 33 MiB in all) as fast as
 the server acknowledges them. The server process's resident memory (VmRSS) is sampled all
-along; its growth over what it held before the stall must stay under ``BOUND``: the events
-a socket may have queued (``CONFIDE_SOCKET_QUEUE``, set to its minimum here so that the
-bound is a small fraction of what is sent) plus a fixed allowance for buffers and the
-allocator, whatever the server does with the frames it cannot deliver (hold them, drop
-pushes the client will backfill, or close the socket).
+along; its growth over what it held before the stall must stay under ``BOUND``: the bytes a
+socket may have queued with the default settings (``CONFIDE_SOCKET_QUEUE_BYTES``, 2 MiB, a
+small fraction of what is sent) plus a fixed allowance for buffers and the allocator,
+whatever the server does with the frames it cannot deliver (hold them, drop pushes the
+client will backfill, or close the socket).
 """
 
 from __future__ import annotations
@@ -34,10 +34,9 @@ TEXT_CHARS = 100_000
 FRAME_BYTES = 171 * 1024  # base64 of a 128 KiB padded ciphertext, in a JSON frame
 WARM_UP = 5
 COUNT = 200
-SOCKET_QUEUE = 10
-BOUND = SOCKET_QUEUE * FRAME_BYTES + 6 * MiB
+QUEUE_BYTES = 2 * MiB  # the default of CONFIDE_SOCKET_QUEUE_BYTES
+BOUND = QUEUE_BYTES + 6 * MiB
 SERVER_ENV = {
-    "CONFIDE_SOCKET_QUEUE": str(SOCKET_QUEUE),
     # A send rate the server's limit does not slow (the server's speed bounds it).
     "CONFIDE_MESSAGE_RATE": "50",
     "CONFIDE_MESSAGE_BURST": "50",
