@@ -572,7 +572,7 @@ async def staircase(
     endpoints = await open_endpoints(protocol, pairs)
     steps: list[StepResult] = []
     try:
-        rate = args.start_rate
+        rate = args.baseline_start_rate if isinstance(protocol, Relay) else args.start_rate
         while rate <= args.max_rate:
             planned = plan_step(protocol, pairs, rate, args.step_seconds, rng)
             if args.profile and not steps:
@@ -998,8 +998,9 @@ class _Skip(Exception):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", type=int, default=100)
-    parser.add_argument("--start-rate", type=float, default=250)
-    parser.add_argument("--step-factor", type=float, default=1.4)
+    parser.add_argument("--start-rate", type=float, default=100)
+    parser.add_argument("--baseline-start-rate", type=float, default=25)
+    parser.add_argument("--step-factor", type=float, default=1.3)
     parser.add_argument("--max-rate", type=float, default=20000)
     parser.add_argument("--step-seconds", type=float, default=6)
     parser.add_argument("--half-seconds", type=float, default=15)
