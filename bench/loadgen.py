@@ -134,6 +134,7 @@ class StepResult:
     missing_deliveries: int
     duplicate_deliveries: int
     latency_ms: dict[str, float]
+    ack_ms: dict[str, float]
     send_lag_p99_ms: float
     server_cpu_per_s: float
     generator_cpu_per_s: float
@@ -510,6 +511,7 @@ def _summarise(
     sent = acked = refused = unanswered = in_window = missing = duplicated = 0
     codes: Counter[str] = Counter()
     latencies = []
+    acks = []
     for (index, side), endpoint in endpoints.items():
         ledger = endpoint.ledger
         other = endpoints[(index, "therapist" if side == "client" else "client")].ledger
@@ -519,7 +521,8 @@ def _summarise(
         codes.update(ledger.refused.values())
         unanswered += ledger.open_count()
         in_window += sum(1 for t in ledger.acked.values() if t <= window_end)
-        for message_id in ledger.acked:
+        for message_id, acked_at in ledger.acked.items():
+            acks.append((acked_at - ledger.due[message_id]) * 1000)
             times = other.delivered.get(message_id)
             if not times:
                 missing += 1
@@ -542,6 +545,10 @@ def _summarise(
             "p99": round(percentile(latencies, 99), 2),
             "p99.9": round(percentile(latencies, 99.9), 2),
             "max": round(max(latencies), 2) if latencies else float("nan"),
+        },
+        ack_ms={
+            "p50": round(percentile(acks, 50), 2),
+            "p99": round(percentile(acks, 99), 2),
         },
         send_lag_p99_ms=round(percentile(lags, 99) * 1000, 2),
         server_cpu_per_s=round(server_cpu / elapsed, 3),
@@ -726,6 +733,7 @@ def _print_step(name: str, step: StepResult) -> None:
         f"{name:>22}: offered {step.offered_per_s:>7.0f}/s"
         f"  acked {step.acked_in_window_per_s:>7.0f}/s"
         f"  p50 {step.latency_ms['p50']:>8.2f} ms  p99 {step.latency_ms['p99']:>8.2f} ms"
+        f"  (ack p50 {step.ack_ms['p50']:.2f} ms)"
         f"  refused {step.refused}  unanswered {step.unanswered}"
         f"  missing {step.missing_deliveries}  dup {step.duplicate_deliveries}"
         f"  server cpu {step.server_cpu_per_s:.2f}  gen cpu {step.generator_cpu_per_s:.2f}",
@@ -978,6 +986,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 sys.stderr.write(live.log()[-3000:].decode(errors="replace"))
             raise
         finally:
+            if os.environ.get("BENCH_KEEP_LOG"):
+                for live in stack.servers:
+                    Path(os.environ["BENCH_KEEP_LOG"]).write_bytes(live.log())
             drop_production_stack(stack, admin_url)
         if args.only == "confide":
             return report

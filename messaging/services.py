@@ -233,12 +233,12 @@ def _store_batch_locked(requests: Sequence[SendRequest]) -> list[StoredMessage |
         # Rows locked in one order by every writer, so that two batches never deadlock. The
         # lock serialises senders per conversation: sequence numbers follow commit order,
         # without gaps. (SQLite has no row locks; its write transaction serialises.)
+        # The members come with the locked rows (they never change in a conversation).
         cursor.execute(sql.lock_conversations.format(marks=marks), db_ids)
-        for db_id, status, current_epoch, last_seq in cursor.fetchall():
-            conversations[by_db_id[db_id]] = [status, current_epoch, last_seq]
-        cursor.execute(sql.members.format(marks=marks), db_ids)
-        for db_id, member_id, active in cursor.fetchall():
-            members.setdefault(by_db_id[db_id], {})[member_id] = bool(active)
+        for db_id, status, current_epoch, last_seq, member_id, active in cursor.fetchall():
+            conversation_id = by_db_id[db_id]
+            conversations[conversation_id] = [status, current_epoch, last_seq]
+            members.setdefault(conversation_id, {})[member_id] = bool(active)
         message_ids = list({sql.uuid(r.client_message_id) for r in requests})
         cursor.execute(
             sql.used_ids.format(marks=marks, ids=", ".join(["%s"] * len(message_ids))),
@@ -314,11 +314,21 @@ def _store_batch_locked(requests: Sequence[SendRequest]) -> list[StoredMessage |
                 )
                 for m in new_rows
             ]
-            cursor.executemany(sql.insert, rows)
-            touched = {m.conversation_id for m in new_rows}
-            cursor.executemany(
-                sql.advance,
-                [(conversations[c][2], db_now, sql.uuid(c)) for c in sorted(touched)],
+            # One statement each, whatever the batch's size: a round trip costs more than
+            # a row.
+            cursor.execute(
+                sql.insert.format(rows=", ".join([sql.insert_row] * len(rows))),
+                [value for row in rows for value in row],
+            )
+            touched = sorted({m.conversation_id for m in new_rows})
+            cursor.execute(
+                sql.advance.format(
+                    cases=" ".join(["WHEN %s THEN %s"] * len(touched)),
+                    marks=", ".join(["%s"] * len(touched)),
+                ),
+                [v for c in touched for v in (sql.uuid(c), conversations[c][2])]
+                + [db_now]
+                + [sql.uuid(c) for c in touched],
             )
     return results
 
@@ -341,16 +351,13 @@ class _BatchSql:
         membership = q(Membership._meta.db_table)
         message = q(Message._meta.db_table)
         user = q(User._meta.db_table)
-        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        lock = " FOR UPDATE OF c" if connection.features.has_select_for_update_of else ""
         # Table and column names come from the models, quoted; values are parameters.
         self.lock_conversations = (
-            f"SELECT id, status, current_epoch, last_seq FROM {conversation}"
-            f" WHERE id IN ({{marks}}) ORDER BY id{lock}"
-        )
-        # Table and column names come from the models, quoted; values are parameters.
-        self.members = (
-            f"SELECT m.conversation_id, m.user_id, u.is_active FROM {membership} m"
-            f" JOIN {user} u ON u.id = m.user_id WHERE m.conversation_id IN ({{marks}})"
+            f"SELECT c.id, c.status, c.current_epoch, c.last_seq, m.user_id, u.is_active"
+            f" FROM {conversation} c JOIN {membership} m ON m.conversation_id = c.id"
+            f" JOIN {user} u ON u.id = m.user_id"
+            f" WHERE c.id IN ({{marks}}) ORDER BY c.id{lock}"
         )
         # Table and column names come from the models, quoted; values are parameters.
         self.used_ids = (
@@ -360,11 +367,13 @@ class _BatchSql:
         # Table and column names come from the models, quoted; values are parameters.
         self.insert = (
             f"INSERT INTO {message} (conversation_id, seq, client_message_id, epoch,"
-            " sender_id, ciphertext, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            " sender_id, ciphertext, created_at) VALUES {rows}"
         )
+        self.insert_row = "(%s, %s, %s, %s, %s, %s, %s)"
         # Table and column names come from the models, quoted; values are parameters.
         self.advance = (
-            f"UPDATE {conversation} SET last_seq = %s, last_message_at = %s WHERE id = %s"
+            f"UPDATE {conversation} SET last_seq = CASE id {{cases}} END,"
+            f" last_message_at = %s WHERE id IN ({{marks}})"
         )
         self._uuid_field = Message._meta.get_field("client_message_id")
         self._datetime_field = Message._meta.get_field("created_at")
@@ -438,9 +447,7 @@ def submit_message(
     """
     _admit()
     future = _writer.enqueue(
-        SendRequest(
-            user_id, conversation_id, client_message_id, epoch, ciphertext, sender_identity
-        )
+        SendRequest(user_id, conversation_id, client_message_id, epoch, ciphertext, sender_identity)
     )
     return _stored_then_broadcast(future)
 
