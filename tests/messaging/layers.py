@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis.asyncio as redis
 
 from messaging.layer import RESET, FanoutChannelLayer
 from tests.conftest import running_in_ci
@@ -66,6 +67,25 @@ async def until(condition: Any, timeout: float = WAIT) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"not true within {timeout} s: {condition}")
         await asyncio.sleep(0.02)
+
+
+async def subscribers(url: str, topic: str) -> int:
+    client = redis.Redis.from_url(url)
+    try:
+        counts = await client.pubsub_numsub(topic)
+        return int(counts[0][1])
+    finally:
+        await client.aclose()
+
+
+async def until_subscribed(url: str, topic: str, count: int, timeout: float = WAIT) -> None:
+    """Waits until ``count`` connections subscribe to ``topic`` (a publication made
+    earlier would reach nobody: Redis keeps none)."""
+    deadline = time.monotonic() + timeout
+    while (seen := await subscribers(url, topic)) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{seen} subscribers of {topic} after {timeout} s")
+        await asyncio.sleep(0.05)
 
 
 def free_port() -> int:

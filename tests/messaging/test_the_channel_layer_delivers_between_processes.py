@@ -8,11 +8,10 @@ import asyncio
 import time
 
 import pytest
-import redis.asyncio as redis
 
 from messaging.layer import FanoutChannelLayer
 from tests.messaging.conftest import MakeLayers
-from tests.messaging.layers import WAIT, Reader
+from tests.messaging.layers import Reader, until_subscribed
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -21,25 +20,6 @@ pytestmark = pytest.mark.timeout(30)
 def pair(redis_url: str, make_layers: MakeLayers) -> tuple[FanoutChannelLayer, FanoutChannelLayer]:
     first, second = make_layers(redis_url, redis_url, capacity=1000)
     return first, second
-
-
-async def subscribers(url: str, topic: str) -> int:
-    client = redis.Redis.from_url(url)
-    try:
-        counts = await client.pubsub_numsub(topic)
-        return int(counts[0][1])
-    finally:
-        await client.aclose()
-
-
-async def until_subscribed(url: str, topic: str, count: int, timeout: float = WAIT) -> None:
-    """Waits until ``count`` connections subscribe to ``topic`` (a publication made
-    earlier would reach nobody: Redis keeps none)."""
-    deadline = time.monotonic() + timeout
-    while (seen := await subscribers(url, topic)) < count:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{seen} subscribers of {topic} after {timeout} s")
-        await asyncio.sleep(0.05)
 
 
 async def test_each_process_delivers_the_others_group_events_exactly_once(

@@ -24,8 +24,7 @@ import redis.asyncio as redis
 from messaging.layer import RESET
 from tests.integration.faults import TcpProxy
 from tests.messaging.conftest import MakeLayers
-from tests.messaging.layers import PrivateRedis, Reader, resets, until
-from tests.messaging.test_the_channel_layer_delivers_between_processes import until_subscribed
+from tests.messaging.layers import PrivateRedis, Reader, resets, until, until_subscribed
 
 pytestmark = pytest.mark.timeout(40)
 
