@@ -14,6 +14,7 @@ the same port:
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,15 +23,18 @@ import pytest
 import redis.asyncio as redis
 
 from messaging.layer import RESET
+from tests.conftest import require_programs
 from tests.integration.faults import TcpProxy
+from tests.integration.private_services import PrivateRedis
 from tests.messaging.conftest import MakeLayers
-from tests.messaging.layers import PrivateRedis, Reader, resets, until, until_subscribed
+from tests.messaging.layers import Reader, resets, until, until_subscribed
 
 pytestmark = pytest.mark.timeout(40)
 
 
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    require_programs([] if shutil.which("redis-server") else ["redis-server"])
     server = PrivateRedis(tmp_path)
     server.start()
     yield server
