@@ -116,6 +116,8 @@ class _LoopQueue(Generic[Req, Res]):
                     results = await self.loop.run_in_executor(
                         batcher._executor, batcher._run_batch, [r for r, _ in live]
                     )
+                    if len(results) != len(live):  # else the drain would die, callers hang
+                        raise RuntimeError(f"{len(results)} results for {len(live)} requests")
                 except (OperationalError, InterfaceError) as exc:
                     log.warning("database unavailable: %s", type(exc).__name__)
                     for _, future in live:

@@ -123,8 +123,17 @@ class _Redis:
 
     async def _connect(self) -> None:
         self.pubsub = self.client.pubsub(ignore_subscribe_messages=True)
-        names = [self.layer.process_topic, *self.subscribed]
+        names = {self.layer.process_topic, *self.subscribed}
         await self.pubsub.subscribe(*names)
+        # Groups joined or left meanwhile (``subscribe`` and ``unsubscribe`` leave them to
+        # this until ``ready``): nothing is awaited between the last check and
+        # ``ready.set()``, so none is missed.
+        while (wanted := {self.layer.process_topic, *self.subscribed}) != names:
+            if joined := wanted - names:
+                await self.pubsub.subscribe(*joined)
+            if left := names - wanted:
+                await self.pubsub.unsubscribe(*left)
+            names = wanted
         self.ready.set()
 
     async def _read(self) -> None:
@@ -185,7 +194,10 @@ class _Redis:
             self.flusher = asyncio.get_running_loop().create_task(self._flush())
 
     async def _flush(self) -> None:
-        while self.outbox:
+        attempt = 0
+        # Goes on while resets are owed, even if nothing more is published: the other
+        # processes must hear of a dropped publication once Redis answers again.
+        while self.outbox or self.unsent:
             items, self.outbox = self.outbox, []
             resets = list(self.unsent)
             try:
@@ -196,15 +208,20 @@ class _Redis:
                         pipe.publish(topic, payload)
                     await pipe.execute()
                 self.unsent.difference_update(resets)
+                attempt = 0
             except Exception as exc:
+                _raise_if_cancelled()
                 log.warning("channel layer publish failed: %s", type(exc).__name__)
                 self.unsent.update(topic for topic, _ in items)
-                return
+                await asyncio.sleep(_RECONNECT_DELAYS[min(attempt, len(_RECONNECT_DELAYS) - 1)])
+                attempt += 1
 
     async def close(self) -> None:
-        self.reader.cancel()
-        with contextlib.suppress(BaseException):
-            await self.reader
+        for task in (self.reader, self.flusher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
         with contextlib.suppress(Exception):
             if self.pubsub is not None:
                 await self.pubsub.aclose()

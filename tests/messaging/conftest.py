@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -14,7 +16,9 @@ from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
 from django.db import connections
 
+from messaging.layer import FanoutChannelLayer
 from portal.asgi import application
+from tests.messaging.layers import Reader
 from tests.personas import Person, Practice5, make_practice
 
 ORIGIN = b"http://127.0.0.1"
@@ -106,3 +110,32 @@ async def close_database_thread_connections() -> AsyncIterator[None]:
     test database."""
     yield
     await sync_to_async(connections.close_all)()
+
+
+MakeLayers = Callable[..., list[FanoutChannelLayer]]
+
+
+@pytest.fixture
+async def make_layers() -> AsyncIterator[MakeLayers]:
+    """Makes a channel layer for each Redis url given (none: one without Redis), all with
+    one prefix of this test's, as the processes of one deployment; closed after the test."""
+    made: list[FanoutChannelLayer] = []
+
+    def make(*urls: str, **config: Any) -> list[FanoutChannelLayer]:
+        prefix = f"confide-test-{secrets.token_hex(4)}"
+        layers = [FanoutChannelLayer(url=url, prefix=prefix, **config) for url in urls or [""]]
+        made.extend(layers)
+        return layers
+
+    yield make
+    for layer in made:
+        await asyncio.wait_for(layer.close(), 10)
+
+
+@pytest.fixture
+async def readers() -> AsyncIterator[list[Reader]]:
+    """Readers of channel-layer channels (tests/messaging/layers.py), stopped after the test."""
+    started: list[Reader] = []
+    yield started
+    for reader in started:
+        await reader.stop()

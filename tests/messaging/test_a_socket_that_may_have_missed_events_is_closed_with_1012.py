@@ -1,0 +1,50 @@
+"""A socket whose events the channel layer may have dropped (it fell behind, or the layer
+lost Redis) is closed with 1012, so that its client reconnects and syncs from the
+database; the other sockets go on."""
+
+from __future__ import annotations
+
+import pytest
+from channels.layers import get_channel_layer
+
+from messaging import services
+from messaging.consumers import CLOSE_SERVICE_RESTART
+from tests.messaging.conftest import Connect
+from tests.personas import Practice5
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(30)]
+
+CLOSED = {"type": "websocket.close", "code": CLOSE_SERVICE_RESTART}
+
+
+async def test_a_layer_reset_closes_the_socket_with_1012(
+    world: Practice5, connect: Connect
+) -> None:
+    clara = await connect(world.client)
+    theo = await connect(world.therapist)
+    layer = get_channel_layer()
+    await layer.group_send(services.user_group(world.client.id), {"type": "layer.reset"})
+    assert await clara.communicator.receive_output(timeout=3) == CLOSED
+    assert (await theo.request({"type": "ping"}))["type"] == "pong"
+
+
+async def test_a_socket_that_falls_behind_is_closed_with_1012_and_its_neighbours_go_on(
+    world: Practice5, connect: Connect
+) -> None:
+    clara = await connect(world.client)
+    theo = await connect(world.therapist)
+    layer = get_channel_layer()
+    frame = {"type": "typing", "conversation": str(world.chat.id), "user": world.therapist.id}
+    # More events than a socket's queue holds, with no chance to read in between.
+    for _ in range(layer.capacity + 20):
+        await layer.group_send(
+            services.user_group(world.client.id), {"type": "deliver", "frame": frame}
+        )
+    await layer.group_send(
+        services.user_group(world.therapist.id), {"type": "deliver", "frame": frame}
+    )
+
+    output = await clara.communicator.receive_output(timeout=3)
+    assert output == CLOSED, output  # the events were dropped, not sent late
+    assert await theo.receive_type("typing") == frame
+    assert (await theo.request({"type": "ping"}))["type"] == "pong"
