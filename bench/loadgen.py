@@ -589,7 +589,9 @@ async def staircase(
             )
             steps.append(step)
             _print_step(protocol.name, step)
-            behind = step.acked_in_window_per_s < 0.95 * rate or step.latency_ms["p99"] > 1000
+            # Behind: acknowledgements fall well short of the offer (Poisson arrivals vary
+            # by a few percent a step), or messages wait a second.
+            behind = step.acked_in_window_per_s < 0.85 * rate or step.latency_ms["p99"] > 1000
             if behind or step.refused:
                 break
             rate = round(rate * args.step_factor)
