@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import re
 import time
 from collections.abc import Coroutine
@@ -101,7 +102,9 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.close(code=CLOSE_TOO_MANY_SOCKETS)
             return
         self.bucket = TokenBucket(settings.CONFIDE_MESSAGE_RATE, settings.CONFIDE_MESSAGE_BURST)
-        self.checked_at = time.monotonic()
+        # Spread over the interval, so that sockets that connected together (after a
+        # restart, say) do not all re-check at once.
+        self.checked_at = time.monotonic() - random.uniform(0, SESSION_RECHECK_SECONDS)  # noqa: S311
         self.group_joined_at = time.monotonic()
         await self.channel_layer.group_add(services.user_group(self.user_id), self.channel_name)
         self.joined = True
