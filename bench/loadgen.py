@@ -111,14 +111,9 @@ class Ledger:
     acked: dict[str, float] = field(default_factory=dict)
     refused: dict[str, str] = field(default_factory=dict)
     delivered: dict[str, list[float]] = field(default_factory=dict)
-    duplicate_acks: int = 0
-    errors: Counter[str] = field(default_factory=Counter)
 
     def open_count(self) -> int:
         return sum(1 for m in self.sent if m not in self.acked and m not in self.refused)
-
-    def undelivered(self) -> int:
-        return sum(1 for m in self.acked if m not in self.delivered)
 
 
 @dataclass
@@ -293,8 +288,6 @@ class Endpoint:
         if isinstance(self.protocol, Relay):
             message_id = frame["message"].split("|", 1)[0]
             if message_id in ledger.sent:  # our own message, echoed: the relay's ack
-                if message_id in ledger.acked:
-                    ledger.duplicate_acks += 1
                 ledger.acked[message_id] = now
             else:
                 ledger.delivered.setdefault(message_id, []).append(now)
@@ -304,8 +297,6 @@ class Endpoint:
             message_id = frame["client_message_id"]
             if message_id not in ledger.sent:
                 return  # a late answer to an earlier step
-            if message_id in ledger.acked:
-                ledger.duplicate_acks += 1
             ledger.acked[message_id] = now
         elif kind == "message":
             self._deliver(frame, now)
@@ -317,7 +308,6 @@ class Endpoint:
                     asyncio.get_running_loop().create_task(self._sync())
         elif kind == "error":
             ledger.refused[frame.get("ref", "?")] = frame.get("code", "?")
-            ledger.errors[frame.get("code", "?")] += 1
 
     def _deliver(self, message: dict[str, Any], now: float) -> None:
         seq = message["seq"]
@@ -792,7 +782,7 @@ async def idle_socket_memory(server: LiveServer, pairs: list[Pair], count: int) 
 # --- database check -------------------------------------------------------------------------
 
 
-def stored_counts(stack: Stack, pairs: list[Pair]) -> int:
+def stored_counts(stack: Stack) -> int:
     import psycopg
 
     assert stack.database_url is not None
@@ -956,7 +946,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 sum(s["acked"] for s in report["confide"]["steps"])
                 + report["confide"]["half_load"]["acked"]
             )
-            report["rows_stored"] = stored_counts(stack, pairs)
+            report["rows_stored"] = stored_counts(stack)
             if args.overload_seconds:
                 # The operator's capacity setting, a little under the measured saturation,
                 # on a second server process of the same stack.
@@ -976,7 +966,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 )
                 found["capacity_setting_per_s"] = cap
                 found["acked_total"] = found["recovery_step"]["acked"]
-                found["rows_stored"] = stored_counts(stack, pairs) - report["rows_stored"]
+                found["rows_stored"] = stored_counts(stack) - report["rows_stored"]
                 print("overload:", {k: v for k, v in found.items() if "step" not in k}, flush=True)
             if args.idle_sockets:
                 report["idle_sockets"] = await idle_socket_memory(server, pairs, args.idle_sockets)

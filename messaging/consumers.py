@@ -42,7 +42,7 @@ from messaging.frames import (
     TypingFrame,
     parse_frame,
 )
-from messaging.limits import TokenBucket, claim_socket, release_socket, renew_socket
+from messaging.limits import TokenBucket, claim_socket, release_socket
 from portal.accounts.models import User
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,6 @@ CLOSE_FRAME_TOO_LARGE = 1009
 CLOSE_SERVICE_RESTART = 1012
 
 SESSION_RECHECK_SECONDS = 30.0
-GROUP_RENEW_SECONDS = 3600.0
 
 
 def _session_still_valid(session_key: str | None, user_id: int) -> bool:
@@ -105,7 +104,6 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         # Spread over the interval, so that sockets that connected together (after a
         # restart, say) do not all re-check at once.
         self.checked_at = time.monotonic() - random.uniform(0, SESSION_RECHECK_SECONDS)  # noqa: S311
-        self.group_joined_at = time.monotonic()
         await self.channel_layer.group_add(services.user_group(self.user_id), self.channel_name)
         self.joined = True
         await self.send_json(
@@ -176,12 +174,6 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         valid: bool = await database_sync_to_async(_session_still_valid)(
             self.session_key, self.user_id
         )
-        if valid:
-            await renew_socket(self.user_id, self.channel_name)
-        if valid and now - self.group_joined_at > GROUP_RENEW_SECONDS:
-            # channels_redis forgets group members after a day; renew well before.
-            self.group_joined_at = now
-            await self.channel_layer.group_add(services.user_group(self.user_id), self.channel_name)
         return valid
 
     async def dispatch(self, message: dict[str, Any]) -> None:
@@ -307,10 +299,7 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     async def deliver(self, event: dict[str, Any]) -> None:
         """Runs for each event sent to the user's group: forwards its frame (encoded once,
         by ``services.broadcast``, for every socket)."""
-        if "text" in event:
-            await self.send(text_data=event["text"])
-        else:
-            await self.send_json(event["frame"])
+        await self.send(text_data=event["text"])
 
     async def layer_reset(self, event: dict[str, Any]) -> None:
         """Runs when this socket may have missed events (its queue overflowed, or the

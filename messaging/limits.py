@@ -156,11 +156,6 @@ async def claim_socket(user_id: int, channel_name: str, limit: int) -> bool:
     return True
 
 
-async def renew_socket(user_id: int, channel_name: str) -> None:
-    """Renews now (the registry also renews every socket every ``RENEW_SECONDS``)."""
-    await _registry().store.renew([(user_id, channel_name)], time.time())
-
-
 async def release_socket(user_id: int, channel_name: str) -> None:
     registry = _registry()
     registry.local.pop(channel_name, None)

@@ -459,26 +459,6 @@ async def _stored_then_broadcast(future: Awaitable[StoredMessage]) -> StoredMess
     return stored
 
 
-async def send_message(
-    user_id: int,
-    sender_identity: PublicIdentity,
-    conversation_id: uuid.UUID,
-    client_message_id: uuid.UUID,
-    epoch: int,
-    ciphertext: bytes,
-) -> StoredMessage:
-    """Stores a sealed message once and notifies the members after the commit.
-
-    A resend with the same ``client_message_id`` and the same bytes returns the
-    stored message again (``duplicate``) and notifies nobody. Sends of every socket of
-    the process are stored together (messaging/batching.py); the result, and the
-    notification, come only after their batch committed.
-    """
-    return await submit_message(
-        user_id, sender_identity, conversation_id, client_message_id, epoch, ciphertext
-    )
-
-
 # --- reading ------------------------------------------------------------------------------
 
 
@@ -714,7 +694,7 @@ __all__ = [
     "close_user_sockets",
     "history",
     "mark_read",
-    "send_message",
+    "submit_message",
     "start_epoch",
     "sync_messages",
     "typing",

@@ -4,6 +4,8 @@ database; the other sockets go on."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from channels.layers import get_channel_layer
 
@@ -36,13 +38,10 @@ async def test_a_socket_that_falls_behind_is_closed_with_1012_and_its_neighbours
     layer = get_channel_layer()
     frame = {"type": "typing", "conversation": str(world.chat.id), "user": world.therapist.id}
     # More events than a socket's queue holds, with no chance to read in between.
+    event = {"type": "deliver", "text": json.dumps(frame)}
     for _ in range(layer.capacity + 20):
-        await layer.group_send(
-            services.user_group(world.client.id), {"type": "deliver", "frame": frame}
-        )
-    await layer.group_send(
-        services.user_group(world.therapist.id), {"type": "deliver", "frame": frame}
-    )
+        await layer.group_send(services.user_group(world.client.id), event)
+    await layer.group_send(services.user_group(world.therapist.id), event)
 
     output = await clara.communicator.receive_output(timeout=3)
     assert output == CLOSED, output  # the events were dropped, not sent late
