@@ -1,0 +1,227 @@
+"""Every error code of the protocol, what a client may do after it, the websocket close
+codes, and the exceptions a server raises to answer with a code.
+
+One table, :data:`ERRORS`, gives each code its HTTP status and whether a client may send
+the same bytes again (docs/protocol.md, "Errors"); the Python client, the browser (through
+the generated ``protocol.js``) and the documentation all read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+from types import MappingProxyType
+from typing import TypedDict, Unpack
+
+__all__ = [
+    "ERRORS",
+    "RESEND",
+    "SESSION_GONE",
+    "ApiError",
+    "BadCiphertextError",
+    "BadEnvelopesError",
+    "BadRequestError",
+    "ClientMessageIdReusedError",
+    "CloseCode",
+    "ConversationClosedError",
+    "EmailTakenError",
+    "ErrorCode",
+    "ErrorData",
+    "ErrorSpec",
+    "ForbiddenError",
+    "FrameError",
+    "InvitationInvalidError",
+    "MethodNotAllowedError",
+    "NotFoundError",
+    "OverloadedError",
+    "RateLimitedError",
+    "StaleEpochError",
+    "UnauthenticatedError",
+    "UnavailableError",
+]
+
+
+class ErrorCode(StrEnum):
+    BAD_FRAME = "bad_frame"
+    UNKNOWN_TYPE = "unknown_type"
+    FRAME_TOO_LARGE = "frame_too_large"
+    RATE_LIMITED = "rate_limited"
+    NOT_FOUND = "not_found"
+    FORBIDDEN = "forbidden"
+    CONVERSATION_CLOSED = "conversation_closed"
+    STALE_EPOCH = "stale_epoch"
+    BAD_CIPHERTEXT = "bad_ciphertext"
+    ID_REUSED = "client_message_id_reused"
+    BAD_ENVELOPES = "bad_envelopes"
+    BAD_REQUEST = "bad_request"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    UNAUTHENTICATED = "unauthenticated"
+    INVITATION_INVALID = "invitation_invalid"
+    EMAIL_TAKEN = "email_taken"
+    UNAVAILABLE = "unavailable"
+    OVERLOADED = "overloaded"
+    SERVER_ERROR = "server_error"
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    """``status``: the HTTP status of the code. ``resend``: nothing was stored and the
+    same bytes may be sent again, after ``retry_after_ms`` when the error carries it and
+    after a growing pause otherwise."""
+
+    status: int
+    resend: bool = False
+
+
+ERRORS: MappingProxyType[ErrorCode, ErrorSpec] = MappingProxyType(
+    {
+        ErrorCode.BAD_FRAME: ErrorSpec(400),
+        ErrorCode.UNKNOWN_TYPE: ErrorSpec(400),
+        ErrorCode.BAD_REQUEST: ErrorSpec(400),
+        ErrorCode.BAD_CIPHERTEXT: ErrorSpec(400),
+        ErrorCode.BAD_ENVELOPES: ErrorSpec(400),
+        ErrorCode.UNAUTHENTICATED: ErrorSpec(401),
+        ErrorCode.FORBIDDEN: ErrorSpec(403),
+        ErrorCode.NOT_FOUND: ErrorSpec(404),
+        ErrorCode.METHOD_NOT_ALLOWED: ErrorSpec(405),
+        ErrorCode.ID_REUSED: ErrorSpec(409),
+        ErrorCode.STALE_EPOCH: ErrorSpec(409),
+        ErrorCode.CONVERSATION_CLOSED: ErrorSpec(409),
+        ErrorCode.EMAIL_TAKEN: ErrorSpec(409),
+        ErrorCode.INVITATION_INVALID: ErrorSpec(410),
+        ErrorCode.FRAME_TOO_LARGE: ErrorSpec(413),
+        ErrorCode.RATE_LIMITED: ErrorSpec(429, resend=True),
+        ErrorCode.SERVER_ERROR: ErrorSpec(500, resend=True),
+        ErrorCode.UNAVAILABLE: ErrorSpec(503, resend=True),
+        ErrorCode.OVERLOADED: ErrorSpec(503, resend=True),
+    }
+)
+
+# The codes after which a client sends the same bytes again (same client message id).
+RESEND: frozenset[ErrorCode] = frozenset(code for code, spec in ERRORS.items() if spec.resend)
+
+
+class CloseCode(IntEnum):
+    """Why the server closed a websocket."""
+
+    # Not signed in (sent right after the handshake).
+    UNAUTHENTICATED = 4401
+    # The session ended: signed out, deactivated, or the authentication secret changed.
+    SESSION_ENDED = 4001
+    # The user already has the most live sockets allowed.
+    TOO_MANY_SOCKETS = 4008
+    # A frame exceeded max_frame_bytes.
+    FRAME_TOO_LARGE = 1009
+    # The server may have dropped events for this socket: reconnect and sync.
+    SERVICE_RESTART = 1012
+
+
+# Closes after which reconnecting cannot help: sign in again.
+SESSION_GONE: frozenset[CloseCode] = frozenset({CloseCode.UNAUTHENTICATED, CloseCode.SESSION_ENDED})
+
+
+class ErrorData(TypedDict, total=False):
+    """The fields an error may carry besides its code and message (``ErrorFields`` of
+    ``protocol.to_client`` is their wire form)."""
+
+    # rate_limited (frames) and overloaded: wait this long, then resend.
+    retry_after_ms: int
+    # rate_limited (sign-in): wait this long.
+    retry_after_s: int
+    # stale_epoch: the conversation's current epoch.
+    current_epoch: int
+    # email_taken: whether the invitation can still be used.
+    invitation_used_up: bool
+
+
+class ApiError(Exception):
+    """Base of the errors a server answers with. ``message`` is for people; clients act
+    on ``code``."""
+
+    code: ErrorCode = ErrorCode.SERVER_ERROR
+
+    def __init__(
+        self, message: str, *, code: ErrorCode | None = None, **data: Unpack[ErrorData]
+    ) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.message = message
+        self.data = data
+
+    @property
+    def http_status(self) -> int:
+        return ERRORS[self.code].status
+
+
+class FrameError(ApiError):
+    """A websocket frame that is not one the protocol defines."""
+
+    code = ErrorCode.BAD_FRAME
+
+
+class BadRequestError(ApiError):
+    code = ErrorCode.BAD_REQUEST
+
+
+class MethodNotAllowedError(ApiError):
+    code = ErrorCode.METHOD_NOT_ALLOWED
+
+
+class NotFoundError(ApiError):
+    """Also used where the truth is "forbidden", so that ids do not reveal what exists."""
+
+    code = ErrorCode.NOT_FOUND
+
+
+class ForbiddenError(ApiError):
+    code = ErrorCode.FORBIDDEN
+
+
+class ConversationClosedError(ApiError):
+    code = ErrorCode.CONVERSATION_CLOSED
+
+
+class StaleEpochError(ApiError):
+    code = ErrorCode.STALE_EPOCH
+
+
+class BadCiphertextError(ApiError):
+    code = ErrorCode.BAD_CIPHERTEXT
+
+
+class ClientMessageIdReusedError(ApiError):
+    code = ErrorCode.ID_REUSED
+
+
+class BadEnvelopesError(ApiError):
+    code = ErrorCode.BAD_ENVELOPES
+
+
+class RateLimitedError(ApiError):
+    code = ErrorCode.RATE_LIMITED
+
+
+class InvitationInvalidError(ApiError):
+    code = ErrorCode.INVITATION_INVALID
+
+
+class EmailTakenError(ApiError):
+    code = ErrorCode.EMAIL_TAKEN
+
+
+class UnauthenticatedError(ApiError):
+    code = ErrorCode.UNAUTHENTICATED
+
+
+class UnavailableError(ApiError):
+    """The database could not be reached: nothing was stored; the client should resend."""
+
+    code = ErrorCode.UNAVAILABLE
+
+
+class OverloadedError(ApiError):
+    """The server is past what it can take: nothing was stored; the client resends after
+    ``retry_after_ms``."""
+
+    code = ErrorCode.OVERLOADED

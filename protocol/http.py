@@ -1,0 +1,249 @@
+"""The HTTP API's bodies: what each endpoint under ``/api/`` takes and answers
+(docs/protocol.md, "HTTP API").
+
+The server reads every request body with these models and builds every answer from them;
+the Python client reads every answer with them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from protocol.common import B64, Epoch, Seq, Strict, Time, UserId
+from protocol.errors import ApiError
+from protocol.to_client import CodeText, ErrorFields
+
+__all__ = [
+    "AcceptAnswer",
+    "AcceptRequest",
+    "AgreementAnswer",
+    "AgreementBody",
+    "AgreementRequest",
+    "ConversationAnswer",
+    "ConversationBody",
+    "ConversationsAnswer",
+    "CsrfAnswer",
+    "EnvelopeBody",
+    "ErrorBody",
+    "ErrorDetail",
+    "InvitationAnswer",
+    "InvitationRequest",
+    "KdfBody",
+    "LookupAnswer",
+    "MeBody",
+    "MemberBody",
+    "OkAnswer",
+    "ParamsRequest",
+    "PracticeBody",
+    "SignInRequest",
+    "TokenRequest",
+    "UserAnswer",
+]
+
+# Control characters (NUL above all, which PostgreSQL refuses) are never part of a name.
+Email = Annotated[
+    str,
+    Field(min_length=3, max_length=254, pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$"),
+]
+Name = Annotated[str, Field(min_length=1, max_length=150, pattern=r"^[^\x00-\x1f\x7f]+$")]
+# The 32-byte authentication secret of crypto/SPEC.md, base64url.
+AuthSecret = Annotated[str, Field(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")]
+AgreementVersion = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$")]
+Token = Annotated[str, Field(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
+KeyMaterial = Annotated[B64, Field(max_length=1024)]
+RoleName = Literal["therapist", "client", "admin"]
+ConversationStatus = Literal["active", "discharged"]
+
+
+# --- requests -----------------------------------------------------------------------------
+
+
+class ParamsRequest(Strict):
+    """``POST /api/auth/params``."""
+
+    email: Email
+
+
+class SignInRequest(Strict):
+    """``POST /api/auth/signin``."""
+
+    email: Email
+    auth_secret: AuthSecret
+
+
+class AgreementRequest(Strict):
+    """``POST /api/agreement``."""
+
+    version: AgreementVersion
+
+
+class InvitationRequest(Strict):
+    """``POST /api/invitations``."""
+
+    client_name: Name
+
+
+class TokenRequest(Strict):
+    """``POST /api/invitations/lookup``."""
+
+    token: Token
+
+
+class KdfBody(Strict):
+    """The salt and Argon2id parameters of an account (crypto/SPEC.md); the bounds a
+    client accepts are those of ``crypto.KdfParams``."""
+
+    salt: KeyMaterial
+    opslimit: int
+    memlimit: int
+    algorithm: Literal["argon2id13"] = "argon2id13"
+
+
+class AcceptRequest(Strict):
+    """``POST /api/invitations/accept``."""
+
+    token: Token
+    email: Email
+    display_name: Name
+    auth_secret: AuthSecret
+    kdf: KdfBody
+    public_identity: KeyMaterial
+    key_bundle: KeyMaterial
+    recovery_bundle: KeyMaterial
+    client_envelope: KeyMaterial
+    therapist_envelope: KeyMaterial
+
+
+# --- answers ------------------------------------------------------------------------------
+
+
+class CsrfAnswer(Strict):
+    csrf_token: str
+
+
+class OkAnswer(Strict):
+    ok: bool
+
+
+class MemberBody(Strict):
+    """A person as others see them."""
+
+    id: UserId
+    display_name: str
+    role: RoleName
+    public_identity: B64
+
+
+class PracticeBody(Strict):
+    id: int
+    name: str
+
+
+class AgreementBody(Strict):
+    """A version of the messaging agreement the user accepted, and when."""
+
+    version: AgreementVersion
+    accepted_at: Time
+
+
+class MeBody(MemberBody):
+    """The signed-in person, with their own (wrapped) keys."""
+
+    email: str
+    practice: PracticeBody
+    kdf: KdfBody
+    key_bundle: B64
+    agreement: AgreementBody | None
+
+
+class UserAnswer(Strict):
+    """``/api/auth/signin``, ``/api/me``."""
+
+    user: MeBody
+
+
+class AgreementAnswer(Strict):
+    agreement: AgreementBody
+
+
+class InvitationAnswer(Strict):
+    """``POST /api/invitations``: the token is shown once."""
+
+    token: Token
+    path: str
+    expires_at: Time
+    conversation: uuid.UUID
+
+
+class LookupAnswer(Strict):
+    """``POST /api/invitations/lookup``."""
+
+    conversation: uuid.UUID
+    client_name: str
+    therapist: MemberBody
+    practice: str
+    expires_at: Time
+
+
+class AcceptAnswer(Strict):
+    """``POST /api/invitations/accept``: the new account, signed in."""
+
+    user: MeBody
+    conversation: uuid.UUID
+
+
+class EnvelopeBody(Strict):
+    """An epoch's key wrapped to the caller by ``wrapper``."""
+
+    epoch: Epoch
+    wrapper: UserId
+    envelope: B64
+
+
+class ConversationBody(Strict):
+    id: uuid.UUID
+    status: ConversationStatus
+    current_epoch: Epoch
+    # What the rotation policy needs (crypto/SPEC.md, "Epoch rotation").
+    epoch_started_at: Time
+    epoch_messages: Seq
+    last_seq: Seq
+    last_message_at: Time | None
+    last_read_seq: Seq
+    unread: Seq
+    members: list[MemberBody]
+    # Each member's read position, by user id (a JSON object's keys are text).
+    read_seqs: dict[Annotated[str, Field(pattern=r"^[1-9][0-9]*$")], Seq]
+    # The caller's own envelopes, oldest epoch first.
+    envelopes: list[EnvelopeBody]
+
+
+class ConversationsAnswer(Strict):
+    """``GET /api/conversations``: newest activity first."""
+
+    conversations: list[ConversationBody]
+
+
+class ConversationAnswer(Strict):
+    """``GET /api/conversations/<id>``."""
+
+    conversation: ConversationBody
+
+
+class ErrorDetail(ErrorFields):
+    code: CodeText
+    message: str
+
+
+class ErrorBody(Strict):
+    """Every HTTP error: ``{"error": {"code", "message", ...}}`` with the code's status."""
+
+    error: ErrorDetail
+
+    @classmethod
+    def of(cls, error: ApiError) -> ErrorBody:
+        detail = ErrorDetail(code=error.code, message=error.message, **error.data)
+        return cls(error=detail)

@@ -1,0 +1,47 @@
+"""The protocol's limits: those fixed by the protocol itself, and the names of those a
+server sets and announces in its ``ready`` frame (docs/protocol.md, "Limits")."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from protocol.common import Strict
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_CIPHERTEXT_CHARS",
+    "MAX_ENVELOPES",
+    "MAX_ENVELOPE_CHARS",
+    "MAX_SYNC",
+    "Limits",
+]
+
+# base64url of at most 1 MiB + 173 bytes of message overhead (crypto/SPEC.md).
+MAX_CIPHERTEXT_CHARS = 1_400_000
+# An envelope is a few hundred bytes (crypto/SPEC.md, "Envelopes").
+MAX_ENVELOPE_CHARS = 512
+# Conversations in one ``sync`` frame.
+MAX_SYNC = 500
+# Envelopes in one ``rekey`` frame.
+MAX_ENVELOPES = 16
+# An HTTP request body.
+MAX_BODY_BYTES = 64 * 1024
+
+Positive = Annotated[int, Field(ge=1)]
+
+
+class Limits(Strict):
+    """What one server allows each socket; each field's variable is in docs/protocol.md."""
+
+    # Characters of one text frame (CONFIDE_MAX_FRAME_BYTES).
+    max_frame_bytes: Positive
+    # Frames a second, on average (CONFIDE_MESSAGE_RATE) ...
+    message_rate: Positive
+    # ... and at once (CONFIDE_MESSAGE_BURST).
+    message_burst: Positive
+    # Messages in one history or sync page (CONFIDE_HISTORY_PAGE).
+    history_page: Positive
+    # Live sockets of one user (CONFIDE_MAX_SOCKETS_PER_USER).
+    max_sockets: Positive
