@@ -1,32 +1,35 @@
-"""The JSON API's plumbing: request bodies as typed schemas, errors as documented codes."""
+"""The JSON API's plumbing for every app's views: request bodies read with the models of
+``protocol.http``, answers written from them, and errors as the documented codes."""
 
 from __future__ import annotations
 
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from pydantic import BaseModel, ValidationError
 
-from messaging.errors import (
+from accounts.models import User
+from protocol.common import as_json, describe
+from protocol.errors import (
+    ApiError,
     BadRequestError,
-    ErrorCode,
     ForbiddenError,
-    MessagingError,
+    MethodNotAllowedError,
     UnauthenticatedError,
     UnavailableError,
 )
-from portal.accounts.models import User
+from protocol.http import ErrorBody
+from protocol.limits import MAX_BODY_BYTES
 
 log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 M = TypeVar("M", bound=BaseModel)
-MAX_BODY_BYTES = 64 * 1024
 
 
 def parse_body(request: HttpRequest, schema: type[M]) -> M:
@@ -47,9 +50,7 @@ def parse_body(request: HttpRequest, schema: type[M]) -> M:
     try:
         return schema.model_validate_json(body or b"{}")
     except ValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False)[0]
-        where = ".".join(str(part) for part in first["loc"]) or "body"
-        raise BadRequestError(f"Invalid request: {where}: {first['msg']}") from None
+        raise BadRequestError(f"Invalid request: {describe(exc)}") from None
 
 
 def signed_in_user(request: HttpRequest) -> User:
@@ -60,28 +61,24 @@ def signed_in_user(request: HttpRequest) -> User:
     return user
 
 
-def error_response(exc: MessagingError) -> JsonResponse:
-    return JsonResponse({"error": exc.to_json()}, status=exc.http_status)
+def error_response(exc: ApiError) -> JsonResponse:
+    body = ErrorBody.of(exc).model_dump(mode="json", exclude_none=True)
+    return JsonResponse(body, status=exc.http_status)
 
 
 def api(
     *, methods: tuple[str, ...], auth: bool = True, roles: tuple[str, ...] | None = None
-) -> Callable[[Callable[Concatenate[HttpRequest, P], Any]], Callable[..., JsonResponse]]:
-    """Wraps a view: method check, authentication, role check, JSON result, errors as codes."""
+) -> Callable[[Callable[Concatenate[HttpRequest, P], BaseModel]], Callable[..., JsonResponse]]:
+    """Wraps a view that answers a model of ``protocol.http``: method check,
+    authentication, role check, the model as JSON, errors as codes."""
 
-    def decorate(view: Callable[Concatenate[HttpRequest, P], Any]) -> Callable[..., JsonResponse]:
+    def decorate(
+        view: Callable[Concatenate[HttpRequest, P], BaseModel],
+    ) -> Callable[..., JsonResponse]:
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> JsonResponse:
             if request.method not in methods:
-                response = JsonResponse(
-                    {
-                        "error": {
-                            "code": str(ErrorCode.METHOD_NOT_ALLOWED),
-                            "message": f"Use {' or '.join(methods)}.",
-                        }
-                    },
-                    status=405,
-                )
+                response = error_response(MethodNotAllowedError(f"Use {' or '.join(methods)}."))
                 response["Allow"] = ", ".join(methods)
                 return response
             try:
@@ -89,18 +86,16 @@ def api(
                     raise UnauthenticatedError("Sign in first.")
                 if roles is not None and getattr(request.user, "role", None) not in roles:
                     raise ForbiddenError("Your role may not do this.")
-                result = view(request, *args, **kwargs)
-            except MessagingError as exc:
+                answer = view(request, *args, **kwargs)
+            except ApiError as exc:
                 return error_response(exc)
             except (OperationalError, InterfaceError):
                 log.warning("database unavailable during an API request")
                 return error_response(UnavailableError("The database is unavailable."))
             except Exception:
                 log.exception("unexpected error in %s", view.__name__)
-                return error_response(MessagingError("Unexpected server error."))
-            if isinstance(result, JsonResponse):
-                return result
-            return JsonResponse(result, json_dumps_params={"separators": (",", ":")})
+                return error_response(ApiError("Unexpected server error."))
+            return JsonResponse(as_json(answer), json_dumps_params={"separators": (",", ":")})
 
         return wrapped
 

@@ -15,6 +15,9 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models, transaction
 from django.utils import timezone
 
+from accounts.access import end_access
+from crypto import SignUpMaterial, b64encode
+
 
 class Practice(models.Model):
     """A therapy practice: the unit that owns therapists, clients and policy texts."""
@@ -34,11 +37,11 @@ class Role(models.TextChoices):
 
 class UserQuerySet(models.QuerySet["User"]):
     """Accounts in bulk. Django sends no signals for ``update`` and ``bulk_update``, so
-    when they end access (deactivation, a new authentication secret) the users' sockets
-    are closed here, as ``portal.accounts.signals`` does for a saved instance."""
+    when they end access (deactivation, a new authentication secret) it is announced here
+    (``accounts.access``), as ``accounts.signals`` does for a saved instance."""
 
     def deactivate(self) -> int:
-        """Deactivates these accounts and closes their sockets; returns how many."""
+        """Deactivates these accounts and ends their access; returns how many."""
         return self.update(is_active=False)
 
     def update(self, **kwargs: Any) -> int:
@@ -47,7 +50,7 @@ class UserQuerySet(models.QuerySet["User"]):
         with transaction.atomic(using=self.db):
             user_ids = list(self.values_list("pk", flat=True))
             count = super().update(**kwargs)
-            close_sockets_of(user_ids)
+            end_access(user_ids)
         return count
 
     def bulk_update(
@@ -65,10 +68,10 @@ class UserQuerySet(models.QuerySet["User"]):
                 .values("pk", "is_active", "password")
             }
             count = super().bulk_update(users, fields, batch_size)
-            close_sockets_of(
+            end_access(
                 user.pk
                 for user in users
-                if user.pk in before and access_ended(before[user.pk], user)
+                if user.pk in before and lost_access(before[user.pk], user)
             )
         return count
 
@@ -79,23 +82,13 @@ def ends_access(changes: dict[str, Any]) -> bool:
     return "password" in changes or ("is_active" in changes and changes["is_active"] is not True)
 
 
-def access_ended(before: Mapping[str, Any], user: User) -> bool:
+def lost_access(before: Mapping[str, Any], user: User) -> bool:
     """Whether a change from ``before`` (its ``is_active`` and ``password``) to ``user``
     deactivated the account or changed its authentication secret."""
     return bool(before["is_active"] and not user.is_active) or before["password"] != user.password
 
 
-def close_sockets_of(user_ids: Iterable[int]) -> None:
-    from portal.accounts.signals import sockets_to_close
-
-    for user_id in user_ids:
-        sockets_to_close(user_id)
-
-
-class UserManager(BaseUserManager["User"]):
-    def get_queryset(self) -> UserQuerySet:
-        return UserQuerySet(self.model, using=self._db)
-
+class _AccountMaker(BaseUserManager["User"]):
     def create_user(self, email: str, auth_secret: str | None = None, **fields: Any) -> User:
         """Creates an account; ``auth_secret`` is the client-derived secret, never a password."""
         if not email:
@@ -107,6 +100,37 @@ class UserManager(BaseUserManager["User"]):
             user.set_password(auth_secret)
         user.save(using=self._db)
         return user
+
+    def create_account(
+        self,
+        email: str,
+        material: SignUpMaterial,
+        *,
+        display_name: str,
+        role: Role,
+        practice: Practice,
+    ) -> User:
+        """An account with keys made as every client makes them at sign-up: the server
+        stores the authentication secret (hashed), the public identity and the wrapped
+        bundles, nothing that opens them."""
+        return self.create_user(
+            email,
+            auth_secret=b64encode(material.auth_secret),
+            display_name=display_name,
+            role=role,
+            practice=practice,
+            kdf_salt=material.salt,
+            kdf_opslimit=material.params.opslimit,
+            kdf_memlimit=material.params.memlimit,
+            public_identity=material.public_identity.to_bytes(),
+            key_bundle=material.key_bundle,
+            recovery_bundle=material.recovery_bundle,
+        )
+
+
+# ``User.objects``: querysets of :class:`UserQuerySet`, so that bulk changes that end
+# access announce it too.
+UserManager = _AccountMaker.from_queryset(UserQuerySet)
 
 
 def normalise_email(email: str) -> str:
@@ -135,7 +159,7 @@ class User(AbstractBaseUser):
     recovery_bundle = models.BinaryField(max_length=106)
     keys_changed_at = models.DateTimeField(default=timezone.now)
 
-    objects: ClassVar[UserManager] = UserManager()
+    objects = UserManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

@@ -1,30 +1,21 @@
-"""Closing a user's websockets when their access ends.
+"""Announcing the end of access when an account is saved.
 
-Sign-out closes the sockets of that session; deactivation or a change of the
-authentication secret closes them all, whether an instance is saved (the signals
-below) or accounts are changed in bulk (``UserQuerySet.update`` and ``bulk_update``,
-which Django sends no signals for). The event travels through the channel
-layer, which may lose it; sockets therefore also re-check their session
-(messaging.consumers.SESSION_RECHECK_SECONDS).
+Sign-out ends the access of one session (``accounts.views.signout``); deactivation or a
+change of the authentication secret ends it for every session, whether an instance is
+saved (the receivers below) or accounts are changed in bulk (``UserQuerySet.update`` and
+``bulk_update``, which Django sends no signals for). Each calls
+``accounts.access.end_access``, which sends ``access_ended`` after the commit.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from django.db import transaction
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
-from portal.accounts.models import User, access_ended
-
-
-def sockets_to_close(user_id: int, session_key: str | None = None) -> None:
-    """After the current transaction commits, closes the user's sockets."""
-    from messaging.services import close_user_sockets
-
-    transaction.on_commit(lambda: async_to_sync(close_user_sockets)(user_id, session_key))
+from accounts.access import end_access
+from accounts.models import User, lost_access
 
 
 @receiver(pre_save, sender=User)
@@ -41,9 +32,9 @@ def remember_access(sender: type[User], instance: User, **kwargs: Any) -> None:
 
 
 @receiver(post_save, sender=User)
-def close_sockets_when_access_ends(sender: type[User], instance: User, **kwargs: Any) -> None:
+def end_access_when_it_ends(sender: type[User], instance: User, **kwargs: Any) -> None:
     before = getattr(instance, "_access_before", None)
     if before is None:
         return
-    if access_ended(before, instance):
-        sockets_to_close(instance.pk)
+    if lost_access(before, instance):
+        end_access([instance.pk])

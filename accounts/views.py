@@ -11,80 +11,67 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Annotated, Any
+from typing import cast
 
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
-from pydantic import BaseModel, ConfigDict, Field
 
 import crypto
-from messaging.errors import RateLimitedError, UnauthenticatedError
-from portal.accounts.models import AgreementAcceptance, Role, User, normalise_email
-from portal.accounts.signals import sockets_to_close
-from portal.api import api, parse_body, signed_in_user
-from portal.counters import give_back, hit
-
-# Control characters (NUL above all, which PostgreSQL refuses) are never part of a name.
-Email = Annotated[
-    str,
-    Field(min_length=3, max_length=254, pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$"),
-]
-AuthSecret = Annotated[str, Field(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")]
-AgreementVersion = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$")]
-
-
-class ParamsRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    email: Email
-
-
-class AgreementRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    version: AgreementVersion
+from accounts.access import end_access
+from accounts.api import api, parse_body, signed_in_user
+from accounts.counters import give_back, hit
+from accounts.models import AgreementAcceptance, Role, User, normalise_email
+from protocol.errors import RateLimitedError, UnauthenticatedError
+from protocol.http import (
+    AgreementAnswer,
+    AgreementBody,
+    AgreementRequest,
+    CsrfAnswer,
+    KdfBody,
+    MeBody,
+    MemberBody,
+    OkAnswer,
+    ParamsRequest,
+    PracticeBody,
+    RoleName,
+    SignInRequest,
+    UserAnswer,
+)
 
 
-class SignInRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    email: Email
-    auth_secret: AuthSecret
+def member_body(user: User) -> MemberBody:
+    """How the API shows an account to others."""
+    return MemberBody(
+        id=user.pk,
+        display_name=user.display_name,
+        role=cast(RoleName, user.role),
+        public_identity=crypto.b64encode(bytes(user.public_identity)),
+    )
 
 
-def user_json(user: User, *, with_keys: bool = False) -> dict[str, Any]:
-    """How the API shows an account; key material only to its owner."""
-    body: dict[str, Any] = {
-        "id": user.pk,
-        "display_name": user.display_name,
-        "role": user.role,
-        "public_identity": crypto.b64encode(bytes(user.public_identity)),
-    }
-    if with_keys:
-        body.update(
-            email=user.email,
-            practice={"id": user.practice_id, "name": user.practice.name},
-            kdf=kdf_json(bytes(user.kdf_salt), user.kdf_opslimit, user.kdf_memlimit),
-            key_bundle=crypto.b64encode(bytes(user.key_bundle)),
-            agreement=agreement_json(user.agreements.order_by("-accepted_at", "-pk").first()),
-        )
-    return body
+def me_body(user: User) -> MeBody:
+    """How the API shows an account to its owner: with its (wrapped) key material."""
+    acceptance = user.agreements.order_by("-accepted_at", "-pk").first()
+    return MeBody(
+        **member_body(user).model_dump(),
+        email=user.email,
+        practice=PracticeBody(id=user.practice_id, name=user.practice.name),
+        kdf=kdf_body(bytes(user.kdf_salt), user.kdf_opslimit, user.kdf_memlimit),
+        key_bundle=crypto.b64encode(bytes(user.key_bundle)),
+        agreement=agreement_body(acceptance) if acceptance is not None else None,
+    )
 
 
-def agreement_json(acceptance: AgreementAcceptance | None) -> dict[str, str] | None:
-    """The latest messaging agreement the user accepted, or None."""
-    if acceptance is None:
-        return None
-    return {"version": acceptance.version, "accepted_at": acceptance.accepted_at.isoformat()}
+def agreement_body(acceptance: AgreementAcceptance) -> AgreementBody:
+    """A messaging agreement the user accepted."""
+    return AgreementBody(version=acceptance.version, accepted_at=acceptance.accepted_at)
 
 
-def kdf_json(salt: bytes, opslimit: int, memlimit: int) -> dict[str, Any]:
-    return {
-        "salt": crypto.b64encode(salt),
-        "opslimit": opslimit,
-        "memlimit": memlimit,
-        "algorithm": "argon2id13",
-    }
+def kdf_body(salt: bytes, opslimit: int, memlimit: int) -> KdfBody:
+    return KdfBody(salt=crypto.b64encode(salt), opslimit=opslimit, memlimit=memlimit)
 
 
 def stand_in_salt(email: str) -> bytes:
@@ -94,20 +81,20 @@ def stand_in_salt(email: str) -> bytes:
 
 
 @api(methods=("GET",), auth=False)
-def csrf(request: HttpRequest) -> dict[str, Any]:
+def csrf(request: HttpRequest) -> CsrfAnswer:
     """Sets the CSRF cookie; every POST must echo it in ``X-CSRFToken``."""
-    return {"csrf_token": get_token(request)}
+    return CsrfAnswer(csrf_token=get_token(request))
 
 
 @api(methods=("POST",), auth=False)
-def params(request: HttpRequest) -> dict[str, Any]:
+def params(request: HttpRequest) -> KdfBody:
     body = parse_body(request, ParamsRequest)
     email = normalise_email(body.email)
     user = User.objects.filter(email=email).only("kdf_salt", "kdf_opslimit", "kdf_memlimit").first()
     if user is None:
         defaults = crypto.DEFAULT_KDF_PARAMS
-        return kdf_json(stand_in_salt(email), defaults.opslimit, defaults.memlimit)
-    return kdf_json(bytes(user.kdf_salt), user.kdf_opslimit, user.kdf_memlimit)
+        return kdf_body(stand_in_salt(email), defaults.opslimit, defaults.memlimit)
+    return kdf_body(bytes(user.kdf_salt), user.kdf_opslimit, user.kdf_memlimit)
 
 
 def _client_ip(request: HttpRequest) -> str:
@@ -170,7 +157,7 @@ class SignInAttempt:
 
 
 @api(methods=("POST",), auth=False)
-def signin(request: HttpRequest) -> dict[str, Any]:
+def signin(request: HttpRequest) -> UserAnswer:
     body = parse_body(request, SignInRequest)
     email = normalise_email(body.email)
     attempt = SignInAttempt(request, email)
@@ -180,27 +167,27 @@ def signin(request: HttpRequest) -> dict[str, Any]:
         raise UnauthenticatedError("The email or password is wrong.")
     attempt.succeeded()
     login(request, user)
-    return {"user": user_json(user, with_keys=True)}
+    return UserAnswer(user=me_body(user))
 
 
 @api(methods=("POST",), auth=False)
-def signout(request: HttpRequest) -> dict[str, Any]:
+def signout(request: HttpRequest) -> OkAnswer:
     """Ends the session and closes the websockets opened with it."""
     user_id = request.user.pk if request.user.is_authenticated else None
     session_key = request.session.session_key
     logout(request)
     if user_id is not None:
-        sockets_to_close(user_id, session_key)
-    return {"ok": True}
+        end_access([user_id], session_key)
+    return OkAnswer(ok=True)
 
 
 @api(methods=("GET",))
-def me(request: HttpRequest) -> dict[str, Any]:
-    return {"user": user_json(signed_in_user(request), with_keys=True)}
+def me(request: HttpRequest) -> UserAnswer:
+    return UserAnswer(user=me_body(signed_in_user(request)))
 
 
 @api(methods=("POST",), roles=(Role.CLIENT,))
-def agreement(request: HttpRequest) -> dict[str, Any]:
+def agreement(request: HttpRequest) -> AgreementAnswer:
     """Records that the signed-in client accepted a version of the messaging agreement.
 
     Accepting a version again keeps the first record and answers with it.
@@ -209,4 +196,4 @@ def agreement(request: HttpRequest) -> dict[str, Any]:
     acceptance, _ = AgreementAcceptance.objects.get_or_create(
         user=signed_in_user(request), version=body.version
     )
-    return {"agreement": agreement_json(acceptance)}
+    return AgreementAnswer(agreement=agreement_body(acceptance))

@@ -10,6 +10,7 @@ secrets are made inside the package; no public function accepts them.
 
 from __future__ import annotations
 
+from .account import SignUpMaterial, make_sign_up_material
 from .bundle import (
     BUNDLE_SIZE,
     BUNDLE_VERSION,
@@ -93,6 +94,7 @@ __all__ = [
     "PasswordKeys",
     "PublicIdentity",
     "RecoveryKey",
+    "SignUpMaterial",
     "SignatureError",
     "UnsupportedVersionError",
     "WeakKeyError",
@@ -103,6 +105,7 @@ __all__ = [
     "epoch_needs_rotation",
     "fingerprint",
     "format_safety_number",
+    "make_sign_up_material",
     "new_salt",
     "open_message",
     "open_text",

@@ -9,9 +9,10 @@ the shared thread never wait behind writes). Under light load a batch is one req
 waits for nothing; under heavy load batches grow, and the cost of a commit is shared.
 
 Each request's future gets its own result (or exception) only after the batch committed,
-so an acknowledgement always means the message is stored. When more requests wait than
-``max_pending``, ``submit`` refuses at once with ``OverloadedError``: the sender is told to
-retry later, and the server's memory stays bounded.
+so an acknowledgement always means the message is stored; ``committed``, when given, hears
+of each batch's results first (to announce what was stored). When more requests wait than
+``max_pending``, ``enqueue`` refuses at once with ``OverloadedError``: the sender is told
+to retry later, and the server's memory stays bounded.
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, TypeVar
 
 from django.db import InterfaceError, OperationalError, connection
 
-from messaging.errors import OverloadedError, UnavailableError
+from protocol.errors import OverloadedError, UnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -35,32 +36,31 @@ Res = TypeVar("Res")
 
 class Batcher(Generic[Req, Res]):
     """See the module's docstring. ``store`` maps a batch of requests to one result per
-    request, in order; a result that is an exception is raised to that request's caller."""
+    request, in order; a result that is an exception is raised to that request's caller.
+    ``committed`` runs on the event loop after each batch that ``store`` returned from,
+    before any caller hears of it; its failure is logged and changes no result."""
 
     def __init__(
         self,
         store: Callable[[Sequence[Req]], Sequence[Res | BaseException]],
         *,
+        committed: Callable[[Sequence[Res | BaseException]], Awaitable[None]] | None = None,
         max_batch: int = 256,
         max_pending: int = 5000,
         name: str = "confide-writer",
     ) -> None:
         self.store = store
+        self.committed = committed
         self.max_batch = max_batch
         self.max_pending = max_pending
         self.name = name
         self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopQueue[Req, Res]]
         self._queues = weakref.WeakKeyDictionary()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=name)
-        self.batches = 0
-        self.stored = 0
 
     def pending(self) -> int:
         queue = self._queues.get(asyncio.get_running_loop())
         return 0 if queue is None else len(queue.items)
-
-    async def submit(self, request: Req) -> Res:
-        return await self.enqueue(request)
 
     def enqueue(self, request: Req) -> asyncio.Future[Res]:
         """Queues the request at once (so requests keep the order they were made in) and
@@ -134,8 +134,11 @@ class _LoopQueue(Generic[Req, Res]):
                         if not future.done():
                             future.set_exception(exc)
                     continue
-                batcher.batches += 1
-                batcher.stored += len(live)
+                if batcher.committed is not None:
+                    try:
+                        await batcher.committed(results)
+                    except Exception:
+                        log.exception("announcing a stored batch failed")
                 for (_, future), result in zip(live, results, strict=True):
                     if future.done():
                         continue

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import path
 
+from accounts import views as accounts
 from messaging import views
-from portal.accounts import views as accounts
 
 urlpatterns = [
     path("csrf", accounts.csrf, name="api-csrf"),

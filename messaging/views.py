@@ -3,59 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import cast
 
-from asgiref.sync import async_to_sync
 from django.contrib.auth import login
 from django.db.models import Count, F, Prefetch, Q
 from django.http import HttpRequest
-from pydantic import BaseModel, ConfigDict, Field
 
 import crypto
+from accounts.api import api, parse_body, signed_in_user
+from accounts.models import Role, User
+from accounts.views import me_body, member_body
 from crypto import CryptoError, KdfParams
-from messaging.errors import BadRequestError, NotFoundError
-from messaging.invitations import SignUp, accept_invitation, create_invitation, open_invitation
 from messaging.models import KeyEnvelope, Membership
-from messaging.services import broadcast
-from portal.accounts.models import Role, User
-from portal.accounts.views import AuthSecret, Email, user_json
-from portal.api import api, parse_body, signed_in_user
-
-Token = Annotated[str, Field(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
-B64 = Annotated[str, Field(min_length=1, max_length=1024, pattern=r"^[A-Za-z0-9_-]+$")]
-Name = Annotated[str, Field(min_length=1, max_length=150, pattern=r"^[^\x00-\x1f\x7f]+$")]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class InvitationRequest(Strict):
-    client_name: Name
-
-
-class TokenRequest(Strict):
-    token: Token
-
-
-class KdfBody(Strict):
-    salt: B64
-    opslimit: int
-    memlimit: int
-    algorithm: Annotated[str, Field(pattern=r"^argon2id13$")] = "argon2id13"
-
-
-class AcceptRequest(Strict):
-    token: Token
-    email: Email
-    display_name: Name
-    auth_secret: AuthSecret
-    kdf: KdfBody
-    public_identity: B64
-    key_bundle: B64
-    recovery_bundle: B64
-    client_envelope: B64
-    therapist_envelope: B64
+from messaging.services.invitations import (
+    SignUp,
+    accept_invitation,
+    create_invitation,
+    open_invitation,
+)
+from protocol import http
+from protocol.errors import BadRequestError, NotFoundError
 
 
 def _b64(text: str, what: str) -> bytes:
@@ -66,36 +33,36 @@ def _b64(text: str, what: str) -> bytes:
 
 
 @api(methods=("POST",), roles=(Role.THERAPIST,))
-def invitations(request: HttpRequest) -> dict[str, Any]:
+def invitations(request: HttpRequest) -> http.InvitationAnswer:
     """A therapist invites a client; the link's token is shown once."""
-    body = parse_body(request, InvitationRequest)
+    body = parse_body(request, http.InvitationRequest)
     new = create_invitation(signed_in_user(request), body.client_name)
-    return {
-        "token": new.token,
-        "path": f"/invite#{new.token}",
-        "expires_at": new.invitation.expires_at.isoformat(),
-        "conversation": str(new.invitation.conversation_id),
-    }
+    return http.InvitationAnswer(
+        token=new.token,
+        path=f"/invite#{new.token}",
+        expires_at=new.invitation.expires_at,
+        conversation=new.invitation.conversation_id,
+    )
 
 
 @api(methods=("POST",), auth=False)
-def invitation_lookup(request: HttpRequest) -> dict[str, Any]:
+def invitation_lookup(request: HttpRequest) -> http.LookupAnswer:
     """What a client needs before accepting: whom the invitation is from, and the conversation."""
-    body = parse_body(request, TokenRequest)
+    body = parse_body(request, http.TokenRequest)
     invitation = open_invitation(body.token)
-    return {
-        "conversation": str(invitation.conversation_id),
-        "client_name": invitation.client_name,
-        "therapist": user_json(invitation.therapist),
-        "practice": invitation.therapist.practice.name,
-        "expires_at": invitation.expires_at.isoformat(),
-    }
+    return http.LookupAnswer(
+        conversation=invitation.conversation_id,
+        client_name=invitation.client_name,
+        therapist=member_body(invitation.therapist),
+        practice=invitation.therapist.practice.name,
+        expires_at=invitation.expires_at,
+    )
 
 
 @api(methods=("POST",), auth=False)
-def invitation_accept(request: HttpRequest) -> dict[str, Any]:
+def invitation_accept(request: HttpRequest) -> http.AcceptAnswer:
     """The client signs up through the invitation and is signed in."""
-    body = parse_body(request, AcceptRequest)
+    body = parse_body(request, http.AcceptRequest)
     try:
         params = KdfParams(body.kdf.opslimit, body.kdf.memlimit)
     except CryptoError as exc:
@@ -114,52 +81,36 @@ def invitation_accept(request: HttpRequest) -> dict[str, Any]:
     )
     client, conversation = accept_invitation(body.token, sign_up)
     login(request, client, backend="django.contrib.auth.backends.ModelBackend")
-    # After the commit: the therapist's open inbox learns of it without polling. Content
-    # free (the conversation's id only); lost events are made up by the next listing.
-    therapist_id: int = (
-        Membership.objects.filter(conversation=conversation)
-        .exclude(user=client)
-        .values_list("user_id", flat=True)
-        .get()
-    )
-    async_to_sync(broadcast)(
-        [therapist_id], {"type": "conversation_added", "conversation": str(conversation.id)}
-    )
-    return {"user": user_json(client, with_keys=True), "conversation": str(conversation.id)}
+    return http.AcceptAnswer(user=me_body(client), conversation=conversation.id)
 
 
-def conversation_json(membership: Membership, user: User) -> dict[str, Any]:
+def conversation_body(membership: Membership) -> http.ConversationBody:
     conversation = membership.conversation
-    members = [m.user for m in conversation.memberships.all()]
+    memberships = conversation.memberships.all()
     envelopes = conversation.envelopes.all()  # prefetched: only the user's own
-    return {
-        "id": str(conversation.id),
-        "status": conversation.status,
-        "current_epoch": conversation.current_epoch,
-        # What the rotation policy needs (crypto/SPEC.md, "Epoch rotation").
-        "epoch_started_at": conversation.epoch_started_at.isoformat(),
-        "epoch_messages": getattr(membership, "epoch_messages", 0),
-        "last_seq": conversation.last_seq,
-        "last_message_at": (
-            conversation.last_message_at.isoformat() if conversation.last_message_at else None
-        ),
-        "last_read_seq": membership.last_read_seq,
-        "unread": getattr(membership, "unread", 0),
-        "members": [user_json(member) for member in members],
-        "read_seqs": {str(m.user_id): m.last_read_seq for m in conversation.memberships.all()},
-        "envelopes": [
-            {
-                "epoch": e.epoch,
-                "wrapper": e.wrapper_id,
-                "envelope": crypto.b64encode(bytes(e.envelope)),
-            }
+    return http.ConversationBody(
+        id=conversation.id,
+        status=cast(http.ConversationStatus, conversation.status),
+        current_epoch=conversation.current_epoch,
+        epoch_started_at=conversation.epoch_started_at,
+        epoch_messages=getattr(membership, "epoch_messages", 0),
+        last_seq=conversation.last_seq,
+        last_message_at=conversation.last_message_at,
+        last_read_seq=membership.last_read_seq,
+        unread=getattr(membership, "unread", 0),
+        members=[member_body(m.user) for m in memberships],
+        read_seqs={str(m.user_id): m.last_read_seq for m in memberships},
+        envelopes=[
+            http.EnvelopeBody(
+                epoch=e.epoch, wrapper=e.wrapper_id, envelope=crypto.b64encode(bytes(e.envelope))
+            )
             for e in sorted(envelopes, key=lambda e: e.epoch)
         ],
-    }
+    )
 
 
 def _memberships(user: User, conversation_id: uuid.UUID | None = None) -> list[Membership]:
-    """The user's memberships with what conversation_json shows, in three queries."""
+    """The user's memberships with what conversation_body shows, in three queries."""
     query = Membership.objects.filter(user=user, user__is_active=True)
     if conversation_id is not None:
         query = query.filter(conversation_id=conversation_id)
@@ -189,16 +140,20 @@ def _memberships(user: User, conversation_id: uuid.UUID | None = None) -> list[M
 
 
 @api(methods=("GET",))
-def conversations(request: HttpRequest) -> dict[str, Any]:
+def conversations(request: HttpRequest) -> http.ConversationsAnswer:
     """The user's conversations, newest activity first, with members, unread counts and keys."""
     user = signed_in_user(request)
-    return {"conversations": [conversation_json(m, user) for m in _memberships(user)]}
+    return http.ConversationsAnswer(
+        conversations=[conversation_body(m) for m in _memberships(user)]
+    )
 
 
 @api(methods=("GET",))
-def conversation_detail(request: HttpRequest, conversation_id: uuid.UUID) -> dict[str, Any]:
+def conversation_detail(
+    request: HttpRequest, conversation_id: uuid.UUID
+) -> http.ConversationAnswer:
     user = signed_in_user(request)
     found = _memberships(user, conversation_id)
     if not found:
         raise NotFoundError("No such conversation.")
-    return {"conversation": conversation_json(found[0], user)}
+    return http.ConversationAnswer(conversation=conversation_body(found[0]))

@@ -55,7 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.staticfiles",
     "channels",
-    "portal.accounts",
+    "accounts",
     "messaging",
     "frontend",
 ]
@@ -141,9 +141,9 @@ else:
 
 AUTH_USER_MODEL = "accounts.User"
 # The server never sees a password: it receives a 32-byte authentication secret
-# that the client derived with Argon2id. See portal/accounts/hashers.py for why
+# that the client derived with Argon2id. See accounts/hashers.py for why
 # this hasher is the right one for such a secret.
-PASSWORD_HASHERS = ["portal.accounts.hashers.AuthSecretHasher"]
+PASSWORD_HASHERS = ["accounts.hashers.AuthSecretHasher"]
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env_int("CONFIDE_SESSION_SECONDS", 12 * 3600, minimum=300)

@@ -18,12 +18,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import crypto
+from accounts.counters import hit
+from accounts.models import Role, User, normalise_email
 from crypto import CryptoError, KdfParams, PublicIdentity
-from messaging.errors import BadRequestError, EmailTakenError, InvitationInvalidError
 from messaging.models import Conversation, Invitation, KeyEnvelope, Membership
-from messaging.services import CheckedEnvelope, check_envelopes
-from portal.accounts.models import Role, User, normalise_email
-from portal.counters import hit
+from messaging.services import events
+from messaging.services.epochs import CheckedEnvelope, check_envelopes
+from protocol.errors import BadRequestError, EmailTakenError, InvitationInvalidError
+from protocol.to_client import ConversationAddedEvent
 
 
 def hash_token(token: str) -> str:
@@ -182,6 +184,9 @@ def _create(
     )
     invitation.used_at = timezone.now()
     invitation.save(update_fields=["used_at"])
+    # The therapist's open inbox learns of it without polling, once it is committed. The
+    # event carries the conversation's id only; a lost one is made up by the next listing.
+    events.publish_on_commit([therapist.pk], ConversationAddedEvent(conversation=conversation.id))
     return client, conversation
 
 

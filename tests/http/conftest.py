@@ -19,9 +19,14 @@ from django.core.cache import cache
 from django.test import Client
 
 import crypto
-from crypto import ConversationKey, IdentityKeyPair, PublicIdentity
-from portal.accounts.models import Practice, Role, User
-from portal.client.keys import SignUpMaterial, make_sign_up_material
+from accounts.models import Practice, Role, User
+from crypto import (
+    ConversationKey,
+    IdentityKeyPair,
+    PublicIdentity,
+    SignUpMaterial,
+    make_sign_up_material,
+)
 from tests.personas import TEST_KDF, Person, Practice5, make_practice
 
 PASSWORD = "correct horse battery staple"
@@ -150,18 +155,8 @@ def make_account(
 ) -> Account:
     """An account stored as seed_demo.py stores one."""
     material = make_sign_up_material(password, TEST_KDF)
-    user = User.objects.create_user(
-        email,
-        auth_secret=crypto.b64encode(material.auth_secret),
-        display_name="Sam",
-        role=role,
-        practice=practice,
-        kdf_salt=material.salt,
-        kdf_opslimit=material.params.opslimit,
-        kdf_memlimit=material.params.memlimit,
-        public_identity=material.public_identity.to_bytes(),
-        key_bundle=material.key_bundle,
-        recovery_bundle=material.recovery_bundle,
+    user = User.objects.create_account(
+        email, material, display_name="Sam", role=role, practice=practice
     )
     return Account(user, material, password)
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from portal.accounts.models import AgreementAcceptance
+from accounts.models import AgreementAcceptance
 from tests.http.conftest import BrowserFor
 from tests.personas import Practice5
 

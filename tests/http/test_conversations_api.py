@@ -13,9 +13,9 @@ import pytest
 from django.utils import timezone
 
 import crypto
+from accounts.models import Role
 from crypto import ConversationKey
 from messaging.models import Conversation, KeyEnvelope, Membership, Message
-from portal.accounts.models import Role
 from tests.http.conftest import BrowserFor
 from tests.personas import Chat, Person, Practice5, make_chat, make_person
 

@@ -15,7 +15,7 @@ import pytest
 from django.urls import reverse
 
 import crypto
-from messaging.invitations import create_invitation
+from messaging.services.invitations import create_invitation
 from messaging.urls import urlpatterns
 from tests.http.conftest import Browser, BrowserFor, Reply, accept_body, invite, make_applicant
 from tests.personas import Person, Practice5

@@ -22,14 +22,15 @@ from channels.layers import get_channel_layer
 from django.db import connection, connections
 from django.test import override_settings
 from django.utils import timezone
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 import crypto
+from accounts.models import Role, User
 from crypto import IdentityKeyPair, KdfParams
-from messaging.errors import EmailTakenError, InvitationInvalidError
-from messaging.invitations import answer_after_a_lost_race
 from messaging.models import Conversation, Invitation, KeyEnvelope, Membership
-from messaging.services import user_group
-from portal.accounts.models import Role, User
+from messaging.services.events import user_group
+from messaging.services.invitations import answer_after_a_lost_race
+from protocol.errors import EmailTakenError, InvitationInvalidError
 from tests.http.conftest import (
     PASSWORD,
     Applicant,
@@ -655,7 +656,7 @@ def test_an_invitation_from_a_deactivated_therapist_is_no_longer_valid(
 
 
 def test_the_therapists_sockets_hear_of_the_new_conversation_once_it_is_committed(
-    world: Practice5,
+    world: Practice5, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:
     """A content-free event to the therapist's group, so an open inbox shows the new
     conversation without polling (docs/protocol.md, "Events without a request")."""
@@ -668,7 +669,12 @@ def test_the_therapists_sockets_hear_of_the_new_conversation_once_it_is_committe
     async_to_sync(layer.group_add)(user_group(olive.id), olive_socket)
     try:
         invited = invite(theo)
-        assert Browser().post(ACCEPT, accept_body(invited, make_applicant())).status == 200
+        # The test's transaction stands in for the request's: the event waits for its
+        # commit, which the callbacks then stand in for.
+        with django_capture_on_commit_callbacks() as on_commit:
+            assert Browser().post(ACCEPT, accept_body(invited, make_applicant())).status == 200
+        assert len(on_commit) == 1
+        on_commit[0]()
 
         event = async_to_sync(asyncio.wait_for)(layer.receive(theo_socket), 5)
         assert event["type"] == "deliver"

@@ -15,8 +15,8 @@ import pytest
 from django.test import Client, override_settings
 
 import crypto
+from confide_client.keys import open_key_bundle
 from crypto import KdfParams, PublicIdentity
-from portal.client.keys import open_key_bundle
 from tests.http.conftest import ACCOUNT_EMAIL, PASSWORD, Account, Browser, Reply
 
 pytestmark = pytest.mark.django_db
@@ -276,7 +276,7 @@ def test_attempts_at_the_same_moment_cannot_exceed_the_limit(
     def slow_refusal(request: Any, **credentials: Any) -> None:
         time.sleep(0.3)  # a check slow enough for every request to start meanwhile
 
-    monkeypatch.setattr("portal.accounts.views.authenticate", slow_refusal)
+    monkeypatch.setattr("accounts.views.authenticate", slow_refusal)
     start = threading.Barrier(CONCURRENT)
     statuses: list[int] = []
     lock = threading.Lock()

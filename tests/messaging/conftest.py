@@ -18,6 +18,7 @@ from django.db import connections
 
 from messaging.layer import FanoutChannelLayer
 from portal.asgi import application
+from protocol import parse_server_frame
 from tests.messaging.layers import Reader
 from tests.personas import Person, Practice5, make_practice
 
@@ -38,7 +39,10 @@ class Socket:
         await self.communicator.send_to(text_data=text)
 
     async def receive(self, timeout: float = 2.0) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(await self.communicator.receive_from(timeout=timeout))
+        """The next frame; every frame the server sends must be one of the protocol's."""
+        text = await self.communicator.receive_from(timeout=timeout)
+        parse_server_frame(text)
+        data: dict[str, Any] = json.loads(text)
         return data
 
     async def receive_type(self, frame_type: str, timeout: float = 2.0) -> dict[str, Any]:
@@ -74,7 +78,8 @@ def communicator(cookie: str | None, origin: bytes | None = ORIGIN) -> Websocket
 @pytest.fixture
 async def world(transactional_db: None) -> Practice5:
     cache.clear()
-    return await database_sync_to_async(make_practice)()
+    world: Practice5 = await database_sync_to_async(make_practice)()
+    return world
 
 
 Connect = Callable[[Person], Awaitable[Socket]]

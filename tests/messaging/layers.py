@@ -11,8 +11,7 @@ from typing import Any
 import redis.asyncio as redis
 
 from messaging.layer import RESET, FanoutChannelLayer
-
-WAIT = 3.0  # seconds any one expected event may take
+from tests.waiting import WAIT, until
 
 
 class Reader:
@@ -52,15 +51,6 @@ class Reader:
 
 def resets(events: list[dict[str, Any]]) -> int:
     return sum(1 for event in events if event == RESET)
-
-
-async def until(condition: Any, timeout: float = WAIT) -> None:
-    """Waits until ``condition()`` is true, at most ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout} s: {condition}")
-        await asyncio.sleep(0.02)
 
 
 async def subscribers(url: str, topic: str) -> int:

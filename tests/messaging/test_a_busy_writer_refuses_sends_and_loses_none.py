@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 
-from messaging import services
 from messaging.models import Message
+from messaging.services import messages
 from tests.messaging.conftest import Connect, Socket
 from tests.messaging.test_send_and_ack import send_frame
 from tests.personas import Practice5
@@ -58,7 +58,7 @@ async def stored_seqs() -> dict[str, list[int]]:
 async def test_a_burst_beyond_max_pending_is_acked_or_refused_and_resends_store_once(
     world: Practice5, connect: Connect, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    writer = services._writer
+    writer = messages.sending().writer
     store = writer.store
 
     def slow_store(requests: Sequence[Any]) -> Any:

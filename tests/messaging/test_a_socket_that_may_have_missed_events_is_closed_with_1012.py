@@ -9,14 +9,14 @@ import json
 import pytest
 from channels.layers import get_channel_layer
 
-from messaging import services
-from messaging.consumers import CLOSE_SERVICE_RESTART
+from messaging.services import events
+from protocol.errors import CloseCode
 from tests.messaging.conftest import Connect
 from tests.personas import Practice5
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(30)]
 
-CLOSED = {"type": "websocket.close", "code": CLOSE_SERVICE_RESTART}
+CLOSED = {"type": "websocket.close", "code": CloseCode.SERVICE_RESTART}
 
 
 async def test_a_layer_reset_closes_the_socket_with_1012(
@@ -25,7 +25,7 @@ async def test_a_layer_reset_closes_the_socket_with_1012(
     clara = await connect(world.client)
     theo = await connect(world.therapist)
     layer = get_channel_layer()
-    await layer.group_send(services.user_group(world.client.id), {"type": "layer.reset"})
+    await layer.group_send(events.user_group(world.client.id), {"type": "layer.reset"})
     assert await clara.communicator.receive_output(timeout=3) == CLOSED
     assert (await theo.request({"type": "ping"}))["type"] == "pong"
 
@@ -40,8 +40,8 @@ async def test_a_socket_that_falls_behind_is_closed_with_1012_and_its_neighbours
     # More events than a socket's queue holds, with no chance to read in between.
     event = {"type": "deliver", "text": json.dumps(frame)}
     for _ in range(layer.capacity + 20):
-        await layer.group_send(services.user_group(world.client.id), event)
-    await layer.group_send(services.user_group(world.therapist.id), event)
+        await layer.group_send(events.user_group(world.client.id), event)
+    await layer.group_send(events.user_group(world.therapist.id), event)
 
     output = await clara.communicator.receive_output(timeout=3)
     assert output == CLOSED, output  # the events were dropped, not sent late

@@ -11,14 +11,14 @@ from channels.db import database_sync_to_async
 from django.contrib.auth.hashers import make_password
 from django.core.management import CommandError, call_command
 
-from messaging.consumers import CLOSE_SESSION_ENDED
-from portal.accounts.models import User
+from accounts.models import User
+from protocol.errors import CloseCode
 from tests.messaging.conftest import Connect
 from tests.personas import Practice5
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CLOSED = {"type": "websocket.close", "code": CLOSE_SESSION_ENDED}
+CLOSED = {"type": "websocket.close", "code": CloseCode.SESSION_ENDED}
 
 
 def by_queryset_update(user_id: int) -> None:

@@ -46,7 +46,9 @@ def rekey_frame(
 
 
 async def current_epoch(world: Practice5) -> int:
-    conversation = await database_sync_to_async(Conversation.objects.get)(pk=world.chat.id)
+    conversation: Conversation = await database_sync_to_async(Conversation.objects.get)(
+        pk=world.chat.id
+    )
     return conversation.current_epoch
 
 

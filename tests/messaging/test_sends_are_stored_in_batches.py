@@ -1,5 +1,5 @@
 """The group-commit writer (messaging/batching.py): each caller gets its own result, in
-order, only after its batch was stored; a lost database fails that batch's callers and
+order, only after its batch was stored and announced; a lost database fails that batch's callers and
 no later one; too many waiting requests are refused at once; a caller who gave up is not
 stored; and under load, batches grow."""
 
@@ -13,8 +13,8 @@ import pytest
 from django.db import OperationalError
 
 from messaging.batching import Batcher
-from messaging.errors import ErrorCode, OverloadedError, UnavailableError
-from tests.messaging.layers import until
+from protocol.errors import ErrorCode, OverloadedError, UnavailableError
+from tests.waiting import until
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -53,6 +53,11 @@ class RecordingStore:
         await asyncio.wait_for(asyncio.to_thread(self.entered.wait, 5), 6)
 
 
+async def submit(batcher: Batcher[int, int], request: int) -> int:
+    """A caller that queues one request and waits for its result."""
+    return await batcher.enqueue(request)
+
+
 async def test_each_caller_gets_its_own_result_in_order() -> None:
     store = RecordingStore()
     batcher: Batcher[int, int] = Batcher(store, max_batch=7)
@@ -61,8 +66,6 @@ async def test_each_caller_gets_its_own_result_in_order() -> None:
     # Stored in the order they were made, never more than max_batch at a time.
     assert [r for batch in store.batches for r in batch] == list(range(40))
     assert max(len(batch) for batch in store.batches) <= 7
-    assert batcher.stored == 40
-    assert batcher.batches == len(store.batches)
 
 
 async def test_an_exception_result_reaches_only_its_caller() -> None:
@@ -87,10 +90,9 @@ async def test_a_lost_database_fails_that_batch_only() -> None:
         assert isinstance(result, UnavailableError)
         assert result.code == ErrorCode.UNAVAILABLE
         assert "server closed" not in result.message  # no database detail reaches a client
-    assert batcher.stored == 0
 
-    assert await asyncio.gather(*(batcher.submit(n) for n in (7, 8))) == [70, 80]
-    assert batcher.stored == 2
+    assert await asyncio.gather(*(batcher.enqueue(n) for n in (7, 8))) == [70, 80]
+    assert store.batches[-1] == [7, 8]
 
 
 async def test_an_unexpected_failure_reaches_every_caller_of_the_batch_and_the_next_works() -> None:
@@ -99,7 +101,7 @@ async def test_an_unexpected_failure_reaches_every_caller_of_the_batch_and_the_n
     store.fail_next = RuntimeError("a bug")
     results = await asyncio.gather(*(batcher.enqueue(n) for n in range(3)), return_exceptions=True)
     assert [type(r) for r in results] == [RuntimeError] * 3
-    assert await batcher.submit(9) == 90
+    assert await batcher.enqueue(9) == 90
 
 
 async def test_beyond_max_pending_a_request_is_refused_at_once_and_queued_ones_complete() -> None:
@@ -121,16 +123,16 @@ async def test_beyond_max_pending_a_request_is_refused_at_once_and_queued_ones_c
     store.gate.set()
     assert await asyncio.wait_for(asyncio.gather(running, *queued), 5) == [0, 10, 20, 30, 40, 50]
     assert 6 not in [r for batch in store.batches for r in batch]
-    assert await batcher.submit(6) == 60  # room again
+    assert await submit(batcher, 6) == 60  # room again
 
 
 async def test_a_caller_cancelled_before_its_batch_runs_is_not_stored() -> None:
     store = RecordingStore()
     batcher: Batcher[int, int] = Batcher(store)
     store.hold()
-    first = asyncio.ensure_future(batcher.submit(0))
+    first = asyncio.ensure_future(submit(batcher, 0))
     await store.until_entered()
-    waiting = [asyncio.ensure_future(batcher.submit(n)) for n in (1, 2, 3)]
+    waiting = [asyncio.ensure_future(submit(batcher, n)) for n in (1, 2, 3)]
     await asyncio.sleep(0.01)  # each task is awaiting its future
     waiting[1].cancel()
     await asyncio.sleep(0)
@@ -139,7 +141,7 @@ async def test_a_caller_cancelled_before_its_batch_runs_is_not_stored() -> None:
     assert list(results) == [0, 10, 30]
     assert waiting[1].cancelled()
     assert store.batches == [[0], [1, 3]]
-    assert batcher.stored == 3
+    assert sum(map(len, store.batches)) == 3
 
 
 async def test_concurrent_senders_share_batches_under_load() -> None:
@@ -148,13 +150,13 @@ async def test_concurrent_senders_share_batches_under_load() -> None:
     batcher: Batcher[int, int] = Batcher(store)
 
     async def sender(first: int) -> list[int]:
-        return [await batcher.submit(n) for n in range(first, first + 10)]
+        return [await submit(batcher, n) for n in range(first, first + 10)]
 
     results = await asyncio.gather(*(sender(s * 100) for s in range(40)))
     assert results == [[n * 10 for n in range(s * 100, s * 100 + 10)] for s in range(40)]
-    assert batcher.stored == 400
+    assert sum(map(len, store.batches)) == 400
     # One request per batch would take 400 batches; 40 waiting senders share them.
-    assert batcher.batches <= 100, batcher.batches
+    assert len(store.batches) <= 100, len(store.batches)
     assert max(len(batch) for batch in store.batches) >= 10
 
 
@@ -182,4 +184,46 @@ async def test_a_store_returning_too_few_results_fails_its_callers_and_the_write
     )
     assert [type(r) for r in results] == [RuntimeError] * 3
     batcher.store = store
-    assert await asyncio.wait_for(batcher.submit(4), 5) == 40
+    assert await asyncio.wait_for(submit(batcher, 4), 5) == 40
+
+
+async def test_a_committed_batch_is_announced_before_any_caller_hears_of_it() -> None:
+    store = RecordingStore(lambda r: ValueError("refused") if r == 2 else r * 10)
+    heard: list[list[object]] = []
+    callers_done_when_announced: list[bool] = []
+    futures: list[asyncio.Future[int]] = []
+
+    async def committed(results: Sequence[int | BaseException]) -> None:
+        callers_done_when_announced.append(any(f.done() for f in futures))
+        heard.append([r if isinstance(r, int) else type(r).__name__ for r in results])
+
+    batcher: Batcher[int, int] = Batcher(store, committed=committed)
+    futures.extend(batcher.enqueue(n) for n in range(4))
+    results = await asyncio.gather(*futures, return_exceptions=True)
+    assert heard == [[0, 10, "ValueError", 30]]
+    assert callers_done_when_announced == [False]
+    assert [r if isinstance(r, int) else "error" for r in results] == [0, 10, "error", 30]
+
+
+async def test_a_failed_announcement_changes_no_result() -> None:
+    store = RecordingStore()
+
+    async def committed(results: Sequence[int | BaseException]) -> None:
+        raise RuntimeError("the layer is down")
+
+    batcher: Batcher[int, int] = Batcher(store, committed=committed)
+    assert await asyncio.gather(*(batcher.enqueue(n) for n in range(3))) == [0, 10, 20]
+
+
+async def test_a_failed_batch_is_not_announced() -> None:
+    store = RecordingStore()
+    store.fail_next = OperationalError("gone")
+    announced: list[int] = []
+
+    async def committed(results: Sequence[int | BaseException]) -> None:
+        announced.append(len(results))
+
+    batcher: Batcher[int, int] = Batcher(store, committed=committed)
+    results = await asyncio.gather(batcher.enqueue(1), return_exceptions=True)
+    assert isinstance(results[0], UnavailableError)
+    assert announced == []

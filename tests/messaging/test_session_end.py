@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from channels.db import database_sync_to_async
 
-from messaging.consumers import CLOSE_SESSION_ENDED
-from messaging.services import close_user_sockets
+from messaging.services.events import end_sessions
+from protocol.errors import CloseCode
 from tests.messaging.conftest import Connect
 from tests.personas import Practice5
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CLOSED = {"type": "websocket.close", "code": CLOSE_SESSION_ENDED}
+CLOSED = {"type": "websocket.close", "code": CloseCode.SESSION_ENDED}
 
 
 async def test_signing_out_one_session_closes_only_its_sockets(
@@ -21,7 +21,7 @@ async def test_signing_out_one_session_closes_only_its_sockets(
     laptop = await connect(world.client)
     phone = await connect(world.client)
     laptop_session = laptop.session_key
-    await close_user_sockets(world.client.id, laptop_session)
+    await end_sessions(world.client.id, laptop_session)
     assert await laptop.communicator.receive_output() == CLOSED
     assert (await phone.request({"type": "ping"}))["type"] == "pong"
 
@@ -48,7 +48,7 @@ async def test_a_socket_whose_session_was_deleted_closes_at_its_next_check(
     world: Practice5, connect: Connect, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The close event may be lost; the socket's own session check still ends it."""
-    import messaging.consumers
+    from messaging.services import sessions
 
     clara = await connect(world.client)
     session_key = clara.session_key
@@ -59,6 +59,6 @@ async def test_a_socket_whose_session_was_deleted_closes_at_its_next_check(
         Session.objects.filter(session_key=session_key).delete()
 
     await database_sync_to_async(delete_session)()
-    monkeypatch.setattr(messaging.consumers, "SESSION_RECHECK_SECONDS", 0.0)
+    monkeypatch.setattr(sessions, "SESSION_RECHECK_SECONDS", 0.0)
     await clara.send({"type": "ping"})
     assert await clara.communicator.receive_output() == CLOSED

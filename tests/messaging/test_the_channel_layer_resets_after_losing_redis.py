@@ -16,18 +16,19 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import redis.asyncio as redis
 
+from harness.faults import TcpProxy
+from harness.private_services import PrivateRedis
 from messaging.layer import RESET
 from tests.conftest import require_programs
-from tests.integration.faults import TcpProxy
-from tests.integration.private_services import PrivateRedis
 from tests.messaging.conftest import MakeLayers
-from tests.messaging.layers import Reader, resets, until, until_subscribed
+from tests.messaging.layers import Reader, resets, until_subscribed
+from tests.waiting import until
 
 pytestmark = pytest.mark.timeout(40)
 
@@ -69,11 +70,15 @@ async def test_a_subscription_that_redis_drops_resets_every_channel_of_its_proce
         await admin.aclose()
 
     for reader in readers:
-        await until(lambda reader=reader: RESET in reader.events, 10)
+        await until(reset_reached(reader), 10)
     await until_subscribed(private_redis.url, f"{prefix}:g:user.1", 2)
     await second.group_send("user.1", {"type": "deliver", "n": 1})
     assert (await readers[0].at_least(2))[-1] == {"type": "deliver", "n": 1}
     assert await readers[0].settled() == [RESET, {"type": "deliver", "n": 1}]
+
+
+def reset_reached(reader: Reader) -> Callable[[], bool]:
+    return lambda: RESET in reader.events
 
 
 @pytest.mark.parametrize("down_for", [0.0, 1.5], ids=["restarted at once", "down a while"])
@@ -109,7 +114,7 @@ async def test_every_channel_of_a_process_gets_a_reset_once_redis_is_back(
         await second.group_add("user.3", joining)
 
     for reader in readers:
-        await until(lambda reader=reader: RESET in reader.events, 10)
+        await until(reset_reached(reader), 10)
     await until_subscribed(private_redis.url, f"{prefix}:g:user.3", 1)
     await until_subscribed(private_redis.url, f"{prefix}:g:user.1", 2)
     readers.append(Reader(second, joining))

@@ -44,9 +44,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from confide_client.ordering import SequenceBuffer
 from messaging.layer import FanoutChannelLayer
 from messaging.models import Message
-from portal.client.ordering import SequenceBuffer
 from tests.messaging.conftest import communicator
 from tests.messaging.test_send_and_ack import send_frame
 from tests.personas import Chat, Person, Practice5, make_chat, make_practice

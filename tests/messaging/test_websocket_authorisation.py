@@ -59,7 +59,7 @@ FRAMES: dict[str, Callable[[Practice5, Person], dict[str, Any]]] = {
 
 
 def test_the_matrix_covers_every_frame_type_that_names_a_conversation() -> None:
-    from messaging.frames import FRAME_TYPES
+    from protocol.to_server import CLIENT_FRAME_TYPES as FRAME_TYPES
 
     assert set(FRAMES) == FRAME_TYPES - {"ping"}
 
@@ -78,7 +78,8 @@ async def _state(world: Practice5) -> tuple[int, int, int, list[int]]:
             ),
         )
 
-    return await database_sync_to_async(read)()
+    state: tuple[int, int, int, list[int]] = await database_sync_to_async(read)()
+    return state
 
 
 @pytest.mark.parametrize("frame_type", sorted(FRAMES))

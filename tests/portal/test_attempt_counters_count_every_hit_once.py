@@ -15,7 +15,7 @@ from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 
-from portal.counters import give_back, hit
+from accounts.counters import give_back, hit
 
 THREADS = 8
 HITS_EACH = 50

@@ -12,9 +12,9 @@ from django.core.management import call_command
 from django.test import override_settings
 
 import crypto
+from accounts.models import User
+from confide_client.keys import open_key_bundle
 from messaging.models import Conversation, KeyEnvelope
-from portal.accounts.models import User
-from portal.client.keys import open_key_bundle
 
 pytestmark = pytest.mark.django_db
 

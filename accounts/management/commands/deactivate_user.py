@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from portal.accounts.models import User, normalise_email
+from accounts.models import User, normalise_email
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         emails = sorted({normalise_email(email) for email in options["emails"]})
         with transaction.atomic():
-            users = User.objects.get_queryset().filter(email__in=emails)
+            users = User.objects.filter(email__in=emails)
             unknown = sorted(set(emails) - set(users.values_list("email", flat=True)))
             if unknown:
                 raise CommandError(f"No account with the email: {', '.join(unknown)}")

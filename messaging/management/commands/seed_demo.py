@@ -2,7 +2,7 @@
 how to sign in.
 
 The keys are made here exactly as a browser would make them at sign-up (with
-``portal.client``), so the demo accounts are ordinary end-to-end encrypted
+``crypto.make_sign_up_material``), so the demo accounts are ordinary end-to-end encrypted
 accounts. The passwords are random per installation, kept in
 ``CONFIDE_DATA_DIR/demo-credentials.txt`` (mode 0600) and printed each run.
 """
@@ -19,10 +19,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 import crypto
-from crypto import ConversationKey, b64encode
+from accounts.models import Practice, Role, User
+from crypto import ConversationKey, SignUpMaterial, make_sign_up_material
 from messaging.models import Conversation, KeyEnvelope, Membership
-from portal.accounts.models import Practice, Role, User
-from portal.client.keys import SignUpMaterial, make_sign_up_material
 
 DEMO_PRACTICE = "Demo Practice"
 DEMO_ACCOUNTS = [
@@ -51,18 +50,8 @@ class Command(BaseCommand):
             for email, name, role in DEMO_ACCOUNTS:
                 password = secrets.token_urlsafe(12)
                 material = make_sign_up_material(password)
-                user = User.objects.create_user(
-                    email,
-                    auth_secret=b64encode(material.auth_secret),
-                    display_name=name,
-                    role=role,
-                    practice=practice,
-                    kdf_salt=material.salt,
-                    kdf_opslimit=material.params.opslimit,
-                    kdf_memlimit=material.params.memlimit,
-                    public_identity=material.public_identity.to_bytes(),
-                    key_bundle=material.key_bundle,
-                    recovery_bundle=material.recovery_bundle,
+                user = User.objects.create_account(
+                    email, material, display_name=name, role=role, practice=practice
                 )
                 people.append((user, material))
                 lines.append(f"  {role.label:<10} {email}  password: {password}")

@@ -1,0 +1,111 @@
+"""Epochs: a member starts the next one with its key wrapped to every member."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+import crypto
+from accounts.models import User
+from crypto import CryptoError, PublicIdentity
+from messaging.models import Conversation, KeyEnvelope
+from messaging.services import events
+from messaging.services.common import in_db_thread, member_conversation
+from protocol.errors import BadEnvelopesError, ConversationClosedError, StaleEpochError
+from protocol.to_client import EpochEvent
+
+
+@dataclass(frozen=True)
+class CheckedEnvelope:
+    recipient_id: int
+    envelope: bytes
+
+
+def check_envelopes(
+    conversation_id: uuid.UUID,
+    epoch: int,
+    wrapper: PublicIdentity,
+    envelopes: Sequence[tuple[int, bytes]],
+    members: dict[int, PublicIdentity],
+) -> list[CheckedEnvelope]:
+    """One envelope per member, each signed by ``wrapper`` and bound to its member and epoch."""
+    recipients = [recipient for recipient, _ in envelopes]
+    if sorted(recipients) != sorted(members):
+        raise BadEnvelopesError("There must be exactly one envelope for each member.")
+    checked = []
+    for recipient_id, envelope in envelopes:
+        try:
+            info = crypto.verify_envelope(envelope, wrapper)
+        except CryptoError as exc:
+            raise BadEnvelopesError(f"Envelope for member {recipient_id}: {exc}") from None
+        if info.conversation_id != conversation_id.bytes or info.epoch != epoch:
+            raise BadEnvelopesError(
+                f"Envelope for member {recipient_id} is bound to another conversation or epoch."
+            )
+        if info.recipient_enc_pk != members[recipient_id].enc_key:
+            raise BadEnvelopesError(
+                f"Envelope for member {recipient_id} is not wrapped to that member's key."
+            )
+        checked.append(CheckedEnvelope(recipient_id, envelope))
+    return checked
+
+
+def _start_epoch(
+    user_id: int, conversation_id: uuid.UUID, epoch: int, envelopes: Sequence[tuple[int, bytes]]
+) -> tuple[CheckedEnvelope, ...]:
+    with transaction.atomic():
+        conversation = member_conversation(user_id, conversation_id, lock=True)
+        if conversation.status != Conversation.Status.ACTIVE:
+            raise ConversationClosedError("The conversation is read-only.")
+        if epoch != conversation.current_epoch + 1:
+            raise StaleEpochError(
+                f"The next epoch is {conversation.current_epoch + 1}.",
+                current_epoch=conversation.current_epoch,
+            )
+        members = {
+            user.pk: PublicIdentity.from_bytes(bytes(user.public_identity))
+            for user in User.objects.filter(memberships__conversation=conversation)
+        }
+        checked = check_envelopes(conversation_id, epoch, members[user_id], envelopes, members)
+        KeyEnvelope.objects.bulk_create(
+            KeyEnvelope(
+                conversation=conversation,
+                epoch=epoch,
+                recipient_id=c.recipient_id,
+                wrapper_id=user_id,
+                envelope=c.envelope,
+            )
+            for c in checked
+        )
+        Conversation.objects.filter(pk=conversation.pk).update(
+            current_epoch=epoch, epoch_started_at=timezone.now()
+        )
+        return tuple(checked)
+
+
+_start_epoch_async = in_db_thread(_start_epoch)
+
+
+async def start_epoch(
+    user_id: int, conversation_id: uuid.UUID, epoch: int, envelopes: Sequence[tuple[int, bytes]]
+) -> None:
+    """Stores a new epoch's envelopes and sends each member their own."""
+    checked = await _start_epoch_async(user_id, conversation_id, epoch, envelopes)
+    await events.publish_many(
+        [
+            (
+                [item.recipient_id],
+                EpochEvent(
+                    conversation=conversation_id,
+                    epoch=epoch,
+                    wrapper=user_id,
+                    envelope=crypto.b64encode(item.envelope),
+                ),
+            )
+            for item in checked
+        ]
+    )

@@ -1,0 +1,72 @@
+"""The one place events leave the server, and only after the commit of what they announce.
+
+An event is a frame of ``protocol.to_client``, encoded once and sent to the channel-layer
+group of each user it concerns (every socket of that user, in any process). Services call
+:func:`publish` once their transaction has committed (a database call that returned has
+committed), or :func:`publish_on_commit` from inside a transaction. The layer is at most
+once: a lost event is made up by the client's next ``sync`` or listing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from protocol import encode
+from protocol.to_client import ToClient
+
+log = logging.getLogger(__name__)
+
+Event = tuple[Iterable[int], ToClient]
+
+
+def user_group(user_id: int) -> str:
+    """The channel-layer group that reaches every socket of one user."""
+    return f"user.{user_id}"
+
+
+async def publish(user_ids: Iterable[int], frame: ToClient) -> None:
+    """Sends ``frame`` to every socket of each user (best effort)."""
+    await publish_many([(user_ids, frame)])
+
+
+async def publish_many(events: Sequence[Event]) -> None:
+    """Sends each (users, frame), every frame encoded once for all the sockets it reaches."""
+    items: list[tuple[str, dict[str, Any]]] = []
+    for user_ids, frame in events:
+        event = {"type": "deliver", "text": encode(frame)}
+        items.extend((user_group(user_id), event) for user_id in user_ids)
+    await _send(items, "an event")
+
+
+def publish_on_commit(user_ids: Iterable[int], frame: ToClient) -> None:
+    """From synchronous code: publishes ``frame`` once the current transaction commits
+    (at once outside a transaction), and never if it rolls back."""
+    users = tuple(user_ids)
+    transaction.on_commit(lambda: async_to_sync(publish)(users, frame))
+
+
+async def end_sessions(user_id: int, session_key: str | None = None) -> None:
+    """Closes the user's sockets (only those of one session, when it is given)."""
+    event = {"type": "session.revoked", "session_key": session_key}
+    # Sockets also re-check their session (sessions.SESSION_RECHECK_SECONDS).
+    await _send([(user_group(user_id), event)], "a session's end")
+
+
+async def _send(items: list[tuple[str, dict[str, Any]]], what: str) -> None:
+    layer = get_channel_layer()
+    if layer is None or not items:
+        return
+    try:
+        if hasattr(layer, "group_send_many"):
+            await layer.group_send_many(items)
+        else:
+            for group, event in items:
+                await layer.group_send(group, event)
+    except Exception:  # the layer is only a notification path; the commit already happened
+        log.warning("the channel layer could not send %s", what, exc_info=True)

@@ -1,0 +1,204 @@
+"""Sending and reading messages.
+
+A send is admitted (or refused at once with ``overloaded``), queued for the process's
+writer, and stored with its batch in one transaction on the writer's thread
+(``messaging/services/writer.py``); each new message is announced to its members after
+the commit, before the sender's acknowledgement. Reads (``sync``, ``history``) run in the
+shared database thread.
+
+The writer and the admission limits of a process are built once, by :func:`start`, which
+``MessagingConfig.ready()`` calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from crypto import PublicIdentity
+from messaging import load
+from messaging.batching import Batcher
+from messaging.limits import TokenBucket
+from messaging.models import Message
+from messaging.services import events
+from messaging.services.common import in_db_thread, member_conversation
+from messaging.services.writer import SendRequest, StoredMessage, message_frame, store_batch
+from protocol.errors import OverloadedError
+from protocol.to_client import MessageFrame
+
+
+class Admission:
+    """Refuses a new message at once, before any work on it, when this process is past
+    what it can store and deliver: more messages a second than the operator's
+    ``CONFIDE_MAX_SENDS_PER_SECOND``, or an event loop running late (messaging/load.py)."""
+
+    def __init__(self) -> None:
+        self._bucket: TokenBucket | None = None
+
+    def check(self) -> None:
+        rate: int = settings.CONFIDE_MAX_SENDS_PER_SECOND
+        if rate:
+            if self._bucket is None or self._bucket.rate != rate:
+                self._bucket = TokenBucket(rate, max(1, rate // 4))
+            wait = self._bucket.take()
+            if wait:
+                raise OverloadedError(
+                    "The server is at capacity; nothing was stored. Retry shortly.",
+                    retry_after_ms=int(wait * 1000) + random.randint(50, 500),  # noqa: S311
+                )
+        if load.lag() * 1000 > settings.CONFIDE_MAX_LOOP_LAG_MS:
+            raise OverloadedError(
+                "The server is busy; nothing was stored. Retry shortly.", retry_after_ms=1000
+            )
+
+
+async def announce(results: Sequence[StoredMessage | BaseException]) -> None:
+    """After a batch committed: each new message to every socket of its members (a resend
+    found stored was announced when it was first stored)."""
+    await events.publish_many(
+        [
+            (result.member_ids, result.to_frame())
+            for result in results
+            if isinstance(result, StoredMessage) and not result.duplicate
+        ]
+    )
+
+
+class Sending:
+    """One process's way in for messages: admission, then the group-commit writer."""
+
+    def __init__(self) -> None:
+        self.admission = Admission()
+        self.writer: Batcher[SendRequest, StoredMessage] = Batcher(
+            store_batch,
+            committed=announce,
+            max_batch=settings.CONFIDE_WRITE_BATCH,
+            max_pending=settings.CONFIDE_MAX_PENDING_SENDS,
+        )
+
+
+_sending: Sending | None = None
+
+
+def start() -> None:
+    """Builds the process's writer and admission limits (``MessagingConfig.ready()``)."""
+    global _sending
+    _sending = Sending()
+
+
+def sending() -> Sending:
+    if _sending is None:
+        raise ImproperlyConfigured("The messaging app is not ready: call start() first.")
+    return _sending
+
+
+@dataclass(frozen=True)
+class PendingSend:
+    """A message queued for the writer: :meth:`stored` waits for its batch's commit."""
+
+    request: SendRequest
+    _future: asyncio.Future[StoredMessage]
+
+    async def stored(self) -> StoredMessage:
+        """The stored message, once its batch committed and it was announced; raises the
+        refusal (``bad_ciphertext``, ``stale_epoch``, ``unavailable``, ...) otherwise."""
+        return await self._future
+
+
+def submit_message(
+    user_id: int,
+    sender_identity: PublicIdentity,
+    conversation_id: uuid.UUID,
+    client_message_id: uuid.UUID,
+    epoch: int,
+    ciphertext: bytes,
+) -> PendingSend:
+    """Admits a sealed message and queues it for the writer, at once (so one socket's
+    messages keep the order it sent them while it goes on reading frames; docs/protocol.md:
+    acks may arrive out of order). Raises ``OverloadedError`` at once."""
+    current = sending()
+    current.admission.check()
+    request = SendRequest(
+        user_id, conversation_id, client_message_id, epoch, ciphertext, sender_identity
+    )
+    return PendingSend(request, current.writer.enqueue(request))
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    conversation_id: uuid.UUID
+    messages: tuple[MessageFrame, ...]
+    has_more: bool
+    last_seq: int
+
+
+def _frames(conversation_id: uuid.UUID, rows: Sequence[Message]) -> tuple[MessageFrame, ...]:
+    return tuple(
+        message_frame(
+            conversation_id,
+            m.seq,
+            m.client_message_id,
+            m.epoch,
+            m.sender_id,
+            bytes(m.ciphertext),
+            m.created_at,
+        )
+        for m in rows
+    )
+
+
+def _messages_after(user_id: int, after: dict[uuid.UUID, int], limit: int) -> list[Page]:
+    pages = []
+    for conversation_id, seq in after.items():
+        conversation = member_conversation(user_id, conversation_id, lock=False)
+        rows = list(
+            Message.objects.filter(conversation=conversation, seq__gt=seq).order_by("seq")[
+                : limit + 1
+            ]
+        )
+        pages.append(
+            Page(
+                conversation_id,
+                _frames(conversation_id, rows[:limit]),
+                len(rows) > limit,
+                conversation.last_seq,
+            )
+        )
+    return pages
+
+
+def _messages_before(
+    user_id: int, conversation_id: uuid.UUID, before: int | None, limit: int
+) -> Page:
+    conversation = member_conversation(user_id, conversation_id, lock=False)
+    query = Message.objects.filter(conversation=conversation)
+    if before is not None:
+        query = query.filter(seq__lt=before)
+    rows = list(query.order_by("-seq")[: limit + 1])
+    newest_first = rows[:limit]
+    return Page(
+        conversation_id,
+        _frames(conversation_id, newest_first[::-1]),
+        len(rows) > limit,
+        conversation.last_seq,
+    )
+
+
+# One page per conversation after the given sequence numbers, oldest first.
+sync_messages = in_db_thread(_messages_after)
+# The page before ``before`` (or the newest), oldest first within the page.
+history = in_db_thread(_messages_before)
+
+
+def page_limit(requested: int | None) -> int:
+    default: int = settings.CONFIDE_HISTORY_PAGE
+    return default if requested is None else min(requested, default)
