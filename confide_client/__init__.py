@@ -6,12 +6,13 @@ seed and the command-line chat use it. It imports no Django, so it runs on any
 machine with the project's dependencies.
 """
 
-from portal.client.backoff import Backoff
-from portal.client.client import ClientStats, ConfideClient
-from portal.client.errors import (
+from confide_client.backoff import Backoff
+from confide_client.client import ClientStats, ConfideClient
+from confide_client.errors import (
     ClientClosedError,
     ClientError,
     ConnectionLostError,
+    InvalidRequestError,
     KeysError,
     NotFoundError,
     ProtocolError,
@@ -23,8 +24,8 @@ from portal.client.errors import (
     StateFileError,
     UnauthenticatedError,
 )
-from portal.client.identities import IdentityFile, SeenIdentities
-from portal.client.records import (
+from confide_client.identities import IdentityFile, SeenIdentities
+from confide_client.records import (
     Account,
     ClientEvent,
     ConversationSummary,
@@ -55,6 +56,7 @@ __all__ = [
     "EpochStarted",
     "HistoryPage",
     "IdentityFile",
+    "InvalidRequestError",
     "Invitation",
     "InvitationDetails",
     "KeysError",

@@ -1,6 +1,6 @@
 """A small command-line chat on the Python client.
 
-    python -m portal.client.chat --url http://127.0.0.1:8000 --email you@example.org
+    python -m confide_client.chat --url http://127.0.0.1:8000 --email you@example.org
 
 The password is read without echo. Typed lines are sent, sealed, to the current
 conversation; incoming messages are verified, decrypted and printed as they arrive.
@@ -22,10 +22,10 @@ import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from portal.client.client import ConfideClient
-from portal.client.errors import ClientError
-from portal.client.identities import IdentityFile, SeenIdentities, default_identity_file
-from portal.client.records import ConversationSummary, PeerKeyChanged, ReceivedMessage
+from confide_client.client import ConfideClient
+from confide_client.errors import ClientError
+from confide_client.identities import IdentityFile, SeenIdentities, default_identity_file
+from confide_client.records import ConversationSummary, PeerKeyChanged, ReceivedMessage
 
 HELP = "Commands: /list, /use N, /history, /read, /safety, /quit. Other lines are sent."
 HISTORY_LINES = 20
@@ -208,7 +208,7 @@ def _read_lines_in_background(read_line: Callable[[], str]) -> asyncio.Queue[str
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m portal.client.chat", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m confide_client.chat", description=__doc__)
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="the server's address")
     parser.add_argument("--email", required=True, help="the account's email address")
     parser.add_argument(

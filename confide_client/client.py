@@ -18,30 +18,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
 
 import crypto
-from crypto import (
-    DEFAULT_KDF_PARAMS,
-    ConversationKey,
-    CryptoError,
-    IdentityKeyPair,
-    KdfParams,
-    b64encode,
-    derive_password_keys,
-)
-from portal.client.backoff import Backoff
-from portal.client.errors import (
+from confide_client.backoff import Backoff
+from confide_client.errors import (
     ClientClosedError,
     ClientError,
     ConnectionLostError,
     ConversationRefusedError,
+    InvalidRequestError,
     KeysError,
     NotFoundError,
     ProtocolError,
@@ -49,13 +44,13 @@ from portal.client.errors import (
     ReplyTimeoutError,
     StaleEpochError,
 )
-from portal.client.http import SESSION_COOKIE, HttpApi
-from portal.client.identities import SeenIdentities
-from portal.client.inbox import Inbox
-from portal.client.keys import KeyRing, make_sign_up_material, unwrap_key_bundle
-from portal.client.outbox import Ack, Outbox, OutgoingMessage, deliver
-from portal.client.realtime import Limits, Realtime
-from portal.client.records import (
+from confide_client.http import SESSION_COOKIE, HttpApi
+from confide_client.identities import SeenIdentities
+from confide_client.inbox import Inbox
+from confide_client.keys import KeyRing, unwrap_key_bundle
+from confide_client.outbox import Ack, Outbox, OutgoingMessage, deliver
+from confide_client.realtime import Limits, Realtime
+from confide_client.records import (
     Account,
     ClientEvent,
     ConversationSummary,
@@ -72,21 +67,70 @@ from portal.client.records import (
     Typing,
     UnmatchedError,
 )
-from portal.client.wire import (
+from confide_client.wire import (
     ConversationData,
     MessageData,
-    as_bool,
-    as_datetime,
-    as_dict,
-    as_int,
-    as_list,
-    as_str,
-    as_uuid,
+    build,
+    decoded,
     parse_account,
     parse_conversation,
     parse_kdf,
     parse_member,
     parse_message,
+)
+from crypto import (
+    DEFAULT_KDF_PARAMS,
+    ConversationKey,
+    CryptoError,
+    IdentityKeyPair,
+    KdfParams,
+    b64encode,
+    derive_password_keys,
+    make_sign_up_material,
+)
+from protocol.common import describe
+from protocol.http import (
+    AcceptAnswer,
+    AcceptRequest,
+    ConversationAnswer,
+    ConversationsAnswer,
+    CsrfAnswer,
+    InvitationAnswer,
+    InvitationRequest,
+    KdfBody,
+    LookupAnswer,
+    OkAnswer,
+    ParamsRequest,
+    SignInRequest,
+    TokenRequest,
+    UserAnswer,
+)
+from protocol.limits import MAX_SYNC
+from protocol.to_client import (
+    AckFrame,
+    ConversationAddedEvent,
+    EpochEvent,
+    ErrorFrame,
+    HistoryReply,
+    MessageFrame,
+    PongFrame,
+    ReadEvent,
+    ReadOkFrame,
+    RekeyOkFrame,
+    ServerFrame,
+    SyncReply,
+    TypingEvent,
+)
+from protocol.to_server import (
+    CLIENT_FRAME_ADAPTER,
+    ClientFrame,
+    EnvelopeItem,
+    HistoryFrame,
+    PingFrame,
+    ReadFrame,
+    RekeyFrame,
+    SyncFrame,
+    TypingFrame,
 )
 
 __all__ = ["ClientStats", "ConfideClient"]
@@ -96,8 +140,8 @@ log = logging.getLogger(__name__)
 # A conversation whose epoch keeps moving under a message is given up after this many
 # re-seals, rather than looping.
 _MAX_RESEALS = 3
-# The protocol caps a sync at 500 conversations.
-_SYNC_CHUNK = 500
+# A reply of the type each request expects.
+R = TypeVar("R", PongFrame, HistoryReply, ReadOkFrame, RekeyOkFrame, SyncReply)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +206,7 @@ class _MessageWork:
 
 @dataclass(frozen=True, slots=True)
 class _EpochWork:
-    frame: dict[str, Any]
+    frame: EpochEvent
 
 
 _Work = _SyncWork | _MessageWork | _EpochWork
@@ -276,16 +320,17 @@ class ConfideClient:
         :class:`RateLimitedError` after too many attempts, :class:`KeysError` if the key
         bundle does not open or holds keys other than the account's public identity.
         """
-        await self._http.get("/api/csrf")
-        salt, params = parse_kdf(await self._http.post("/api/auth/params", {"email": email}))
+        asked = build(lambda: ParamsRequest(email=email), "email")
+        await self._http.get("/api/csrf", CsrfAnswer)
+        salt, params = parse_kdf(await self._http.post("/api/auth/params", asked, KdfBody))
         keys = await asyncio.to_thread(derive_password_keys, password, salt, params)
-        answer = await self._http.post(
-            "/api/auth/signin", {"email": email, "auth_secret": keys.auth_secret_b64()}
+        request = build(
+            lambda: SignInRequest(email=email, auth_secret=keys.auth_secret_b64()), "sign-in"
         )
-        user = as_dict(answer, "user")
+        user = (await self._http.post("/api/auth/signin", request, UserAnswer)).user
         account = parse_account(user)
+        bundle = decoded(user.key_bundle, "key_bundle")
         try:
-            bundle = crypto.b64decode(as_str(user, "key_bundle"))
             identity = unwrap_key_bundle(keys, bundle, account.identity)
         except CryptoError as exc:
             raise KeysError(
@@ -296,13 +341,14 @@ class ConfideClient:
 
     async def lookup_invitation(self, token: str) -> InvitationDetails:
         """What an invitation says (whom it is from, the conversation it opens)."""
-        answer = await self._http.post("/api/invitations/lookup", {"token": token})
+        request = build(lambda: TokenRequest(token=token), "invitation token")
+        answer = await self._http.post("/api/invitations/lookup", request, LookupAnswer)
         return InvitationDetails(
-            conversation=as_uuid(answer, "conversation"),
-            client_name=as_str(answer, "client_name"),
-            therapist=parse_member(answer.get("therapist")),
-            practice=as_str(answer, "practice"),
-            expires_at=as_datetime(answer, "expires_at"),
+            conversation=answer.conversation,
+            client_name=answer.client_name,
+            therapist=parse_member(answer.therapist),
+            practice=answer.practice,
+            expires_at=answer.expires_at,
         )
 
     async def accept_invitation(
@@ -330,30 +376,30 @@ class ConfideClient:
         therapist_envelope = crypto.wrap_conversation_key(
             epoch_key, conversation, 0, details.therapist.identity, material.identity
         )
-        answer = await self._http.post(
-            "/api/invitations/accept",
-            {
-                "token": token,
-                "email": email,
-                "display_name": display_name,
-                "auth_secret": b64encode(material.auth_secret),
-                "kdf": {
-                    "salt": b64encode(material.salt),
-                    "opslimit": material.params.opslimit,
-                    "memlimit": material.params.memlimit,
-                    "algorithm": "argon2id13",
-                },
-                "public_identity": b64encode(material.public_identity.to_bytes()),
-                "key_bundle": b64encode(material.key_bundle),
-                "recovery_bundle": b64encode(material.recovery_bundle),
-                "client_envelope": b64encode(client_envelope),
-                "therapist_envelope": b64encode(therapist_envelope),
-            },
+        request = build(
+            lambda: AcceptRequest(
+                token=token,
+                email=email,
+                display_name=display_name,
+                auth_secret=b64encode(material.auth_secret),
+                kdf=KdfBody(
+                    salt=b64encode(material.salt),
+                    opslimit=material.params.opslimit,
+                    memlimit=material.params.memlimit,
+                ),
+                public_identity=b64encode(material.public_identity.to_bytes()),
+                key_bundle=b64encode(material.key_bundle),
+                recovery_bundle=b64encode(material.recovery_bundle),
+                client_envelope=b64encode(client_envelope),
+                therapist_envelope=b64encode(therapist_envelope),
+            ),
+            "sign-up",
         )
-        account = parse_account(answer.get("user"))
+        answer = await self._http.post("/api/invitations/accept", request, AcceptAnswer)
+        account = parse_account(answer.user)
         if account.identity != material.public_identity:
             raise KeysError("The server answered with another identity than the one made here")
-        if as_uuid(answer, "conversation") != conversation:
+        if answer.conversation != conversation:
             raise ProtocolError("The server opened another conversation than the invitation's")
         self._become(account, material.identity)
         self._keyring.add(conversation, 0, epoch_key)
@@ -361,19 +407,20 @@ class ConfideClient:
 
     async def create_invitation(self, client_name: str) -> Invitation:
         """A therapist invites a client; share ``path`` (with its token) with them once."""
-        answer = await self._http.post("/api/invitations", {"client_name": client_name})
+        request = build(lambda: InvitationRequest(client_name=client_name), "client name")
+        answer = await self._http.post("/api/invitations", request, InvitationAnswer)
         return Invitation(
-            token=as_str(answer, "token"),
-            path=as_str(answer, "path"),
-            expires_at=as_datetime(answer, "expires_at"),
-            conversation=as_uuid(answer, "conversation"),
+            token=answer.token,
+            path=answer.path,
+            expires_at=answer.expires_at,
+            conversation=answer.conversation,
         )
 
     async def sign_out(self) -> None:
         """Ends the session on the server (which closes its sockets), then closes this
         client and forgets the keys. Sign in again with a new client."""
         with contextlib.suppress(ClientError):
-            await self._http.post("/api/auth/signout")
+            await self._http.post("/api/auth/signout", None, OkAnswer)
         self._http.forget_cookies()
         await self.close()
         self._identity = None
@@ -390,11 +437,11 @@ class ConfideClient:
 
     async def conversations(self) -> list[ConversationSummary]:
         """Fetches the user's conversations and unwraps every new epoch key in them."""
-        answer = await self._http.get("/api/conversations")
+        answer = await self._http.get("/api/conversations", ConversationsAnswer)
         listed = []
-        for raw in as_list(answer, "conversations"):
+        for body in answer.conversations:
             try:
-                listed.append(self._absorb(parse_conversation(raw)))
+                listed.append(self._absorb(parse_conversation(body)))
             except ConversationRefusedError:
                 log.warning(
                     "refused a conversation whose members are not one client and one therapist"
@@ -409,8 +456,10 @@ class ConfideClient:
 
     async def conversation(self, conversation_id: uuid.UUID) -> ConversationSummary:
         """Fetches one conversation (``NotFoundError`` if it is not the user's)."""
-        answer = await self._http.get(f"/api/conversations/{conversation_id}")
-        return self._absorb(parse_conversation(answer.get("conversation"))).summary()
+        answer = await self._http.get(f"/api/conversations/{conversation_id}", ConversationAnswer)
+        if answer.conversation.id != conversation_id:
+            raise ProtocolError("The server answered with another conversation than asked for")
+        return self._absorb(parse_conversation(answer.conversation)).summary()
 
     def conversation_key(self, conversation_id: uuid.UUID, epoch: int) -> ConversationKey:
         """An epoch key this client holds (raises :class:`KeysError` if it holds none)."""
@@ -560,28 +609,47 @@ class ConfideClient:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _request(self, frame: dict[str, Any]) -> dict[str, Any]:
-        """A request whose repetition is harmless: retried across a reconnect."""
+    async def _request(self, frame: ClientFrame, reply_type: type[R]) -> R:
+        """A request whose repetition is harmless: retried across a reconnect. A reply of
+        another type than ``reply_type`` is off the protocol."""
         realtime = self._rt()
         deadline = time.monotonic() + self.request_timeout
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise ReplyTimeoutError(f"No reply to {frame['type']} in time")
+                raise ReplyTimeoutError(f"No reply to {frame.type} in time")
             await realtime.wait_connected(remaining)
             try:
-                return await realtime.call(frame, max(deadline - time.monotonic(), 0.1))
+                reply = await realtime.call(frame, max(deadline - time.monotonic(), 0.1))
             except ConnectionLostError as exc:
                 if realtime.fatal_error is not None:
                     raise realtime.fatal_error from exc
+                continue
             except RateLimitedError as exc:
                 await asyncio.sleep(exc.retry_after)
+                continue
+            return _expect(reply, reply_type, frame.type)
 
-    async def call(self, frame: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
-        """Sends one raw frame and returns its reply; an ``error`` reply raises its
-        :class:`ServerRefusedError`. For frames this class has no method for."""
+    async def call(
+        self, frame: ClientFrame | dict[str, Any], timeout: float | None = None
+    ) -> dict[str, Any]:
+        """Sends one frame and returns its reply, for frames this class has no method for
+        (and for tests that look at the wire). ``frame`` is a model of
+        ``protocol.to_server`` or its JSON form, which must fit the protocol
+        (:class:`InvalidRequestError` otherwise); the reply comes back as the JSON form of
+        the frame the protocol read. An ``error`` reply raises its
+        :class:`ServerRefusedError`."""
+        if isinstance(frame, dict):
+            try:
+                frame = CLIENT_FRAME_ADAPTER.validate_json(json.dumps(frame))
+            except ValidationError as exc:
+                raise InvalidRequestError(
+                    f"The frame is off the protocol: {describe(exc, 'frame')}"
+                ) from None
         await self._rt().wait_connected(self.request_timeout)
-        return await self._rt().call(frame, self.request_timeout if timeout is None else timeout)
+        reply = await self._rt().call(frame, self.request_timeout if timeout is None else timeout)
+        answer: dict[str, Any] = reply.model_dump(mode="json", exclude_none=True)
+        return answer
 
     # --- sending -------------------------------------------------------------------------
 
@@ -591,10 +659,11 @@ class ConfideClient:
         """Seals ``text`` and sends it until acknowledged; returns its sequence number.
 
         The message waits in :attr:`outbox` until its ``ack``, and is resent with the same
-        bytes after a disconnect, a timeout, ``unavailable``, ``server_error`` or
-        ``rate_limited``. After ``stale_epoch`` it is re-sealed under the new epoch with
-        the same client message id. ``timeout`` bounds only the wait of this call: the
-        message stays in the outbox and is still delivered afterwards.
+        bytes after a disconnect, a timeout, or an error of ``protocol.errors.RESEND``
+        (``rate_limited``, ``overloaded``, ``unavailable``, ``server_error``). After
+        ``stale_epoch`` it is re-sealed under the new epoch with the same client message id.
+        ``timeout`` bounds only the wait of this call: the message stays in the outbox and
+        is still delivered afterwards.
         """
         self._rt()
         state = await self._known(conversation_id)
@@ -661,15 +730,16 @@ class ConfideClient:
     ) -> HistoryPage:
         """A page of messages older than ``before`` (or the newest), verified and opened,
         oldest first. A message that does not verify is left out of the page."""
-        frame: dict[str, Any] = {"type": "history", "conversation": str(conversation_id)}
-        if before is not None:
-            frame["before"] = before
-        if limit is not None:
-            frame["limit"] = limit
-        reply = await self._request(frame)
+        frame = build(
+            lambda: HistoryFrame(conversation=conversation_id, before=before, limit=limit),
+            "history request",
+        )
+        reply = await self._request(frame, HistoryReply)
+        if reply.conversation != conversation_id:
+            raise ProtocolError("The history page is another conversation's")
         messages = []
-        for raw in as_list(reply, "messages"):
-            data = parse_message(raw)
+        for item in reply.messages:
+            data = parse_message(item)
             if data.conversation != conversation_id:
                 raise ProtocolError("The history page holds another conversation's message")
             if data.seq > self.inbox.position(conversation_id):
@@ -680,26 +750,25 @@ class ConfideClient:
         return HistoryPage(
             conversation=conversation_id,
             messages=tuple(messages),
-            has_more=as_bool(reply, "has_more"),
-            last_seq=as_int(reply, "last_seq"),
+            has_more=reply.has_more,
+            last_seq=reply.last_seq,
         )
 
     async def mark_read(self, conversation_id: uuid.UUID, seq: int) -> int:
         """Tells the members this user has read up to ``seq``; returns the recorded seq."""
-        reply = await self._request(
-            {"type": "read", "conversation": str(conversation_id), "seq": seq}
-        )
-        return as_int(reply, "seq")
+        frame = build(lambda: ReadFrame(conversation=conversation_id, seq=seq), "read receipt")
+        reply = await self._request(frame, ReadOkFrame)
+        return reply.seq
 
     async def typing(self, conversation_id: uuid.UUID) -> None:
         """Tells the other members this user is typing (no reply; send one every few s)."""
         await self._rt().wait_connected(self.request_timeout)
-        await self._rt().send({"type": "typing", "conversation": str(conversation_id)})
+        await self._rt().send(TypingFrame(conversation=conversation_id))
 
     async def ping(self) -> float:
         """A round trip to the server; returns its duration in seconds."""
         started = time.perf_counter()
-        await self._request({"type": "ping"})
+        await self._request(PingFrame(), PongFrame)
         return time.perf_counter() - started
 
     async def rekey(self, conversation_id: uuid.UUID) -> int:
@@ -709,24 +778,21 @@ class ConfideClient:
         epoch = state.current_epoch + 1
         key = ConversationKey.generate()
         envelopes = [
-            {
-                "recipient": member.id,
-                "envelope": b64encode(
+            EnvelopeItem(
+                recipient=member.id,
+                envelope=b64encode(
                     crypto.wrap_conversation_key(
                         key, conversation_id, epoch, member.identity, self.identity
                     )
                 ),
-            }
+            )
             for member in state.members.values()
         ]
-        await self._request(
-            {
-                "type": "rekey",
-                "conversation": str(conversation_id),
-                "epoch": epoch,
-                "envelopes": envelopes,
-            }
+        frame = build(
+            lambda: RekeyFrame(conversation=conversation_id, epoch=epoch, envelopes=envelopes),
+            "new epoch",
         )
+        await self._request(frame, RekeyOkFrame)
         self._keyring.add(conversation_id, epoch, key)
         # The conversation may have been listed again (a new state) while the reply came.
         state = await self._known(conversation_id)
@@ -769,42 +835,38 @@ class ConfideClient:
         self._synced.clear()
         self._work.put_nowait(_SyncWork(None, generation=self.connections))
 
-    def _on_frame(self, frame: dict[str, Any]) -> None:
-        kind = frame.get("type")
+    def _on_frame(self, frame: ServerFrame) -> None:
+        """Pushes, and replies nobody waits for any more (they arrived after their request
+        gave up). Only an ``ack`` settles an outgoing message (``confide_client.outbox``):
+        a push or sync page of one's own message goes to the inbox like any other."""
         try:
-            if kind == "message":
+            if isinstance(frame, MessageFrame):
                 self._work.put_nowait(_MessageWork(parse_message(frame)))
-            elif kind == "ack":
-                # A late ack (its request timed out): it still settles the message.
+            elif isinstance(frame, AckFrame):
                 self.outbox.acknowledge(Ack.from_frame(frame))
-            elif kind == "read":
-                conversation = as_uuid(frame, "conversation")
-                user, seq = as_int(frame, "user"), as_int(frame, "seq")
-                state = self._conversations.get(conversation)
+            elif isinstance(frame, ReadEvent):
+                state = self._conversations.get(frame.conversation)
                 if state is not None:
-                    state.read_seqs[user] = max(state.read_seqs.get(user, 0), seq)
-                self.events.put_nowait(ReadReceipt(conversation, user, seq))
-            elif kind == "typing":
-                self.events.put_nowait(
-                    Typing(as_uuid(frame, "conversation"), as_int(frame, "user"))
-                )
-            elif kind == "epoch":
+                    seen = state.read_seqs.get(frame.user, 0)
+                    state.read_seqs[frame.user] = max(seen, frame.seq)
+                self.events.put_nowait(ReadReceipt(frame.conversation, frame.user, frame.seq))
+            elif isinstance(frame, TypingEvent):
+                self.events.put_nowait(Typing(frame.conversation, frame.user))
+            elif isinstance(frame, EpochEvent):
                 self._work.put_nowait(_EpochWork(frame))
-            elif kind == "sync":
-                for page in as_list(frame, "conversations"):
-                    for raw in as_list(page, "messages"):
-                        self._work.put_nowait(_MessageWork(parse_message(raw)))
-            elif kind == "error":
-                ref = frame.get("ref")
+            elif isinstance(frame, SyncReply):
+                for page in frame.conversations:
+                    for item in page.messages:
+                        self._work.put_nowait(_MessageWork(parse_message(item)))
+            elif isinstance(frame, ConversationAddedEvent):
+                # Listed at the next (re)connect or listing: the event carries the id only.
+                pass
+            elif isinstance(frame, ErrorFrame):
                 self.events.put_nowait(
-                    UnmatchedError(
-                        code=str(frame.get("code")),
-                        message=str(frame.get("message")),
-                        ref=ref if isinstance(ref, str) else None,
-                    )
+                    UnmatchedError(code=str(frame.code), message=frame.message, ref=frame.ref)
                 )
         except ProtocolError as exc:
-            log.warning("ignored a malformed %s frame: %s", kind, exc.message)
+            log.warning("ignored a malformed %s frame: %s", frame.type, exc.message)
 
     def _request_gap_sync(self, conversation_id: uuid.UUID) -> None:
         if conversation_id not in self._gap_syncs:
@@ -854,11 +916,11 @@ class ConfideClient:
         feeds the inbox, so that messages are delivered in order."""
         targets = list(self.inbox.positions() if conversations is None else conversations)
         while targets:
-            chunk, targets = targets[:_SYNC_CHUNK], targets[_SYNC_CHUNK:]
-            after = {str(c): self.inbox.position(c) for c in chunk}
+            chunk, targets = targets[:MAX_SYNC], targets[MAX_SYNC:]
+            frame = SyncFrame(after={c: self.inbox.position(c) for c in chunk})
             try:
-                reply = await self._rt().call(
-                    {"type": "sync", "after": after}, self.request_timeout
+                reply = _expect(
+                    await self._rt().call(frame, self.request_timeout), SyncReply, frame.type
                 )
             except NotFoundError:
                 # A conversation is no longer ours: relist, stop following it, sync the rest.
@@ -869,23 +931,20 @@ class ConfideClient:
                 targets = remaining + targets
                 continue
             self._syncs += 1
-            for page in as_list(reply, "conversations"):
-                if not isinstance(page, dict):
-                    raise ProtocolError("A sync page is not an object")
-                conversation = as_uuid(page, "conversation")
-                for raw in as_list(page, "messages"):
-                    data = parse_message(raw)
-                    if data.conversation != conversation:
+            for page in reply.conversations:
+                if page.conversation not in chunk:
+                    raise ProtocolError("A sync page is of a conversation not asked for")
+                for item in page.messages:
+                    data = parse_message(item)
+                    if data.conversation != page.conversation:
                         raise ProtocolError("A sync page holds another conversation's message")
                     await self.inbox.accept(data)
-                if as_bool(page, "has_more"):
-                    targets.append(conversation)
+                if page.has_more:
+                    targets.append(page.conversation)
 
-    async def _accept_epoch(self, frame: dict[str, Any]) -> None:
-        conversation = as_uuid(frame, "conversation")
-        epoch = as_int(frame, "epoch")
-        wrapper_id = as_int(frame, "wrapper", minimum=1)
-        envelope = crypto.b64decode(as_str(frame, "envelope"))
+    async def _accept_epoch(self, frame: EpochEvent) -> None:
+        conversation, epoch, wrapper_id = frame.conversation, frame.epoch, frame.wrapper
+        envelope = decoded(frame.envelope, "envelope")
         state = await self._known(conversation)
         wrapper = state.members.get(wrapper_id)
         if wrapper is None:
@@ -952,7 +1011,7 @@ class ConfideClient:
             if realtime is None or not realtime.connected.is_set():
                 continue
             try:
-                await realtime.call({"type": "ping"}, min(self.request_timeout, 10.0))
+                await realtime.call(PingFrame(), min(self.request_timeout, 10.0))
             except ReplyTimeoutError:
                 realtime.abort()
                 continue
@@ -960,6 +1019,14 @@ class ConfideClient:
                 continue
             if time.monotonic() - self._last_full_sync >= self.sync_seconds:
                 self._work.put_nowait(_SyncWork(None, generation=self.connections))
+
+
+def _expect(reply: ServerFrame, reply_type: type[R], request: str) -> R:
+    """``reply`` if it is the frame that answers ``request``; a reply of another type
+    (the server mixed up its refs) is off the protocol."""
+    if not isinstance(reply, reply_type):
+        raise ProtocolError(f"A {request} request was answered with {reply.type}")
+    return reply
 
 
 def refuse_unless_two_people(data: ConversationData, my_id: int | None) -> None:

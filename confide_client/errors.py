@@ -1,10 +1,13 @@
 """The client's one exception hierarchy.
 
 Every failure the client reports is a :class:`ClientError` carrying a ``code``. When the
-server refused something, ``code`` is the server's documented wire code (docs/protocol.md)
-and the exception is a :class:`ServerRefusedError`; the client's own failures (a lost
-connection, keys that do not open, a malformed answer) have codes of their own below.
-Callers act on ``code`` or on the class, never on the message text.
+server refused something, ``code`` is the server's wire code (``protocol.errors.ErrorCode``,
+docs/protocol.md) and the exception is a :class:`ServerRefusedError`; the client's own
+failures (a lost connection, keys that do not open, a malformed answer) have codes of their
+own below. Callers act on ``code`` or on the class, never on the message text.
+
+The server-side exceptions of ``protocol.errors`` (``ApiError`` and its subclasses) are not
+used here: they are what a server raises to answer, not what a client reports.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from protocol.errors import ErrorCode
+from protocol.to_client import ErrorFields
+
 __all__ = [
     "BadCiphertextError",
     "ClientClosedError",
@@ -20,6 +26,7 @@ __all__ = [
     "ConversationRefusedError",
     "ConnectionLostError",
     "ForbiddenError",
+    "InvalidRequestError",
     "InvitationInvalidError",
     "KeysError",
     "MessageTooLargeError",
@@ -35,6 +42,8 @@ __all__ = [
     "UnauthenticatedError",
     "UnavailableError",
     "error_from_server",
+    "known_code",
+    "refusal",
 ]
 
 
@@ -60,10 +69,12 @@ class ClientError(Exception):
 class ServerRefusedError(ClientError):
     """The server answered with an error code (an HTTP error body or an ``error`` frame).
 
-    ``status`` is the HTTP status, or ``None`` for a websocket error frame.
+    ``status`` is the HTTP status, or ``None`` for a websocket error frame. A code this
+    client does not know (from a newer server) gives this class itself, so that it is
+    reported as a refusal rather than mistaken for a malformed answer and retried.
     """
 
-    code = "server_error"
+    code = ErrorCode.SERVER_ERROR.value
 
     def __init__(
         self, message: str, *, code: str | None = None, status: int | None = None, **data: Any
@@ -75,43 +86,43 @@ class ServerRefusedError(ClientError):
 class UnauthenticatedError(ServerRefusedError):
     """Not signed in, or the email or password is wrong."""
 
-    code = "unauthenticated"
+    code = ErrorCode.UNAUTHENTICATED.value
 
 
 class ForbiddenError(ServerRefusedError):
     """The account's role may not do this."""
 
-    code = "forbidden"
+    code = ErrorCode.FORBIDDEN.value
 
 
 class NotFoundError(ServerRefusedError):
     """No such conversation for this user (also the answer for someone else's)."""
 
-    code = "not_found"
+    code = ErrorCode.NOT_FOUND.value
 
 
 class InvitationInvalidError(ServerRefusedError):
     """The invitation is unknown, used or expired."""
 
-    code = "invitation_invalid"
+    code = ErrorCode.INVITATION_INVALID.value
 
 
 class StaleEpochError(ServerRefusedError):
     """The message used an epoch older than the conversation's current one."""
 
-    code = "stale_epoch"
+    code = ErrorCode.STALE_EPOCH.value
 
 
 class BadCiphertextError(ServerRefusedError):
     """The server rejected the sealed bytes; resending them cannot succeed."""
 
-    code = "bad_ciphertext"
+    code = ErrorCode.BAD_CIPHERTEXT.value
 
 
 class RateLimitedError(ServerRefusedError):
     """Too many frames or sign-in attempts; ``retry_after`` is in seconds."""
 
-    code = "rate_limited"
+    code = ErrorCode.RATE_LIMITED.value
 
     @property
     def retry_after(self) -> float:
@@ -126,40 +137,59 @@ class OverloadedError(RateLimitedError):
     """The server holds too many waiting sends; nothing was stored. Retry after
     ``retry_after``, like ``rate_limited``."""
 
-    code = "overloaded"
+    code = ErrorCode.OVERLOADED.value
 
 
 class UnavailableError(ServerRefusedError):
     """The server's database could not be reached; nothing was stored."""
 
-    code = "unavailable"
+    code = ErrorCode.UNAVAILABLE.value
 
 
-_BY_CODE: dict[str, type[ServerRefusedError]] = {
-    cls.code: cls
-    for cls in (
-        UnauthenticatedError,
-        ForbiddenError,
-        NotFoundError,
-        InvitationInvalidError,
-        StaleEpochError,
-        BadCiphertextError,
-        RateLimitedError,
-        OverloadedError,
-        UnavailableError,
-    )
-}
+_BY_CODE: Mapping[ErrorCode, type[ServerRefusedError]] = MappingProxyType(
+    {
+        ErrorCode.UNAUTHENTICATED: UnauthenticatedError,
+        ErrorCode.FORBIDDEN: ForbiddenError,
+        ErrorCode.NOT_FOUND: NotFoundError,
+        ErrorCode.INVITATION_INVALID: InvitationInvalidError,
+        ErrorCode.STALE_EPOCH: StaleEpochError,
+        ErrorCode.BAD_CIPHERTEXT: BadCiphertextError,
+        ErrorCode.RATE_LIMITED: RateLimitedError,
+        ErrorCode.OVERLOADED: OverloadedError,
+        ErrorCode.UNAVAILABLE: UnavailableError,
+    }
+)
+_NOT_DATA = frozenset({"code", "message", "type", "ref"})
+
+
+def known_code(code: str) -> ErrorCode | None:
+    """``code`` as one of the protocol's codes, or ``None`` for one newer than this client."""
+    try:
+        return ErrorCode(code)
+    except ValueError:
+        return None
 
 
 def error_from_server(
     code: object, message: object, data: Mapping[str, Any], status: int | None = None
 ) -> ServerRefusedError:
-    """The exception for an error the server reported, by its wire code."""
-    code_text = code if isinstance(code, str) and code else "server_error"
+    """The exception for an error the server reported, by its wire code; ``data`` holds
+    the error's fields (those that are not its code, message, type or ref are kept)."""
+    code_text = str(code) if isinstance(code, str) and code else ErrorCode.SERVER_ERROR.value
     message_text = message if isinstance(message, str) else "The server refused the request."
-    cls = _BY_CODE.get(code_text, ServerRefusedError)
-    extra = {k: v for k, v in data.items() if k not in {"code", "message", "type", "ref"}}
+    known = known_code(code_text)
+    cls = _BY_CODE.get(known, ServerRefusedError) if known is not None else ServerRefusedError
+    extra = {k: v for k, v in data.items() if k not in _NOT_DATA}
     return cls(message_text, code=code_text, status=status, **extra)
+
+
+def refusal(
+    code: str, message: str, fields: ErrorFields, status: int | None = None
+) -> ServerRefusedError:
+    """The exception for an error frame or HTTP error body the protocol models read
+    (``fields`` carries what the error says besides its code and message)."""
+    data = fields.model_dump(include=set(ErrorFields.model_fields), exclude_none=True)
+    return error_from_server(code, message, data, status)
 
 
 # --- the client's own failures ------------------------------------------------------------
@@ -199,6 +229,13 @@ class ConversationRefusedError(ProtocolError):
     """The server listed a conversation that is not exactly this user and one other person."""
 
     code = "conversation_refused"
+
+
+class InvalidRequestError(ClientError):
+    """A value given to the client is outside what the protocol allows (an email without
+    ``@``, a name with control characters, a page size over the limit); nothing was sent."""
+
+    code = "invalid_request"
 
 
 class KeysError(ClientError):

@@ -1,5 +1,8 @@
 """The HTTP side of the protocol: JSON bodies, the session cookie and the CSRF header.
 
+Every request body is a model of ``protocol.http`` and every answer is read with one, so an
+answer off the protocol is a :class:`ProtocolError` here and nowhere else.
+
 Django rotates the CSRF token at sign-in, so the header is read from the cookie jar before
 every ``POST`` rather than remembered.
 """
@@ -7,17 +10,29 @@ every ``POST`` rather than remembered.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
-from portal.client.errors import ClientError, ConnectionLostError, ProtocolError, error_from_server
+from confide_client.errors import (
+    ClientError,
+    ConnectionLostError,
+    ProtocolError,
+    error_from_server,
+    refusal,
+)
+from confide_client.wire import read_json
+from protocol.common import encode
+from protocol.http import CsrfAnswer, ErrorBody
 
 __all__ = ["CSRF_COOKIE", "SESSION_COOKIE", "HttpApi"]
 
 SESSION_COOKIE = "sessionid"
 CSRF_COOKIE = "csrftoken"
+
+A = TypeVar("A", bound=BaseModel)
 
 
 class HttpApi:
@@ -55,18 +70,20 @@ class HttpApi:
     def forget_cookies(self) -> None:
         self._client.cookies.clear()
 
-    async def get(self, path: str) -> dict[str, Any]:
-        return await self._request("GET", path, None)
+    async def get(self, path: str, answer: type[A]) -> A:
+        """``GET path``, its answer read as ``answer``."""
+        return await self._request("GET", path, None, answer)
 
-    async def post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def post(self, path: str, body: BaseModel | None, answer: type[A]) -> A:
+        """``POST path`` with ``body`` (``{}`` when ``None``), its answer read as ``answer``."""
         if self.cookie(CSRF_COOKIE) is None:
-            await self._request("GET", "/api/csrf", None)
-        return await self._request("POST", path, {} if body is None else body)
+            await self._request("GET", "/api/csrf", None, CsrfAnswer)
+        return await self._request("POST", path, "{}" if body is None else encode(body), answer)
 
     async def close(self) -> None:
         await self._client.aclose()
 
-    async def _request(self, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+    async def _request(self, method: str, path: str, body: str | None, answer: type[A]) -> A:
         headers = {"Accept": "application/json"}
         content: bytes | None = None
         if body is not None:
@@ -74,30 +91,33 @@ class HttpApi:
             token = self.cookie(CSRF_COOKIE)
             if token is not None:
                 headers["X-CSRFToken"] = token
-            content = json.dumps(body, separators=(",", ":")).encode("utf-8")
+            content = body.encode("utf-8")
         try:
             response = await self._client.request(method, path, content=content, headers=headers)
         except httpx.TransportError as exc:
             raise ConnectionLostError(
                 f"{method} {path} failed: {type(exc).__name__}", path=path
             ) from None
-        return _decode(response, method, path)
+        return _decode(response, method, path, answer)
 
 
-def _decode(response: httpx.Response, method: str, path: str) -> dict[str, Any]:
+def _decode(response: httpx.Response, method: str, path: str, answer: type[A]) -> A:
+    """The answer as ``answer``, or the error it reports as an exception."""
+    if response.is_success:
+        return read_json(answer, response.content, f"The answer to {method} {path}")
     try:
-        data = response.json()
+        data = json.loads(response.content)
     except ValueError:
         data = None
-    if response.is_success:
-        if not isinstance(data, dict):
-            raise ProtocolError(f"{method} {path} did not answer a JSON object")
-        return data
-    error = data.get("error") if isinstance(data, dict) else None
-    if isinstance(error, dict):
-        raise error_from_server(
-            error.get("code"), error.get("message"), error, status=response.status_code
-        )
+    if isinstance(data, dict) and "error" in data:
+        try:
+            detail = ErrorBody.model_validate_json(response.content).error
+        except ValidationError:
+            raise ProtocolError(
+                f"The error answer to {method} {path} is off the protocol "
+                f"(HTTP {response.status_code})"
+            ) from None
+        raise refusal(detail.code, detail.message, detail, response.status_code)
     if response.status_code == 403:
         # Django's own CSRF failure page is HTML, not the API's error body.
         raise error_from_server(

@@ -22,8 +22,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from confide_client.errors import StateFileError
 from crypto import CryptoError, PublicIdentity, b64decode, b64encode
-from portal.client.errors import StateFileError
 
 __all__ = ["IdentityFile", "SeenIdentities", "default_identity_file"]
 

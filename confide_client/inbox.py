@@ -19,9 +19,9 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from portal.client.ordering import SequenceBuffer
-from portal.client.records import ReceivedMessage
-from portal.client.wire import MessageData
+from confide_client.ordering import SequenceBuffer
+from confide_client.records import ReceivedMessage
+from confide_client.wire import MessageData
 
 __all__ = ["Inbox"]
 

@@ -1,57 +1,19 @@
-"""Key material a client makes at sign-up, opens again at sign-in, and the conversation
-keys it holds."""
+"""Key material a client opens at sign-in, and the conversation keys it holds (the keys
+made at sign-up are ``crypto.make_sign_up_material``)."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 
 from crypto import (
-    DEFAULT_KDF_PARAMS,
-    BundleKind,
     ConversationKey,
     IdentityKeyPair,
     KdfParams,
     PasswordKeys,
     PublicIdentity,
-    RecoveryKey,
     derive_password_keys,
-    new_salt,
     unwrap_identity,
-    wrap_identity,
 )
-
-
-@dataclass(frozen=True)
-class SignUpMaterial:
-    """What sign-up sends to the server (all public or wrapped) and what stays here."""
-
-    salt: bytes
-    params: KdfParams
-    auth_secret: bytes = field(repr=False)
-    public_identity: PublicIdentity
-    key_bundle: bytes
-    recovery_bundle: bytes
-    identity: IdentityKeyPair = field(repr=False)
-    recovery_key: RecoveryKey = field(repr=False)
-
-
-def make_sign_up_material(password: str, params: KdfParams = DEFAULT_KDF_PARAMS) -> SignUpMaterial:
-    """New identity keys, wrapped under the password and under a new recovery key."""
-    salt = new_salt()
-    keys = derive_password_keys(password, salt, params)
-    identity = IdentityKeyPair.generate()
-    recovery = RecoveryKey.generate()
-    return SignUpMaterial(
-        salt=salt,
-        params=params,
-        auth_secret=keys.auth_secret,
-        public_identity=identity.public,
-        key_bundle=wrap_identity(identity, keys.kek, BundleKind.PASSWORD),
-        recovery_bundle=wrap_identity(identity, recovery.wrapping_key(), BundleKind.RECOVERY),
-        identity=identity,
-        recovery_key=recovery,
-    )
 
 
 def open_key_bundle(

@@ -1,8 +1,17 @@
 """The outbox: every sealed message the server has not acknowledged yet.
 
-A message is stored if and only if its ``ack`` arrived (docs/protocol.md, "Delivery
-guarantees"). Until then the client keeps the exact bytes it sealed and resends them, with
-the same client message id, after a reconnect, a timeout or a transient error: the server
+One settle rule (docs/protocol.md, "Delivery guarantees"): a message leaves the outbox only
+on its ``ack``, either the reply to its ``send`` or a late ``ack`` that arrives after its
+request gave up (the client hands that one to :meth:`Outbox.acknowledge` too). A push or a
+``sync`` page that shows one's own message never settles it, although it proves the message
+stored: one settling path keeps the counters and :func:`deliver`'s loop simple to reason
+about, and the price is at most one resend, which the server answers with a duplicate
+``ack`` and does not store again. A refusal that a resend cannot change, or closing the
+client, fails the message instead.
+
+Until its ``ack`` the client keeps the exact bytes it sealed and resends them, with the same
+client message id, after a reconnect, a timeout or an error the protocol marks as safe to
+resend (``protocol.errors.RESEND``, the same set the browser reads): the server
 deduplicates on that id, so a resend never stores a second copy. Only a ``stale_epoch``
 answer changes the bytes (re-sealed under the new epoch, same id), because nothing was
 stored.
@@ -14,25 +23,23 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
-from crypto import b64encode
-from portal.client.backoff import Backoff
-from portal.client.errors import (
+from confide_client.backoff import Backoff
+from confide_client.errors import (
     ClientError,
     ConnectionLostError,
     ProtocolError,
-    RateLimitedError,
     ReplyTimeoutError,
     ServerRefusedError,
-    StaleEpochError,
+    known_code,
 )
-from portal.client.wire import as_bool, as_int, as_uuid
+from crypto import b64encode
+from protocol.errors import RESEND, ErrorCode
+from protocol.to_client import AckFrame, ServerFrame
+from protocol.to_server import SendFrame
 
-__all__ = ["Ack", "Link", "Outbox", "OutgoingMessage", "deliver"]
-
-# Answers after which the same bytes are simply sent again (docs/protocol.md, "Errors").
-TRANSIENT_CODES = frozenset({"unavailable", "server_error"})
+__all__ = ["Ack", "Link", "Outbox", "OutgoingMessage", "deliver", "resend_delay"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +52,12 @@ class Ack:
     duplicate: bool
 
     @classmethod
-    def from_frame(cls, frame: dict[str, Any]) -> Ack:
-        """Reads an ``ack`` frame; raises :class:`ProtocolError` if it is malformed."""
+    def from_frame(cls, frame: AckFrame) -> Ack:
         return cls(
-            conversation=as_uuid(frame, "conversation"),
-            client_message_id=as_uuid(frame, "client_message_id"),
-            seq=as_int(frame, "seq", minimum=1),
-            duplicate=as_bool(frame, "duplicate"),
+            conversation=frame.conversation,
+            client_message_id=frame.client_message_id,
+            seq=frame.seq,
+            duplicate=frame.duplicate,
         )
 
 
@@ -82,15 +88,14 @@ class OutgoingMessage:
         self.ciphertext = ciphertext
         self.reseals += 1
 
-    def frame(self) -> dict[str, Any]:
+    def frame(self) -> SendFrame:
         """The ``send`` frame that carries these bytes."""
-        return {
-            "type": "send",
-            "conversation": str(self.conversation),
-            "client_message_id": str(self.client_message_id),
-            "epoch": self.epoch,
-            "ciphertext": b64encode(self.ciphertext),
-        }
+        return SendFrame(
+            conversation=self.conversation,
+            client_message_id=self.client_message_id,
+            epoch=self.epoch,
+            ciphertext=b64encode(self.ciphertext),
+        )
 
 
 class Outbox:
@@ -168,13 +173,27 @@ class Outbox:
 
 
 class Link(Protocol):
-    """What delivery needs of the websocket (``portal.client.realtime.Realtime``)."""
+    """What delivery needs of the websocket (``confide_client.realtime.Realtime``)."""
 
     async def wait_connected(self, timeout: float | None = None) -> None: ...
 
-    async def call(self, frame: dict[str, Any], timeout: float) -> dict[str, Any]: ...
+    async def call(self, frame: SendFrame, timeout: float) -> ServerFrame: ...
 
     def abort(self) -> None: ...
+
+
+def resend_delay(error: ServerRefusedError, pause: Backoff) -> float | None:
+    """Seconds to wait before sending the same bytes again after ``error``, or ``None`` when
+    the protocol does not allow a resend after its code (``protocol.errors.RESEND``).
+
+    The server's ``retry_after_ms`` is taken when the error carries it (it knows how long
+    it needs); otherwise the pause grows, so a struggling server is not hammered."""
+    if known_code(error.code) not in RESEND:
+        return None
+    retry_after_ms = error.data.get("retry_after_ms")
+    if isinstance(retry_after_ms, int) and not isinstance(retry_after_ms, bool):
+        return max(retry_after_ms, 0) / 1000
+    return pause.next_delay()
 
 
 async def deliver(
@@ -188,11 +207,12 @@ async def deliver(
 ) -> None:
     """Sends one waiting message until the server acknowledges it or refuses it for good.
 
-    * no ack within ``ack_timeout``: the socket may be dead without knowing it, so it is
-      dropped; after the reconnect the same bytes go again;
+    * no ack within ``ack_timeout``, or a reply that is not its ``ack``: the socket may be
+      dead (or confused) without knowing it, so it is dropped; after the reconnect the
+      same bytes go again;
     * the socket closed: the same bytes go again once it is back;
-    * ``rate_limited``: wait as told, then the same bytes again;
-    * ``unavailable`` or ``server_error``: nothing was stored; wait (backoff), same bytes;
+    * a code in ``protocol.errors.RESEND`` (nothing was stored): wait ``retry_after_ms``
+      when the error carries it, a growing pause otherwise, then the same bytes again;
     * ``stale_epoch``: ``reseal`` seals the text under the new epoch, same id, and it goes;
     * any other refusal settles the message's future with that error.
 
@@ -211,30 +231,29 @@ async def deliver(
         entry.attempts += 1
         try:
             reply = await link.call(entry.frame(), ack_timeout)
-            ack = Ack.from_frame(reply)
+            if not isinstance(reply, AckFrame):
+                raise ProtocolError(f"A send was answered with {reply.type}, not ack")
         except (ReplyTimeoutError, ProtocolError):
             link.abort()
             continue
         except ConnectionLostError:
             continue
-        except RateLimitedError as exc:
-            await asyncio.sleep(exc.retry_after)
-            continue
-        except StaleEpochError:
-            try:
-                await reseal(entry)
-            except ClientError as exc:
+        except ServerRefusedError as exc:
+            if exc.code == ErrorCode.STALE_EPOCH:
+                try:
+                    await reseal(entry)
+                except ClientError as reseal_error:
+                    outbox.fail(entry, reseal_error)
+                    return
+                outbox.reseals += 1
+                continue
+            delay = resend_delay(exc, pause)
+            if delay is None:
                 outbox.fail(entry, exc)
                 return
-            outbox.reseals += 1
+            await asyncio.sleep(delay)
             continue
-        except ServerRefusedError as exc:
-            if exc.code in TRANSIENT_CODES:
-                await asyncio.sleep(pause.next_delay())
-                continue
-            outbox.fail(entry, exc)
-            return
         except ClientError as exc:
             outbox.fail(entry, exc)
             return
-        outbox.acknowledge(ack)
+        outbox.acknowledge(Ack.from_frame(reply))

@@ -1,9 +1,16 @@
 """The websocket: one connection at a time, reconnected with backoff until closed.
 
-This module knows frames, not messages: it matches replies to requests by ``ref``, paces
-outgoing frames to the limits the server announced in ``ready``, and hands every other
-frame (pushes, and replies nobody waits for any more) to a callback that must not block.
-What a frame means is the client's business (``portal.client.client``).
+This module knows frames, not messages: it sends the models of ``protocol.to_server``,
+reads every frame with ``protocol.to_client.parse_server_frame``, matches replies to
+requests by ``ref``, paces outgoing frames to the limits the server announced in ``ready``,
+and hands every other frame (pushes, and replies nobody waits for any more) to a callback
+that must not block. What a frame means is the client's business
+(``confide_client.client``).
+
+A frame off the protocol is never handed on. If it names a request still waiting (its raw
+JSON carries that ``ref``), that request fails with :class:`ProtocolError` at once rather
+than running into its timeout; any other such frame is logged (where it is wrong, never
+what it holds) and dropped.
 """
 
 from __future__ import annotations
@@ -15,14 +22,12 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from portal.client.backoff import Backoff
-from portal.client.errors import (
+from confide_client.backoff import Backoff
+from confide_client.errors import (
     ClientClosedError,
     ClientError,
     ConnectionLostError,
@@ -30,44 +35,20 @@ from portal.client.errors import (
     ProtocolError,
     ReplyTimeoutError,
     SessionEndedError,
-    error_from_server,
+    refusal,
 )
+from protocol.common import MalformedError, encode
+from protocol.errors import SESSION_GONE
+from protocol.limits import Limits
+from protocol.to_client import ErrorFrame, ReadyFrame, ServerFrame, parse_server_frame
+from protocol.to_server import ClientFrame
 
 __all__ = ["Limits", "Pacer", "Realtime"]
 
 log = logging.getLogger(__name__)
 
-# Close codes after which reconnecting cannot help (docs/protocol.md).
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_SESSION_ENDED = 4001
-_FATAL_CLOSE_CODES = {CLOSE_UNAUTHENTICATED, CLOSE_SESSION_ENDED}
 # The largest frame accepted from the server: a full sync page of large messages.
 MAX_INCOMING_FRAME = 64 * 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """The limits the server announced in its ``ready`` frame."""
-
-    max_frame_bytes: int
-    message_rate: int
-    message_burst: int
-    history_page: int
-    max_sockets: int
-
-    @classmethod
-    def from_frame(cls, frame: dict[str, Any]) -> Limits:
-        raw = frame.get("limits")
-        if not isinstance(raw, dict):
-            raise ProtocolError("The ready frame has no limits")
-        values: dict[str, int] = {}
-        for name in ("max_frame_bytes", "message_rate", "message_burst", "history_page"):
-            value = raw.get(name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ProtocolError(f"The ready frame's limit {name} is not a positive integer")
-            values[name] = value
-        sockets = raw.get("max_sockets")
-        return cls(max_sockets=sockets if isinstance(sockets, int) else 1, **values)
 
 
 class Pacer:
@@ -104,7 +85,7 @@ class Realtime:
         *,
         origin: str,
         cookie: Callable[[], str | None],
-        on_frame: Callable[[dict[str, Any]], None],
+        on_frame: Callable[[ServerFrame], None],
         on_ready: Callable[[int, Limits], None],
         backoff: Backoff | None = None,
         open_timeout: float = 10.0,
@@ -126,7 +107,7 @@ class Realtime:
         self._closing = False
         self._ws: ClientConnection | None = None
         self._pacer: Pacer | None = None
-        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._pending: dict[str, asyncio.Future[ServerFrame]] = {}
         self._refs = itertools.count(1)
         self._task: asyncio.Task[None] | None = None
 
@@ -192,41 +173,42 @@ class Realtime:
 
     # --- requests ------------------------------------------------------------------------
 
-    async def call(self, frame: dict[str, Any], timeout: float) -> dict[str, Any]:
-        """Sends ``frame`` and returns its reply (matched by ``ref``).
+    async def call(self, frame: ClientFrame, timeout: float) -> ServerFrame:
+        """Sends ``frame`` (under a ``ref`` of its own) and returns its reply.
 
         Raises :class:`ConnectionLostError` if not connected or the socket closes first,
-        :class:`ReplyTimeoutError` after ``timeout`` seconds, and the server's error (a
-        :class:`ServerRefusedError`) if the reply is an ``error`` frame.
+        :class:`ReplyTimeoutError` after ``timeout`` seconds, :class:`ProtocolError` if the
+        reply is off the protocol, and the server's error (a :class:`ServerRefusedError`)
+        if the reply is an ``error`` frame.
         """
         ws, text, ref = await self._prepare(frame)
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[ServerFrame] = asyncio.get_running_loop().create_future()
         self._pending[ref] = future
         try:
             await self._transmit(ws, text)
             reply = await asyncio.wait_for(future, timeout)
         except TimeoutError:
-            raise ReplyTimeoutError(f"No reply to {frame.get('type')} in {timeout} s") from None
+            raise ReplyTimeoutError(f"No reply to {frame.type} in {timeout} s") from None
         finally:
             self._pending.pop(ref, None)
-        if reply.get("type") == "error":
-            raise error_from_server(reply.get("code"), reply.get("message"), reply)
+        if isinstance(reply, ErrorFrame):
+            raise refusal(reply.code, reply.message, reply)
         return reply
 
-    async def send(self, frame: dict[str, Any]) -> str:
+    async def send(self, frame: ClientFrame) -> str:
         """Sends ``frame`` without waiting for a reply; returns its ``ref`` (an error that
         answers it reaches ``on_frame``)."""
         ws, text, ref = await self._prepare(frame)
         await self._transmit(ws, text)
         return ref
 
-    async def _prepare(self, frame: dict[str, Any]) -> tuple[ClientConnection, str, str]:
+    async def _prepare(self, frame: ClientFrame) -> tuple[ClientConnection, str, str]:
         self._raise_if_stopped()
         ws = self._ws
         if ws is None or self._pacer is None:
             raise ConnectionLostError("The websocket is not connected")
         ref = f"r{next(self._refs)}"
-        text = json.dumps({**frame, "ref": ref}, separators=(",", ":"))
+        text = encode(frame.model_copy(update={"ref": ref}))
         if self.limits is not None and len(text) > self.limits.max_frame_bytes:
             raise MessageTooLargeError(
                 f"The frame is {len(text)} characters; the server accepts at most "
@@ -299,17 +281,14 @@ class Realtime:
             ) from None
         try:
             ready = await self._await_ready(ws)
-            limits = Limits.from_frame(ready)
-            user = ready.get("user")
-            if isinstance(user, bool) or not isinstance(user, int):
-                raise ProtocolError("The ready frame has no user id")
+            limits = ready.limits
             self.limits = limits
             self._pacer = Pacer(limits.message_rate, limits.message_burst)
             self._ws = ws
             self.connections += 1
             self.backoff.reset()
             self.connected.set()
-            self._on_ready(user, limits)
+            self._on_ready(ready.user, limits)
             await self._read(ws)
         finally:
             self._ws = None
@@ -319,58 +298,78 @@ class Realtime:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(ws.close(), 1.0)
         close_code = ws.close_code
-        if close_code in _FATAL_CLOSE_CODES:
+        if close_code in SESSION_GONE:
             raise SessionEndedError(f"The server ended the session (close code {close_code})")
 
-    async def _await_ready(self, ws: ClientConnection) -> dict[str, Any]:
+    async def _await_ready(self, ws: ClientConnection) -> ReadyFrame:
         try:
             text = await asyncio.wait_for(ws.recv(), self.open_timeout)
         except ConnectionClosed:
             code = ws.close_code
-            if code in _FATAL_CLOSE_CODES:
+            if code in SESSION_GONE:
                 raise SessionEndedError(
                     f"The server ended the session (close code {code})"
                 ) from None
             raise ConnectionLostError(f"The websocket closed before ready ({code})") from None
         except TimeoutError:
             raise ConnectionLostError("No ready frame in time") from None
-        frame = _parse(text)
-        if frame is None or frame.get("type") != "ready":
+        if isinstance(text, bytes):
+            raise ProtocolError("The first frame was binary, not ready")
+        try:
+            frame = parse_server_frame(text)
+        except MalformedError as exc:
+            raise ProtocolError(f"The first frame is off the protocol: {exc}") from None
+        if not isinstance(frame, ReadyFrame):
             raise ProtocolError("The first frame was not ready")
         return frame
 
     async def _read(self, ws: ClientConnection) -> None:
         try:
             async for text in ws:
-                frame = _parse(text)
-                if frame is None:
-                    log.warning("ignored a frame that is not a JSON object")
-                    continue
-                ref = frame.get("ref")
-                future = self._pending.pop(ref, None) if isinstance(ref, str) else None
-                if future is not None:
-                    if not future.done():
-                        future.set_result(frame)
-                    continue
-                try:
-                    self._on_frame(frame)
-                except Exception:  # one bad frame must not end the connection
-                    log.exception("frame handler failed")
+                self._dispatch(text)
         except ConnectionClosed:
             pass
+
+    def _dispatch(self, text: str | bytes) -> None:
+        """One frame from the server: to the request waiting for it, or to ``on_frame``."""
+        if isinstance(text, bytes):
+            log.warning("ignored a binary frame")
+            return
+        try:
+            frame = parse_server_frame(text)
+        except MalformedError as exc:
+            self._off_protocol(text, str(exc))
+            return
+        future = self._pending.pop(frame.ref, None) if frame.ref is not None else None
+        if future is not None:
+            if not future.done():
+                future.set_result(frame)
+            return
+        try:
+            self._on_frame(frame)
+        except Exception:  # one bad frame must not end the connection
+            log.exception("frame handler failed")
+
+    def _off_protocol(self, text: str, why: str) -> None:
+        """A frame the protocol does not define: fails the request it names, if any.
+
+        Its ``ref`` is read from the raw JSON, since nothing else of it can be trusted; a
+        request left waiting would only run into its timeout, and delivery would take that
+        for a dead socket."""
+        try:
+            raw = json.loads(text)
+        except ValueError:
+            raw = None
+        ref = raw.get("ref") if isinstance(raw, dict) else None
+        future = self._pending.pop(ref, None) if isinstance(ref, str) else None
+        if future is None:
+            log.warning("ignored a frame off the protocol: %s", why)
+            return
+        if not future.done():
+            future.set_exception(ProtocolError(f"The reply is off the protocol: {why}"))
 
     def _fail_pending(self, error: ClientError) -> None:
         pending, self._pending = self._pending, {}
         for future in pending.values():
             if not future.done():
                 future.set_exception(error)
-
-
-def _parse(text: str | bytes) -> dict[str, Any] | None:
-    if isinstance(text, bytes):
-        return None
-    try:
-        frame = json.loads(text)
-    except ValueError:
-        return None
-    return frame if isinstance(frame, dict) else None

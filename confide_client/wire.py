@@ -1,140 +1,112 @@
-"""Reading the server's JSON into typed values, refusing anything off the documented shape.
+"""From the protocol's models to the client's own records, checking what a schema cannot.
 
-The server is not trusted with content, and a client that crashed on a malformed answer
-would hand it a denial of service; so every answer is checked here and a bad one raises
-:class:`ProtocolError`, never ``KeyError`` or ``TypeError``.
+``protocol.http`` and ``protocol.to_client`` check every answer's and frame's shape; what
+they cannot check is whether the bytes inside mean anything: a public identity that is not
+one, a base64 text that does not decode, key derivation parameters a hostile server chose
+to make a password cheap to guess (or a machine freeze). The server is not trusted with
+content, and a client that crashed on such an answer would hand it a denial of service; so
+each of those raises :class:`ProtocolError` here, never ``KeyError`` or ``TypeError``.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TypeVar
 
+from pydantic import BaseModel, ValidationError
+
+from confide_client.errors import (
+    InvalidRequestError,
+    ProtocolError,
+)
+from confide_client.records import Account, Member
 from crypto import CryptoError, KdfParams, PublicIdentity, b64decode
-from portal.client.errors import ProtocolError
-from portal.client.records import Account, Member
+from protocol.common import describe
+from protocol.http import ConversationBody, KdfBody, MeBody, MemberBody
+from protocol.to_client import MessageFrame
 
 __all__ = [
     "ConversationData",
     "EnvelopeData",
     "MessageData",
-    "as_bool",
-    "as_dict",
-    "as_int",
-    "as_list",
-    "as_str",
-    "as_uuid",
+    "build",
+    "decoded",
     "parse_account",
     "parse_conversation",
     "parse_kdf",
     "parse_member",
     "parse_message",
+    "read_json",
 ]
 
-
-def as_dict(data: dict[str, Any], name: str) -> dict[str, Any]:
-    value = data.get(name)
-    if not isinstance(value, dict):
-        raise ProtocolError(f"{name} is missing or not an object")
-    return value
+M = TypeVar("M", bound=BaseModel)
 
 
-def as_list(data: dict[str, Any], name: str) -> list[Any]:
-    value = data.get(name)
-    if not isinstance(value, list):
-        raise ProtocolError(f"{name} is missing or not a list")
-    return value
-
-
-def as_int(data: dict[str, Any], name: str, *, minimum: int = 0) -> int:
-    value = data.get(name)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ProtocolError(f"{name} is missing or not an integer >= {minimum}")
-    return value
-
-
-def as_str(data: dict[str, Any], name: str) -> str:
-    value = data.get(name)
-    if not isinstance(value, str):
-        raise ProtocolError(f"{name} is missing or not a string")
-    return value
-
-
-def as_bool(data: dict[str, Any], name: str) -> bool:
-    value = data.get(name)
-    if not isinstance(value, bool):
-        raise ProtocolError(f"{name} is missing or not a boolean")
-    return value
-
-
-def as_uuid(data: dict[str, Any], name: str) -> uuid.UUID:
+def read_json(model: type[M], text: str | bytes, what: str) -> M:
+    """``text`` read as ``model``, or :class:`ProtocolError` naming the first field that is
+    wrong (never its value, which may be key material)."""
     try:
-        return uuid.UUID(as_str(data, name))
-    except ValueError:
-        raise ProtocolError(f"{name} is not a UUID") from None
+        return model.model_validate_json(text)
+    except ValidationError as exc:
+        raise ProtocolError(f"{what} is off the protocol: {describe(exc)}") from None
 
 
-def as_datetime(data: dict[str, Any], name: str) -> datetime:
+def build(make: Callable[[], M], what: str) -> M:
+    """A request made from the caller's values, or :class:`InvalidRequestError` when one of
+    them is outside what the protocol allows. Only the field is named: pydantic's own
+    message would repeat the value, which may be an authentication secret."""
     try:
-        value = datetime.fromisoformat(as_str(data, name))
-    except ValueError:
-        raise ProtocolError(f"{name} is not an ISO 8601 time") from None
-    if value.tzinfo is None:
-        raise ProtocolError(f"{name} has no UTC offset")
-    return value
+        return make()
+    except ValidationError as exc:
+        raise InvalidRequestError(f"The {what} cannot be sent: {describe(exc)}") from None
 
 
-def as_bytes(data: dict[str, Any], name: str) -> bytes:
+def decoded(value: str, name: str) -> bytes:
+    """base64url text as bytes; the schema checks the alphabet, not the length."""
     try:
-        return b64decode(as_str(data, name))
+        return b64decode(value)
     except CryptoError:
         raise ProtocolError(f"{name} is not base64url") from None
 
 
-def as_identity(data: dict[str, Any], name: str) -> PublicIdentity:
+def _identity(value: str, name: str) -> PublicIdentity:
     try:
-        return PublicIdentity.from_bytes(as_bytes(data, name))
+        return PublicIdentity.from_bytes(decoded(value, name))
     except CryptoError as exc:
         raise ProtocolError(f"{name} is not a valid public identity: {exc}") from None
 
 
-def parse_member(data: Any) -> Member:
-    if not isinstance(data, dict):
-        raise ProtocolError("A member is not an object")
+def parse_member(body: MemberBody) -> Member:
     return Member(
-        id=as_int(data, "id", minimum=1),
-        display_name=as_str(data, "display_name"),
-        role=as_str(data, "role"),
-        identity=as_identity(data, "public_identity"),
+        id=body.id,
+        display_name=body.display_name,
+        role=body.role,
+        identity=_identity(body.public_identity, "public_identity"),
     )
 
 
-def parse_account(data: Any) -> Account:
+def parse_account(body: MeBody) -> Account:
     """The ``Me`` object of the sign-in, accept and ``/api/me`` answers."""
-    if not isinstance(data, dict):
-        raise ProtocolError("The user is not an object")
-    practice = as_dict(data, "practice")
     return Account(
-        id=as_int(data, "id", minimum=1),
-        email=as_str(data, "email"),
-        display_name=as_str(data, "display_name"),
-        role=as_str(data, "role"),
-        practice_id=as_int(practice, "id"),
-        practice_name=as_str(practice, "name"),
-        identity=as_identity(data, "public_identity"),
+        id=body.id,
+        email=body.email,
+        display_name=body.display_name,
+        role=body.role,
+        practice_id=body.practice.id,
+        practice_name=body.practice.name,
+        identity=_identity(body.public_identity, "public_identity"),
     )
 
 
-def parse_kdf(data: dict[str, Any]) -> tuple[bytes, KdfParams]:
+def parse_kdf(body: KdfBody) -> tuple[bytes, KdfParams]:
     """The salt and Argon2id parameters; out-of-bounds parameters (a downgrade by a hostile
     server, or a cost that would freeze the machine) are refused by ``KdfParams``."""
-    if as_str(data, "algorithm") != "argon2id13":
-        raise ProtocolError("Unknown key derivation algorithm")
-    salt = as_bytes(data, "salt")
+    salt = decoded(body.salt, "salt")
     try:
-        params = KdfParams(as_int(data, "opslimit"), as_int(data, "memlimit"))
+        params = KdfParams(body.opslimit, body.memlimit)
     except CryptoError as exc:
         raise ProtocolError(f"Refused key derivation parameters: {exc}") from None
     return salt, params
@@ -160,43 +132,28 @@ class ConversationData:
     envelopes: tuple[EnvelopeData, ...]
 
 
-def parse_conversation(data: Any) -> ConversationData:
-    if not isinstance(data, dict):
-        raise ProtocolError("A conversation is not an object")
-    read_seqs: dict[int, int] = {}
-    for user, seq in as_dict(data, "read_seqs").items():
-        if not (isinstance(user, str) and user.isdigit()) or isinstance(seq, bool):
-            raise ProtocolError("read_seqs must map user ids to sequence numbers")
-        if not isinstance(seq, int):
-            raise ProtocolError("read_seqs must map user ids to sequence numbers")
-        read_seqs[int(user)] = seq
-    envelopes = []
-    for item in as_list(data, "envelopes"):
-        if not isinstance(item, dict):
-            raise ProtocolError("An envelope entry is not an object")
-        envelopes.append(
-            EnvelopeData(
-                epoch=as_int(item, "epoch"),
-                wrapper=as_int(item, "wrapper", minimum=1),
-                envelope=as_bytes(item, "envelope"),
-            )
-        )
+def parse_conversation(body: ConversationBody) -> ConversationData:
     return ConversationData(
-        id=as_uuid(data, "id"),
-        status=as_str(data, "status"),
-        current_epoch=as_int(data, "current_epoch"),
-        last_seq=as_int(data, "last_seq"),
-        last_read_seq=as_int(data, "last_read_seq"),
-        unread=as_int(data, "unread"),
-        members=tuple(parse_member(m) for m in as_list(data, "members")),
-        read_seqs=read_seqs,
-        envelopes=tuple(envelopes),
+        id=body.id,
+        status=body.status,
+        current_epoch=body.current_epoch,
+        last_seq=body.last_seq,
+        last_read_seq=body.last_read_seq,
+        unread=body.unread,
+        members=tuple(parse_member(member) for member in body.members),
+        # The schema allows only decimal user ids as keys.
+        read_seqs={int(user): seq for user, seq in body.read_seqs.items()},
+        envelopes=tuple(
+            EnvelopeData(item.epoch, item.wrapper, decoded(item.envelope, "envelope"))
+            for item in body.envelopes
+        ),
     )
 
 
 @dataclass(frozen=True, slots=True)
 class MessageData:
-    """A stored message as the server sends it (pushes, ``sync`` and ``history``)."""
+    """A stored message as the server sends it (pushes, ``sync`` and ``history``), its
+    ciphertext decoded."""
 
     conversation: uuid.UUID
     seq: int
@@ -207,15 +164,13 @@ class MessageData:
     sent_at: datetime
 
 
-def parse_message(data: Any) -> MessageData:
-    if not isinstance(data, dict):
-        raise ProtocolError("A message is not an object")
+def parse_message(frame: MessageFrame) -> MessageData:
     return MessageData(
-        conversation=as_uuid(data, "conversation"),
-        seq=as_int(data, "seq", minimum=1),
-        client_message_id=as_uuid(data, "client_message_id"),
-        epoch=as_int(data, "epoch"),
-        sender=as_int(data, "sender", minimum=1),
-        ciphertext=as_bytes(data, "ciphertext"),
-        sent_at=as_datetime(data, "sent_at"),
+        conversation=frame.conversation,
+        seq=frame.seq,
+        client_message_id=frame.client_message_id,
+        epoch=frame.epoch,
+        sender=frame.sender,
+        ciphertext=decoded(frame.ciphertext, "ciphertext"),
+        sent_at=frame.sent_at,
     )

@@ -10,11 +10,11 @@ import uuid
 
 import pytest
 
+from confide_client.client import refuse_unless_two_people
+from confide_client.errors import ConversationRefusedError
+from confide_client.records import Member
+from confide_client.wire import ConversationData
 from crypto import IdentityKeyPair
-from portal.client.client import refuse_unless_two_people
-from portal.client.errors import ConversationRefusedError
-from portal.client.records import Member
-from portal.client.wire import ConversationData
 
 ME = 1
 

@@ -7,39 +7,42 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from portal.client.backoff import Backoff
-from portal.client.errors import (
+from confide_client.backoff import Backoff
+from confide_client.errors import (
     BadCiphertextError,
     ClientClosedError,
     ClientError,
     ConnectionLostError,
+    ProtocolError,
     RateLimitedError,
     ReplyTimeoutError,
     ServerRefusedError,
     StaleEpochError,
     UnavailableError,
 )
-from portal.client.outbox import Outbox, OutgoingMessage, deliver
+from confide_client.outbox import Outbox, OutgoingMessage, deliver
+from protocol.to_client import AckFrame, PongFrame, ServerFrame
+from protocol.to_server import SendFrame
 
 CONVERSATION = uuid.uuid4()
 QUICK = {"initial": 0.001, "maximum": 0.002}
 
-Step = ClientError | Callable[[dict[str, Any]], dict[str, Any]]
+Step = ClientError | Callable[[SendFrame], ServerFrame]
 
 
-def _ack(frame: dict[str, Any], duplicate: bool = False) -> dict[str, Any]:
-    return {
-        "type": "ack",
-        "conversation": frame["conversation"],
-        "client_message_id": frame["client_message_id"],
-        "seq": 1,
-        "sent_at": "2026-01-01T00:00:00+00:00",
-        "duplicate": duplicate,
-    }
+def _ack(frame: SendFrame, duplicate: bool = False) -> AckFrame:
+    return AckFrame(
+        conversation=frame.conversation,
+        client_message_id=frame.client_message_id,
+        seq=1,
+        sent_at=datetime(2026, 1, 1, tzinfo=UTC),
+        duplicate=duplicate,
+    )
 
 
 class ScriptedLink:
@@ -47,7 +50,7 @@ class ScriptedLink:
 
     def __init__(self, *script: Step, closed: bool = False) -> None:
         self.script = list(script)
-        self.sent: list[dict[str, Any]] = []
+        self.sent: list[SendFrame] = []
         self.aborts = 0
         self.closed = closed
 
@@ -55,7 +58,7 @@ class ScriptedLink:
         if self.closed:
             raise ClientClosedError("closed")
 
-    async def call(self, frame: dict[str, Any], timeout: float) -> dict[str, Any]:
+    async def call(self, frame: SendFrame, timeout: float) -> ServerFrame:
         self.sent.append(frame)
         step = self.script.pop(0)
         if isinstance(step, ClientError):
@@ -128,9 +131,9 @@ async def test_a_stale_epoch_reseals_under_the_new_epoch_with_the_same_id() -> N
     outbox, entry = await _run(link, reseal)
     assert (await entry.acked).seq == 1
     first, second = link.sent
-    assert first["client_message_id"] == second["client_message_id"]
-    assert (first["epoch"], second["epoch"]) == (0, 1)
-    assert first["ciphertext"] != second["ciphertext"]
+    assert first.client_message_id == second.client_message_id
+    assert (first.epoch, second.epoch) == (0, 1)
+    assert first.ciphertext != second.ciphertext
     assert outbox.reseals == 1
 
 
@@ -150,8 +153,13 @@ async def test_a_closed_client_settles_the_message_with_the_reason() -> None:
     assert link.sent == []
 
 
-async def test_a_malformed_ack_counts_as_no_ack() -> None:
-    link = ScriptedLink(lambda frame: {"type": "ack"}, _ack)
+@pytest.mark.parametrize(
+    "not_an_ack",
+    [ProtocolError("the ack is off the protocol"), lambda frame: PongFrame()],
+    ids=["an ack off the protocol", "a reply of another type"],
+)
+async def test_a_malformed_ack_counts_as_no_ack(not_an_ack: Step) -> None:
+    link = ScriptedLink(not_an_ack, _ack)
     outbox, entry = await _run(link)
     assert (await entry.acked).seq == 1
     assert link.aborts == 1 and outbox.resends == 1

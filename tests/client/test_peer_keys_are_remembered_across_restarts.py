@@ -5,24 +5,29 @@ conversations again is accepted with that new listing."""
 
 from __future__ import annotations
 
+import getpass
 import json
 import stat
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+from pydantic import BaseModel
 
 import crypto
+from confide_client import chat
+from confide_client.client import ConfideClient, _Conversation
+from confide_client.errors import StateFileError
+from confide_client.identities import IdentityFile, SeenIdentities
+from confide_client.records import Account, EpochStarted, Member, PeerKeyChanged
 from crypto import ConversationKey, IdentityKeyPair
-from portal.client import chat
-from portal.client.client import ConfideClient, _Conversation
-from portal.client.errors import StateFileError
-from portal.client.identities import IdentityFile, SeenIdentities
-from portal.client.records import Account, EpochStarted, Member, PeerKeyChanged
+from protocol.to_client import EpochEvent
 
 SERVER = "http://127.0.0.1:8000"
 ME, PEER = 5, 7
+
+A = TypeVar("A", bound=BaseModel)
 
 
 class Listing:
@@ -41,15 +46,21 @@ class Listing:
             "public_identity": crypto.b64encode(identity.public.to_bytes()),
         }
 
-    async def get(self, path: str) -> dict[str, Any]:
+    async def get(self, path: str, answer: type[A]) -> A:
         assert path == "/api/conversations"
+        return answer.model_validate_json(json.dumps(self.listing()))
+
+    def listing(self) -> dict[str, Any]:
         return {
             "conversations": [
                 {
                     "id": str(self.conversation),
                     "status": "active",
                     "current_epoch": 0,
+                    "epoch_started_at": "2026-01-01T00:00:00+00:00",
+                    "epoch_messages": 0,
                     "last_seq": 0,
+                    "last_message_at": None,
                     "last_read_seq": 0,
                     "unread": 0,
                     "members": [
@@ -73,7 +84,7 @@ def signed_in(listing: Listing, seen: SeenIdentities | None = None) -> ConfideCl
 
 
 def events(client: ConfideClient) -> list[object]:
-    out = []
+    out: list[object] = []
     while not client.events.empty():
         out.append(client.events.get_nowait())
     return out
@@ -169,13 +180,12 @@ async def test_an_epoch_from_a_member_learned_by_listing_again_is_accepted() -> 
     envelope = crypto.wrap_conversation_key(key, listing.conversation, 1, me.public, peer)
 
     await client._accept_epoch(
-        {
-            "type": "epoch",
-            "conversation": str(listing.conversation),
-            "epoch": 1,
-            "wrapper": PEER,
-            "envelope": crypto.b64encode(envelope),
-        }
+        EpochEvent(
+            conversation=listing.conversation,
+            epoch=1,
+            wrapper=PEER,
+            envelope=crypto.b64encode(envelope),
+        )
     )
 
     assert client.conversation_key(listing.conversation, 1) == key
@@ -193,7 +203,7 @@ def test_the_chat_stops_at_a_damaged_identity_file_before_asking_for_the_passwor
     def no_prompt(prompt: str = "") -> str:
         raise AssertionError("the password was asked for")
 
-    monkeypatch.setattr(chat.getpass, "getpass", no_prompt)
+    monkeypatch.setattr(getpass, "getpass", no_prompt)
 
     status = chat.main(["--email", "me@client.invalid", "--state", str(path)])
 

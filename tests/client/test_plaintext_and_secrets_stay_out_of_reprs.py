@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from confide_client.keys import KeyRing
+from confide_client.records import Account, Invitation, ReceivedMessage, SignUp
 from crypto import ConversationKey, IdentityKeyPair
-from portal.client.keys import KeyRing
-from portal.client.records import Account, Invitation, ReceivedMessage, SignUp
 
 
 def test_a_received_message_hides_its_text() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.client.backoff import Backoff
+from confide_client.backoff import Backoff
 
 
 def test_delays_grow_and_never_pass_the_bound() -> None:

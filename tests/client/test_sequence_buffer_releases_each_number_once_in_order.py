@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.client.ordering import MAX_AHEAD, SequenceBuffer
+from confide_client.ordering import MAX_AHEAD, SequenceBuffer
 
 
 def test_messages_in_order_are_released_at_once() -> None:

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from portal.client.inbox import Inbox
-from portal.client.records import ReceivedMessage
-from portal.client.wire import MessageData
+from confide_client.inbox import Inbox
+from confide_client.records import ReceivedMessage
+from confide_client.wire import MessageData
 
 SENDER = 7
 

@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from portal.client.errors import BadCiphertextError, ClientClosedError
-from portal.client.outbox import Ack, Outbox
+from confide_client.errors import BadCiphertextError, ClientClosedError
+from confide_client.outbox import Ack, Outbox
 
 CONVERSATION = uuid.uuid4()
 
@@ -84,7 +84,7 @@ async def test_resealing_keeps_the_client_message_id() -> None:
     entry = outbox.pending()[0]
     entry.reseal(1, b"new bytes")
     frame = entry.frame()
-    assert (frame["client_message_id"], frame["epoch"]) == (str(message_id), 1)
+    assert (frame.client_message_id, frame.epoch) == (message_id, 1)
     assert entry.reseals == 1
 
 
