@@ -1,4 +1,9 @@
-// Loads the web client's plain-logic modules (no DOM) for node --test.
+// Loads the web client's plain-logic modules (no DOM) for node --test, with stand-ins for
+// what only a browser has (a WebSocket, the HTTP API behind fetch, location) and the
+// protocol's schema for checking what crosses the wire.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
 export const APP_URL = new URL('../../frontend/static/frontend/src/app/', import.meta.url);
 
 /** A Storage stand-in that records what was written. */
@@ -15,4 +20,235 @@ export class MemoryStorage {
   removeItem(key) {
     this.items.delete(key);
   }
+}
+
+/** Import one module of the web client by file name. */
+export async function appModule(name) {
+  return import(new URL(name, APP_URL).href);
+}
+
+/** The conversation and message ids of protocol/schema.json's examples. */
+export const CONVERSATION = '6f1c2b9e-0d3e-4b8e-9b8a-1c2d3e4f5a6b';
+export const EXAMPLE_MESSAGE_ID = '0b7e54a2-5f0c-4d59-9d8e-2f5c1a7b3e90';
+/** The people of the schema's examples: the client signed in here, and their therapist. */
+export const ME = 7;
+export const PEER = 8;
+
+/**
+ * A WebSocket stand-in: the page's socket.js talks to it, and the test plays the server
+ * (`deliver` a frame, `drop` the connection) and reads what the page sent.
+ */
+export class FakeWebSocket {
+  /** @type {FakeWebSocket[]} */
+  static opened = [];
+
+  constructor(url) {
+    this.url = url;
+    /** The frames the page sent, parsed, in order. */
+    this.sent = [];
+    this.closedWith = null;
+    this.onmessage = null;
+    this.onclose = null;
+    FakeWebSocket.opened.push(this);
+  }
+
+  static get latest() {
+    return FakeWebSocket.opened.at(-1);
+  }
+
+  send(text) {
+    this.sent.push(JSON.parse(text));
+  }
+
+  close(code) {
+    this.closedWith = code;
+  }
+
+  /** The server sends `frame` (a string is sent as it is). */
+  deliver(frame) {
+    this.onmessage?.({ data: typeof frame === 'string' ? frame : JSON.stringify(frame) });
+  }
+
+  /** The server closes the connection with `code`. */
+  drop(code) {
+    this.onclose?.({ code });
+  }
+
+  /** The frames of one type the page sent. */
+  sentOf(type) {
+    return this.sent.filter((frame) => frame.type === type);
+  }
+}
+
+/**
+ * When the message numbered `seq` was stored: an hour ago, a second apart, so that the
+ * epoch is young and no test begins a new one by age unless it means to.
+ */
+const STORED_FROM = Date.now() - 3_600_000;
+const sentAt = (seq) => new Date(STORED_FROM + seq * 1000).toISOString();
+
+/** Let every promise chain that waits on nothing but other promises run to its end. */
+export function flush() {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function jsonAnswer(body) {
+  return {
+    ok: true,
+    status: 200,
+    headers: { get: () => 'application/json' },
+    json: async () => body,
+  };
+}
+
+/**
+ * A signed-in tab with real keys and stand-ins for the browser (location, WebSocket) and
+ * the HTTP API (fetch): the client (ME) and their therapist (PEER) share CONVERSATION,
+ * whose epoch-0 key the therapist wrapped. `listing` overrides fields of the server's
+ * account of the conversation. Call `close()` at the end (it wipes and stops the timers).
+ */
+export async function signedInTab({ listing = {}, storage = new MemoryStorage() } = {}) {
+  const { confide } = await import('./_support.mjs');
+  const { Keys } = await appModule('keys.js');
+  const { Messenger } = await appModule('messenger.js');
+  const { SeenIdentities } = await appModule('seen.js');
+
+  const mine = confide.IdentityKeyPair.generate();
+  const theirs = confide.IdentityKeyPair.generate();
+  const epochKeys = [confide.ConversationKey.generate()];
+  const b64 = confide.b64encode;
+  const envelope = (epoch) => ({
+    epoch,
+    wrapper: PEER,
+    envelope: b64(confide.wrapConversationKey(epochKeys[epoch], CONVERSATION, epoch, mine.public, theirs)),
+  });
+  const conversation = {
+    id: CONVERSATION,
+    status: 'active',
+    current_epoch: 0,
+    last_seq: 0,
+    epoch_started_at: new Date().toISOString(),
+    epoch_messages: 0,
+    last_message_at: null,
+    last_read_seq: 0,
+    unread: 0,
+    members: [
+      { id: ME, display_name: 'Casey Client', role: 'client', public_identity: b64(mine.public.toBytes()) },
+      { id: PEER, display_name: 'Theo Therapist', role: 'therapist', public_identity: b64(theirs.public.toBytes()) },
+    ],
+    read_seqs: {},
+    envelopes: [envelope(0)],
+    ...listing,
+  };
+  /** The paths the page asked the API for. */
+  const requests = [];
+  globalThis.location = { protocol: 'http:', host: 'confide.test' };
+  globalThis.WebSocket = FakeWebSocket;
+  globalThis.fetch = async (path) => {
+    requests.push(path);
+    if (path === '/api/conversations') return jsonAnswer({ conversations: [conversation] });
+    if (path.startsWith('/api/conversations/')) return jsonAnswer({ conversation });
+    throw new Error(`No stand-in for ${path}`);
+  };
+
+  const keys = new Keys(mine);
+  const me = { id: ME, role: 'client', display_name: 'Casey Client' };
+  const messenger = new Messenger({ me, keys, storage, seen: new SeenIdentities(new MemoryStorage()) });
+  const events = [];
+  for (const type of ['conversations', 'timeline', 'incoming', 'typing', 'status', 'epoch', 'session-ended']) {
+    messenger.addEventListener(type, (event) => events.push({ type, detail: event.detail }));
+  }
+
+  const tab = {
+    messenger,
+    keys,
+    conversation,
+    requests,
+    events,
+    storage,
+    /** The socket the page opened last. */
+    get ws() {
+      return FakeWebSocket.latest;
+    },
+    /** Start the messenger and answer its socket with the server's `ready`. */
+    async connect() {
+      await messenger.start();
+      tab.ws.deliver({
+        type: 'ready',
+        user: ME,
+        limits: { max_frame_bytes: 262144, message_rate: 20, message_burst: 40, history_page: 100, max_sockets: 10 },
+      });
+      await flush();
+    },
+    /** Open the conversation's timeline, answering its first history request. */
+    async open(messages = []) {
+      const opening = messenger.open(CONVERSATION);
+      await flush();
+      const [request] = tab.ws.sentOf('history').slice(-1);
+      tab.ws.deliver({
+        type: 'history', ref: request.ref, conversation: CONVERSATION,
+        messages, has_more: false, last_seq: messages.at(-1)?.seq ?? 0,
+      });
+      await opening;
+      await flush();
+      return messenger.conversations.get(CONVERSATION).timeline;
+    },
+    /** The server starts epoch `epoch`, wrapped by the therapist (listed from then on). */
+    beginEpoch(epoch) {
+      epochKeys[epoch] = confide.ConversationKey.generate();
+      conversation.current_epoch = epoch;
+      conversation.envelopes.push(envelope(epoch));
+    },
+    /** A stored message as the server sends it, sealed by `sender` with its own keys. */
+    stored({ seq, text = `message ${seq}`, sender = PEER, clientMessageId = crypto.randomUUID(), epoch = 0 }) {
+      const identity = sender === ME ? mine : theirs;
+      const sealed = confide.sealText(text, epochKeys[epoch], CONVERSATION, epoch, identity, clientMessageId);
+      return {
+        type: 'message', conversation: CONVERSATION, seq, client_message_id: clientMessageId,
+        epoch, sender, ciphertext: b64(sealed), sent_at: sentAt(seq),
+      };
+    },
+    /** The server's push of a message the page sent, once stored under `seq`. */
+    pushOf(send, seq) {
+      return {
+        type: 'message', conversation: send.conversation, seq, client_message_id: send.client_message_id,
+        epoch: send.epoch, sender: ME, ciphertext: send.ciphertext,
+        sent_at: sentAt(seq),
+      };
+    },
+    /** The server's ack of a `send` frame the page sent (its reply, with its `ref`). */
+    ackOf(send, seq, { duplicate = false, ref = send.ref } = {}) {
+      const ack = {
+        type: 'ack', conversation: send.conversation, client_message_id: send.client_message_id,
+        seq, sent_at: sentAt(seq), duplicate,
+      };
+      return ref === null ? ack : { ...ack, ref };
+    },
+    close() {
+      messenger.wipe();
+    },
+  };
+  return tab;
+}
+
+/** protocol/schema.json, generated from protocol/ (`python -m protocol.schema`). */
+export const SCHEMA = JSON.parse(readFileSync(new URL('../../protocol/schema.json', import.meta.url), 'utf8'));
+
+/**
+ * A validator for one place of the schema, such as `#/frames/to_server`. Ajv (draft
+ * 2020-12, with the formats: uuid, date-time) is a test-only dev dependency (package.json).
+ * The schema's own metadata (`frames`, `errors`, ...) and the `discriminator` it borrows
+ * from OpenAPI are declared as keywords, so that Ajv's strict mode still rejects typos.
+ */
+export function schemaValidator(pointer) {
+  const require = createRequire(import.meta.url);
+  const Ajv2020 = require('ajv/dist/2020').default;
+  const addFormats = require('ajv-formats').default;
+  const ajv = new Ajv2020({ allErrors: true });
+  ajv.addVocabulary(['discriminator', 'frames', 'http', 'errors', 'close_codes', 'version']);
+  addFormats(ajv);
+  ajv.addSchema(SCHEMA);
+  const validate = ajv.getSchema(`${SCHEMA.$id}${pointer}`);
+  if (!validate) throw new Error(`No schema at ${pointer}`);
+  return validate;
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 const { refuseUnlessTwoPeople, ConversationRefused } = await import(
-  new URL('../../frontend/static/frontend/src/app/messenger.js', import.meta.url).href
+  new URL('../../frontend/static/frontend/src/app/conversations.js', import.meta.url).href
 );
 
 const me = 1;

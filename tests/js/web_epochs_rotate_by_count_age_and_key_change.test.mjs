@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { rotationDue } from '../../frontend/static/frontend/src/app/messenger.js';
+import { rotationDue } from '../../frontend/static/frontend/src/app/epochs.js';
 
 const NOW = Date.parse('2025-06-10T12:00:00Z');
 const DAY = 86_400_000;

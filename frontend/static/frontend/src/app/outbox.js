@@ -27,6 +27,7 @@ const STORED_FIELDS = ['clientMessageId', 'conversation', 'createdAt', 'epoch', 
  * @property {'queued'|'sending'|'failed'} state
  * @property {number} attempts sends since the last reseal or retry
  * @property {string|null} error the last error code, if any
+ * @property {number} [reseals] times re-sealed after `stale_epoch` (delivery.js caps them)
  */
 
 /**

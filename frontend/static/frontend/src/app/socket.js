@@ -1,19 +1,22 @@
 /**
- * The one websocket of the tab: connect, reconnect with backoff and jitter, match replies
- * to requests by `ref`, and keep the connection honest with pings.
+ * The realtime layer: the one websocket of the tab. Connect, reconnect with backoff and
+ * jitter, match replies to requests by `ref`, and keep the connection honest with pings.
  *
- * It knows nothing of messages or keys: the messenger gives it frames and gets frames.
+ * It knows nothing of messages or keys: the messenger gives it frames (built by frames.js)
+ * and gets back the frames no request is waiting for.
  *
  * @module
  */
 
 import { backoffDelay } from './backoff.js';
+import { pingFrame } from './frames.js';
+import { CLOSE, SESSION_GONE } from './protocol.js';
 
 export const PING_SECONDS = 25;
 const PONG_TIMEOUT_MS = 10_000;
-/** Close codes after which reconnecting is pointless (docs/protocol.md). */
-const SESSION_GONE = new Set([4001, 4401]);
-const TOO_MANY_SOCKETS = 4008;
+// Refused for the user's other live sockets: only one of them closing can let this one in,
+// so its backoff starts four doublings on, and a tab opened once too often knocks rarely.
+const TOO_MANY_SOCKETS_STEPS = 4;
 
 /** A request's reply never came, or the connection was lost before it did. */
 export class SocketError extends Error {
@@ -187,9 +190,10 @@ export class Socket {
       } else {
         waiting.resolve(frame);
       }
-      // Acks also go to the messenger: a late ack after a timeout still settles a message.
-      if (frame.type !== 'ack') return;
+      return;
     }
+    // Events, and replies whose request gave up waiting: an ack among them still settles
+    // its message (a late ack), so the messenger must see them.
     this.options.onFrame(frame);
   }
 
@@ -208,7 +212,8 @@ export class Socket {
       this.#setState('offline');
       return;
     }
-    const delay = backoffDelay(this.#attempt + (code === TOO_MANY_SOCKETS ? 4 : 0), this.options.backoff);
+    const steps = code === CLOSE.TOO_MANY_SOCKETS ? TOO_MANY_SOCKETS_STEPS : 0;
+    const delay = backoffDelay(this.#attempt + steps, this.options.backoff);
     this.#attempt += 1;
     this.#setState('waiting');
     this.#retryTimer = setTimeout(() => this.#connect(), delay);
@@ -230,7 +235,7 @@ export class Socket {
   #startPings() {
     clearInterval(this.#pingTimer);
     this.#pingTimer = setInterval(() => {
-      this.request({ type: 'ping' }, PONG_TIMEOUT_MS).catch((error) => {
+      this.request(pingFrame(), PONG_TIMEOUT_MS).catch((error) => {
         if (error instanceof SocketError && error.code === 'timeout') this.drop();
       });
     }, PING_SECONDS * 1000);

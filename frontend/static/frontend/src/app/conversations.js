@@ -1,0 +1,256 @@
+/**
+ * The person's conversations as the server lists them, checked before anything is trusted:
+ * exactly one client and one therapist, this person one of them; every member's identity
+ * verified and compared with the one this browser saw before; every envelope of the listing
+ * unwrapped against its wrapper's identity. Also the bookkeeping every stored message and
+ * read receipt adds to a conversation.
+ *
+ * @module
+ */
+
+import * as api from './api.js';
+import { isCryptoError, parseIdentity } from './keys.js';
+
+/**
+ * @typedef {object} Member
+ * @property {number} id
+ * @property {string} displayName
+ * @property {string} role
+ * @property {string} identityB64
+ * @property {import('../crypto/index.js').PublicIdentity} identity
+ */
+
+/**
+ * @typedef {object} Conversation
+ * @property {string} id
+ * @property {string} status
+ * @property {number} currentEpoch
+ * @property {string|null} epochStartedAt when the server says the current epoch began
+ * @property {number} epochMessages messages of the current epoch (the server's count at the
+ *   last listing, plus those stored since)
+ * @property {number} countedSeq the highest `seq` counted in `epochMessages`
+ * @property {boolean} keysChanged a member's identity changed since this browser last saw
+ *   it: the next send begins a new epoch first (crypto/SPEC.md, "Epoch rotation")
+ * @property {string|null} rotatedFor the peer's identity when the current epoch began here
+ *   (so one change of keys begins one epoch, not one per listing)
+ * @property {number} lastSeq
+ * @property {string|null} lastMessageAt
+ * @property {number} lastReadSeq
+ * @property {number} unread
+ * @property {Map<number, Member>} members
+ * @property {Map<number, number>} readSeqs
+ * @property {import('./timeline.js').Timeline|null} timeline
+ * @property {boolean} loading
+ * @property {{user: number, previous: string}|null} identityChanged
+ */
+
+/** @typedef {(type: string, detail?: object) => void} Emit */
+
+/** A conversation whose member list no honest server would send. */
+export class ConversationRefused extends Error {}
+
+/**
+ * A conversation is one client and one therapist, one of them this user. Any other member
+ * list can only come from a server adding a reader (whose envelopes and messages would then
+ * be trusted), so the conversation is refused whole: no key is opened, nothing is shown.
+ * @param {any} raw
+ * @param {number} myId
+ */
+export function refuseUnlessTwoPeople(raw, myId) {
+  const members = Array.isArray(raw?.members) ? raw.members : [];
+  const ids = new Set(members.map((/** @type {any} */ m) => m.id));
+  const roles = members.map((/** @type {any} */ m) => m.role).sort().join(',');
+  if (members.length !== 2 || ids.size !== 2 || !ids.has(myId) || roles !== 'client,therapist') {
+    throw new ConversationRefused(
+      `Conversation ${String(raw?.id)} does not consist of you and one other person; it is not shown.`,
+    );
+  }
+}
+
+export class ConversationList {
+  /** Read by the views through `Messenger.conversations`; changed only here. */
+  /** @type {Map<string, Conversation>} */
+  byId = new Map();
+
+  /**
+   * @param {{me: any, keys: import('./keys.js').Keys, seen: import('./seen.js').SeenIdentities,
+   *          emit: Emit}} options
+   */
+  constructor({ me, keys, seen, emit }) {
+    this.me = me;
+    this.keys = keys;
+    this.seen = seen;
+    this.emit = emit;
+  }
+
+  /** @param {string} id */
+  get(id) {
+    return this.byId.get(id);
+  }
+
+  /** Conversations, newest activity first. */
+  list() {
+    return [...this.byId.values()].sort((a, b) =>
+      (b.lastMessageAt ?? '').localeCompare(a.lastMessageAt ?? ''),
+    );
+  }
+
+  /**
+   * The other member (the person this conversation is with).
+   * @param {Conversation} conversation
+   * @returns {Member|undefined}
+   */
+  peer(conversation) {
+    return [...conversation.members.values()].find((m) => m.id !== this.me.id);
+  }
+
+  /** List every conversation again; those no longer listed are forgotten. */
+  async refreshAll() {
+    const answer = await api.get('/api/conversations');
+    const listed = new Set();
+    for (const raw of answer.conversations ?? []) {
+      try {
+        listed.add(this.#absorb(raw).id);
+      } catch (error) {
+        if (!(error instanceof ConversationRefused)) throw error;
+        this.emit('conversation-refused', { conversation: raw.id, reason: error.message });
+      }
+    }
+    for (const id of [...this.byId.keys()]) {
+      if (!listed.has(id)) this.byId.delete(id);
+    }
+    this.emit('conversations');
+  }
+
+  /** @param {string} id */
+  async refresh(id) {
+    const answer = await api.get(`/api/conversations/${encodeURIComponent(id)}`);
+    const conversation = this.#absorb(answer.conversation);
+    this.emit('conversations');
+    return conversation;
+  }
+
+  /**
+   * A message of this conversation is stored under `seq`: the last number, the last
+   * activity and the epoch's count follow. Returns whether it is the newest known.
+   * @param {Conversation} conversation
+   * @param {number} seq
+   * @param {number} epoch
+   * @param {string} sentAt
+   */
+  noteStored(conversation, seq, epoch, sentAt) {
+    const isNewest = seq > conversation.lastSeq;
+    // Counted once per number, whichever of the ack, the push or a page brings it first.
+    if (seq > conversation.countedSeq) {
+      conversation.countedSeq = seq;
+      if (epoch === conversation.currentEpoch) conversation.epochMessages += 1;
+    }
+    conversation.lastSeq = Math.max(conversation.lastSeq, seq);
+    if (isNewest || !conversation.lastMessageAt) conversation.lastMessageAt = sentAt;
+    return isNewest;
+  }
+
+  /**
+   * A member (this person too, from another tab) has read up to `seq`.
+   * @param {{conversation: string, user: number, seq: number}} receipt
+   */
+  noteRead({ conversation: id, user, seq }) {
+    const conversation = this.byId.get(id);
+    if (!conversation) return;
+    const position = Math.max(conversation.readSeqs.get(user) ?? 0, seq);
+    conversation.readSeqs.set(user, position);
+    if (user === this.me.id) {
+      conversation.lastReadSeq = Math.max(conversation.lastReadSeq, position);
+      if (position >= conversation.lastSeq) conversation.unread = 0;
+      this.emit('conversations');
+    }
+    this.emit('timeline', { conversation: id });
+  }
+
+  /** Forget every conversation and its messages (the session ended). */
+  clear() {
+    for (const conversation of this.byId.values()) conversation.timeline?.clear();
+    this.byId.clear();
+  }
+
+  /**
+   * @param {any} raw
+   * @returns {Conversation}
+   */
+  #absorb(raw) {
+    refuseUnlessTwoPeople(raw, this.me.id);
+    /** @type {Map<number, Member>} */
+    const members = new Map();
+    for (const member of raw.members) {
+      members.set(member.id, {
+        id: member.id,
+        displayName: member.display_name,
+        role: member.role,
+        identityB64: member.public_identity,
+        identity: parseIdentity(member.public_identity),
+      });
+    }
+    const known = this.byId.get(raw.id);
+    /** @type {Conversation} */
+    const conversation = known ?? {
+      id: raw.id,
+      status: raw.status,
+      currentEpoch: raw.current_epoch,
+      epochStartedAt: null,
+      epochMessages: 0,
+      countedSeq: 0,
+      keysChanged: false,
+      rotatedFor: null,
+      lastSeq: raw.last_seq,
+      lastMessageAt: raw.last_message_at,
+      lastReadSeq: raw.last_read_seq,
+      unread: raw.unread,
+      members,
+      readSeqs: new Map(),
+      timeline: null,
+      loading: false,
+      identityChanged: null,
+    };
+    conversation.status = raw.status;
+    if (raw.current_epoch >= (known?.currentEpoch ?? 0)) {
+      // The server's account of the current epoch, for the rotation policy. A server that
+      // understates it is outvoted by what this browser holds (see rotationDue).
+      conversation.epochStartedAt = typeof raw.epoch_started_at === 'string' ? raw.epoch_started_at : null;
+      conversation.epochMessages = Number.isInteger(raw.epoch_messages) ? raw.epoch_messages : 0;
+      conversation.countedSeq = raw.last_seq;
+    }
+    conversation.currentEpoch = Math.max(known?.currentEpoch ?? 0, raw.current_epoch);
+    conversation.lastSeq = Math.max(known?.lastSeq ?? 0, raw.last_seq);
+    conversation.lastMessageAt = raw.last_message_at ?? conversation.lastMessageAt;
+    conversation.lastReadSeq = Math.max(known?.lastReadSeq ?? 0, raw.last_read_seq);
+    conversation.unread = raw.unread;
+    conversation.members = members;
+    for (const [user, seq] of Object.entries(raw.read_seqs ?? {})) {
+      const id = Number(user);
+      conversation.readSeqs.set(id, Math.max(conversation.readSeqs.get(id) ?? 0, Number(seq)));
+    }
+    for (const member of members.values()) {
+      if (member.id === this.me.id) continue;
+      const { changed, previous } = this.seen.check(member.id, member.identityB64);
+      if (changed && previous) {
+        conversation.identityChanged = { user: member.id, previous };
+        // Keys wrapped before the change must not protect what follows it.
+        if (conversation.rotatedFor !== member.identityB64) conversation.keysChanged = true;
+        this.emit('identity-changed', { conversation: conversation.id, user: member.id });
+      }
+    }
+    for (const item of raw.envelopes ?? []) {
+      if (this.keys.hasKey(conversation.id, item.epoch)) continue;
+      const wrapper = members.get(item.wrapper);
+      if (!wrapper) continue;
+      try {
+        this.keys.unwrap(conversation.id, item.epoch, item.envelope, wrapper.identity);
+      } catch (error) {
+        if (!isCryptoError(error)) throw error;
+        // An envelope that does not verify is ignored: its messages will show as unopenable.
+      }
+    }
+    this.byId.set(conversation.id, conversation);
+    return conversation;
+  }
+}

@@ -1,0 +1,314 @@
+/**
+ * Sending: seal, queue in the outbox, send, and resend the same bytes until the server
+ * acknowledges them (docs/protocol.md, "Delivery guarantees": a message is stored if and
+ * only if its `ack` arrived). The browser's twin of `deliver` in confide_client/outbox.py.
+ *
+ * One settle rule: an entry leaves the outbox only through {@link Delivery#settle}, on its
+ * `ack`, whether that is the reply to its send request or arrives after the request gave
+ * up (a late ack). The person's own message pushed or synced back is only a message: it
+ * goes into the timeline (incoming.js) and settles nothing, so the outbox never depends
+ * on events the channel layer may drop or reorder.
+ *
+ * After a refusal, the protocol decides (`RESEND`, generated from protocol/errors.py): the
+ * same bytes again after `retry_after_ms` when the error carries it, else after a growing
+ * pause; `stale_epoch` re-seals the same text under the same id; anything else is for the
+ * person to decide (Retry).
+ *
+ * @module
+ */
+
+import { backoffDelay } from './backoff.js';
+import { sendFrame } from './frames.js';
+import { RESEND } from './protocol.js';
+import { SocketError } from './socket.js';
+
+export const ACK_TIMEOUT_MS = 10_000;
+const MAX_TIMEOUTS = 3;
+const MAX_RESEALS = 3;
+/** The server will never accept these bytes: a retry seals the text afresh, under a new id. */
+const NEVER_ACCEPTED = new Set(['bad_ciphertext', 'client_message_id_reused']);
+
+/**
+ * @typedef {object} PendingMessage
+ * @property {string} clientMessageId
+ * @property {'queued'|'sending'|'failed'} state
+ * @property {string|null} error
+ * @property {string} createdAt
+ * @property {string|null} text null when it could not be recovered after a reload
+ */
+
+/**
+ * @typedef {object} Ack
+ * @property {string} conversation
+ * @property {string} client_message_id
+ * @property {number} seq
+ * @property {string} sent_at
+ */
+
+export class Delivery {
+  /** Plaintext of unacknowledged messages, in memory only (never stored). */
+  /** @type {Map<string, string>} */
+  #text = new Map();
+  /** Resends waiting out a pause, cleared when the session ends. */
+  /** @type {Set<ReturnType<typeof setTimeout>>} */
+  #timers = new Set();
+  #stopped = false;
+
+  /**
+   * @param {{me: any, keys: import('./keys.js').Keys, socket: import('./socket.js').Socket,
+   *          outbox: import('./outbox.js').Outbox,
+   *          conversations: import('./conversations.js').ConversationList,
+   *          incoming: import('./incoming.js').Incoming, epochs: import('./epochs.js').Epochs,
+   *          emit: import('./conversations.js').Emit}} options
+   */
+  constructor({ me, keys, socket, outbox, conversations, incoming, epochs, emit }) {
+    this.me = me;
+    this.keys = keys;
+    this.socket = socket;
+    this.outbox = outbox;
+    this.conversations = conversations;
+    this.incoming = incoming;
+    this.epochs = epochs;
+    this.emit = emit;
+  }
+
+  /** Take up the entries a reload left in storage (sent once the socket is ready). */
+  restore() {
+    for (const entry of this.outbox.load()) this.#recoverText(entry);
+  }
+
+  /**
+   * Seal `text` and send it until acknowledged. Returns the client message id.
+   * @param {string} id
+   * @param {string} text
+   */
+  async sendText(id, text) {
+    const conversation = this.conversations.get(id);
+    if (!conversation) throw new Error('No such conversation');
+    await this.epochs.rotateIfDue(conversation);
+    const epoch = conversation.currentEpoch;
+    if (!this.keys.hasKey(id, epoch)) await this.conversations.refresh(id);
+    const clientMessageId = globalThis.crypto.randomUUID();
+    const ciphertext = this.keys.seal(text, id, epoch, clientMessageId);
+    this.#text.set(clientMessageId, text);
+    this.outbox.add({ conversation: id, clientMessageId, epoch, ciphertext });
+    this.emit('timeline', { conversation: id });
+    this.#transmit(clientMessageId);
+    return clientMessageId;
+  }
+
+  /**
+   * The person asked to try a failed message again.
+   * @param {string} clientMessageId
+   */
+  async retry(clientMessageId) {
+    const entry = this.outbox.get(clientMessageId);
+    if (!entry) return;
+    if (entry.error !== null && NEVER_ACCEPTED.has(entry.error)) {
+      const text = this.#text.get(clientMessageId);
+      this.outbox.discard(clientMessageId);
+      this.#text.delete(clientMessageId);
+      this.emit('timeline', { conversation: entry.conversation });
+      if (text !== undefined) await this.sendText(entry.conversation, text);
+      return;
+    }
+    this.outbox.retry(clientMessageId);
+    this.#transmit(clientMessageId);
+  }
+
+  /** After every `ready`: everything waiting goes again, same bytes (failed ones wait for Retry). */
+  resendWaiting() {
+    if (this.#stopped) return;
+    for (const entry of this.outbox.entries()) {
+      if (entry.state !== 'failed') {
+        this.outbox.markQueued(entry.clientMessageId, entry.error);
+        this.#transmit(entry.clientMessageId);
+      }
+    }
+  }
+
+  /**
+   * The unacknowledged messages of a conversation, with their text where it is known.
+   * @param {string} id
+   * @returns {PendingMessage[]}
+   */
+  pending(id) {
+    const timeline = this.conversations.get(id)?.timeline;
+    return (
+      this.outbox
+        .entries(id)
+        // Between its push and its ack a message is both held and still in the outbox:
+        // shown once, as held. Only an opened message counts, as the id of one that did
+        // not open is unauthenticated and could hide this one.
+        .filter((entry) => !timeline?.hasMessageId(entry.clientMessageId))
+        .map((entry) => ({
+          clientMessageId: entry.clientMessageId,
+          state: entry.state,
+          error: entry.error,
+          createdAt: entry.createdAt,
+          text: this.#text.get(entry.clientMessageId) ?? null,
+        }))
+    );
+  }
+
+  /**
+   * The server stored one of this person's messages: out of the outbox, into the timeline.
+   * The one way out of the outbox; a second ack of the same message changes nothing.
+   * Returns whether the ack settled an entry.
+   * @param {Ack} ack
+   * @returns {boolean}
+   */
+  settle(ack) {
+    const waiting = this.outbox.get(ack.client_message_id);
+    // An ack names its conversation: one for another conversation settles nothing here.
+    if (!waiting || waiting.conversation !== ack.conversation) return false;
+    const entry = this.outbox.acknowledge(ack.client_message_id);
+    if (!entry) return false;
+    const clientMessageId = entry.clientMessageId;
+    const text = this.#text.get(clientMessageId) ?? null;
+    this.#text.delete(clientMessageId);
+    const conversation = this.conversations.get(entry.conversation);
+    if (conversation) {
+      this.conversations.noteStored(conversation, ack.seq, entry.epoch, ack.sent_at);
+      this.incoming.holdOwn(conversation, {
+        seq: ack.seq,
+        sender: this.me.id,
+        clientMessageId,
+        epoch: entry.epoch,
+        sentAt: ack.sent_at,
+        text,
+        problem: text === null ? 'not shown' : null,
+      });
+    }
+    this.emit('timeline', { conversation: entry.conversation });
+    this.emit('conversations');
+    return true;
+  }
+
+  /**
+   * One of this person's messages opened in a timeline (its push or a page arrived), so
+   * it is stored. If its sending gave up meanwhile (three timeouts), one more send of the
+   * same bytes fetches the `duplicate` ack that takes it out of the outbox; otherwise the
+   * ack under way does.
+   * @param {string} clientMessageId
+   */
+  heardStored(clientMessageId) {
+    if (this.outbox.get(clientMessageId)?.state !== 'failed') return;
+    this.outbox.retry(clientMessageId);
+    this.#transmit(clientMessageId);
+  }
+
+  /** The session ended: nothing more is sent, and no text is kept. */
+  stop() {
+    this.#stopped = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    this.#text.clear();
+  }
+
+  /** @param {string} clientMessageId */
+  #transmit(clientMessageId) {
+    const entry = this.outbox.get(clientMessageId);
+    if (!entry || entry.state === 'sending' || entry.state === 'failed' || this.#stopped) return;
+    if (!this.socket.connected) {
+      this.outbox.markQueued(clientMessageId, entry.error);
+      this.emit('timeline', { conversation: entry.conversation });
+      return;
+    }
+    this.outbox.markSending(clientMessageId);
+    this.emit('timeline', { conversation: entry.conversation });
+    this.socket.request(sendFrame(entry), ACK_TIMEOUT_MS).then(
+      (reply) => {
+        // A reply that is not this message's ack is taken as no reply at all.
+        if (!this.settle(reply) && this.outbox.get(clientMessageId)?.state === 'sending') {
+          this.#refused(clientMessageId, new SocketError('timeout', 'The reply was not its ack'));
+        }
+      },
+      (error) => this.#refused(clientMessageId, error),
+    );
+  }
+
+  /**
+   * The send request failed: the protocol says whether the same bytes may go again.
+   * @param {string} clientMessageId
+   * @param {unknown} error
+   */
+  #refused(clientMessageId, error) {
+    const entry = this.outbox.get(clientMessageId);
+    if (!entry) return; // settled meanwhile, by a late ack
+    const code = error instanceof SocketError ? error.code : 'client_error';
+    if (code === 'disconnected') {
+      this.outbox.markQueued(clientMessageId, null); // resent after the next `ready`
+    } else if (code === 'timeout') {
+      // Stored or not, nobody knows: the same bytes again are safe (the server keeps one).
+      if (entry.attempts >= MAX_TIMEOUTS) this.outbox.markFailed(clientMessageId, 'timeout');
+      else {
+        this.outbox.markQueued(clientMessageId, 'timeout');
+        this.#transmit(clientMessageId);
+      }
+    } else if (RESEND.has(code)) {
+      this.outbox.markQueued(clientMessageId, code);
+      const told = error instanceof SocketError ? error.data.retry_after_ms : undefined;
+      this.#later(clientMessageId, typeof told === 'number' ? told : backoffDelay(entry.attempts));
+    } else if (code === 'stale_epoch') {
+      this.outbox.markQueued(clientMessageId, code);
+      this.#reseal(clientMessageId).catch(() => {
+        this.outbox.markFailed(clientMessageId, code);
+        this.emit('timeline', { conversation: entry.conversation });
+      });
+    } else {
+      this.outbox.markFailed(clientMessageId, code);
+    }
+    this.emit('timeline', { conversation: entry.conversation });
+  }
+
+  /**
+   * Send again after `wait` milliseconds.
+   * @param {string} clientMessageId
+   * @param {number} wait
+   */
+  #later(clientMessageId, wait) {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      this.#transmit(clientMessageId);
+    }, wait);
+    this.#timers.add(timer);
+  }
+
+  /**
+   * After `stale_epoch`: the same text and message id, sealed under the current epoch.
+   * @param {string} clientMessageId
+   */
+  async #reseal(clientMessageId) {
+    const entry = this.outbox.get(clientMessageId);
+    const text = this.#text.get(clientMessageId);
+    if (!entry || text === undefined) throw new Error('Nothing to reseal');
+    entry.reseals = (entry.reseals ?? 0) + 1;
+    if (entry.reseals > MAX_RESEALS) throw new Error('The epoch keeps changing');
+    const conversation = await this.conversations.refresh(entry.conversation);
+    if (conversation.currentEpoch === entry.epoch) throw new Error('The epoch did not change');
+    const ciphertext = this.keys.seal(text, entry.conversation, conversation.currentEpoch, clientMessageId);
+    this.outbox.reseal(clientMessageId, conversation.currentEpoch, ciphertext);
+    this.#transmit(clientMessageId);
+  }
+
+  /**
+   * After a reload the outbox holds only ciphertext: open our own message to show it.
+   * @param {import('./outbox.js').OutboxEntry} entry
+   */
+  #recoverText(entry) {
+    if (this.#text.has(entry.clientMessageId)) return;
+    try {
+      const text = this.keys.open(
+        entry.ciphertext,
+        this.keys.publicIdentity,
+        entry.conversation,
+        entry.epoch,
+        entry.clientMessageId,
+      );
+      this.#text.set(entry.clientMessageId, text);
+    } catch {
+      // Shown as "a message you sent" without text; it is still delivered.
+    }
+  }
+}

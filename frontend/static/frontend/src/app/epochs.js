@@ -1,0 +1,111 @@
+/**
+ * When a conversation begins a new epoch (crypto/SPEC.md, "Epoch rotation"): here, before
+ * sending, when the policy says so (`rekey`); or at the peer (the `epoch` event).
+ *
+ * @module
+ */
+
+import { isCryptoError, needsRotation } from './keys.js';
+import { rekeyFrame } from './frames.js';
+
+/**
+ * Whether the next message must begin a new epoch. The server's count and start time
+ * (`epoch_messages`, `epoch_started_at`) and what this browser holds are both consulted,
+ * and the larger count and the older start win: a server that understates either cannot
+ * keep an epoch in use beyond the policy as far as this browser can see.
+ * @param {{serverCount: number, serverStartedAt: string|null, localCount: number,
+ *          localOldest: string|null, keysChanged: boolean, now: number}} usage
+ */
+export function rotationDue({ serverCount, serverStartedAt, localCount, localOldest, keysChanged, now }) {
+  const count = Math.max(Number.isInteger(serverCount) ? serverCount : 0, localCount);
+  const starts = [serverStartedAt, localOldest]
+    .map((iso) => (iso ? Date.parse(iso) : Number.NaN))
+    .filter((time) => Number.isFinite(time));
+  const age = starts.length ? (now - Math.min(...starts)) / 1000 : 0;
+  return needsRotation(count, Math.max(0, age), keysChanged);
+}
+
+/** @typedef {import('./conversations.js').Conversation} Conversation */
+
+export class Epochs {
+  /**
+   * @param {{keys: import('./keys.js').Keys, socket: import('./socket.js').Socket,
+   *          conversations: import('./conversations.js').ConversationList,
+   *          emit: import('./conversations.js').Emit}} options
+   */
+  constructor({ keys, socket, conversations, emit }) {
+    this.keys = keys;
+    this.socket = socket;
+    this.conversations = conversations;
+    this.emit = emit;
+  }
+
+  /**
+   * Begin a new epoch before sending when the policy says so: the epoch holds 100
+   * messages or is 7 days old, or a member's keys changed.
+   * @param {Conversation} conversation
+   */
+  async rotateIfDue(conversation) {
+    if (!this.socket.connected) return;
+    const local = conversation.timeline?.epochUsage(conversation.currentEpoch) ?? { count: 0, oldest: null };
+    const due = rotationDue({
+      serverCount: conversation.epochMessages,
+      serverStartedAt: conversation.epochStartedAt,
+      localCount: local.count,
+      localOldest: local.oldest,
+      keysChanged: conversation.keysChanged,
+      now: Date.now(),
+    });
+    if (!due) return;
+    const epoch = conversation.currentEpoch + 1;
+    const members = [...conversation.members.values()];
+    const { key, envelopes } = this.keys.newEpoch(conversation.id, epoch, members);
+    try {
+      await this.socket.request(rekeyFrame(conversation.id, epoch, envelopes));
+      this.keys.keep(conversation.id, epoch, key);
+      this.#began(conversation, epoch, new Date().toISOString());
+    } catch {
+      // Someone else began it first, or the socket dropped: use whatever epoch is current.
+      key.wipe();
+      await this.conversations.refresh(conversation.id);
+    }
+  }
+
+  /**
+   * The `epoch` event: a member began a new epoch; this is our envelope of its key.
+   * @param {{conversation: string, epoch: number, wrapper: number, envelope: string}} frame
+   */
+  async accept(frame) {
+    let conversation = this.conversations.get(frame.conversation);
+    if (!conversation || !conversation.members.has(frame.wrapper)) {
+      conversation = await this.conversations.refresh(frame.conversation);
+    }
+    const wrapper = conversation.members.get(frame.wrapper);
+    if (!wrapper) return;
+    try {
+      this.keys.unwrap(conversation.id, frame.epoch, frame.envelope, wrapper.identity);
+      if (frame.epoch > conversation.currentEpoch) {
+        this.#began(conversation, frame.epoch, new Date().toISOString());
+      }
+    } catch (error) {
+      // An envelope that does not verify is not kept: the epoch's messages will not open.
+      if (!isCryptoError(error)) throw error;
+    }
+  }
+
+  /**
+   * A new epoch is current: its count and age start again.
+   * @param {Conversation} conversation
+   * @param {number} epoch
+   * @param {string} startedAt
+   */
+  #began(conversation, epoch, startedAt) {
+    conversation.currentEpoch = epoch;
+    conversation.epochStartedAt = startedAt;
+    conversation.epochMessages = 0;
+    conversation.countedSeq = conversation.lastSeq;
+    conversation.keysChanged = false;
+    conversation.rotatedFor = this.conversations.peer(conversation)?.identityB64 ?? null;
+    this.emit('epoch', { conversation: conversation.id, epoch });
+  }
+}

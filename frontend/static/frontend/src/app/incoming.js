@@ -1,0 +1,296 @@
+/**
+ * Stored messages on their way into the timelines (the browser's twin of
+ * confide_client/inbox.py): live pushes, sync pages and history pages, opened against the
+ * sender's identity and held by sequence number. A pushed number beyond the next expected
+ * one means a push was lost, so a `sync` fetches what lies between; a replay is held but
+ * never shown twice (timeline.js).
+ *
+ * Incoming work runs one item at a time, in the order it arrived (a promise chain), so a
+ * timeline never sees two changes at once and an `epoch` event is handled before the
+ * messages that follow it.
+ *
+ * A message of this person's own, pushed or in a page, is only a message here: it never
+ * settles the outbox, which only its `ack` does (delivery.js).
+ *
+ * @module
+ */
+
+import * as api from './api.js';
+import { MissingKeyError, isCryptoError } from './keys.js';
+import { historyFrame, syncFrame } from './frames.js';
+import { SocketError } from './socket.js';
+
+export const HISTORY_PAGE = 50;
+
+/** @typedef {import('./conversations.js').Conversation} Conversation */
+/** @typedef {import('./timeline.js').HeldMessage} HeldMessage */
+
+export class Incoming {
+  /** @type {Promise<unknown>} */
+  #queue = Promise.resolve();
+
+  /**
+   * @param {{me: any, keys: import('./keys.js').Keys, socket: import('./socket.js').Socket,
+   *          conversations: import('./conversations.js').ConversationList,
+   *          emit: import('./conversations.js').Emit,
+   *          ownStored?: (clientMessageId: string) => void}} options
+   *   `ownStored` hears of each of this person's messages that opened in a timeline: it
+   *   is stored, whatever the outbox still thinks.
+   */
+  constructor({ me, keys, socket, conversations, emit, ownStored }) {
+    this.me = me;
+    this.keys = keys;
+    this.socket = socket;
+    this.conversations = conversations;
+    this.emit = emit;
+    this.ownStored = ownStored ?? (() => undefined);
+  }
+
+  /**
+   * Run `work` after every earlier incoming work item.
+   * @template T
+   * @param {() => Promise<T>} work
+   * @returns {Promise<T>}
+   */
+  enqueue(work) {
+    const next = this.#queue.then(work, work);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * A `message` pushed by the server.
+   * @param {any} frame
+   */
+  push(frame) {
+    return this.enqueue(() => this.#accept(frame, true));
+  }
+
+  /**
+   * Start holding a conversation: its newest page of history, then whatever follows.
+   * @param {Conversation} conversation
+   */
+  async open(conversation) {
+    if (this.socket.connected) await this.enqueue(() => this.#loadNewest(conversation));
+  }
+
+  /**
+   * Load the page before the oldest message held. Resolves to whether more may follow.
+   * @param {Conversation} conversation
+   */
+  async loadOlder(conversation) {
+    const timeline = conversation.timeline;
+    if (!timeline || timeline.complete || conversation.loading) return false;
+    if (!this.socket.connected) return true;
+    conversation.loading = true;
+    try {
+      const reply = await this.socket.request(
+        historyFrame(conversation.id, {
+          before: timeline.low || conversation.lastSeq + 1,
+          limit: HISTORY_PAGE,
+        }),
+      );
+      await this.enqueue(() => this.#acceptPage(conversation, reply.messages, false));
+      if (!reply.has_more) timeline.complete = true;
+    } finally {
+      conversation.loading = false;
+      this.emit('timeline', { conversation: conversation.id });
+    }
+    return !timeline.complete;
+  }
+
+  /** After every (re)connect: list again, fill empty timelines, then catch up on the rest. */
+  catchUp() {
+    return this.enqueue(async () => {
+      try {
+        await this.conversations.refreshAll();
+      } catch {
+        // The list is refreshed again at the next reconnect.
+      }
+      for (const conversation of this.conversations.byId.values()) {
+        if (conversation.timeline && conversation.timeline.size === 0) {
+          await this.#loadNewest(conversation);
+        }
+      }
+      await this.#syncHeld();
+    });
+  }
+
+  /** The periodic catch-up: events are not guaranteed (docs/protocol.md). */
+  syncHeld() {
+    return this.enqueue(() => this.#syncHeld());
+  }
+
+  /**
+   * One of this person's messages, known stored from its `ack`, with the text this tab
+   * sealed: held now, so it does not wait for its push.
+   * @param {Conversation} conversation
+   * @param {HeldMessage} message
+   */
+  holdOwn(conversation, message) {
+    const timeline = conversation.timeline;
+    if (!timeline || timeline.has(message.seq)) return;
+    const skipped = timeline.wouldSkip(message.seq);
+    timeline.add(message);
+    if (skipped) this.enqueue(() => this.#sync([conversation]));
+  }
+
+  /** @param {Conversation} conversation */
+  async #loadNewest(conversation) {
+    const timeline = conversation.timeline;
+    if (!timeline || conversation.loading || !this.socket.connected) return;
+    conversation.loading = true;
+    try {
+      const reply = await this.socket.request(historyFrame(conversation.id, { limit: HISTORY_PAGE }));
+      await this.#acceptPage(conversation, reply.messages, false);
+      if (!reply.has_more) timeline.complete = true;
+    } catch (error) {
+      if (!(error instanceof SocketError)) throw error;
+    } finally {
+      conversation.loading = false;
+      this.emit('timeline', { conversation: conversation.id });
+    }
+  }
+
+  /** Sync every conversation whose timeline is held, from what it holds. */
+  async #syncHeld() {
+    const held = [...this.conversations.byId.values()].filter((c) => c.timeline);
+    if (held.length) await this.#sync(held);
+  }
+
+  /**
+   * Ask for what follows the held position, page after page, until nothing more follows.
+   * @param {Conversation[]} targets
+   */
+  async #sync(targets) {
+    let pending = targets;
+    while (pending.length && this.socket.connected) {
+      /** @type {Record<string, number>} */
+      const after = {};
+      for (const conversation of pending) {
+        after[conversation.id] = conversation.timeline?.position ?? conversation.lastSeq;
+      }
+      let reply;
+      try {
+        reply = await this.socket.request(syncFrame(after));
+      } catch (error) {
+        if (error instanceof SocketError && error.code === 'not_found') {
+          await this.conversations.refreshAll();
+          pending = pending.filter((c) => this.conversations.byId.has(c.id));
+          continue;
+        }
+        return; // lost connection or timeout: the next connection syncs again
+      }
+      const more = [];
+      for (const page of reply.conversations ?? []) {
+        const conversation = this.conversations.get(page.conversation);
+        if (!conversation) continue;
+        conversation.lastSeq = Math.max(conversation.lastSeq, page.last_seq);
+        await this.#acceptPage(conversation, page.messages, true);
+        if (page.has_more) more.push(conversation);
+      }
+      pending = more;
+    }
+  }
+
+  /**
+   * @param {Conversation} conversation
+   * @param {any[]} messages
+   * @param {boolean} fresh whether these may be new to the person (sync) or old (history)
+   */
+  async #acceptPage(conversation, messages, fresh) {
+    for (const raw of messages ?? []) {
+      if (raw.conversation !== conversation.id) continue;
+      await this.#accept(raw, fresh, false);
+    }
+    this.emit('timeline', { conversation: conversation.id });
+  }
+
+  /**
+   * One stored message, from a push, a sync or a history page.
+   * @param {any} raw
+   * @param {boolean} fresh
+   * @param {boolean} [notify]
+   */
+  async #accept(raw, fresh, notify = true) {
+    let conversation = this.conversations.get(raw.conversation);
+    if (!conversation) {
+      // A conversation that began after the last listing (a client accepted an invitation).
+      await this.conversations.refreshAll();
+      conversation = this.conversations.get(raw.conversation);
+      if (!conversation) return;
+    }
+    const isNewest = this.conversations.noteStored(conversation, raw.seq, raw.epoch, raw.sent_at);
+    const mine = raw.sender === this.me.id;
+    const timeline = conversation.timeline;
+    if (!timeline) {
+      if (fresh && !mine && raw.seq > conversation.lastReadSeq && isNewest) {
+        conversation.unread += 1;
+      }
+      this.emit('conversations');
+      return;
+    }
+    if (timeline.has(raw.seq)) return;
+    const skipped = notify && timeline.wouldSkip(raw.seq);
+    const message = await this.#open(conversation, raw);
+    timeline.add(message);
+    if (mine && message.text !== null) this.ownStored(message.clientMessageId);
+    if (timeline.isReplay(raw.seq)) {
+      // A genuine message again under another number: held so the number is no gap,
+      // never shown twice, never announced.
+      if (skipped) await this.#sync([conversation]);
+      return;
+    }
+    if (fresh && !mine && raw.seq > conversation.lastReadSeq) {
+      conversation.unread = Math.max(conversation.unread, 0) + 1;
+      this.emit('conversations');
+    }
+    if (notify) {
+      this.emit('timeline', { conversation: conversation.id });
+      if (!mine) this.emit('incoming', { conversation: conversation.id, message });
+    }
+    if (skipped) {
+      // A number was skipped: the push of the one between was lost. Fetch it.
+      await this.#sync([conversation]);
+    }
+  }
+
+  /**
+   * Verify and open; a message that does not is held with its problem, never its bytes.
+   * @param {Conversation} conversation
+   * @param {any} raw
+   * @returns {Promise<HeldMessage>}
+   */
+  async #open(conversation, raw) {
+    const base = {
+      seq: raw.seq,
+      sender: raw.sender,
+      clientMessageId: raw.client_message_id,
+      epoch: raw.epoch,
+      sentAt: raw.sent_at,
+    };
+    try {
+      let sender = conversation.members.get(raw.sender);
+      if (!sender || !this.keys.hasKey(conversation.id, raw.epoch)) {
+        conversation = await this.conversations.refresh(conversation.id);
+        sender = conversation.members.get(raw.sender);
+      }
+      if (!sender) return { ...base, text: null, problem: 'unknown sender' };
+      const text = this.keys.open(
+        raw.ciphertext,
+        sender.identity,
+        conversation.id,
+        raw.epoch,
+        raw.client_message_id,
+      );
+      return { ...base, text, problem: null };
+    } catch (error) {
+      if (error instanceof MissingKeyError) return { ...base, text: null, problem: 'no key' };
+      if (isCryptoError(error)) {
+        return { ...base, text: null, problem: /** @type {Error} */ (error).name };
+      }
+      if (error instanceof api.ApiError) return { ...base, text: null, problem: error.code };
+      throw error;
+    }
+  }
+}
