@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test system-deps lint typecheck pytest jstest bundle-hash vectors bench clean
+.PHONY: run test system-deps lint contracts typecheck pytest jstest protocol bundle-hash vectors bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ run: $(VENV)/.installed
 	$(BIN)/confide seed_demo
 	$(BIN)/confide serve
 
-test: system-deps $(VENV)/.installed-test lint typecheck jstest pytest
+test: system-deps $(VENV)/.installed-test lint contracts typecheck jstest pytest
 
 # Node (the browser crypto's tests) and Debian's Chromium (the browser tests, driven by
 # Playwright; never `playwright install`), from Debian's packages when missing.
@@ -34,16 +34,30 @@ system-deps:
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# The layers and forbidden imports of docs/architecture.md (pyproject.toml,
+# [tool.importlinter]), and the committed protocol schema against its definition.
+contracts: $(VENV)/.installed-test
+	$(BIN)/lint-imports
+	$(BIN)/python -m protocol.schema --check
 
 typecheck: $(VENV)/.installed-test
-	$(BIN)/mypy crypto messaging portal
+	$(BIN)/mypy crypto protocol accounts messaging portal frontend confide_client harness tests bench
 
-# The browser's crypto against the same vectors; Node's own test runner, no npm install.
+# The browser's crypto against the same vectors, and the app's logic and frames against
+# protocol/schema.json; Node's own test runner. npm installs only the test-only tools of
+# package.json (Ajv), exactly as package-lock.json pins them; nothing of it is served.
 jstest:
+	npm ci --no-audit --no-fund --silent
 	node --test tests/js/
 
 pytest: $(VENV)/.installed-test
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# protocol/schema.json and the browser's protocol.js, from the protocol package.
+protocol: $(VENV)/.installed
+	$(BIN)/python -m protocol.schema
 
 # The published hash of every file the browser runs (docs/web-client.md).
 bundle-hash: $(VENV)/.installed

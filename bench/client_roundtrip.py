@@ -40,14 +40,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from portal.client import ConfideClient  # noqa: E402
-from tests.integration.personas import new_email, new_password  # noqa: E402
-from tests.integration.servers import (  # noqa: E402
+from confide_client import ConfideClient  # noqa: E402
+from harness.servers import (  # noqa: E402
     LiveServer,
     Stack,
     drop_production_stack,
     make_embedded_stack,
     make_production_stack,
+    new_email,
+    new_password,
 )
 
 RAISED_LIMITS = {"CONFIDE_MESSAGE_RATE": "100000", "CONFIDE_MESSAGE_BURST": "100000"}
@@ -102,7 +103,7 @@ def _make_therapists(stack: Stack, count: int) -> list[tuple[str, str]]:
         {"email": e, "display_name": f"T{n}", "practice": f"P{n}", "password": p}
         for n, (e, p) in enumerate(people)
     ]
-    stack.manage("-m", "tests.integration.make_therapist", stdin=json.dumps(requests))
+    stack.manage("-m", "harness.make_account", stdin=json.dumps(requests))
     return people
 
 

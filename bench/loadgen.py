@@ -54,7 +54,7 @@ from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
 import crypto  # noqa: E402
 from crypto import ConversationKey, IdentityKeyPair  # noqa: E402
-from tests.integration.servers import (  # noqa: E402
+from harness.servers import (  # noqa: E402
     LiveServer,
     Stack,
     drop_production_stack,
@@ -329,9 +329,11 @@ class Endpoint:
         try:
             await socket.send(text)
         except Exception:
-            if self.socket is not socket:  # reconnected meanwhile: the resend may have missed it
+            current = self.socket
+            if current is not None and current is not socket:
+                # Reconnected meanwhile: the resend may have missed it.
                 with contextlib.suppress(Exception):
-                    await self.socket.send(text)  # type: ignore[union-attr]
+                    await current.send(text)
             # otherwise the reconnect resends it
 
     async def close(self) -> None:

@@ -30,8 +30,8 @@ from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.db import transaction  # noqa: E402
 
 import crypto  # noqa: E402
+from accounts.models import Practice, Role, User  # noqa: E402
 from messaging.models import Conversation, KeyEnvelope, Membership  # noqa: E402
-from portal.accounts.models import Practice, Role, User  # noqa: E402
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 

@@ -1,4 +1,4 @@
-"""Real servers for the integration tests: a database (a stack) and server processes on it.
+"""Real servers for the tests and the benchmark: a database (a stack) and server processes on it.
 
 A stack is either the embedded default (a SQLite file in a temporary CONFIDE_DATA_DIR, the
 in-memory channel layer) or the production one (a fresh PostgreSQL database made for this
@@ -13,17 +13,20 @@ import os
 import re
 import secrets
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 30.0
 # uvicorn's line; Daphne's, for the benchmark's comparison (bench/loadgen.py --server daphne).
 _LISTENING = re.compile(
@@ -145,6 +148,41 @@ class Stack:
         for server in self.servers:
             server.stop()
 
+    def database_dump(self) -> bytes:
+        """Everything the database holds, as bytes to search: ``pg_dump`` of the stack's
+        database, or the SQLite file with its write-ahead log."""
+        if self.database_name:
+            result = subprocess.run(
+                ["pg_dump", "--no-owner", "--data-only", self.env["DATABASE_URL"]],
+                capture_output=True,
+                timeout=120,
+                check=True,
+            )
+            return result.stdout
+        parts = []
+        for suffix in ("", "-wal", "-journal"):
+            path = self.data_dir / f"confide.sqlite3{suffix}"
+            if path.exists():
+                parts.append(path.read_bytes())
+        return b"".join(parts)
+
+    def execute(self, statement: str, *params: object) -> None:
+        """Runs one SQL statement on the stack's database, as an operator (or a
+        compromised server) could; ``?`` marks each parameter (UUIDs and aware datetimes
+        are stored as Django stores them). Much faster than a ``confide shell``."""
+        if self.database_name:
+            import psycopg
+
+            with psycopg.connect(self.env["DATABASE_URL"], autocommit=True) as connection:
+                connection.execute(statement.replace("?", "%s"), params)
+            return
+        database = sqlite3.connect(self.sqlite_path, timeout=10)
+        try:
+            with database:
+                database.execute(statement, [_as_django_stores_it(p) for p in params])
+        finally:
+            database.close()
+
 
 def _wait_for_port(server: LiveServer) -> int:
     deadline = time.monotonic() + START_TIMEOUT
@@ -175,6 +213,34 @@ def _wait_for_health(server: LiveServer) -> None:
     raise RuntimeError(f"/healthz did not answer:\n{server.log()[-4000:].decode(errors='replace')}")
 
 
+def _as_django_stores_it(value: object) -> object:
+    """Django keeps UUIDs as 32 hex digits and times as naive UTC text in SQLite."""
+    if isinstance(value, uuid.UUID):
+        return value.hex
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    return value
+
+
+def make_stack(data_dir: Path, settings: dict[str, str] | None = None) -> Stack:
+    """The stack the environment names, as the server's settings choose: production when
+    DATABASE_URL and REDIS_URL are set (as in CI), the embedded default otherwise; with
+    ``settings`` (``CONFIDE_*`` variables) for every process it runs."""
+    database_url = os.environ.get("DATABASE_URL", "")
+    redis_url = os.environ.get("REDIS_URL", "")
+    if database_url and redis_url:
+        return make_production_stack(data_dir, database_url, redis_url, settings)
+    return make_embedded_stack(data_dir, settings)
+
+
+def drop_stack(stack: Stack) -> None:
+    """Stops the stack's servers and, for a production stack, drops its database."""
+    if stack.kind == "production":
+        drop_production_stack(stack, os.environ["DATABASE_URL"])
+    else:
+        stack.stop_servers()
+
+
 def _base_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _STACK_VARIABLES}
     env["CONFIDE_DATA_DIR"] = str(data_dir)
@@ -184,15 +250,17 @@ def _base_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def make_embedded_stack(data_dir: Path) -> Stack:
+def make_embedded_stack(data_dir: Path, settings: dict[str, str] | None = None) -> Stack:
     """A SQLite file in ``data_dir``, migrated."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    stack = Stack("embedded", data_dir, _base_env(data_dir))
+    stack = Stack("embedded", data_dir, {**_base_env(data_dir), **(settings or {})})
     stack.manage("migrate", "--noinput")
     return stack
 
 
-def make_production_stack(data_dir: Path, database_url: str, redis_url: str) -> Stack:
+def make_production_stack(
+    data_dir: Path, database_url: str, redis_url: str, settings: dict[str, str] | None = None
+) -> Stack:
     """A new PostgreSQL database and a Redis key prefix of this test session, migrated."""
     import psycopg
     from psycopg import sql
@@ -211,6 +279,7 @@ def make_production_stack(data_dir: Path, database_url: str, redis_url: str) -> 
         # The tests speak plain HTTP to 127.0.0.1, so cookies cannot be Secure-only.
         CONFIDE_SECURE_COOKIES="false",
     )
+    env.update(settings or {})
     stack = Stack("production", data_dir, env, database_name=name)
     try:
         stack.manage("migrate", "--noinput")
@@ -253,3 +322,12 @@ def _with_database(url: str, name: str) -> str:
 def _secret_key() -> str:
     given = os.environ.get("SECRET_KEY", "")
     return given if len(given) >= 50 else secrets.token_urlsafe(64)
+
+
+def new_email(role: str) -> str:
+    """A fresh address for an account made on a stack (``role`` makes logs readable)."""
+    return f"{role}-{secrets.token_hex(6)}@example.invalid"
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(16)

@@ -1,13 +1,22 @@
-"""The fixed personas every access-control test uses, made directly in the database.
+"""The fixed people of every test, named the same in every layer.
 
-In one practice: Theo the therapist and his client Clara, who share a
-conversation; Olive, another therapist, and her client Oscar, who share
-another; and Ada, the practice admin. Each has real identity keys, so the
-ciphertexts in tests are real sealed messages.
+In one practice: the therapist (Theo) and their client (Clara), who share a conversation;
+another therapist (Olive) and her client (Oscar), who share another; and the practice
+admin (Ada), who is in no conversation. Whatever the layer, a test names them
+``therapist``, ``client``, ``other_therapist``, ``other_client`` and ``admin``.
+
+- :func:`make_practice` makes them directly in the test database, with real identity
+  keys, for the tests that run the server in-process (``http/``, ``messaging/``).
+- :func:`make_live_personas` makes them through the real flows on a running server (the
+  therapist is the demo therapist of ``confide seed_demo``; each client is invited and
+  accepts with the Python client), for ``integration/``. The browser tests use the demo
+  therapist and client (``tests/browser/conftest.py``).
 """
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -16,11 +25,22 @@ from django.contrib.auth.hashers import make_password
 from django.test import Client
 
 import crypto
+from accounts.models import Practice, Role, User
+from confide_client import ConfideClient
 from crypto import BundleKind, ConversationKey, IdentityKeyPair, WrappingKey
+from harness.servers import Stack, new_email, new_password
 from messaging.models import Conversation, KeyEnvelope, Membership
-from portal.accounts.models import Practice, Role, User
 
 TEST_KDF = crypto.KdfParams(opslimit=2, memlimit=32 * 1024 * 1024)
+
+# Who is who, in every layer of the tests.
+NAMES = {
+    "therapist": "Theo",
+    "client": "Clara",
+    "other_therapist": "Olive",
+    "other_client": "Oscar",
+    "admin": "Ada",
+}
 
 
 @dataclass
@@ -122,11 +142,11 @@ class Practice5:
 
 def make_practice() -> Practice5:
     practice = Practice.objects.create(name="Lakeside Counselling")
-    theo = make_person(practice, Role.THERAPIST, "Theo")
-    clara = make_person(practice, Role.CLIENT, "Clara")
-    olive = make_person(practice, Role.THERAPIST, "Olive")
-    oscar = make_person(practice, Role.CLIENT, "Oscar")
-    ada = make_person(practice, Role.ADMIN, "Ada")
+    theo = make_person(practice, Role.THERAPIST, NAMES["therapist"])
+    clara = make_person(practice, Role.CLIENT, NAMES["client"])
+    olive = make_person(practice, Role.THERAPIST, NAMES["other_therapist"])
+    oscar = make_person(practice, Role.CLIENT, NAMES["other_client"])
+    ada = make_person(practice, Role.ADMIN, NAMES["admin"])
     return Practice5(
         practice,
         theo,
@@ -136,4 +156,85 @@ def make_practice() -> Practice5:
         ada,
         make_chat(practice, theo, clara),
         make_chat(practice, olive, oscar),
+    )
+
+
+# --- made through the real flows, on a running server -------------------------------------
+
+_DEMO_THERAPIST = re.compile(r"^\s*Therapist\s+(\S+@\S+)\s+password:\s+(\S+)\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class LivePersona:
+    """Someone with an account on a running server, who signs in with a password."""
+
+    email: str
+    password: str = field(repr=False)
+    user_id: int
+    role: str
+
+
+@dataclass(frozen=True)
+class LivePersonas:
+    therapist: LivePersona
+    client: LivePersona
+    other_therapist: LivePersona
+    other_client: LivePersona
+    admin: LivePersona
+    # The therapist's conversation with the client, and the other pair's.
+    conversation: uuid.UUID
+    other_conversation: uuid.UUID
+
+
+def demo_therapist(stack: Stack) -> LivePersona:
+    """Seeds the demo practice (once per stack) and reads the therapist's sign-in from it."""
+    found = _DEMO_THERAPIST.search(stack.manage("seed_demo"))
+    if found is None:
+        raise RuntimeError("seed_demo printed no therapist credentials")
+    email, password = found.groups()
+    return LivePersona(email, password, user_id=0, role="therapist")
+
+
+def operator_made(stack: Stack, who: str, role: Role, practice: str) -> LivePersona:
+    """An account made on the server as an operator would (``make_account.py``)."""
+    email, password = new_email(who), new_password()
+    request = {
+        "email": email,
+        "display_name": NAMES[who],
+        "role": str(role),
+        "practice": practice,
+        "password": password,
+    }
+    answer = stack.manage("-m", "harness.make_account", stdin=json.dumps(request))
+    return LivePersona(email, password, user_id=int(json.loads(answer)["id"]), role=str(role))
+
+
+async def signed_in_id(url: str, persona: LivePersona) -> LivePersona:
+    """The persona with its user id, read by signing in."""
+    async with ConfideClient(url) as client:
+        account = await client.sign_in(persona.email, persona.password)
+    return LivePersona(persona.email, persona.password, account.id, account.role)
+
+
+async def invite_client(
+    url: str, therapist: LivePersona, who: str = "client"
+) -> tuple[LivePersona, uuid.UUID]:
+    """The therapist invites a new client, who accepts; returns them and the conversation."""
+    async with ConfideClient(url) as inviter:
+        await inviter.sign_in(therapist.email, therapist.password)
+        invitation = await inviter.create_invitation(NAMES[who])
+    email, password = new_email(who), new_password()
+    async with ConfideClient(url) as invited:
+        sign_up = await invited.accept_invitation(invitation.token, email, NAMES[who], password)
+    return LivePersona(email, password, sign_up.account.id, "client"), sign_up.conversation
+
+
+async def make_live_personas(stack: Stack, url: str) -> LivePersonas:
+    therapist = await signed_in_id(url, demo_therapist(stack))
+    other = operator_made(stack, "other_therapist", Role.THERAPIST, "Another Practice")
+    admin = operator_made(stack, "admin", Role.ADMIN, "Demo Practice")
+    client, conversation = await invite_client(url, therapist)
+    other_client, other_conversation = await invite_client(url, other, "other_client")
+    return LivePersonas(
+        therapist, client, other, other_client, admin, conversation, other_conversation
     )

@@ -8,6 +8,7 @@ or Playwright is missing; in CI (CI=true) they fail instead.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,11 +16,16 @@ import pytest
 
 from tests.browser.server import Server, make_server
 from tests.conftest import running_in_ci
+from tests.personas import LivePersona
 
 if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Playwright
+
     from tests.browser.pages import Watched
 
 CHROMIUM = Path("/usr/bin/chromium")
+# The demo client's name, as the therapist's inbox shows it (messaging's seed_demo).
+CLIENT_NAME = "Casey Client"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -37,7 +43,7 @@ def _unavailable(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def playwright_module():  # type: ignore[no-untyped-def]
+def playwright_module() -> Iterator[Playwright]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -49,7 +55,7 @@ def playwright_module():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def browser(playwright_module):  # type: ignore[no-untyped-def]
+def browser(playwright_module: Playwright) -> Iterator[Browser]:
     browser = playwright_module.chromium.launch(
         executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
     )
@@ -58,7 +64,7 @@ def browser(playwright_module):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, browser) -> Iterator[Server]:  # type: ignore[no-untyped-def]
+def server(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator[Server]:
     server = make_server(tmp_path_factory.mktemp("browser-server"))
     try:
         server.start()
@@ -67,22 +73,43 @@ def server(tmp_path_factory: pytest.TempPathFactory, browser) -> Iterator[Server
         server.stop()
 
 
+@dataclass(frozen=True)
+class Demo:
+    """The therapist and the client of the demo practice (``confide seed_demo``), who
+    share a conversation: the browser tests' personas."""
+
+    therapist: LivePersona
+    client: LivePersona
+
+
 @pytest.fixture(scope="session")
-def demo(server: Server) -> dict[str, str]:
-    """The seeded accounts: ``therapist_email``, ``therapist_password``, ``client_...``."""
+def demo(server: Server) -> Demo:
     return demo_accounts(server)
 
 
-def demo_accounts(server: Server) -> dict[str, str]:
-    creds = server.credentials
-    therapist = next(email for email in creds if email.startswith("therapist@"))
-    client = next(email for email in creds if email.startswith("client@"))
-    return {
-        "therapist_email": therapist,
-        "therapist_password": creds[therapist],
-        "client_email": client,
-        "client_password": creds[client],
-    }
+def demo_accounts(server: Server) -> Demo:
+    return Demo(therapist=server.demo["therapist"], client=server.demo["client"])
+
+
+@dataclass(frozen=True)
+class Conversing:
+    """The demo therapist with the client's conversation open, and the client, each
+    signed in in a browser of their own."""
+
+    therapist: Watched
+    client: Watched
+
+
+@pytest.fixture
+def conversing(server: Server, demo: Demo, new_page: Callable[..., Watched]) -> Conversing:
+    from tests.browser.pages import open_conversation, sign_in
+
+    therapist = new_page()
+    sign_in(therapist.page, server.url, demo.therapist.email, demo.therapist.password)
+    open_conversation(therapist.page, CLIENT_NAME)
+    client = new_page()
+    sign_in(client.page, server.url, demo.client.email, demo.client.password)
+    return Conversing(therapist, client)
 
 
 @pytest.fixture(scope="session")
@@ -92,7 +119,7 @@ def sent_plaintexts() -> list[str]:
 
 
 @pytest.fixture
-def new_page(browser) -> Iterator[Callable[..., Watched]]:  # type: ignore[no-untyped-def]
+def new_page(browser: Browser) -> Iterator[Callable[..., Watched]]:
     """Opens a page in a fresh browser context (its own cookies and storage)."""
     contexts = []
 

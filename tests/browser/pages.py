@@ -19,6 +19,7 @@ try:
     from playwright.sync_api import (
         BrowserContext,
         ConsoleMessage,
+        Locator,
         Page,
         Route,
         WebSocket,
@@ -29,7 +30,7 @@ except ImportError:
         raise
     pytest.skip("playwright is not installed: pip install -e '.[test]'", allow_module_level=True)
 
-__all__ = ["Route", "Watched", "expect", "watch"]
+__all__ = ["Page", "Route", "Watched", "expect", "watch"]
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -164,7 +165,7 @@ def send(page: Page, text: str) -> None:
     page.locator("#composer-text").press("Enter")
 
 
-def message_items(page: Page, text: str):  # type: ignore[no-untyped-def]
+def message_items(page: Page, text: str) -> Locator:
     """The list items whose text is exactly `text` (as a person would see it)."""
     return page.locator(".message .message-text").filter(has_text=text)
 

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from portal.client import ConfideClient
+from confide_client import ConfideClient
 
 T = TypeVar("T")
 TIMEOUT = 120.0

@@ -9,19 +9,20 @@ import re
 import uuid
 from collections.abc import Callable
 
+from tests.browser.conftest import Demo
 from tests.browser.pages import Watched, expect, message_items, screenshot, send, sign_in
 from tests.browser.server import Server
 
 
 def test_a_changed_peer_key_raises_a_calm_warning(
     server: Server,
-    demo: dict[str, str],
+    demo: Demo,
     new_page: Callable[..., Watched],
     sent_plaintexts: list[str],
 ) -> None:
     client = new_page()
     c = client.page
-    sign_in(c, server.url, demo["client_email"], demo["client_password"])
+    sign_in(c, server.url, demo.client.email, demo.client.password)
     banner = c.locator(".banner")
     expect(banner).to_be_hidden()
     seen = json.loads(c.evaluate("localStorage.getItem('confide.seen-identities')"))
@@ -35,7 +36,7 @@ def test_a_changed_peer_key_raises_a_calm_warning(
         [therapist_id, other],
     )
     c.reload()
-    sign_in(c, server.url, demo["client_email"], demo["client_password"])
+    sign_in(c, server.url, demo.client.email, demo.client.password)
     expect(banner).to_be_visible()
     expect(banner).to_contain_text("security keys have changed")
     expect(c.locator("#composer-text")).to_be_enabled()

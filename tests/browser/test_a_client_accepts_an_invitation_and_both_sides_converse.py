@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable
 
+from tests.browser.conftest import Demo
 from tests.browser.pages import (
     Watched,
     accept_agreement,
@@ -30,7 +31,7 @@ CLIENT_PASSWORD = "a calm river at dawn"
 
 def test_a_client_accepts_an_invitation_and_both_sides_converse(
     server: Server,
-    demo: dict[str, str],
+    demo: Demo,
     new_page: Callable[..., Watched],
     sent_plaintexts: list[str],
 ) -> None:
@@ -41,7 +42,7 @@ def test_a_client_accepts_an_invitation_and_both_sides_converse(
     expect(t.get_by_text("call or text 988")).to_be_visible()
     screenshot(t, "sign-in")
     check_accessibility(t, "sign-in")
-    sign_in(t, server.url, demo["therapist_email"], demo["therapist_password"])
+    sign_in(t, server.url, demo.therapist.email, demo.therapist.password)
     expect(t.get_by_role("heading", name="Your clients")).to_be_visible()
 
     # The therapist invites a new client and gets a one-time link.

@@ -7,18 +7,15 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable
 from typing import Any
 
-from portal.client import ConfideClient
+from confide_client import ConfideClient
+from tests.browser.conftest import Conversing, Demo
 from tests.browser.pages import (
-    Watched,
     conversation_id,
     expect,
     message_items,
-    open_conversation,
     send,
-    sign_in,
 )
 from tests.browser.peers import as_user
 from tests.browser.server import Server
@@ -26,17 +23,12 @@ from tests.browser.server import Server
 
 def test_a_message_sealed_under_an_old_epoch_is_resealed_and_arrives_once(
     server: Server,
-    demo: dict[str, str],
-    new_page: Callable[..., Watched],
+    demo: Demo,
+    conversing: Conversing,
     sent_plaintexts: list[str],
 ) -> None:
-    therapist = new_page()
-    t = therapist.page
-    sign_in(t, server.url, demo["therapist_email"], demo["therapist_password"])
-    open_conversation(t, "Casey Client")
-    client = new_page()
-    c = client.page
-    sign_in(c, server.url, demo["client_email"], demo["client_password"])
+    therapist, client = conversing.therapist, conversing.client
+    t, c = therapist.page, client.page
     conversation = uuid.UUID(conversation_id(c))
 
     text = f"Sealed before the new epoch {uuid.uuid4().hex[:8]}"
@@ -52,7 +44,7 @@ def test_a_message_sealed_under_an_old_epoch_is_resealed_and_arrives_once(
     async def rekey(peer: ConfideClient) -> int:
         return await peer.rekey(conversation)
 
-    new_epoch = as_user(server.url, demo["therapist_email"], demo["therapist_password"], rekey)
+    new_epoch = as_user(server.url, demo.therapist.email, demo.therapist.password, rekey)
     assert new_epoch == old_epoch + 1
 
     c.context.set_offline(False)
@@ -72,7 +64,7 @@ def test_a_message_sealed_under_an_old_epoch_is_resealed_and_arrives_once(
         messages: list[dict[str, Any]] = reply["messages"]
         return [m for m in messages if m["client_message_id"] == sends[0]["client_message_id"]]
 
-    [row] = as_user(server.url, demo["therapist_email"], demo["therapist_password"], stored)
+    [row] = as_user(server.url, demo.therapist.email, demo.therapist.password, stored)
     assert row["epoch"] == new_epoch
     t.wait_for_timeout(1_000)
     expect(message_items(t, text)).to_have_count(1)

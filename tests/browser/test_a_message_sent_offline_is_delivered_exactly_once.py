@@ -5,25 +5,20 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
 
-from tests.browser.pages import Watched, expect, message_items, open_conversation, send, sign_in
+from tests.browser.conftest import Conversing, Demo
+from tests.browser.pages import expect, message_items, open_conversation, send, sign_in
 from tests.browser.server import Server
 
 
 def test_a_message_sent_offline_is_delivered_exactly_once(
     server: Server,
-    demo: dict[str, str],
-    new_page: Callable[..., Watched],
+    demo: Demo,
+    conversing: Conversing,
     sent_plaintexts: list[str],
 ) -> None:
-    therapist = new_page()
-    t = therapist.page
-    sign_in(t, server.url, demo["therapist_email"], demo["therapist_password"])
-    open_conversation(t, "Casey Client")
-    client = new_page()
-    c = client.page
-    sign_in(c, server.url, demo["client_email"], demo["client_password"])
+    therapist, client = conversing.therapist, conversing.client
+    t, c = therapist.page, client.page
 
     text = f"Written on the train, no signal {uuid.uuid4().hex[:8]}"
     sent_plaintexts.append(text)
@@ -47,7 +42,7 @@ def test_a_message_sent_offline_is_delivered_exactly_once(
     expect(message_items(c, text)).to_have_count(1)
     assert "ciphertext" not in c.evaluate("JSON.stringify(Object.assign({}, sessionStorage))")
     t.reload()
-    sign_in(t, server.url, demo["therapist_email"], demo["therapist_password"])
+    sign_in(t, server.url, demo.therapist.email, demo.therapist.password)
     open_conversation(t, "Casey Client")
     expect(message_items(t, text)).to_have_count(1)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -14,12 +15,15 @@ from tests.browser.conftest import demo_accounts
 from tests.browser.pages import Watched, expect, message_items, open_conversation, send, sign_in
 from tests.browser.server import Server, make_server
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
 RATE = 2  # frames a second, per socket
 BURST = 2
 
 
 @pytest.fixture(scope="module")
-def slow_server(tmp_path_factory: pytest.TempPathFactory, browser) -> Iterator[Server]:  # type: ignore[no-untyped-def]
+def slow_server(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator[Server]:
     server = make_server(
         tmp_path_factory.mktemp("rate-limited-server"),
         {"CONFIDE_MESSAGE_RATE": str(RATE), "CONFIDE_MESSAGE_BURST": str(BURST)},
@@ -37,11 +41,11 @@ def test_a_rate_limited_message_waits_as_told_and_arrives_once(
     demo = demo_accounts(slow_server)
     therapist = new_page()
     t = therapist.page
-    sign_in(t, slow_server.url, demo["therapist_email"], demo["therapist_password"])
+    sign_in(t, slow_server.url, demo.therapist.email, demo.therapist.password)
     open_conversation(t, "Casey Client")
     client = new_page()
     c = client.page
-    sign_in(c, slow_server.url, demo["client_email"], demo["client_password"])
+    sign_in(c, slow_server.url, demo.client.email, demo.client.password)
     expect(c.locator("#connection")).to_have_attribute("data-state", "open")
     c.wait_for_timeout(BURST * 1000 // RATE)  # a full bucket
 

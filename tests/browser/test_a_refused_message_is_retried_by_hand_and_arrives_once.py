@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
 
+from tests.browser.conftest import Conversing
 from tests.browser.pages import (
-    Watched,
     check_accessibility,
     conversation_id,
     expect,
     message_items,
-    open_conversation,
     screenshot,
     send,
-    sign_in,
 )
 from tests.browser.server import Server
 
@@ -32,17 +29,11 @@ def set_status(server: Server, conversation: str, status: str) -> None:
 
 def test_a_refused_message_is_retried_by_hand_and_arrives_once(
     server: Server,
-    demo: dict[str, str],
-    new_page: Callable[..., Watched],
+    conversing: Conversing,
     sent_plaintexts: list[str],
 ) -> None:
-    therapist = new_page()
-    t = therapist.page
-    sign_in(t, server.url, demo["therapist_email"], demo["therapist_password"])
-    open_conversation(t, "Casey Client")
-    client = new_page()
-    c = client.page
-    sign_in(c, server.url, demo["client_email"], demo["client_password"])
+    therapist, client = conversing.therapist, conversing.client
+    t, c = therapist.page, client.page
     conversation = conversation_id(c)
 
     text = f"Sent while the conversation was closed {uuid.uuid4().hex[:8]}"

@@ -9,7 +9,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from portal.client import ConfideClient
+from confide_client import ConfideClient
+from tests.browser.conftest import Demo
 from tests.browser.pages import Watched, conversation_id, expect, message_items, sign_in
 from tests.browser.peers import as_user
 from tests.browser.server import Server
@@ -17,7 +18,7 @@ from tests.browser.server import Server
 
 def test_a_replayed_message_is_shown_once(
     server: Server,
-    demo: dict[str, str],
+    demo: Demo,
     new_page: Callable[..., Watched],
     sent_plaintexts: list[str],
 ) -> None:
@@ -42,7 +43,7 @@ def test_a_replayed_message_is_shown_once(
         upstream.on_message(downstream)
 
     c.route_web_socket("**/ws", replaying_server)
-    sign_in(c, server.url, demo["client_email"], demo["client_password"])
+    sign_in(c, server.url, demo.client.email, demo.client.password)
     me = c.request.get(server.url + "/api/me").json()["user"]["id"]
     conversation = uuid.UUID(conversation_id(c))
     expect(c.locator("#connection")).to_have_attribute("data-state", "open")
@@ -53,7 +54,7 @@ def test_a_replayed_message_is_shown_once(
     async def say(therapist: ConfideClient) -> int:
         return await therapist.send_text(conversation, text)
 
-    seq = as_user(server.url, demo["therapist_email"], demo["therapist_password"], say)
+    seq = as_user(server.url, demo.therapist.email, demo.therapist.password, say)
     expect(message_items(c, text)).to_have_count(1)
     c.wait_for_timeout(1_000)  # the replay has arrived and been handled
     assert [frame["seq"] for frame in replayed] == [seq + 1]

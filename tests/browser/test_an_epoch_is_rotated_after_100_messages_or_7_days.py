@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from confide_client import ConfideClient
 from crypto import KdfParams
-from portal.client import ConfideClient
+from tests.browser.conftest import Demo
 from tests.browser.pages import (
     Watched,
     accept_agreement,
@@ -37,7 +38,7 @@ class NewClient:
     conversation: uuid.UUID
 
 
-def invite_and_fill(server: Server, demo: dict[str, str]) -> NewClient:
+def invite_and_fill(server: Server, demo: Demo) -> NewClient:
     """The therapist invites a client, who signs up and writes 100 messages (Python)."""
     suffix = uuid.uuid4().hex[:6]
     name, email = f"Rowan {suffix}", f"rowan-{suffix}@example.invalid"
@@ -45,7 +46,7 @@ def invite_and_fill(server: Server, demo: dict[str, str]) -> NewClient:
     async def invite(therapist: ConfideClient) -> str:
         return (await therapist.create_invitation(name)).token
 
-    token = as_user(server.url, demo["therapist_email"], demo["therapist_password"], invite)
+    token = as_user(server.url, demo.therapist.email, demo.therapist.password, invite)
 
     async def sign_up_and_write() -> uuid.UUID:
         client = ConfideClient(server.url, backfill=False)
@@ -63,7 +64,7 @@ def invite_and_fill(server: Server, demo: dict[str, str]) -> NewClient:
     return NewClient(email, name, run(sign_up_and_write))
 
 
-def stored_epoch(server: Server, demo: dict[str, str], conversation: uuid.UUID, text: str) -> int:
+def stored_epoch(server: Server, demo: Demo, conversation: uuid.UUID, text: str) -> int:
     """The epoch the therapist's Python client finds the message under (and opens it)."""
 
     async def find(therapist: ConfideClient) -> int:
@@ -76,12 +77,12 @@ def stored_epoch(server: Server, demo: dict[str, str], conversation: uuid.UUID, 
         epoch: int = raw["epoch"]
         return epoch
 
-    return as_user(server.url, demo["therapist_email"], demo["therapist_password"], find)
+    return as_user(server.url, demo.therapist.email, demo.therapist.password, find)
 
 
 def test_an_epoch_is_rotated_after_100_messages_or_7_days(
     server: Server,
-    demo: dict[str, str],
+    demo: Demo,
     new_page: Callable[..., Watched],
     sent_plaintexts: list[str],
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+from tests.browser.conftest import Demo
 from tests.browser.pages import (
     Watched,
     expect,
@@ -20,16 +21,16 @@ from tests.browser.server import Server
 
 def test_history_survives_a_reload_and_a_second_browser(
     server: Server,
-    demo: dict[str, str],
+    demo: Demo,
     new_page: Callable[..., Watched],
     sent_plaintexts: list[str],
 ) -> None:
     client = new_page()
     c = client.page
-    sign_in(c, server.url, demo["client_email"], demo["client_password"])
+    sign_in(c, server.url, demo.client.email, demo.client.password)
     therapist = new_page()
     t = therapist.page
-    sign_in(t, server.url, demo["therapist_email"], demo["therapist_password"])
+    sign_in(t, server.url, demo.therapist.email, demo.therapist.password)
     open_conversation(t, "Casey Client")
 
     marker = uuid.uuid4().hex[:8]
@@ -47,14 +48,14 @@ def test_history_survives_a_reload_and_a_second_browser(
     c.reload()
     expect(c.get_by_role("heading", name="Sign in")).to_be_visible()
     assert c.evaluate("Object.keys(sessionStorage).length") == 0
-    sign_in(c, server.url, demo["client_email"], demo["client_password"])
+    sign_in(c, server.url, demo.client.email, demo.client.password)
     for text in texts:
         expect(message_items(c, text)).to_have_count(1)
 
     # Another browser, same client: everything, decrypted.
     second = new_page(width=1280, height=800)
     s = second.page
-    sign_in(s, server.url, demo["client_email"], demo["client_password"])
+    sign_in(s, server.url, demo.client.email, demo.client.password)
     for text in texts:
         expect(message_items(s, text)).to_have_count(1)
     expect(s.locator(".message.unopened")).to_have_count(0)

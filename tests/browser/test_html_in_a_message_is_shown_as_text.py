@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from tests.browser.pages import Watched, expect, message_items, open_conversation, send, sign_in
-from tests.browser.server import Server
+from tests.browser.conftest import Conversing
+from tests.browser.pages import expect, message_items, send
 
 PAYLOADS = [
     '<img src=x onerror="window.__pwned=1">',
@@ -15,18 +13,11 @@ PAYLOADS = [
 
 
 def test_html_in_a_message_is_shown_as_text(
-    server: Server,
-    demo: dict[str, str],
-    new_page: Callable[..., Watched],
+    conversing: Conversing,
     sent_plaintexts: list[str],
 ) -> None:
-    therapist = new_page()
-    t = therapist.page
-    sign_in(t, server.url, demo["therapist_email"], demo["therapist_password"])
-    open_conversation(t, "Casey Client")
-    client = new_page()
-    c = client.page
-    sign_in(c, server.url, demo["client_email"], demo["client_password"])
+    therapist, client = conversing.therapist, conversing.client
+    t, c = therapist.page, client.page
 
     for payload in PAYLOADS:
         sent_plaintexts.append(payload)

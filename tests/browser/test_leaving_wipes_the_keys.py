@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.browser.pages import Route, Watched, expect, sign_in
+from tests.browser.conftest import Demo
+from tests.browser.pages import Page, Route, Watched, expect, sign_in
 from tests.browser.server import Server
 
 EXIT = "https://www.weather.gov/"
@@ -15,7 +16,7 @@ STORED = """[...Object.keys(localStorage), ...Object.keys(sessionStorage)]
   .filter((name) => name.startsWith('confide.'))"""
 
 
-def session_is_over(page) -> None:  # type: ignore[no-untyped-def]
+def session_is_over(page: Page) -> None:
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert page.evaluate("Object.keys(sessionStorage).length") == 0
     # Not even public data is left: nothing in storage says this browser used the portal.
@@ -26,11 +27,11 @@ def session_is_over(page) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_signing_out_wipes_keys_and_storage_and_ends_the_session(
-    server: Server, demo: dict[str, str], new_page: Callable[..., Watched]
+    server: Server, demo: Demo, new_page: Callable[..., Watched]
 ) -> None:
     client = new_page()
     c = client.page
-    sign_in(c, server.url, demo["client_email"], demo["client_password"])
+    sign_in(c, server.url, demo.client.email, demo.client.password)
     assert "confide.seen-identities" in c.evaluate(STORED), "something to wipe"
     c.get_by_role("button", name="Sign out").click()
     expect(c.get_by_text("You signed out.")).to_be_visible()
@@ -39,7 +40,7 @@ def test_signing_out_wipes_keys_and_storage_and_ends_the_session(
 
 
 def test_the_quick_exit_leaves_at_once_and_asks_nothing_of_the_other_site_before(
-    server: Server, demo: dict[str, str], new_page: Callable[..., Watched]
+    server: Server, demo: Demo, new_page: Callable[..., Watched]
 ) -> None:
     client = new_page()
     c = client.page
@@ -50,7 +51,7 @@ def test_the_quick_exit_leaves_at_once_and_asks_nothing_of_the_other_site_before
         route.fulfill(status=200, content_type="text/html", body="<title>Weather</title>")
 
     c.context.route("https://www.weather.gov/**", neutral)
-    sign_in(c, server.url, demo["client_email"], demo["client_password"])
+    sign_in(c, server.url, demo.client.email, demo.client.password)
     c.context.set_offline(True)  # an unsent message leaves an outbox entry behind
     c.locator("#composer-text").fill("Never mind, talk later")
     c.locator("#composer-text").press("Enter")
@@ -67,12 +68,12 @@ def test_the_quick_exit_leaves_at_once_and_asks_nothing_of_the_other_site_before
 
 
 def test_inactivity_signs_out_and_wipes_the_keys(
-    server: Server, demo: dict[str, str], new_page: Callable[..., Watched]
+    server: Server, demo: Demo, new_page: Callable[..., Watched]
 ) -> None:
     therapist = new_page()
     t = therapist.page
     t.clock.install()
-    sign_in(t, server.url, demo["therapist_email"], demo["therapist_password"])
+    sign_in(t, server.url, demo.therapist.email, demo.therapist.password)
     expect(t.get_by_role("heading", name="Your clients")).to_be_visible()
     t.clock.fast_forward("14:00")
     expect(t.get_by_role("heading", name="Your clients")).to_be_visible()

@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import Callable
 
+from tests.browser.conftest import Demo
 from tests.browser.pages import Watched, expect, open_conversation, send, sign_in
 from tests.browser.server import Server
 
@@ -14,11 +15,11 @@ COUNT = 60  # more than one history page (50)
 
 
 def test_older_history_loads_on_scroll(
-    server: Server, demo: dict[str, str], new_page: Callable[..., Watched]
+    server: Server, demo: Demo, new_page: Callable[..., Watched]
 ) -> None:
     client = new_page()
     c = client.page
-    sign_in(c, server.url, demo["client_email"], demo["client_password"])
+    sign_in(c, server.url, demo.client.email, demo.client.password)
     marker = uuid.uuid4().hex[:8]
     texts = [f"Numbered {n:02d} {marker}" for n in range(COUNT)]
     for text in texts:
@@ -30,7 +31,7 @@ def test_older_history_loads_on_scroll(
 
     therapist = new_page()
     t = therapist.page
-    sign_in(t, server.url, demo["therapist_email"], demo["therapist_password"])
+    sign_in(t, server.url, demo.therapist.email, demo.therapist.password)
     open_conversation(t, "Casey Client")
     shown = t.locator(".message-text", has_text=marker)
     expect(shown.last).to_have_text(texts[-1])

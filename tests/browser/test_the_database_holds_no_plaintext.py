@@ -8,6 +8,7 @@ import base64
 import uuid
 from collections.abc import Callable
 
+from tests.browser.conftest import Demo
 from tests.browser.pages import Watched, expect, message_items, open_conversation, send, sign_in
 from tests.browser.server import Server
 
@@ -24,19 +25,19 @@ def spellings(text: str) -> list[bytes]:
 
 def test_the_database_holds_no_plaintext(
     server: Server,
-    demo: dict[str, str],
+    demo: Demo,
     new_page: Callable[..., Watched],
     sent_plaintexts: list[str],
 ) -> None:
     canary = f"canary {uuid.uuid4().hex} — my secret is safe"
     therapist = new_page()
     t = therapist.page
-    sign_in(t, server.url, demo["therapist_email"], demo["therapist_password"])
+    sign_in(t, server.url, demo.therapist.email, demo.therapist.password)
     open_conversation(t, "Casey Client")
     send(t, canary)
     client = new_page()
     c = client.page
-    sign_in(c, server.url, demo["client_email"], demo["client_password"])
+    sign_in(c, server.url, demo.client.email, demo.client.password)
     expect(message_items(c, canary)).to_have_count(1)
 
     dump = server.database_dump()
@@ -44,7 +45,7 @@ def test_the_database_holds_no_plaintext(
     for text in [canary, *sent_plaintexts]:
         for spelling in spellings(text):
             assert spelling not in dump, f"plaintext found in the database: {text!r}"
-    for secret in (demo["therapist_password"], demo["client_password"]):
+    for secret in (demo.therapist.password, demo.client.password):
         assert secret.encode() not in dump
 
     therapist.assert_clean()

@@ -18,33 +18,34 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from portal.client import Backoff, ConfideClient
-from tests.conftest import require_programs, require_service
-from tests.integration.faults import TcpProxy
-from tests.integration.personas import (
-    Persona,
-    Personas,
-    demo_therapist,
-    invite_client,
-    make_personas,
-)
-from tests.integration.private_services import (
+from confide_client import Backoff, ConfideClient
+from harness.faults import TcpProxy
+from harness.private_services import (
     PrivatePostgres,
     PrivateRedis,
     missing_programs,
 )
-from tests.integration.servers import (
+from harness.servers import (
     LiveServer,
     Stack,
     drop_production_stack,
     make_embedded_stack,
     make_production_stack,
+)
+from tests.conftest import require_programs, require_service
+from tests.personas import (
+    LivePersona,
+    LivePersonas,
+    demo_therapist,
+    invite_client,
+    make_live_personas,
 )
 
 # Quick reconnects keep the fault tests short; the bound is what the client guarantees.
@@ -113,7 +114,7 @@ class FaultStack:
     stack: Stack
     postgres: PrivatePostgres
     redis: PrivateRedis
-    therapist: Persona
+    therapist: LivePersona
 
     def ensure_running(self) -> None:
         if not self.redis.running:
@@ -159,8 +160,8 @@ def server(stack: Stack) -> LiveServer:
 
 
 @pytest.fixture(scope="session")
-def personas(stack: Stack, server: LiveServer) -> Personas:
-    return asyncio.run(make_personas(stack, server.url))
+def personas(stack: Stack, server: LiveServer) -> LivePersonas:
+    return asyncio.run(make_live_personas(stack, server.url))
 
 
 @pytest.fixture
@@ -187,7 +188,7 @@ async def open_client() -> AsyncIterator[Callable[..., Awaitable[ConfideClient]]
     """Makes clients (signed in when given a persona) and closes them after the test."""
     made: list[ConfideClient] = []
 
-    async def make(url: str, persona: Persona | None = None, **options: Any) -> ConfideClient:
+    async def make(url: str, persona: LivePersona | None = None, **options: Any) -> ConfideClient:
         options.setdefault("backoff", Backoff(**FAST_BACKOFF))
         client = ConfideClient(url, **options)
         made.append(client)
@@ -202,13 +203,47 @@ async def open_client() -> AsyncIterator[Callable[..., Awaitable[ConfideClient]]
 
 @pytest.fixture
 async def new_pair(
-    server: LiveServer, personas: Personas
-) -> Callable[..., Awaitable[tuple[Persona, Any]]]:
+    server: LiveServer, personas: LivePersonas
+) -> Callable[..., Awaitable[tuple[LivePersona, uuid.UUID]]]:
     """A new client of the therapist, invited and accepted through the real flow, with
     their new conversation (so sequence numbers start at 1 in each test)."""
 
-    async def make(url: str | None = None) -> tuple[Persona, Any]:
+    async def make(url: str | None = None) -> tuple[LivePersona, uuid.UUID]:
         return await invite_client(url or server.url, personas.therapist)
+
+    return make
+
+
+@dataclass(frozen=True)
+class ProxiedPair:
+    """The therapist and a new client of theirs, both connected: the therapist directly,
+    the client through a fault-injecting proxy (``network``)."""
+
+    therapist: ConfideClient
+    client: ConfideClient
+    network: TcpProxy
+    conversation: uuid.UUID
+    client_persona: LivePersona
+
+
+@pytest.fixture
+async def proxied_pair(
+    server: LiveServer,
+    personas: LivePersonas,
+    open_client: Callable[..., Awaitable[ConfideClient]],
+    new_pair: Callable[..., Awaitable[tuple[LivePersona, uuid.UUID]]],
+    proxy: Callable[..., Awaitable[TcpProxy]],
+) -> Callable[..., Awaitable[ProxiedPair]]:
+    """Makes a :class:`ProxiedPair`; ``client_options`` go to the client's ConfideClient."""
+
+    async def make(**client_options: Any) -> ProxiedPair:
+        client_persona, conversation = await new_pair()
+        network = await proxy(server)
+        therapist = await open_client(server.url, personas.therapist)
+        client = await open_client(network.url, client_persona, **client_options)
+        await therapist.connect()
+        await client.connect()
+        return ProxiedPair(therapist, client, network, conversation, client_persona)
 
     return make
 

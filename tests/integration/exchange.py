@@ -16,10 +16,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from portal.client import ConfideClient, ReceivedMessage
+from confide_client import ConfideClient, ReceivedMessage
+from harness.servers import Stack
 from tests.integration.helpers import messages_until, nothing_more, send_paced, stored_messages
-from tests.integration.personas import Persona, invite_client
-from tests.integration.servers import Stack
+from tests.personas import LivePersona, invite_client
 
 EACH = 15
 PAUSE = 0.1
@@ -58,7 +58,7 @@ class Exchange:
 
 async def start_exchange(
     stack: Stack,
-    therapist_persona: Persona,
+    therapist_persona: LivePersona,
     open_client: Callable[..., Awaitable[ConfideClient]],
     therapist_url: str,
     client_url: str,

@@ -8,8 +8,8 @@ import time
 import uuid
 from typing import TypeVar
 
-from portal.client import ClientEvent, ConfideClient, ReceivedMessage
-from tests.integration.servers import Stack
+from confide_client import ClientEvent, ConfideClient, ReceivedMessage
+from harness.servers import Stack
 
 E = TypeVar("E", bound=ClientEvent)
 

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import pytest
 
+from confide_client import ConfideClient
+from harness.servers import Stack
 from messaging.layer import FanoutChannelLayer
-from portal.client import ConfideClient
-from tests.integration.faults import TcpProxy
+from tests.integration.conftest import ProxiedPair
 from tests.integration.helpers import messages_until, nothing_more
-from tests.integration.personas import Personas
-from tests.integration.servers import LiveServer, Stack
-from tests.messaging.layers import until
+from tests.waiting import until
 
 OpenClient = Callable[..., Awaitable[ConfideClient]]
 
@@ -26,18 +24,11 @@ pytestmark = pytest.mark.timeout(60)
 
 async def test_a_client_closed_with_1012_reconnects_and_backfills(
     production_stack: Stack,
-    server: LiveServer,
-    personas: Personas,
-    open_client: OpenClient,
-    new_pair: Callable[..., Awaitable[tuple[Any, Any]]],
-    proxy: Callable[[LiveServer], Awaitable[TcpProxy]],
+    proxied_pair: Callable[..., Awaitable[ProxiedPair]],
 ) -> None:
-    client_persona, conversation = await new_pair()
-    network = await proxy(server)
-    therapist = await open_client(server.url, personas.therapist)
-    client = await open_client(network.url, client_persona)
-    await therapist.connect()
-    await client.connect()
+    pair = await proxied_pair()
+    therapist, client, network = pair.therapist, pair.client, pair.network
+    conversation, client_persona = pair.conversation, pair.client_persona
     assert await therapist.send_text(conversation, "before", timeout=15) == 1
     assert [m.text for m in await messages_until(client, 1)] == ["before"]
     connections_so_far = network.accepted

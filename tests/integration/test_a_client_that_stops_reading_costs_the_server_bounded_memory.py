@@ -22,11 +22,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from portal.client import ConfideClient
-from tests.integration.faults import TcpProxy
+from confide_client import ConfideClient
+from harness.faults import TcpProxy
+from harness.servers import LiveServer, Stack
 from tests.integration.helpers import messages_until, nothing_more
-from tests.integration.personas import Personas
-from tests.integration.servers import LiveServer, Stack
+from tests.personas import LivePersonas
 
 OpenClient = Callable[..., Awaitable[ConfideClient]]
 MiB = 1024 * 1024
@@ -59,7 +59,7 @@ async def _sample(pid: int, into: list[int]) -> None:
 
 async def test_a_client_that_stops_reading_costs_the_server_bounded_memory(
     stack: Stack,
-    personas: Personas,
+    personas: LivePersonas,
     open_client: OpenClient,
     new_pair: Callable[..., Awaitable[tuple[Any, Any]]],
     live_servers: Callable[..., list[LiveServer]],

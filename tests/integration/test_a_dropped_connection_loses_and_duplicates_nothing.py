@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import pytest
 
-from portal.client import ConfideClient
-from tests.integration.faults import TcpProxy
+from confide_client import ConfideClient
+from tests.integration.conftest import ProxiedPair
 from tests.integration.helpers import messages_until, nothing_more, send_paced
-from tests.integration.personas import Personas
-from tests.integration.servers import LiveServer
 
 OpenClient = Callable[..., Awaitable[ConfideClient]]
 COUNT = 20
@@ -23,18 +20,11 @@ COUNT = 20
 @pytest.mark.parametrize("how", ["the network drops it", "the client aborts its own socket"])
 async def test_a_client_reconnects_and_holds_every_message_once_in_order(
     how: str,
-    server: LiveServer,
-    personas: Personas,
-    open_client: OpenClient,
-    new_pair: Callable[..., Awaitable[tuple[Any, Any]]],
-    proxy: Callable[[LiveServer], Awaitable[TcpProxy]],
+    proxied_pair: Callable[..., Awaitable[ProxiedPair]],
 ) -> None:
-    client_persona, conversation = await new_pair()
-    network = await proxy(server)
-    therapist = await open_client(server.url, personas.therapist)
-    client = await open_client(network.url, client_persona)
-    await therapist.connect()
-    await client.connect()
+    pair = await proxied_pair()
+    therapist, client, network = pair.therapist, pair.client, pair.network
+    conversation = pair.conversation
 
     texts = [f"message {n} of {COUNT}" for n in range(1, COUNT + 1)]
     sending = asyncio.create_task(send_paced(therapist, conversation, texts, 0.01))

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from portal.client import ConfideClient
+from confide_client import ConfideClient
+from harness.faults import TcpProxy
+from harness.servers import LiveServer
 from tests.integration.conftest import FaultStack
 from tests.integration.exchange import start_exchange
-from tests.integration.faults import TcpProxy
-from tests.integration.servers import LiveServer
 
 
 async def test_clients_of_a_killed_process_move_to_the_other_and_lose_nothing(

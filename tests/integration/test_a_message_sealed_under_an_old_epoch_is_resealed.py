@@ -7,17 +7,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from portal.client import ConfideClient
+from confide_client import ConfideClient
+from harness.servers import LiveServer
 from tests.integration.helpers import messages_from
-from tests.integration.personas import Personas
-from tests.integration.servers import LiveServer
+from tests.personas import LivePersonas
 
 OpenClient = Callable[..., Awaitable[ConfideClient]]
 
 
 async def test_a_stale_epoch_send_is_resealed_under_the_new_epoch(
     server: LiveServer,
-    personas: Personas,
+    personas: LivePersonas,
     open_client: OpenClient,
     new_pair: Callable[..., Awaitable[tuple[Any, Any]]],
 ) -> None:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from portal.client import ConfideClient
+from confide_client import ConfideClient
+from harness.servers import LiveServer
 from tests.integration.conftest import FaultStack
 from tests.integration.exchange import start_exchange
-from tests.integration.servers import LiveServer
 
 DOWN_SECONDS = 1.5
 

@@ -5,30 +5,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-from portal.client import ConfideClient
-from tests.integration.faults import TcpProxy
+from confide_client import ConfideClient
+from tests.integration.conftest import ProxiedPair
 from tests.integration.helpers import messages_from, nothing_more
-from tests.integration.personas import Personas
-from tests.integration.servers import LiveServer
 
 OpenClient = Callable[..., Awaitable[ConfideClient]]
 
 
 async def test_a_resent_message_is_stored_once_with_one_sequence_number(
-    server: LiveServer,
-    personas: Personas,
-    open_client: OpenClient,
-    new_pair: Callable[..., Awaitable[tuple[Any, Any]]],
-    proxy: Callable[[LiveServer], Awaitable[TcpProxy]],
+    proxied_pair: Callable[..., Awaitable[ProxiedPair]],
 ) -> None:
-    client_persona, conversation = await new_pair()
-    network = await proxy(server)
-    therapist = await open_client(server.url, personas.therapist)
-    client = await open_client(network.url, client_persona, ack_timeout=5.0)
-    await therapist.connect()
-    await client.connect()
+    pair = await proxied_pair(ack_timeout=5.0)
+    therapist, client, network = pair.therapist, pair.client, pair.network
+    conversation = pair.conversation
     assert client.account is not None
 
     # The send reaches the server, but nothing the server says reaches the client.

@@ -5,31 +5,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-from portal.client import ConfideClient
-from tests.integration.faults import TcpProxy
+from confide_client import ConfideClient
+from tests.integration.conftest import ProxiedPair
 from tests.integration.helpers import messages_until, nothing_more
-from tests.integration.personas import Personas
-from tests.integration.servers import LiveServer
 
 OpenClient = Callable[..., Awaitable[ConfideClient]]
 COUNT = 8
 
 
 async def test_a_message_pushed_and_synced_is_delivered_once(
-    server: LiveServer,
-    personas: Personas,
-    open_client: OpenClient,
-    new_pair: Callable[..., Awaitable[tuple[Any, Any]]],
-    proxy: Callable[[LiveServer], Awaitable[TcpProxy]],
+    proxied_pair: Callable[..., Awaitable[ProxiedPair]],
 ) -> None:
-    client_persona, conversation = await new_pair()
-    network = await proxy(server)
-    therapist = await open_client(server.url, personas.therapist)
-    client = await open_client(network.url, client_persona)
-    await therapist.connect()
-    await client.connect()
+    pair = await proxied_pair()
+    therapist, client, network = pair.therapist, pair.client, pair.network
+    conversation = pair.conversation
 
     # The pushes of every message wait in the network, and the client asks for a sync
     # while it still holds none of them: the sync reply carries them all a second time.

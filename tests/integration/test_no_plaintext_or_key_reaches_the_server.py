@@ -24,13 +24,14 @@ from pathlib import Path
 
 import httpx
 
+from confide_client import ConfideClient, ReceivedMessage
+from confide_client.wire import parse_kdf
 from crypto import RecoveryKey, derive_password_keys
-from portal.client import ConfideClient, ReceivedMessage
-from portal.client.wire import parse_kdf
+from harness.servers import LiveServer, Stack, new_email, new_password
+from protocol.http import KdfBody
 from tests.integration.canary import leaks
 from tests.integration.helpers import messages_from, messages_until
-from tests.integration.personas import Persona, demo_therapist, new_email, new_password
-from tests.integration.servers import LiveServer, Stack
+from tests.personas import LivePersona, demo_therapist
 
 OpenClient = Callable[..., Awaitable[ConfideClient]]
 
@@ -49,12 +50,14 @@ async def _kek(url: str, email: str, password: str) -> bytes:
         answer = await http.post(
             "/api/auth/params", json={"email": email}, headers={"X-CSRFToken": token}
         )
-    salt, params = parse_kdf(answer.json())
+    salt, params = parse_kdf(KdfBody.model_validate_json(answer.content))
     keys = await asyncio.to_thread(derive_password_keys, password, salt, params)
     return keys.kek._secret_material()
 
 
-async def _converse(url: str, therapist_persona: Persona, open_client: OpenClient) -> Conversation:
+async def _converse(
+    url: str, therapist_persona: LivePersona, open_client: OpenClient
+) -> Conversation:
     """A new client is invited, both talk across two epochs, and a second device restores
     the history; returns every secret that took part."""
     therapist = await open_client(url, therapist_persona)
@@ -138,7 +141,7 @@ async def test_the_sqlite_file_and_the_logs_hold_no_plaintext_and_no_key(
     present = {"email": talk.client_email, "conversation": talk.id.hex}
     assert leaks(dump, present) == ["conversation", "email"]
     assert leaks(raw_files, present) == ["conversation", "email"]
-    accepted = {"websocket log line": "\"WebSocket /ws\" [accepted]"}
+    accepted = {"websocket log line": '"WebSocket /ws" [accepted]'}
     assert leaks(logs, accepted) == ["websocket log line"]
 
 
@@ -190,5 +193,5 @@ async def test_postgres_redis_and_the_logs_hold_no_plaintext_and_no_key(
     present = {"email": talk.client_email, "conversation": str(talk.id)}
     assert leaks(dump, present) == ["conversation", "email"]
     assert leaks(traffic, {"conversation": str(talk.id)}) == ["conversation"]
-    accepted = {"websocket log line": "\"WebSocket /ws\" [accepted]"}
+    accepted = {"websocket log line": '"WebSocket /ws" [accepted]'}
     assert leaks(logs, accepted) == ["websocket log line"]

@@ -1,8 +1,8 @@
 """Over the real server, nobody outside a conversation learns or changes anything in it:
-another client, another therapist and a signed-out visitor get ``not_found`` or
-``unauthenticated`` for the conversation over HTTP, every websocket frame naming it is
-answered ``not_found``, and the members see nothing stored, read or typed. A websocket
-from another site, or with no Origin at all, is refused at the handshake."""
+another client, another therapist, the practice admin and a signed-out visitor get
+``not_found`` or ``unauthenticated`` for the conversation over HTTP, every websocket frame
+naming it is answered ``not_found``, and the members see nothing stored, read or typed. A
+websocket from another site, or with no Origin at all, is refused at the handshake."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 import crypto
-from portal.client import ConfideClient, NotFoundError, ReadReceipt, Typing, UnauthenticatedError
+from confide_client import ConfideClient, NotFoundError, ReadReceipt, Typing, UnauthenticatedError
+from harness.servers import LiveServer
 from tests.integration.helpers import no_event_of, nothing_more
-from tests.integration.personas import Persona, Personas
-from tests.integration.servers import LiveServer
+from tests.personas import LivePersona, LivePersonas
 
 OpenClient = Callable[..., Awaitable[ConfideClient]]
 KINDS = ("send", "sync", "history", "read", "typing", "rekey")
@@ -59,9 +59,9 @@ def _frames(outsider: ConfideClient, conversation: uuid.UUID, epoch: int) -> dic
     }
 
 
-@pytest.mark.parametrize("who", ["other_client", "other_therapist"])
+@pytest.mark.parametrize("who", ["other_client", "other_therapist", "admin"])
 async def test_an_outsider_gets_not_found_for_every_request_and_changes_nothing(
-    who: str, server: LiveServer, personas: Personas, open_client: OpenClient
+    who: str, server: LiveServer, personas: LivePersonas, open_client: OpenClient
 ) -> None:
     conversation = personas.conversation
     # Without backfill the member holds everything stored so far: any message that
@@ -72,7 +72,7 @@ async def test_an_outsider_gets_not_found_for_every_request_and_changes_nothing(
     held = member.position(conversation)
     assert held == before.last_seq
 
-    outsider_persona: Persona = getattr(personas, who)
+    outsider_persona: LivePersona = getattr(personas, who)
     outsider = await open_client(server.url, outsider_persona)
     with pytest.raises(NotFoundError):
         await outsider.conversation(conversation)
@@ -101,7 +101,7 @@ async def test_an_outsider_gets_not_found_for_every_request_and_changes_nothing(
 
 
 async def test_a_signed_out_visitor_or_another_site_is_refused(
-    server: LiveServer, personas: Personas
+    server: LiveServer, personas: LivePersonas
 ) -> None:
     async with httpx.AsyncClient(base_url=server.url, trust_env=False) as anonymous:
         detail = await anonymous.get(f"/api/conversations/{personas.conversation}")

@@ -1,4 +1,4 @@
-"""``python -m portal.client.chat`` signs in with a password typed at its prompt, shows the
+"""``python -m confide_client.chat`` signs in with a password typed at its prompt, shows the
 recent messages of the conversation decrypted, and sends what is typed."""
 
 from __future__ import annotations
@@ -11,18 +11,18 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from portal.client import ConfideClient
-from portal.client.identities import IdentityFile
+from confide_client import ConfideClient
+from confide_client.identities import IdentityFile
+from harness.servers import ROOT, LiveServer
 from tests.integration.helpers import messages_from
-from tests.integration.personas import Personas
-from tests.integration.servers import ROOT, LiveServer
+from tests.personas import LivePersonas
 
 OpenClient = Callable[..., Awaitable[ConfideClient]]
 
 
 async def test_the_chat_shows_history_and_sends_typed_lines(
     server: LiveServer,
-    personas: Personas,
+    personas: LivePersonas,
     open_client: OpenClient,
     new_pair: Callable[..., Awaitable[tuple[Any, Any]]],
     tmp_path: Path,
@@ -37,7 +37,7 @@ async def test_the_chat_shows_history_and_sends_typed_lines(
     chat = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "portal.client.chat",
+        "confide_client.chat",
         "--url",
         server.url,
         "--email",
@@ -64,6 +64,7 @@ async def test_the_chat_shows_history_and_sends_typed_lines(
     assert heard.text == "Hello from the terminal"
 
     # The therapist's identity is remembered for the next run, in a private file.
+    assert therapist.account is not None
     assert stat.S_IMODE(state.stat().st_mode) == 0o600
     assert (
         IdentityFile(state).seen(

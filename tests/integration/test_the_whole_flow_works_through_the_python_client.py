@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from confide_client import ConfideClient, ReadReceipt, Typing
 from crypto import RecoveryKey
-from portal.client import ConfideClient, ReadReceipt, Typing
+from harness.servers import LiveServer, new_email, new_password
 from tests.integration.helpers import event_of, messages_from, messages_until, nothing_more
-from tests.integration.personas import Personas, new_email, new_password
-from tests.integration.servers import LiveServer
+from tests.personas import LivePersonas
 
 OpenClient = Callable[..., Awaitable[ConfideClient]]
 
@@ -19,7 +19,7 @@ FROM_THERAPIST = ["Hello! Yes, Thursday at 10.", "See you then."]
 
 
 async def test_a_therapist_and_their_invited_client_talk_end_to_end(
-    server: LiveServer, personas: Personas, open_client: OpenClient
+    server: LiveServer, personas: LivePersonas, open_client: OpenClient
 ) -> None:
     therapist = await open_client(server.url, personas.therapist)
     invitation = await therapist.create_invitation("Robin")

@@ -7,10 +7,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from portal.client import ConfideClient
+from confide_client import ConfideClient
+from harness.servers import LiveServer, Stack
 from tests.integration.helpers import messages_from
-from tests.integration.personas import Personas
-from tests.integration.servers import LiveServer, Stack
+from tests.personas import LivePersonas
 
 OpenClient = Callable[..., Awaitable[ConfideClient]]
 ROUNDS = 5
@@ -28,7 +28,7 @@ async def _latency(sender: ConfideClient, receiver: ConfideClient, conversation:
 
 async def test_messages_cross_between_two_processes_within_a_second(
     production_stack: Stack,
-    personas: Personas,
+    personas: LivePersonas,
     open_client: OpenClient,
     new_pair: Callable[..., Awaitable[tuple[Any, Any]]],
     live_servers: Callable[..., list[LiveServer]],

@@ -1,0 +1,7 @@
+"""Real Confide processes on private databases, for the tests and the benchmark.
+
+It runs the project only as a user would, as subprocesses (``confide migrate``,
+``confide serve``, ...), and imports none of its packages, so the benchmark can use it
+without importing the tests. ``make_account`` is the one module that runs inside a stack's
+process (``python -m harness.make_account``), to make accounts as an operator would.
+"""
