@@ -52,6 +52,14 @@ export class Delivery {
   /** Resends waiting out a pause, cleared when the session ends. */
   /** @type {Set<ReturnType<typeof setTimeout>>} */
   #timers = new Set();
+  /**
+   * Entries held back, by client message id: `false` while one waits out its pause,
+   * `true` once it may go but an earlier entry of its conversation still waits. A
+   * conversation's messages go out in the order they were written, so the server numbers
+   * them in that order (a later one must not overtake one refused with `rate_limited`).
+   * @type {Map<string, boolean>}
+   */
+  #held = new Map();
   #stopped = false;
 
   /**
@@ -113,12 +121,17 @@ export class Delivery {
       return;
     }
     this.outbox.retry(clientMessageId);
+    this.#held.delete(clientMessageId);
     this.#transmit(clientMessageId);
   }
 
-  /** After every `ready`: everything waiting goes again, same bytes (failed ones wait for Retry). */
+  /**
+   * After every `ready`: everything waiting goes again, in order, same bytes (failed ones
+   * wait for Retry). A new connection has a fresh rate allowance: no pause is owed.
+   */
   resendWaiting() {
     if (this.#stopped) return;
+    this.#held.clear();
     for (const entry of this.outbox.entries()) {
       if (entry.state !== 'failed') {
         this.outbox.markQueued(entry.clientMessageId, entry.error);
@@ -164,6 +177,7 @@ export class Delivery {
     if (!waiting || waiting.conversation !== ack.conversation) return false;
     const entry = this.outbox.acknowledge(ack.client_message_id);
     if (!entry) return false;
+    this.#held.delete(entry.clientMessageId);
     const clientMessageId = entry.clientMessageId;
     const text = this.#text.get(clientMessageId) ?? null;
     this.#text.delete(clientMessageId);
@@ -203,6 +217,7 @@ export class Delivery {
     this.#stopped = true;
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
+    this.#held.clear();
     this.#text.clear();
   }
 
@@ -210,6 +225,11 @@ export class Delivery {
   #transmit(clientMessageId) {
     const entry = this.outbox.get(clientMessageId);
     if (!entry || entry.state === 'sending' || entry.state === 'failed' || this.#stopped) return;
+    if (this.#heldBehind(entry)) {
+      this.#held.set(clientMessageId, true);
+      this.outbox.markQueued(clientMessageId, entry.error);
+      return;
+    }
     if (!this.socket.connected) {
       this.outbox.markQueued(clientMessageId, entry.error);
       this.emit('timeline', { conversation: entry.conversation });
@@ -268,11 +288,42 @@ export class Delivery {
    * @param {number} wait
    */
   #later(clientMessageId, wait) {
+    this.#held.set(clientMessageId, false);
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
-      this.#transmit(clientMessageId);
+      const entry = this.outbox.get(clientMessageId);
+      if (!entry || !this.#held.has(clientMessageId)) return;
+      this.#held.set(clientMessageId, true);
+      this.#release(entry.conversation);
     }, wait);
     this.#timers.add(timer);
+  }
+
+  /**
+   * Whether an earlier entry of the conversation waits out a pause (or is held itself).
+   * @param {import('./outbox.js').OutboxEntry} entry
+   */
+  #heldBehind(entry) {
+    for (const earlier of this.outbox.entries(entry.conversation)) {
+      if (earlier.clientMessageId === entry.clientMessageId) return false;
+      if (this.#held.has(earlier.clientMessageId)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Sends, in the order they were written, the held entries of a conversation that may
+   * go, up to the first that still waits out its pause.
+   * @param {string} conversation
+   */
+  #release(conversation) {
+    for (const entry of this.outbox.entries(conversation)) {
+      const due = this.#held.get(entry.clientMessageId);
+      if (due === undefined) continue;
+      if (!due) return;
+      this.#held.delete(entry.clientMessageId);
+      this.#transmit(entry.clientMessageId);
+    }
   }
 
   /**
