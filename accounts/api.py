@@ -14,7 +14,7 @@ from django.http import HttpRequest, JsonResponse
 from pydantic import BaseModel, ValidationError
 
 from accounts.models import User
-from protocol.common import as_json, describe
+from protocol.common import MAX_NESTING, as_json, describe, nests_deeper_than
 from protocol.errors import (
     ApiError,
     BadRequestError,
@@ -47,6 +47,8 @@ def parse_body(request: HttpRequest, schema: type[M]) -> M:
         raise too_large from None
     if len(body) > MAX_BODY_BYTES:
         raise too_large
+    if nests_deeper_than(body, MAX_NESTING):
+        raise BadRequestError(f"Invalid request: nested deeper than {MAX_NESTING} levels")
     try:
         return schema.model_validate_json(body or b"{}")
     except ValidationError as exc:

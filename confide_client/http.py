@@ -9,7 +9,6 @@ every ``POST`` rather than remembered.
 
 from __future__ import annotations
 
-import json
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,7 +23,7 @@ from confide_client.errors import (
     refusal,
 )
 from confide_client.wire import read_json
-from protocol.common import encode
+from protocol.common import encode, loads
 from protocol.http import CsrfAnswer, ErrorBody
 
 __all__ = ["CSRF_COOKIE", "SESSION_COOKIE", "HttpApi"]
@@ -105,10 +104,7 @@ def _decode(response: httpx.Response, method: str, path: str, answer: type[A]) -
     """The answer as ``answer``, or the error it reports as an exception."""
     if response.is_success:
         return read_json(answer, response.content, f"The answer to {method} {path}")
-    try:
-        data = json.loads(response.content)
-    except ValueError:
-        data = None
+    data = loads(response.content)
     if isinstance(data, dict) and "error" in data:
         try:
             detail = ErrorBody.model_validate_json(response.content).error

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -37,7 +36,7 @@ from confide_client.errors import (
     SessionEndedError,
     refusal,
 )
-from protocol.common import MalformedError, encode
+from protocol.common import MalformedError, encode, loads
 from protocol.errors import SESSION_GONE
 from protocol.limits import Limits
 from protocol.to_client import ErrorFrame, ReadyFrame, ServerFrame, parse_server_frame
@@ -356,10 +355,7 @@ class Realtime:
         Its ``ref`` is read from the raw JSON, since nothing else of it can be trusted; a
         request left waiting would only run into its timeout, and delivery would take that
         for a dead socket."""
-        try:
-            raw = json.loads(text)
-        except ValueError:
-            raw = None
+        raw = loads(text)
         ref = raw.get("ref") if isinstance(raw, dict) else None
         future = self._pending.pop(ref, None) if isinstance(ref, str) else None
         if future is None:

@@ -9,7 +9,6 @@ not only at connect, and every reply is built from ``protocol.to_client``.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 import re
@@ -26,6 +25,7 @@ from crypto import CryptoError, PublicIdentity
 from messaging.limits import TokenBucket, claim_socket, release_socket
 from messaging.services import epochs, events, messages, receipts, sessions
 from protocol import encode
+from protocol.common import loads
 from protocol.errors import ApiError, CloseCode, ErrorCode, FrameError, RateLimitedError
 from protocol.limits import Limits
 from protocol.to_client import (
@@ -68,6 +68,15 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         self.sends: set[asyncio.Future[None]] = set()
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Runs for the socket's whole life. However it ends (a close, a crash of the
+        application, a cancellation), the socket leaves its group and gives back its
+        lease: a lease that outlived its socket would count against the user's limit."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.leave()
+
     async def connect(self) -> None:
         """Runs at the handshake: authenticate, apply the socket limit, join the user's group."""
         await self.accept()
@@ -101,14 +110,20 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         await self.send_frame(ReadyFrame(user=self.user_id, limits=limits))
 
     async def disconnect(self, code: int) -> None:
-        """Runs when the socket closes, for any reason."""
+        """Runs when the client or the server closes the socket."""
+        await self.leave()
+
+    async def leave(self) -> None:
+        """Leaves the user's group and gives the lease back, once."""
         self.gone = True
         if self.joined:
             self.joined = False
-            await self.channel_layer.group_discard(
-                events.user_group(self.user_id), self.channel_name
-            )
-            await release_socket(self.user_id, self.channel_name)
+            try:
+                await self.channel_layer.group_discard(
+                    events.user_group(self.user_id), self.channel_name
+                )
+            finally:
+                await release_socket(self.user_id, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Runs for each frame from the client."""
@@ -145,6 +160,7 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             ref = frame.ref if frame is not None else _ref_of(text_data)
             await self.send_frame(ErrorFrame.of(exc, ref))
         except Exception:
+            # No frame ends a socket: whatever went wrong is answered, and the socket goes on.
             log.exception("unexpected error handling a frame")
             ref = frame.ref if frame is not None else None
             await self.send_frame(ErrorFrame.of(ApiError("Unexpected server error."), ref))
@@ -310,10 +326,7 @@ _REF = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 def _ref_of(text: str) -> str | None:
     """The ``ref`` of a frame that failed validation, if it can be read, so the error can be
     matched to its request."""
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None
+    data = loads(text)
     ref = data.get("ref") if isinstance(data, dict) else None
     return ref if isinstance(ref, str) and _REF.fullmatch(ref) else None
 

@@ -8,6 +8,7 @@ ISO 8601 with a UTC offset, written exactly as Python's ``isoformat`` writes the
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
@@ -21,6 +22,7 @@ from pydantic import (
 )
 
 __all__ = [
+    "MAX_NESTING",
     "B64",
     "Epoch",
     "MalformedError",
@@ -30,8 +32,14 @@ __all__ = [
     "Time",
     "UserId",
     "encode",
+    "loads",
+    "nests_deeper_than",
     "read",
 ]
+
+# Levels of arrays and objects in one frame or body: deeper ones are refused before any
+# parser recurses into them (the deepest frame, rekey, nests three).
+MAX_NESTING = 32
 
 # A request's correlation id, echoed in its reply or error.
 Ref = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -78,9 +86,55 @@ class MalformedError(ValueError):
 T = TypeVar("T")
 
 
+def nests_deeper_than(text: str | bytes, limit: int) -> bool:
+    """Whether JSON ``text`` opens more than ``limit`` arrays or objects inside each other.
+
+    Cheap where it matters: text with no more than ``limit`` brackets in all cannot nest
+    deeper, so ordinary frames are not scanned; only a suspicious one is walked once,
+    brackets inside strings ignored.
+    """
+    data = text.encode() if isinstance(text, str) else text
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False
+    depth = 0
+    in_string = escaped = False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return False
+
+
+def loads(text: str | bytes) -> Any:
+    """JSON ``text`` as Python values, for text that failed its model and is read only for
+    what can still be trusted of it (a ``ref``, an error body); ``None`` when it is not
+    JSON or nests deeper than ``MAX_NESTING`` (Python's ``json`` would raise
+    ``RecursionError`` from about 1,000 levels, which no caller expects)."""
+    if nests_deeper_than(text, MAX_NESTING):
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
 def read(adapter: TypeAdapter[T], data: str | bytes) -> T:
     """``data`` (JSON text) read as ``adapter``'s type, or ``MalformedError`` naming the
     first field that is wrong (never the value, which may be a secret)."""
+    if nests_deeper_than(data, MAX_NESTING):
+        raise MalformedError(f"body: nested deeper than {MAX_NESTING} levels")
     try:
         return adapter.validate_json(data)
     except ValidationError as exc:

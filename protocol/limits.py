@@ -7,13 +7,14 @@ from typing import Annotated
 
 from pydantic import Field
 
-from protocol.common import Strict
+from protocol.common import MAX_NESTING, Strict
 
 __all__ = [
     "MAX_BODY_BYTES",
     "MAX_CIPHERTEXT_CHARS",
     "MAX_ENVELOPES",
     "MAX_ENVELOPE_CHARS",
+    "MAX_NESTING",
     "MAX_SYNC",
     "Limits",
 ]

@@ -13,7 +13,17 @@ from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter, ValidationError
 
-from protocol.common import B64, Epoch, Ref, Seq, Strict, UserId, describe
+from protocol.common import (
+    B64,
+    MAX_NESTING,
+    Epoch,
+    Ref,
+    Seq,
+    Strict,
+    UserId,
+    describe,
+    nests_deeper_than,
+)
 from protocol.errors import ErrorCode, FrameError
 from protocol.limits import MAX_CIPHERTEXT_CHARS, MAX_ENVELOPE_CHARS, MAX_ENVELOPES, MAX_SYNC
 
@@ -105,6 +115,8 @@ CLIENT_FRAME_TYPES = frozenset({"send", "sync", "history", "read", "typing", "re
 
 def parse_client_frame(text: str | bytes) -> ClientFrame:
     """The frame in ``text``, or ``FrameError`` (``bad_frame`` or ``unknown_type``)."""
+    if nests_deeper_than(text, MAX_NESTING):
+        raise FrameError(f"Invalid frame: nested deeper than {MAX_NESTING} levels")
     try:
         return CLIENT_FRAME_ADAPTER.validate_json(text)
     except ValidationError as exc:

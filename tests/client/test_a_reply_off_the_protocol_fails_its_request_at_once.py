@@ -72,6 +72,8 @@ async def test_a_frame_off_the_protocol_that_answers_nothing_is_dropped(
         json.dumps({"type": "typing", "conversation": str(CONVERSATION), "user": 1, "x": 0}),
         "not JSON",
         "[]",
+        # Python's json would raise RecursionError reading this for its ref.
+        '{"type": "typing", "ref": ' + "[" * 1000 + "]" * 1000 + "}",
         TYPING,
     ]
     pushed: list[ServerFrame] = []

@@ -61,6 +61,25 @@ BAD_FRAMES = {
     ),
     "ref too long": ('{"type": "ping", "ref": "' + "r" * 65 + '"}', "bad_frame"),
     "invalid utf-8 escape": ('{"type": "ping", "ref": "\\ud800"}', "bad_frame"),
+    # A thousand levels made Python's json (reading the ref for the error) raise
+    # RecursionError, which ended the socket without its cleanup.
+    "nested a thousand levels deep": (
+        '{"type": "ping", "ref": ' + "[" * 1000 + "]" * 1000 + "}",
+        "bad_frame",
+    ),
+    "nested deeper than allowed": (
+        '{"type": "sync", "after": ' + "[" * 33 + "]" * 33 + "}",
+        "bad_frame",
+    ),
+    "a huge number": (
+        json.dumps({"type": "read", "conversation": CONVERSATION, "seq": 10**400}),
+        "bad_frame",
+    ),
+    "a float for a sequence number": (
+        json.dumps({"type": "read", "conversation": CONVERSATION, "seq": 1e308}),
+        "bad_frame",
+    ),
+    "a long string": (json.dumps({"type": "ping", "ref": "r" * 200_000}), "bad_frame"),
 }
 
 
