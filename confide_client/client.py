@@ -311,6 +311,12 @@ class ConfideClient:
         """How many times the websocket reached ``ready`` (1 + reconnects)."""
         return 0 if self._realtime is None else self._realtime.connections
 
+    @property
+    def ended(self) -> ClientError | None:
+        """Why the websocket stopped for good, if it did: :class:`SessionEndedError` when
+        the server ended the session (signed out, deactivated, secret changed, expired)."""
+        return None if self._realtime is None else self._realtime.fatal_error
+
     # --- accounts ------------------------------------------------------------------------
 
     async def sign_in(self, email: str, password: str) -> Account:

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import re
-import time
 from typing import Any
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -94,12 +91,9 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.close(code=CloseCode.TOO_MANY_SOCKETS)
             return
         self.bucket = TokenBucket(settings.CONFIDE_MESSAGE_RATE, settings.CONFIDE_MESSAGE_BURST)
-        # Spread over the interval, so that sockets that connected together (after a
-        # restart, say) do not all re-check at once.
-        recheck = sessions.SESSION_RECHECK_SECONDS
-        self.checked_at = time.monotonic() - random.uniform(0, recheck)  # noqa: S311
         await self.channel_layer.group_add(events.user_group(self.user_id), self.channel_name)
         self.joined = True
+        sessions.watch().add(self.channel_name, self.user_id, self.session_key)
         limits = Limits(
             max_frame_bytes=settings.CONFIDE_MAX_FRAME_BYTES,
             message_rate=settings.CONFIDE_MESSAGE_RATE,
@@ -118,6 +112,7 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self.gone = True
         if self.joined:
             self.joined = False
+            sessions.watch().discard(self.channel_name)
             try:
                 await self.channel_layer.group_discard(
                     events.user_group(self.user_id), self.channel_name
@@ -152,9 +147,6 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                     "Too many frames; retry later.", retry_after_ms=int(wait * 1000) + 1
                 )
             frame = parse_client_frame(text_data)
-            if not await self.session_still_valid():
-                await self.close(code=CloseCode.SESSION_ENDED)
-                return
             await self.dispatch_frame(frame)
         except ApiError as exc:
             ref = frame.ref if frame is not None else _ref_of(text_data)
@@ -164,17 +156,6 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             log.exception("unexpected error handling a frame")
             ref = frame.ref if frame is not None else None
             await self.send_frame(ErrorFrame.of(ApiError("Unexpected server error."), ref))
-
-    async def session_still_valid(self) -> bool:
-        """Re-checks the session now and then, so a missed sign-out event still ends the socket."""
-        now = time.monotonic()
-        if now - self.checked_at < sessions.SESSION_RECHECK_SECONDS:
-            return True
-        self.checked_at = now
-        valid: bool = await database_sync_to_async(sessions.session_still_valid)(
-            self.session_key, self.user_id
-        )
-        return valid
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' own ``dispatch`` first hops to the shared database thread to close old

@@ -216,6 +216,18 @@ class _Redis:
                 await asyncio.sleep(_RECONNECT_DELAYS[min(attempt, len(_RECONNECT_DELAYS) - 1)])
                 attempt += 1
 
+    async def drained(self, timeout: float) -> bool:
+        """Waits until Redis has every publication queued so far (at most ``timeout``
+        seconds); whether it has."""
+        flusher = self.flusher
+        if flusher is None or flusher.done():
+            return not self.outbox and not self.unsent
+        try:
+            await asyncio.wait_for(asyncio.shield(flusher), timeout)
+        except TimeoutError:
+            return False
+        return not self.outbox and not self.unsent
+
     async def close(self) -> None:
         for task in (self.reader, self.flusher):
             if task is not None:
@@ -397,6 +409,27 @@ class FanoutChannelLayer(BaseChannelLayer):  # type: ignore[misc]
         redis = self._redis_for_loop()
         if redis is not None and published:
             redis.publish(published)
+
+    async def group_send_waiting(
+        self, items: Iterable[tuple[str, dict[str, Any]]], timeout: float = 5.0
+    ) -> bool:
+        """``group_send_many``, then waits (at most ``timeout`` seconds) until Redis has the
+        publications; whether it has.
+
+        For the few events sent from an event loop that may end right after: a management
+        command's, which ``async_to_sync`` makes and tears down, would take a publication
+        still queued in its flusher down with it. A loop that holds no subscription (no
+        socket of this process listens on it) gives its Redis connections back after."""
+        await self.group_send_many(items)
+        loop = asyncio.get_running_loop()
+        redis = self._redis.get(loop)
+        if redis is None:
+            return True
+        sent = await redis.drained(timeout)
+        if not redis.subscribed:
+            del self._redis[loop]
+            await redis.close()
+        return sent
 
     async def flush(self) -> None:
         self.channels.clear()

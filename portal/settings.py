@@ -20,7 +20,7 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_int, env_list, env_str, persistent_secret_key
+from portal.env import env_bool, env_float, env_int, env_list, env_str, persistent_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("CONFIDE_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -189,6 +189,10 @@ LOGGING: dict[str, Any] = {
 # Limits of the realtime protocol (docs/protocol.md).
 CONFIDE_MAX_FRAME_BYTES = env_int("CONFIDE_MAX_FRAME_BYTES", 256 * 1024, minimum=4096)
 CONFIDE_MAX_SOCKETS_PER_USER = env_int("CONFIDE_MAX_SOCKETS_PER_USER", 10, minimum=1)
+# How often each process checks the sessions of its open sockets, closing those whose
+# session ended without an event saying so (expiry, a lost event): the bound on how long a
+# socket outlives its session (docs/protocol.md, "Authorisation").
+CONFIDE_SESSION_RECHECK_SECONDS = env_float("CONFIDE_SESSION_RECHECK_SECONDS", 30.0, minimum=0.1)
 CONFIDE_MESSAGE_RATE = env_int("CONFIDE_MESSAGE_RATE", 20, minimum=1)
 CONFIDE_MESSAGE_BURST = env_int("CONFIDE_MESSAGE_BURST", 40, minimum=1)
 CONFIDE_HISTORY_PAGE = env_int("CONFIDE_HISTORY_PAGE", 100, minimum=1, maximum=1000)

@@ -48,22 +48,36 @@ def publish_on_commit(user_ids: Iterable[int], frame: ToClient) -> None:
     """From synchronous code: publishes ``frame`` once the current transaction commits
     (at once outside a transaction), and never if it rolls back."""
     users = tuple(user_ids)
-    transaction.on_commit(lambda: async_to_sync(publish)(users, frame))
+    event = {"type": "deliver", "text": encode(frame)}
+    items = [(user_group(user_id), event) for user_id in users]
+    transaction.on_commit(lambda: async_to_sync(_send)(items, "an event", wait=True))
+
+
+def end_sessions_from_sync(user_id: int, session_key: str | None = None) -> None:
+    """:func:`end_sessions` from synchronous code (a view, a signal, a command)."""
+    async_to_sync(end_sessions)(user_id, session_key)
 
 
 async def end_sessions(user_id: int, session_key: str | None = None) -> None:
-    """Closes the user's sockets (only those of one session, when it is given)."""
+    """Closes the user's sockets in every process (only those of one session, when it is
+    given). Waits until the event has left, since it may come from a command whose event
+    loop ends right after. Sockets also re-check their sessions on their own
+    (``sessions.SessionWatch``), should this event be lost."""
     event = {"type": "session.revoked", "session_key": session_key}
-    # Sockets also re-check their session (sessions.SESSION_RECHECK_SECONDS).
-    await _send([(user_group(user_id), event)], "a session's end")
+    await _send([(user_group(user_id), event)], "a session's end", wait=True)
 
 
-async def _send(items: list[tuple[str, dict[str, Any]]], what: str) -> None:
+async def _send(items: list[tuple[str, dict[str, Any]]], what: str, *, wait: bool = False) -> None:
+    """Hands the events to the channel layer; with ``wait``, returns once they have left
+    this process (for senders whose event loop may end right after)."""
     layer = get_channel_layer()
     if layer is None or not items:
         return
     try:
-        if hasattr(layer, "group_send_many"):
+        if wait and hasattr(layer, "group_send_waiting"):
+            if not await layer.group_send_waiting(items):
+                log.warning("the channel layer has not yet sent %s", what)
+        elif hasattr(layer, "group_send_many"):
             await layer.group_send_many(items)
         else:
             for group, event in items:
