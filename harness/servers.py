@@ -276,8 +276,10 @@ def make_production_stack(
         REDIS_URL=redis_url,
         CONFIDE_REDIS_PREFIX=f"confide_it_{suffix}",
         SECRET_KEY=_secret_key(),
-        # The tests speak plain HTTP to 127.0.0.1, so cookies cannot be Secure-only.
+        # The tests speak plain HTTP to 127.0.0.1: cookies cannot be Secure-only, and
+        # nothing is redirected to https.
         CONFIDE_SECURE_COOKIES="false",
+        CONFIDE_SSL_REDIRECT="false",
     )
     env.update(settings or {})
     stack = Stack("production", data_dir, env, database_name=name)

@@ -2,11 +2,11 @@
 
 Two ways to run, chosen by the environment:
 
-* Embedded default (no DATABASE_URL): a SQLite file and the in-memory channel
-  layer in one Daphne process; a secret key is made on first run and kept in
+* Embedded default (no DATABASE_URL): a SQLite file and the process-local channel
+  layer in one server process; a secret key is made on first run and kept in
   ``CONFIDE_DATA_DIR``.
-* Production (DATABASE_URL set): PostgreSQL, Redis through channels_redis when
-  REDIS_URL is set, and SECRET_KEY must be supplied.
+* Production (DATABASE_URL set): PostgreSQL, Redis between processes when REDIS_URL is
+  set, HTTPS only behind a TLS proxy, and SECRET_KEY must be supplied.
 
 Every variable is listed in the README.
 """
@@ -39,8 +39,11 @@ if not SECRET_KEY:
             "SECRET_KEY (or SECRET_KEY_FILE) must be set when DATABASE_URL is set."
         )
     SECRET_KEY = persistent_secret_key(DATA_DIR / "secret_key")
-elif len(SECRET_KEY) < 50:
-    raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long.")
+elif len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be at least 50 characters long, of at least 5 different ones "
+        "(make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(64))')."
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 if "*" in ALLOWED_HOSTS:
@@ -155,6 +158,17 @@ SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 if env_bool("CONFIDE_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTPS only, in production: the encryption is only as good as the JavaScript the portal
+# serves, so a connection stripped of TLS would hand over the password. Browsers remember
+# HSTS for a year; plain http is redirected (but for /healthz, which a proxy or a load
+# balancer may ask over http). The HSTS preload list is a commitment a practice makes for
+# its own domain: off unless asked for (its deployment check, W021, is silenced then).
+SECURE_HSTS_SECONDS = env_int("CONFIDE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CONFIDE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_bool("CONFIDE_HSTS_PRELOAD", default=False)
+SECURE_SSL_REDIRECT = env_bool("CONFIDE_SSL_REDIRECT", default=PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "no-referrer"
 X_FRAME_OPTIONS = "DENY"

@@ -43,6 +43,16 @@ def django_db_modify_db_settings() -> None:
     connections.settings["default"]["CONN_MAX_AGE"] = 0
 
 
+@pytest.fixture(scope="session", autouse=True)
+def plain_http_in_process() -> None:
+    """The in-process tests speak plain http, as the embedded default does. In CI the
+    settings are production's, which redirect every plain request to https
+    (tests/portal/test_production_is_https_only.py checks that)."""
+    from django.conf import settings
+
+    settings.SECURE_SSL_REDIRECT = False
+
+
 @pytest.fixture
 def redis_url() -> str:
     return require_service("REDIS_URL", "Redis (redis://127.0.0.1:6379/0)")

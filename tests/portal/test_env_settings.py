@@ -112,7 +112,7 @@ def test_database_url_and_redis_url_switch_to_postgresql_and_redis(tmp_path: Pat
         {
             "DATABASE_URL": "postgres://u@127.0.0.1:5432/db",
             "REDIS_URL": "redis://127.0.0.1:6379/0",
-            "SECRET_KEY": "k" * 64,
+            "SECRET_KEY": "k0-abcdef" * 8,
             "CONFIDE_DATA_DIR": str(tmp_path),
         },
         "settings.DATABASES['default']['ENGINE'], settings.CHANNEL_LAYERS['default']['BACKEND'],"
@@ -133,3 +133,16 @@ def test_a_wildcard_allowed_host_is_refused(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "'*' is refused" in result.stderr
+
+
+def test_a_secret_key_of_too_few_different_characters_is_refused(tmp_path: Path) -> None:
+    result = _settings_in_subprocess(
+        {
+            "CONFIDE_DATA_DIR": str(tmp_path),
+            "DATABASE_URL": "postgres://u@127.0.0.1/db",
+            "SECRET_KEY": "k" * 64,
+        },
+        "settings.SECRET_KEY",
+    )
+    assert result.returncode != 0
+    assert "at least 5 different" in result.stderr
