@@ -1,5 +1,6 @@
-"""ASGI entry point: http goes to Django; a websocket passes the origin check,
-then session authentication, then reaches the messaging consumer."""
+"""ASGI entry point: http goes to Django; a websocket passes the origin check (only the
+portal's own pages, portal/origins.py), then session authentication, then reaches the
+messaging consumer."""
 
 from __future__ import annotations
 
@@ -13,15 +14,13 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from messaging.routing import websocket_urlpatterns  # noqa: E402
+from portal.origins import OwnOriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": OwnOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -47,9 +47,13 @@ elif len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 if "*" in ALLOWED_HOSTS:
-    # "*" would also switch off the websocket origin check (AllowedHostsOriginValidator).
+    # "*" would let any host through the websocket origin check (portal/origins.py) too.
     raise ImproperlyConfigured("ALLOWED_HOSTS must name the hosts; '*' is refused.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Websockets are opened only by the portal's own pages: an Origin equal to the socket's own
+# scheme, allowed host and port (portal/origins.py), or one of these, for a proxy that
+# rewrites the Host header (``https://portal.example.org``, lower case).
+CONFIDE_ORIGINS = [origin.lower() for origin in env_list("CONFIDE_ORIGINS", [])]
 
 INSTALLED_APPS = [
     "daphne",
