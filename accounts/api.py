@@ -18,6 +18,8 @@ from protocol.common import MAX_NESTING, as_json, describe, nests_deeper_than
 from protocol.errors import (
     ApiError,
     BadRequestError,
+    BodyTooLargeError,
+    CsrfFailedError,
     ForbiddenError,
     MethodNotAllowedError,
     UnauthenticatedError,
@@ -34,7 +36,8 @@ M = TypeVar("M", bound=BaseModel)
 
 def parse_body(request: HttpRequest, schema: type[M]) -> M:
     """The request's JSON body as ``schema``, or ``BadRequestError`` saying what is wrong."""
-    too_large = BadRequestError(f"The request body may be at most {MAX_BODY_BYTES} bytes.")
+    # portal/bodies.py refuses these before Django reads them; here for every other way in.
+    too_large = BodyTooLargeError(f"The request body may be at most {MAX_BODY_BYTES} bytes.")
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -65,7 +68,23 @@ def signed_in_user(request: HttpRequest) -> User:
 
 def error_response(exc: ApiError) -> JsonResponse:
     body = ErrorBody.of(exc).model_dump(mode="json", exclude_none=True)
-    return JsonResponse(body, status=exc.http_status)
+    return no_store(JsonResponse(body, status=exc.http_status))
+
+
+def no_store(response: JsonResponse) -> JsonResponse:
+    """Answers of the API are about one person (some carry their wrapped keys): no cache,
+    shared or the browser's own, keeps them."""
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
+    """Django's CSRF failure, as the API's error (``CSRF_FAILURE_VIEW``) rather than its
+    HTML page; the reason stays in the server's log."""
+    log.info("CSRF check failed: %s", reason)
+    return error_response(
+        CsrfFailedError("The CSRF token is missing or wrong: GET /api/csrf, then send it.")
+    )
 
 
 def api(
@@ -97,7 +116,8 @@ def api(
             except Exception:
                 log.exception("unexpected error in %s", view.__name__)
                 return error_response(ApiError("Unexpected server error."))
-            return JsonResponse(as_json(answer), json_dumps_params={"separators": (",", ":")})
+            response = JsonResponse(as_json(answer), json_dumps_params={"separators": (",", ":")})
+            return no_store(response)
 
         return wrapped
 

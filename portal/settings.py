@@ -50,6 +50,8 @@ if "*" in ALLOWED_HOSTS:
     # "*" would let any host through the websocket origin check (portal/origins.py) too.
     raise ImproperlyConfigured("ALLOWED_HOSTS must name the hosts; '*' is refused.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Every POST is the API's: a CSRF failure answers its JSON error (``csrf_failed``).
+CSRF_FAILURE_VIEW = "accounts.api.csrf_failure"
 # Websockets are opened only by the portal's own pages: an Origin equal to the socket's own
 # scheme, allowed host and port (portal/origins.py), or one of these, for a proxy that
 # rewrites the Host header (``https://portal.example.org``, lower case).
@@ -200,8 +202,10 @@ LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"client_faults": {"()": "portal.logs.ClientFaultsWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"uvicorn.error": {"filters": ["client_faults"]}},
 }
 
 # Limits of the realtime protocol (docs/protocol.md).

@@ -21,9 +21,11 @@ __all__ = [
     "BadCiphertextError",
     "BadEnvelopesError",
     "BadRequestError",
+    "BodyTooLargeError",
     "ClientMessageIdReusedError",
     "CloseCode",
     "ConversationClosedError",
+    "CsrfFailedError",
     "EmailTakenError",
     "ErrorCode",
     "ErrorData",
@@ -48,12 +50,14 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     NOT_FOUND = "not_found"
     FORBIDDEN = "forbidden"
+    CSRF_FAILED = "csrf_failed"
     CONVERSATION_CLOSED = "conversation_closed"
     STALE_EPOCH = "stale_epoch"
     BAD_CIPHERTEXT = "bad_ciphertext"
     ID_REUSED = "client_message_id_reused"
     BAD_ENVELOPES = "bad_envelopes"
     BAD_REQUEST = "bad_request"
+    BODY_TOO_LARGE = "body_too_large"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     UNAUTHENTICATED = "unauthenticated"
     INVITATION_INVALID = "invitation_invalid"
@@ -82,6 +86,7 @@ ERRORS: MappingProxyType[ErrorCode, ErrorSpec] = MappingProxyType(
         ErrorCode.BAD_ENVELOPES: ErrorSpec(400),
         ErrorCode.UNAUTHENTICATED: ErrorSpec(401),
         ErrorCode.FORBIDDEN: ErrorSpec(403),
+        ErrorCode.CSRF_FAILED: ErrorSpec(403),
         ErrorCode.NOT_FOUND: ErrorSpec(404),
         ErrorCode.METHOD_NOT_ALLOWED: ErrorSpec(405),
         ErrorCode.ID_REUSED: ErrorSpec(409),
@@ -90,6 +95,7 @@ ERRORS: MappingProxyType[ErrorCode, ErrorSpec] = MappingProxyType(
         ErrorCode.EMAIL_TAKEN: ErrorSpec(409),
         ErrorCode.INVITATION_INVALID: ErrorSpec(410),
         ErrorCode.FRAME_TOO_LARGE: ErrorSpec(413),
+        ErrorCode.BODY_TOO_LARGE: ErrorSpec(413),
         ErrorCode.RATE_LIMITED: ErrorSpec(429, resend=True),
         ErrorCode.SERVER_ERROR: ErrorSpec(500, resend=True),
         ErrorCode.UNAVAILABLE: ErrorSpec(503, resend=True),
@@ -164,6 +170,12 @@ class BadRequestError(ApiError):
     code = ErrorCode.BAD_REQUEST
 
 
+class BodyTooLargeError(ApiError):
+    """A request body over ``protocol.limits.MAX_BODY_BYTES``, refused before it is read."""
+
+    code = ErrorCode.BODY_TOO_LARGE
+
+
 class MethodNotAllowedError(ApiError):
     code = ErrorCode.METHOD_NOT_ALLOWED
 
@@ -176,6 +188,12 @@ class NotFoundError(ApiError):
 
 class ForbiddenError(ApiError):
     code = ErrorCode.FORBIDDEN
+
+
+class CsrfFailedError(ApiError):
+    """A POST without the CSRF token of its session (``GET /api/csrf``, then send it)."""
+
+    code = ErrorCode.CSRF_FAILED
 
 
 class ConversationClosedError(ApiError):

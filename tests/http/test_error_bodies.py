@@ -33,12 +33,32 @@ def assert_error(reply: Reply, status: int, code: str) -> None:
     assert error["message"]
 
 
-def test_a_body_beyond_the_servers_upload_limit_is_a_bad_request(world: Practice5) -> None:
+def test_a_body_beyond_the_servers_upload_limit_is_too_large(world: Practice5) -> None:
     huge = b'{"email": "sam@practice.invalid", "auth_secret": "' + b"A" * (3 * 1024 * 1024) + b'"}'
 
     reply = answering_browser().post("/api/auth/signin", raw=huge)
 
-    assert_error(reply, 400, "bad_request")
+    assert_error(reply, 413, "body_too_large")
+
+
+def test_every_answer_of_the_api_is_kept_by_no_cache(world: Practice5) -> None:
+    """``/api/me`` carries the wrapped key bundle; no answer of the API is cached."""
+    me = answering_browser().sign_in_as(world.client).get("/api/me")
+    refused = answering_browser().get("/api/me")
+    not_a_method = answering_browser().get("/api/auth/signin")
+    assert (me.status, refused.status, not_a_method.status) == (200, 401, 405)
+    for reply in (me, refused, not_a_method):
+        assert reply.headers["Cache-Control"] == "no-store"
+
+
+def test_a_csrf_failure_answers_the_apis_json_error(world: Practice5) -> None:
+    browser = answering_browser()
+    browser.csrf_token()
+
+    reply = browser.post_without_csrf("/api/auth/params", {"email": "sam@practice.invalid"})
+
+    assert_error(reply, 403, "csrf_failed")
+    assert reply.headers["Cache-Control"] == "no-store"
 
 
 NulRequest = Callable[[Practice5], tuple[Browser, str, dict[str, Any]]]

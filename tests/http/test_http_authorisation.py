@@ -267,4 +267,5 @@ def test_every_post_route_refuses_a_request_without_the_csrf_header(
     reply = browser.post_without_csrf(endpoint.path(world), endpoint.body(world))
 
     assert reply.status == 403
+    assert reply.code == "csrf_failed"
     assert browser.signed_in_user() == world.therapist.id

@@ -63,9 +63,7 @@ async function request(method, path, body, options = {}) {
     const { code, message, ...data } = error;
     throw new ApiError(code, String(message ?? code), response.status, data);
   }
-  // Django's own CSRF refusal is an HTML page: name it so the caller can retry once.
-  const code = response.status === 403 ? 'csrf' : 'server_error';
-  throw new ApiError(code, `The server answered ${response.status}.`, response.status);
+  throw new ApiError('server_error', `The server answered ${response.status}.`, response.status);
 }
 
 /**
@@ -88,7 +86,7 @@ export async function post(path, body = {}, options = {}) {
   try {
     return await request('POST', path, body, options);
   } catch (error) {
-    if (!(error instanceof ApiError) || error.code !== 'csrf') throw error;
+    if (!(error instanceof ApiError) || error.code !== 'csrf_failed') throw error;
     await refreshCsrf();
     return request('POST', path, body, options);
   }
