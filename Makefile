@@ -5,19 +5,34 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test system-deps lint contracts typecheck pytest jstest protocol bundle-hash vectors bench clean
+.PHONY: run test system-deps lint contracts typecheck pytest jstest protocol lock bundle-hash vectors bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# Installs exactly the versions (and files: every one is checked against its hash) of
+# requirements.lock and requirements-test.lock; `make lock` makes them again from
+# pyproject.toml. The project itself goes in last, editable, without resolving anything.
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+$(VENV)/.installed-test: requirements-test.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-test.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(VENV)/.installed $@
+
+LOCK_FOR := --python-version 3.11 --python-platform x86_64-unknown-linux-gnu --generate-hashes
+
+# Setuptools is the build backend of the editable install, which runs without isolation.
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv
+	printf 'setuptools>=77\n' > $(VENV)/build.in
+	$(BIN)/uv pip compile --quiet pyproject.toml $(VENV)/build.in $(LOCK_FOR) -o requirements.lock
+	$(BIN)/uv pip compile --quiet pyproject.toml $(VENV)/build.in --extra test $(LOCK_FOR) \
+		-o requirements-test.lock
 
 run: $(VENV)/.installed
 	$(BIN)/confide migrate --noinput

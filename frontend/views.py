@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 # Minutes without interaction before the page wipes its keys and signs out (DESIGN.md §6).
 DEFAULT_IDLE_SECONDS = 15 * 60
@@ -21,4 +24,24 @@ def index(request: HttpRequest) -> HttpResponse:
     # Keys live in the page's memory: a page restored from the back/forward cache, or a
     # cached copy, must not outlive a sign-out.
     response["Cache-Control"] = "no-store"
+    return response
+
+
+def security_txt(request: HttpRequest) -> HttpResponse:
+    """``/.well-known/security.txt`` (RFC 9116): whom to tell of a weakness of this
+    portal. The contact is the operator's (``CONFIDE_SECURITY_CONTACT``); without one there
+    is no such file. The file expires within the half year the RFC allows, from whenever
+    it is asked for, so it is never stale."""
+    contact: str = settings.CONFIDE_SECURITY_CONTACT
+    if not contact:
+        raise Http404("No security contact is configured.")
+    expires = (timezone.now() + timedelta(days=180)).replace(microsecond=0)
+    lines = [
+        f"Contact: {contact}",
+        f"Expires: {expires.isoformat().replace('+00:00', 'Z')}",
+        "Preferred-Languages: en",
+        f"Canonical: {request.build_absolute_uri()}",
+    ]
+    response = HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = "max-age=86400"
     return response

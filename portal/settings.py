@@ -52,6 +52,11 @@ if "*" in ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Every POST is the API's: a CSRF failure answers its JSON error (``csrf_failed``).
 CSRF_FAILURE_VIEW = "accounts.api.csrf_failure"
+# Where weaknesses of this deployment are reported: a ``mailto:`` or ``https:`` URI, served
+# in /.well-known/security.txt (RFC 9116); none, no such file.
+CONFIDE_SECURITY_CONTACT = env_str("CONFIDE_SECURITY_CONTACT")
+if CONFIDE_SECURITY_CONTACT and not CONFIDE_SECURITY_CONTACT.startswith(("mailto:", "https://")):
+    raise ImproperlyConfigured("CONFIDE_SECURITY_CONTACT must be a mailto: or https:// URI.")
 # Websockets are opened only by the portal's own pages: an Origin equal to the socket's own
 # scheme, allowed host and port (portal/origins.py), or one of these, for a proxy that
 # rewrites the Host header (``https://portal.example.org``, lower case).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
-from frontend.views import index
+from frontend.views import index, security_txt
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -17,5 +17,6 @@ urlpatterns = [
     path("", index, name="index"),
     path("invite", index, name="invite"),
     path("healthz", healthz, name="healthz"),
+    path(".well-known/security.txt", security_txt, name="security-txt"),
     path("api/", include("messaging.urls")),
 ]

@@ -146,3 +146,12 @@ def test_a_secret_key_of_too_few_different_characters_is_refused(tmp_path: Path)
     )
     assert result.returncode != 0
     assert "at least 5 different" in result.stderr
+
+
+def test_a_security_contact_that_is_not_a_mailto_or_https_uri_is_refused(tmp_path: Path) -> None:
+    result = _settings_in_subprocess(
+        {"CONFIDE_DATA_DIR": str(tmp_path), "CONFIDE_SECURITY_CONTACT": "security@practice"},
+        "settings.CONFIDE_SECURITY_CONTACT",
+    )
+    assert result.returncode != 0
+    assert "mailto: or https://" in result.stderr
