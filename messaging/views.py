@@ -38,6 +38,7 @@ def invitations(request: HttpRequest) -> http.InvitationAnswer:
     body = parse_body(request, http.InvitationRequest)
     new = create_invitation(signed_in_user(request), body.client_name)
     return http.InvitationAnswer(
+        id=new.invitation.pk,
         token=new.token,
         path=f"/invite#{new.token}",
         expires_at=new.invitation.expires_at,

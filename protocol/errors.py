@@ -17,6 +17,7 @@ __all__ = [
     "ERRORS",
     "RESEND",
     "SESSION_GONE",
+    "AgreementRequiredError",
     "ApiError",
     "BadCiphertextError",
     "BadEnvelopesError",
@@ -51,6 +52,7 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     FORBIDDEN = "forbidden"
     CSRF_FAILED = "csrf_failed"
+    AGREEMENT_REQUIRED = "agreement_required"
     CONVERSATION_CLOSED = "conversation_closed"
     STALE_EPOCH = "stale_epoch"
     BAD_CIPHERTEXT = "bad_ciphertext"
@@ -87,6 +89,7 @@ ERRORS: MappingProxyType[ErrorCode, ErrorSpec] = MappingProxyType(
         ErrorCode.UNAUTHENTICATED: ErrorSpec(401),
         ErrorCode.FORBIDDEN: ErrorSpec(403),
         ErrorCode.CSRF_FAILED: ErrorSpec(403),
+        ErrorCode.AGREEMENT_REQUIRED: ErrorSpec(403),
         ErrorCode.NOT_FOUND: ErrorSpec(404),
         ErrorCode.METHOD_NOT_ALLOWED: ErrorSpec(405),
         ErrorCode.ID_REUSED: ErrorSpec(409),
@@ -188,6 +191,13 @@ class NotFoundError(ApiError):
 
 class ForbiddenError(ApiError):
     code = ErrorCode.FORBIDDEN
+
+
+class AgreementRequiredError(ApiError):
+    """A client has not accepted the practice's current messaging agreement: nothing they
+    send is taken until they do (``GET /api/agreement``, then ``POST`` its version)."""
+
+    code = ErrorCode.AGREEMENT_REQUIRED
 
 
 class CsrfFailedError(ApiError):

@@ -22,14 +22,19 @@ __all__ = [
     "AgreementAnswer",
     "AgreementBody",
     "AgreementRequest",
+    "AgreementSection",
+    "AgreementText",
     "ConversationAnswer",
     "ConversationBody",
     "ConversationsAnswer",
     "CsrfAnswer",
+    "CurrentAgreementAnswer",
     "EnvelopeBody",
     "ErrorBody",
     "ErrorDetail",
     "InvitationAnswer",
+    "InvitationItem",
+    "InvitationsAnswer",
     "InvitationRequest",
     "KdfBody",
     "LookupAnswer",
@@ -166,16 +171,61 @@ class UserAnswer(Strict):
 
 
 class AgreementAnswer(Strict):
+    """``POST /api/agreement``: the acceptance recorded."""
+
     agreement: AgreementBody
+
+
+class AgreementSection(Strict):
+    heading: str
+    paragraphs: list[str]
+
+
+class AgreementText(Strict):
+    """A version of a practice's messaging agreement: the limits of confidentiality,
+    that messaging is not for emergencies, when to expect a reply."""
+
+    version: AgreementVersion
+    published_at: Time
+    sections: list[AgreementSection]
+
+
+class CurrentAgreementAnswer(Strict):
+    """``GET /api/agreement``: the practice's current agreement, and the signed-in
+    person's acceptance of that version (``null``: not accepted yet)."""
+
+    agreement: AgreementText
+    accepted: AgreementBody | None
 
 
 class InvitationAnswer(Strict):
     """``POST /api/invitations``: the token is shown once."""
 
+    id: Annotated[int, Field(ge=1)]
     token: Token
     path: str
     expires_at: Time
     conversation: uuid.UUID
+
+
+InvitationState = Literal["pending", "accepted", "expired", "revoked"]
+
+
+class InvitationItem(Strict):
+    """One of a therapist's invitations, as they see it (never its token)."""
+
+    id: Annotated[int, Field(ge=1)]
+    client_name: str
+    conversation: uuid.UUID
+    created_at: Time
+    expires_at: Time
+    state: InvitationState
+
+
+class InvitationsAnswer(Strict):
+    """``GET /api/invitations``: the therapist's invitations, newest first."""
+
+    invitations: list[InvitationItem]
 
 
 class LookupAnswer(Strict):

@@ -9,6 +9,7 @@ export const PROTOCOL_VERSION = 1;
 
 /** Every error code, with its HTTP status. */
 export const ERROR_STATUS = Object.freeze({
+  "agreement_required": 403,
   "bad_ciphertext": 400,
   "bad_envelopes": 400,
   "bad_frame": 400,
