@@ -197,3 +197,27 @@ class AgreementAcceptance(models.Model):
 
     def __str__(self) -> str:
         return f"Agreement {self.version} accepted by user {self.user_id}"
+
+
+class AgreementVersion(models.Model):
+    """A published version of a practice's messaging agreement (accounts/agreement.py).
+    The practice's current version is its latest published. Rows are never edited: a
+    changed text is a new version, which every client accepts again."""
+
+    practice = models.ForeignKey(
+        Practice, on_delete=models.CASCADE, related_name="agreement_versions"
+    )
+    version = models.CharField(max_length=32)
+    # [{"heading": str, "paragraphs": [str, ...]}, ...] (protocol.http.AgreementSection)
+    sections = models.JSONField()
+    published_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "version"], name="one_agreement_per_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Agreement {self.version} of practice {self.practice_id}"

@@ -1,10 +1,15 @@
-"""Announcing the end of access when an account is saved.
+"""Announcing the end of access when an account is saved, and giving a new practice its
+first messaging agreement.
 
 Sign-out ends the access of one session (``accounts.views.signout``); deactivation or a
 change of the authentication secret ends it for every session, whether an instance is
 saved (the receivers below) or accounts are changed in bulk (``UserQuerySet.update`` and
 ``bulk_update``, which Django sends no signals for). Each calls
 ``accounts.access.end_access``, which sends ``access_ended`` after the commit.
+
+A practice is created with the default messaging agreement as its first version
+(``accounts.agreement``), however it is made (``seed_demo``, the operator's tools, the
+admin, the tests), so that its clients always have a current version to accept.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
 from accounts.access import end_access
-from accounts.models import User, lost_access
+from accounts.agreement import give_default_agreement
+from accounts.models import Practice, User, lost_access
 
 
 @receiver(pre_save, sender=User)
@@ -38,3 +44,11 @@ def end_access_when_it_ends(sender: type[User], instance: User, **kwargs: Any) -
         return
     if lost_access(before, instance):
         end_access([instance.pk])
+
+
+@receiver(post_save, sender=Practice)
+def give_a_new_practice_its_agreement(
+    sender: type[Practice], instance: Practice, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
+    if created and not raw:
+        give_default_agreement(instance)

@@ -21,15 +21,22 @@ from django.middleware.csrf import get_token
 
 import crypto
 from accounts.access import end_access
+from accounts.agreement import (
+    accept_agreement,
+    acceptance_of,
+    agreement_text,
+    current_agreement,
+)
 from accounts.api import api, parse_body, signed_in_user
 from accounts.counters import give_back, hit
-from accounts.models import AgreementAcceptance, Role, User, normalise_email
-from protocol.errors import RateLimitedError, UnauthenticatedError
+from accounts.models import AgreementAcceptance, User, normalise_email
+from protocol.errors import ForbiddenError, NotFoundError, RateLimitedError, UnauthenticatedError
 from protocol.http import (
     AgreementAnswer,
     AgreementBody,
     AgreementRequest,
     CsrfAnswer,
+    CurrentAgreementAnswer,
     KdfBody,
     MeBody,
     MemberBody,
@@ -186,14 +193,28 @@ def me(request: HttpRequest) -> UserAnswer:
     return UserAnswer(user=me_body(signed_in_user(request)))
 
 
-@api(methods=("POST",), roles=(Role.CLIENT,))
-def agreement(request: HttpRequest) -> AgreementAnswer:
-    """Records that the signed-in client accepted a version of the messaging agreement.
-
-    Accepting a version again keeps the first record and answers with it.
+@api(methods=("GET", "POST"))
+def agreement(request: HttpRequest) -> CurrentAgreementAnswer | AgreementAnswer:
+    """``GET``: the practice's current messaging agreement and the signed-in person's
+    acceptance of it. ``POST`` (clients only): records that the client accepted the
+    current version; any other version is ``agreement_required`` (the text changed since
+    it was shown). Accepting a version again keeps the first record and answers with it.
     """
+    user = signed_in_user(request)
+    if request.method == "GET":
+        return current_agreement_answer(user)
+    if not user.is_client:
+        raise ForbiddenError("Only clients accept the messaging agreement.")
     body = parse_body(request, AgreementRequest)
-    acceptance, _ = AgreementAcceptance.objects.get_or_create(
-        user=signed_in_user(request), version=body.version
+    return AgreementAnswer(agreement=agreement_body(accept_agreement(user, body.version)))
+
+
+def current_agreement_answer(user: User) -> CurrentAgreementAnswer:
+    current = current_agreement(user.practice_id)
+    if current is None:
+        raise NotFoundError("Your practice has no messaging agreement.")
+    acceptance = acceptance_of(user, current.version)
+    return CurrentAgreementAnswer(
+        agreement=agreement_text(current),
+        accepted=agreement_body(acceptance) if acceptance is not None else None,
     )
-    return AgreementAnswer(agreement=agreement_body(acceptance))

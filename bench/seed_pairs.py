@@ -30,6 +30,7 @@ from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.db import transaction  # noqa: E402
 
 import crypto  # noqa: E402
+from accounts.agreement import accept_agreement, current_agreement  # noqa: E402
 from accounts.models import Practice, Role, User  # noqa: E402
 from messaging.models import Conversation, KeyEnvelope, Membership  # noqa: E402
 
@@ -67,6 +68,9 @@ def seed(pairs: list[dict[str, str]]) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     with transaction.atomic():
         practice = Practice.objects.create(name=f"Bench practice {tag}")
+        agreement = current_agreement(practice.pk)
+        if agreement is None:
+            raise RuntimeError("A new practice should start with the default agreement")
         for index, pair in enumerate(pairs):
             therapist = _user(
                 practice, tag, index, Role.THERAPIST, crypto.b64decode(pair["therapist_identity"])
@@ -74,6 +78,8 @@ def seed(pairs: list[dict[str, str]]) -> list[dict[str, object]]:
             client = _user(
                 practice, tag, index, Role.CLIENT, crypto.b64decode(pair["client_identity"])
             )
+            # Clients send only once they accepted the practice's messaging agreement.
+            accept_agreement(client, agreement.version)
             conversation = Conversation.objects.create(
                 id=uuid.UUID(pair["conversation"]), practice=practice
             )

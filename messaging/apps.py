@@ -6,12 +6,18 @@ class MessagingConfig(AppConfig):
     verbose_name = "Messaging"
 
     def ready(self) -> None:
-        """Builds the process's message writer, and closes a user's sockets whenever
-        accounts announce that their access ended."""
+        """Builds the process's message writer, closes a user's sockets whenever accounts
+        announce that their access ended, and tells a practice's clients' sockets when it
+        publishes a new messaging agreement."""
         from accounts.access import access_ended
-        from messaging.services import messages, sessions
+        from accounts.agreement import agreement_published
+        from messaging.services import agreements, messages, sessions
 
         messages.start()
         access_ended.connect(
             sessions.close_sockets_when_access_ends, dispatch_uid="messaging.close_sockets"
+        )
+        agreement_published.connect(
+            agreements.tell_clients_of_a_new_agreement,
+            dispatch_uid="messaging.new_agreement",
         )

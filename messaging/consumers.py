@@ -3,7 +3,9 @@
 One socket per signed-in tab carries all of the user's conversations. Every frame is
 checked against its schema (``protocol.to_server``) before anything else happens, every
 service call checks membership in the database, so authorisation holds on every frame and
-not only at connect, and every reply is built from ``protocol.to_client``.
+not only at connect, and every reply is built from ``protocol.to_client``. A client's
+``send`` and ``rekey`` are taken only once they accepted their practice's current messaging
+agreement (``services.agreements``), checked without a query per frame.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from django.conf import settings
 import crypto
 from crypto import CryptoError, PublicIdentity
 from messaging.limits import TokenBucket, claim_socket, release_socket
-from messaging.services import epochs, events, messages, receipts, sessions
+from messaging.services import agreements, epochs, events, messages, receipts, sessions
 from protocol import encode
 from protocol.common import loads
 from protocol.errors import ApiError, CloseCode, ErrorCode, FrameError, RateLimitedError
@@ -58,6 +60,8 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     user_id: int
     identity: PublicIdentity
     session_key: str | None
+    # A client's acceptance of the messaging agreement; None for therapists and admins.
+    agreement: agreements.AgreementGate | None = None
     joined: bool = False
     gone: bool = False
 
@@ -94,6 +98,9 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         await self.channel_layer.group_add(events.user_group(self.user_id), self.channel_name)
         self.joined = True
         sessions.watch().add(self.channel_name, self.user_id, self.session_key)
+        # Read once the socket is in its group, so that a new agreement published from now
+        # on reaches it as an event, and one published before is in what is read.
+        self.agreement = await agreements.gate_for(user)
         limits = Limits(
             max_frame_bytes=settings.CONFIDE_MAX_FRAME_BYTES,
             message_rate=settings.CONFIDE_MESSAGE_RATE,
@@ -168,6 +175,8 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         await handler(message)
 
     async def dispatch_frame(self, frame: ClientFrame) -> None:
+        if isinstance(frame, SendFrame | RekeyFrame) and self.agreement is not None:
+            await self.agreement.require()
         if isinstance(frame, SendFrame):
             self.on_send(frame)
         elif isinstance(frame, SyncFrame):
@@ -283,6 +292,12 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         channel layer lost Redis for a while): closes it so that the client reconnects and
         backfills from the database (docs/protocol.md)."""
         await self.close(code=CloseCode.SERVICE_RESTART)
+
+    async def agreement_changed(self, event: dict[str, Any]) -> None:
+        """Runs when the practice published a new messaging agreement: the client's next
+        send asks again whether they accepted it."""
+        if self.agreement is not None:
+            self.agreement.forget()
 
     async def session_revoked(self, event: dict[str, Any]) -> None:
         """Runs on sign-out or deactivation: closes this socket if it belongs to that session."""

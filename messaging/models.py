@@ -123,6 +123,8 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    # The therapist withdrew it before it was used: it then opens nothing.
+    revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

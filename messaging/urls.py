@@ -17,6 +17,11 @@ urlpatterns = [
     path("invitations", views.invitations, name="api-invitations"),
     path("invitations/lookup", views.invitation_lookup, name="api-invitation-lookup"),
     path("invitations/accept", views.invitation_accept, name="api-invitation-accept"),
+    path(
+        "invitations/<int:invitation_id>/revoke",
+        views.invitation_revoke,
+        name="api-invitation-revoke",
+    ),
     path("conversations", views.conversations, name="api-conversations"),
     path(
         "conversations/<uuid:conversation_id>", views.conversation_detail, name="api-conversation"

@@ -16,10 +16,13 @@ from accounts.views import me_body, member_body
 from crypto import CryptoError, KdfParams
 from messaging.models import KeyEnvelope, Membership
 from messaging.services.invitations import (
+    ListedInvitation,
     SignUp,
     accept_invitation,
     create_invitation,
+    list_invitations,
     open_invitation,
+    revoke_invitation,
 )
 from protocol import http
 from protocol.errors import BadRequestError, NotFoundError
@@ -32,17 +35,41 @@ def _b64(text: str, what: str) -> bytes:
         raise BadRequestError(f"Invalid request: {what}: {exc}") from None
 
 
-@api(methods=("POST",), roles=(Role.THERAPIST,))
-def invitations(request: HttpRequest) -> http.InvitationAnswer:
-    """A therapist invites a client; the link's token is shown once."""
+@api(methods=("GET", "POST"), roles=(Role.THERAPIST,))
+def invitations(request: HttpRequest) -> http.InvitationsAnswer | http.InvitationAnswer:
+    """``GET``: the therapist's invitations, newest first (never a token). ``POST``: a
+    therapist invites a client; the link's token is shown once."""
+    therapist = signed_in_user(request)
+    if request.method == "GET":
+        return http.InvitationsAnswer(
+            invitations=[invitation_item(listed) for listed in list_invitations(therapist)]
+        )
     body = parse_body(request, http.InvitationRequest)
-    new = create_invitation(signed_in_user(request), body.client_name)
+    new = create_invitation(therapist, body.client_name)
     return http.InvitationAnswer(
         id=new.invitation.pk,
         token=new.token,
         path=f"/invite#{new.token}",
         expires_at=new.invitation.expires_at,
         conversation=new.invitation.conversation_id,
+    )
+
+
+@api(methods=("POST",), roles=(Role.THERAPIST,))
+def invitation_revoke(request: HttpRequest, invitation_id: int) -> http.InvitationItem:
+    """The therapist withdraws one of their pending invitations."""
+    return invitation_item(revoke_invitation(signed_in_user(request), invitation_id))
+
+
+def invitation_item(listed: ListedInvitation) -> http.InvitationItem:
+    invitation = listed.invitation
+    return http.InvitationItem(
+        id=invitation.pk,
+        client_name=invitation.client_name,
+        conversation=invitation.conversation_id,
+        created_at=invitation.created_at,
+        expires_at=invitation.expires_at,
+        state=listed.state,
     )
 
 

@@ -67,6 +67,16 @@ async def end_sessions(user_id: int, session_key: str | None = None) -> None:
     await _send([(user_group(user_id), event)], "a session's end", wait=True)
 
 
+def agreement_changed_from_sync(user_ids: Iterable[int]) -> None:
+    """Tells every socket of each user that their practice published a new messaging
+    agreement (``services.agreements``): each asks the database again before its client's
+    next send. From synchronous code, after the commit of the new version; waits until
+    the event has left, as :func:`end_sessions` does."""
+    event = {"type": "agreement.changed"}
+    items = [(user_group(user_id), event) for user_id in user_ids]
+    async_to_sync(_send)(items, "a new agreement", wait=True)
+
+
 async def _send(items: list[tuple[str, dict[str, Any]]], what: str, *, wait: bool = False) -> None:
     """Hands the events to the channel layer; with ``wait``, returns once they have left
     this process (for senders whose event loop may end right after)."""

@@ -1,7 +1,13 @@
-"""Invitations: a therapist's one-time, expiring link, and a client's sign-up through it.
+"""Invitations: a therapist's one-time, expiring link, the therapist's list of them (and
+revoking one), and a client's sign-up through it.
 
 The token travels only in the link's fragment and in request bodies, never in a
 URL path, so it does not land in access logs; the database keeps its SHA-256.
+
+An invitation is pending until it is used, expires or is revoked; only a pending one opens
+(``invitation_invalid`` otherwise, the same answer whatever the reason). A client who signs
+up through one has not yet accepted the practice's messaging agreement: they do so before
+their first message (``accounts.agreement``).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from typing import NoReturn
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 import crypto
@@ -24,7 +31,13 @@ from crypto import CryptoError, KdfParams, PublicIdentity
 from messaging.models import Conversation, Invitation, KeyEnvelope, Membership
 from messaging.services import events
 from messaging.services.epochs import CheckedEnvelope, check_envelopes
-from protocol.errors import BadRequestError, EmailTakenError, InvitationInvalidError
+from protocol.errors import (
+    BadRequestError,
+    EmailTakenError,
+    InvitationInvalidError,
+    NotFoundError,
+)
+from protocol.http import InvitationState
 from protocol.to_client import ConversationAddedEvent
 
 
@@ -60,6 +73,7 @@ def open_invitation(token: str, *, lock: bool = False) -> Invitation:
     if (
         invitation is None
         or invitation.used_at is not None
+        or invitation.revoked_at is not None
         or invitation.expires_at <= timezone.now()
         or not invitation.therapist.is_active
     ):
@@ -68,6 +82,68 @@ def open_invitation(token: str, *, lock: bool = False) -> Invitation:
             "Ask your therapist for a new one."
         )
     return invitation
+
+
+@dataclass(frozen=True)
+class ListedInvitation:
+    """One of a therapist's invitations and its state, as they see it."""
+
+    invitation: Invitation
+    state: InvitationState
+
+
+def _state(invitation: Invitation, joined: bool) -> InvitationState:
+    """``accepted`` only when a client joined through it: one used up by ``email_taken``
+    answers opened nothing, and shows as ``expired`` (it can no longer be used)."""
+    if invitation.revoked_at is not None:
+        return "revoked"
+    if joined:
+        return "accepted"
+    if invitation.used_at is not None or invitation.expires_at <= timezone.now():
+        return "expired"
+    return "pending"
+
+
+def _joined() -> Exists:
+    return Exists(Conversation.objects.filter(id=OuterRef("conversation_id")))
+
+
+def list_invitations(therapist: User) -> list[ListedInvitation]:
+    """The therapist's own invitations, newest first (one query)."""
+    rows = (
+        Invitation.objects.filter(therapist=therapist)
+        .annotate(joined=_joined())
+        .order_by("-created_at", "-pk")
+    )
+    return [ListedInvitation(row, _state(row, row.joined)) for row in rows]
+
+
+# Ids are 64-bit signed integers in every database the server runs on.
+_LARGEST_ID = 2**63 - 1
+
+
+def revoke_invitation(therapist: User, invitation_id: int) -> ListedInvitation:
+    """Withdraws one of the therapist's pending invitations: its link then opens nothing
+    (``invitation_invalid``, as a used one). Someone else's or an unknown id is
+    ``not_found``, the same answer. One that is no longer pending (accepted, expired,
+    revoked already) is left as it is and answered as it is: its state says why."""
+    if not 1 <= invitation_id <= _LARGEST_ID:
+        raise NotFoundError("No such invitation.")  # beyond what the database can compare
+    with transaction.atomic():
+        # Locked as accepting locks it, so that a revoke and an accept are one after the
+        # other: an accepted invitation is never marked revoked, nor a revoked one used.
+        invitation = (
+            Invitation.objects.select_for_update()
+            .filter(pk=invitation_id, therapist=therapist)
+            .first()
+        )
+        if invitation is None:
+            raise NotFoundError("No such invitation.")
+        joined = Conversation.objects.filter(id=invitation.conversation_id).exists()
+        if _state(invitation, joined) == "pending":
+            invitation.revoked_at = timezone.now()
+            invitation.save(update_fields=["revoked_at"])
+    return ListedInvitation(invitation, _state(invitation, joined))
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,9 @@ class NewClient:
 
 
 def invite_and_fill(server: Server, demo: Demo) -> NewClient:
-    """The therapist invites a client, who signs up and writes 100 messages (Python)."""
+    """The therapist invites a client, who signs up, and then writes 100 messages to them
+    (Python): the client accepts the messaging agreement in the browser, before any
+    message of theirs."""
     suffix = uuid.uuid4().hex[:6]
     name, email = f"Rowan {suffix}", f"rowan-{suffix}@example.invalid"
 
@@ -48,20 +50,24 @@ def invite_and_fill(server: Server, demo: Demo) -> NewClient:
 
     token = as_user(server.url, demo.therapist.email, demo.therapist.password, invite)
 
-    async def sign_up_and_write() -> uuid.UUID:
+    async def sign_up() -> uuid.UUID:
         client = ConfideClient(server.url, backfill=False)
         try:
             signed_up = await client.accept_invitation(
                 token, email, name, PASSWORD, kdf_params=SMALL_KDF
             )
-            await client.connect()
-            for n in range(SEEDED):
-                await client.send_text(signed_up.conversation, f"seeded {n}")
             return signed_up.conversation
         finally:
             await client.close()
 
-    return NewClient(email, name, run(sign_up_and_write))
+    conversation = run(sign_up)
+
+    async def write(therapist: ConfideClient) -> None:
+        for n in range(SEEDED):
+            await therapist.send_text(conversation, f"seeded {n}")
+
+    as_user(server.url, demo.therapist.email, demo.therapist.password, write)
+    return NewClient(email, name, conversation)
 
 
 def stored_epoch(server: Server, demo: Demo, conversation: uuid.UUID, text: str) -> int:

@@ -61,6 +61,12 @@ class Browser:
     def get(self, path: str) -> Reply:
         return self._reply(self.client.get(path))
 
+    def put(self, path: str) -> Reply:
+        """A method no endpoint takes (with the CSRF token, so that only the method is
+        wrong)."""
+        response = self.client.put(path, headers={"X-CSRFToken": self.csrf_token()})
+        return self._reply(response)
+
     def csrf_token(self) -> str:
         token: str = self.client.get("/api/csrf").json()["csrf_token"]
         return token

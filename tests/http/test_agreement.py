@@ -8,13 +8,20 @@ from datetime import datetime
 
 import pytest
 
+from accounts.agreement import DEFAULT_TEXTS, publish_agreement
 from accounts.models import AgreementAcceptance
 from tests.http.conftest import BrowserFor
-from tests.personas import Practice5
+from tests.personas import Practice5, make_practice
 
 pytestmark = pytest.mark.django_db
 
 AGREEMENT = "/api/agreement"
+
+
+@pytest.fixture
+def world(db: None) -> Practice5:
+    """The personas before their clients accepted the agreement (the default, 2025-1)."""
+    return make_practice(agreed=False)
 
 
 def test_a_client_accepts_and_every_later_sign_in_knows_it(
@@ -54,6 +61,7 @@ def test_a_new_version_is_recorded_beside_the_old_one_and_becomes_the_latest(
 ) -> None:
     clara = browser_for(world.client)
     clara.post(AGREEMENT, {"version": "2025-1"})
+    publish_agreement(world.practice, "2026-1", DEFAULT_TEXTS["2025-1"])
 
     newer = clara.post(AGREEMENT, {"version": "2026-1"}).json()["agreement"]
 

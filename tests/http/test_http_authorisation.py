@@ -101,6 +101,10 @@ def pending_invitation(world: Practice5) -> dict[str, Any]:
     return {"token": create_invitation(world.therapist.user, "Nina").token}
 
 
+def theos_invitation(world: Practice5) -> dict[str, Any]:
+    return {"invitation_id": create_invitation(world.therapist.user, "Nina").invitation.pk}
+
+
 def sign_up_through_theos_invitation(world: Practice5) -> dict[str, Any]:
     return accept_body(invite(world.therapist), make_applicant())
 
@@ -126,12 +130,19 @@ ENDPOINTS = [
     ),
     Endpoint("sign out", "api-auth-signout", "POST", everyone(200)),
     Endpoint("me", "api-me", "GET", signed_in(200)),
+    Endpoint("read the messaging agreement", "api-agreement", "GET", signed_in(200)),
     Endpoint(
         "accept the messaging agreement",
         "api-agreement",
         "POST",
         expect(signed_out=401, clara=200, theo=403, olive=403, oscar=200, ada=403),
         body=lambda world: {"version": "2025-1"},
+    ),
+    Endpoint(
+        "list one's invitations",
+        "api-invitations",
+        "GET",
+        expect(signed_out=401, clara=403, theo=200, olive=200, oscar=403, ada=403),
     ),
     Endpoint(
         "create an invitation",
@@ -153,6 +164,20 @@ ENDPOINTS = [
         "POST",
         everyone(200),
         body=sign_up_through_theos_invitation,
+    ),
+    Endpoint(
+        "revoke Theo's invitation",
+        "api-invitation-revoke",
+        "POST",
+        expect(signed_out=401, clara=403, theo=200, olive=404, oscar=403, ada=403),
+        kwargs=theos_invitation,
+    ),
+    Endpoint(
+        "revoke an invitation that does not exist",
+        "api-invitation-revoke",
+        "POST",
+        expect(signed_out=401, clara=403, theo=404, olive=404, oscar=403, ada=403),
+        kwargs=lambda world: {"invitation_id": 999_999},
     ),
     Endpoint("list conversations", "api-conversations", "GET", signed_in(200)),
     Endpoint(
@@ -238,7 +263,12 @@ def test_the_table_names_every_api_route() -> None:
     assert {endpoint.route for endpoint in ENDPOINTS} == routes
 
 
+# The last row of each route (a POST, where a route takes both methods).
 ONE_PER_ROUTE = list({endpoint.route: endpoint for endpoint in ENDPOINTS}.values())
+METHODS = {
+    route: ", ".join(sorted({e.method for e in ENDPOINTS if e.route == route}))
+    for route in {endpoint.route for endpoint in ENDPOINTS}
+}
 
 
 @pytest.mark.parametrize("endpoint", ONE_PER_ROUTE, ids=[e.route for e in ONE_PER_ROUTE])
@@ -247,11 +277,17 @@ def test_every_route_refuses_the_other_method_and_says_which_is_allowed(
 ) -> None:
     browser = browser_for(world.therapist)
     path = endpoint.path(world)
+    allowed = METHODS[endpoint.route]
 
-    reply = browser.post(path, {}) if endpoint.method == "GET" else browser.get(path)
+    if allowed == "GET":
+        reply = browser.post(path, {})
+    elif allowed == "POST":
+        reply = browser.get(path)
+    else:
+        reply = browser.put(path)
 
     assert reply.status == 405
-    assert reply.headers["Allow"] == endpoint.method
+    assert reply.headers["Allow"] == allowed
 
 
 POST_ROUTES = [endpoint for endpoint in ONE_PER_ROUTE if endpoint.method == "POST"]

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.test import override_settings
 
 import crypto
+from accounts.agreement import current_agreement, has_accepted_current
 from accounts.models import User
 from confide_client.keys import open_key_bundle
 from messaging.models import Conversation, KeyEnvelope
@@ -66,3 +67,13 @@ def test_seeding_twice_creates_nothing_new_and_prints_the_same_credentials(
     assert User.objects.count() == 2
     credentials = tmp_path / "demo-credentials.txt"
     assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+
+
+def test_the_demo_client_is_shown_the_practices_agreement_before_the_first_message(
+    tmp_path: Path,
+) -> None:
+    seed(tmp_path)
+
+    client = User.objects.get(email="client@demo.invalid")
+    assert current_agreement(client.practice_id) is not None
+    assert not has_accepted_current(client.pk, client.practice_id)

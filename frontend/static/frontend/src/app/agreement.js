@@ -1,83 +1,66 @@
 /**
  * The practice's messaging agreement, shown to a client before the first message.
  *
- * Acceptance is recorded on the server (version and time, `POST /api/agreement`), so every
- * browser of the person knows it and the practice keeps the record. Nothing is stored in
- * the browser. Per-practice texts belong to a later change.
+ * The server keeps the text and its version, per practice (`GET /api/agreement`), and
+ * records the acceptance of the version shown (`POST /api/agreement`), so every browser of
+ * the person shows the same text and the practice keeps the record. Nothing is stored in
+ * the browser. When the practice publishes a new version, the server refuses the client's
+ * next message with `agreement_required`, and the page shows the agreement again.
  *
  * @module
  */
 
-export const AGREEMENT_VERSION = '2025-1';
-
-/** Sections of the default agreement: [heading, paragraphs]. */
-export const AGREEMENT = /** @type {[string, string[]][]} */ ([
-  [
-    'What messaging is for',
-    [
-      'Messaging is for short matters between sessions: scheduling, a question, an update on ' +
-        'something you agreed to try. It does not replace your sessions.',
-    ],
-  ],
-  [
-    'Not for emergencies',
-    [
-      'Messages are not monitored around the clock. If you are in crisis, call or text 988 ' +
-        '(Suicide & Crisis Lifeline). In an emergency, call 911 or go to the nearest emergency ' +
-        'room. Do not wait for a reply here.',
-    ],
-  ],
-  [
-    'When to expect a reply',
-    [
-      'Your therapist usually replies within two business days, during office hours. ' +
-        'Messages sent in the evening, at weekends or on holidays are read on the next ' +
-        'business day.',
-    ],
-  ],
-  [
-    'Confidentiality and its limits',
-    [
-      'Messages are end-to-end encrypted: only you and your therapist can read them, not the ' +
-        'practice staff or the server that carries them.',
-      'As in your sessions, your therapist must act on what you share, and may have to tell ' +
-        'others, when there is an imminent risk of serious harm to you or to someone else, ' +
-        'and when the law requires it (for example suspected abuse of a child, an elder or a ' +
-        'dependent adult, or a court order). In California this includes the duty to protect ' +
-        '(Civil Code 43.92) and the Confidentiality of Medical Information Act (Civil Code 56).',
-      'Your therapist may keep messages as part of your clinical record.',
-    ],
-  ],
-  [
-    'Your device',
-    [
-      'Anyone who can use your unlocked device may read your messages. Sign out on a shared ' +
-        'device. The Quick exit button leaves this page at once.',
-    ],
-  ],
-]);
+/**
+ * @typedef {object} AgreementText
+ * @property {string} version
+ * @property {string} published_at
+ * @property {{heading: string, paragraphs: string[]}[]} sections
+ */
 
 /**
- * Whether the signed-in person has accepted the current version, as the server recorded
- * it (`agreement` in the answer to sign-in and `/api/me`).
- * @param {{agreement?: {version: string, accepted_at: string}|null}} me
+ * @typedef {object} CurrentAgreement the answer of `GET /api/agreement`
+ * @property {AgreementText} agreement the practice's current version
+ * @property {{version: string, accepted_at: string}|null} accepted this person's acceptance of it
  */
-export function hasAccepted(me) {
-  return me?.agreement?.version === AGREEMENT_VERSION;
+
+/**
+ * The practice's current agreement, and whether this person accepted it.
+ * @param {(path: string) => Promise<any>} get the API's `get`
+ * @returns {Promise<CurrentAgreement>}
+ */
+export async function fetchAgreement(get) {
+  const answer = await get('/api/agreement');
+  const text = answer?.agreement;
+  if (typeof text?.version !== 'string' || !Array.isArray(text.sections)) {
+    throw new Error('The server sent no messaging agreement');
+  }
+  return { agreement: text, accepted: answer.accepted ?? null };
 }
 
 /**
- * Record the acceptance of the current version on the server (`POST /api/agreement`);
- * resolves to the record, which `me.agreement` takes. Throws ApiError when it fails:
- * the person is then asked again, nothing is recorded in the browser instead.
+ * Whether the person accepted the version the server called current.
+ * @param {CurrentAgreement|null} current
+ */
+export function hasAccepted(current) {
+  return Boolean(current?.accepted) && current?.accepted?.version === current?.agreement.version;
+}
+
+/**
+ * Record the acceptance of the version shown (`POST /api/agreement`); resolves to the
+ * record, which `current.accepted` and `me.agreement` take. Throws ApiError when it fails
+ * (`agreement_required`: a newer version was published since it was fetched): the person
+ * is then asked again, nothing is recorded in the browser instead.
  * @param {(path: string, body: object) => Promise<any>} post the API's `post`
+ * @param {CurrentAgreement} current
  * @param {any} me
  */
-export async function recordAcceptance(post, me) {
-  const answer = await post('/api/agreement', { version: AGREEMENT_VERSION });
-  if (answer?.agreement?.version !== AGREEMENT_VERSION) {
+export async function recordAcceptance(post, current, me) {
+  const { version } = current.agreement;
+  const answer = await post('/api/agreement', { version });
+  if (answer?.agreement?.version !== version) {
     throw new Error('The server did not record this version of the agreement');
   }
+  current.accepted = answer.agreement;
   me.agreement = answer.agreement;
   return answer.agreement;
 }

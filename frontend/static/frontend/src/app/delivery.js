@@ -11,8 +11,9 @@
  *
  * After a refusal, the protocol decides (`RESEND`, generated from protocol/errors.py): the
  * same bytes again after `retry_after_ms` when the error carries it, else after a growing
- * pause; `stale_epoch` re-seals the same text under the same id; anything else is for the
- * person to decide (Retry).
+ * pause; `stale_epoch` re-seals the same text under the same id; `agreement_required` waits
+ * until the person accepted the practice's messaging agreement (the page shows it), then
+ * goes again; anything else is for the person to decide (Retry).
  *
  * @module
  */
@@ -123,6 +124,21 @@ export class Delivery {
     this.outbox.retry(clientMessageId);
     this.#held.delete(clientMessageId);
     this.#transmit(clientMessageId);
+  }
+
+  /**
+   * The person accepted the messaging agreement: every message refused for want of it
+   * goes again, same bytes, in the order written.
+   */
+  afterAgreement() {
+    if (this.#stopped) return;
+    for (const entry of this.outbox.entries()) {
+      if (entry.state === 'failed' && entry.error === 'agreement_required') {
+        this.outbox.retry(entry.clientMessageId);
+        this.#held.delete(entry.clientMessageId);
+        this.#transmit(entry.clientMessageId);
+      }
+    }
   }
 
   /**
@@ -278,6 +294,8 @@ export class Delivery {
       });
     } else {
       this.outbox.markFailed(clientMessageId, code);
+      // Held until the agreement is accepted (`afterAgreement`); the page shows it.
+      if (code === 'agreement_required') this.emit('agreement-required', { conversation: entry.conversation });
     }
     this.emit('timeline', { conversation: entry.conversation });
   }

@@ -13,7 +13,8 @@
  */
 
 import * as api from './api.js';
-import { hasAccepted } from './agreement.js';
+import { fetchAgreement, hasAccepted } from './agreement.js';
+import { h } from './dom.js';
 import { IdleTimer } from './idle.js';
 import { Messenger } from './messenger.js';
 import { SeenIdentities } from './seen.js';
@@ -36,7 +37,12 @@ const quickExit = /** @type {HTMLElement} */ (document.getElementById('quick-exi
 const signOutButton = /** @type {HTMLElement} */ (document.getElementById('sign-out'));
 const idleSeconds = Number(document.body.dataset.idleSeconds) || 900;
 
-/** @type {{me: any, messenger: Messenger, idle: IdleTimer} | null} */
+/**
+ * The signed-in session; `agreement` is the practice's messaging agreement as the server
+ * last sent it (clients only; null for therapists and admins).
+ * @type {{me: any, messenger: Messenger, idle: IdleTimer,
+ *         agreement: import('./agreement.js').CurrentAgreement|null} | null}
+ */
 let session = null;
 /** @type {() => void} */
 let cleanup = () => {};
@@ -94,14 +100,19 @@ async function beginSession(me, keys, conversation = null) {
   const idle = new IdleTimer(idleSeconds * 1000, () =>
     endSession('You were signed out after a period without activity. Your keys were removed from this page.'),
   );
-  session = { me, messenger, idle };
+  session = { me, messenger, idle, agreement: null };
   messenger.addEventListener('status', (event) => showConnection(/** @type {CustomEvent} */ (event).detail.state));
   messenger.addEventListener('session-ended', () =>
     endSession('Your session ended. Please sign in again.', false),
   );
+  // The server refused a message: the practice published an agreement not yet accepted.
+  messenger.addEventListener('agreement-required', () => askAgreementAgain());
   idle.start();
   try {
+    if (me.role === 'client') session.agreement = await fetchAgreement(api.get);
     await messenger.start();
+    // Messages a reload left, refused for want of an agreement accepted since: they go.
+    if (hasAccepted(session.agreement)) messenger.agreementAccepted();
   } catch {
     await endSession('Your conversations could not be loaded. Please sign in again.');
     return;
@@ -150,6 +161,56 @@ function showSignIn(/** @type {string|undefined} */ notice) {
   });
 }
 
+// --- the messaging agreement -----------------------------------------------------------
+
+let askingAgreement = false;
+
+/**
+ * Fetch the current agreement again (after `agreement_required`); show it unless it was
+ * accepted meanwhile (in another tab), in which case the refused messages go again at once.
+ */
+async function askAgreementAgain() {
+  const current = session;
+  if (!current || askingAgreement) return;
+  askingAgreement = true;
+  try {
+    current.agreement = await fetchAgreement(api.get);
+  } catch {
+    // Shown as it was last fetched, as not accepted: accepting it tells whether it is current.
+    if (current.agreement) current.agreement = { ...current.agreement, accepted: null };
+  } finally {
+    askingAgreement = false;
+  }
+  if (session !== current) return;
+  if (hasAccepted(current.agreement)) current.messenger.agreementAccepted();
+  else route();
+}
+
+/** @param {NonNullable<typeof session>} current */
+function showAgreement(current) {
+  const { me, messenger, agreement } = current;
+  const first = messenger.list()[0];
+  const therapist = first ? messenger.peer(first)?.displayName ?? null : null;
+  if (!agreement) {
+    // Still on its way (beginSession routes again once it is here).
+    root.replaceChildren(h('p', { role: 'status' }, 'Loading the messaging agreement…'));
+    return;
+  }
+  renderAgreement(root, {
+    me,
+    current: agreement,
+    therapistName: therapist,
+    renewed: Boolean(me.agreement) && me.agreement.version !== agreement.agreement.version,
+    onAccepted: () => {
+      messenger.agreementAccepted();
+      route();
+    },
+    onOutdated: () => {
+      askAgreementAgain();
+    },
+  });
+}
+
 // --- routing -------------------------------------------------------------------------
 
 function route() {
@@ -159,10 +220,8 @@ function route() {
   chrome(client);
   cleanup();
   cleanup = () => {};
-  if (client && !hasAccepted(me)) {
-    const first = messenger.list()[0];
-    const therapist = first ? messenger.peer(first)?.displayName ?? null : null;
-    renderAgreement(root, { me, therapistName: therapist, onAccepted: route });
+  if (client && !hasAccepted(session.agreement)) {
+    showAgreement(session);
     return;
   }
   const hash = location.hash;

@@ -11,7 +11,8 @@
  * `incoming` [{conversation, message}], `typing` [{conversation, user}], `status`
  * [{state}], `identity-changed` [{conversation, user}], `conversation-refused`
  * [{conversation, reason}], `session-ended` [{code}], `epoch` [{conversation, epoch}] (a
- * new epoch began, here or at the peer).
+ * new epoch began, here or at the peer), `agreement-required` [{conversation}] (the server
+ * refused a message until the practice's current messaging agreement is accepted).
  *
  * @module
  */
@@ -182,6 +183,14 @@ export class Messenger extends EventTarget {
    */
   retry(clientMessageId) {
     return this.#delivery.retry(clientMessageId);
+  }
+
+  /**
+   * The person accepted the messaging agreement: the messages refused for want of it go
+   * again (same bytes, in the order they were written).
+   */
+  agreementAccepted() {
+    this.#delivery.afterAgreement();
   }
 
   /**

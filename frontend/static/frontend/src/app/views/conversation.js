@@ -22,6 +22,7 @@ const STATE_LABEL = /** @type {Record<string, string>} */ ({
 /** Why a message was not sent, by the error code that stopped it (docs/protocol.md). */
 const FAILURE_TEXT = /** @type {Record<string, string>} */ ({
   conversation_closed: 'The conversation is read-only.',
+  agreement_required: 'It is sent once you accept the messaging agreement.',
   timeout: 'The server did not answer.',
   stale_epoch: 'The conversation keys changed while it was sent.',
   not_found: 'This conversation is no longer available.',

@@ -1,6 +1,7 @@
 /**
  * The therapist's inbox: every client conversation (name, last activity, unread count)
- * and "Invite a client", which makes a one-time link to copy.
+ * and "Invite a client", which makes a one-time link to copy, with the invitations still
+ * pending and a Revoke button for each (`GET /api/invitations`, `POST .../revoke`).
  *
  * @module
  */
@@ -69,6 +70,7 @@ function invitePanel() {
   const name = h('input', { id: 'invite-client-name', type: 'text', required: true, maxlength: 150, autocomplete: 'off' });
   const error = h('p', { class: 'form-error', role: 'alert' });
   const result = h('div', { class: 'invite-result', hidden: true });
+  const pending = pendingInvitations(error);
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Create invitation link');
   const form = h('form', { class: 'form inline-form', novalidate: true },
     h('div', { class: 'field' }, h('label', { for: 'invite-client-name' }, "Client's name"), name),
@@ -87,6 +89,7 @@ function invitePanel() {
       const answer = await api.post('/api/invitations', { client_name: clientName });
       showLink(result, clientName, `${location.origin}${answer.path}`, answer.expires_at);
       /** @type {HTMLInputElement} */ (name).value = '';
+      pending.reload();
     } catch (problem) {
       error.textContent = problem instanceof api.ApiError && problem.code === 'forbidden'
         ? 'Only therapists can invite clients.'
@@ -98,7 +101,51 @@ function invitePanel() {
   return h('section', { class: 'card invite-panel', 'aria-labelledby': 'invite-panel-title' },
     h('h2', { id: 'invite-panel-title' }, 'Invite a client'),
     h('p', { class: 'hint' }, 'The link works once and expires. Give it to your client yourself, for example by email or in session.'),
-    form, error, result);
+    form, error, result, pending.node);
+}
+
+/**
+ * The therapist's invitations still pending (the server lists them without their links),
+ * each with a button that revokes it: its link then opens nothing.
+ * @param {HTMLElement} problem where a failure is told (the panel's alert)
+ */
+function pendingInvitations(problem) {
+  const list = h('ul', { class: 'invitation-list', 'aria-labelledby': 'invitations-title' });
+  const node = h('section', { class: 'invitations', hidden: true },
+    h('h3', { id: 'invitations-title' }, 'Pending invitations'), list);
+
+  const reload = async () => {
+    let answer;
+    try {
+      answer = await api.get('/api/invitations');
+    } catch {
+      return; // the list stays as it was; creating and revoking still work
+    }
+    const items = answer.invitations.filter((/** @type {any} */ item) => item.state === 'pending');
+    node.hidden = items.length === 0;
+    list.replaceChildren(...items.map((/** @type {any} */ item) => {
+      const revoke = h('button', { type: 'button', class: 'link-button', 'aria-label': `Revoke the invitation for ${item.client_name}` }, 'Revoke');
+      revoke.addEventListener('click', async () => {
+        problem.textContent = '';
+        revoke.setAttribute('disabled', '');
+        try {
+          await api.post(`/api/invitations/${item.id}/revoke`);
+        } catch {
+          problem.textContent = 'The invitation could not be revoked. Try again.';
+          revoke.removeAttribute('disabled');
+          return;
+        }
+        reload();
+      });
+      return h('li', { class: 'invitation-item', dataset: { invitation: String(item.id) } },
+        h('div', { class: 'invitation-who' },
+          h('span', { class: 'inbox-name' }, item.client_name),
+          h('span', { class: 'hint' }, `Valid until ${new Date(item.expires_at).toLocaleString()}`)),
+        revoke);
+    }));
+  };
+  reload();
+  return { node, reload };
 }
 
 /**

@@ -1,0 +1,84 @@
+"""The messaging agreement at the socket: a client's ``send`` and ``rekey`` are taken only
+once they have accepted their practice's current agreement (DESIGN.md section 6;
+``accounts.agreement``); until then they are answered ``agreement_required`` before
+anything is queued or stored. Therapists and admins are never asked.
+
+Without a query per frame: a client's socket reads at connect whether its client accepted
+the current version (:func:`gate_for`), and reads it again only while the answer is no
+(one query per refused frame, which the socket's rate limit bounds), so the first send
+after accepting is taken on the same socket, whichever process recorded the acceptance.
+When a practice publishes a new version, its clients' sockets are told after the commit
+(``agreement.changed``, through ``services.events``) and ask the database again at their
+next send. Should that event be lost (the channel layer is at most once), a socket learns
+of the new version at its next connection; a layer that drops a socket's events closes it
+(1012), and the client reconnects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from accounts.agreement import has_accepted_current
+from accounts.models import Role, User
+from messaging.services import events
+from messaging.services.common import in_db_thread
+from protocol.errors import AgreementRequiredError, UnavailableError
+
+_has_accepted_current = in_db_thread(has_accepted_current)
+
+
+@dataclass
+class AgreementGate:
+    """Whether one client socket's client accepted their practice's current agreement."""
+
+    user_id: int
+    practice_id: int
+    accepted: bool
+
+    async def require(self) -> None:
+        """Returns once the client has accepted the current version; otherwise raises
+        ``AgreementRequiredError`` (or ``UnavailableError`` without a database: resend).
+        Asks the database only while the answer is no."""
+        if self.accepted:
+            return
+        self.accepted = await _has_accepted_current(self.user_id, self.practice_id)
+        if not self.accepted:
+            raise AgreementRequiredError(
+                "Accept your practice's current messaging agreement before sending: "
+                "GET /api/agreement, then POST /api/agreement with its version."
+            )
+
+    def forget(self) -> None:
+        """A new version was published: the next send asks the database again."""
+        self.accepted = False
+
+
+async def gate_for(user: User) -> AgreementGate | None:
+    """The gate of a new socket's user: None for therapists and admins, who are never
+    asked; for a client, whether they accepted the current version (one query; without a
+    database, not yet: the first send asks again)."""
+    if user.role != Role.CLIENT:
+        return None
+    try:
+        accepted = await _has_accepted_current(user.pk, user.practice_id)
+    except UnavailableError:
+        accepted = False
+    return AgreementGate(user.pk, user.practice_id, accepted)
+
+
+def clients_of(practice_id: int) -> list[int]:
+    return list(
+        User.objects.filter(practice_id=practice_id, role=Role.CLIENT, is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def tell_clients_of_a_new_agreement(sender: object, *, practice_id: int, **kwargs: Any) -> None:
+    """Receives ``accounts.agreement.agreement_published`` (after its commit): the open
+    sockets of the practice's clients ask again before their next send."""
+    events.agreement_changed_from_sync(clients_of(practice_id))
+
+
+__all__ = ["AgreementGate", "gate_for", "tell_clients_of_a_new_agreement"]
