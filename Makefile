@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test system-deps lint contracts typecheck pytest jstest protocol lock bundle-hash vectors bench clean
+.PHONY: run test system-deps lint contracts typecheck docs pytest jstest protocol lock bundle-hash vectors bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,7 @@ run: $(VENV)/.installed
 	$(BIN)/confide seed_demo
 	$(BIN)/confide serve
 
-test: system-deps $(VENV)/.installed-test lint contracts typecheck jstest pytest
+test: system-deps $(VENV)/.installed-test lint contracts typecheck docs jstest pytest
 
 # Node (the browser crypto's tests) and Debian's Chromium (the browser tests, driven by
 # Playwright; never `playwright install`), from Debian's packages when missing.
@@ -59,6 +59,12 @@ contracts: $(VENV)/.installed-test
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy crypto protocol accounts messaging portal frontend confide_client harness tests bench
+
+# The Python client's reference (docs/client: its pages, its examples, and every public name
+# of confide_client from its docstrings), built afresh with warnings as errors and every
+# cross-reference checked, so that it cannot drift from the code. Output: build/docs/client.
+docs: $(VENV)/.installed-test
+	$(BIN)/sphinx-build -b html -W --keep-going -n -E -q docs/client build/docs/client
 
 # The browser's crypto against the same vectors, and the app's logic and frames against
 # protocol/schema.json; Node's own test runner. npm installs only the test-only tools of

@@ -2,19 +2,27 @@
 
 It holds the keys and does all encryption with ``crypto``; the server only
 ever receives what this package produces. The tests, the benchmark, the demo
-seed and the command-line chat use it. It imports no Django, so it runs on any
-machine with the project's dependencies.
+seed and the command-line chat use it. It imports no Django: it is also
+distributed on its own, as ``confide-client`` (clients/python), with ``crypto``
+and ``protocol`` and nothing of the server. Its reference is docs/client/.
 """
 
 from confide_client.backoff import Backoff
 from confide_client.client import ClientStats, ConfideClient
 from confide_client.errors import (
+    AgreementRequiredError,
+    BadCiphertextError,
     ClientClosedError,
     ClientError,
     ConnectionLostError,
+    ConversationRefusedError,
+    ForbiddenError,
     InvalidRequestError,
+    InvitationInvalidError,
     KeysError,
+    MessageTooLargeError,
     NotFoundError,
+    OverloadedError,
     ProtocolError,
     RateLimitedError,
     ReplyTimeoutError,
@@ -23,17 +31,26 @@ from confide_client.errors import (
     StaleEpochError,
     StateFileError,
     UnauthenticatedError,
+    UnavailableError,
 )
 from confide_client.identities import IdentityFile, SeenIdentities
 from confide_client.records import (
+    AcceptedAgreement,
     Account,
+    Agreement,
+    AgreementSection,
     ClientEvent,
+    ConnectionState,
+    ConnectionStatus,
     ConversationSummary,
     EpochStarted,
     HistoryPage,
     Invitation,
     InvitationDetails,
+    InvitationSummary,
     Member,
+    MessageState,
+    MessageStatus,
     PeerKeyChanged,
     ReadReceipt,
     ReceivedMessage,
@@ -42,40 +59,60 @@ from confide_client.records import (
     Typing,
     UnmatchedError,
 )
+from confide_client.state import OutboxFile, StateFolder, default_state_folder
 
 __all__ = [
+    "AcceptedAgreement",
     "Account",
+    "Agreement",
+    "AgreementRequiredError",
+    "AgreementSection",
     "Backoff",
+    "BadCiphertextError",
     "ClientClosedError",
     "ClientError",
     "ClientEvent",
     "ClientStats",
     "ConfideClient",
     "ConnectionLostError",
+    "ConnectionState",
+    "ConnectionStatus",
+    "ConversationRefusedError",
     "ConversationSummary",
     "EpochStarted",
+    "ForbiddenError",
     "HistoryPage",
     "IdentityFile",
     "InvalidRequestError",
     "Invitation",
     "InvitationDetails",
+    "InvitationInvalidError",
+    "InvitationSummary",
     "KeysError",
     "Member",
+    "MessageState",
+    "MessageStatus",
+    "MessageTooLargeError",
     "NotFoundError",
+    "OutboxFile",
+    "OverloadedError",
     "PeerKeyChanged",
     "ProtocolError",
     "RateLimitedError",
     "ReadReceipt",
     "ReceivedMessage",
     "RejectedMessage",
-    "SeenIdentities",
     "ReplyTimeoutError",
+    "SeenIdentities",
     "ServerRefusedError",
     "SessionEndedError",
     "SignUp",
     "StaleEpochError",
     "StateFileError",
+    "StateFolder",
     "Typing",
     "UnauthenticatedError",
+    "UnavailableError",
     "UnmatchedError",
+    "default_state_folder",
 ]

@@ -7,11 +7,14 @@ public identities, wrapped keys and ciphertext.
 
 Typical use::
 
-    async with ConfideClient("http://127.0.0.1:8000") as client:
+    async with ConfideClient("http://127.0.0.1:8000", state=StateFolder()) as client:
         await client.sign_in(email, password)
         await client.connect()
         seq = await client.send_text(conversation_id, "Hello")
         message = await client.next_message(timeout=5)
+
+The agreement and invitation requests are in ``confide_client.practice``, the state of
+each message sent after its ``ack`` in ``confide_client.tracking``.
 """
 
 from __future__ import annotations
@@ -23,15 +26,17 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 import crypto
+from confide_client import practice
 from confide_client.backoff import Backoff
 from confide_client.errors import (
+    AgreementRequiredError,
     ClientClosedError,
     ClientError,
     ConnectionLostError,
@@ -48,17 +53,23 @@ from confide_client.http import SESSION_COOKIE, HttpApi
 from confide_client.identities import SeenIdentities
 from confide_client.inbox import Inbox
 from confide_client.keys import KeyRing, unwrap_key_bundle
-from confide_client.outbox import Ack, Outbox, OutgoingMessage, deliver
+from confide_client.outbox import Ack, AgreementGate, Outbox, OutgoingMessage, deliver
 from confide_client.realtime import Limits, Realtime
 from confide_client.records import (
+    AcceptedAgreement,
     Account,
+    Agreement,
     ClientEvent,
+    ConnectionState,
+    ConnectionStatus,
     ConversationSummary,
     EpochStarted,
     HistoryPage,
     Invitation,
     InvitationDetails,
+    InvitationSummary,
     Member,
+    MessageStatus,
     PeerKeyChanged,
     ReadReceipt,
     ReceivedMessage,
@@ -67,6 +78,8 @@ from confide_client.records import (
     Typing,
     UnmatchedError,
 )
+from confide_client.state import StateFolder
+from confide_client.tracking import SentMessages
 from confide_client.wire import (
     ConversationData,
     MessageData,
@@ -95,8 +108,6 @@ from protocol.http import (
     ConversationAnswer,
     ConversationsAnswer,
     CsrfAnswer,
-    InvitationAnswer,
-    InvitationRequest,
     KdfBody,
     LookupAnswer,
     OkAnswer,
@@ -219,9 +230,18 @@ class ConfideClient:
     (``True``, a new device restoring its history) or only those newer than what the
     first :meth:`conversations` listing showed (``False``).
 
-    ``seen_identities``: where the peers' public identities seen so far are kept, to warn
-    (``PeerKeyChanged``) when one changes; an :class:`IdentityFile` keeps them across
-    runs. By default they are kept for this run only.
+    ``state``: the :class:`StateFolder` that keeps, across runs, the peers' public
+    identities seen so far (to warn with :class:`PeerKeyChanged` when one changes) and the
+    outbox of each account (so that messages not acknowledged when the client stopped, by
+    :meth:`close`, a crash or Ctrl-C, are sent again by the next :meth:`connect` as the
+    same account on the same server). Without it both are kept for this run only.
+
+    ``seen_identities``: where the peers' identities are kept when no ``state`` is given
+    (an :class:`IdentityFile` keeps them across runs); not together with ``state``.
+
+    What happens is reported on :attr:`events` (see :data:`ClientEvent`), among them every
+    change of :attr:`connection` (:class:`ConnectionStatus`) and of each own message's
+    state (:class:`MessageStatus`).
     """
 
     def __init__(
@@ -236,7 +256,13 @@ class ConfideClient:
         sync_seconds: float = 60.0,
         max_reconnect_attempts: int | None = None,
         seen_identities: SeenIdentities | None = None,
+        state: StateFolder | None = None,
     ) -> None:
+        if state is not None and seen_identities is not None:
+            raise ValueError("Give a state folder or seen identities, not both")
+        if state is not None:
+            seen_identities = state.seen_identities
+        self._state = state
         self._http = HttpApi(server_url, timeout=request_timeout)
         self.ack_timeout = ack_timeout
         self.request_timeout = request_timeout
@@ -245,6 +271,7 @@ class ConfideClient:
         self.sync_seconds = sync_seconds
         self._backoff = backoff if backoff is not None else Backoff()
         self._max_reconnect_attempts = max_reconnect_attempts
+        #: The signed-in user (``None`` until :meth:`sign_in` or :meth:`accept_invitation`).
         self.account: Account | None = None
         self._identity: IdentityKeyPair | None = None
         self._keyring = KeyRing()
@@ -252,9 +279,16 @@ class ConfideClient:
         self._seen_identities = seen_identities if seen_identities is not None else SeenIdentities()
         self._identity_scope = ""
         self._listed = False
-        self.outbox = Outbox()
-        self.inbox = Inbox(self._open_message, self._request_gap_sync)
+        #: Everything that happens besides messages, in order: read receipts, typing, new
+        #: epochs, warnings, and each change of the connection and of own messages (every
+        #: type of :data:`ClientEvent`). Read it with :meth:`next_event` or ``get()``.
         self.events: asyncio.Queue[ClientEvent] = asyncio.Queue()
+        self._sent = SentMessages()
+        #: The sealed messages not acknowledged yet (``confide_client.outbox``), written
+        #: through to the ``state`` folder's outbox file once connected.
+        self.outbox = Outbox(on_status=self._on_message_status)
+        self._agreement_gate = AgreementGate()
+        self.inbox = Inbox(self._open_message, self._request_gap_sync)
         self._received = self._rejected = self._syncs = self._gap_sync_count = 0
         self._realtime: Realtime | None = None
         self._work: asyncio.Queue[_Work] = asyncio.Queue()
@@ -293,6 +327,7 @@ class ConfideClient:
 
     @property
     def stats(self) -> ClientStats:
+        """Counters of what the client did so far (acks, resends, syncs, reconnects...)."""
         return ClientStats(
             acked=self.outbox.acked,
             duplicate_acks=self.outbox.duplicate_acks,
@@ -307,6 +342,31 @@ class ConfideClient:
         )
 
     @property
+    def server_url(self) -> str:
+        """The server's origin (``scheme://host:port``), which names its state files."""
+        return self._http.base_url
+
+    @property
+    def connection(self) -> ConnectionStatus:
+        """The websocket's state now: ``connecting``, ``connected``, ``reconnecting`` (with
+        the delay before the next attempt), ``offline`` or ``stopped`` (with the reason).
+        Each change is also put on :attr:`events`."""
+        if self._realtime is None:
+            return ConnectionStatus(ConnectionState.OFFLINE, reason="not_connected")
+        return self._realtime.status
+
+    def message_status(self, client_message_id: uuid.UUID) -> MessageStatus | None:
+        """The state of a message this client queued in this run (or took up from its
+        outbox file): ``pending``, ``sending``, ``sent`` (with its seq), ``read`` or
+        ``failed`` (with the reason code); ``None`` for an id it does not know."""
+        return self._sent.get(client_message_id)
+
+    def message_statuses(self, conversation_id: uuid.UUID) -> list[MessageStatus]:
+        """The states of the conversation's messages this client queued in this run, in
+        the order they were queued."""
+        return self._sent.of(conversation_id)
+
+    @property
     def connections(self) -> int:
         """How many times the websocket reached ``ready`` (1 + reconnects)."""
         return 0 if self._realtime is None else self._realtime.connections
@@ -318,6 +378,12 @@ class ConfideClient:
         return None if self._realtime is None else self._realtime.fatal_error
 
     # --- accounts ------------------------------------------------------------------------
+
+    async def reach(self) -> None:
+        """Asks the server for a CSRF token, and so whether it answers at all, before
+        anything else (a password is not asked for a server that is not there). Raises
+        :class:`ConnectionLostError`, naming the address, when it does not answer."""
+        await self._http.get("/api/csrf", CsrfAnswer)
 
     async def sign_in(self, email: str, password: str) -> Account:
         """Signs in and opens the key bundle; the password never leaves this process.
@@ -412,19 +478,43 @@ class ConfideClient:
         return SignUp(account, conversation, recovery_key=material.recovery_key.display())
 
     async def create_invitation(self, client_name: str) -> Invitation:
-        """A therapist invites a client; share ``path`` (with its token) with them once."""
-        request = build(lambda: InvitationRequest(client_name=client_name), "client name")
-        answer = await self._http.post("/api/invitations", request, InvitationAnswer)
-        return Invitation(
-            token=answer.token,
-            path=answer.path,
-            expires_at=answer.expires_at,
-            conversation=answer.conversation,
-        )
+        """A therapist invites a client; share ``path`` (with its token) with them once.
+        Its ``id`` names it in :meth:`invitations` and :meth:`revoke_invitation`."""
+        return await practice.create_invitation(self._http, client_name)
+
+    async def invitations(self) -> list[InvitationSummary]:
+        """A therapist's invitations, newest first, with their state (``pending``,
+        ``accepted``, ``expired``, ``revoked``); never their tokens."""
+        return await practice.list_invitations(self._http)
+
+    async def revoke_invitation(self, invitation_id: int) -> InvitationSummary:
+        """Withdraws one of the therapist's pending invitations: its link no longer works.
+        Returns the invitation as it now stands."""
+        return await practice.revoke_invitation(self._http, invitation_id)
+
+    # --- the messaging agreement ---------------------------------------------------------
+
+    async def agreement(self) -> Agreement:
+        """The practice's current messaging agreement (text and version), and whether this
+        user accepted that version. A client who has not cannot send: the server answers
+        ``agreement_required`` (:class:`AgreementRequiredError`)."""
+        return await practice.current_agreement(self._http)
+
+    async def accept_agreement(self, version: str) -> AcceptedAgreement:
+        """Records that the client accepted this version of the agreement (show its text
+        first: :meth:`agreement`). Messages held back by ``agreement_required`` then go,
+        with the same ids and bytes."""
+        accepted = await practice.accept_agreement(self._http, version)
+        if self.account is not None:
+            self.account = replace(self.account, agreement=accepted)
+        self._agreement_gate.accepted()
+        return accepted
 
     async def sign_out(self) -> None:
         """Ends the session on the server (which closes its sockets), then closes this
-        client and forgets the keys. Sign in again with a new client."""
+        client and forgets the keys. Sign in again with a new client. Messages still in the
+        ``state`` folder's outbox file stay there (sealed), for the account's next client;
+        :meth:`discard` drops one on purpose."""
         with contextlib.suppress(ClientError):
             await self._http.post("/api/auth/signout", None, OkAnswer)
         self._http.forget_cookies()
@@ -504,6 +594,8 @@ class ConfideClient:
         if known is not None:
             state.current_epoch = max(known.current_epoch, data.current_epoch)
         self._conversations[data.id] = state
+        for user, seq in data.read_seqs.items():
+            self._note_read(data.id, user, seq)
         for envelope in data.envelopes:
             if self._keyring.has(data.id, envelope.epoch):
                 continue
@@ -555,6 +647,9 @@ class ConfideClient:
         self.identity  # noqa: B018 - raises when signed out
         if self._closed:
             raise ClientClosedError("The client was closed")
+        if self._state is not None and self.outbox.store is None and self.account is not None:
+            # Read before anything goes out: a damaged file stops here, and is kept.
+            self.outbox.store = self._state.outbox_file(self._http.base_url, self.account.id)
         if not self._listed:
             await self.conversations()
         if self._realtime is None:
@@ -567,9 +662,13 @@ class ConfideClient:
                 backoff=self._backoff,
                 open_timeout=min(timeout, 10.0),
                 max_attempts=self._max_reconnect_attempts,
+                on_status=self.events.put_nowait,
             )
             self._spawn(self._process(), "confide-inbox")
             self._spawn(self._heartbeat(), "confide-heartbeat")
+            for entry in self.outbox.restore():
+                self._recover_text(entry)
+                self._start_delivery(entry)
         self._realtime.start()
         await self._realtime.wait_connected(timeout)
         await self.wait_synced(timeout)
@@ -589,13 +688,14 @@ class ConfideClient:
 
     async def close(self) -> None:
         """Closes the socket and the HTTP client; unacknowledged sends raise
-        :class:`ClientClosedError` (they may or may not have been stored)."""
+        :class:`ClientClosedError` (they may or may not have been stored). With a
+        ``state`` folder they stay in its outbox file and go at the next :meth:`connect`."""
         if self._closed:
             return
         self._closed = True
         if self._realtime is not None:
             await self._realtime.close()
-        self.outbox.fail_all(ClientClosedError("The client was closed before the ack"))
+        self.outbox.release_all(ClientClosedError("The client was closed before the ack"))
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -670,7 +770,44 @@ class ConfideClient:
         ``stale_epoch`` it is re-sealed under the new epoch with the same client message id.
         ``timeout`` bounds only the wait of this call: the message stays in the outbox and
         is still delivered afterwards.
+
+        Raises :class:`AgreementRequiredError` when the server takes nothing from this
+        client until they accept the messaging agreement: the message stays in the outbox
+        (``pending``) and goes once :meth:`accept_agreement` is done. Any other refusal
+        raises its :class:`ServerRefusedError` and the message leaves the outbox.
         """
+        entry = await self._queue(conversation_id, text)
+        waiting: set[asyncio.Future[Any]] = {entry.acked, entry.held}
+        await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        if entry.acked.done():
+            return entry.acked.result().seq
+        if entry.held.done():
+            refusal = entry.held.result()
+            raise AgreementRequiredError(
+                refusal.message,
+                status=refusal.status,
+                client_message_id=str(entry.client_message_id),
+            )
+        raise ReplyTimeoutError("The message was not acknowledged in time; it stays in the outbox")
+
+    async def queue_text(self, conversation_id: uuid.UUID, text: str) -> uuid.UUID:
+        """Seals ``text``, puts it in the outbox and returns its client message id at once,
+        without waiting for the server; delivery goes on as for :meth:`send_text`. Its
+        progress is reported as :class:`MessageStatus` events and by
+        :meth:`message_status`."""
+        return (await self._queue(conversation_id, text)).client_message_id
+
+    def discard(self, conversation_id: uuid.UUID, client_message_id: uuid.UUID) -> bool:
+        """Stops sending a message still in the outbox (one held for the agreement, say)
+        and removes it from the outbox file; ``False`` if it is not waiting. A ``send``
+        already on its way may still be stored: this gives up, it does not unsend."""
+        entry = self.outbox.get(conversation_id, client_message_id)
+        if entry is None:
+            return False
+        self.outbox.discard(entry, ClientError("The message was discarded", code="discarded"))
+        return True
+
+    async def _queue(self, conversation_id: uuid.UUID, text: str) -> OutgoingMessage:
         self._rt()
         state = await self._known(conversation_id)
         epoch = state.current_epoch
@@ -683,21 +820,48 @@ class ConfideClient:
         except CryptoError as exc:
             raise ClientError(f"The message cannot be sealed: {exc}", code="bad_message") from None
         entry = self.outbox.add(conversation_id, client_message_id, epoch, ciphertext, text)
+        self._start_delivery(entry)
+        return entry
+
+    def _start_delivery(self, entry: OutgoingMessage) -> None:
         delivery = deliver(
             entry,
             self.outbox,
             self._rt(),
             ack_timeout=self.ack_timeout,
             reseal=self._reseal,
+            agreement=self._agreement_gate,
         )
         self._spawn(self._guarded(delivery, entry), "confide-send")
+
+    def _recover_text(self, entry: OutgoingMessage) -> None:
+        """Opens a message taken up from the outbox file with the user's own identity, as
+        the browser does after a reload, so that it can be re-sealed after ``stale_epoch``.
+        One that does not open (its key is not held) is still sent as it is."""
+        key = self._keyring.get(entry.conversation, entry.epoch)
+        if key is None:
+            return
         try:
-            ack = await asyncio.wait_for(asyncio.shield(entry.acked), timeout)
-        except TimeoutError:
-            raise ReplyTimeoutError(
-                "The message was not acknowledged in time; it stays in the outbox"
-            ) from None
-        return ack.seq
+            entry.text = crypto.open_text(
+                entry.ciphertext,
+                key,
+                self.identity.public,
+                entry.conversation,
+                entry.epoch,
+                entry.client_message_id,
+            )
+        except CryptoError as exc:
+            log.warning("a message of the outbox file does not open: %s", type(exc).__name__)
+
+    def _on_message_status(self, status: MessageStatus) -> None:
+        for changed in self._sent.update(status):
+            self.events.put_nowait(changed)
+
+    def _note_read(self, conversation: uuid.UUID, user: int, seq: int) -> None:
+        """Another member's read position: the own messages it reaches are ``read``."""
+        if self.account is not None and user != self.account.id:
+            for changed in self._sent.read_up_to(conversation, seq):
+                self.events.put_nowait(changed)
 
     async def _guarded(self, delivery: Awaitable[None], entry: OutgoingMessage) -> None:
         """Runs a delivery; a failure nobody foresaw still settles the sender's wait."""
@@ -711,6 +875,8 @@ class ConfideClient:
         """After ``stale_epoch``: the new epoch's key, the same text and id, new bytes."""
         if entry.reseals >= _MAX_RESEALS:
             raise StaleEpochError("The conversation's epoch kept changing under this message")
+        if entry.text is None:
+            raise KeysError("The text of this message is unknown here, so it cannot be re-sealed")
         await self.conversations()
         state = await self._known(entry.conversation)
         if state.current_epoch == entry.epoch:
@@ -856,6 +1022,7 @@ class ConfideClient:
                     seen = state.read_seqs.get(frame.user, 0)
                     state.read_seqs[frame.user] = max(seen, frame.seq)
                 self.events.put_nowait(ReadReceipt(frame.conversation, frame.user, frame.seq))
+                self._note_read(frame.conversation, frame.user, frame.seq)
             elif isinstance(frame, TypingEvent):
                 self.events.put_nowait(Typing(frame.conversation, frame.user))
             elif isinstance(frame, EpochEvent):

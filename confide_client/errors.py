@@ -20,6 +20,7 @@ from protocol.errors import ErrorCode
 from protocol.to_client import ErrorFields
 
 __all__ = [
+    "AgreementRequiredError",
     "BadCiphertextError",
     "ClientClosedError",
     "ClientError",
@@ -95,6 +96,15 @@ class ForbiddenError(ServerRefusedError):
     code = ErrorCode.FORBIDDEN.value
 
 
+class AgreementRequiredError(ForbiddenError):
+    """The client has not accepted the practice's current messaging agreement, so the
+    server takes nothing they send. Not resent by itself: the message stays in the outbox
+    (``pending``) and goes once :meth:`ConfideClient.accept_agreement` records the
+    acceptance. ``client_message_id`` names the message held, when one was."""
+
+    code = ErrorCode.AGREEMENT_REQUIRED.value
+
+
 class NotFoundError(ServerRefusedError):
     """No such conversation for this user (also the answer for someone else's)."""
 
@@ -150,6 +160,7 @@ _BY_CODE: Mapping[ErrorCode, type[ServerRefusedError]] = MappingProxyType(
     {
         ErrorCode.UNAUTHENTICATED: UnauthenticatedError,
         ErrorCode.FORBIDDEN: ForbiddenError,
+        ErrorCode.AGREEMENT_REQUIRED: AgreementRequiredError,
         ErrorCode.NOT_FOUND: NotFoundError,
         ErrorCode.INVITATION_INVALID: InvitationInvalidError,
         ErrorCode.STALE_EPOCH: StaleEpochError,

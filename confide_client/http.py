@@ -95,7 +95,8 @@ class HttpApi:
             response = await self._client.request(method, path, content=content, headers=headers)
         except httpx.TransportError as exc:
             raise ConnectionLostError(
-                f"{method} {path} failed: {type(exc).__name__}", path=path
+                f"Could not reach {self.base_url} ({method} {path}: {type(exc).__name__})",
+                path=path,
             ) from None
         return _decode(response, method, path, answer)
 

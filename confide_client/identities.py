@@ -15,14 +15,12 @@ mode 0600 in a directory made with mode 0700::
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 from pathlib import Path
-from typing import Any
 
 from confide_client.errors import StateFileError
+from confide_client.statefiles import read_state, write_private
 from crypto import CryptoError, PublicIdentity, b64decode, b64encode
 
 __all__ = ["IdentityFile", "SeenIdentities", "default_identity_file"]
@@ -74,12 +72,7 @@ class IdentityFile(SeenIdentities):
         return f"IdentityFile({str(self.path)!r})"
 
     def _read(self) -> dict[str, dict[int, PublicIdentity]]:
-        try:
-            data: Any = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise self._damaged(f"cannot be read as JSON ({type(exc).__name__})") from None
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise self._damaged(f"is not in format {FORMAT}")
+        data = read_state(self.path, FORMAT, self._damaged)
         accounts = data.get("accounts")
         if not isinstance(accounts, dict):
             raise self._damaged("has no accounts object")
@@ -116,26 +109,4 @@ class IdentityFile(SeenIdentities):
             },
         }
         text = json.dumps(data, indent=1, sort_keys=True) + "\n"
-        try:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(
-                dir=self.path.parent, prefix=".seen-identities-", suffix=".tmp"
-            )
-        except OSError as exc:
-            raise StateFileError(
-                f"The identity file {self.path} cannot be written: {exc.strerror}",
-                path=str(self.path),
-            ) from None
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:  # mkstemp: mode 0600
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, self.path)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise StateFileError(
-                f"The identity file {self.path} cannot be written: {exc.strerror}",
-                path=str(self.path),
-            ) from None
+        write_private(self.path, text, "identity file")

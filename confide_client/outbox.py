@@ -15,31 +15,59 @@ resend (``protocol.errors.RESEND``, the same set the browser reads): the server
 deduplicates on that id, so a resend never stores a second copy. Only a ``stale_epoch``
 answer changes the bytes (re-sealed under the new epoch, same id), because nothing was
 stored.
+
+The outbox can write through to a store (:class:`OutboxStore`, e.g.
+``confide_client.state.OutboxFile``) that keeps the sealed messages across a crash or a
+restart: it is told the whole list of waiting messages after every change of it (a message
+added, acknowledged, given up, or re-sealed), and only ever holds what the server would
+see, the ids, the epoch and the ciphertext, never the text or a key. Closing the client
+leaves the store as it is, so what was not acknowledged goes again at the next start.
+
+An ``agreement_required`` refusal neither fails a message nor resends it: the message stays
+``pending`` behind an :class:`AgreementGate` until the client accepts the agreement.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Protocol
 
 from confide_client.backoff import Backoff
 from confide_client.errors import (
+    AgreementRequiredError,
+    ClientClosedError,
     ClientError,
     ConnectionLostError,
     ProtocolError,
     ReplyTimeoutError,
     ServerRefusedError,
+    SessionEndedError,
     known_code,
 )
+from confide_client.records import MessageState, MessageStatus
 from crypto import b64encode
 from protocol.errors import RESEND, ErrorCode
 from protocol.to_client import AckFrame, ServerFrame
 from protocol.to_server import SendFrame
 
-__all__ = ["Ack", "Link", "Outbox", "OutgoingMessage", "deliver", "resend_delay"]
+__all__ = [
+    "Ack",
+    "AgreementGate",
+    "Link",
+    "Outbox",
+    "OutboxStore",
+    "OutgoingMessage",
+    "SealedMessage",
+    "deliver",
+    "resend_delay",
+]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,26 +89,72 @@ class Ack:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class SealedMessage:
+    """What a store keeps of a waiting message: exactly what its ``send`` frame carries,
+    and when it was queued. No text, no key."""
+
+    conversation: uuid.UUID
+    client_message_id: uuid.UUID
+    epoch: int
+    ciphertext: bytes = field(repr=False)
+    queued_at: datetime
+
+
+class OutboxStore(Protocol):
+    """Where an :class:`Outbox` keeps its messages beyond this process."""
+
+    def load(self) -> list[SealedMessage]:
+        """The messages kept, oldest first."""
+        ...
+
+    def save(self, messages: Sequence[SealedMessage]) -> None:
+        """Replaces what is kept with ``messages``, at once and whole."""
+        ...
+
+
 @dataclass(slots=True, eq=False)
 class OutgoingMessage:
     """One sealed message waiting for its ``ack``.
 
-    ``text`` is kept only to re-seal after ``stale_epoch``; neither it nor the ciphertext
-    appears in ``repr``.
+    ``text`` is kept only to re-seal after ``stale_epoch``; it is ``None`` for a message
+    taken up from a store whose text could not be recovered (it is then resent as it is,
+    but cannot be re-sealed). Neither it nor the ciphertext appears in ``repr``.
+
+    ``held`` is settled with the :class:`AgreementRequiredError` when the server refused
+    the message until the agreement is accepted; the message itself stays waiting.
     """
 
     conversation: uuid.UUID
     client_message_id: uuid.UUID
     epoch: int
     ciphertext: bytes = field(repr=False)
-    text: str = field(repr=False)
+    text: str | None = field(repr=False)
     acked: asyncio.Future[Ack] = field(repr=False)
+    held: asyncio.Future[AgreementRequiredError] = field(repr=False)
+    queued_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    state: MessageState = MessageState.PENDING
+    reason: str | None = None
     attempts: int = 0
     reseals: int = 0
 
     @property
     def key(self) -> tuple[uuid.UUID, uuid.UUID]:
         return (self.conversation, self.client_message_id)
+
+    def sealed(self) -> SealedMessage:
+        return SealedMessage(
+            conversation=self.conversation,
+            client_message_id=self.client_message_id,
+            epoch=self.epoch,
+            ciphertext=self.ciphertext,
+            queued_at=self.queued_at,
+        )
+
+    def status(self, seq: int | None = None) -> MessageStatus:
+        return MessageStatus(
+            self.conversation, self.client_message_id, self.state, seq, self.reason
+        )
 
     def reseal(self, epoch: int, ciphertext: bytes) -> None:
         """Replaces the bytes after ``stale_epoch``; the client message id stays."""
@@ -99,10 +173,21 @@ class OutgoingMessage:
 
 
 class Outbox:
-    """Unacknowledged messages in the order they were written."""
+    """Unacknowledged messages in the order they were written.
 
-    def __init__(self) -> None:
+    ``store``, when given, is told every change of the list (:class:`OutboxStore`).
+    ``on_status`` is called with a :class:`MessageStatus` whenever a message changes
+    state (it must not block).
+    """
+
+    def __init__(
+        self,
+        store: OutboxStore | None = None,
+        on_status: Callable[[MessageStatus], None] | None = None,
+    ) -> None:
         self._entries: dict[tuple[uuid.UUID, uuid.UUID], OutgoingMessage] = {}
+        self.store = store
+        self.on_status = on_status
         # Counters, for tests and the benchmark.
         self.acked = 0
         self.duplicate_acks = 0
@@ -121,26 +206,81 @@ class Outbox:
         client_message_id: uuid.UUID,
         epoch: int,
         ciphertext: bytes,
-        text: str,
+        text: str | None,
+        *,
+        queued_at: datetime | None = None,
     ) -> OutgoingMessage:
-        """Keeps a new sealed message; its ``acked`` future resolves with the ``ack``."""
+        """Keeps a new sealed message (and writes it to the store before it may go); its
+        ``acked`` future resolves with the ``ack``."""
         key = (conversation, client_message_id)
         if key in self._entries:
             raise ValueError("This client message id is already waiting in the outbox")
+        loop = asyncio.get_running_loop()
         entry = OutgoingMessage(
             conversation=conversation,
             client_message_id=client_message_id,
             epoch=epoch,
             ciphertext=ciphertext,
             text=text,
-            acked=asyncio.get_running_loop().create_future(),
+            acked=loop.create_future(),
+            held=loop.create_future(),
+            queued_at=queued_at if queued_at is not None else datetime.now(UTC),
         )
         self._entries[key] = entry
+        try:
+            self._save()
+        except ClientError:
+            del self._entries[key]
+            raise
+        self._report(entry)
         return entry
+
+    def restore(self) -> list[OutgoingMessage]:
+        """Takes up the messages the store kept (a crash, or a run closed before their
+        ``ack``) that are not waiting here yet; returns them, oldest first. Their text is
+        unknown (``None``) until the client recovers it."""
+        if self.store is None:
+            return []
+        restored = []
+        for sealed in self.store.load():
+            if (sealed.conversation, sealed.client_message_id) in self._entries:
+                continue
+            restored.append(
+                self.add(
+                    sealed.conversation,
+                    sealed.client_message_id,
+                    sealed.epoch,
+                    sealed.ciphertext,
+                    None,
+                    queued_at=sealed.queued_at,
+                )
+            )
+        return restored
+
+    def get(self, conversation: uuid.UUID, client_message_id: uuid.UUID) -> OutgoingMessage | None:
+        """The waiting message of that id, if there is one."""
+        return self._entries.get((conversation, client_message_id))
 
     def pending(self) -> list[OutgoingMessage]:
         """The messages still waiting for an ``ack``, oldest first."""
         return list(self._entries.values())
+
+    def mark(self, entry: OutgoingMessage, state: MessageState, reason: str | None = None) -> None:
+        """Records where a waiting message is (``pending`` or ``sending``), and reports it."""
+        if entry.key not in self._entries:
+            return
+        if (entry.state, entry.reason) != (state, reason):
+            entry.state, entry.reason = state, reason
+            self._report(entry)
+
+    def resealed(self, entry: OutgoingMessage) -> None:
+        """Keeps the new bytes of a message re-sealed after ``stale_epoch``."""
+        self.reseals += 1
+        self._save()
+
+    def discard(self, entry: OutgoingMessage, error: BaseException) -> None:
+        """Drops a message on purpose (its sender gave up on it); like :meth:`fail`."""
+        self.fail(entry, error)
 
     def acknowledge(self, ack: Ack) -> OutgoingMessage | None:
         """Settles the message this ``ack`` names and removes it from the outbox.
@@ -151,25 +291,92 @@ class Outbox:
         entry = self._entries.pop((ack.conversation, ack.client_message_id), None)
         if entry is None:
             return None
+        self._save_quietly()
         self.acked += 1
         self.duplicate_acks += ack.duplicate
+        entry.state, entry.reason = MessageState.SENT, None
+        self._report(entry, ack.seq)
         if not entry.acked.done():
             entry.acked.set_result(ack)
         return entry
 
     def fail(self, entry: OutgoingMessage, error: BaseException) -> None:
         """Gives up on a message the server refused for good (it was not stored)."""
-        self._entries.pop(entry.key, None)
-        if not entry.acked.done():
-            entry.acked.set_exception(error)
-            # Whoever sent it may have stopped waiting; the error is reported, not lost.
-            entry.acked.exception()
+        if self._entries.pop(entry.key, None) is not None:
+            self._save_quietly()
+            entry.state = MessageState.FAILED
+            entry.reason = getattr(error, "code", type(error).__name__)
+            self._report(entry)
+        _settle(entry, error)
+
+    def abandon(self, entry: OutgoingMessage, error: ClientError) -> None:
+        """This client can no longer deliver the message (it was closed, its session ended,
+        or it gave up reaching the server): its sender's wait ends with ``error``, and the
+        store keeps it for the next client of the same account."""
+        self.mark(entry, MessageState.PENDING, error.code)
+        if self._entries.pop(entry.key, None) is not None:
+            _settle(entry, error)
 
     def fail_all(self, error: BaseException) -> None:
-        """Settles every waiting message with ``error`` (the client is closing; whether
-        those messages were stored is unknown)."""
+        """Gives up on every waiting message with ``error`` (they leave the store too)."""
         for entry in list(self._entries.values()):
             self.fail(entry, error)
+
+    def release_all(self, error: BaseException) -> None:
+        """Settles every waiting message's future with ``error`` and forgets them here,
+        leaving the store as it is (the client is closing: whether they were stored is
+        unknown, and the next run with the same store sends them again)."""
+        entries, self._entries = list(self._entries.values()), {}
+        for entry in entries:
+            _settle(entry, error)
+
+    def _save(self) -> None:
+        if self.store is not None:
+            self.store.save([entry.sealed() for entry in self._entries.values()])
+
+    def _save_quietly(self) -> None:
+        """Saves after a message left: if the store cannot be written it keeps the message,
+        which is then resent and answered with a ``duplicate`` ack, so nothing is lost."""
+        try:
+            self._save()
+        except ClientError as exc:
+            log.warning("the outbox store could not be written: %s", exc.message)
+
+    def _report(self, entry: OutgoingMessage, seq: int | None = None) -> None:
+        if self.on_status is not None:
+            self.on_status(entry.status(seq))
+
+
+def _settle(entry: OutgoingMessage, error: BaseException) -> None:
+    if not entry.acked.done():
+        entry.acked.set_exception(error)
+        # Whoever sent it may have stopped waiting; the error is reported, not lost.
+        entry.acked.exception()
+
+
+class AgreementGate:
+    """Holds the messages refused with ``agreement_required`` until the user accepts the
+    agreement; each acceptance releases every message held until then.
+
+    A message refused by an answer to a ``send`` that left *before* the latest acceptance
+    goes again at once (the refusal is older than the acceptance), so the race of a send
+    and an acceptance never leaves a message waiting for an acceptance that already came.
+    """
+
+    def __init__(self) -> None:
+        self.generation = 0
+        self._accepted = asyncio.Event()
+
+    def accepted(self) -> None:
+        """The agreement was accepted: release every message held."""
+        self.generation += 1
+        released, self._accepted = self._accepted, asyncio.Event()
+        released.set()
+
+    async def wait_after(self, generation: int) -> None:
+        """Returns once an acceptance later than ``generation`` happened."""
+        if self.generation == generation:
+            await self._accepted.wait()
 
 
 class Link(Protocol):
@@ -204,6 +411,7 @@ async def deliver(
     ack_timeout: float,
     reseal: Callable[[OutgoingMessage], Awaitable[None]],
     pause: Backoff | None = None,
+    agreement: AgreementGate | None = None,
 ) -> None:
     """Sends one waiting message until the server acknowledges it or refuses it for good.
 
@@ -211,9 +419,14 @@ async def deliver(
       dead (or confused) without knowing it, so it is dropped; after the reconnect the
       same bytes go again;
     * the socket closed: the same bytes go again once it is back;
+    * the client closed, its session ended, or it gave up reconnecting: the message's
+      future is settled with that error and the store keeps it (:meth:`Outbox.abandon`);
     * a code in ``protocol.errors.RESEND`` (nothing was stored): wait ``retry_after_ms``
       when the error carries it, a growing pause otherwise, then the same bytes again;
     * ``stale_epoch``: ``reseal`` seals the text under the new epoch, same id, and it goes;
+    * ``agreement_required``, given an ``agreement`` gate: the message's ``held`` future is
+      settled with the error, and the same bytes go again once the gate opens (without a
+      gate it is refused like any other code);
     * any other refusal settles the message's future with that error.
 
     The loop ends as soon as the message's future is settled, also by an ``ack`` that the
@@ -224,33 +437,51 @@ async def deliver(
         try:
             await link.wait_connected()
         except ClientError as exc:
-            outbox.fail(entry, exc)
+            outbox.abandon(entry, exc)
             return
         if entry.attempts:
             outbox.resends += 1
         entry.attempts += 1
+        generation = agreement.generation if agreement is not None else 0
+        outbox.mark(entry, MessageState.SENDING, entry.reason)
         try:
             reply = await link.call(entry.frame(), ack_timeout)
             if not isinstance(reply, AckFrame):
                 raise ProtocolError(f"A send was answered with {reply.type}, not ack")
-        except (ReplyTimeoutError, ProtocolError):
+        except (ReplyTimeoutError, ProtocolError) as exc:
+            outbox.mark(entry, MessageState.PENDING, exc.code)
             link.abort()
             continue
-        except ConnectionLostError:
+        except (ClientClosedError, SessionEndedError) as exc:
+            outbox.abandon(entry, exc)
+            return
+        except ConnectionLostError as exc:
+            outbox.mark(entry, MessageState.PENDING, exc.code)
+            continue
+        except AgreementRequiredError as exc:
+            if agreement is None:
+                outbox.fail(entry, exc)
+                return
+            outbox.mark(entry, MessageState.PENDING, exc.code)
+            if not entry.held.done():
+                entry.held.set_result(exc)
+            await agreement.wait_after(generation)
             continue
         except ServerRefusedError as exc:
             if exc.code == ErrorCode.STALE_EPOCH:
+                outbox.mark(entry, MessageState.PENDING, exc.code)
                 try:
                     await reseal(entry)
                 except ClientError as reseal_error:
                     outbox.fail(entry, reseal_error)
                     return
-                outbox.reseals += 1
+                outbox.resealed(entry)
                 continue
             delay = resend_delay(exc, pause)
             if delay is None:
                 outbox.fail(entry, exc)
                 return
+            outbox.mark(entry, MessageState.PENDING, exc.code)
             await asyncio.sleep(delay)
             continue
         except ClientError as exc:

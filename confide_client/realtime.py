@@ -36,6 +36,7 @@ from confide_client.errors import (
     SessionEndedError,
     refusal,
 )
+from confide_client.records import ConnectionState, ConnectionStatus
 from protocol.common import MalformedError, encode, loads
 from protocol.errors import SESSION_GONE
 from protocol.limits import Limits
@@ -75,7 +76,8 @@ class Realtime:
 
     ``on_frame`` receives every frame that is not a reply someone is waiting for;
     ``on_ready`` runs after each (re)connect, once the server's ``ready`` arrived. Both are
-    called from the reader and must not block.
+    called from the reader and must not block. ``on_status`` is told every change of
+    :attr:`status` (it must not block either).
     """
 
     def __init__(
@@ -89,6 +91,7 @@ class Realtime:
         backoff: Backoff | None = None,
         open_timeout: float = 10.0,
         max_attempts: int | None = None,
+        on_status: Callable[[ConnectionStatus], None] | None = None,
     ) -> None:
         self.url = url
         self.origin = origin
@@ -109,12 +112,15 @@ class Realtime:
         self._pending: dict[str, asyncio.Future[ServerFrame]] = {}
         self._refs = itertools.count(1)
         self._task: asyncio.Task[None] | None = None
+        self._on_status = on_status
+        self.status = ConnectionStatus(ConnectionState.OFFLINE, reason="not_connected")
 
     # --- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> None:
         """Starts connecting in the background (idempotent)."""
         if self._task is None and not self._closing:
+            self._set_status(ConnectionStatus(ConnectionState.CONNECTING, attempt=1))
             self._task = asyncio.create_task(self._run(), name="confide-websocket")
 
     async def wait_connected(self, timeout: float | None = None) -> None:
@@ -148,6 +154,8 @@ class Realtime:
         :class:`ClientClosedError`."""
         self._closing = True
         self._stopped.set()
+        if self._fatal is None:
+            self._set_status(ConnectionStatus(ConnectionState.STOPPED, reason="closed"))
         ws = self._ws
         if ws is not None:
             with contextlib.suppress(Exception):
@@ -158,6 +166,16 @@ class Realtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._fail_pending(ClientClosedError("The client was closed"))
+
+    def _set_status(self, status: ConnectionStatus) -> None:
+        if status == self.status:
+            return
+        self.status = status
+        if self._on_status is not None:
+            try:
+                self._on_status(status)
+            except Exception:  # a listener's bug must not stop the connection
+                log.exception("connection status handler failed")
 
     @property
     def fatal_error(self) -> ClientError | None:
@@ -230,26 +248,39 @@ class Realtime:
         attempts = 0
         while not self._closing:
             attempts += 1
+            reason = ConnectionLostError.code
             try:
                 await self._connect_once()
                 attempts = 0
             except ClientError as exc:
                 if isinstance(exc, SessionEndedError) or exc.code == "forbidden":
-                    self._stop(exc)
+                    self._stop(exc, ConnectionState.STOPPED)
                     return
                 log.info("websocket attempt failed: %s", exc.code)
+                reason = exc.code
             except Exception:  # a bug must not end the reconnect loop silently
                 log.exception("unexpected failure of the websocket")
             if self._closing:
                 return
             if self.max_attempts is not None and attempts >= self.max_attempts:
-                self._stop(ConnectionLostError("The server could not be reached; gave up"))
+                error = ConnectionLostError("The server could not be reached; gave up")
+                self._stop(error, ConnectionState.OFFLINE)
                 return
-            await asyncio.sleep(self.backoff.next_delay())
+            delay = self.backoff.next_delay()
+            self._set_status(
+                ConnectionStatus(
+                    ConnectionState.RECONNECTING,
+                    reason=reason,
+                    retry_in=delay,
+                    attempt=attempts + 1,
+                )
+            )
+            await asyncio.sleep(delay)
 
-    def _stop(self, error: ClientError) -> None:
+    def _stop(self, error: ClientError, state: ConnectionState) -> None:
         self._fatal = error
         self._stopped.set()
+        self._set_status(ConnectionStatus(state, reason=error.code))
         self._fail_pending(error)
 
     async def _connect_once(self) -> None:
@@ -287,6 +318,7 @@ class Realtime:
             self.connections += 1
             self.backoff.reset()
             self.connected.set()
+            self._set_status(ConnectionStatus(ConnectionState.CONNECTED))
             self._on_ready(ready.user, limits)
             await self._read(ws)
         finally:

@@ -2,6 +2,9 @@
 
 Plaintext never appears in a ``repr``: a message's text and a recovery key are shown to a
 person on purpose, never by accident in a log line or a traceback.
+
+The events (the second half) arrive on ``ConfideClient.events``, in the order they
+happened; :data:`ClientEvent` is their union.
 """
 
 from __future__ import annotations
@@ -9,18 +12,27 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from crypto import PublicIdentity
 
 __all__ = [
+    "AcceptedAgreement",
     "Account",
+    "Agreement",
+    "AgreementSection",
     "ClientEvent",
+    "ConnectionState",
+    "ConnectionStatus",
     "ConversationSummary",
     "EpochStarted",
     "HistoryPage",
     "Invitation",
     "InvitationDetails",
+    "InvitationSummary",
     "Member",
+    "MessageState",
+    "MessageStatus",
     "PeerKeyChanged",
     "ReadReceipt",
     "ReceivedMessage",
@@ -42,8 +54,18 @@ class Member:
 
 
 @dataclass(frozen=True, slots=True)
+class AcceptedAgreement:
+    """A version of the practice's messaging agreement the user accepted, and when."""
+
+    version: str
+    accepted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Account:
-    """The signed-in user."""
+    """The signed-in user. ``agreement`` is the latest messaging agreement they accepted
+    (``None``: none yet); whether it is the current one, :meth:`ConfideClient.agreement`
+    tells."""
 
     id: int
     email: str
@@ -52,6 +74,7 @@ class Account:
     practice_id: int
     practice_name: str
     identity: PublicIdentity
+    agreement: AcceptedAgreement | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +92,65 @@ class SignUp:
 
 @dataclass(frozen=True, slots=True)
 class Invitation:
-    """A therapist's new invitation; ``token`` is shown once and is a secret."""
+    """A therapist's new invitation; ``token`` is shown once and is a secret. ``id``
+    names it in :meth:`ConfideClient.invitations` and
+    :meth:`ConfideClient.revoke_invitation`."""
 
+    id: int
     token: str = field(repr=False)
     path: str = field(repr=False)
     expires_at: datetime
     conversation: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationSummary:
+    """One of a therapist's invitations as listed (never its token). ``state`` is
+    ``pending``, ``accepted``, ``expired`` or ``revoked``."""
+
+    id: int
+    client_name: str
+    conversation: uuid.UUID
+    created_at: datetime
+    expires_at: datetime
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementSection:
+    """One section of the messaging agreement: a heading and its paragraphs."""
+
+    heading: str
+    paragraphs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """The practice's current messaging agreement, and whether this user accepted it.
+
+    A client must accept it (:meth:`ConfideClient.accept_agreement` with its ``version``)
+    before the server takes their messages; it states the limits of confidentiality, that
+    messaging is not for emergencies, and when to expect a reply.
+    """
+
+    version: str
+    published_at: datetime
+    sections: tuple[AgreementSection, ...]
+    accepted_at: datetime | None
+
+    @property
+    def accepted(self) -> bool:
+        """Whether the user accepted this version."""
+        return self.accepted_at is not None
+
+    @property
+    def text(self) -> str:
+        """The agreement as plain text: each heading, then its paragraphs."""
+        blocks = []
+        for section in self.sections:
+            blocks.append(section.heading)
+            blocks.extend(section.paragraphs)
+        return "\n\n".join(blocks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +256,77 @@ class UnmatchedError:
     ref: str | None
 
 
+class ConnectionState(StrEnum):
+    """Where the websocket is."""
+
+    #: The first connection is being opened.
+    CONNECTING = "connecting"
+    #: The socket is open and the server's ``ready`` arrived.
+    CONNECTED = "connected"
+    #: The connection was lost (or an attempt failed); the next attempt follows a delay.
+    RECONNECTING = "reconnecting"
+    #: Not connected, and no attempt is under way: never connected yet, or gave up after
+    #: ``max_reconnect_attempts``.
+    OFFLINE = "offline"
+    #: Stopped for good: the session ended (sign in again) or the client was closed.
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionStatus:
+    """The connection's state, and each change of it as an event.
+
+    ``reason`` says why it is not ``connected``: a code of the client's errors
+    (``connection_lost``, ``timeout``, ``handshake_refused``, ``session_ended``, ``closed``,
+    ``not_connected``) or the server's. ``retry_in`` is the delay in seconds before the
+    next attempt and ``attempt`` that attempt's number, while ``reconnecting``.
+    """
+
+    state: ConnectionState
+    reason: str | None = None
+    retry_in: float | None = None
+    attempt: int = 0
+
+
+class MessageState(StrEnum):
+    """Where one of the user's own messages is."""
+
+    #: Sealed and kept in the outbox, not (or no longer) on its way: waiting for the
+    #: connection, for a pause after ``rate_limited``, or for the agreement to be accepted
+    #: (``reason`` says which).
+    PENDING = "pending"
+    #: Its ``send`` is on the wire; no answer yet.
+    SENDING = "sending"
+    #: The server acknowledged it: it is stored under ``seq``.
+    SENT = "sent"
+    #: Another member's read position reached it.
+    READ = "read"
+    #: The server refused it for good (``reason`` is the code); it left the outbox.
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageStatus:
+    """The state of one of the user's own messages, and each change of it as an event.
+
+    ``seq`` is set from ``sent`` on. ``reason`` is the code of the last refusal or failure:
+    why it waits while ``pending``, why it was given up when ``failed``.
+    """
+
+    conversation: uuid.UUID
+    client_message_id: uuid.UUID
+    state: MessageState
+    seq: int | None = None
+    reason: str | None = None
+
+
 ClientEvent = (
-    ReadReceipt | Typing | EpochStarted | PeerKeyChanged | RejectedMessage | UnmatchedError
+    ReadReceipt
+    | Typing
+    | EpochStarted
+    | PeerKeyChanged
+    | RejectedMessage
+    | UnmatchedError
+    | ConnectionStatus
+    | MessageStatus
 )

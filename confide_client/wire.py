@@ -22,7 +22,7 @@ from confide_client.errors import (
     InvalidRequestError,
     ProtocolError,
 )
-from confide_client.records import Account, Member
+from confide_client.records import AcceptedAgreement, Account, Member
 from crypto import CryptoError, KdfParams, PublicIdentity, b64decode
 from protocol.common import describe
 from protocol.http import ConversationBody, KdfBody, MeBody, MemberBody
@@ -98,6 +98,11 @@ def parse_account(body: MeBody) -> Account:
         practice_id=body.practice.id,
         practice_name=body.practice.name,
         identity=_identity(body.public_identity, "public_identity"),
+        agreement=(
+            None
+            if body.agreement is None
+            else AcceptedAgreement(body.agreement.version, body.agreement.accepted_at)
+        ),
     )
 
 

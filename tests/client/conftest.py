@@ -1,16 +1,23 @@
-"""Fixtures of the client's tests: the stand-in server and a socket connected to it."""
+"""Fixtures of the client's tests: the stand-in server and a socket connected to it, and
+the stand-in portal (HTTP and websocket) with a client, their therapist and their
+conversation."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from websockets.asyncio.server import Server, serve
 
 from confide_client.backoff import Backoff
+from confide_client.client import ConfideClient
 from confide_client.realtime import Limits, Realtime
 from protocol.to_client import ServerFrame
 from tests.client.stand_in import StandIn
+from tests.client.stand_in_portal import Person, StandInPortal, running
 
 NewRealtime = Callable[..., Realtime]
 
@@ -58,3 +65,60 @@ async def new_realtime() -> AsyncIterator[NewRealtime]:
     finally:
         for realtime in made:
             await realtime.close()
+
+
+PASSWORD = "correct horse battery staple"
+SignIn = Callable[..., Awaitable[ConfideClient]]
+
+
+@dataclass
+class Practice:
+    """The stand-in portal with a client (Clara, who accepted the messaging agreement),
+    their therapist (Theo), another client who has not accepted it yet (Oscar, also Theo's),
+    and each client's conversation with Theo."""
+
+    portal: StandInPortal
+    therapist: Person
+    client: Person
+    other_client: Person
+    conversation: uuid.UUID
+    other_conversation: uuid.UUID
+
+    @property
+    def url(self) -> str:
+        return self.portal.url
+
+
+@pytest.fixture
+async def practice() -> AsyncIterator[Practice]:
+    portal = StandInPortal()
+    theo = portal.add_person("therapist", "Theo", PASSWORD)
+    clara = portal.add_person("client", "Clara", PASSWORD)
+    oscar = portal.add_person("client", "Oscar", PASSWORD, agreed=False)
+    conversation = portal.add_conversation(clara, theo)
+    other = portal.add_conversation(oscar, theo)
+    async with running(portal):
+        yield Practice(portal, theo, clara, oscar, conversation, other)
+
+
+@pytest.fixture
+async def sign_in(practice: Practice) -> AsyncIterator[SignIn]:
+    """Signs a persona in to the stand-in portal (and connects, unless ``connect=False``)
+    with quick reconnects; the other options go to ``ConfideClient``. Every client made is
+    closed at the end."""
+    made: list[ConfideClient] = []
+
+    async def make(person: Person, *, connect: bool = True, **options: Any) -> ConfideClient:
+        options.setdefault("backoff", Backoff(initial=0.01, maximum=0.05))
+        client = ConfideClient(practice.url, **options)
+        made.append(client)
+        await client.sign_in(person.email, PASSWORD)
+        if connect:
+            await client.connect(timeout=5)
+        return client
+
+    try:
+        yield make
+    finally:
+        for client in made:
+            await client.close()

@@ -1,4 +1,7 @@
 """A small stand-in for the server's websocket on 127.0.0.1, for the client's socket tests.
+(Its sibling ``stand_in_portal.py`` extends it to a whole portal, HTTP API and websocket on
+one port, for the tests that drive a ``ConfideClient`` end to end: sign-in, the agreement,
+invitations, the outbox on disk, the connection's and messages' states.)
 
 It reads every frame the client sends with the server's own parser
 (``protocol.to_server.parse_client_frame``), so a test that talks to it also proves the

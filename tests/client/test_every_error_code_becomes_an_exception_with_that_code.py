@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from confide_client.errors import (
+    AgreementRequiredError,
     BadCiphertextError,
     ForbiddenError,
     InvitationInvalidError,
@@ -25,6 +26,7 @@ from protocol.errors import ErrorCode
 CLASSES: dict[ErrorCode, type[ServerRefusedError]] = {
     ErrorCode.UNAUTHENTICATED: UnauthenticatedError,
     ErrorCode.FORBIDDEN: ForbiddenError,
+    ErrorCode.AGREEMENT_REQUIRED: AgreementRequiredError,
     ErrorCode.NOT_FOUND: NotFoundError,
     ErrorCode.INVITATION_INVALID: InvitationInvalidError,
     ErrorCode.STALE_EPOCH: StaleEpochError,

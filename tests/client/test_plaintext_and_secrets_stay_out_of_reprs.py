@@ -28,6 +28,7 @@ def test_a_sign_up_hides_the_recovery_key_and_an_invitation_its_token() -> None:
     account = Account(1, "c@example.invalid", "C", "client", 1, "P", identity.public)
     sign_up = SignUp(account, uuid.uuid4(), recovery_key="ABCD-EFGH-SECRET")
     invitation = Invitation(
+        id=1,
         token="TOKEN-SECRET",
         path="/invite#TOKEN-SECRET",
         expires_at=datetime.now(UTC),

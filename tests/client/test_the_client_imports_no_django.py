@@ -19,7 +19,7 @@ ALLOWED = {"confide_client", "crypto", "protocol", "httpx", "websockets", "pydan
 PROBE = f"""
 import sys
 import confide_client
-import confide_client.chat
+import confide_client.cli
 server = {SERVER_PACKAGES!r}
 loaded = sorted(
     name for name in sys.modules if name.partition(".")[0] in server
