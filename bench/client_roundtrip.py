@@ -113,6 +113,8 @@ async def _make_pair(url: str, email: str, password: str) -> Pair:
     invitation = await therapist.create_invitation("Bench")
     client = ConfideClient(url, backfill=False)
     await client.accept_invitation(invitation.token, new_email("client"), "Bench", new_password())
+    # A client sends only once they accepted their practice's messaging agreement.
+    await client.accept_agreement((await client.agreement()).version)
     await therapist.connect()
     await client.connect()
     return Pair(therapist, client, invitation.conversation)

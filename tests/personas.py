@@ -25,6 +25,7 @@ from django.contrib.auth.hashers import make_password
 from django.test import Client
 
 import crypto
+from accounts.agreement import DEFAULT_VERSION, accept_agreement
 from accounts.models import Practice, Role, User
 from confide_client import ConfideClient
 from crypto import BundleKind, ConversationKey, IdentityKeyPair, WrappingKey
@@ -140,13 +141,19 @@ class Practice5:
         }
 
 
-def make_practice() -> Practice5:
+def make_practice(*, agreed: bool = True) -> Practice5:
+    """The five personas in a practice of their own (with the default messaging agreement).
+    The clients have accepted it, as every client has before messaging, unless ``agreed``
+    is False (the tests of the agreement itself)."""
     practice = Practice.objects.create(name="Lakeside Counselling")
     theo = make_person(practice, Role.THERAPIST, NAMES["therapist"])
     clara = make_person(practice, Role.CLIENT, NAMES["client"])
     olive = make_person(practice, Role.THERAPIST, NAMES["other_therapist"])
     oscar = make_person(practice, Role.CLIENT, NAMES["other_client"])
     ada = make_person(practice, Role.ADMIN, NAMES["admin"])
+    if agreed:
+        for client in (clara, oscar):
+            accept_agreement(client.user, DEFAULT_VERSION)
     return Practice5(
         practice,
         theo,
@@ -219,14 +226,29 @@ async def signed_in_id(url: str, persona: LivePersona) -> LivePersona:
 async def invite_client(
     url: str, therapist: LivePersona, who: str = "client"
 ) -> tuple[LivePersona, uuid.UUID]:
-    """The therapist invites a new client, who accepts; returns them and the conversation."""
+    """The therapist invites a new client, who accepts, and then accepts the practice's
+    messaging agreement (as every client does before their first message); returns them
+    and the conversation."""
     async with ConfideClient(url) as inviter:
         await inviter.sign_in(therapist.email, therapist.password)
         invitation = await inviter.create_invitation(NAMES[who])
     email, password = new_email(who), new_password()
     async with ConfideClient(url) as invited:
         sign_up = await invited.accept_invitation(invitation.token, email, NAMES[who], password)
-    return LivePersona(email, password, sign_up.account.id, "client"), sign_up.conversation
+    client = LivePersona(email, password, sign_up.account.id, "client")
+    await accept_agreement_live(url, client)
+    return client, sign_up.conversation
+
+
+async def accept_agreement_live(url: str, persona: LivePersona) -> str:
+    """The persona signs in and accepts their practice's current messaging agreement, as
+    the client's ``agreement()`` and ``accept_agreement()`` do it; returns the version."""
+    async with ConfideClient(url) as client:
+        await client.sign_in(persona.email, persona.password)
+        current = await client.agreement()
+        await client.accept_agreement(current.version)
+        await client.sign_out()
+    return current.version
 
 
 async def make_live_personas(stack: Stack, url: str) -> LivePersonas:

@@ -40,6 +40,7 @@ from harness.servers import (
     make_production_stack,
 )
 from tests.conftest import require_programs, require_service
+from tests.integration.terminal import Terminal
 from tests.personas import (
     LivePersona,
     LivePersonas,
@@ -265,3 +266,12 @@ async def proxy() -> AsyncIterator[Callable[..., Awaitable[TcpProxy]]]:
     yield make
     for fault in made:
         await fault.close()
+
+
+@pytest.fixture
+def terminals() -> Iterator[list[Terminal]]:
+    """The chats a test opened in pseudo-terminals (terminal.py), closed after it."""
+    opened: list[Terminal] = []
+    yield opened
+    for terminal in opened:
+        terminal.close()

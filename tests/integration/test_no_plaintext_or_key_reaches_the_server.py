@@ -31,7 +31,7 @@ from harness.servers import LiveServer, Stack, new_email, new_password
 from protocol.http import KdfBody
 from tests.integration.canary import leaks
 from tests.integration.helpers import messages_from, messages_until
-from tests.personas import LivePersona, demo_therapist
+from tests.personas import LivePersona, accept_agreement_live, demo_therapist
 
 OpenClient = Callable[..., Awaitable[ConfideClient]]
 
@@ -66,6 +66,9 @@ async def _converse(
     client = await open_client(url)
     sign_up = await client.accept_invitation(invitation.token, email, "Canary", password)
     conversation = sign_up.conversation
+    # The new client accepts the practice's messaging agreement before the first message.
+    persona = LivePersona(email, password, sign_up.account.id, "client")
+    await accept_agreement_live(url, persona)
     await therapist.connect()
     await client.connect()
     assert client.account is not None and therapist.account is not None

@@ -1,5 +1,6 @@
-"""``python -m confide_client.chat`` signs in with a password typed at its prompt, shows the
-recent messages of the conversation decrypted, and sends what is typed."""
+"""``confide-chat`` with its input from a pipe (as a script would drive it) signs in with the
+password on its first line, shows the recent messages of the conversation decrypted, and
+sends what is typed."""
 
 from __future__ import annotations
 
@@ -33,11 +34,11 @@ async def test_the_chat_shows_history_and_sends_typed_lines(
     await therapist.send_text(conversation, "Welcome to the portal.")
 
     typed = f"{client_persona.password}\nHello from the terminal\n/quit\n"
-    state = tmp_path / "state" / "seen-identities.json"
+    state = tmp_path / "state"
     chat = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "confide_client.chat",
+        "confide_client.cli",
         "--url",
         server.url,
         "--email",
@@ -65,9 +66,9 @@ async def test_the_chat_shows_history_and_sends_typed_lines(
 
     # The therapist's identity is remembered for the next run, in a private file.
     assert therapist.account is not None
-    assert stat.S_IMODE(state.stat().st_mode) == 0o600
+    assert stat.S_IMODE((state / "seen-identities.json").stat().st_mode) == 0o600
     assert (
-        IdentityFile(state).seen(
+        IdentityFile(state / "seen-identities.json").seen(
             f"{server.url.rstrip('/')} {client_persona.user_id}", therapist.account.id
         )
         == therapist.account.identity

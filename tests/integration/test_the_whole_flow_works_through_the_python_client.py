@@ -10,7 +10,7 @@ from confide_client import ConfideClient, ReadReceipt, Typing
 from crypto import RecoveryKey
 from harness.servers import LiveServer, new_email, new_password
 from tests.integration.helpers import event_of, messages_from, messages_until, nothing_more
-from tests.personas import LivePersonas
+from tests.personas import LivePersona, LivePersonas, accept_agreement_live
 
 OpenClient = Callable[..., Awaitable[ConfideClient]]
 
@@ -33,6 +33,9 @@ async def test_a_therapist_and_their_invited_client_talk_end_to_end(
     conversation = sign_up.conversation
     assert conversation == invitation.conversation
     RecoveryKey.from_display(sign_up.recovery_key)  # a well-formed key, checksum included
+    # The new client accepts the practice's messaging agreement before the first message.
+    persona = LivePersona(email, password, sign_up.account.id, "client")
+    await accept_agreement_live(server.url, persona)
 
     await therapist.connect()
     await client.connect()

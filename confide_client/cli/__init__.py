@@ -1,0 +1,221 @@
+"""``confide-chat``: the Python client as a command-line chat.
+
+    confide-chat --email you@example.org                 # sign in and chat
+    confide-chat --accept 'https://portal.example.org/invite#…'   # accept an invitation
+
+The server is reached before the password is asked for. Keys are made and used here; the
+server receives what the browser would send. The state folder (``--state``) keeps the
+identities of the people you write with, to warn when one changes, and the messages not
+yet delivered, which are sent at the next start: Ctrl-C, a crash or a server that is down
+loses none of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from confide_client.cli.chat import HELP, Chat
+from confide_client.cli.onboarding import accept_agreement_if_asked, server_and_token, sign_up
+from confide_client.cli.screen import Screen, make_screen
+from confide_client.client import ConfideClient
+from confide_client.errors import (
+    ClientError,
+    ConnectionLostError,
+    InvitationInvalidError,
+    RateLimitedError,
+    SessionEndedError,
+    StateFileError,
+    UnauthenticatedError,
+)
+from confide_client.state import StateFolder, default_state_folder
+
+__all__ = ["EXIT", "main"]
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+# What the command's exit status means (also in its --help).
+EXIT = {
+    0: "ended normally (/quit, or the end of input)",
+    1: "an error the chat could not go on from",
+    2: "wrong use of the command line",
+    3: "signing in was refused (wrong email or password, too many attempts, session ended)",
+    4: "the invitation link is not valid (used, expired, revoked or unknown)",
+    5: "the state folder cannot be read or written",
+    69: "the server could not be reached",
+    130: "interrupted (Ctrl-C); messages not yet delivered are kept",
+}
+
+
+class Stop(Exception):
+    """Ends the chat with an exit status, after saying why."""
+
+    def __init__(self, status: int, message: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def parser() -> argparse.ArgumentParser:
+    epilog = "exit status:\n" + "\n".join(f"  {code:>3}  {text}" for code, text in EXIT.items())
+    made = argparse.ArgumentParser(
+        prog="confide-chat",
+        description="End-to-end encrypted messages with your therapist or your clients.",
+        epilog=f"{HELP}\n\n{epilog}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    who = made.add_mutually_exclusive_group(required=True)
+    who.add_argument("--email", help="your account's email address: sign in and chat")
+    who.add_argument(
+        "--accept",
+        metavar="LINK",
+        help="an invitation link a therapist gave you: make your account, then chat",
+    )
+    made.add_argument(
+        "--url",
+        help=f"the portal's address (default: the invitation link's, else {DEFAULT_URL})",
+    )
+    made.add_argument(
+        "--state",
+        type=Path,
+        default=default_state_folder(),
+        help="the folder of the peers' identities and undelivered messages (default: %(default)s)",
+    )
+    return made
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        token = None
+        url = args.url or DEFAULT_URL
+        if args.accept:
+            link_url, token = server_and_token(args.accept)
+            url = args.url or link_url
+        state = StateFolder(args.state)
+    except ValueError as exc:
+        print(f"! {exc}", file=sys.stderr)
+        return 2
+    except StateFileError as exc:
+        print(f"! {exc.message} ({exc.code})", file=sys.stderr)
+        return 5
+    chat: list[Chat] = []
+    try:
+        return asyncio.run(run(url, args.email, token, state, chat))
+    except KeyboardInterrupt:
+        # Ctrl-C outside the input line (while signing in, say).
+        if chat and (note := leaving(chat[0], state)):
+            print(note, flush=True)
+        return 130
+
+
+async def run(
+    url: str, email: str | None, token: str | None, state: StateFolder, holder: list[Chat]
+) -> int:
+    client = ConfideClient(url, state=state, backfill=False)
+    chat = Chat(client, make_screen(lambda: chat.status()))
+    holder.append(chat)
+    screen = chat.screen
+    try:
+        async with client:
+            with screen.active():
+                try:
+                    await begin(client, screen, email, token)
+                    if not await accept_agreement_if_asked(client, screen):
+                        screen.say("Nothing is sent without the agreement. Goodbye.")
+                        return 0
+                    await client.connect()
+                    await chat.refresh()
+                    chat.show_list()
+                    await chat.show_start()
+                    screen.say("Type /help for the commands.")
+                    await converse(chat)
+                except Stop as stop:
+                    if stop.message:
+                        screen.say(f"! {stop.message}")
+                    return stop.status
+                except KeyboardInterrupt:
+                    status = 130
+                except EOFError:
+                    status = 0
+                else:
+                    status = 0
+                if note := leaving(chat, state):
+                    screen.say(note)
+                return status
+    except StateFileError as exc:
+        print(f"! {exc.message} ({exc.code})", file=sys.stderr)
+        return 5
+    except SessionEndedError as exc:
+        print(f"! {exc.message}; sign in again. ({exc.code})", file=sys.stderr)
+        return 3
+    except ClientError as exc:
+        print(f"! {exc.message} ({exc.code})", file=sys.stderr)
+        return 1
+
+
+async def begin(
+    client: ConfideClient, screen: Screen, email: str | None, token: str | None
+) -> None:
+    """Reaches the server, then signs in (or up): the password is asked only of a server
+    that answers."""
+    try:
+        await client.reach()
+    except ConnectionLostError as exc:
+        raise Stop(69, f"{exc.message}. Is it running, and is the address right?") from None
+    try:
+        if token is not None:
+            if await sign_up(client, token, screen) is None:
+                raise Stop(0)
+            return
+        if email is None:
+            raise Stop(2, "Give --email or --accept.")
+        password = await screen.ask(f"Password for {email} at {client.server_url}: ", secret=True)
+        await client.sign_in(email, password)
+    except InvitationInvalidError as exc:
+        raise Stop(4, f"{exc.message} ({exc.code})") from None
+    except RateLimitedError as exc:
+        raise Stop(3, f"{exc.message} Try again in {exc.retry_after:.0f} s. ({exc.code})") from None
+    except UnauthenticatedError as exc:
+        raise Stop(3, f"{exc.message} ({exc.code})") from None
+
+
+async def converse(chat: Chat) -> None:
+    """Until /quit or the end of input: typed lines, incoming messages, events."""
+    client, screen = chat.client, chat.screen
+
+    async def show_incoming() -> None:
+        async for message in client.incoming():
+            if message.conversation not in {c.id for c in chat.conversations}:
+                await chat.refresh()
+            chat.show(message)
+
+    async def show_events() -> None:
+        while True:
+            chat.on_event(await client.events.get())
+
+    tasks = [asyncio.create_task(show_incoming()), asyncio.create_task(show_events())]
+    try:
+        while True:
+            if not await chat.handle(await screen.ask()):
+                return
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def leaving(chat: Chat, state: StateFolder) -> str | None:
+    """What is not yet delivered, and that it is kept (``None`` when nothing waits)."""
+    client = chat.client
+    waiting = len(client.outbox)
+    if not waiting or client.account is None:
+        return None
+    where = state.outbox_path(client.server_url, client.account.id)
+    return f"{waiting} message(s) not yet delivered: kept in {where}, and sent at your next start."

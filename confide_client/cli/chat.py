@@ -1,0 +1,355 @@
+"""The chat: conversations, messages and their states, and the commands typed at it.
+
+What happens is shown as it happens, with dates: incoming messages, the state of each of
+the person's own messages (sending, sent, read, or not sent and why), a peer's changed
+key, and the connection in the status line. On start only the unread messages and the
+last few before them are shown; ``/history`` goes further back.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime
+
+from confide_client.cli.screen import Screen
+from confide_client.client import ConfideClient
+from confide_client.errors import ClientError, RateLimitedError
+from confide_client.records import (
+    ClientEvent,
+    ConnectionState,
+    ConnectionStatus,
+    ConversationSummary,
+    MessageState,
+    MessageStatus,
+    PeerKeyChanged,
+    ReadReceipt,
+    ReceivedMessage,
+    RejectedMessage,
+    Typing,
+)
+
+__all__ = ["HELP", "Chat"]
+
+HELP = """Commands:
+  /list             your conversations            /use N       write to conversation N
+  /history          earlier messages              /read        mark everything shown as read
+  /status           the connection, and your messages not yet read
+  /safety           the safety number to compare with the other person in a session
+  /invite NAME      (therapists) a one-time invitation link for a new client
+  /invitations      (therapists) your invitations  /revoke ID  withdraw a pending one
+  /quit             leave (messages not yet delivered are kept and sent at your next start)
+Any other line is sent to the current conversation."""
+SHOWN_AT_START = 5
+EXCERPT = 40
+TYPING_SECONDS = 6.0
+
+
+def stamp(moment: datetime) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def excerpt(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= EXCERPT else flat[: EXCERPT - 1] + "…"
+
+
+class Chat:
+    """The chat's state: the conversations, the current one, and the texts of the
+    person's own messages (to name them when their state changes)."""
+
+    def __init__(self, client: ConfideClient, screen: Screen) -> None:
+        self.client = client
+        self.screen = screen
+        self.conversations: list[ConversationSummary] = []
+        self.current: uuid.UUID | None = None
+        self.names: dict[int, str] = {}
+        self.mine: dict[uuid.UUID, str] = {}
+        self.oldest: dict[uuid.UUID, int] = {}
+        self.shown_up_to: dict[uuid.UUID, int] = {}
+        self.typing: dict[int, float] = {}
+
+    @property
+    def me(self) -> int:
+        return self.client.account.id if self.client.account is not None else 0
+
+    # --- the status line ---------------------------------------------------------------
+
+    def status(self) -> str:
+        parts = [connection_text(self.client.connection)]
+        waiting = sum(
+            1
+            for status in self._statuses()
+            if status.state in (MessageState.PENDING, MessageState.SENDING)
+        )
+        if waiting:
+            parts.append(f"{waiting} waiting to be sent")
+        now = time.monotonic()
+        typists = [
+            self.names.get(u, "someone")
+            for u, at in self.typing.items()
+            if now - at < TYPING_SECONDS
+        ]
+        if typists:
+            parts.append(f"{', '.join(typists)} typing…")
+        current = self._conversation(self.current)
+        if current is not None:
+            parts.append(f"writing to {self.title(current)}")
+        return "  ·  ".join(parts)
+
+    def _statuses(self) -> list[MessageStatus]:
+        return [s for c in self.conversations for s in self.client.message_statuses(c.id)]
+
+    # --- conversations -----------------------------------------------------------------
+
+    async def refresh(self) -> None:
+        self.conversations = await self.client.conversations()
+        for conversation in self.conversations:
+            for member in conversation.members:
+                self.names[member.id] = member.display_name
+        if self.current is None and self.conversations:
+            self.current = self.conversations[0].id
+
+    def _conversation(self, conversation_id: uuid.UUID | None) -> ConversationSummary | None:
+        return next((c for c in self.conversations if c.id == conversation_id), None)
+
+    def title(self, conversation: ConversationSummary) -> str:
+        others = [m.display_name for m in conversation.members if m.id != self.me]
+        return ", ".join(others) or "(just you)"
+
+    def show_list(self) -> None:
+        if not self.conversations:
+            self.screen.say("No conversations yet.")
+        for number, conversation in enumerate(self.conversations, start=1):
+            mark = "*" if conversation.id == self.current else " "
+            unread = f", {conversation.unread} unread" if conversation.unread else ""
+            closed = "" if conversation.status == "active" else f", {conversation.status}"
+            self.screen.say(f"{mark}{number}. {self.title(conversation)}{unread}{closed}")
+
+    def use(self, choice: str) -> None:
+        if choice.isdigit() and 1 <= int(choice) <= len(self.conversations):
+            conversation = self.conversations[int(choice) - 1]
+            self.current = conversation.id
+            self.screen.say(f"Writing to {self.title(conversation)}.")
+            self.screen.status_changed()
+        else:
+            self.screen.say("No such conversation; /list shows them.")
+
+    # --- messages ------------------------------------------------------------------------
+
+    def line_for(self, message: ReceivedMessage) -> str:
+        who = "you" if message.sender_id == self.me else self.names.get(message.sender_id, "?")
+        where = ""
+        if len(self.conversations) > 1 and message.conversation != self.current:
+            conversation = self._conversation(message.conversation)
+            where = f"[{self.title(conversation) if conversation else '?'}] "
+        return f"{stamp(message.sent_at)} {where}{who}: {message.text}"
+
+    def show(self, message: ReceivedMessage) -> None:
+        """A message, once: pushed, synced and paged copies are the same message."""
+        if message.seq <= self.shown_up_to.get(message.conversation, 0):
+            return
+        self.shown_up_to[message.conversation] = message.seq
+        if message.sender_id == self.me and message.client_message_id in self.mine:
+            return  # shown when it was typed; its state follows it
+        if message.sender_id == self.me:
+            self.mine[message.client_message_id] = message.text
+        self.screen.say(self.line_for(message))
+
+    async def show_start(self) -> None:
+        """The unread messages of the current conversation and the few before them, and
+        the person's own messages still waiting from an earlier run."""
+        current = self._conversation(self.current)
+        if current is None:
+            return
+        shown = max(current.unread, 0) + SHOWN_AT_START
+        page = await self.client.history(current.id, limit=min(shown, 100))
+        if page.messages:
+            self.oldest[current.id] = page.messages[0].seq
+            if page.has_more:
+                self.screen.say("(earlier messages: /history)")
+        for message in page.messages:
+            self.show(message)
+        for status in self.client.message_statuses(current.id):
+            text = self.mine.get(status.client_message_id)
+            if status.state in (MessageState.PENDING, MessageState.SENDING):
+                name = f": {excerpt(text)}" if text else ""
+                self.screen.say(f"(not yet delivered from your last session{name})")
+
+    async def show_history(self) -> None:
+        if self.current is None:
+            return
+        before = self.oldest.get(self.current)
+        if before == 1:
+            self.screen.say("No earlier messages.")
+            return
+        page = await self.client.history(self.current, before=before, limit=20)
+        if not page.messages:
+            self.screen.say("No earlier messages.")
+            return
+        self.oldest[self.current] = page.messages[0].seq
+        self.screen.say(f"-- earlier messages ({len(page.messages)}) --")
+        for message in page.messages:
+            self.screen.say(self.line_for(message))
+        self.screen.say("-- end of earlier messages --")
+
+    async def send(self, text: str) -> None:
+        if self.current is None:
+            self.screen.say("No conversation to write to.")
+            return
+        client_message_id = await self.client.queue_text(self.current, text)
+        self.mine[client_message_id] = text
+        self.screen.say(f"{stamp(datetime.now().astimezone())} you: {text}")
+
+    async def mark_read(self) -> None:
+        if self.current is None:
+            return
+        seq = self.client.position(self.current)
+        if not seq:
+            self.screen.say("Nothing to mark as read.")
+            return
+        recorded = await self.client.mark_read(self.current, seq)
+        self.screen.say(f"Marked as read up to message {recorded}.")
+
+    def show_status(self) -> None:
+        self.screen.say(f"Connection: {connection_text(self.client.connection)}")
+        waiting = [s for s in self._statuses() if s.state is not MessageState.READ]
+        if not waiting:
+            self.screen.say("Every message you sent here has been read.")
+        for status in waiting:
+            text = self.mine.get(status.client_message_id, "")
+            self.screen.say(f"  {state_text(status)}: {excerpt(text)}")
+
+    def show_safety(self) -> None:
+        conversation = self._conversation(self.current)
+        if conversation is None:
+            return
+        for member in conversation.members:
+            if member.id != self.me:
+                number = self.client.safety_number(conversation.id, member.id)
+                self.screen.say(f"Safety number with {member.display_name}: {number}")
+
+    # --- invitations -----------------------------------------------------------------------
+
+    async def invite(self, name: str) -> None:
+        if not name:
+            self.screen.say("Give the client's name: /invite Jane Doe")
+            return
+        invitation = await self.client.create_invitation(name)
+        link = self.client.server_url + invitation.path
+        self.screen.say(
+            f"Invitation {invitation.id} for {name}, until {stamp(invitation.expires_at)}:"
+        )
+        self.screen.say(f"  {link}")
+        self.screen.say("Give it to them yourself, once: anyone with the link can use it.")
+
+    async def list_invitations(self) -> None:
+        invitations = await self.client.invitations()
+        if not invitations:
+            self.screen.say("No invitations.")
+        for item in invitations:
+            until = stamp(item.expires_at)
+            self.screen.say(f"  {item.id:>4}  {item.state:<8}  until {until}  {item.client_name}")
+
+    async def revoke(self, choice: str) -> None:
+        if not choice.isdigit():
+            self.screen.say("Give the invitation's number: /revoke 12 (/invitations lists them)")
+            return
+        item = await self.client.revoke_invitation(int(choice))
+        self.screen.say(f"Invitation {item.id} for {item.client_name}: {item.state}.")
+
+    # --- what was typed, and what happened -------------------------------------------------
+
+    async def handle(self, line: str) -> bool:
+        """Acts on one typed line; False when the chat should end."""
+        text = line.strip()
+        if not text:
+            return True
+        command, _, rest = text.partition(" ")
+        if command == "/quit":
+            return False
+        try:
+            await self._run(command, rest.strip(), text)
+        except RateLimitedError as exc:
+            self.screen.say(f"! {exc.message} Wait {exc.retry_after:.1f} s. ({exc.code})")
+        except ClientError as exc:
+            self.screen.say(f"! {exc.message} ({exc.code})")
+        return True
+
+    async def _run(self, command: str, rest: str, text: str) -> None:
+        if command == "/list":
+            await self.refresh()
+            self.show_list()
+        elif command == "/use":
+            self.use(rest)
+        elif command == "/history":
+            await self.show_history()
+        elif command == "/read":
+            await self.mark_read()
+        elif command == "/status":
+            self.show_status()
+        elif command == "/safety":
+            self.show_safety()
+        elif command == "/invite":
+            await self.invite(rest)
+        elif command == "/invitations":
+            await self.list_invitations()
+        elif command == "/revoke":
+            await self.revoke(rest)
+        elif command.startswith("/"):
+            self.screen.say(HELP)
+        else:
+            await self.send(text)
+
+    def on_event(self, event: ClientEvent) -> None:
+        if isinstance(event, ConnectionStatus):
+            if event.state is ConnectionState.STOPPED:
+                self.screen.say(f"! The connection ended: {event.reason or 'closed'}.")
+            self.screen.status_changed()
+        elif isinstance(event, MessageStatus):
+            text = self.mine.get(event.client_message_id)
+            if text is not None and event.state is not MessageState.SENDING:
+                self.screen.say(f"  {state_text(event)}: {excerpt(text)}")
+            self.screen.status_changed()
+        elif isinstance(event, ReadReceipt):
+            self.screen.status_changed()
+        elif isinstance(event, Typing):
+            self.typing[event.user_id] = time.monotonic()
+            self.screen.status_changed()
+        elif isinstance(event, PeerKeyChanged):
+            name = self.names.get(event.user_id, f"member {event.user_id}")
+            self.screen.say(
+                f"! The security key of {name} has changed since this computer last saw it."
+                " This happens when they set up their account again, or if someone is"
+                " interfering. Compare the safety number with them in person (/safety)."
+            )
+        elif isinstance(event, RejectedMessage):
+            self.screen.say(
+                f"! A message from {self.names.get(event.sender_id, '?')} could not be"
+                f" verified or opened ({event.reason}); it is not shown."
+            )
+
+
+def connection_text(status: ConnectionStatus) -> str:
+    if status.state is ConnectionState.CONNECTED:
+        return "● connected"
+    if status.state is ConnectionState.RECONNECTING:
+        wait = f" in {status.retry_in:.0f} s" if status.retry_in is not None else ""
+        return f"○ reconnecting{wait} (attempt {status.attempt})"
+    if status.state is ConnectionState.CONNECTING:
+        return "○ connecting"
+    if status.state is ConnectionState.STOPPED:
+        return f"✕ stopped ({status.reason or 'closed'})"
+    return "○ offline"
+
+
+def state_text(status: MessageStatus) -> str:
+    if status.state is MessageState.SENT:
+        return f"✓ sent (#{status.seq})"
+    if status.state is MessageState.READ:
+        return "✓✓ read"
+    if status.state is MessageState.FAILED:
+        return f"! not sent ({status.reason})"
+    if status.state is MessageState.PENDING:
+        return f"… waiting to be sent ({status.reason})" if status.reason else "… waiting"
+    return "… sending"

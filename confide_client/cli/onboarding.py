@@ -1,0 +1,103 @@
+"""Before the first message: signing up through an invitation, and the agreement.
+
+Both happen as in the browser. The keys are made here; the recovery key is shown once and
+must be confirmed by typing its last group (the only way back in without the password).
+A client reads the practice's messaging agreement and accepts it before anything they
+write is sent; the server refuses their messages until they do.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import datetime
+from urllib.parse import urlsplit, urlunsplit
+
+from confide_client.cli.screen import Screen
+from confide_client.client import ConfideClient
+from confide_client.records import SignUp
+
+__all__ = ["accept_agreement_if_asked", "server_and_token", "sign_up"]
+
+WIDTH = 78
+# As the browser asks (frontend/static/frontend/src/app/views/invite.js).
+MIN_PASSWORD = 10
+
+
+def server_and_token(link: str) -> tuple[str, str]:
+    """The server's address and the token of an invitation link
+    (``https://portal.example.org/invite#<token>``); ``ValueError`` for anything else."""
+    parts = urlsplit(link.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or not parts.fragment:
+        raise ValueError("An invitation link looks like https://portal.example.org/invite#<token>")
+    return urlunsplit((parts.scheme, parts.netloc, "", "", "")), parts.fragment
+
+
+def when(moment: datetime) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+async def sign_up(client: ConfideClient, token: str, screen: Screen) -> SignUp | None:
+    """Accepts the invitation: None if the person stops before the account is made."""
+    details = await client.lookup_invitation(token)
+    screen.say(
+        f"{details.therapist.display_name} of {details.practice} invites you to message them"
+        f" securely. The invitation is for {details.client_name!r} and works until"
+        f" {when(details.expires_at)}."
+    )
+    email = (await screen.ask("Your email address: ")).strip()
+    name = (await screen.ask(f"Your name [{details.client_name}]: ")).strip()
+    name = name or details.client_name
+    while True:
+        password = await screen.ask(
+            f"Choose a password ({MIN_PASSWORD} characters or more): ", secret=True
+        )
+        if len(password) < MIN_PASSWORD:
+            screen.say(f"That is shorter than {MIN_PASSWORD} characters.")
+            continue
+        if await screen.ask("The same password again: ", secret=True) == password:
+            break
+        screen.say("The two passwords differ; again.")
+    screen.say("Making your keys (this takes a few seconds)...")
+    signed_up = await client.accept_invitation(token, email, name, password)
+    groups = signed_up.recovery_key.split("-")
+    screen.say("")
+    screen.say("Your recovery key, shown this once. Write it down and keep it safe: with it,")
+    screen.say("and only with it, you can get back in if you forget your password.")
+    screen.say("")
+    screen.say("    " + " ".join(groups))
+    screen.say("")
+    while True:
+        typed = await screen.ask("To confirm you wrote it down, type its last group: ")
+        if typed.strip().upper() == groups[-1]:
+            break
+        screen.say("That is not its last group; look again.")
+    screen.say(f"Welcome, {name}. Your account is made and you are signed in.")
+    return signed_up
+
+
+async def accept_agreement_if_asked(client: ConfideClient, screen: Screen) -> bool:
+    """For a client who has not accepted the practice's current agreement: shows it and
+    asks. True when accepted (or not asked: therapists and admins are not)."""
+    account = client.account
+    if account is None or account.role != "client":
+        return True
+    agreement = await client.agreement()
+    if agreement.accepted:
+        return True
+    screen.say("")
+    screen.say(f"The practice's messaging agreement (version {agreement.version}):")
+    for section in agreement.sections:
+        screen.say("")
+        screen.say(section.heading.upper())
+        for paragraph in section.paragraphs:
+            screen.say(textwrap.fill(paragraph, WIDTH))
+    screen.say("")
+    screen.say("Messages are sent only once you accept it.")
+    while True:
+        answer = (await screen.ask("Type 'accept' to accept it, or 'no' to leave: ")).strip()
+        if answer.lower() == "accept":
+            await client.accept_agreement(agreement.version)
+            screen.say("Accepted. Thank you.")
+            return True
+        if answer.lower() in ("no", "n", "quit", "/quit"):
+            return False

@@ -1,0 +1,122 @@
+"""``confide-chat`` in a terminal shows what happens without getting in the way: a message
+that arrives while something is half typed goes above the input line, which stays whole;
+a start shows what is unread and a few messages before it, not the whole history
+(``/history`` goes further back); ``/read`` says what it did; a server that is not there
+is named before any password is asked; ``/quit`` with a message waiting says it is kept
+and ends at once."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from confide_client import ConfideClient
+from harness.servers import LiveServer, Stack
+from tests.integration.terminal import Terminal, signed_in_chat
+from tests.personas import LivePersona, LivePersonas
+
+OpenClient = Callable[..., Awaitable[ConfideClient]]
+StartServers = Callable[..., list[LiveServer]]
+
+pytestmark = pytest.mark.timeout(120)
+
+
+async def test_a_message_arriving_while_typing_leaves_the_input_line_whole(
+    server: LiveServer,
+    personas: LivePersonas,
+    open_client: OpenClient,
+    new_pair: Callable[..., Awaitable[tuple[LivePersona, Any]]],
+    tmp_path: Path,
+    terminals: list[Terminal],
+) -> None:
+    client, conversation = await new_pair()
+    therapist = await open_client(server.url, personas.therapist, backfill=False)
+    await therapist.connect()
+    chat = await signed_in_chat(server.url, client, tmp_path, terminals)
+
+    chat.type("I was about to s")
+    await chat.shows("> I was about to s")
+    await therapist.send_text(conversation, "Are you free on Thursday?")
+    await chat.shows("Dr. Dana Demo: Are you free on Thursday?")
+    lines = chat.lines()
+    arrived = next(i for i, line in enumerate(lines) if "Are you free on Thursday?" in line)
+    typing = next(i for i, line in enumerate(lines) if line == "> I was about to s")
+    assert arrived < typing, "the message goes above the input line"
+    assert lines[arrived].startswith("20")  # a date, not only a time
+
+    chat.enter("ay: yes, I am.")
+    await chat.shows("you: I was about to say: yes, I am.")
+    await chat.shows("✓ sent")
+
+
+async def test_a_start_shows_the_unread_and_a_few_before_them_and_history_goes_back(
+    server: LiveServer,
+    personas: LivePersonas,
+    open_client: OpenClient,
+    new_pair: Callable[..., Awaitable[tuple[LivePersona, Any]]],
+    tmp_path: Path,
+    terminals: list[Terminal],
+) -> None:
+    client_persona, conversation = await new_pair()
+    therapist = await open_client(server.url, personas.therapist, backfill=False)
+    await therapist.connect()
+    for n in range(1, 21):
+        await therapist.send_text(conversation, f"Note number {n:02d}.")
+    reader = await open_client(server.url, client_persona)
+    await reader.connect()
+    await reader.mark_read(conversation, 15)
+
+    chat = await signed_in_chat(server.url, client_persona, tmp_path, terminals)
+    await chat.shows("Note number 20.")
+    shown = chat.text()
+    assert "5 unread" in shown
+    assert "(earlier messages: /history)" in shown
+    for n in range(11, 21):
+        assert f"Note number {n:02d}." in shown
+    for n in range(1, 11):
+        assert f"Note number {n:02d}." not in shown
+
+    chat.enter("/history")
+    await chat.shows("-- end of earlier messages --")
+    for n in range(1, 11):
+        assert f"Note number {n:02d}." in chat.text()
+    chat.enter("/history")
+    await chat.shows("No earlier messages.")
+
+    chat.enter("/read")
+    await chat.shows("Marked as read up to message 20.")
+
+
+async def test_a_server_that_is_not_there_is_named_before_any_password_is_asked(
+    tmp_path: Path, terminals: list[Terminal]
+) -> None:
+    chat = Terminal(
+        ["--url", "http://127.0.0.1:9", "--email", "x@example.invalid", "--state", str(tmp_path)],
+        tmp_path,
+    )
+    terminals.append(chat)
+    await chat.shows("Could not reach http://127.0.0.1:9")
+    assert await chat.exit_code() == 69
+    assert "Password" not in chat.text()
+
+
+async def test_quit_with_a_message_waiting_says_it_is_kept_and_ends_at_once(
+    stack: Stack,
+    live_servers: StartServers,
+    new_pair: Callable[..., Awaitable[tuple[LivePersona, Any]]],
+    tmp_path: Path,
+    terminals: list[Terminal],
+) -> None:
+    (server,) = live_servers(1, stack)
+    client, _ = await new_pair(server.url)
+    chat = await signed_in_chat(server.url, client, tmp_path, terminals)
+    server.stop()
+    await chat.shows("○ reconnecting")
+    chat.enter("Still there?")
+    await chat.shows("you: Still there?")
+    chat.enter("/quit")
+    await chat.shows("1 message(s) not yet delivered: kept in")
+    assert await chat.exit_code(timeout=5) == 0
