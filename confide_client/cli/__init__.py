@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from confide_client.cli.chat import HELP, Chat
+from confide_client.cli.chat import HELP, Chat, refused_for_now
 from confide_client.cli.onboarding import accept_agreement_if_asked, server_and_token, sign_up
 from confide_client.cli.screen import Screen, make_screen
 from confide_client.client import ConfideClient
@@ -179,7 +179,7 @@ async def begin(
     except InvitationInvalidError as exc:
         raise Stop(4, f"{exc.message} ({exc.code})") from None
     except RateLimitedError as exc:
-        raise Stop(3, f"{exc.message} Try again in {exc.retry_after:.0f} s. ({exc.code})") from None
+        raise Stop(3, refused_for_now(exc)) from None
     except UnauthenticatedError as exc:
         raise Stop(3, f"{exc.message} ({exc.code})") from None
 

@@ -271,7 +271,7 @@ class Chat:
         try:
             await self._run(command, rest.strip(), text)
         except RateLimitedError as exc:
-            self.screen.say(f"! {exc.message} Wait {exc.retry_after:.1f} s. ({exc.code})")
+            self.screen.say(f"! {refused_for_now(exc)}")
         except ClientError as exc:
             self.screen.say(f"! {exc.message} ({exc.code})")
         return True
@@ -341,6 +341,22 @@ def connection_text(status: ConnectionStatus) -> str:
     if status.state is ConnectionState.STOPPED:
         return f"✕ stopped ({status.reason or 'closed'})"
     return "○ offline"
+
+
+def duration(seconds: float) -> str:
+    """A wait as a person reads it: ``0.4 s``, ``12 s``, ``15 min``, ``24 h``."""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.0f} h"
+
+
+def refused_for_now(exc: RateLimitedError) -> str:
+    """A rate-limit refusal with how long to wait."""
+    return f"{exc.message} Wait {duration(exc.retry_after)} before trying again. ({exc.code})"
 
 
 def state_text(status: MessageStatus) -> str:

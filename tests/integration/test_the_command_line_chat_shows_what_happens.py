@@ -2,8 +2,8 @@
 that arrives while something is half typed goes above the input line, which stays whole;
 a start shows what is unread and a few messages before it, not the whole history
 (``/history`` goes further back); ``/read`` says what it did; a server that is not there
-is named before any password is asked; ``/quit`` with a message waiting says it is kept
-and ends at once."""
+is named before any password is asked; a sign-in refused for too many attempts says how
+long to wait; ``/quit`` with a message waiting says it is kept and ends at once."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from confide_client import ConfideClient
-from harness.servers import LiveServer, Stack
+from harness.servers import LiveServer, Stack, new_email
 from tests.integration.terminal import Terminal, signed_in_chat
 from tests.personas import LivePersona, LivePersonas
 
@@ -101,6 +101,26 @@ async def test_a_server_that_is_not_there_is_named_before_any_password_is_asked(
     await chat.shows("Could not reach http://127.0.0.1:9")
     assert await chat.exit_code() == 69
     assert "Password" not in chat.text()
+
+
+async def test_a_sign_in_refused_for_too_many_attempts_says_how_long_to_wait(
+    stack: Stack, live_servers: StartServers, tmp_path: Path, terminals: list[Terminal]
+) -> None:
+    limits = {"CONFIDE_SIGNIN_EMAIL_ATTEMPTS": "1", "CONFIDE_SIGNIN_EMAIL_WINDOW_SECONDS": "900"}
+    (server,) = live_servers(1, stack, limits)
+    email = new_email("client")
+    answers = [
+        "! The email or password is wrong. (unauthenticated)",
+        "! Too many sign-in attempts; try again later. Wait 15 min before trying again. "
+        "(rate_limited)",
+    ]
+    for answer in answers:
+        chat = Terminal(["--url", server.url, "--email", email, "--state", str(tmp_path)], tmp_path)
+        terminals.append(chat)
+        await chat.shows(f"Password for {email} at {server.url}")
+        chat.enter("not the password at all")
+        await chat.shows(answer)
+        assert await chat.exit_code() == 3
 
 
 async def test_quit_with_a_message_waiting_says_it_is_kept_and_ends_at_once(

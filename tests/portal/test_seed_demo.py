@@ -77,3 +77,16 @@ def test_the_demo_client_is_shown_the_practices_agreement_before_the_first_messa
     client = User.objects.get(email="client@demo.invalid")
     assert current_agreement(client.practice_id) is not None
     assert not has_accepted_current(client.pk, client.practice_id)
+
+
+def test_the_printed_address_is_where_the_server_listens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONFIDE_PORT", "8123")
+    assert "sign in at http://127.0.0.1:8123/ with:" in seed(tmp_path)
+    monkeypatch.setenv("CONFIDE_HOST", "localhost")
+    monkeypatch.setenv("CONFIDE_PORT", "9000")
+    again = seed(tmp_path)  # printed again from the credentials file
+    assert again.splitlines()[0] == "Demo practice — sign in at http://localhost:9000/ with:"
+    assert again.count("sign in at") == 1
+    assert "client@demo.invalid  password: " in again

@@ -30,6 +30,16 @@ DEMO_ACCOUNTS = [
 ]
 
 
+HEADER = "Demo practice — sign in at"
+
+
+def _address() -> str:
+    """Where ``confide serve`` listens (CONFIDE_HOST and CONFIDE_PORT, as it reads them)."""
+    host = os.environ.get("CONFIDE_HOST", "127.0.0.1")
+    port = os.environ.get("CONFIDE_PORT", "8000")
+    return f"http://{host}:{port}/"
+
+
 class Command(BaseCommand):
     help = "Creates the demo practice (a therapist and a client) once, and prints their sign-in."
 
@@ -38,12 +48,15 @@ class Command(BaseCommand):
         if not User.objects.filter(email=DEMO_ACCOUNTS[0][0]).exists():
             self._create(credentials_file)
         if credentials_file.exists():
-            self.stdout.write(credentials_file.read_text(encoding="utf-8"))
+            self.stdout.write(f"{HEADER} {_address()} with:")
+            kept = credentials_file.read_text(encoding="utf-8").splitlines()
+            # Files written before the address followed the settings began with a header.
+            self.stdout.write("\n".join(line for line in kept if not line.startswith(HEADER)))
         else:
             self.stdout.write("The demo accounts exist, but their credentials file is gone.")
 
     def _create(self, credentials_file: Path) -> None:
-        lines = ["Demo practice — sign in at http://127.0.0.1:8000/ with:"]
+        lines: list[str] = []
         with transaction.atomic():
             practice = Practice.objects.create(name=DEMO_PRACTICE)
             people: list[tuple[User, SignUpMaterial]] = []
