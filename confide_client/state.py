@@ -37,7 +37,7 @@ from typing import Any
 from confide_client.errors import StateFileError
 from confide_client.identities import IdentityFile
 from confide_client.outbox import SealedMessage
-from confide_client.statefiles import read_state, write_private
+from confide_client.statefiles import check_private, read_state, write_private
 from crypto import CryptoError, b64decode, b64encode
 
 __all__ = ["OutboxFile", "StateFolder", "default_state_folder"]
@@ -146,6 +146,8 @@ class StateFolder:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path if path is not None else default_state_folder()
+        check_private(self.path, "state folder")
+        check_private(self.path / "outbox", "outbox folder")
         self.seen_identities = IdentityFile(self.path / "seen-identities.json")
 
     def __repr__(self) -> str:

@@ -6,6 +6,12 @@ at any moment leaves either the old file or the new one, never a mix. The folder
 (the state folder and those above it that are missing) get mode 0700. A file that cannot
 be written raises :class:`StateFileError` naming it; one that cannot be read, or is not a
 JSON object of the expected format, raises the error its owner makes (``damaged``).
+
+What the folder holds is not secret, but it is trusted: the seen identities are what a
+changed key is compared with, so another user who could rewrite them could hide a key
+swapped by the server. A folder or file that is not the user's own, or that others may
+write to (group or world writable), is refused (:func:`check_private`), whether found at
+its place or through a symbolic link.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +27,7 @@ from typing import Any
 
 from confide_client.errors import StateFileError
 
-__all__ = ["read_state", "write_private"]
+__all__ = ["check_private", "read_state", "write_private"]
 
 
 def write_private(path: Path, text: str, what: str) -> None:
@@ -52,11 +59,40 @@ def write_private(path: Path, text: str, what: str) -> None:
         ) from None
 
 
+def check_private(path: Path, what: str) -> None:
+    """Refuses a folder or file, if it exists, that is not the user's or that others may
+    write to (``StateFileError``); nothing to check where there are no user ids."""
+    if not hasattr(os, "getuid"):
+        return
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StateFileError(
+            f"The {what} {path} cannot be read: {exc.strerror}", path=str(path)
+        ) from None
+    owner, mode = found.st_uid, stat.S_IMODE(found.st_mode)
+    if owner != os.getuid():
+        raise StateFileError(
+            f"The {what} {path} belongs to another user (uid {owner}); use a folder of your"
+            " own (--state).",
+            path=str(path),
+        )
+    if mode & 0o022:
+        raise StateFileError(
+            f"The {what} {path} can be changed by other users (mode {mode:04o}); make it"
+            f" yours alone (chmod go-w {path}) or use another folder (--state).",
+            path=str(path),
+        )
+
+
 def read_state(
     path: Path, expected_format: int, damaged: Callable[[str], StateFileError]
 ) -> dict[str, Any]:
     """The JSON object in ``path``, of format ``expected_format``; ``damaged(what)`` makes
     the error raised when it is not."""
+    check_private(path, "state file")
     try:
         data: Any = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:

@@ -1,7 +1,7 @@
 """``confide-chat``: the Python client as a command-line chat.
 
-    confide-chat --email you@example.org                 # sign in and chat
-    confide-chat --accept 'https://portal.example.org/invite#…'   # accept an invitation
+    confide-chat --email you@example.org    # sign in and chat
+    confide-chat --accept                   # accept an invitation (the link is asked for)
 
 The server is reached before the password is asked for. Keys are made and used here; the
 server receives what the browser would send. The state folder (``--state``) keeps the
@@ -22,6 +22,7 @@ from pathlib import Path
 from confide_client.cli.chat import HELP, Chat, refused_for_now
 from confide_client.cli.onboarding import accept_agreement_if_asked, server_and_token, sign_up
 from confide_client.cli.screen import Screen, make_screen
+from confide_client.cli.text import printable
 from confide_client.client import ConfideClient
 from confide_client.errors import (
     ClientError,
@@ -45,7 +46,7 @@ EXIT = {
     2: "wrong use of the command line",
     3: "signing in was refused (wrong email or password, too many attempts, session ended)",
     4: "the invitation link is not valid (used, expired, revoked or unknown)",
-    5: "the state folder cannot be read or written",
+    5: "the state folder cannot be read or written, or others may change it",
     69: "the server could not be reached",
     130: "interrupted (Ctrl-C); messages not yet delivered are kept",
 }
@@ -58,6 +59,11 @@ class Stop(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+def complain(line: str) -> None:
+    """An error on standard error, shown as :meth:`Screen.say` shows text."""
+    print(printable(line), file=sys.stderr, flush=True)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -73,7 +79,11 @@ def parser() -> argparse.ArgumentParser:
     who.add_argument(
         "--accept",
         metavar="LINK",
-        help="an invitation link a therapist gave you: make your account, then chat",
+        nargs="?",
+        const="",
+        help="an invitation link a therapist gave you: make your account, then chat"
+        " (without LINK, it is asked for, and stays out of the shell's history and the"
+        " list of processes)",
     )
     made.add_argument(
         "--url",
@@ -93,15 +103,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         token = None
         url = args.url or DEFAULT_URL
-        if args.accept:
-            link_url, token = server_and_token(args.accept)
+        if args.accept is not None:
+            link_url, token = server_and_token(args.accept or input("Invitation link: "))
             url = args.url or link_url
         state = StateFolder(args.state)
     except ValueError as exc:
-        print(f"! {exc}", file=sys.stderr)
+        complain(f"! {exc}")
         return 2
+    except EOFError:
+        complain("! No invitation link given.")
+        return 2
+    except KeyboardInterrupt:
+        return 130
     except StateFileError as exc:
-        print(f"! {exc.message} ({exc.code})", file=sys.stderr)
+        complain(f"! {exc.message} ({exc.code})")
         return 5
     chat: list[Chat] = []
     try:
@@ -109,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         # Ctrl-C outside the input line (while signing in, say).
         if chat and (note := leaving(chat[0], state)):
-            print(note, flush=True)
+            print(printable(note), flush=True)
         return 130
 
 
@@ -148,13 +163,13 @@ async def run(
                     screen.say(note)
                 return status
     except StateFileError as exc:
-        print(f"! {exc.message} ({exc.code})", file=sys.stderr)
+        complain(f"! {exc.message} ({exc.code})")
         return 5
     except SessionEndedError as exc:
-        print(f"! {exc.message}; sign in again. ({exc.code})", file=sys.stderr)
+        complain(f"! {exc.message}; sign in again. ({exc.code})")
         return 3
     except ClientError as exc:
-        print(f"! {exc.message} ({exc.code})", file=sys.stderr)
+        complain(f"! {exc.message} ({exc.code})")
         return 1
 
 

@@ -12,6 +12,7 @@ import time
 import uuid
 from datetime import datetime
 
+from confide_client.cli.onboarding import accept_agreement_if_asked
 from confide_client.cli.screen import Screen
 from confide_client.client import ConfideClient
 from confide_client.errors import ClientError, RateLimitedError
@@ -36,6 +37,7 @@ HELP = """Commands:
   /history          earlier messages              /read        mark everything shown as read
   /status           the connection, and your messages not yet read
   /safety           the safety number to compare with the other person in a session
+  /agreement        (clients) read the practice's messaging agreement, and accept a new one
   /invite NAME      (therapists) a one-time invitation link for a new client
   /invitations      (therapists) your invitations  /revoke ID  withdraw a pending one
   /quit             leave (messages not yet delivered are kept and sent at your next start)
@@ -64,6 +66,8 @@ class Chat:
         self.conversations: list[ConversationSummary] = []
         self.current: uuid.UUID | None = None
         self.names: dict[int, str] = {}
+        # Whether the person was told that a new agreement holds their messages back.
+        self.agreement_asked = False
         self.mine: dict[uuid.UUID, str] = {}
         self.oldest: dict[uuid.UUID, int] = {}
         self.shown_up_to: dict[uuid.UUID, int] = {}
@@ -288,6 +292,8 @@ class Chat:
             await self.mark_read()
         elif command == "/status":
             self.show_status()
+        elif command == "/agreement":
+            await self.agreement()
         elif command == "/safety":
             self.show_safety()
         elif command == "/invite":
@@ -297,9 +303,22 @@ class Chat:
         elif command == "/revoke":
             await self.revoke(rest)
         elif command.startswith("/"):
-            self.screen.say(HELP)
+            for line in HELP.splitlines():
+                self.screen.say(line)
         else:
             await self.send(text)
+
+    async def agreement(self) -> None:
+        """Shows the practice's current agreement; a client who has not accepted it is
+        asked to, and their waiting messages then go."""
+        account = self.client.account
+        if account is None or account.role != "client":
+            self.screen.say("Only clients accept the practice's messaging agreement.")
+            return
+        if await accept_agreement_if_asked(
+            self.client, self.screen, show_accepted=True, later="decide later"
+        ):
+            self.agreement_asked = False
 
     def on_event(self, event: ClientEvent) -> None:
         if isinstance(event, ConnectionStatus):
@@ -310,6 +329,12 @@ class Chat:
             text = self.mine.get(event.client_message_id)
             if text is not None and event.state is not MessageState.SENDING:
                 self.screen.say(f"  {state_text(event)}: {excerpt(text)}")
+            if event.reason == "agreement_required" and not self.agreement_asked:
+                self.agreement_asked = True
+                self.screen.say(
+                    "! Your practice published a new messaging agreement. Your messages wait"
+                    " until you accept it: type /agreement to read it."
+                )
             self.screen.status_changed()
         elif isinstance(event, ReadReceipt):
             self.screen.status_changed()

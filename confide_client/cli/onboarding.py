@@ -8,6 +8,7 @@ write is sent; the server refuses their messages until they do.
 
 from __future__ import annotations
 
+import ipaddress
 import textwrap
 from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
@@ -25,11 +26,35 @@ MIN_PASSWORD = 10
 
 def server_and_token(link: str) -> tuple[str, str]:
     """The server's address and the token of an invitation link
-    (``https://portal.example.org/invite#<token>``); ``ValueError`` for anything else."""
+    (``https://portal.example.org/invite#<token>``); ``ValueError`` for anything else.
+
+    The password is sent to the server the link names, so a link is refused when what a
+    person reads of it could differ from where it leads: a user name before the host
+    (``https://portal.example.org@elsewhere.example/``), or plain ``http`` to anywhere but
+    this machine."""
     parts = urlsplit(link.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or not parts.fragment:
+    if parts.scheme not in ("http", "https") or not parts.hostname or not parts.fragment:
         raise ValueError("An invitation link looks like https://portal.example.org/invite#<token>")
+    if "@" in parts.netloc:
+        raise ValueError(
+            "This link names a user before its host (…@host), which can make it look like"
+            " another site's; ask your therapist for the link again."
+        )
+    if parts.scheme == "http" and not _loopback(parts.hostname):
+        raise ValueError(
+            "An invitation link starts with https:// (plain http is only for a portal on"
+            " this machine)."
+        )
     return urlunsplit((parts.scheme, parts.netloc, "", "", "")), parts.fragment
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def when(moment: datetime) -> str:
@@ -39,6 +64,7 @@ def when(moment: datetime) -> str:
 async def sign_up(client: ConfideClient, token: str, screen: Screen) -> SignUp | None:
     """Accepts the invitation: None if the person stops before the account is made."""
     details = await client.lookup_invitation(token)
+    screen.say(f"The portal at {client.server_url}:")
     screen.say(
         f"{details.therapist.display_name} of {details.practice} invites you to message them"
         f" securely. The invitation is for {details.client_name!r} and works until"
@@ -75,14 +101,17 @@ async def sign_up(client: ConfideClient, token: str, screen: Screen) -> SignUp |
     return signed_up
 
 
-async def accept_agreement_if_asked(client: ConfideClient, screen: Screen) -> bool:
+async def accept_agreement_if_asked(
+    client: ConfideClient, screen: Screen, *, show_accepted: bool = False, later: str = "leave"
+) -> bool:
     """For a client who has not accepted the practice's current agreement: shows it and
-    asks. True when accepted (or not asked: therapists and admins are not)."""
+    asks (``later`` says what answering no does). True when accepted (or not asked:
+    therapists and admins are not). ``show_accepted`` shows an accepted text too."""
     account = client.account
     if account is None or account.role != "client":
         return True
     agreement = await client.agreement()
-    if agreement.accepted:
+    if agreement.accepted_at is not None and not show_accepted:
         return True
     screen.say("")
     screen.say(f"The practice's messaging agreement (version {agreement.version}):")
@@ -90,11 +119,15 @@ async def accept_agreement_if_asked(client: ConfideClient, screen: Screen) -> bo
         screen.say("")
         screen.say(section.heading.upper())
         for paragraph in section.paragraphs:
-            screen.say(textwrap.fill(paragraph, WIDTH))
+            for line in textwrap.wrap(paragraph, WIDTH):
+                screen.say(line)
     screen.say("")
+    if agreement.accepted_at is not None:
+        screen.say(f"You accepted this version on {when(agreement.accepted_at)}.")
+        return True
     screen.say("Messages are sent only once you accept it.")
     while True:
-        answer = (await screen.ask("Type 'accept' to accept it, or 'no' to leave: ")).strip()
+        answer = (await screen.ask(f"Type 'accept' to accept it, or 'no' to {later}: ")).strip()
         if answer.lower() == "accept":
             await client.accept_agreement(agreement.version)
             screen.say("Accepted. Thank you.")

@@ -4,7 +4,9 @@ On a terminal, prompt_toolkit draws the input line and keeps it whole while othe
 write above it (``patch_stdout``); the bottom toolbar says whether the connection is up
 and what waits to be sent. Without a terminal (input from a pipe, as in scripts), lines are
 read and written plainly, and each change of the status is written as a line of its own.
-Everything the chat shows goes through :meth:`Screen.say`.
+Everything the chat shows goes through :meth:`Screen.say`, which shows control characters
+as visible codes (``confide_client.cli.text``): no text of another person or of the server
+reaches the terminal as a command to it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from contextlib import AbstractContextManager, nullcontext
 from prompt_toolkit import PromptSession
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.patch_stdout import patch_stdout
+
+from confide_client.cli.text import printable
 
 __all__ = ["PlainScreen", "Screen", "TerminalScreen", "make_screen"]
 
@@ -33,7 +37,7 @@ class Screen:
         return nullcontext()
 
     def say(self, line: str) -> None:
-        print(line, flush=True)
+        print(printable(line), flush=True)
 
     def status_changed(self) -> None:
         """The status may have changed (a terminal redraws it by itself)."""
@@ -52,10 +56,12 @@ class TerminalScreen(Screen):
         )
 
     def _toolbar(self) -> FormattedText:
-        return FormattedText([("", f" {self.status()} ")])
+        status = printable(self.status()).replace("\n", " ")
+        return FormattedText([("", f" {status} ")])
 
     def active(self) -> AbstractContextManager[object]:
-        return patch_stdout(raw=True)
+        # Not raw: prompt_toolkit too writes escape characters it is given as "?".
+        return patch_stdout()
 
     def status_changed(self) -> None:
         app = self._session.app

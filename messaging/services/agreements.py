@@ -4,20 +4,25 @@ once they have accepted their practice's current agreement (DESIGN.md section 6;
 anything is queued or stored. Therapists and admins are never asked.
 
 Without a query per frame: a client's socket reads at connect whether its client accepted
-the current version (:func:`gate_for`), and reads it again only while the answer is no
-(one query per refused frame, which the socket's rate limit bounds), so the first send
-after accepting is taken on the same socket, whichever process recorded the acceptance.
-When a practice publishes a new version, its clients' sockets are told after the commit
-(``agreement.changed``, through ``services.events``) and ask the database again at their
-next send. Should that event be lost (the channel layer is at most once), a socket learns
-of the new version at its next connection; a layer that drops a socket's events closes it
-(1012), and the client reconnects.
+the current version (:func:`gate_for`), and reads it again while the answer is no (one
+query per refused frame, which the socket's rate limit bounds), so the first send after
+accepting is taken on the same socket, whichever process recorded the acceptance. A yes is
+trusted for ``CONFIDE_SESSION_RECHECK_SECONDS`` (30 s by default) and then read again at
+the next send. When a practice publishes a new version, its clients' sockets are told at
+once after the commit (``agreement.changed``, through ``services.events``) and ask the
+database again at their next send; should that event not reach a socket (the channel
+layer is at most once, and a version published by another program on the embedded
+default's process-local layer reaches no socket at all), the socket learns of it within
+that interval all the same.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
+
+from django.conf import settings
 
 from accounts.agreement import has_accepted_current
 from accounts.models import Role, User
@@ -35,14 +40,21 @@ class AgreementGate:
     user_id: int
     practice_id: int
     accepted: bool
+    # When ``accepted`` was read (time.monotonic()).
+    read_at: float = field(default_factory=time.monotonic)
 
     async def require(self) -> None:
         """Returns once the client has accepted the current version; otherwise raises
         ``AgreementRequiredError`` (or ``UnavailableError`` without a database: resend).
-        Asks the database only while the answer is no."""
-        if self.accepted:
+        Asks the database while the answer is no, and when a yes is older than the
+        re-check interval."""
+        if (
+            self.accepted
+            and time.monotonic() - self.read_at < settings.CONFIDE_SESSION_RECHECK_SECONDS
+        ):
             return
         self.accepted = await _has_accepted_current(self.user_id, self.practice_id)
+        self.read_at = time.monotonic()
         if not self.accepted:
             raise AgreementRequiredError(
                 "Accept your practice's current messaging agreement before sending: "

@@ -42,6 +42,9 @@ class Terminal:
         self.screen = pyte.HistoryScreen(COLUMNS, ROWS, history=2000)
         self._stream = pyte.Stream(self.screen)
         self._lock = threading.Lock()
+        # pexpect reaps the child (waitpid) both in read_nonblocking, at the end of output,
+        # and in isalive; from two threads at once, one of them finds no child left.
+        self._child_lock = threading.Lock()
         self._transcript: list[str] = []
         self.child = pexpect.spawn(
             sys.executable,
@@ -58,7 +61,8 @@ class Terminal:
     def _read(self) -> None:
         while True:
             try:
-                data = self.child.read_nonblocking(65536, timeout=0.1)
+                with self._child_lock:
+                    data = self.child.read_nonblocking(65536, timeout=0.1)
             except pexpect.TIMEOUT:
                 continue
             except (pexpect.EOF, OSError, ValueError):
@@ -98,7 +102,7 @@ class Terminal:
         """Waits until ``text`` is on the screen (or was and scrolled away)."""
         deadline = time.monotonic() + timeout
         while text not in self.text():
-            if not self.child.isalive() and text not in self.text():
+            if not self.alive() and text not in self.text():
                 raise AssertionError(f"the chat ended before showing {text!r}:\n{self.text()}")
             if time.monotonic() > deadline:
                 raise AssertionError(f"{text!r} not shown within {timeout} s:\n{self.text()}")
@@ -131,19 +135,23 @@ class Terminal:
     def interrupt(self) -> None:
         self.child.sendcontrol("c")
 
+    def alive(self) -> bool:
+        with self._child_lock:
+            return bool(self.child.isalive())
+
     async def exit_code(self, timeout: float = 15.0) -> int:
         deadline = time.monotonic() + timeout
-        while self.child.isalive():
+        while self.alive():
             if time.monotonic() > deadline:
                 raise AssertionError(f"the chat did not end within {timeout} s:\n{self.text()}")
             await asyncio.sleep(0.05)
-        self.child.wait()
         code = self.child.exitstatus
         return int(code) if code is not None else 128 + int(self.child.signalstatus or 0)
 
     def close(self) -> None:
-        if self.child.isalive():
-            self.child.terminate(force=True)
+        if self.alive():
+            with self._child_lock:
+                self.child.terminate(force=True)
 
 
 async def signed_in_chat(

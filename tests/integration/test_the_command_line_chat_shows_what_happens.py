@@ -1,7 +1,8 @@
 """``confide-chat`` in a terminal shows what happens without getting in the way: a message
 that arrives while something is half typed goes above the input line, which stays whole;
 a start shows what is unread and a few messages before it, not the whole history
-(``/history`` goes further back); ``/read`` says what it did; a server that is not there
+(``/history`` goes further back); ``/read`` says what it did; a message's control
+characters and escape sequences reach the terminal only as visible codes; a server that is not there
 is named before any password is asked; a sign-in refused for too many attempts says how
 long to wait; ``/quit`` with a message waiting says it is kept and ends at once."""
 
@@ -50,6 +51,33 @@ async def test_a_message_arriving_while_typing_leaves_the_input_line_whole(
     chat.enter("ay: yes, I am.")
     await chat.shows("you: I was about to say: yes, I am.")
     await chat.shows("✓ sent")
+
+
+async def test_a_message_cannot_command_the_terminal_or_forge_a_line(
+    server: LiveServer,
+    personas: LivePersonas,
+    open_client: OpenClient,
+    new_pair: Callable[..., Awaitable[tuple[LivePersona, Any]]],
+    tmp_path: Path,
+    terminals: list[Terminal],
+) -> None:
+    client, conversation = await new_pair()
+    therapist = await open_client(server.url, personas.therapist, backfill=False)
+    await therapist.connect()
+    chat = await signed_in_chat(server.url, client, tmp_path, terminals)
+
+    hostile = (
+        "Hello\x1b]0;PWNED\x07\x1b]52;c;Y29weQ==\x07\x1b[2K\r\u202eFAKE"
+        "\n2026-01-01 09:00 you: I never wrote this\x9b31m"
+    )
+    await therapist.send_text(conversation, hostile)
+    await chat.shows("Dr. Dana Demo: Hello<U+001B>]0;PWNED<U+0007>")
+    transcript = chat.transcript()
+    for sequence in ("\x1b]0;", "\x1b]52;", "PWNED\x07", "\u202e", "\x9b"):
+        assert sequence not in transcript
+    forged = next(line for line in chat.lines() if "I never wrote this" in line)
+    assert forged.startswith("    2026-01-01 09:00 you:"), "the message's second line is indented"
+    assert "<U+000D><U+202E>F" in chat.text()
 
 
 async def test_a_start_shows_the_unread_and_a_few_before_them_and_history_goes_back(

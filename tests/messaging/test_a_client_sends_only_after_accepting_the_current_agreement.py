@@ -15,7 +15,8 @@ from channels.db import database_sync_to_async
 from django.core.cache import cache
 from django.test import Client
 
-from accounts.agreement import DEFAULT_TEXTS, publish_agreement
+from accounts.agreement import DEFAULT_TEXTS, publish_agreement, sections_json
+from accounts.models import AgreementVersion
 from crypto import ConversationKey
 from messaging.models import KeyEnvelope, Message
 from messaging.services import agreements
@@ -160,3 +161,24 @@ async def test_an_accepted_client_sends_without_asking_the_database_each_time(
         assert (await send(clara, world, f"message {n}"))["type"] == "ack"
 
     assert asked == [world.client.id], "once, at connect"
+
+
+async def test_a_version_no_event_announced_is_asked_for_within_the_recheck_interval(
+    world: Practice5, connect: Connect, settings: Any
+) -> None:
+    """As when another program publishes on the embedded default's process-local layer:
+    the version is in the database, and no socket is told."""
+    settings.CONFIDE_SESSION_RECHECK_SECONDS = 0.5
+    await accept(world.client)
+    clara = await connect(world.client)
+    assert (await send(clara, world, "Under 2025-1"))["type"] == "ack"
+
+    await database_sync_to_async(AgreementVersion.objects.create)(
+        practice=world.practice, version="2026-2", sections=sections_json(DEFAULT_TEXTS["2025-1"])
+    )
+    assert (await send(clara, world, "Within the interval"))["type"] == "ack"
+    await asyncio.sleep(0.6)
+    assert (await send(clara, world, "After it"))["code"] == "agreement_required"
+    await accept(world.client, "2026-2")
+    assert (await send(clara, world, "Accepted"))["type"] == "ack"
+    assert await stored() == 3
