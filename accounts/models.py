@@ -18,12 +18,32 @@ from django.utils import timezone
 from accounts.access import end_access
 from crypto import SignUpMaterial, b64encode
 
+# What a practice shows its clients until its admin says otherwise (DESIGN.md section 6).
+DEFAULT_CRISIS_LINES: tuple[tuple[str, str], ...] = (
+    ("Suicide & Crisis Lifeline (call or text)", "988"),
+    ("Emergency", "911"),
+)
+DEFAULT_REPLY_PROMISE = "Usually answered within two business days."
+
+
+def default_crisis_lines() -> list[dict[str, str]]:
+    return [{"label": label, "number": number} for label, number in DEFAULT_CRISIS_LINES]
+
 
 class Practice(models.Model):
-    """A therapy practice: the unit that owns therapists, clients and policy texts."""
+    """A therapy practice: the unit that owns therapists, clients and policy texts.
+
+    Its settings are shown to its clients as they are (never message content): the crisis
+    lines beside every conversation, the reply-time promise under the composer.
+    """
 
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now)
+    # An IANA name (``zoneinfo``): the practice's office hours and dates are in it.
+    time_zone = models.CharField(max_length=64, default="UTC")
+    # [{"label": str, "number": str}, ...], shown in this order.
+    crisis_lines = models.JSONField(default=default_crisis_lines)
+    reply_promise = models.CharField(max_length=300, default=DEFAULT_REPLY_PROMISE)
 
     def __str__(self) -> str:
         return self.name
@@ -221,3 +241,32 @@ class AgreementVersion(models.Model):
 
     def __str__(self) -> str:
         return f"Agreement {self.version} of practice {self.practice_id}"
+
+
+class SetupLink(models.Model):
+    """A one-time, expiring link that makes a practice's staff account: the first admin's
+    (``confide create_practice``) or a therapist's or admin's made by an admin. As with a
+    client's invitation, only the token's SHA-256 is kept, and the token travels in the
+    link's fragment; the account's keys are made in the new member's own browser.
+
+    A link is pending until it is used, expires or is revoked (``accounts.setup``)."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="setup_links")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    email = models.EmailField()
+    display_name = models.CharField(max_length=150)
+    token_hash = models.CharField(max_length=64, unique=True)
+    # None: made by the operator's command.
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    account = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"Setup link {self.pk} ({self.role}) of practice {self.practice_id}"

@@ -15,7 +15,6 @@ from typing import cast
 
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
-from django.core.cache import cache
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 
@@ -28,9 +27,10 @@ from accounts.agreement import (
     current_agreement,
 )
 from accounts.api import api, parse_body, signed_in_user
-from accounts.counters import give_back, hit
+from accounts.limits import SignInAttempt, sets_known_browser
 from accounts.models import AgreementAcceptance, User, normalise_email
-from protocol.errors import ForbiddenError, NotFoundError, RateLimitedError, UnauthenticatedError
+from accounts.practices import practice_body
+from protocol.errors import ForbiddenError, NotFoundError, UnauthenticatedError
 from protocol.http import (
     AgreementAnswer,
     AgreementBody,
@@ -42,7 +42,6 @@ from protocol.http import (
     MemberBody,
     OkAnswer,
     ParamsRequest,
-    PracticeBody,
     RoleName,
     SignInRequest,
     UserAnswer,
@@ -65,7 +64,7 @@ def me_body(user: User) -> MeBody:
     return MeBody(
         **member_body(user).model_dump(),
         email=user.email,
-        practice=PracticeBody(id=user.practice_id, name=user.practice.name),
+        practice=practice_body(user.practice),
         kdf=kdf_body(bytes(user.kdf_salt), user.kdf_opslimit, user.kdf_memlimit),
         key_bundle=crypto.b64encode(bytes(user.key_bundle)),
         agreement=agreement_body(acceptance) if acceptance is not None else None,
@@ -104,75 +103,16 @@ def params(request: HttpRequest) -> KdfBody:
     return kdf_body(bytes(user.kdf_salt), user.kdf_opslimit, user.kdf_memlimit)
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", "unknown"))
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
-
-
-class SignInAttempt:
-    """The sign-in limits (docs/threat-model.md, "Online password guessing").
-
-    * Per address: ``CONFIDE_SIGNIN_ATTEMPTS`` failures per
-      ``CONFIDE_SIGNIN_WINDOW_SECONDS``, whatever the email.
-    * Per email, a ceiling for guessers spread over many addresses:
-      ``CONFIDE_SIGNIN_EMAIL_ATTEMPTS`` failures per
-      ``CONFIDE_SIGNIN_EMAIL_WINDOW_SECONDS``. It does not apply at an address the
-      account signed in from within ``CONFIDE_SIGNIN_KNOWN_ADDRESS_DAYS``, so strangers
-      guessing wrong cannot lock the owner out of the places they sign in from.
-
-    Each attempt is counted before its secret is checked (one atomic step, so parallel
-    requests cannot all slip under the limit); a refused or successful one is given back.
-    """
-
-    def __init__(self, request: HttpRequest, email: str) -> None:
-        address = _client_ip(request)
-        self._address_key = f"confide:signin:ip:{address}"
-        self._email_key = f"confide:signin:email:{_digest(email)}"
-        self._known_key = f"confide:signin:known:{_digest(email, address)}"
-        self._counted: list[str] = []
-
-    def begin(self) -> None:
-        """Counts this attempt; ``RateLimitedError`` (and nothing counted) over a limit."""
-        window: int = settings.CONFIDE_SIGNIN_WINDOW_SECONDS
-        self._count(self._address_key, settings.CONFIDE_SIGNIN_ATTEMPTS, window)
-        if cache.get(self._known_key) is None:
-            email_window: int = settings.CONFIDE_SIGNIN_EMAIL_WINDOW_SECONDS
-            self._count(self._email_key, settings.CONFIDE_SIGNIN_EMAIL_ATTEMPTS, email_window)
-
-    def _count(self, key: str, limit: int, window: int) -> None:
-        if hit(key, window) > limit:
-            give_back(key)
-            self.give_back()
-            raise RateLimitedError(
-                "Too many sign-in attempts; try again later.", retry_after_s=window
-            )
-        self._counted.append(key)
-
-    def give_back(self) -> None:
-        for key in self._counted:
-            give_back(key)
-        self._counted.clear()
-
-    def succeeded(self) -> None:
-        """The secret was right: the attempt does not count, and the address is known."""
-        self.give_back()
-        days: int = settings.CONFIDE_SIGNIN_KNOWN_ADDRESS_DAYS
-        cache.set(self._known_key, True, days * 86400)
-
-
+@sets_known_browser
 @api(methods=("POST",), auth=False)
 def signin(request: HttpRequest) -> UserAnswer:
     body = parse_body(request, SignInRequest)
     email = normalise_email(body.email)
-    attempt = SignInAttempt(request, email)
-    attempt.begin()
+    attempt = SignInAttempt.begin(request, email)
     user = authenticate(request, username=email, password=body.auth_secret)
+    attempt.settle(correct=isinstance(user, User))
     if not isinstance(user, User):
         raise UnauthenticatedError("The email or password is wrong.")
-    attempt.succeeded()
     login(request, user)
     return UserAnswer(user=me_body(user))
 

@@ -87,6 +87,7 @@ from confide_client.wire import (
     decoded,
     parse_account,
     parse_conversation,
+    parse_identity,
     parse_kdf,
     parse_member,
     parse_message,
@@ -97,8 +98,10 @@ from crypto import (
     CryptoError,
     IdentityKeyPair,
     KdfParams,
+    RecoveryKey,
     b64encode,
     derive_password_keys,
+    make_recovery_material,
     make_sign_up_material,
 )
 from protocol.common import describe
@@ -112,6 +115,9 @@ from protocol.http import (
     LookupAnswer,
     OkAnswer,
     ParamsRequest,
+    RecoverBeginAnswer,
+    RecoverBeginRequest,
+    RecoverFinishRequest,
     SignInRequest,
     TokenRequest,
     UserAnswer,
@@ -409,6 +415,82 @@ class ConfideClient:
                 f"The key bundle does not open to this account's identity: {type(exc).__name__}"
             ) from None
         self._become(account, identity)
+        return account
+
+    async def recover_password(self, email: str, recovery_key: str, new_password: str) -> Account:
+        """Forgot password: sets ``new_password`` with the recovery key, and signs in.
+
+        The recovery key (as written down, in any case, with or without dashes) is read
+        first: a typo raises :class:`InvalidRequestError` with the code
+        ``recovery_key_mistyped`` before anything is sent or derived. The server then
+        hands out the account's recovery copy of the keys and a challenge; the key opens
+        the copy here, the identity is wrapped under the new password and signs the new
+        material, and only that material and the signature are sent, never the recovery
+        key or a password (crypto/SPEC.md, "Recovery"). The identity does not change, so
+        peers see no key change; every other session of the account ends and its sockets
+        close. The recovery key stays valid.
+
+        Raises :class:`KeysError` if the key does not open the keys (a wrong key, or an
+        email with no account: both look the same), :class:`ServerRefusedError` with the
+        code ``recovery_challenge_invalid`` (the challenge expired or was used: call again)
+        or ``recovery_proof_invalid``, :class:`RateLimitedError` after too many attempts,
+        :class:`InvalidRequestError` for an empty new password or a malformed email.
+        """
+        try:
+            key = RecoveryKey.from_display(recovery_key)
+        except CryptoError as exc:
+            raise InvalidRequestError(
+                f"{exc}. Compare each group with the key you wrote down.",
+                code="recovery_key_mistyped",
+            ) from None
+        if not isinstance(new_password, str) or not new_password:
+            raise InvalidRequestError("The new password must not be empty")
+        asked = build(lambda: RecoverBeginRequest(email=email), "email")
+        await self._http.get("/api/csrf", CsrfAnswer)
+        begun = await self._http.post("/api/auth/recover/begin", asked, RecoverBeginAnswer)
+        try:
+            params = KdfParams(begun.kdf.opslimit, begun.kdf.memlimit)
+        except CryptoError as exc:
+            raise ProtocolError(f"Refused key derivation parameters: {exc}") from None
+        expected = parse_identity(begun.public_identity, "public_identity")
+        bundle = decoded(begun.recovery_bundle, "recovery_bundle")
+        challenge = decoded(begun.challenge, "challenge")
+        try:
+            material = await asyncio.to_thread(
+                make_recovery_material,
+                key,
+                bundle,
+                expected,
+                new_password,
+                challenge=challenge,
+                email=email,
+                params=params,
+            )
+        except (crypto.DecryptionError, crypto.BindingError):
+            raise KeysError(
+                "The recovery key does not open this account's keys: check the email and the key"
+            ) from None
+        except CryptoError as exc:
+            raise ProtocolError(f"The recovery material cannot be made: {exc}") from None
+        claim = material.claim
+        request = build(
+            lambda: RecoverFinishRequest(
+                email=email,
+                challenge=begun.challenge,
+                salt=b64encode(claim.salt),
+                opslimit=claim.params.opslimit,
+                memlimit=claim.params.memlimit,
+                auth_secret=b64encode(claim.auth_secret),
+                key_bundle=b64encode(claim.key_bundle),
+                proof=b64encode(material.proof),
+            ),
+            "recovery",
+        )
+        user = (await self._http.post("/api/auth/recover/finish", request, UserAnswer)).user
+        account = parse_account(user)
+        if account.identity != expected:
+            raise KeysError("The server answered with another identity than the one recovered")
+        self._become(account, material.identity)
         return account
 
     async def lookup_invitation(self, token: str) -> InvitationDetails:

@@ -36,6 +36,7 @@ __all__ = [
     "decoded",
     "parse_account",
     "parse_conversation",
+    "parse_identity",
     "parse_kdf",
     "parse_member",
     "parse_message",
@@ -70,6 +71,11 @@ def decoded(value: str, name: str) -> bytes:
         return b64decode(value)
     except CryptoError:
         raise ProtocolError(f"{name} is not base64url") from None
+
+
+def parse_identity(value: str, name: str) -> PublicIdentity:
+    """A public identity from base64url; :class:`ProtocolError` if it is not a valid one."""
+    return _identity(value, name)
 
 
 def _identity(value: str, name: str) -> PublicIdentity:

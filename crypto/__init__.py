@@ -10,7 +10,12 @@ secrets are made inside the package; no public function accepts them.
 
 from __future__ import annotations
 
-from .account import SignUpMaterial, make_sign_up_material
+from .account import (
+    RecoveryMaterial,
+    SignUpMaterial,
+    make_recovery_material,
+    make_sign_up_material,
+)
 from .bundle import (
     BUNDLE_SIZE,
     BUNDLE_VERSION,
@@ -58,7 +63,14 @@ from .message import (
     verify_message,
 )
 from .padding import MAX_PLAINTEXT, pad, padded_size, unpad
-from .recovery import RecoveryKey
+from .recovery import (
+    RECOVERY_CHALLENGE_SIZE,
+    RecoveryClaim,
+    RecoveryKey,
+    recovery_statement,
+    sign_recovery,
+    verify_recovery,
+)
 from .safety import (
     fingerprint,
     format_safety_number,
@@ -79,6 +91,7 @@ __all__ = [
     "MESSAGE_OVERHEAD",
     "MESSAGE_VERSION",
     "PUBLIC_IDENTITY_SIZE",
+    "RECOVERY_CHALLENGE_SIZE",
     "ROTATE_AFTER_MESSAGES",
     "ROTATE_AFTER_SECONDS",
     "BindingError",
@@ -93,7 +106,9 @@ __all__ = [
     "MessageInfo",
     "PasswordKeys",
     "PublicIdentity",
+    "RecoveryClaim",
     "RecoveryKey",
+    "RecoveryMaterial",
     "SignUpMaterial",
     "SignatureError",
     "UnsupportedVersionError",
@@ -105,6 +120,7 @@ __all__ = [
     "epoch_needs_rotation",
     "fingerprint",
     "format_safety_number",
+    "make_recovery_material",
     "make_sign_up_material",
     "new_salt",
     "open_message",
@@ -114,15 +130,18 @@ __all__ = [
     "parse_bundle",
     "parse_envelope",
     "parse_message",
+    "recovery_statement",
     "safety_number",
     "safety_qr_payload",
     "seal_message",
     "seal_text",
+    "sign_recovery",
     "unpad",
     "unwrap_conversation_key",
     "unwrap_identity",
     "verify_envelope",
     "verify_message",
+    "verify_recovery",
     "verify_safety_qr",
     "wrap_conversation_key",
     "wrap_identity",

@@ -20,6 +20,7 @@ MESSAGE_KEY = b"confide/v1/message-key"
 MESSAGE = b"confide/v1/message"
 MESSAGE_SIG = b"confide/v1/message-sig"
 FINGERPRINT = b"confide/v1/fingerprint"
+RECOVERY_PROOF = b"confide/v1/recovery-proof"
 
 ALL_LABELS: tuple[bytes, ...] = (
     IDENTITY,
@@ -34,4 +35,5 @@ ALL_LABELS: tuple[bytes, ...] = (
     MESSAGE,
     MESSAGE_SIG,
     FINGERPRINT,
+    RECOVERY_PROOF,
 )

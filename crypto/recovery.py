@@ -9,24 +9,51 @@
 base32 is RFC 4648 (``A-Z 2-7``), upper case, without padding: 35 bytes are exactly 56
 characters. The 24-bit check lets a typing mistake be reported as a typo, before any
 decryption is attempted, rather than as a wrong key.
+
+A forgotten password is replaced with the recovery key (crypto/SPEC.md, "Recovery"): the
+client opens the recovery copy, makes new password material, and proves to the server
+that the holder of the identity asked for exactly that material::
+
+    statement = "confide/v1/recovery-proof" || 0x01 || challenge(32) || u32(len(e)) || e
+                || salt(16) || u32(opslimit) || u32(memlimit) || BLAKE2b-256(auth_secret)
+                || key_bundle(106)
+    e         = UTF-8(email)
+    proof     = Ed25519-Sign(sign_sk, statement)
 """
 
 from __future__ import annotations
 
 import base64
 import hmac
+from dataclasses import dataclass, field
 
 from . import _labels, _random
-from ._fields import require_length
-from ._primitives import KEY_SIZE, h
+from ._fields import require_bytes, require_length, require_type, u32
+from ._primitives import KEY_SIZE, SIGNATURE_SIZE, h, h_unkeyed, verify_detached
 from ._secret import Secret
-from .bundle import WrappingKey
+from .bundle import BundleKind, WrappingKey, parse_bundle
 from .errors import FormatError
+from .identity import IdentityKeyPair, PublicIdentity
+from .kdf import SALT_SIZE, KdfParams
 
-__all__ = ["RECOVERY_CHECK_SIZE", "RECOVERY_DISPLAY_LENGTH", "RecoveryKey"]
+__all__ = [
+    "RECOVERY_CHALLENGE_SIZE",
+    "RECOVERY_CHECK_SIZE",
+    "RECOVERY_DISPLAY_LENGTH",
+    "RECOVERY_PROOF_VERSION",
+    "RecoveryClaim",
+    "RecoveryKey",
+    "recovery_statement",
+    "sign_recovery",
+    "verify_recovery",
+]
 
 RECOVERY_CHECK_SIZE = 3
 RECOVERY_DISPLAY_LENGTH = 56  # base32 characters, without separators
+RECOVERY_CHALLENGE_SIZE = 32
+RECOVERY_PROOF_VERSION = 0x01
+# An email is at most 254 characters (RFC 5321), so at most 1016 bytes of UTF-8.
+_MAX_EMAIL_BYTES = 1016
 _GROUP = 4
 _BASE32_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 
@@ -104,3 +131,99 @@ def _check(key: bytes) -> bytes:
 def _base32_text(data: bytes) -> str:
     """RFC 4648 base32, upper case, ``=`` padding removed."""
     return base64.b32encode(data).decode("ascii").rstrip("=")
+
+
+@dataclass(frozen=True)
+class RecoveryClaim:
+    """What a client recovering an account asks the server to store: new password
+    material, for the account of ``email``, answering the server's ``challenge``.
+
+    ``auth_secret`` is the new authentication secret (32 bytes), kept out of ``repr``;
+    ``key_bundle`` is the identity wrapped under the new password (kind 0x01).
+    """
+
+    challenge: bytes
+    email: str
+    salt: bytes
+    params: KdfParams
+    auth_secret: bytes = field(repr=False)
+    key_bundle: bytes
+
+
+def recovery_statement(claim: RecoveryClaim) -> bytes:
+    """The bytes a recovery proof signs (crypto/SPEC.md, "Recovery").
+
+    The authentication secret enters only as its BLAKE2b-256, so the statement can be
+    shown or logged without being a credential. Raises :class:`FormatError` for a
+    challenge other than 32 bytes, an empty email or one that is not valid Unicode text
+    or longer than 1016 bytes of UTF-8, a salt other than 16 bytes, ``params`` that are
+    not a :class:`KdfParams`, an auth secret other than 32 bytes, or a key bundle that is
+    not a well-formed password bundle.
+    """
+    claim = require_type(claim, RecoveryClaim, "The recovery claim")
+    challenge = require_length(claim.challenge, RECOVERY_CHALLENGE_SIZE, "The recovery challenge")
+    email = _email_bytes(claim.email)
+    salt = require_length(claim.salt, SALT_SIZE, "The salt")
+    params = require_type(claim.params, KdfParams, "The KDF parameters")
+    auth_secret = require_length(claim.auth_secret, KEY_SIZE, "The auth secret")
+    key_bundle = require_bytes(claim.key_bundle, "The key bundle")
+    if parse_bundle(key_bundle) != BundleKind.PASSWORD:
+        raise FormatError("The key bundle of a recovery must be a password bundle (kind 0x01)")
+    return b"".join(
+        (
+            _labels.RECOVERY_PROOF,
+            bytes([RECOVERY_PROOF_VERSION]),
+            challenge,
+            u32(len(email)),
+            email,
+            salt,
+            u32(params.opslimit),
+            u32(params.memlimit),
+            h_unkeyed(auth_secret),
+            key_bundle,
+        )
+    )
+
+
+def sign_recovery(identity: IdentityKeyPair, claim: RecoveryClaim) -> bytes:
+    """The 64-byte Ed25519 proof, by ``identity``, of :func:`recovery_statement`.
+
+    Only the holder of the private identity (here: whoever opened the recovery copy with
+    the recovery key) can make it. Raises :class:`FormatError` as
+    :func:`recovery_statement` does.
+    """
+    identity = require_type(identity, IdentityKeyPair, "The identity")
+    return identity._sign(recovery_statement(claim))
+
+
+def verify_recovery(identity: PublicIdentity, claim: RecoveryClaim, proof: bytes) -> None:
+    """Check a recovery proof against the account's published identity (for the server).
+
+    Raises :class:`FormatError` as :func:`recovery_statement` does or for a proof other
+    than 64 bytes, then :class:`SignatureError` if the proof does not verify under
+    ``identity``'s signing key: made by another identity, or for other material.
+    """
+    identity = require_type(identity, PublicIdentity, "The identity")
+    statement = recovery_statement(claim)
+    proof = require_length(proof, SIGNATURE_SIZE, "The recovery proof")
+    verify_detached(
+        identity.sign_key,
+        statement,
+        proof,
+        "The recovery proof does not verify: it was not made by this account's identity, "
+        "or not for this material",
+    )
+
+
+def _email_bytes(email: object) -> bytes:
+    if not isinstance(email, str):
+        raise FormatError(f"The email must be a str, not {type(email).__name__}")
+    if not email:
+        raise FormatError("The email must not be empty")
+    try:
+        encoded = email.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FormatError("The email is not valid Unicode text") from None
+    if len(encoded) > _MAX_EMAIL_BYTES:
+        raise FormatError(f"The email must be at most {_MAX_EMAIL_BYTES} bytes of UTF-8")
+    return encoded

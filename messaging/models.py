@@ -1,8 +1,10 @@
 """What the server keeps: ciphertext and the minimum of metadata.
 
-No field here holds plaintext or a secret. Message bodies, key envelopes and
-key bundles are opaque bytes in the formats of crypto/SPEC.md; the server
-checks their shape and signatures, never their content.
+No field here holds a message's plaintext or a secret. Message bodies, key
+envelopes and key bundles are opaque bytes in the formats of crypto/SPEC.md; the
+server checks their shape and signatures, never their content. The only words a
+person types that are kept as text are names: a client's name on an invitation,
+and a therapist's own label for a client (docs/threat-model.md).
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+
+from protocol.http import LABEL_FORBIDDEN, LABEL_MAX_LENGTH
 
 
 class Conversation(models.Model):
@@ -40,6 +45,13 @@ class Conversation(models.Model):
 
 
 class Membership(models.Model):
+    """One member of a conversation, and what that member alone keeps about it.
+
+    ``label`` and ``archived_at`` are the member's own filing of their inbox (a therapist's
+    name for the client, and whether the conversation is put away): plaintext metadata the
+    server keeps like any name, never shown to the other member.
+    """
+
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="memberships"
     )
@@ -49,6 +61,27 @@ class Membership(models.Model):
     joined_at = models.DateTimeField(default=timezone.now)
     # Read state: the highest sequence number this member has read.
     last_read_seq = models.PositiveBigIntegerField(default=0)
+    # The member's own name for the conversation ("": the other member's display name).
+    label = models.CharField(
+        max_length=LABEL_MAX_LENGTH,
+        blank=True,
+        default="",
+        validators=[
+            RegexValidator(
+                f"[{LABEL_FORBIDDEN}]",
+                inverse_match=True,
+                message="A label may not contain control characters.",
+            ),
+            RegexValidator(
+                r"^\s|\s$",
+                inverse_match=True,
+                message="A label may not begin or end with a space.",
+            ),
+        ],
+    )
+    # When the member archived it; it is shown archived only until the other member writes
+    # after that time (messaging.services.inbox).
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

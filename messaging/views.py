@@ -6,7 +6,7 @@ import uuid
 from typing import cast
 
 from django.contrib.auth import login
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, F, Max, Prefetch, Q
 from django.http import HttpRequest
 
 import crypto
@@ -15,13 +15,16 @@ from accounts.models import Role, User
 from accounts.views import me_body, member_body
 from crypto import CryptoError, KdfParams
 from messaging.models import KeyEnvelope, Membership
+from messaging.services.inbox import InboxEntry, set_archived, set_label, shown_archived_at
 from messaging.services.invitations import (
     ListedInvitation,
+    NewInvitation,
     SignUp,
     accept_invitation,
     create_invitation,
     list_invitations,
     open_invitation,
+    renew_invitation,
     revoke_invitation,
 )
 from protocol import http
@@ -45,7 +48,11 @@ def invitations(request: HttpRequest) -> http.InvitationsAnswer | http.Invitatio
             invitations=[invitation_item(listed) for listed in list_invitations(therapist)]
         )
     body = parse_body(request, http.InvitationRequest)
-    new = create_invitation(therapist, body.client_name)
+    return invitation_answer(create_invitation(therapist, body.client_name))
+
+
+def invitation_answer(new: NewInvitation) -> http.InvitationAnswer:
+    """A link to give the client: the token is in the answer this once only."""
     return http.InvitationAnswer(
         id=new.invitation.pk,
         token=new.token,
@@ -59,6 +66,16 @@ def invitations(request: HttpRequest) -> http.InvitationsAnswer | http.Invitatio
 def invitation_revoke(request: HttpRequest, invitation_id: int) -> http.InvitationItem:
     """The therapist withdraws one of their pending invitations."""
     return invitation_item(revoke_invitation(signed_in_user(request), invitation_id))
+
+
+@api(methods=("POST",), roles=(Role.THERAPIST,))
+def invitation_renew(request: HttpRequest, invitation_id: int) -> http.InvitationAnswer:
+    """The therapist gets a new link for one of their pending invitations; the link given
+    before stops working."""
+    body = parse_body(request, http.RenewRequest)
+    return invitation_answer(
+        renew_invitation(signed_in_user(request), invitation_id, extend=body.extend)
+    )
 
 
 def invitation_item(listed: ListedInvitation) -> http.InvitationItem:
@@ -134,6 +151,10 @@ def conversation_body(membership: Membership) -> http.ConversationBody:
             )
             for e in sorted(envelopes, key=lambda e: e.epoch)
         ],
+        label=membership.label,
+        archived_at=shown_archived_at(
+            membership.archived_at, getattr(membership, "last_incoming_at", None)
+        ),
     )
 
 
@@ -153,6 +174,11 @@ def _memberships(user: User, conversation_id: uuid.UUID | None = None) -> list[M
             epoch_messages=Count(
                 "conversation__messages",
                 filter=Q(conversation__messages__epoch=F("conversation__current_epoch")),
+            ),
+            # When the other member last wrote: a newer message ends an archive.
+            last_incoming_at=Max(
+                "conversation__messages__created_at",
+                filter=~Q(conversation__messages__sender=user),
             ),
         )
         .prefetch_related(
@@ -185,3 +211,23 @@ def conversation_detail(
     if not found:
         raise NotFoundError("No such conversation.")
     return http.ConversationAnswer(conversation=conversation_body(found[0]))
+
+
+@api(methods=("POST",), roles=(Role.THERAPIST,))
+def conversation_label(request: HttpRequest, conversation_id: uuid.UUID) -> http.InboxEntryAnswer:
+    """The therapist names the conversation for themselves (the client never sees it)."""
+    body = parse_body(request, http.LabelRequest)
+    return inbox_entry(set_label(signed_in_user(request), conversation_id, body.label))
+
+
+@api(methods=("POST",), roles=(Role.THERAPIST,))
+def conversation_archive(request: HttpRequest, conversation_id: uuid.UUID) -> http.InboxEntryAnswer:
+    """The therapist archives the conversation for themselves, or brings it back."""
+    body = parse_body(request, http.ArchiveRequest)
+    return inbox_entry(set_archived(signed_in_user(request), conversation_id, body.archived))
+
+
+def inbox_entry(entry: InboxEntry) -> http.InboxEntryAnswer:
+    return http.InboxEntryAnswer(
+        conversation=entry.conversation, label=entry.label, archived_at=entry.archived_at
+    )

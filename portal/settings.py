@@ -233,14 +233,37 @@ CONFIDE_MAX_LOOP_LAG_MS = env_int("CONFIDE_MAX_LOOP_LAG_MS", 1000, minimum=10)
 # Set it a little under the saturation bench/loadgen.py measures on the machine.
 CONFIDE_MAX_SENDS_PER_SECOND = env_int("CONFIDE_MAX_SENDS_PER_SECOND", 0, minimum=0)
 CONFIDE_INVITATION_HOURS = env_int("CONFIDE_INVITATION_HOURS", 72, minimum=1)
+# How long a staff setup link (a new therapist's or admin's, accounts/setup.py) stays valid.
+CONFIDE_SETUP_LINK_HOURS = env_int("CONFIDE_SETUP_LINK_HOURS", 72, minimum=1)
 CONFIDE_INVITATION_EMAIL_TAKEN_ANSWERS = env_int(
     "CONFIDE_INVITATION_EMAIL_TAKEN_ANSWERS", 3, minimum=1
 )
-CONFIDE_SIGNIN_ATTEMPTS = env_int("CONFIDE_SIGNIN_ATTEMPTS", 10, minimum=1)
 CONFIDE_IDLE_SECONDS = env_int("CONFIDE_IDLE_SECONDS", 900, minimum=60)
+# Sign-in limits (accounts/limits.py; docs/threat-model.md, "Online password guessing").
+# Failed sign-ins per address per window, whatever the email, from places the accounts do
+# not know: enough for a practice's staff behind one address to mistype now and then.
+CONFIDE_SIGNIN_ATTEMPTS = env_int("CONFIDE_SIGNIN_ATTEMPTS", 100, minimum=1)
 CONFIDE_SIGNIN_WINDOW_SECONDS = env_int("CONFIDE_SIGNIN_WINDOW_SECONDS", 900, minimum=1)
-CONFIDE_SIGNIN_EMAIL_ATTEMPTS = env_int("CONFIDE_SIGNIN_EMAIL_ATTEMPTS", 100, minimum=1)
+# Failed sign-ins per window for one account at one address, or in one known browser.
+CONFIDE_SIGNIN_PAIR_ATTEMPTS = env_int("CONFIDE_SIGNIN_PAIR_ATTEMPTS", 5, minimum=1)
+# Failed sign-ins per email window for one account from all the places it does not know:
+# the bound on a guesser with many addresses.
+CONFIDE_SIGNIN_EMAIL_ATTEMPTS = env_int("CONFIDE_SIGNIN_EMAIL_ATTEMPTS", 20, minimum=1)
 CONFIDE_SIGNIN_EMAIL_WINDOW_SECONDS = env_int(
-    "CONFIDE_SIGNIN_EMAIL_WINDOW_SECONDS", 86400, minimum=1
+    "CONFIDE_SIGNIN_EMAIL_WINDOW_SECONDS", 3600, minimum=1
 )
+# How long an address an account signed in from, and a browser it signed in on, stay
+# known (0: nowhere is known, and no known-browser cookie is set).
 CONFIDE_SIGNIN_KNOWN_ADDRESS_DAYS = env_int("CONFIDE_SIGNIN_KNOWN_ADDRESS_DAYS", 30, minimum=0)
+# Password recovery with the recovery key (accounts/recovery.py; docs/protocol.md,
+# "Password recovery"): how long a challenge is valid, and how many recovery requests an
+# address (begins and failed finishes) and an email (begins) may make per window.
+CONFIDE_RECOVERY_CHALLENGE_SECONDS = env_int(
+    "CONFIDE_RECOVERY_CHALLENGE_SECONDS", 600, minimum=60, maximum=3600
+)
+CONFIDE_RECOVERY_ATTEMPTS = env_int("CONFIDE_RECOVERY_ATTEMPTS", 10, minimum=1)
+CONFIDE_RECOVERY_WINDOW_SECONDS = env_int("CONFIDE_RECOVERY_WINDOW_SECONDS", 900, minimum=1)
+CONFIDE_RECOVERY_EMAIL_ATTEMPTS = env_int("CONFIDE_RECOVERY_EMAIL_ATTEMPTS", 20, minimum=1)
+CONFIDE_RECOVERY_EMAIL_WINDOW_SECONDS = env_int(
+    "CONFIDE_RECOVERY_EMAIL_WINDOW_SECONDS", 3600, minimum=1
+)

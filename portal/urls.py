@@ -16,6 +16,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("", index, name="index"),
     path("invite", index, name="invite"),
+    path("recover", index, name="recover"),
+    path("setup", index, name="setup"),
     path("healthz", healthz, name="healthz"),
     path(".well-known/security.txt", security_txt, name="security-txt"),
     path("api/", include("messaging.urls")),

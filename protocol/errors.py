@@ -17,6 +17,7 @@ __all__ = [
     "ERRORS",
     "RESEND",
     "SESSION_GONE",
+    "AgreementChangedError",
     "AgreementRequiredError",
     "ApiError",
     "BadCiphertextError",
@@ -38,6 +39,9 @@ __all__ = [
     "NotFoundError",
     "OverloadedError",
     "RateLimitedError",
+    "RecoveryChallengeInvalidError",
+    "RecoveryProofInvalidError",
+    "SetupLinkInvalidError",
     "StaleEpochError",
     "UnauthenticatedError",
     "UnavailableError",
@@ -64,6 +68,10 @@ class ErrorCode(StrEnum):
     UNAUTHENTICATED = "unauthenticated"
     INVITATION_INVALID = "invitation_invalid"
     EMAIL_TAKEN = "email_taken"
+    SETUP_LINK_INVALID = "setup_link_invalid"
+    AGREEMENT_CHANGED = "agreement_changed"
+    RECOVERY_CHALLENGE_INVALID = "recovery_challenge_invalid"
+    RECOVERY_PROOF_INVALID = "recovery_proof_invalid"
     UNAVAILABLE = "unavailable"
     OVERLOADED = "overloaded"
     SERVER_ERROR = "server_error"
@@ -90,13 +98,17 @@ ERRORS: MappingProxyType[ErrorCode, ErrorSpec] = MappingProxyType(
         ErrorCode.FORBIDDEN: ErrorSpec(403),
         ErrorCode.CSRF_FAILED: ErrorSpec(403),
         ErrorCode.AGREEMENT_REQUIRED: ErrorSpec(403),
+        ErrorCode.RECOVERY_PROOF_INVALID: ErrorSpec(403),
         ErrorCode.NOT_FOUND: ErrorSpec(404),
         ErrorCode.METHOD_NOT_ALLOWED: ErrorSpec(405),
         ErrorCode.ID_REUSED: ErrorSpec(409),
         ErrorCode.STALE_EPOCH: ErrorSpec(409),
         ErrorCode.CONVERSATION_CLOSED: ErrorSpec(409),
         ErrorCode.EMAIL_TAKEN: ErrorSpec(409),
+        ErrorCode.AGREEMENT_CHANGED: ErrorSpec(409),
         ErrorCode.INVITATION_INVALID: ErrorSpec(410),
+        ErrorCode.SETUP_LINK_INVALID: ErrorSpec(410),
+        ErrorCode.RECOVERY_CHALLENGE_INVALID: ErrorSpec(410),
         ErrorCode.FRAME_TOO_LARGE: ErrorSpec(413),
         ErrorCode.BODY_TOO_LARGE: ErrorSpec(413),
         ErrorCode.RATE_LIMITED: ErrorSpec(429, resend=True),
@@ -236,6 +248,32 @@ class InvitationInvalidError(ApiError):
 
 class EmailTakenError(ApiError):
     code = ErrorCode.EMAIL_TAKEN
+
+
+class SetupLinkInvalidError(ApiError):
+    """A staff setup link that is unknown, used, expired or revoked (one answer for all)."""
+
+    code = ErrorCode.SETUP_LINK_INVALID
+
+
+class AgreementChangedError(ApiError):
+    """A new agreement version written on top of one that is no longer current."""
+
+    code = ErrorCode.AGREEMENT_CHANGED
+
+
+class RecoveryChallengeInvalidError(ApiError):
+    """A password recovery's challenge that is unknown, expired, already used or asked for
+    another email: nothing was changed; start again with ``recover/begin``."""
+
+    code = ErrorCode.RECOVERY_CHALLENGE_INVALID
+
+
+class RecoveryProofInvalidError(ApiError):
+    """A password recovery whose proof does not verify under the account's identity (the
+    recovery key did not open this account's keys): nothing was changed."""
+
+    code = ErrorCode.RECOVERY_PROOF_INVALID
 
 
 class UnauthenticatedError(ApiError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from protocol.common import B64, Epoch, Seq, Strict, Time, UserId
 from protocol.errors import ApiError
@@ -24,25 +24,34 @@ __all__ = [
     "AgreementRequest",
     "AgreementSection",
     "AgreementText",
+    "ArchiveRequest",
     "ConversationAnswer",
     "ConversationBody",
     "ConversationsAnswer",
+    "CrisisLineBody",
     "CsrfAnswer",
     "CurrentAgreementAnswer",
     "EnvelopeBody",
     "ErrorBody",
     "ErrorDetail",
+    "InboxEntryAnswer",
     "InvitationAnswer",
     "InvitationItem",
     "InvitationsAnswer",
     "InvitationRequest",
     "KdfBody",
+    "LabelRequest",
     "LookupAnswer",
     "MeBody",
     "MemberBody",
     "OkAnswer",
     "ParamsRequest",
     "PracticeBody",
+    "RecoverBeginAnswer",
+    "RecoverBeginRequest",
+    "RecoverFinishRequest",
+    "RecoveryKdfBody",
+    "RenewRequest",
     "SignInRequest",
     "TokenRequest",
     "UserAnswer",
@@ -58,9 +67,23 @@ Name = Annotated[str, Field(min_length=1, max_length=150, pattern=r"^[^\x00-\x1f
 AuthSecret = Annotated[str, Field(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")]
 AgreementVersion = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$")]
 Token = Annotated[str, Field(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
+# A password recovery's 32-byte challenge and 64-byte proof (crypto/SPEC.md, "Recovery").
+Challenge = Annotated[str, Field(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")]
+Proof = Annotated[str, Field(min_length=86, max_length=86, pattern=r"^[A-Za-z0-9_-]+$")]
 KeyMaterial = Annotated[B64, Field(max_length=1024)]
 RoleName = Literal["therapist", "client", "admin"]
 ConversationStatus = Literal["active", "discharged"]
+# A member's own label for a conversation: trimmed, at most 150 characters, none of them a
+# control character (C0, DEL, C1) or a bidirectional override or isolate, which would
+# reorder the text shown around it. Empty: no label.
+LABEL_FORBIDDEN = r"\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+LABEL_MAX_LENGTH = 150
+Label = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, max_length=LABEL_MAX_LENGTH, pattern=rf"^[^{LABEL_FORBIDDEN}]*$"
+    ),
+]
 
 
 # --- requests -----------------------------------------------------------------------------
@@ -107,6 +130,26 @@ class KdfBody(Strict):
     algorithm: Literal["argon2id13"] = "argon2id13"
 
 
+class RecoverBeginRequest(Strict):
+    """``POST /api/auth/recover/begin``."""
+
+    email: Email
+
+
+class RecoverFinishRequest(Strict):
+    """``POST /api/auth/recover/finish``: new password material for the account of
+    ``email``, signed by its identity over the challenge (crypto/SPEC.md, "Recovery")."""
+
+    email: Email
+    challenge: Challenge
+    salt: KeyMaterial
+    opslimit: int
+    memlimit: int
+    auth_secret: AuthSecret
+    key_bundle: KeyMaterial
+    proof: Proof
+
+
 class AcceptRequest(Strict):
     """``POST /api/invitations/accept``."""
 
@@ -120,6 +163,25 @@ class AcceptRequest(Strict):
     recovery_bundle: KeyMaterial
     client_envelope: KeyMaterial
     therapist_envelope: KeyMaterial
+
+
+class RenewRequest(Strict):
+    """``POST /api/invitations/<id>/renew``: ``extend`` also moves the expiry to
+    ``CONFIDE_INVITATION_HOURS`` from now."""
+
+    extend: bool = False
+
+
+class LabelRequest(Strict):
+    """``POST /api/conversations/<id>/label``: ``""`` removes the label."""
+
+    label: Label
+
+
+class ArchiveRequest(Strict):
+    """``POST /api/conversations/<id>/archive``."""
+
+    archived: bool
 
 
 # --- answers ------------------------------------------------------------------------------
@@ -142,9 +204,22 @@ class MemberBody(Strict):
     public_identity: B64
 
 
+class CrisisLineBody(Strict):
+    """A number the practice tells its clients to call or text in a crisis."""
+
+    label: str
+    number: str
+
+
 class PracticeBody(Strict):
+    """The practice as its members see it: its crisis lines are shown beside every
+    conversation, its reply-time promise under a client's composer."""
+
     id: int
     name: str
+    time_zone: str
+    crisis_lines: list[CrisisLineBody]
+    reply_promise: str
 
 
 class AgreementBody(Strict):
@@ -164,8 +239,28 @@ class MeBody(MemberBody):
     agreement: AgreementBody | None
 
 
+class RecoveryKdfBody(Strict):
+    """The Argon2id parameters a recovering client derives its new password with; it
+    makes the salt itself. The bounds a client accepts are those of ``crypto.KdfParams``."""
+
+    opslimit: int
+    memlimit: int
+    algorithm: Literal["argon2id13"] = "argon2id13"
+
+
+class RecoverBeginAnswer(Strict):
+    """``POST /api/auth/recover/begin``: what the recovery key opens, and a challenge to
+    sign. The same shape, stable per email, for an email with no account."""
+
+    challenge: Challenge
+    public_identity: B64
+    recovery_bundle: B64
+    kdf: RecoveryKdfBody
+    expires_at: Time
+
+
 class UserAnswer(Strict):
-    """``/api/auth/signin``, ``/api/me``."""
+    """``/api/auth/signin``, ``/api/auth/recover/finish``, ``/api/me``."""
 
     user: MeBody
 
@@ -269,6 +364,11 @@ class ConversationBody(Strict):
     read_seqs: dict[Annotated[str, Field(pattern=r"^[1-9][0-9]*$")], Seq]
     # The caller's own envelopes, oldest epoch first.
     envelopes: list[EnvelopeBody]
+    # The caller's own filing of the conversation, never shown to the other member: their
+    # label ("": none), and when they archived it (null: not archived, or archived and
+    # written to by the other member since).
+    label: Label = ""
+    archived_at: Time | None = None
 
 
 class ConversationsAnswer(Strict):
@@ -281,6 +381,15 @@ class ConversationAnswer(Strict):
     """``GET /api/conversations/<id>``."""
 
     conversation: ConversationBody
+
+
+class InboxEntryAnswer(Strict):
+    """``POST /api/conversations/<id>/label`` and ``.../archive``: the caller's own label
+    and archive time of the conversation, as ``ConversationBody`` gives them."""
+
+    conversation: uuid.UUID
+    label: Label
+    archived_at: Time | None
 
 
 class ErrorDetail(ErrorFields):

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter
 
-from protocol import http
+from protocol import http, practice
 from protocol.errors import ERRORS, RESEND, SESSION_GONE, CloseCode
 from protocol.limits import MAX_BODY_BYTES, MAX_CIPHERTEXT_CHARS, MAX_ENVELOPES, MAX_SYNC
 from protocol.to_client import SERVER_FRAME_ADAPTER
@@ -52,6 +52,16 @@ _REQUESTS: tuple[type[BaseModel], ...] = (
     http.InvitationRequest,
     http.TokenRequest,
     http.AcceptRequest,
+    http.RecoverBeginRequest,
+    http.RecoverFinishRequest,
+    http.RenewRequest,
+    http.LabelRequest,
+    http.ArchiveRequest,
+    practice.SetupAcceptRequest,
+    practice.SetupLinkRequest,
+    practice.MemberActiveRequest,
+    practice.PracticeSettings,
+    practice.PublishAgreementRequest,
 )
 _ANSWERS: tuple[type[BaseModel], ...] = (
     http.CsrfAnswer,
@@ -64,9 +74,21 @@ _ANSWERS: tuple[type[BaseModel], ...] = (
     http.InvitationAnswer,
     http.LookupAnswer,
     http.AcceptAnswer,
+    http.RecoverBeginAnswer,
     http.ConversationsAnswer,
     http.ConversationAnswer,
+    http.InboxEntryAnswer,
     http.ErrorBody,
+    practice.SetupLookupAnswer,
+    practice.SetupLinkAnswer,
+    practice.SetupLinksAnswer,
+    practice.SetupLinkItemAnswer,
+    practice.MembersAnswer,
+    practice.MemberAnswer,
+    practice.AdminInvitationsAnswer,
+    practice.AdminInvitationItem,
+    practice.PracticeSettingsAnswer,
+    practice.AdminAgreementAnswer,
 )
 
 

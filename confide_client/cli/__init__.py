@@ -2,6 +2,7 @@
 
     confide-chat --email you@example.org    # sign in and chat
     confide-chat --accept                   # accept an invitation (the link is asked for)
+    confide-chat --recover                  # forgot password: the recovery key sets a new one
 
 The server is reached before the password is asked for. Keys are made and used here; the
 server receives what the browser would send. The state folder (``--state``) keeps the
@@ -20,7 +21,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from confide_client.cli.chat import HELP, Chat, refused_for_now
-from confide_client.cli.onboarding import accept_agreement_if_asked, server_and_token, sign_up
+from confide_client.cli.onboarding import (
+    accept_agreement_if_asked,
+    recover,
+    server_and_token,
+    sign_up,
+)
 from confide_client.cli.screen import Screen, make_screen
 from confide_client.cli.text import printable
 from confide_client.client import ConfideClient
@@ -28,7 +34,9 @@ from confide_client.errors import (
     ClientError,
     ConnectionLostError,
     InvitationInvalidError,
+    KeysError,
     RateLimitedError,
+    ServerRefusedError,
     SessionEndedError,
     StateFileError,
     UnauthenticatedError,
@@ -38,13 +46,16 @@ from confide_client.state import StateFolder, default_state_folder
 __all__ = ["EXIT", "main"]
 
 DEFAULT_URL = "http://127.0.0.1:8000"
+# What the server answers a recovery it refuses (docs/protocol.md, "Password recovery").
+RECOVERY_REFUSALS = frozenset({"recovery_challenge_invalid", "recovery_proof_invalid"})
 
 # What the command's exit status means (also in its --help).
 EXIT = {
     0: "ended normally (/quit, or the end of input)",
     1: "an error the chat could not go on from",
     2: "wrong use of the command line",
-    3: "signing in was refused (wrong email or password, too many attempts, session ended)",
+    3: "signing in was refused (wrong email, password or recovery key, too many attempts,"
+    " session ended)",
     4: "the invitation link is not valid (used, expired, revoked or unknown)",
     5: "the state folder cannot be read or written, or others may change it",
     69: "the server could not be reached",
@@ -85,6 +96,14 @@ def parser() -> argparse.ArgumentParser:
         " (without LINK, it is asked for, and stays out of the shell's history and the"
         " list of processes)",
     )
+    who.add_argument(
+        "--recover",
+        metavar="EMAIL",
+        nargs="?",
+        const="",
+        help="you forgot your password: set a new one with your recovery key, then chat"
+        " (without EMAIL, it is asked for)",
+    )
     made.add_argument(
         "--url",
         help=f"the portal's address (default: the invitation link's, else {DEFAULT_URL})",
@@ -120,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 5
     chat: list[Chat] = []
     try:
-        return asyncio.run(run(url, args.email, token, state, chat))
+        return asyncio.run(run(url, args.email, token, state, chat, args.recover))
     except KeyboardInterrupt:
         # Ctrl-C outside the input line (while signing in, say).
         if chat and (note := leaving(chat[0], state)):
@@ -129,7 +148,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def run(
-    url: str, email: str | None, token: str | None, state: StateFolder, holder: list[Chat]
+    url: str,
+    email: str | None,
+    token: str | None,
+    state: StateFolder,
+    holder: list[Chat],
+    recovering: str | None = None,
 ) -> int:
     client = ConfideClient(url, state=state, backfill=False)
     chat = Chat(client, make_screen(lambda: chat.status()))
@@ -139,7 +163,7 @@ async def run(
         async with client:
             with screen.active():
                 try:
-                    await begin(client, screen, email, token)
+                    await begin(client, screen, email, token, recovering)
                     if not await accept_agreement_if_asked(client, screen):
                         screen.say("Nothing is sent without the agreement. Goodbye.")
                         return 0
@@ -174,10 +198,14 @@ async def run(
 
 
 async def begin(
-    client: ConfideClient, screen: Screen, email: str | None, token: str | None
+    client: ConfideClient,
+    screen: Screen,
+    email: str | None,
+    token: str | None,
+    recovering: str | None = None,
 ) -> None:
-    """Reaches the server, then signs in (or up): the password is asked only of a server
-    that answers."""
+    """Reaches the server, then signs in (or up, or recovers the account of ``recovering``):
+    the password is asked only of a server that answers."""
     try:
         await client.reach()
     except ConnectionLostError as exc:
@@ -186,6 +214,16 @@ async def begin(
         if token is not None:
             if await sign_up(client, token, screen) is None:
                 raise Stop(0)
+            return
+        if recovering is not None:
+            try:
+                await recover(client, recovering, screen)
+            except KeysError as exc:
+                raise Stop(3, f"{exc.message} ({exc.code})") from None
+            except ServerRefusedError as exc:
+                if exc.code not in RECOVERY_REFUSALS:
+                    raise
+                raise Stop(3, f"{exc.message} ({exc.code})") from None
             return
         if email is None:
             raise Stop(2, "Give --email or --accept.")

@@ -1,7 +1,9 @@
-"""Before the first message: signing up through an invitation, and the agreement.
+"""Before the first message: signing up through an invitation, a forgotten password
+replaced with the recovery key, and the agreement.
 
-Both happen as in the browser. The keys are made here; the recovery key is shown once and
+All happen as in the browser. The keys are made here; the recovery key is shown once and
 must be confirmed by typing its last group (the only way back in without the password).
+With it, a forgotten password is replaced: the key opens the keys here and is never sent.
 A client reads the practice's messaging agreement and accepts it before anything they
 write is sent; the server refuses their messages until they do.
 """
@@ -15,9 +17,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from confide_client.cli.screen import Screen
 from confide_client.client import ConfideClient
-from confide_client.records import SignUp
+from confide_client.records import Account, SignUp
+from crypto import CryptoError, RecoveryKey
 
-__all__ = ["accept_agreement_if_asked", "server_and_token", "sign_up"]
+__all__ = ["accept_agreement_if_asked", "recover", "server_and_token", "sign_up"]
 
 WIDTH = 78
 # As the browser asks (frontend/static/frontend/src/app/views/invite.js).
@@ -73,16 +76,7 @@ async def sign_up(client: ConfideClient, token: str, screen: Screen) -> SignUp |
     email = (await screen.ask("Your email address: ")).strip()
     name = (await screen.ask(f"Your name [{details.client_name}]: ")).strip()
     name = name or details.client_name
-    while True:
-        password = await screen.ask(
-            f"Choose a password ({MIN_PASSWORD} characters or more): ", secret=True
-        )
-        if len(password) < MIN_PASSWORD:
-            screen.say(f"That is shorter than {MIN_PASSWORD} characters.")
-            continue
-        if await screen.ask("The same password again: ", secret=True) == password:
-            break
-        screen.say("The two passwords differ; again.")
+    password = await new_password(screen, "Choose a password")
     screen.say("Making your keys (this takes a few seconds)...")
     signed_up = await client.accept_invitation(token, email, name, password)
     groups = signed_up.recovery_key.split("-")
@@ -99,6 +93,46 @@ async def sign_up(client: ConfideClient, token: str, screen: Screen) -> SignUp |
         screen.say("That is not its last group; look again.")
     screen.say(f"Welcome, {name}. Your account is made and you are signed in.")
     return signed_up
+
+
+async def new_password(screen: Screen, what: str) -> str:
+    """A password typed twice, of at least ``MIN_PASSWORD`` characters."""
+    while True:
+        password = await screen.ask(f"{what} ({MIN_PASSWORD} characters or more): ", secret=True)
+        if len(password) < MIN_PASSWORD:
+            screen.say(f"That is shorter than {MIN_PASSWORD} characters.")
+            continue
+        if await screen.ask("The same password again: ", secret=True) == password:
+            return password
+        screen.say("The two passwords differ; again.")
+
+
+async def recover(client: ConfideClient, email: str, screen: Screen) -> Account:
+    """Forgot password: the recovery key sets a new one, and signs in. A mistyped key is
+    said at once (its checksum), before anything is sent, and asked for again."""
+    screen.say(f"The portal at {client.server_url}:")
+    screen.say(
+        "Your recovery key, written down when you made your account, sets a new password."
+        " It stays on this machine. Every other device signed in to your account will be"
+        " signed out."
+    )
+    email = email.strip() or (await screen.ask("Your email address: ")).strip()
+    while True:
+        typed = await screen.ask("Your recovery key (dashes and spaces do not matter): ")
+        try:
+            RecoveryKey.from_display(typed)
+        except CryptoError as exc:
+            screen.say(f"{exc}. Compare each group with the key you wrote down; again.")
+            continue
+        break
+    password = await new_password(screen, "Choose a new password")
+    screen.say("Opening your keys and setting the new password (this takes a few seconds)...")
+    account = await client.recover_password(email, typed, password)
+    screen.say(
+        f"Your new password is set, {account.display_name}, and you are signed in."
+        " Your other devices were signed out."
+    )
+    return account
 
 
 async def accept_agreement_if_asked(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace as replaced
 
 from .. import _labels
 from .._primitives import aead_encrypt, h
@@ -18,7 +19,7 @@ from ..errors import (
 )
 from ..identity import IdentityKeyPair
 from ..kdf import DEFAULT_KDF_PARAMS, KdfParams, _derive_master, derive_password_keys
-from ..recovery import RecoveryKey
+from ..recovery import RecoveryClaim, RecoveryKey, recovery_statement, sign_recovery
 from .common import (
     LOW_ORDER_POINTS,
     JsonObject,
@@ -398,9 +399,175 @@ def recovery_file() -> str:
     }
     for name, (comment, text) in rejected.items():
         vectors.append(fails(name, comment, "from_display", {"display_text": text}, FormatError))
+    vectors += _proof_vectors()
     return document(
         "Recovery keys: check = H(key, 'confide/v1/recovery-check')[0:3]; display = RFC 4648 "
         "base32 (upper case, no padding) of key || check, in 14 groups of 4 joined by '-'; "
-        "wrapping key = H(key, 'confide/v1/recovery-wrap').",
+        "wrapping key = H(key, 'confide/v1/recovery-wrap'). Recovery proofs: "
+        "Ed25519-Sign(sign_sk, 'confide/v1/recovery-proof' || 0x01 || challenge || "
+        "u32(len(e)) || e || salt || u32(opslimit) || u32(memlimit) || "
+        "BLAKE2b-256(auth_secret) || key_bundle), e = UTF-8(email).",
         vectors,
     )
+
+
+def _claim_inputs(claim: RecoveryClaim) -> JsonObject:
+    return {
+        "challenge": claim.challenge.hex(),
+        "email_text": claim.email,
+        "salt": claim.salt.hex(),
+        "opslimit": claim.params.opslimit,
+        "memlimit": claim.params.memlimit,
+        "auth_secret": claim.auth_secret.hex(),
+        "key_bundle": claim.key_bundle.hex(),
+    }
+
+
+def _proof_vectors() -> list[JsonObject]:
+    client = persona("client")
+    therapist = persona("therapist")
+    kek = WrappingKey(h(b"fixed new password key for proofs".ljust(32, b"."), b"kek"))
+    with deterministic_random("recovery/new-bundle"):
+        key_bundle = wrap_identity(client, kek, BundleKind.PASSWORD)
+    with deterministic_random("recovery/other-kind"):
+        recovery_kind = wrap_identity(client, kek, BundleKind.RECOVERY)
+    claim = RecoveryClaim(
+        challenge=h(b"fixed recovery challenge".ljust(32, b"."), b"challenge"),
+        email="clara@practice.invalid",
+        salt=h(b"fixed new salt for proofs".ljust(32, b"."), b"salt")[:16],
+        params=DEFAULT_KDF_PARAMS,
+        auth_secret=h(b"fixed new auth secret for proofs".ljust(32, b"."), b"auth"),
+        key_bundle=key_bundle,
+    )
+    unicode_claim = RecoveryClaim(
+        challenge=claim.challenge,
+        email="zo\u00eb@praxis.invalid",
+        salt=claim.salt,
+        params=KdfParams(opslimit=2, memlimit=32 * 1024 * 1024),
+        auth_secret=claim.auth_secret,
+        key_bundle=key_bundle,
+    )
+    vectors: list[JsonObject] = []
+    for name, comment, signed in (
+        ("prove", "The client's identity signs its new password material.", claim),
+        (
+            "prove-unicode-email",
+            "The email enters as UTF-8, exactly as sent (not normalised); minimum parameters.",
+            unicode_claim,
+        ),
+    ):
+        vectors.append(
+            ok(
+                name,
+                comment,
+                "prove",
+                {"secret": identity_secret(client).hex(), **_claim_inputs(signed)},
+                {
+                    "statement": recovery_statement(signed).hex(),
+                    "proof": sign_recovery(client, signed).hex(),
+                },
+            )
+        )
+    proof = sign_recovery(client, claim)
+
+    def verify(
+        claim: RecoveryClaim = claim,
+        proof: bytes = proof,
+        identity: bytes = client.public.to_bytes(),
+    ) -> JsonObject:
+        return {"public_identity": identity.hex(), "proof": proof.hex(), **_claim_inputs(claim)}
+
+    vectors.append(
+        ok("verify-proof", "The proof verifies under the identity.", "verify_proof", verify(), {})
+    )
+    altered = {
+        "verify-proof-other-challenge": (
+            "Another challenge.",
+            replaced(claim, challenge=flip(claim.challenge, 0)),
+        ),
+        "verify-proof-other-email": (
+            "The email in another case: signed as sent, compared byte for byte.",
+            replaced(claim, email="Clara@practice.invalid"),
+        ),
+        "verify-proof-other-salt": ("Another salt.", replaced(claim, salt=flip(claim.salt, 15))),
+        "verify-proof-other-opslimit": (
+            "Another opslimit.",
+            replaced(claim, params=KdfParams(4, claim.params.memlimit)),
+        ),
+        "verify-proof-other-memlimit": (
+            "Another memlimit.",
+            replaced(claim, params=KdfParams(claim.params.opslimit, claim.params.memlimit + 1024)),
+        ),
+        "verify-proof-other-auth-secret": (
+            "Another authentication secret.",
+            replaced(claim, auth_secret=flip(claim.auth_secret, 31)),
+        ),
+        "verify-proof-other-key-bundle": (
+            "Another nonce in the key bundle.",
+            replaced(claim, key_bundle=flip(key_bundle, 2)),
+        ),
+    }
+    for name, (comment, other) in altered.items():
+        vectors.append(fails(name, comment, "verify_proof", verify(claim=other), SignatureError))
+    vectors += [
+        fails(
+            "verify-proof-flipped",
+            "One bit of the proof flipped.",
+            "verify_proof",
+            verify(proof=flip(proof, 10)),
+            SignatureError,
+        ),
+        fails(
+            "verify-proof-other-identity",
+            "A proof checked under another identity (the therapist's).",
+            "verify_proof",
+            verify(identity=therapist.public.to_bytes()),
+            SignatureError,
+        ),
+        fails(
+            "verify-proof-signed-by-another-identity",
+            "The same material signed by another identity.",
+            "verify_proof",
+            verify(proof=sign_recovery(therapist, claim)),
+            SignatureError,
+        ),
+        fails(
+            "verify-proof-truncated",
+            "A proof of 63 bytes.",
+            "verify_proof",
+            verify(proof=proof[:-1]),
+            FormatError,
+        ),
+        fails(
+            "verify-proof-recovery-kind-bundle",
+            "The new bundle must be a password bundle (kind 0x01), checked before the proof.",
+            "verify_proof",
+            verify(claim=replaced(claim, key_bundle=recovery_kind)),
+            FormatError,
+        ),
+        fails(
+            "verify-proof-short-challenge",
+            "A challenge of 31 bytes.",
+            "verify_proof",
+            verify(claim=replaced(claim, challenge=claim.challenge[:31])),
+            FormatError,
+        ),
+        fails(
+            "verify-proof-empty-email",
+            "An empty email.",
+            "verify_proof",
+            verify(claim=replaced(claim, email="")),
+            FormatError,
+        ),
+        fails(
+            "prove-short-salt",
+            "A salt of 15 bytes is refused before signing.",
+            "prove",
+            {
+                "secret": identity_secret(client).hex(),
+                **_claim_inputs(replaced(claim, salt=claim.salt[:15])),
+            },
+            FormatError,
+        ),
+    ]
+    return vectors

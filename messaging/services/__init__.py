@@ -6,7 +6,9 @@
 - ``writer``: the writer's batch of checks and SQL, on its own thread and connection;
 - ``receipts``: read receipts and typing notices;
 - ``epochs``: new epochs and the envelopes of their keys;
-- ``invitations``: a therapist's invitation and a client's sign-up through it;
+- ``invitations``: a therapist's invitation (and a new link for a pending one) and a
+  client's sign-up through it;
+- ``inbox``: a member's own label for a conversation and its archive, shown to them only;
 - ``sessions``: whether a socket's session still holds, and closing sockets when access ends.
 
 Each service checks (membership, status, shapes) before it writes, writes in one

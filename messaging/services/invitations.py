@@ -1,5 +1,5 @@
 """Invitations: a therapist's one-time, expiring link, the therapist's list of them (and
-revoking one), and a client's sign-up through it.
+revoking one, or giving a pending one a new link), and a client's sign-up through it.
 
 The token travels only in the link's fragment and in request bodies, never in a
 URL path, so it does not land in access logs; the database keeps its SHA-256.
@@ -118,6 +118,17 @@ def list_invitations(therapist: User) -> list[ListedInvitation]:
     return [ListedInvitation(row, _state(row, row.joined)) for row in rows]
 
 
+def practice_invitations(practice_id: int) -> list[ListedInvitation]:
+    """Every therapist's invitations in the practice, newest first (one query)."""
+    rows = (
+        Invitation.objects.filter(therapist__practice_id=practice_id)
+        .select_related("therapist")
+        .annotate(joined=_joined())
+        .order_by("-created_at", "-pk")
+    )
+    return [ListedInvitation(row, _state(row, row.joined)) for row in rows]
+
+
 # Ids are 64-bit signed integers in every database the server runs on.
 _LARGEST_ID = 2**63 - 1
 
@@ -144,6 +155,52 @@ def revoke_invitation(therapist: User, invitation_id: int) -> ListedInvitation:
             invitation.revoked_at = timezone.now()
             invitation.save(update_fields=["revoked_at"])
     return ListedInvitation(invitation, _state(invitation, joined))
+
+
+_NOT_PENDING: dict[InvitationState, str] = {
+    "accepted": "was accepted",
+    "expired": "has expired or been used up",
+    "revoked": "was revoked",
+}
+
+
+def renew_invitation(therapist: User, invitation_id: int, *, extend: bool) -> NewInvitation:
+    """Gives one of the therapist's pending invitations a new token, for a link to give
+    again (the server keeps only the hash, so the first link cannot be shown twice). The
+    old token opens nothing from the moment this commits (``invitation_invalid``); the
+    conversation id stays. ``extend`` also moves the expiry to
+    ``CONFIDE_INVITATION_HOURS`` from now. Someone else's or an unknown id is
+    ``not_found``; one that is no longer pending is left as it is and answered
+    ``invitation_invalid``, with its state in the message."""
+    if not 1 <= invitation_id <= _LARGEST_ID:
+        raise NotFoundError("No such invitation.")
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        # Locked as accepting and revoking lock it: an accept that comes first leaves it
+        # accepted (and this refused); one that comes after finds the old token gone.
+        invitation = (
+            Invitation.objects.select_for_update()
+            .filter(pk=invitation_id, therapist=therapist)
+            .first()
+        )
+        if invitation is None:
+            raise NotFoundError("No such invitation.")
+        joined = Conversation.objects.filter(id=invitation.conversation_id).exists()
+        state = _state(invitation, joined)
+        if state != "pending":
+            raise InvitationInvalidError(
+                f"This invitation {_NOT_PENDING[state]}, so it cannot be given a new link; "
+                "nothing was changed. Create a new invitation instead."
+            )
+        invitation.token_hash = hash_token(token)
+        fields = ["token_hash"]
+        if extend:
+            invitation.expires_at = timezone.now() + timedelta(
+                hours=settings.CONFIDE_INVITATION_HOURS
+            )
+            fields.append("expires_at")
+        invitation.save(update_fields=fields)
+    return NewInvitation(token, invitation)
 
 
 @dataclass(frozen=True)

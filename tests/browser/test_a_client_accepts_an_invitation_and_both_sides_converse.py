@@ -98,7 +98,8 @@ def test_a_client_accepts_an_invitation_and_both_sides_converse(
     expect(c.get_by_role("alert")).to_contain_text("tick the box")
     accept_agreement(c)
     expect(c.get_by_role("heading", name="Dr. Dana Demo")).to_be_visible()
-    expect(c.get_by_text("call or text 988")).to_be_visible()
+    # Signed in, the crisis band lists the practice's own lines (988 and 911 by default).
+    expect(c.get_by_text("Suicide & Crisis Lifeline (call or text): 988")).to_be_visible()
     recorded = c.request.get(server.url + "/api/me").json()["user"]["agreement"]
     assert recorded["version"] == "2025-1", "the acceptance is recorded on the server"
 

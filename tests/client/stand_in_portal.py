@@ -51,6 +51,7 @@ from protocol.http import (
     ConversationAnswer,
     ConversationBody,
     ConversationsAnswer,
+    CrisisLineBody,
     CsrfAnswer,
     CurrentAgreementAnswer,
     EnvelopeBody,
@@ -396,7 +397,13 @@ class StandInPortal:
         return MeBody(
             **person.member().model_dump(),
             email=person.email,
-            practice=PracticeBody(id=1, name="Lakeside Counselling"),
+            practice=PracticeBody(
+                id=1,
+                name="Lakeside Counselling",
+                time_zone="America/Los_Angeles",
+                crisis_lines=[CrisisLineBody(label="Emergency", number="911")],
+                reply_promise="Usually answered within two business days.",
+            ),
             kdf=self._kdf(person),
             key_bundle=b64encode(person.material.key_bundle),
             agreement=person.agreement,

@@ -15,9 +15,13 @@ import pytest
 from django.urls import reverse
 
 import crypto
+from accounts.models import Role
+from accounts.setup import NewSetupLink, create_setup_link
 from messaging.services.invitations import create_invitation
 from messaging.urls import urlpatterns
 from tests.http.conftest import Browser, BrowserFor, Reply, accept_body, invite, make_applicant
+from tests.http.practice import setup_accept_body, staff_material
+from tests.http.recovery import begin, finish_body, give_recovery_key, material_for
 from tests.personas import Person, Practice5
 
 pytestmark = pytest.mark.django_db
@@ -109,6 +113,36 @@ def sign_up_through_theos_invitation(world: Practice5) -> dict[str, Any]:
     return accept_body(invite(world.therapist), make_applicant())
 
 
+ADMIN_ONLY = expect(signed_out=401, clara=403, theo=403, olive=403, oscar=403, ada=200)
+
+
+def ada_setup_link(world: Practice5) -> NewSetupLink:
+    return create_setup_link(
+        world.practice, Role.THERAPIST, "wren@practice.invalid", "Wren", world.admin.user
+    )
+
+
+def join_through_adas_setup_link(world: Practice5) -> dict[str, Any]:
+    return setup_accept_body(ada_setup_link(world).token, staff_material())
+
+
+def practice_settings(world: Practice5) -> dict[str, Any]:
+    return {
+        "name": "Lakeside",
+        "time_zone": "America/Chicago",
+        "crisis_lines": [{"label": "Emergency", "number": "911"}],
+        "reply_promise": "Within a day.",
+    }
+
+
+def recover_claras_account(world: Practice5) -> dict[str, Any]:
+    """A recovery of Clara's account, begun in a browser of its own: only the email
+    named in the body is acted on, whoever sends it."""
+    email = world.client.user.email
+    key = give_recovery_key(world.client)
+    return finish_body(material_for(begin(Browser(), email), key, email))
+
+
 ENDPOINTS = [
     Endpoint("csrf", "api-csrf", "GET", everyone(200)),
     Endpoint(
@@ -129,6 +163,20 @@ ENDPOINTS = [
         },
     ),
     Endpoint("sign out", "api-auth-signout", "POST", everyone(200)),
+    Endpoint(
+        "begin a recovery of Clara's account",
+        "api-auth-recover-begin",
+        "POST",
+        everyone(200),
+        body=lambda world: {"email": world.client.user.email},
+    ),
+    Endpoint(
+        "finish a recovery of Clara's account",
+        "api-auth-recover-finish",
+        "POST",
+        everyone(200),
+        body=recover_claras_account,
+    ),
     Endpoint("me", "api-me", "GET", signed_in(200)),
     Endpoint("read the messaging agreement", "api-agreement", "GET", signed_in(200)),
     Endpoint(
@@ -179,6 +227,89 @@ ENDPOINTS = [
         expect(signed_out=401, clara=403, theo=404, olive=404, oscar=403, ada=403),
         kwargs=lambda world: {"invitation_id": 999_999},
     ),
+    Endpoint(
+        "give Theo's invitation a new link",
+        "api-invitation-renew",
+        "POST",
+        expect(signed_out=401, clara=403, theo=200, olive=404, oscar=403, ada=403),
+        kwargs=theos_invitation,
+    ),
+    Endpoint(
+        "give an invitation that does not exist a new link",
+        "api-invitation-renew",
+        "POST",
+        expect(signed_out=401, clara=403, theo=404, olive=404, oscar=403, ada=403),
+        kwargs=lambda world: {"invitation_id": 999_999},
+    ),
+    Endpoint(
+        "look up a setup link",
+        "api-setup-lookup",
+        "POST",
+        everyone(200),
+        body=lambda world: {"token": ada_setup_link(world).token},
+    ),
+    Endpoint(
+        "join through a setup link",
+        "api-setup-accept",
+        "POST",
+        everyone(200),
+        body=join_through_adas_setup_link,
+    ),
+    Endpoint("read the practice settings", "api-admin-practice", "GET", ADMIN_ONLY),
+    Endpoint(
+        "change the practice settings",
+        "api-admin-practice",
+        "POST",
+        ADMIN_ONLY,
+        body=practice_settings,
+    ),
+    Endpoint("list the practice's members", "api-admin-members", "GET", ADMIN_ONLY),
+    Endpoint(
+        "reactivate Theo",
+        "api-admin-member-active",
+        "POST",
+        ADMIN_ONLY,
+        kwargs=lambda world: {"user_id": world.therapist.id},
+        body=lambda world: {"active": True},
+    ),
+    Endpoint("list setup links", "api-admin-setup-links", "GET", ADMIN_ONLY),
+    Endpoint(
+        "make a setup link",
+        "api-admin-setup-links",
+        "POST",
+        ADMIN_ONLY,
+        body=lambda world: {
+            "role": "therapist",
+            "email": "wren@practice.invalid",
+            "display_name": "Wren",
+        },
+    ),
+    Endpoint(
+        "revoke a setup link",
+        "api-admin-setup-link-revoke",
+        "POST",
+        ADMIN_ONLY,
+        kwargs=lambda world: {"link_id": ada_setup_link(world).link.pk},
+    ),
+    Endpoint("list the practice's invitations", "api-admin-invitations", "GET", ADMIN_ONLY),
+    Endpoint(
+        "revoke Theo's invitation as the admin",
+        "api-admin-invitation-revoke",
+        "POST",
+        ADMIN_ONLY,
+        kwargs=theos_invitation,
+    ),
+    Endpoint("read the agreement's versions", "api-admin-agreement", "GET", ADMIN_ONLY),
+    Endpoint(
+        "publish an agreement version",
+        "api-admin-agreement",
+        "POST",
+        ADMIN_ONLY,
+        body=lambda world: {
+            "based_on": "2025-1",
+            "sections": [{"heading": "New", "paragraphs": ["A new text."]}],
+        },
+    ),
     Endpoint("list conversations", "api-conversations", "GET", signed_in(200)),
     Endpoint(
         "Theo and Clara's conversation",
@@ -200,6 +331,54 @@ ENDPOINTS = [
         "GET",
         signed_in(404),
         kwargs=nowhere,
+    ),
+    Endpoint(
+        "label Theo and Clara's conversation",
+        "api-conversation-label",
+        "POST",
+        expect(signed_out=401, clara=403, theo=200, olive=404, oscar=403, ada=403),
+        kwargs=theo_clara,
+        body=lambda world: {"label": "C."},
+    ),
+    Endpoint(
+        "label Olive and Oscar's conversation",
+        "api-conversation-label",
+        "POST",
+        expect(signed_out=401, clara=403, theo=404, olive=200, oscar=403, ada=403),
+        kwargs=olive_oscar,
+        body=lambda world: {"label": "O."},
+    ),
+    Endpoint(
+        "label a conversation that does not exist",
+        "api-conversation-label",
+        "POST",
+        expect(signed_out=401, clara=403, theo=404, olive=404, oscar=403, ada=403),
+        kwargs=nowhere,
+        body=lambda world: {"label": "N."},
+    ),
+    Endpoint(
+        "archive Theo and Clara's conversation",
+        "api-conversation-archive",
+        "POST",
+        expect(signed_out=401, clara=403, theo=200, olive=404, oscar=403, ada=403),
+        kwargs=theo_clara,
+        body=lambda world: {"archived": True},
+    ),
+    Endpoint(
+        "archive Olive and Oscar's conversation",
+        "api-conversation-archive",
+        "POST",
+        expect(signed_out=401, clara=403, theo=404, olive=200, oscar=403, ada=403),
+        kwargs=olive_oscar,
+        body=lambda world: {"archived": True},
+    ),
+    Endpoint(
+        "archive a conversation that does not exist",
+        "api-conversation-archive",
+        "POST",
+        expect(signed_out=401, clara=403, theo=404, olive=404, oscar=403, ada=403),
+        kwargs=nowhere,
+        body=lambda world: {"archived": False},
     ),
 ]
 

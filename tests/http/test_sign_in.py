@@ -188,8 +188,8 @@ def test_the_session_cookie_is_http_only_and_same_site_strict(
     assert browser.client.cookies["csrftoken"]["samesite"] == "Strict"
 
 
-@override_settings(CONFIDE_SIGNIN_ATTEMPTS=3)
-def test_after_too_many_failures_even_the_right_secret_is_refused(
+@override_settings(CONFIDE_SIGNIN_PAIR_ATTEMPTS=3)
+def test_after_too_many_failures_from_one_place_even_the_right_secret_is_refused_there(
     browser: Browser, account: Account
 ) -> None:
     for _ in range(3):
@@ -203,7 +203,7 @@ def test_after_too_many_failures_even_the_right_secret_is_refused(
     assert browser.signed_in_user() is None
 
 
-@override_settings(CONFIDE_SIGNIN_ATTEMPTS=3)
+@override_settings(CONFIDE_SIGNIN_PAIR_ATTEMPTS=3)
 def test_failures_below_the_limit_do_not_lock_the_account(
     browser: Browser, account: Account
 ) -> None:
@@ -219,14 +219,14 @@ def right_secret(account: Account) -> str:
     return crypto.b64encode(account.material.auth_secret)
 
 
-@override_settings(CONFIDE_SIGNIN_ATTEMPTS=3, CONFIDE_SIGNIN_EMAIL_ATTEMPTS=20)
+@override_settings(CONFIDE_SIGNIN_PAIR_ATTEMPTS=3, CONFIDE_SIGNIN_EMAIL_ATTEMPTS=20)
 def test_strangers_failing_for_an_email_do_not_lock_its_owner_out(account: Account) -> None:
     spellings = ["sam@practice.invalid", "SAM@practice.invalid", "Sam@Practice.Invalid"]
     for number, spelling in enumerate(spellings):
         stranger = Browser(REMOTE_ADDR=f"198.51.100.{number + 1}")
         for _ in range(3):
             assert sign_in(stranger, spelling, a_wrong_secret()).status == 401
-        # Each stranger's own address is locked ...
+        # Each stranger's own address is locked for the account ...
         assert sign_in(stranger, spelling, right_secret(account)).status == 429
 
     # ... but not the owner, from an address of their own.
@@ -236,7 +236,7 @@ def test_strangers_failing_for_an_email_do_not_lock_its_owner_out(account: Accou
     assert reply.status == 200, reply.content
 
 
-@override_settings(CONFIDE_SIGNIN_ATTEMPTS=3, CONFIDE_SIGNIN_EMAIL_ATTEMPTS=4)
+@override_settings(CONFIDE_SIGNIN_PAIR_ATTEMPTS=3, CONFIDE_SIGNIN_EMAIL_ATTEMPTS=4)
 def test_past_the_email_ceiling_only_addresses_it_signed_in_from_get_through(
     account: Account,
 ) -> None:
@@ -262,7 +262,7 @@ def test_past_the_email_ceiling_only_addresses_it_signed_in_from_get_through(
     assert reply.status == 200, reply.content
 
 
-@override_settings(CONFIDE_SIGNIN_ATTEMPTS=3)
+@override_settings(CONFIDE_SIGNIN_ATTEMPTS=3, CONFIDE_SIGNIN_PAIR_ATTEMPTS=3)
 def test_successful_sign_ins_do_not_use_up_an_addresss_attempts(account: Account) -> None:
     office = Browser(REMOTE_ADDR="203.0.113.30")
     for _ in range(5):
@@ -313,7 +313,9 @@ def test_attempts_at_the_same_moment_cannot_exceed_the_limit(
 
 
 @override_settings(CONFIDE_SIGNIN_ATTEMPTS=3)
-def test_failures_from_one_address_lock_it_for_every_email(account: Account) -> None:
+def test_failures_from_one_address_lock_it_for_accounts_that_do_not_know_it(
+    account: Account,
+) -> None:
     attacker = Browser(REMOTE_ADDR="198.51.100.7")
     for number in range(3):
         assert sign_in(attacker, f"guess{number}@practice.invalid", a_wrong_secret()).status == 401
@@ -322,6 +324,21 @@ def test_failures_from_one_address_lock_it_for_every_email(account: Account) -> 
 
     assert reply.status == 429
     assert reply.code == "rate_limited"
+
+
+@override_settings(CONFIDE_SIGNIN_ATTEMPTS=3)
+def test_failures_from_one_address_do_not_lock_an_account_that_signed_in_there(
+    account: Account,
+) -> None:
+    office = Browser(REMOTE_ADDR="198.51.100.7")
+    assert sign_in(office, ACCOUNT_EMAIL, right_secret(account)).status == 200
+    attacker = Browser(REMOTE_ADDR="198.51.100.7")
+    for number in range(5):
+        sign_in(attacker, f"guess{number}@practice.invalid", a_wrong_secret())
+
+    reply = sign_in(Browser(REMOTE_ADDR="198.51.100.7"), ACCOUNT_EMAIL, right_secret(account))
+
+    assert reply.status == 200, reply.content
 
 
 def test_a_deactivated_account_cannot_sign_in(browser: Browser, account: Account) -> None:

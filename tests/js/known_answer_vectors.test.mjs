@@ -48,6 +48,16 @@ const pair = (inputs) => [
   new PublicIdentity(fromHex(inputs.identity_b)),
 ];
 
+const recoveryClaim = (inputs) =>
+  new confide.RecoveryClaim({
+    challenge: fromHex(inputs.challenge),
+    email: inputs.email_text,
+    salt: fromHex(inputs.salt),
+    params: new KdfParams({ opslimit: inputs.opslimit, memlimit: inputs.memlimit }),
+    authSecret: fromHex(inputs.auth_secret),
+    keyBundle: fromHex(inputs.key_bundle),
+  });
+
 /** (file, operation) -> inputs -> result fields, like RUNNERS in the Python test. */
 const RUNNERS = {
   identity: {
@@ -110,6 +120,46 @@ const RUNNERS = {
     from_display: (inputs) => ({
       key: toHex(secretMaterial(RecoveryKey.fromDisplay(inputs.display_text))),
     }),
+    prove(inputs) {
+      const claim = recoveryClaim(inputs);
+      const identity = new IdentityKeyPair(fromHex(inputs.secret));
+      const proof = confide.signRecovery(identity, claim);
+      const statement = confide.recoveryStatement(claim);
+      // The statement as SPEC.md writes it, built here without the package.
+      const email = utf8(inputs.email_text);
+      const u32 = (value) => {
+        const out = new Uint8Array(4);
+        new DataView(out.buffer).setUint32(0, value);
+        return out;
+      };
+      assert.equal(
+        toHex(statement),
+        toHex(
+          concat(
+            utf8('confide/v1/recovery-proof'),
+            Uint8Array.of(1),
+            fromHex(inputs.challenge),
+            u32(email.length),
+            email,
+            fromHex(inputs.salt),
+            u32(inputs.opslimit),
+            u32(inputs.memlimit),
+            blake2b(null, fromHex(inputs.auth_secret)),
+            fromHex(inputs.key_bundle),
+          ),
+        ),
+      );
+      assert.ok(sodium.crypto_sign_verify_detached(proof, statement, identity.signKey));
+      return { statement: toHex(statement), proof: toHex(proof) };
+    },
+    verify_proof(inputs) {
+      confide.verifyRecovery(
+        new PublicIdentity(fromHex(inputs.public_identity)),
+        recoveryClaim(inputs),
+        fromHex(inputs.proof),
+      );
+      return {};
+    },
   },
   envelope: {
     wrap(inputs) {

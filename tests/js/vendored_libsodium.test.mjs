@@ -13,10 +13,11 @@ import { VENDOR_URL, sodium } from './_support.mjs';
 
 const VENDOR_MD = new URL('../../frontend/VENDOR.md', import.meta.url);
 
-/** `file -> sha256` from the "vendored file" table of VENDOR.md. */
+/** `file -> sha256` from the "vendored file" table of VENDOR.md's libsodium section. */
 function recordedHashes() {
   const hashes = {};
-  for (const line of readFileSync(VENDOR_MD, 'utf8').split('\n')) {
+  const section = readFileSync(VENDOR_MD, 'utf8').split(/^## /m).find((part) => part.startsWith('libsodium.js'));
+  for (const line of section.split('\n')) {
     const match = /^\| `([^`]+)` \|.*\| `([0-9a-f]{64})` \|$/.exec(line);
     if (match) hashes[match[1]] = match[2];
   }

@@ -30,7 +30,12 @@ def seed(data_dir: Path) -> str:
 def test_the_printed_passwords_open_the_keys_and_the_conversation(tmp_path: Path) -> None:
     output = seed(tmp_path)
     passwords = dict(re.findall(r"(\S+@demo\.invalid)\s+password: (\S+)", output))
-    assert set(passwords) == {"therapist@demo.invalid", "client@demo.invalid"}
+    assert set(passwords) == {
+        "therapist@demo.invalid",
+        "client@demo.invalid",
+        "admin@demo.invalid",
+    }
+    passwords.pop("admin@demo.invalid")
     conversation = Conversation.objects.get()
     identities = {}
     for email, password in passwords.items():
@@ -64,7 +69,8 @@ def test_seeding_twice_creates_nothing_new_and_prints_the_same_credentials(
     first = seed(tmp_path)
     second = seed(tmp_path)
     assert first == second
-    assert User.objects.count() == 2
+    assert User.objects.count() == 3
+    assert "Admin      admin@demo.invalid  password: " in first
     credentials = tmp_path / "demo-credentials.txt"
     assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
 

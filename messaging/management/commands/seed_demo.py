@@ -1,5 +1,5 @@
-"""Seeds a demo practice with a therapist, a client and their conversation, and prints
-how to sign in.
+"""Seeds a demo practice with a therapist, a client and their conversation, and the
+practice's admin, and prints how to sign in.
 
 The keys are made here exactly as a browser would make them at sign-up (with
 ``crypto.make_sign_up_material``), so the demo accounts are ordinary end-to-end encrypted
@@ -28,6 +28,8 @@ DEMO_ACCOUNTS = [
     ("therapist@demo.invalid", "Dr. Dana Demo", Role.THERAPIST),
     ("client@demo.invalid", "Casey Client", Role.CLIENT),
 ]
+# Made on its own, so that a demo seeded before admins had a console gets one too.
+DEMO_ADMIN = ("admin@demo.invalid", "Avery Admin", Role.ADMIN)
 
 
 HEADER = "Demo practice — sign in at"
@@ -47,6 +49,8 @@ class Command(BaseCommand):
         credentials_file = Path(settings.DATA_DIR) / "demo-credentials.txt"
         if not User.objects.filter(email=DEMO_ACCOUNTS[0][0]).exists():
             self._create(credentials_file)
+        if not User.objects.filter(email=DEMO_ADMIN[0]).exists():
+            self._add_admin(credentials_file)
         if credentials_file.exists():
             self.stdout.write(f"{HEADER} {_address()} with:")
             kept = credentials_file.read_text(encoding="utf-8").splitlines()
@@ -73,6 +77,22 @@ class Command(BaseCommand):
         fd = os.open(credentials_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write("\n".join(lines) + "\n")
+
+    def _add_admin(self, credentials_file: Path) -> None:
+        therapist = User.objects.filter(email=DEMO_ACCOUNTS[0][0]).first()
+        if therapist is None or not credentials_file.exists():
+            return
+        email, name, role = DEMO_ADMIN
+        password = secrets.token_urlsafe(12)
+        User.objects.create_account(
+            email,
+            make_sign_up_material(password),
+            display_name=name,
+            role=role,
+            practice=therapist.practice,
+        )
+        with credentials_file.open("a", encoding="utf-8") as handle:
+            handle.write(f"  {'Admin':<10} {email}  password: {password}\n")
 
 
 def _start_conversation(

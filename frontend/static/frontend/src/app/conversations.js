@@ -3,7 +3,8 @@
  * exactly one client and one therapist, this person one of them; every member's identity
  * verified and compared with the one this browser saw before; every envelope of the listing
  * unwrapped against its wrapper's identity. Also the bookkeeping every stored message and
- * read receipt adds to a conversation.
+ * read receipt adds to a conversation, and a therapist's own filing of it (a label, an
+ * archive) that a message from the client undoes.
  *
  * @module
  */
@@ -42,6 +43,12 @@ import { isCryptoError, parseIdentity } from './keys.js';
  * @property {import('./timeline.js').Timeline|null} timeline
  * @property {boolean} loading
  * @property {{user: number, previous: string}|null} identityChanged
+ * @property {string} label this person's own name for the conversation ('' for none), kept by
+ *   the server and never shown to the other member
+ * @property {string|null} archivedAt when this person archived it, null when it is not
+ *   archived (a message from the other member after that time brings it back)
+ * @property {string|null} lastIncomingAt when the other member last wrote, of the messages
+ *   this page has seen
  */
 
 /** @typedef {(type: string, detail?: object) => void} Emit */
@@ -132,13 +139,22 @@ export class ConversationList {
 
   /**
    * A message of this conversation is stored under `seq`: the last number, the last
-   * activity and the epoch's count follow. Returns whether it is the newest known.
+   * activity and the epoch's count follow; one from the other member written after the
+   * conversation was archived brings it back (as the server's listing does). Returns
+   * whether it is the newest known.
    * @param {Conversation} conversation
    * @param {number} seq
    * @param {number} epoch
    * @param {string} sentAt
+   * @param {number} [sender] the sender's id (unknown for this person's own acks)
    */
-  noteStored(conversation, seq, epoch, sentAt) {
+  noteStored(conversation, seq, epoch, sentAt, sender) {
+    if (sender !== undefined && sender !== this.me.id) {
+      if (conversation.lastIncomingAt === null || writtenAfter(sentAt, conversation.lastIncomingAt)) {
+        conversation.lastIncomingAt = sentAt;
+      }
+      if (writtenAfter(sentAt, conversation.archivedAt)) conversation.archivedAt = null;
+    }
     const isNewest = seq > conversation.lastSeq;
     // Counted once per number, whichever of the ack, the push or a page brings it first.
     if (seq > conversation.countedSeq) {
@@ -210,8 +226,12 @@ export class ConversationList {
       timeline: null,
       loading: false,
       identityChanged: null,
+      label: '',
+      archivedAt: null,
+      lastIncomingAt: null,
     };
     conversation.status = raw.status;
+    applyInboxEntry(conversation, raw);
     if (raw.current_epoch >= (known?.currentEpoch ?? 0)) {
       // The server's account of the current epoch, for the rotation policy. A server that
       // understates it is outvoted by what this browser holds (see rotationDue).
@@ -253,4 +273,42 @@ export class ConversationList {
     this.byId.set(conversation.id, conversation);
     return conversation;
   }
+}
+
+/**
+ * This person's own label and archive time of a conversation, as the server answers them
+ * (a listing, or `POST .../label` and `.../archive`). An answer written before a message
+ * this page has already seen from the other member does not archive it again.
+ * @param {Conversation} conversation
+ * @param {{label?: unknown, archived_at?: unknown}} entry
+ */
+export function applyInboxEntry(conversation, entry) {
+  conversation.label = typeof entry.label === 'string' ? entry.label : '';
+  const archivedAt = typeof entry.archived_at === 'string' ? entry.archived_at : null;
+  conversation.archivedAt = writtenAfter(conversation.lastIncomingAt ?? '', archivedAt) ? null : archivedAt;
+}
+
+/**
+ * Whether a message sent at `sentAt` came after `archivedAt` (false when not archived).
+ * Both are the server's times, in UTC as Python's `isoformat` writes them (protocol/common.py),
+ * which compare as text in the order they happened, to the microsecond; times with another
+ * offset are compared as dates.
+ * @param {string} sentAt
+ * @param {string|null} archivedAt
+ */
+export function writtenAfter(sentAt, archivedAt) {
+  if (typeof archivedAt !== 'string' || typeof sentAt !== 'string') return false;
+  const utc = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\+00:00$/;
+  if (utc.test(sentAt) && utc.test(archivedAt)) return sentAt > archivedAt;
+  return Date.parse(sentAt) > Date.parse(archivedAt);
+}
+
+/**
+ * The name this person sees for a conversation: their own label, else the other member's
+ * display name.
+ * @param {Conversation} conversation
+ * @param {Member|undefined} peer
+ */
+export function shownName(conversation, peer) {
+  return conversation.label || peer?.displayName || 'Conversation';
 }

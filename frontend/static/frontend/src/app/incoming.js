@@ -220,7 +220,7 @@ export class Incoming {
       conversation = this.conversations.get(raw.conversation);
       if (!conversation) return;
     }
-    const isNewest = this.conversations.noteStored(conversation, raw.seq, raw.epoch, raw.sent_at);
+    const isNewest = this.conversations.noteStored(conversation, raw.seq, raw.epoch, raw.sent_at, raw.sender);
     const mine = raw.sender === this.me.id;
     const timeline = conversation.timeline;
     if (!timeline) {

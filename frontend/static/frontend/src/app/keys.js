@@ -272,27 +272,21 @@ export class MissingKeyError extends Error {
 }
 
 /**
- * Everything a new client makes when accepting an invitation: an identity, the password
- * and recovery bundles, and the conversation's epoch-0 key wrapped to both members.
- * Returns the request body for `POST /api/invitations/accept` (public or wrapped values
- * only), the keys to keep, and the recovery key's display form to show once.
- * @param {{token: string, email: string, displayName: string, password: string,
- *          therapistIdentity: string, conversation: string}} input
+ * The keys of a new account, made in this browser: an identity, its private keys wrapped
+ * under the password and under a new recovery key. Returns the account's fields of a
+ * sign-up body (public or wrapped values only), the identity, and the recovery key's
+ * display form to show once.
+ * @param {string} password
  */
-export async function makeSignUp(input) {
+export async function makeAccountKeys(password) {
   const salt = confide.newSalt();
   const params = confide.DEFAULT_KDF_PARAMS;
-  const passwordKeys = await confide.derivePasswordKeysOffThread(input.password, salt, params);
+  const passwordKeys = await confide.derivePasswordKeysOffThread(password, salt, params);
   const identity = confide.IdentityKeyPair.generate();
   const recovery = confide.RecoveryKey.generate();
   const recoveryWrap = recovery.wrappingKey();
-  const therapist = parseIdentity(input.therapistIdentity);
-  const epochKey = confide.ConversationKey.generate();
   try {
-    const body = {
-      token: input.token,
-      email: input.email,
-      display_name: input.displayName,
+    const fields = {
       auth_secret: passwordKeys.authSecretB64(),
       kdf: {
         salt: confide.b64encode(salt),
@@ -307,21 +301,54 @@ export async function makeSignUp(input) {
       recovery_bundle: confide.b64encode(
         confide.wrapIdentity(identity, recoveryWrap, confide.BundleKind.RECOVERY),
       ),
-      client_envelope: confide.b64encode(
-        confide.wrapConversationKey(epochKey, input.conversation, 0, identity.public, identity),
-      ),
-      therapist_envelope: confide.b64encode(
-        confide.wrapConversationKey(epochKey, input.conversation, 0, therapist, identity),
-      ),
     };
-    const keys = new Keys(identity);
-    keys.keep(input.conversation, 0, epochKey);
-    return { body, keys, recoveryDisplay: recovery.display() };
+    return { fields, identity, recoveryDisplay: recovery.display() };
   } finally {
     passwordKeys.wipe();
     recoveryWrap.wipe();
     recovery.wipe();
   }
+}
+
+/**
+ * Everything a new client makes when accepting an invitation: an account's keys
+ * (`makeAccountKeys`), and the conversation's epoch-0 key wrapped to both members.
+ * Returns the request body for `POST /api/invitations/accept`, the keys to keep, and the
+ * recovery key's display form to show once.
+ * @param {{token: string, email: string, displayName: string, password: string,
+ *          therapistIdentity: string, conversation: string}} input
+ */
+export async function makeSignUp(input) {
+  const { fields, identity, recoveryDisplay } = await makeAccountKeys(input.password);
+  const therapist = parseIdentity(input.therapistIdentity);
+  const epochKey = confide.ConversationKey.generate();
+  const body = {
+    token: input.token,
+    email: input.email,
+    display_name: input.displayName,
+    ...fields,
+    client_envelope: confide.b64encode(
+      confide.wrapConversationKey(epochKey, input.conversation, 0, identity.public, identity),
+    ),
+    therapist_envelope: confide.b64encode(
+      confide.wrapConversationKey(epochKey, input.conversation, 0, therapist, identity),
+    ),
+  };
+  const keys = new Keys(identity);
+  keys.keep(input.conversation, 0, epochKey);
+  return { body, keys, recoveryDisplay };
+}
+
+/**
+ * What a new therapist or admin makes when opening their setup link: an account's keys
+ * and nothing else (they are in no conversation yet). Returns the body of
+ * `POST /api/setup/accept`, the keys to keep, and the recovery key's display form.
+ * @param {{token: string, displayName: string, password: string}} input
+ */
+export async function makeStaffSignUp(input) {
+  const { fields, identity, recoveryDisplay } = await makeAccountKeys(input.password);
+  const body = { token: input.token, display_name: input.displayName, ...fields };
+  return { body, keys: new Keys(identity), recoveryDisplay };
 }
 
 /**
@@ -350,4 +377,78 @@ export function needsRotation(messagesInEpoch, ageSeconds, keysChanged) {
 /** The crypto package's error base class, for `instanceof` checks. */
 export function isCryptoError(/** @type {unknown} */ error) {
   return error instanceof confide.CryptoError;
+}
+
+/**
+ * A recovery key as the person typed it. Throws FormatError when it is mistyped (its
+ * checksum does not match, a character is not one of its own, or it is too short or
+ * long): checked here, before anything is sent or derived.
+ * @param {string} text
+ * @returns {confide.RecoveryKey}
+ */
+export function readRecoveryKey(text) {
+  return confide.RecoveryKey.fromDisplay(text);
+}
+
+/**
+ * Forgot password, with the recovery key (crypto/SPEC.md, "Recovery"): open the recovery
+ * copy of the identity from `POST /api/auth/recover/begin`'s answer, wrap it under the new
+ * password (a new salt, the served parameters checked against the protocol's bounds) and
+ * sign the new material with the identity. Returns the body of
+ * `POST /api/auth/recover/finish` (never the recovery key or the password) and the keys
+ * to keep. Throws DecryptionError when the recovery key does not open this account's keys
+ * (or the email has no account: the server's stand-in opens with no key).
+ * @param {{begun: any, recoveryKey: confide.RecoveryKey, email: string, newPassword: string}} input
+ */
+export async function makeRecovery({ begun, recoveryKey, email, newPassword }) {
+  if (!begun?.kdf || begun.kdf.algorithm !== 'argon2id13') {
+    throw new confide.FormatError('The server named an unknown password derivation');
+  }
+  const params = new confide.KdfParams({
+    opslimit: begun.kdf.opslimit,
+    memlimit: begun.kdf.memlimit,
+  });
+  const expected = parseIdentity(begun.public_identity);
+  const recoveryWrap = recoveryKey.wrappingKey();
+  let identity;
+  try {
+    identity = confide.unwrapIdentity(
+      confide.b64decode(begun.recovery_bundle),
+      recoveryWrap,
+      expected,
+    );
+  } finally {
+    recoveryWrap.wipe();
+  }
+  const salt = confide.newSalt();
+  let passwordKeys = null;
+  try {
+    passwordKeys = await confide.derivePasswordKeysOffThread(newPassword, salt, params);
+    const keyBundle = confide.wrapIdentity(identity, passwordKeys.kek, confide.BundleKind.PASSWORD);
+    const claim = new confide.RecoveryClaim({
+      challenge: confide.b64decode(begun.challenge),
+      email,
+      salt,
+      params,
+      authSecret: passwordKeys.authSecret,
+      keyBundle,
+    });
+    const proof = confide.signRecovery(identity, claim);
+    const body = {
+      email,
+      challenge: begun.challenge,
+      salt: confide.b64encode(salt),
+      opslimit: params.opslimit,
+      memlimit: params.memlimit,
+      auth_secret: passwordKeys.authSecretB64(),
+      key_bundle: confide.b64encode(keyBundle),
+      proof: confide.b64encode(proof),
+    };
+    return { body, keys: new Keys(identity) };
+  } catch (error) {
+    identity.wipe();
+    throw error;
+  } finally {
+    passwordKeys?.wipe();
+  }
 }

@@ -5,9 +5,11 @@
  * (sign-out, inactivity, session ended, quick exit) goes through `endSession`, which
  * wipes them and the outbox.
  *
- * Routes: `/invite#<token>` (a client accepting an invitation), and on `/`:
- * `#/` home (therapist: inbox; client: their conversation), `#/c/<id>` a conversation,
- * `#/safety/<id>` its safety number.
+ * Routes: `/invite#<token>` (a client accepting an invitation), `/recover` (forgot
+ * password: the recovery key sets a new one), `/setup#<token>` (a
+ * new therapist or admin opening their setup link), and on `/`: `#/` home (therapist:
+ * inbox; client: their conversation; admin: the console), `#/c/<id>` a conversation,
+ * `#/safety/<id>` its safety number, `#/admin/<part>` a part of the admin's console.
  *
  * @module
  */
@@ -20,10 +22,13 @@ import { Messenger } from './messenger.js';
 import { SeenIdentities } from './seen.js';
 import { forgetStored, storageOf } from './storage.js';
 import { renderAgreement } from './views/agreement.js';
+import { renderConsole } from './views/console.js';
 import { renderConversation } from './views/conversation.js';
 import { renderInbox } from './views/inbox.js';
 import { renderInvite } from './views/invite.js';
+import { renderRecover } from './views/recover.js';
 import { renderSafety } from './views/safety.js';
+import { renderSetup } from './views/setup.js';
 import { renderSignIn } from './views/signin.js';
 
 const EXIT_URL = 'https://www.weather.gov/';
@@ -61,12 +66,34 @@ function announce(text) {
   }, 50);
 }
 
+const DEFAULT_CRISIS = crisis.cloneNode(true).childNodes;
+
+/**
+ * The crisis lines beside every screen of a client: their practice's, once signed in
+ * (`me.practice.crisis_lines`), the page's default (988, 911) before.
+ * @param {{label: string, number: string}[]|null} lines
+ */
+function showCrisisLines(lines) {
+  if (!lines || lines.length === 0) {
+    crisis.replaceChildren(...[...DEFAULT_CRISIS].map((node) => node.cloneNode(true)));
+    return;
+  }
+  const items = lines.flatMap((line, index) => [
+    index ? '; ' : ' ',
+    `${line.label}: `,
+    h('a', { href: `tel:${line.number.replace(/[^0-9+]/g, '')}` }, line.number),
+  ]);
+  crisis.replaceChildren(h('p', {}, 'Messaging is not for emergencies.', ...items, '.'));
+}
+
 /** @param {boolean} client whether this screen is (or may be) a client's */
 function chrome(client) {
+  showCrisisLines(session?.me.practice?.crisis_lines ?? null);
   crisis.hidden = !client;
   quickExit.hidden = !client;
   signOutButton.hidden = session === null;
   document.body.classList.toggle('therapist', !client);
+  document.body.classList.toggle('admin', session?.me.role === 'admin');
 }
 
 const CONNECTION_TEXT = /** @type {Record<string, string>} */ ({
@@ -225,6 +252,11 @@ function route() {
     return;
   }
   const hash = location.hash;
+  if (me.role === 'admin') {
+    const part = hash.match(/^#\/admin\/([a-z]+)$/);
+    renderConsole(root, { me, part: part ? part[1] : 'people' });
+    return;
+  }
   const conversation = hash.match(new RegExp(`^#/c/(${UUID})$`));
   const safety = hash.match(new RegExp(`^#/safety/(${UUID})$`));
   if (conversation) {
@@ -268,7 +300,25 @@ signOutButton.addEventListener('click', () => {
 });
 window.addEventListener('hashchange', route);
 
-if (location.pathname === '/invite') {
+if (location.pathname === '/setup') {
+  chrome(false);
+  renderSetup(root, {
+    token: location.hash.slice(1),
+    onDone: (me, keys) => {
+      beginSession(me, keys);
+    },
+  });
+} else if (location.pathname === '/recover') {
+  // Forgot password: the recovery key sets a new one; signed in afterwards, elsewhere out.
+  chrome(true);
+  renderRecover(root, {
+    onRecovered: (me, keys) => {
+      history.replaceState(null, '', '/');
+      announce('Your new password is set. Your other devices were signed out.');
+      beginSession(me, keys);
+    },
+  });
+} else if (location.pathname === '/invite') {
   chrome(true);
   const token = location.hash.slice(1);
   renderInvite(root, {

@@ -9,6 +9,7 @@ export const PROTOCOL_VERSION = 1;
 
 /** Every error code, with its HTTP status. */
 export const ERROR_STATUS = Object.freeze({
+  "agreement_changed": 409,
   "agreement_required": 403,
   "bad_ciphertext": 400,
   "bad_envelopes": 400,
@@ -26,7 +27,10 @@ export const ERROR_STATUS = Object.freeze({
   "not_found": 404,
   "overloaded": 503,
   "rate_limited": 429,
+  "recovery_challenge_invalid": 410,
+  "recovery_proof_invalid": 403,
   "server_error": 500,
+  "setup_link_invalid": 410,
   "stale_epoch": 409,
   "unauthenticated": 401,
   "unavailable": 503,

@@ -25,6 +25,7 @@ export const MESSAGE_KEY = label('confide/v1/message-key');
 export const MESSAGE = label('confide/v1/message');
 export const MESSAGE_SIG = label('confide/v1/message-sig');
 export const FINGERPRINT = label('confide/v1/fingerprint');
+export const RECOVERY_PROOF = label('confide/v1/recovery-proof');
 
 /** Every label, in the order of the Python module. */
 export const ALL_LABELS = Object.freeze([
@@ -40,4 +41,5 @@ export const ALL_LABELS = Object.freeze([
   MESSAGE,
   MESSAGE_SIG,
   FINGERPRINT,
+  RECOVERY_PROOF,
 ]);

@@ -53,7 +53,14 @@ export {
   newSalt,
   warmPasswordDerivation,
 } from './kdf.js';
-export { RecoveryKey } from './recovery.js';
+export {
+  RECOVERY_CHALLENGE_SIZE,
+  RecoveryClaim,
+  RecoveryKey,
+  recoveryStatement,
+  signRecovery,
+  verifyRecovery,
+} from './recovery.js';
 export {
   ENVELOPE_SIZE,
   ENVELOPE_VERSION,

@@ -9,19 +9,44 @@
  * characters. The 24-bit check lets a typing mistake be reported as a typo, before any
  * decryption is attempted, rather than as a wrong key.
  *
+ * A forgotten password is replaced with the recovery key (crypto/SPEC.md, "Recovery"): the
+ * client opens the recovery copy, makes new password material, and proves to the server
+ * that the holder of the identity asked for exactly that material:
+ *
+ *     statement = "confide/v1/recovery-proof" || 0x01 || challenge(32) || u32(len(e)) || e
+ *                 || salt(16) || u32(opslimit) || u32(memlimit) || BLAKE2b-256(auth_secret)
+ *                 || key_bundle(106)
+ *     e         = UTF-8(email)
+ *     proof     = Ed25519-Sign(sign_sk, statement)
+ *
  * @module
  */
 
 import * as labels from './_labels.js';
-import { concat, equalBytes, requireLength, typeName } from './_fields.js';
-import { KEY_SIZE, h, wipeBytes } from './_primitives.js';
+import { concat, equalBytes, requireLength, requireType, typeName, u32 } from './_fields.js';
+import {
+  KEY_SIZE,
+  SIGNATURE_SIZE,
+  h,
+  hUnkeyed,
+  verifyDetached,
+  wipeBytes,
+} from './_primitives.js';
 import { randomBytes } from './random.js';
 import { Secret, fieldsOf } from './_secret.js';
-import { WrappingKey } from './bundle.js';
+import { BundleKind, WrappingKey, parseBundle } from './bundle.js';
 import { FormatError } from './errors.js';
+import { IdentityKeyPair, PublicIdentity, _sign } from './identity.js';
+import { KdfParams, SALT_SIZE } from './kdf.js';
 
 export const RECOVERY_CHECK_SIZE = 3;
 export const RECOVERY_DISPLAY_LENGTH = 56; // base32 characters, without separators
+export const RECOVERY_CHALLENGE_SIZE = 32;
+export const RECOVERY_PROOF_VERSION = 0x01;
+// An email is at most 254 characters (RFC 5321), so at most 1016 bytes of UTF-8.
+const MAX_EMAIL_BYTES = 1016;
+/** Matches a UTF-16 surrogate that is not part of a pair. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const GROUP = 4;
 const BASE32_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
@@ -181,4 +206,138 @@ function base32Decode(text) {
     }
   }
   return out;
+}
+
+/**
+ * What a client recovering an account asks the server to store: new password material,
+ * for the account of `email`, answering the server's `challenge`. `authSecret` is the new
+ * authentication secret (32 bytes), kept out of `toString` and `toJSON`; `keyBundle` is the
+ * identity wrapped under the new password (kind 0x01). The byte fields are copied in.
+ */
+export class RecoveryClaim {
+  /** @type {Uint8Array} */
+  #authSecret;
+
+  /**
+   * @param {{challenge: Uint8Array, email: string, salt: Uint8Array, params: KdfParams,
+   *          authSecret: Uint8Array, keyBundle: Uint8Array}} fields
+   */
+  constructor({ challenge, email, salt, params, authSecret, keyBundle }) {
+    /** @readonly */
+    this.challenge = challenge instanceof Uint8Array ? new Uint8Array(challenge) : challenge;
+    /** @readonly */
+    this.email = email;
+    /** @readonly */
+    this.salt = salt instanceof Uint8Array ? new Uint8Array(salt) : salt;
+    /** @readonly */
+    this.params = params;
+    this.#authSecret = authSecret instanceof Uint8Array ? new Uint8Array(authSecret) : authSecret;
+    /** @readonly */
+    this.keyBundle = keyBundle instanceof Uint8Array ? new Uint8Array(keyBundle) : keyBundle;
+    Object.freeze(this);
+  }
+
+  /** The new authentication secret (a copy). Treat it as a password: never log it. */
+  get authSecret() {
+    return this.#authSecret instanceof Uint8Array ? this.#authSecret.slice() : this.#authSecret;
+  }
+
+  toString() {
+    return 'RecoveryClaim(secret=<hidden>)';
+  }
+
+  toJSON() {
+    return this.toString();
+  }
+}
+
+/**
+ * The bytes a recovery proof signs (crypto/SPEC.md, "Recovery").
+ *
+ * The authentication secret enters only as its BLAKE2b-256, so the statement can be shown
+ * or logged without being a credential. Throws FormatError, in this order, for a challenge
+ * other than 32 bytes, an empty email or one that is not valid Unicode text or longer than
+ * 1016 bytes of UTF-8, a salt other than 16 bytes, `params` that are not a KdfParams, an
+ * auth secret other than 32 bytes, or a key bundle that is not a well-formed password
+ * bundle.
+ * @param {RecoveryClaim} claim
+ * @returns {Uint8Array}
+ */
+export function recoveryStatement(claim) {
+  requireType(claim, RecoveryClaim, 'The recovery claim');
+  const challenge = requireLength(claim.challenge, RECOVERY_CHALLENGE_SIZE, 'The recovery challenge');
+  const email = emailBytes(claim.email);
+  const salt = requireLength(claim.salt, SALT_SIZE, 'The salt');
+  const params = requireType(claim.params, KdfParams, 'The KDF parameters');
+  const authSecret = requireLength(claim.authSecret, KEY_SIZE, 'The auth secret');
+  try {
+    if (parseBundle(claim.keyBundle) !== BundleKind.PASSWORD) {
+      throw new FormatError('The key bundle of a recovery must be a password bundle (kind 0x01)');
+    }
+    return concat(
+      labels.RECOVERY_PROOF,
+      Uint8Array.of(RECOVERY_PROOF_VERSION),
+      challenge,
+      u32(email.length),
+      email,
+      salt,
+      u32(params.opslimit),
+      u32(params.memlimit),
+      hUnkeyed(authSecret),
+      claim.keyBundle,
+    );
+  } finally {
+    wipeBytes(authSecret);
+  }
+}
+
+/**
+ * The 64-byte Ed25519 proof, by `identity`, of {@link recoveryStatement}. Only the holder
+ * of the private identity (whoever opened the recovery copy with the recovery key) can
+ * make it. Throws FormatError as `recoveryStatement` does.
+ * @param {IdentityKeyPair} identity
+ * @param {RecoveryClaim} claim
+ * @returns {Uint8Array}
+ */
+export function signRecovery(identity, claim) {
+  requireType(identity, IdentityKeyPair, 'The identity');
+  return _sign(identity, recoveryStatement(claim));
+}
+
+/**
+ * Check a recovery proof against the account's published identity (as the server does).
+ * Throws FormatError as `recoveryStatement` does or for a proof other than 64 bytes, then
+ * SignatureError if the proof does not verify under `identity`'s signing key.
+ * @param {PublicIdentity} identity
+ * @param {RecoveryClaim} claim
+ * @param {Uint8Array} proof
+ */
+export function verifyRecovery(identity, claim, proof) {
+  requireType(identity, PublicIdentity, 'The identity');
+  const statement = recoveryStatement(claim);
+  const checked = requireLength(proof, SIGNATURE_SIZE, 'The recovery proof');
+  verifyDetached(
+    identity.signKey,
+    statement,
+    checked,
+    "The recovery proof does not verify: it was not made by this account's identity, " +
+      'or not for this material',
+  );
+}
+
+/**
+ * @param {unknown} email
+ * @returns {Uint8Array}
+ */
+function emailBytes(email) {
+  if (typeof email !== 'string') {
+    throw new FormatError(`The email must be a string, not ${typeName(email)}`);
+  }
+  if (!email) throw new FormatError('The email must not be empty');
+  if (LONE_SURROGATE.test(email)) throw new FormatError('The email is not valid Unicode text');
+  const encoded = new TextEncoder().encode(email);
+  if (encoded.length > MAX_EMAIL_BYTES) {
+    throw new FormatError(`The email must be at most ${MAX_EMAIL_BYTES} bytes of UTF-8`);
+  }
+  return encoded;
 }

@@ -66,7 +66,7 @@ export function renderConversation(root, { messenger, me, conversationId, announ
   const composerError = h('p', { class: 'form-error', role: 'alert' });
   const composer = h('form', { class: 'composer', novalidate: true },
     h('label', { for: 'composer-text' }, `Message to ${peer.displayName}`),
-    isClient ? h('p', { class: 'hint', id: 'composer-hint' }, 'Usually answered within two business days. Not for emergencies.') : null,
+    isClient ? h('p', { class: 'hint', id: 'composer-hint' }, `${me.practice?.reply_promise ?? 'Usually answered within two business days.'} Not for emergencies.`) : null,
     h('div', { class: 'composer-row' }, textarea, sendButton),
     composerError);
 

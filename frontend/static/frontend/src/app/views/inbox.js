@@ -1,13 +1,26 @@
 /**
- * The therapist's inbox: every client conversation (name, last activity, unread count)
- * and "Invite a client", which makes a one-time link to copy, with the invitations still
- * pending and a Revoke button for each (`GET /api/invitations`, `POST .../revoke`).
+ * The therapist's inbox: every client conversation (name, last activity, unread count),
+ * each with **Rename** (the therapist's own name for the client: kept by the server like
+ * the client's name, never shown to the client) and **Archive**. Archived conversations
+ * wait under "Show archived (N)" until the client writes again, which brings them back
+ * (conversations.js applies the server's rule to the messages that arrive here). Above
+ * the list, "Invite a client" makes a one-time link to copy, and lists the invitations
+ * still pending, each with **Copy link again** (a new link; the one given before stops
+ * working) and **Revoke** (`GET /api/invitations`, `POST .../renew`, `POST .../revoke`,
+ * `POST /api/conversations/<id>/label`, `POST /api/conversations/<id>/archive`).
+ *
+ * A client sees their conversations only, without any of that.
  *
  * @module
  */
 
 import * as api from '../api.js';
+import { applyInboxEntry, shownName, writtenAfter } from '../conversations.js';
 import { h, shortTime, focusHeading } from '../dom.js';
+
+/** What a label may not hold (protocol/http.py, `Label`): the server refuses it too. */
+const LABEL_FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+const LABEL_MAX = 150;
 
 /**
  * @param {HTMLElement} root
@@ -17,39 +30,194 @@ import { h, shortTime, focusHeading } from '../dom.js';
 export function renderInbox(root, { messenger, me, title }) {
   const therapist = me.role === 'therapist';
   const list = h('ul', { class: 'inbox-list', 'aria-label': 'Conversations' });
-  const empty = h('p', { class: 'empty' }, therapist ? 'No conversations yet. Invite a client to begin.' : 'No conversations yet.');
+  const empty = h('p', { class: 'empty' });
+  const status = h('p', { class: 'form-status', role: 'status' });
+  const problem = h('p', { class: 'form-error', role: 'alert' });
+  const archivedList = h('ul', { class: 'inbox-list', 'aria-label': 'Archived conversations' });
+  const archivedEmpty = h('p', { class: 'empty' }, 'No archived conversations.');
+  const archived = h('section', { id: 'inbox-archived', class: 'inbox-archived', hidden: true, 'aria-labelledby': 'inbox-archived-title' },
+    h('h3', { id: 'inbox-archived-title' }, 'Archived'),
+    h('p', { class: 'hint' }, "A client's new message brings their conversation back to the list above."),
+    archivedList,
+    archivedEmpty);
+  const toggle = h('button', {
+    type: 'button', class: 'link-button archive-toggle', 'aria-expanded': 'false', 'aria-controls': 'inbox-archived', dataset: { key: 'archive-toggle' },
+  });
+  const heading = h('h2', { id: 'inbox-list-title', tabindex: '-1' }, 'Conversations');
+  let showArchived = false;
+  /** When each conversation archived at the last drawing was archived, to tell when the
+   * client's message brings one back. @type {Map<string, string>} */
+  let wereArchived = new Map();
+  /** The row being renamed: its form is kept across redraws, with what was typed. */
+  /** @type {{id: string, form: HTMLElement}|null} */
+  let editing = null;
+
+  /** @param {import('../conversations.js').Conversation} conversation */
+  const row = (conversation) => {
+    const id = conversation.id;
+    const peer = messenger.peer(conversation);
+    const name = shownName(conversation, peer);
+    const unread = conversation.unread;
+    const when = conversation.lastMessageAt;
+    const link = h(
+      'a',
+      { class: `inbox-item${unread ? ' has-unread' : ''}`, href: `#/c/${id}`, dataset: { conversation: id, key: `${id}:open` } },
+      h('span', { class: 'inbox-name' },
+        name,
+        conversation.label && peer ? h('span', { class: 'inbox-realname' }, ` (${peer.displayName})`) : null),
+      h('span', { class: 'inbox-when' }, when ? h('time', { datetime: when }, shortTime(when)) : 'No messages yet'),
+      unread ? h('span', { class: 'badge', 'aria-label': `${unread} unread` }, String(unread)) : null,
+      conversation.status === 'discharged' ? h('span', { class: 'tag' }, 'Read-only') : null,
+    );
+    if (!therapist) return h('li', {}, link);
+    if (editing?.id === id) return h('li', { class: 'inbox-row editing', dataset: { row: id } }, editing.form);
+    const isArchived = conversation.archivedAt !== null;
+    const rename = h('button', { type: 'button', class: 'link-button', 'aria-label': `Rename ${name}`, dataset: { key: `${id}:rename` } }, 'Rename');
+    rename.addEventListener('click', () => startRename(conversation));
+    const file = h('button', {
+      type: 'button', class: 'link-button', 'aria-label': `${isArchived ? 'Unarchive' : 'Archive'} ${name}`, dataset: { key: `${id}:archive` },
+    }, isArchived ? 'Unarchive' : 'Archive');
+    file.addEventListener('click', () => setArchived(conversation, !isArchived, file));
+    return h('li', { class: 'inbox-row', dataset: { row: id } }, link, h('div', { class: 'inbox-actions' }, rename, file));
+  };
 
   const draw = () => {
+    const focused = focusedKey(root);
     const conversations = messenger.list();
-    empty.hidden = conversations.length > 0;
-    list.replaceChildren(
-      ...conversations.map((conversation) => {
-        const peer = messenger.peer(conversation);
-        const unread = conversation.unread;
-        const when = conversation.lastMessageAt;
-        return h(
-          'li',
-          {},
-          h(
-            'a',
-            { class: `inbox-item${unread ? ' has-unread' : ''}`, href: `#/c/${conversation.id}`, dataset: { conversation: conversation.id } },
-            h('span', { class: 'inbox-name' }, peer?.displayName ?? 'Conversation'),
-            h('span', { class: 'inbox-when' }, when ? h('time', { datetime: when }, shortTime(when)) : 'No messages yet'),
-            unread ? h('span', { class: 'badge', 'aria-label': `${unread} unread` }, String(unread)) : null,
-            conversation.status === 'discharged' ? h('span', { class: 'tag' }, 'Read-only') : null,
-          ),
-        );
-      }),
-    );
+    const filed = therapist ? conversations.filter((c) => c.archivedAt !== null) : [];
+    const shown = therapist ? conversations.filter((c) => c.archivedAt === null) : conversations;
+    list.replaceChildren(...shown.map(row));
+    empty.hidden = shown.length > 0;
+    if (conversations.length === 0) {
+      empty.textContent = therapist ? 'No conversations yet. Invite a client to begin.' : 'No conversations yet.';
+    } else {
+      empty.textContent = 'Every conversation is archived.';
+    }
+    if (therapist) {
+      const back = shown.filter((c) => writtenAfter(c.lastIncomingAt ?? '', wereArchived.get(c.id) ?? null));
+      if (back.length > 0) {
+        status.textContent = back.map((c) => `${shownName(c, messenger.peer(c))} wrote: back in the list.`).join(' ');
+      }
+      wereArchived = new Map(filed.map((c) => [c.id, /** @type {string} */ (c.archivedAt)]));
+      archivedList.replaceChildren(...filed.map(row));
+      archivedEmpty.hidden = filed.length > 0;
+      archived.hidden = !showArchived;
+      toggle.hidden = filed.length === 0 && !showArchived;
+      toggle.textContent = `${showArchived ? 'Hide' : 'Show'} archived (${filed.length})`;
+      toggle.setAttribute('aria-expanded', String(showArchived));
+    }
+    restoreFocus(root, focused);
+  };
+
+  toggle.addEventListener('click', () => {
+    showArchived = !showArchived;
+    draw();
+  });
+
+  /**
+   * @param {import('../conversations.js').Conversation} conversation
+   * @param {boolean} archive
+   * @param {HTMLElement} button
+   */
+  const setArchived = async (conversation, archive, button) => {
+    const name = shownName(conversation, messenger.peer(conversation));
+    problem.textContent = '';
+    status.textContent = '';
+    button.setAttribute('disabled', '');
+    let answer;
+    try {
+      answer = await api.post(`/api/conversations/${encodeURIComponent(conversation.id)}/archive`, { archived: archive });
+    } catch {
+      problem.textContent = archive ? `${name} could not be archived. Try again.` : `${name} could not be brought back. Try again.`;
+      button.removeAttribute('disabled');
+      return;
+    }
+    applyInboxEntry(conversation, answer);
+    draw();
+    status.textContent = archive ? `${name} archived.` : `${name} is back in the list.`;
+    if (!root.contains(document.activeElement)) {
+      // Its row went to the list that is hidden: the toggle says where.
+      (toggle.hidden ? heading : toggle).focus();
+    }
+  };
+
+  /** @param {import('../conversations.js').Conversation} conversation */
+  const startRename = (conversation) => {
+    const id = conversation.id;
+    const clientName = messenger.peer(conversation)?.displayName ?? 'your client';
+    const inputId = `rename-${id}`;
+    const hintId = `rename-hint-${id}`;
+    const input = /** @type {HTMLInputElement} */ (h('input', {
+      id: inputId, type: 'text', maxlength: LABEL_MAX, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': hintId, dataset: { key: `${id}:rename-input` },
+    }));
+    input.value = conversation.label;
+    const error = h('p', { class: 'form-error', role: 'alert' });
+    const save = h('button', { type: 'submit', class: 'primary' }, 'Save');
+    const cancel = h('button', { type: 'button' }, 'Cancel');
+    const form = h('form', { class: 'form rename-form', novalidate: true },
+      h('div', { class: 'field' },
+        h('label', { for: inputId }, `Your name for ${clientName}`),
+        input,
+        h('p', { class: 'hint', id: hintId },
+          `Visible to you only; stored on the server like the client's name. Leave it empty to show "${clientName}".`)),
+      h('div', { class: 'rename-actions' }, save, cancel),
+      error);
+    const close = () => {
+      editing = null;
+      draw();
+      root.querySelector(`[data-key="${id}:rename"]`)?.focus();
+    };
+    cancel.addEventListener('click', close);
+    form.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        close();
+      }
+    });
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      error.textContent = '';
+      const label = input.value.trim();
+      if (LABEL_FORBIDDEN.test(label) || [...label].length > LABEL_MAX) {
+        error.textContent = `Use at most ${LABEL_MAX} characters, without control characters.`;
+        input.focus();
+        return;
+      }
+      save.setAttribute('disabled', '');
+      let answer;
+      try {
+        answer = await api.post(`/api/conversations/${encodeURIComponent(id)}/label`, { label });
+      } catch (failure) {
+        error.textContent = failure instanceof api.ApiError && failure.code === 'bad_request'
+          ? `That name cannot be kept: use at most ${LABEL_MAX} characters, without control characters.`
+          : 'The name could not be saved. Try again.';
+        save.removeAttribute('disabled');
+        input.focus();
+        return;
+      }
+      applyInboxEntry(conversation, answer);
+      close();
+      status.textContent = answer.label ? `Renamed to ${answer.label}.` : `Shown as ${clientName} again.`;
+    });
+    editing = { id, form };
+    status.textContent = '';
+    draw();
+    input.focus();
+    input.select();
   };
 
   const sections = [];
   if (therapist) sections.push(invitePanel());
   sections.push(
     h('section', { class: 'inbox', 'aria-labelledby': 'inbox-list-title' },
-      h('h2', { id: 'inbox-list-title' }, 'Conversations'),
+      h('div', { class: 'inbox-head' },
+        heading,
+        therapist ? toggle : null),
+      status,
+      problem,
       list,
-      empty),
+      empty,
+      therapist ? archived : null),
   );
   root.replaceChildren(
     h('section', { class: 'screen', 'aria-labelledby': 'inbox-title' },
@@ -59,18 +227,46 @@ export function renderInbox(root, { messenger, me, title }) {
   draw();
   focusHeading(root);
   // A client accepting an invitation reaches this list by the server's
-  // `conversation_added` event (the messenger lists the conversations again).
+  // `conversation_added` event (the messenger lists the conversations again); a client's
+  // message to an archived conversation brings it back the same way (`conversations`).
   messenger.addEventListener('conversations', draw);
   return () => {
     messenger.removeEventListener('conversations', draw);
   };
 }
 
+/**
+ * Which control of the lists has the focus (its `data-key`), and where its caret is, so
+ * that a redraw can give it back.
+ * @param {HTMLElement} root
+ */
+function focusedKey(root) {
+  const active = document.activeElement;
+  if (!(active instanceof HTMLElement) || !root.contains(active) || !active.dataset.key) return null;
+  const caret = active instanceof HTMLInputElement ? [active.selectionStart, active.selectionEnd] : null;
+  return { key: active.dataset.key, caret };
+}
+
+/**
+ * @param {HTMLElement} root
+ * @param {{key: string, caret: (number|null)[]|null}|null} focused
+ */
+function restoreFocus(root, focused) {
+  if (!focused) return;
+  const again = root.querySelector(`[data-key="${focused.key}"]`);
+  if (!(again instanceof HTMLElement) || again.closest('[hidden]')) return;
+  if (document.activeElement !== again) again.focus({ preventScroll: true });
+  if (again instanceof HTMLInputElement && focused.caret) {
+    const [start, end] = focused.caret;
+    again.setSelectionRange(start, end);
+  }
+}
+
 function invitePanel() {
   const name = h('input', { id: 'invite-client-name', type: 'text', required: true, maxlength: 150, autocomplete: 'off' });
   const error = h('p', { class: 'form-error', role: 'alert' });
   const result = h('div', { class: 'invite-result', hidden: true });
-  const pending = pendingInvitations(error);
+  const pending = pendingInvitations(error, result);
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Create invitation link');
   const form = h('form', { class: 'form inline-form', novalidate: true },
     h('div', { class: 'field' }, h('label', { for: 'invite-client-name' }, "Client's name"), name),
@@ -106,13 +302,19 @@ function invitePanel() {
 
 /**
  * The therapist's invitations still pending (the server lists them without their links),
- * each with a button that revokes it: its link then opens nothing.
+ * each with a button that gives it a new link to copy (the server keeps only a hash of
+ * the first, so it cannot be shown again; that one stops working), and one that revokes
+ * it: its link then opens nothing.
  * @param {HTMLElement} problem where a failure is told (the panel's alert)
+ * @param {HTMLElement} result where a new link is shown
  */
-function pendingInvitations(problem) {
+function pendingInvitations(problem, result) {
   const list = h('ul', { class: 'invitation-list', 'aria-labelledby': 'invitations-title' });
   const node = h('section', { class: 'invitations', hidden: true },
-    h('h3', { id: 'invitations-title' }, 'Pending invitations'), list);
+    h('h3', { id: 'invitations-title' }, 'Pending invitations'),
+    h('p', { class: 'hint', id: 'invitations-hint' },
+      'Copy link again makes a new link, valid for the full period; the link given before stops working at once.'),
+    list);
 
   const reload = async () => {
     let answer;
@@ -137,11 +339,31 @@ function pendingInvitations(problem) {
         }
         reload();
       });
+      const again = h('button', {
+        type: 'button', class: 'link-button', 'aria-label': `Copy link again for ${item.client_name}`, 'aria-describedby': 'invitations-hint',
+      }, 'Copy link again');
+      again.addEventListener('click', async () => {
+        problem.textContent = '';
+        again.setAttribute('disabled', '');
+        let answer;
+        try {
+          answer = await api.post(`/api/invitations/${item.id}/renew`, { extend: true });
+        } catch (failure) {
+          problem.textContent = failure instanceof api.ApiError && failure.code === 'invitation_invalid'
+            ? `The invitation for ${item.client_name} is no longer pending (accepted, revoked or expired): create a new one.`
+            : 'A new link could not be made. Try again.';
+          again.removeAttribute('disabled');
+          reload();
+          return;
+        }
+        showLink(result, item.client_name, `${location.origin}${answer.path}`, answer.expires_at, { renewed: true });
+        reload();
+      });
       return h('li', { class: 'invitation-item', dataset: { invitation: String(item.id) } },
         h('div', { class: 'invitation-who' },
           h('span', { class: 'inbox-name' }, item.client_name),
           h('span', { class: 'hint' }, `Valid until ${new Date(item.expires_at).toLocaleString()}`)),
-        revoke);
+        h('div', { class: 'invitation-actions' }, again, revoke));
     }));
   };
   reload();
@@ -149,16 +371,19 @@ function pendingInvitations(problem) {
 }
 
 /**
+ * Shows a link once, to copy. A renewed one is copied at once (the person asked to copy
+ * it), and says that the earlier link no longer works.
  * @param {HTMLElement} result
  * @param {string} clientName
  * @param {string} link
  * @param {string} expiresAt
+ * @param {{renewed?: boolean}} [options]
  */
-function showLink(result, clientName, link, expiresAt) {
+function showLink(result, clientName, link, expiresAt, { renewed = false } = {}) {
   const field = h('input', { id: 'invite-link', type: 'text', readonly: true, value: link, class: 'link-field' });
   const copied = h('p', { class: 'form-status', role: 'status' });
   const copy = h('button', { type: 'button' }, 'Copy link');
-  copy.addEventListener('click', async () => {
+  const copyLink = async () => {
     /** @type {HTMLInputElement} */ (field).select();
     try {
       await navigator.clipboard.writeText(link);
@@ -166,15 +391,19 @@ function showLink(result, clientName, link, expiresAt) {
     } catch {
       copied.textContent = 'Select the link and copy it.';
     }
-  });
-  const expires = new Date(expiresAt);
+  };
+  copy.addEventListener('click', copyLink);
+  const expires = new Date(expiresAt).toLocaleString();
   result.replaceChildren(
-    h('label', { for: 'invite-link' }, `Invitation link for ${clientName}`),
+    h('label', { for: 'invite-link' }, `${renewed ? 'New invitation link' : 'Invitation link'} for ${clientName}`),
     h('div', { class: 'copy-row' }, field, copy),
-    h('p', { class: 'hint' }, `Shown only now. Valid until ${expires.toLocaleString()}.`),
+    h('p', { class: 'hint' }, renewed
+      ? `Shown only now. The link given before no longer works. Valid until ${expires}.`
+      : `Shown only now. Valid until ${expires}.`),
     copied,
   );
   result.hidden = false;
   field.focus();
   /** @type {HTMLInputElement} */ (field).select();
+  if (renewed) copyLink();
 }

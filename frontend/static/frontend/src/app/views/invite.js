@@ -8,8 +8,8 @@
 import * as api from '../api.js';
 import { h, focusHeading } from '../dom.js';
 import { makeSignUp, warmPasswordDerivation } from '../keys.js';
-
-const MIN_PASSWORD = 10;
+import { MIN_LENGTH, attachStrengthMeter } from '../strength.js';
+import { renderRecovery } from './recovery-key.js';
 
 /**
  * @param {HTMLElement} root
@@ -76,7 +76,11 @@ function renderDetailsForm(root, token, details, onDone) {
   };
   const name = field('invite-name', 'Your name', { type: 'text', autocomplete: 'name', value: details.client_name, maxlength: 150 }, `How ${therapist} will see you.`);
   const email = field('invite-email', 'Email', { type: 'email', autocomplete: 'email' }, 'You sign in with it. Notifications never include message content.');
-  const password = field('invite-password', 'Choose a password', { type: 'password', autocomplete: 'new-password', minlength: MIN_PASSWORD }, `At least ${MIN_PASSWORD} characters. It unlocks your keys and never leaves this device.`);
+  const password = field('invite-password', 'Choose a password', { type: 'password', autocomplete: 'new-password', minlength: MIN_LENGTH }, `At least ${MIN_LENGTH} characters and hard to guess: a few unrelated words work well. It unlocks your keys and never leaves this device.`);
+  const strength = attachStrengthMeter(password.input, {
+    container: password.node,
+    userInputs: () => [name.input.value, email.input.value, therapist, details.practice],
+  });
   const confirm = field('invite-confirm', 'Type the password again', { type: 'password', autocomplete: 'new-password' });
   const error = h('p', { class: 'form-error', role: 'alert' });
   const status = h('p', { class: 'form-status', role: 'status' });
@@ -90,12 +94,13 @@ function renderDetailsForm(root, token, details, onDone) {
       email: email.input.value.trim(),
       password: password.input.value,
     };
+    const weak = strength.refusal();
     const problem = !values.displayName
       ? [name.input, 'Enter your name.']
       : !/^[^@\s]+@[^@\s]+$/.test(values.email)
         ? [email.input, 'Enter a valid email address.']
-        : values.password.length < MIN_PASSWORD
-          ? [password.input, `The password needs at least ${MIN_PASSWORD} characters.`]
+        : weak
+          ? [password.input, weak]
           : values.password !== confirm.input.value
             ? [confirm.input, 'The two passwords are not the same.']
             : null;
@@ -147,51 +152,4 @@ function renderDetailsForm(root, token, details, onDone) {
   );
   focusHeading(root);
   warmPasswordDerivation();
-}
-
-/**
- * The recovery key, once, and a check that it was written down.
- * @param {HTMLElement} root
- * @param {string} display
- * @param {() => void} onConfirmed
- */
-function renderRecovery(root, display, onConfirmed) {
-  const groups = display.split('-');
-  const last = groups[groups.length - 1];
-  const input = h('input', { id: 'recovery-confirm', type: 'text', autocomplete: 'off', spellcheck: 'false', inputmode: 'text', maxlength: 8, required: true, 'aria-describedby': 'recovery-confirm-hint' });
-  const error = h('p', { class: 'form-error', role: 'alert' });
-  const keyBox = h('p', { class: 'recovery-key', 'aria-label': 'Recovery key' }, ...groups.map((group) => h('span', {}, group)));
-  const form = h(
-    'form',
-    { class: 'form', novalidate: true },
-    h('div', { class: 'field' },
-      h('label', { for: 'recovery-confirm' }, 'Type the last group of your recovery key'),
-      h('p', { class: 'hint', id: 'recovery-confirm-hint' }, 'Four letters or digits, to check that you have it.'),
-      input),
-    error,
-    h('button', { type: 'submit', class: 'primary' }, 'I have saved it — continue'),
-  );
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const typed = /** @type {HTMLInputElement} */ (input).value.replace(/[\s-]/g, '').toUpperCase();
-    if (typed !== last) {
-      error.textContent = 'That is not the last group. Check what you wrote down.';
-      input.focus();
-      return;
-    }
-    // The key is not kept anywhere: remove it from the page before going on.
-    keyBox.replaceChildren();
-    onConfirmed();
-  });
-  root.replaceChildren(
-    h(
-      'section',
-      { class: 'screen narrow', 'aria-labelledby': 'recovery-title' },
-      h('h1', { id: 'recovery-title' }, 'Your recovery key'),
-      h('p', { class: 'lead' }, 'If you forget your password, this key restores your messages. It is shown only now: write it down or save it somewhere safe, away from this device.'),
-      h('div', { class: 'card' }, keyBox),
-      form,
-    ),
-  );
-  focusHeading(root);
 }

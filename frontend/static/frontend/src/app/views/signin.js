@@ -86,6 +86,7 @@ export function renderSignIn(root, { notice, onSignedIn }) {
           'device and is never sent to the server.',
       ),
       form,
+      h('p', {}, h('a', { href: '/recover' }, 'Forgot your password?')),
     ),
   );
   focusHeading(root);

@@ -1,0 +1,152 @@
+/**
+ * Forgot password: email, recovery key and a new password, on any browser. The recovery
+ * key opens the keys here and is never sent; every other session of the account is
+ * signed out; the identity stays, so the people you write with see no key change.
+ *
+ * @module
+ */
+
+import * as api from '../api.js';
+import { h, focusHeading } from '../dom.js';
+import { isCryptoError, warmPasswordDerivation } from '../keys.js';
+import { MistypedKeyError, recoverAccount, recoveryKeyProblem } from '../recovery.js';
+import { MIN_LENGTH, attachStrengthMeter } from '../strength.js';
+import { field } from './fields.js';
+
+/**
+ * @param {HTMLElement} root
+ * @param {{onRecovered: (me: any, keys: import('../keys.js').Keys) => void}} options
+ */
+export function renderRecover(root, { onRecovered }) {
+  const email = field('recover-email', 'Email', { type: 'email', autocomplete: 'username' });
+  const key = field(
+    'recover-key',
+    'Recovery key',
+    { type: 'text', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'characters' },
+    'The 56 letters and digits you wrote down when you made your account, in groups of four. Dashes and spaces do not matter.',
+  );
+  const password = field(
+    'recover-password',
+    'New password',
+    { type: 'password', autocomplete: 'new-password', minlength: MIN_LENGTH },
+    `At least ${MIN_LENGTH} characters and hard to guess: a few unrelated words work well. It unlocks your keys and never leaves this device.`,
+  );
+  const strength = attachStrengthMeter(password.input, {
+    container: password.node,
+    userInputs: () => [email.input.value],
+  });
+  const confirm = field('recover-confirm', 'Type the new password again', {
+    type: 'password',
+    autocomplete: 'new-password',
+  });
+  const error = h('p', { class: 'form-error', role: 'alert' });
+  const status = h('p', { class: 'form-status', role: 'status' });
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Set the new password');
+  const form = h(
+    'form',
+    { class: 'card form', novalidate: true },
+    email.node,
+    key.node,
+    password.node,
+    confirm.node,
+    error,
+    status,
+    submit,
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    error.textContent = '';
+    const values = {
+      email: email.input.value.trim(),
+      recoveryKey: key.input.value,
+      newPassword: password.input.value,
+    };
+    // The recovery key is read here, before anything is sent or derived: a typo is
+    // caught by its checksum.
+    const mistyped = values.recoveryKey.trim() ? recoveryKeyProblem(values.recoveryKey) : null;
+    const weak = strength.refusal();
+    const problem = !/^[^@\s]+@[^@\s]+$/.test(values.email)
+      ? [email.input, 'Enter the email you sign in with.']
+      : !values.recoveryKey.trim()
+        ? [key.input, 'Enter your recovery key.']
+        : mistyped
+          ? [key.input, mistyped]
+          : weak
+            ? [password.input, weak]
+            : values.newPassword !== confirm.input.value
+              ? [confirm.input, 'The two passwords are not the same.']
+              : null;
+    if (problem) {
+      error.textContent = /** @type {string} */ (problem[1]);
+      /** @type {HTMLElement} */ (problem[0]).focus();
+      return;
+    }
+    submit.setAttribute('disabled', '');
+    status.textContent = 'Opening your keys with the recovery key…';
+    try {
+      const { me, keys } = await recoverAccount(values);
+      key.input.value = '';
+      password.input.value = '';
+      confirm.input.value = '';
+      status.textContent = '';
+      onRecovered(me, keys);
+    } catch (failure) {
+      status.textContent = '';
+      submit.removeAttribute('disabled');
+      const [where, text] = describe(failure, key.input);
+      error.textContent = text;
+      where.focus();
+    }
+  });
+  root.replaceChildren(
+    h(
+      'section',
+      { class: 'screen narrow', 'aria-labelledby': 'recover-title' },
+      h('h1', { id: 'recover-title' }, 'Forgot your password?'),
+      h(
+        'p',
+        { class: 'lead' },
+        'Your recovery key unlocks your messages on this device and sets a new password. ' +
+          'It is not sent anywhere. Every other device you are signed in on will be signed out.',
+      ),
+      form,
+      h('p', {}, h('a', { href: '/' }, 'Back to sign-in')),
+    ),
+  );
+  focusHeading(root);
+  email.input.focus();
+  warmPasswordDerivation();
+}
+
+/**
+ * Where to point the person and what to tell them.
+ * @param {unknown} failure
+ * @param {HTMLInputElement} keyInput
+ * @returns {[HTMLElement, string]}
+ */
+function describe(failure, keyInput) {
+  if (failure instanceof MistypedKeyError) {
+    // Read before anything was sent or derived.
+    return [keyInput, `${failure.message}. Compare each group with what you wrote down.`];
+  }
+  if (failure instanceof api.ApiError) {
+    if (failure.code === 'recovery_challenge_invalid') {
+      return [keyInput, `${failure.message} Press the button again to start over.`];
+    }
+    if (failure.code === 'recovery_proof_invalid') {
+      return [keyInput, NOT_THIS_ACCOUNT];
+    }
+    if (failure.code === 'rate_limited') {
+      return [keyInput, 'Too many attempts. Wait a few minutes, then try again.'];
+    }
+    if (failure.code === 'network') {
+      return [keyInput, 'The server could not be reached. Check your connection.'];
+    }
+    return [keyInput, `Recovering your account failed (${failure.code}).`];
+  }
+  if (isCryptoError(failure)) return [keyInput, NOT_THIS_ACCOUNT];
+  return [keyInput, 'Recovering your account failed. Try again.'];
+}
+
+const NOT_THIS_ACCOUNT =
+  'This recovery key does not open the keys of this account. Check the email and the key.';

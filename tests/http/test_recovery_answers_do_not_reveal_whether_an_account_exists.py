@@ -1,0 +1,79 @@
+"""``recover/begin`` answers an email with no account as it answers a real one: the same
+shape, a valid public identity and a well-formed recovery bundle, stable for that email;
+what is learnt from trying it is only that the recovery key does not open it, as with a
+wrong key for a real account. ``finish`` then refuses both alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import crypto
+from crypto import BundleKind, IdentityKeyPair, PublicIdentity, RecoveryKey, parse_bundle
+from tests.http.conftest import Browser
+from tests.http.recovery import FINISH, begin, finish_body, give_recovery_key, material_for
+from tests.personas import Practice5
+
+pytestmark = pytest.mark.django_db
+
+NOBODY = "nobody@practice.invalid"
+
+
+def shape(answer: dict[str, Any]) -> dict[str, Any]:
+    """What the answer looks like without its values."""
+    return {
+        "keys": sorted(answer),
+        "kdf": answer["kdf"],
+        "challenge": len(crypto.b64decode(answer["challenge"])),
+        "public_identity": len(crypto.b64decode(answer["public_identity"])),
+        "recovery_bundle": len(crypto.b64decode(answer["recovery_bundle"])),
+    }
+
+
+def test_an_unknown_email_gets_an_answer_of_the_same_shape(world: Practice5) -> None:
+    real = begin(Browser(), world.client.user.email)
+    made_up = begin(Browser(), NOBODY)
+
+    assert shape(made_up) == shape(real)
+    PublicIdentity.from_bytes(crypto.b64decode(made_up["public_identity"]))
+    assert parse_bundle(crypto.b64decode(made_up["recovery_bundle"])) == BundleKind.RECOVERY
+
+
+def test_the_stand_in_is_stable_for_an_email_as_a_real_account_is(world: Practice5) -> None:
+    for email in (world.client.user.email, NOBODY):
+        first, second = begin(Browser(), email), begin(Browser(), email)
+        assert first["public_identity"] == second["public_identity"]
+        assert first["recovery_bundle"] == second["recovery_bundle"]
+        assert first["challenge"] != second["challenge"]
+    others = begin(Browser(), "someone.else@practice.invalid")
+    assert others["public_identity"] != begin(Browser(), NOBODY)["public_identity"]
+
+
+def test_a_recovery_key_opens_neither_a_stand_in_nor_another_account(world: Practice5) -> None:
+    clara_key = give_recovery_key(world.client)
+    for email in (NOBODY, world.other_client.user.email):
+        with pytest.raises(crypto.DecryptionError):
+            material_for(begin(Browser(), email), clara_key, email)
+
+
+def test_finish_refuses_an_unknown_email_as_it_refuses_a_wrong_proof(world: Practice5) -> None:
+    """Someone who signs with an identity of their own gets the same answer, whether the
+    email has an account or not."""
+    stranger = IdentityKeyPair.generate()
+    key = RecoveryKey.generate()
+    bundle = crypto.wrap_identity(stranger, key.wrapping_key(), BundleKind.RECOVERY)
+    replies = []
+    for email in (NOBODY, world.client.user.email):
+        browser = Browser()
+        begun = {
+            **begin(browser, email),
+            "public_identity": crypto.b64encode(stranger.public.to_bytes()),
+            "recovery_bundle": crypto.b64encode(bundle),
+        }
+        replies.append(browser.post(FINISH, finish_body(material_for(begun, key, email))))
+
+    unknown, known = replies
+    assert unknown.status == known.status == 403
+    assert unknown.json() == known.json()
+    assert unknown.code == "recovery_proof_invalid"
