@@ -8,6 +8,7 @@ long to wait; ``/quit`` with a message waiting says it is kept and ends at once.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -42,10 +43,18 @@ async def test_a_message_arriving_while_typing_leaves_the_input_line_whole(
     await chat.shows("> I was about to s")
     await therapist.send_text(conversation, "Are you free on Thursday?")
     await chat.shows("Dr. Dana Demo: Are you free on Thursday?")
-    lines = chat.lines()
-    arrived = next(i for i, line in enumerate(lines) if "Are you free on Thursday?" in line)
-    typing = next(i for i, line in enumerate(lines) if line == "> I was about to s")
-    assert arrived < typing, "the message goes above the input line"
+    # The input line is drawn again below the message: read the screen once it is whole
+    # (prompt_toolkit redraws it in steps).
+    arrived, typing, lines = -1, -1, chat.lines()
+    for _ in range(100):
+        lines = chat.lines()
+        found = [i for i, line in enumerate(lines) if "Are you free on Thursday?" in line]
+        drawn = [i for i, line in enumerate(lines) if line.rstrip() == "> I was about to s"]
+        if found and drawn:
+            arrived, typing = found[0], drawn[-1]
+            break
+        await asyncio.sleep(0.05)
+    assert 0 <= arrived < typing, f"the message goes above the input line:\n{lines}"
     assert lines[arrived].startswith("20")  # a date, not only a time
 
     chat.enter("ay: yes, I am.")
