@@ -12,8 +12,8 @@ from django.http import HttpRequest
 import crypto
 from accounts.api import api, parse_body, signed_in_user
 from accounts.models import Role, User
+from accounts.signup import account_keys, decode
 from accounts.views import me_body, member_body
-from crypto import CryptoError, KdfParams
 from messaging.models import KeyEnvelope, Membership
 from messaging.services.inbox import InboxEntry, set_archived, set_label, shown_archived_at
 from messaging.services.invitations import (
@@ -28,14 +28,7 @@ from messaging.services.invitations import (
     revoke_invitation,
 )
 from protocol import http
-from protocol.errors import BadRequestError, NotFoundError
-
-
-def _b64(text: str, what: str) -> bytes:
-    try:
-        return crypto.b64decode(text)
-    except CryptoError as exc:
-        raise BadRequestError(f"Invalid request: {what}: {exc}") from None
+from protocol.errors import NotFoundError
 
 
 @api(methods=("GET", "POST"), roles=(Role.THERAPIST,))
@@ -108,21 +101,18 @@ def invitation_lookup(request: HttpRequest) -> http.LookupAnswer:
 def invitation_accept(request: HttpRequest) -> http.AcceptAnswer:
     """The client signs up through the invitation and is signed in."""
     body = parse_body(request, http.AcceptRequest)
-    try:
-        params = KdfParams(body.kdf.opslimit, body.kdf.memlimit)
-    except CryptoError as exc:
-        raise BadRequestError(f"Invalid request: kdf: {exc}") from None
     sign_up = SignUp(
         email=body.email,
         display_name=body.display_name,
-        auth_secret=body.auth_secret,
-        salt=_b64(body.kdf.salt, "kdf.salt"),
-        params=params,
-        public_identity=_b64(body.public_identity, "public_identity"),
-        key_bundle=_b64(body.key_bundle, "key_bundle"),
-        recovery_bundle=_b64(body.recovery_bundle, "recovery_bundle"),
-        client_envelope=_b64(body.client_envelope, "client_envelope"),
-        therapist_envelope=_b64(body.therapist_envelope, "therapist_envelope"),
+        keys=account_keys(
+            auth_secret=body.auth_secret,
+            kdf=body.kdf,
+            public_identity=body.public_identity,
+            key_bundle=body.key_bundle,
+            recovery_bundle=body.recovery_bundle,
+        ),
+        client_envelope=decode(body.client_envelope, "client_envelope"),
+        therapist_envelope=decode(body.therapist_envelope, "therapist_envelope"),
     )
     client, conversation = accept_invitation(body.token, sign_up)
     login(request, client, backend="django.contrib.auth.backends.ModelBackend")

@@ -12,8 +12,6 @@ their first message (``accounts.agreement``).
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,25 +22,21 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-import crypto
 from accounts.counters import hit
 from accounts.models import Role, User, normalise_email
-from crypto import CryptoError, KdfParams, PublicIdentity
+from accounts.signup import AccountKeys, check_keys
+from accounts.tokens import hash_token, new_token
+from crypto import PublicIdentity
 from messaging.models import Conversation, Invitation, KeyEnvelope, Membership
 from messaging.services import events
 from messaging.services.epochs import CheckedEnvelope, check_envelopes
 from protocol.errors import (
-    BadRequestError,
     EmailTakenError,
     InvitationInvalidError,
     NotFoundError,
 )
 from protocol.http import InvitationState
 from protocol.to_client import ConversationAddedEvent
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -52,7 +46,7 @@ class NewInvitation:
 
 
 def create_invitation(therapist: User, client_name: str) -> NewInvitation:
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     now = timezone.now()
     invitation = Invitation.objects.create(
         token_hash=hash_token(token),
@@ -174,7 +168,7 @@ def renew_invitation(therapist: User, invitation_id: int, *, extend: bool) -> Ne
     ``invitation_invalid``, with its state in the message."""
     if not 1 <= invitation_id <= _LARGEST_ID:
         raise NotFoundError("No such invitation.")
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     with transaction.atomic():
         # Locked as accepting and revoking lock it: an accept that comes first leaves it
         # accepted (and this refused); one that comes after finds the old token gone.
@@ -205,31 +199,14 @@ def renew_invitation(therapist: User, invitation_id: int, *, extend: bool) -> Ne
 
 @dataclass(frozen=True)
 class SignUp:
+    """A client's sign-up through an invitation: their account's keys, and the
+    conversation's first epoch key wrapped to them and to their therapist."""
+
     email: str
     display_name: str
-    auth_secret: str
-    salt: bytes
-    params: KdfParams
-    public_identity: bytes
-    key_bundle: bytes
-    recovery_bundle: bytes
+    keys: AccountKeys
     client_envelope: bytes
     therapist_envelope: bytes
-
-
-def check_sign_up(sign_up: SignUp) -> PublicIdentity:
-    """The public parts of a sign-up are well formed and self-consistent."""
-    try:
-        identity = PublicIdentity.from_bytes(sign_up.public_identity)
-        if crypto.parse_bundle(sign_up.key_bundle) != crypto.BundleKind.PASSWORD:
-            raise BadRequestError("key_bundle must be a password-wrapped bundle.")
-        if crypto.parse_bundle(sign_up.recovery_bundle) != crypto.BundleKind.RECOVERY:
-            raise BadRequestError("recovery_bundle must be a recovery-key-wrapped bundle.")
-    except CryptoError as exc:
-        raise BadRequestError(f"Invalid key material: {exc}") from None
-    if len(sign_up.salt) != 16:
-        raise BadRequestError("The salt must be 16 bytes.")
-    return identity
 
 
 # The new client has no id until its account exists; its envelope is checked under this
@@ -245,7 +222,7 @@ def accept_invitation(token: str, sign_up: SignUp) -> tuple[User, Conversation]:
     learns that the email is taken, and each such answer uses up one of the
     invitation's ``CONFIDE_INVITATION_EMAIL_TAKEN_ANSWERS`` (docs/threat-model.md).
     """
-    identity = check_sign_up(sign_up)
+    identity = check_keys(sign_up.keys)
     email = normalise_email(sign_up.email)
     try:
         with transaction.atomic():
@@ -285,16 +262,16 @@ def _create(
     therapist = invitation.therapist
     client = User.objects.create_user(
         email,
-        auth_secret=sign_up.auth_secret,
+        auth_secret=sign_up.keys.auth_secret,
         display_name=sign_up.display_name,
         role=Role.CLIENT,
         practice=therapist.practice,
-        kdf_salt=sign_up.salt,
-        kdf_opslimit=sign_up.params.opslimit,
-        kdf_memlimit=sign_up.params.memlimit,
-        public_identity=sign_up.public_identity,
-        key_bundle=sign_up.key_bundle,
-        recovery_bundle=sign_up.recovery_bundle,
+        kdf_salt=sign_up.keys.salt,
+        kdf_opslimit=sign_up.keys.params.opslimit,
+        kdf_memlimit=sign_up.keys.params.memlimit,
+        public_identity=sign_up.keys.public_identity,
+        key_bundle=sign_up.keys.key_bundle,
+        recovery_bundle=sign_up.keys.recovery_bundle,
     )
     conversation = Conversation.objects.create(
         id=invitation.conversation_id, practice=therapist.practice

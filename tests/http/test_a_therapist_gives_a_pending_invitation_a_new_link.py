@@ -16,8 +16,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.tokens import hash_token
 from messaging.models import Conversation, Invitation
-from messaging.services.invitations import hash_token
 from protocol.http import InvitationAnswer
 from tests.http.conftest import (
     Browser,

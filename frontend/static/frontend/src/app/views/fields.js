@@ -38,14 +38,15 @@ export function field(id, label, props, hint) {
  * The screen of a one-time link that cannot be used: `invalid` (used, expired, revoked,
  * copied incompletely) says whom to ask, otherwise the server could not be reached.
  * @param {HTMLElement} root
- * @param {{id: string, invalid: boolean, ask: string}} what `ask`: whom to ask for a new one
+ * @param {{id: string, title: string, invalid: boolean, ask: string}} what `title`: the
+ *   heading of an invalid link; `ask`: whom to ask for a new one
  */
-export function renderUnusableLink(root, { id, invalid, ask }) {
+export function renderUnusableLink(root, { id, title, invalid, ask }) {
   root.replaceChildren(
     h(
       'section',
       { class: 'screen narrow', 'aria-labelledby': id },
-      h('h1', { id }, invalid ? 'This link cannot be used' : 'The server could not be reached'),
+      h('h1', { id }, invalid ? title : 'The server could not be reached'),
       h(
         'p',
         { class: 'lead' },

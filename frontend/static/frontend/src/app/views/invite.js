@@ -9,6 +9,7 @@ import * as api from '../api.js';
 import { h, focusHeading } from '../dom.js';
 import { makeSignUp, warmPasswordDerivation } from '../keys.js';
 import { MIN_LENGTH, attachStrengthMeter } from '../strength.js';
+import { field, renderUnusableLink } from './fields.js';
 import { renderRecovery } from './recovery-key.js';
 
 /**
@@ -25,22 +26,7 @@ export async function renderInvite(root, { token, onDone }) {
     details = await api.post('/api/invitations/lookup', { token });
   } catch (problem) {
     const invalid = problem instanceof api.ApiError && problem.code !== 'network';
-    root.replaceChildren(
-      h(
-        'section',
-        { class: 'screen narrow', 'aria-labelledby': 'invite-title' },
-        h('h1', { id: 'invite-title' }, 'This invitation cannot be used'),
-        h(
-          'p',
-          { class: 'lead' },
-          invalid
-            ? 'The link is not valid any more: it was already used, it expired, or it was copied incompletely. Ask your therapist for a new one.'
-            : 'The server could not be reached. Check your connection and reload the page.',
-        ),
-        h('p', {}, h('a', { href: '/' }, 'Go to sign-in')),
-      ),
-    );
-    focusHeading(root);
+    renderUnusableLink(root, { id: 'invite-title', title: 'This invitation cannot be used', invalid, ask: 'your therapist' });
     return;
   }
   renderDetailsForm(root, token, details, onDone);
@@ -54,26 +40,6 @@ export async function renderInvite(root, { token, onDone }) {
  */
 function renderDetailsForm(root, token, details, onDone) {
   const therapist = details.therapist.display_name;
-  /** @param {string} id @param {string} label @param {Record<string, any>} props @param {string} [hint] */
-  const field = (id, label, props, hint) => {
-    const input = h('input', {
-      id,
-      name: id,
-      required: true,
-      'aria-describedby': hint ? `${id}-hint` : null,
-      ...props,
-    });
-    return {
-      input: /** @type {HTMLInputElement} */ (input),
-      node: h(
-        'div',
-        { class: 'field' },
-        h('label', { for: id }, label),
-        hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null,
-        input,
-      ),
-    };
-  };
   const name = field('invite-name', 'Your name', { type: 'text', autocomplete: 'name', value: details.client_name, maxlength: 150 }, `How ${therapist} will see you.`);
   const email = field('invite-email', 'Email', { type: 'email', autocomplete: 'email' }, 'You sign in with it. Notifications never include message content.');
   const password = field('invite-password', 'Choose a password', { type: 'password', autocomplete: 'new-password', minlength: MIN_LENGTH }, `At least ${MIN_LENGTH} characters and hard to guess: a few unrelated words work well. It unlocks your keys and never leaves this device.`);

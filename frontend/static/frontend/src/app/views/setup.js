@@ -29,7 +29,7 @@ export async function renderSetup(root, { token, onDone }) {
     details = await api.post('/api/setup/lookup', { token });
   } catch (problem) {
     const invalid = problem instanceof api.ApiError && problem.code !== 'network';
-    renderUnusableLink(root, { id: 'setup-title', invalid, ask: 'your practice’s admin' });
+    renderUnusableLink(root, { id: 'setup-title', title: 'This link cannot be used', invalid, ask: 'your practice’s admin' });
     return;
   }
   renderForm(root, token, details, onDone);
