@@ -112,13 +112,20 @@ def list_invitations(therapist: User) -> list[ListedInvitation]:
     return [ListedInvitation(row, _state(row, row.joined)) for row in rows]
 
 
+# The admin's list is the newest invitations: a pending one is at most
+# CONFIDE_INVITATION_HOURS old, so it is among them unless a practice sends more than this
+# many in that time; the rest is history the therapists' own lists keep.
+ADMIN_INVITATIONS = 200
+
+
 def practice_invitations(practice_id: int) -> list[ListedInvitation]:
-    """Every therapist's invitations in the practice, newest first (one query)."""
+    """Every therapist's invitations in the practice, the ``ADMIN_INVITATIONS`` newest
+    first (one query)."""
     rows = (
         Invitation.objects.filter(therapist__practice_id=practice_id)
         .select_related("therapist")
         .annotate(joined=_joined())
-        .order_by("-created_at", "-pk")
+        .order_by("-created_at", "-pk")[:ADMIN_INVITATIONS]
     )
     return [ListedInvitation(row, _state(row, row.joined)) for row in rows]
 

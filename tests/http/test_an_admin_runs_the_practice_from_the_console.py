@@ -4,10 +4,14 @@ therapist. What an admin may not see is in test_an_admin_sees_no_content.py."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from accounts.models import Practice, Role, User
 from messaging.models import Invitation
+from messaging.services.invitations import ADMIN_INVITATIONS
 from tests.http.conftest import Browser, invite
 from tests.personas import Practice5, make_person
 
@@ -146,3 +150,21 @@ def test_another_practices_invitation_is_not_found_for_an_admin(world: Practice5
     assert admin.get("/api/admin/invitations").json() == {"invitations": []}
     invitation.refresh_from_db()
     assert invitation.revoked_at is None
+
+
+def test_the_admins_invitation_list_is_the_newest_and_bounded(world: Practice5) -> None:
+    now = timezone.now()
+    Invitation.objects.bulk_create(
+        Invitation(
+            token_hash=f"{number:064x}",
+            therapist=world.therapist.user,
+            client_name=f"Client {number}",
+            created_at=now - timedelta(minutes=number),
+            expires_at=now + timedelta(hours=1),
+        )
+        for number in range(ADMIN_INVITATIONS + 5)
+    )
+    listed = Browser().sign_in_as(world.admin).get("/api/admin/invitations").json()
+    names = [row["client_name"] for row in listed["invitations"]]
+    assert len(names) == ADMIN_INVITATIONS
+    assert names[0] == "Client 0" and names[-1] == f"Client {ADMIN_INVITATIONS - 1}"
