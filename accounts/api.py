@@ -13,6 +13,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from pydantic import BaseModel, ValidationError
 
+from accounts.factors import needs_enrolment
 from accounts.models import User
 from protocol.common import MAX_NESTING, as_json, describe, nests_deeper_than
 from protocol.errors import (
@@ -22,6 +23,7 @@ from protocol.errors import (
     CsrfFailedError,
     ForbiddenError,
     MethodNotAllowedError,
+    SecondFactorEnrolmentRequiredError,
     UnauthenticatedError,
     UnavailableError,
 )
@@ -88,10 +90,19 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
 
 
 def api(
-    *, methods: tuple[str, ...], auth: bool = True, roles: tuple[str, ...] | None = None
+    *,
+    methods: tuple[str, ...],
+    auth: bool = True,
+    roles: tuple[str, ...] | None = None,
+    before_enrolment: bool = False,
 ) -> Callable[[Callable[Concatenate[HttpRequest, P], BaseModel]], Callable[..., JsonResponse]]:
     """Wraps a view that answers a model of ``protocol.http``: method check,
-    authentication, role check, the model as JSON, errors as codes."""
+    authentication, the second-factor gate, role check, the model as JSON, errors as codes.
+
+    The gate: a therapist or admin without a second factor is answered
+    ``second_factor_enrolment_required`` by every view with ``auth`` but those marked
+    ``before_enrolment`` (``/api/me`` and enrolling a factor).
+    """
 
     def decorate(
         view: Callable[Concatenate[HttpRequest, P], BaseModel],
@@ -105,6 +116,11 @@ def api(
             try:
                 if auth and not request.user.is_authenticated:
                     raise UnauthenticatedError("Sign in first.")
+                if auth and not before_enrolment and needs_enrolment(signed_in_user(request)):
+                    raise SecondFactorEnrolmentRequiredError(
+                        "Set up a second factor first (an authenticator app or a passkey): "
+                        "therapists and admins need one before anything else."
+                    )
                 if roles is not None and getattr(request.user, "role", None) not in roles:
                     raise ForbiddenError("Your role may not do this.")
                 answer = view(request, *args, **kwargs)

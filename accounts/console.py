@@ -8,9 +8,11 @@ envelope or a message: an admin is a member of no conversation, and the console'
 
 from __future__ import annotations
 
+import logging
 import zoneinfo
 from typing import cast
 
+from django.conf import settings
 from django.contrib.auth import login
 from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
@@ -19,6 +21,7 @@ from django.utils import timezone
 
 from accounts.agreement import agreement_text, current_agreement, publish_agreement
 from accounts.api import api, parse_body, signed_in_user
+from accounts.counters import hit
 from accounts.models import AgreementAcceptance, AgreementVersion, Practice, Role, SetupLink, User
 from accounts.practices import change_settings, settings_of
 from accounts.setup import (
@@ -27,6 +30,7 @@ from accounts.setup import (
     create_setup_link,
     list_setup_links,
     open_setup_link,
+    revoke_links_made_by,
     revoke_setup_link,
 )
 from accounts.signup import account_keys
@@ -37,10 +41,12 @@ from protocol.errors import (
     BadRequestError,
     ForbiddenError,
     NotFoundError,
+    RateLimitedError,
 )
 from protocol.http import AgreementSection, RoleName, TokenRequest, UserAnswer
 
 ADMIN = (Role.ADMIN,)
+log = logging.getLogger(__name__)
 
 # Ids are 64-bit signed integers in every database the server runs on.
 _LARGEST_ID = 2**63 - 1
@@ -104,9 +110,16 @@ def setup_links(request: HttpRequest) -> body.SetupLinksAnswer | body.SetupLinkA
             links=[link_item(*listed) for listed in list_setup_links(admin.practice)]
         )
     wanted = parse_body(request, body.SetupLinkRequest)
+    limit: int = settings.CONFIDE_SETUP_LINKS_PER_DAY
+    if hit(f"confide:setup-links:{admin.pk}", 86400) > limit:
+        raise RateLimitedError(
+            f"An admin makes at most {limit} setup links a day; try again tomorrow.",
+            retry_after_s=86400,
+        )
     new = create_setup_link(
         admin.practice, wanted.role, wanted.email, wanted.display_name, created_by=admin
     )
+    log.info("admin %s made setup link %s (%s)", admin.pk, new.link.pk, wanted.role)
     return body.SetupLinkAnswer(
         id=new.link.pk, token=new.token, path=new.path, expires_at=new.link.expires_at
     )
@@ -114,7 +127,9 @@ def setup_links(request: HttpRequest) -> body.SetupLinksAnswer | body.SetupLinkA
 
 @api(methods=("POST",), roles=ADMIN)
 def setup_link_revoke(request: HttpRequest, link_id: int) -> body.SetupLinkItemAnswer:
-    link, state = revoke_setup_link(signed_in_user(request).practice, link_id)
+    admin = signed_in_user(request)
+    link, state = revoke_setup_link(admin.practice, link_id)
+    log.info("admin %s revoked setup link %s", admin.pk, link.pk)
     return body.SetupLinkItemAnswer(link=link_item(link, state))
 
 
@@ -156,6 +171,9 @@ def member_active(request: HttpRequest, user_id: int) -> body.MemberAnswer:
     if not 1 <= user_id <= _LARGEST_ID:
         raise NotFoundError("No such member.")
     with transaction.atomic():
+        # One change of membership at a time per practice, so that two admins deactivating
+        # each other at the same moment cannot leave the practice without one.
+        Practice.objects.select_for_update().get(pk=admin.practice_id)
         member = (
             User.objects.select_for_update().filter(pk=user_id, practice=admin.practice).first()
         )
@@ -165,10 +183,29 @@ def member_active(request: HttpRequest, user_id: int) -> body.MemberAnswer:
             raise ForbiddenError(
                 "You cannot deactivate your own account; ask another admin of the practice."
             )
+        if not wanted.active and member.role == Role.ADMIN and _active_admins(member) == 0:
+            raise ForbiddenError("The practice must keep an active admin.")
         if member.is_active != wanted.active:
             member.is_active = wanted.active
             member.save(update_fields=["is_active"])
+            if not wanted.active:
+                revoke_links_made_by(member)
+            log.info(
+                "admin %s %s member %s",
+                admin.pk,
+                "reactivated" if wanted.active else "deactivated",
+                member.pk,
+            )
     return body.MemberAnswer(member=member_item(member))
+
+
+def _active_admins(besides: User) -> int:
+    """The practice's active admins other than ``besides``."""
+    return (
+        User.objects.filter(practice_id=besides.practice_id, role=Role.ADMIN, is_active=True)
+        .exclude(pk=besides.pk)
+        .count()
+    )
 
 
 # --- practice settings ----------------------------------------------------------------------
@@ -181,6 +218,7 @@ def practice_settings(request: HttpRequest) -> body.PracticeSettingsAnswer:
     if request.method == "GET":
         return body.PracticeSettingsAnswer(practice=settings_of(admin.practice))
     wanted = parse_body(request, body.PracticeSettings)
+    log.info("admin %s changed the settings of practice %s", admin.pk, admin.practice_id)
     return body.PracticeSettingsAnswer(
         practice=settings_of(change_settings(admin.practice_id, wanted))
     )
@@ -278,5 +316,6 @@ def agreement(request: HttpRequest) -> body.AdminAgreementAnswer:
             raise BadRequestError(
                 "The text is the same as the current version; nothing was published."
             )
-        publish_agreement(practice, _version_name(practice), sections)
+        published = publish_agreement(practice, _version_name(practice), sections)
+        log.info("admin %s published agreement version %s", admin.pk, published.version)
     return _admin_agreement(admin.practice_id)

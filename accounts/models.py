@@ -178,6 +178,11 @@ class User(AbstractBaseUser):
     key_bundle = models.BinaryField(max_length=106)
     recovery_bundle = models.BinaryField(max_length=106)
     keys_changed_at = models.DateTimeField(default=timezone.now)
+    # The assisted recovery that gave the account its current identity (None: the identity
+    # made at sign-up), so that others are told who confirmed the change, and when.
+    identity_recovery = models.ForeignKey(
+        "AssistedRecovery", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = UserManager()
 
@@ -270,3 +275,170 @@ class SetupLink(models.Model):
 
     def __str__(self) -> str:
         return f"Setup link {self.pk} ({self.role}) of practice {self.practice_id}"
+
+
+class AssistedRecovery(models.Model):
+    """A client's request to recover their account with their therapist's help, having lost
+    both the password and the recovery key (crypto/SPEC.md, "Assisted recovery").
+
+    It holds a new identity and its material, made in the client's new browser, exactly as
+    at sign-up: the authentication secret only hashed, the private keys only wrapped. It
+    changes nothing until a therapist in a conversation with the client confirms it after
+    comparing the new identity's number with the client in a session
+    (``messaging.services.recoveries``); then the account takes this material. A client has
+    at most one pending request: a new one replaces it. A pending request past
+    ``expires_at`` can no longer be confirmed.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CONFIRMED = "confirmed", "Confirmed"
+        DECLINED = "declined", "Declined"
+        REPLACED = "replaced", "Replaced by a newer request"
+
+    client = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recoveries")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    requested_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    # The new material, as a sign-up stores it: the authentication secret hashed by the
+    # password hasher, the public identity, the private keys wrapped twice.
+    password = models.CharField(max_length=128)
+    kdf_salt = models.BinaryField(max_length=16)
+    kdf_opslimit = models.PositiveIntegerField()
+    kdf_memlimit = models.PositiveBigIntegerField()
+    public_identity = models.BinaryField(max_length=129)
+    key_bundle = models.BinaryField(max_length=106)
+    recovery_bundle = models.BinaryField(max_length=106)
+    # Who confirmed or declined it, and when; the identity a confirmation replaced, and the
+    # identity succession the confirming therapist signed for it (crypto/SPEC.md), which
+    # the client's peers take the replaced identity from.
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    previous_identity = models.BinaryField(max_length=129, null=True, blank=True)
+    succession = models.BinaryField(max_length=347, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=models.Q(state="pending"),
+                name="one_pending_recovery_per_client",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("requested_at")),
+                name="recovery_expires_later",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Assisted recovery {self.pk} of user {self.client_id} ({self.state})"
+
+
+class RecoveryEnvelope(models.Model):
+    """An epoch key of a conversation, wrapped to a pending recovery's new identity by the
+    therapist who is confirming it, kept until the confirmation (which may take several
+    requests for a long history) and then moved to the conversation's envelopes. The
+    conversation is named by its id only: accounts know nothing of messaging."""
+
+    recovery = models.ForeignKey(
+        AssistedRecovery, on_delete=models.CASCADE, related_name="envelopes"
+    )
+    wrapper = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    conversation_id = models.UUIDField()
+    epoch = models.PositiveIntegerField()
+    envelope = models.BinaryField(max_length=253)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recovery", "wrapper", "conversation_id", "epoch"],
+                name="one_staged_envelope_per_epoch",
+            ),
+        ]
+
+
+# --- second factors (accounts/factors/; docs/threat-model.md, "Second factors") -----------
+
+
+class TotpDevice(models.Model):
+    """An authenticator app of an account (TOTP, RFC 6238: SHA-1, 6 digits, 30 seconds).
+
+    Its secret must be usable by the server, so it is kept sealed under a key derived from
+    ``SECRET_KEY`` (``accounts.factors.totp``): a copy of the database alone does not give
+    the codes. A device is pending from ``POST /api/2fa/totp/begin`` until a code from it
+    confirms it; a pending device is no factor, and a new begin replaces it. An account
+    has at most one confirmed device: confirming a new one replaces the old.
+    ``last_used_step`` is the time step of the last code taken, so that no code (and no
+    earlier one) is taken twice.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="totp_devices")
+    sealed_secret = models.BinaryField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_used_step = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(confirmed_at__isnull=False),
+                name="one_confirmed_totp_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(confirmed_at__isnull=True),
+                name="one_pending_totp_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "confirmed" if self.confirmed_at else "pending"
+        return f"Authenticator app {self.pk} of user {self.user_id} ({state})"
+
+
+class RecoveryCode(models.Model):
+    """One of an account's ten single-use recovery codes, in place of a second factor that
+    is lost. Only the SHA-256 of the code is kept: a code carries 80 random bits, so a
+    slow hash would add nothing. ``used_at`` is set once, by the one request that takes it.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    digest = models.BinaryField(max_length=32)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "digest"], name="one_recovery_code_per_digest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Recovery code {self.pk} of user {self.user_id}"
+
+
+class Passkey(models.Model):
+    """A WebAuthn credential of an account (a passkey or a security key): its id and
+    public key as the authenticator made them, checked with the ``webauthn`` library
+    (``accounts.factors.passkeys``). ``sign_count`` is the authenticator's counter, which a
+    cloned authenticator would repeat; it stays 0 for those that keep none."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="passkeys")
+    credential_id = models.BinaryField(max_length=1023)
+    public_key = models.BinaryField(max_length=2048)
+    sign_count = models.PositiveBigIntegerField(default=0)
+    # The transports the browser reported ("internal", "usb", "hybrid", ...).
+    transports = models.JSONField(default=list)
+    name = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["credential_id"], name="one_account_per_passkey"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Passkey {self.pk} of user {self.user_id}"

@@ -62,8 +62,11 @@ def create_setup_link(
         validate_email(email)
     except ValidationError:
         raise BadRequestError(f"{email!r} is not an email address.") from None
-    if User.objects.filter(email=email).exists():
-        raise EmailTakenError(f"{email} already has an account.")
+    # Only an account of this practice is named: whether an email has an account in another
+    # practice of the server is not this practice's admins' to learn (a link for it is made
+    # and refuses at sign-up as any unusable link does).
+    if User.objects.filter(email=email, practice=practice).exists():
+        raise EmailTakenError(f"{email} already has an account in this practice.")
     token = new_token()
     now = timezone.now()
     with transaction.atomic():
@@ -87,6 +90,14 @@ def create_setup_link(
     return NewSetupLink(token, link)
 
 
+def _invalid() -> SetupLinkInvalidError:
+    """The one answer for a link that opens nothing, whatever the reason."""
+    return SetupLinkInvalidError(
+        "This setup link is not valid: it may have expired, been used or been revoked. "
+        "Ask your practice's admin for a new one."
+    )
+
+
 def state_of(link: SetupLink) -> LinkState:
     if link.revoked_at is not None:
         return "revoked"
@@ -99,15 +110,15 @@ def state_of(link: SetupLink) -> LinkState:
 
 def open_setup_link(token: str, *, lock: bool = False) -> SetupLink:
     """The pending link of ``token``; any other is ``setup_link_invalid``."""
-    query = SetupLink.objects.select_related("practice")
+    query = SetupLink.objects.select_related("practice", "created_by")
     if lock:
         query = query.select_for_update(of=("self",))
     link = query.filter(token_hash=hash_token(token)).first()
-    if link is None or state_of(link) != "pending":
-        raise SetupLinkInvalidError(
-            "This setup link is not valid: it may have expired, been used or been revoked. "
-            "Ask your practice's admin for a new one."
-        )
+    # A link made by an admin who was deactivated since opens nothing: whoever took over an
+    # admin's account keeps no way back in through the links they made.
+    maker_gone = link is not None and link.created_by is not None and not link.created_by.is_active
+    if link is None or maker_gone or state_of(link) != "pending":
+        raise _invalid()
     return link
 
 
@@ -118,11 +129,14 @@ def accept_setup_link(token: str, display_name: str, keys: AccountKeys) -> User:
     try:
         with transaction.atomic():
             link = open_setup_link(token, lock=True)
-            if User.objects.filter(email=link.email).exists():
+            existing = User.objects.filter(email=link.email).first()
+            if existing is not None and existing.practice_id == link.practice_id:
                 raise EmailTakenError(
                     f"{link.email} already has an account; sign in, or ask your practice's "
                     "admin for a link for another email."
                 )
+            if existing is not None:
+                raise _invalid()
             user = User.objects.create_user(
                 link.email,
                 auth_secret=keys.auth_secret,
@@ -143,6 +157,16 @@ def accept_setup_link(token: str, display_name: str, keys: AccountKeys) -> User:
         # Another request took the email at the same moment.
         raise EmailTakenError("This email already has an account.") from None
     return user
+
+
+def revoke_links_made_by(user: User) -> int:
+    """Revokes the pending setup links ``user`` made (when they are deactivated)."""
+    return SetupLink.objects.filter(
+        created_by=user,
+        used_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).update(revoked_at=timezone.now())
 
 
 def list_setup_links(practice: Practice) -> list[tuple[SetupLink, LinkState]]:
@@ -182,6 +206,7 @@ __all__ = [
     "create_setup_link",
     "list_setup_links",
     "open_setup_link",
+    "revoke_links_made_by",
     "revoke_setup_link",
     "state_of",
 ]

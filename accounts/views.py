@@ -4,7 +4,10 @@
    (for an unknown email, stable made-up ones, so the answer reveals nothing);
 2. the client derives its authentication secret and key-encryption key;
 3. ``POST /api/auth/signin`` with the authentication secret opens a session and
-   returns the wrapped key bundle, which only the key-encryption key opens.
+   returns the wrapped key bundle, which only the key-encryption key opens; for an
+   account with a second factor it answers ``second_factor_required`` instead, signs
+   nobody in and sends no key material, and ``POST /api/auth/signin/second-factor``
+   (``accounts.second_factor``) finishes the sign-in.
 """
 
 from __future__ import annotations
@@ -27,10 +30,14 @@ from accounts.agreement import (
     current_agreement,
 )
 from accounts.api import api, parse_body, signed_in_user
-from accounts.limits import SignInAttempt, sets_known_browser
+from accounts.assisted_recovery import identity_change
+from accounts.factors import methods_of, needs_enrolment, pending
+from accounts.factors.attempts import TwoStepAttempt
+from accounts.limits import sets_known_browser
 from accounts.models import AgreementAcceptance, User, normalise_email
 from accounts.practices import practice_body
 from protocol.errors import ForbiddenError, NotFoundError, UnauthenticatedError
+from protocol.factors import SecondFactorRequiredAnswer
 from protocol.http import (
     AgreementAnswer,
     AgreementBody,
@@ -55,6 +62,7 @@ def member_body(user: User) -> MemberBody:
         display_name=user.display_name,
         role=cast(RoleName, user.role),
         public_identity=crypto.b64encode(bytes(user.public_identity)),
+        identity_changed=identity_change(user),
     )
 
 
@@ -68,6 +76,7 @@ def me_body(user: User) -> MeBody:
         kdf=kdf_body(bytes(user.kdf_salt), user.kdf_opslimit, user.kdf_memlimit),
         key_bundle=crypto.b64encode(bytes(user.key_bundle)),
         agreement=agreement_body(acceptance) if acceptance is not None else None,
+        second_factor_enrolment_required=needs_enrolment(user),
     )
 
 
@@ -105,30 +114,47 @@ def params(request: HttpRequest) -> KdfBody:
 
 @sets_known_browser
 @api(methods=("POST",), auth=False)
-def signin(request: HttpRequest) -> UserAnswer:
+def signin(request: HttpRequest) -> UserAnswer | SecondFactorRequiredAnswer:
+    """Checks the secret under the sign-in limits. For an account with a second factor a
+    right secret is not yet a correct attempt (``accounts.factors.attempts``): the session
+    only remembers the account waiting (``accounts.factors.pending``), and the answer
+    names the methods of the second step, without the key bundle."""
     body = parse_body(request, SignInRequest)
     email = normalise_email(body.email)
-    attempt = SignInAttempt.begin(request, email)
+    attempt = TwoStepAttempt.begin(request, email)
     user = authenticate(request, username=email, password=body.auth_secret)
-    attempt.settle(correct=isinstance(user, User))
     if not isinstance(user, User):
+        attempt.settle(correct=False)
         raise UnauthenticatedError("The email or password is wrong.")
+    methods = methods_of(user)
+    if methods:
+        end_session(request)
+        pending.begin(request, user, held=attempt.hold())
+        return SecondFactorRequiredAnswer(methods=methods, expires_in_s=pending.PENDING_SECONDS)
+    attempt.settle(correct=True)
+    pending.end(request)
     login(request, user)
     return UserAnswer(user=me_body(user))
 
 
-@api(methods=("POST",), auth=False)
-def signout(request: HttpRequest) -> OkAnswer:
-    """Ends the session and closes the websockets opened with it."""
+def end_session(request: HttpRequest) -> None:
+    """Signs out whoever the session belongs to, and closes the websockets opened with it."""
     user_id = request.user.pk if request.user.is_authenticated else None
     session_key = request.session.session_key
     logout(request)
     if user_id is not None:
         end_access([user_id], session_key)
+
+
+@api(methods=("POST",), auth=False)
+def signout(request: HttpRequest) -> OkAnswer:
+    """Ends the session (or a sign-in waiting for its second factor) and closes the
+    websockets opened with it."""
+    end_session(request)
     return OkAnswer(ok=True)
 
 
-@api(methods=("GET",))
+@api(methods=("GET",), before_enrolment=True)
 def me(request: HttpRequest) -> UserAnswer:
     return UserAnswer(user=me_body(signed_in_user(request)))
 

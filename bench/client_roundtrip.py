@@ -40,6 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import pyotp  # noqa: E402
+
 from confide_client import ConfideClient  # noqa: E402
 from harness.servers import (  # noqa: E402
     LiveServer,
@@ -97,19 +99,21 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def _make_therapists(stack: Stack, count: int) -> list[tuple[str, str]]:
+def _make_therapists(stack: Stack, count: int) -> list[tuple[str, str, str]]:
+    """Therapists made as an operator makes them: email, password and the secret of the
+    authenticator app each must have."""
     people = [(new_email("therapist"), new_password()) for _ in range(count)]
     requests = [
         {"email": e, "display_name": f"T{n}", "practice": f"P{n}", "password": p}
         for n, (e, p) in enumerate(people)
     ]
-    stack.manage("-m", "harness.make_account", stdin=json.dumps(requests))
-    return people
+    made = json.loads(stack.manage("-m", "harness.make_account", stdin=json.dumps(requests)))
+    return [(e, p, m["totp_secret"]) for (e, p), m in zip(people, made, strict=True)]
 
 
-async def _make_pair(url: str, email: str, password: str) -> Pair:
+async def _make_pair(url: str, email: str, password: str, totp_secret: str) -> Pair:
     therapist = ConfideClient(url, backfill=False)
-    await therapist.sign_in(email, password)
+    await therapist.sign_in(email, password, second_factor=pyotp.TOTP(totp_secret).now())
     invitation = await therapist.create_invitation("Bench")
     client = ConfideClient(url, backfill=False)
     await client.accept_invitation(invitation.token, new_email("client"), "Bench", new_password())
@@ -147,7 +151,7 @@ async def _bench(
     stack: Stack, server: LiveServer, pairs: int, messages: int, redis_timeout: float | None
 ) -> Result:
     people = _make_therapists(stack, pairs)
-    made = [await _make_pair(server.url, email, password) for email, password in people]
+    made = [await _make_pair(server.url, *person) for person in people]
     acks: list[float] = []
     arrivals: list[float] = []
     try:

@@ -47,6 +47,7 @@ from confide_client.errors import (
     ProtocolError,
     RateLimitedError,
     ReplyTimeoutError,
+    SecondFactorRequiredError,
     StaleEpochError,
 )
 from confide_client.http import SESSION_COOKIE, HttpApi
@@ -78,6 +79,7 @@ from confide_client.records import (
     Typing,
     UnmatchedError,
 )
+from confide_client.second_factor import Passkey, SecondFactor, finish_sign_in
 from confide_client.state import StateFolder
 from confide_client.tracking import SentMessages
 from confide_client.wire import (
@@ -105,6 +107,7 @@ from crypto import (
     make_sign_up_material,
 )
 from protocol.common import describe
+from protocol.factors import SecondFactorRequiredAnswer, SignInAnswer
 from protocol.http import (
     AcceptAnswer,
     AcceptRequest,
@@ -391,12 +394,30 @@ class ConfideClient:
         :class:`ConnectionLostError`, naming the address, when it does not answer."""
         await self._http.get("/api/csrf", CsrfAnswer)
 
-    async def sign_in(self, email: str, password: str) -> Account:
+    async def sign_in(
+        self,
+        email: str,
+        password: str,
+        *,
+        second_factor: SecondFactor | None = None,
+        passkey: Passkey | None = None,
+    ) -> Account:
         """Signs in and opens the key bundle; the password never leaves this process.
 
+        An account with a second factor needs ``second_factor``: a code from its
+        authenticator app or one of its recovery codes, as text, or a function of the
+        methods offered that returns one (asked again after a wrong code, three times in
+        all; ``confide_client.second_factor``), or ``passkey``, a function that answers
+        the server's WebAuthn request options with a passkey's assertion (used first when
+        the account has a passkey). The key bundle is sent only after it.
+
         Raises :class:`UnauthenticatedError` for a wrong email or password,
-        :class:`RateLimitedError` after too many attempts, :class:`KeysError` if the key
-        bundle does not open or holds keys other than the account's public identity.
+        :class:`SecondFactorInvalidError` for a wrong, reused or expired code,
+        :class:`SecondFactorRequiredError` when the account needs a second factor that was
+        not given (or only has a passkey), or is a therapist's or admin's that must set one
+        up in the web portal first, :class:`RateLimitedError` after too many attempts,
+        :class:`KeysError` if the key bundle does not open or holds keys other than the
+        account's public identity.
         """
         asked = build(lambda: ParamsRequest(email=email), "email")
         await self._http.get("/api/csrf", CsrfAnswer)
@@ -405,7 +426,19 @@ class ConfideClient:
         request = build(
             lambda: SignInRequest(email=email, auth_secret=keys.auth_secret_b64()), "sign-in"
         )
-        user = (await self._http.post("/api/auth/signin", request, UserAnswer)).user
+        answer = (await self._http.post("/api/auth/signin", request, SignInAnswer)).root
+        if isinstance(answer, SecondFactorRequiredAnswer):
+            user = await finish_sign_in(self._http, answer, second_factor, passkey)
+        else:
+            user = answer.user
+        if user.second_factor_enrolment_required:
+            with contextlib.suppress(ClientError):
+                await self._http.post("/api/auth/signout", None, OkAnswer)
+            raise SecondFactorRequiredError(
+                "This therapist's or admin's account has no second factor yet: set one up "
+                "in the web portal first.",
+                code="second_factor_enrolment_required",
+            )
         account = parse_account(user)
         bundle = decoded(user.key_bundle, "key_bundle")
         try:

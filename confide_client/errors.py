@@ -36,6 +36,8 @@ __all__ = [
     "ProtocolError",
     "RateLimitedError",
     "ReplyTimeoutError",
+    "SecondFactorInvalidError",
+    "SecondFactorRequiredError",
     "ServerRefusedError",
     "SessionEndedError",
     "StaleEpochError",
@@ -156,6 +158,13 @@ class UnavailableError(ServerRefusedError):
     code = ErrorCode.UNAVAILABLE.value
 
 
+class SecondFactorInvalidError(ServerRefusedError):
+    """The second factor was refused: a wrong, reused or expired code, or a used recovery
+    code (the message says which)."""
+
+    code = ErrorCode.SECOND_FACTOR_INVALID.value
+
+
 _BY_CODE: Mapping[ErrorCode, type[ServerRefusedError]] = MappingProxyType(
     {
         ErrorCode.UNAUTHENTICATED: UnauthenticatedError,
@@ -168,6 +177,7 @@ _BY_CODE: Mapping[ErrorCode, type[ServerRefusedError]] = MappingProxyType(
         ErrorCode.RATE_LIMITED: RateLimitedError,
         ErrorCode.OVERLOADED: OverloadedError,
         ErrorCode.UNAVAILABLE: UnavailableError,
+        ErrorCode.SECOND_FACTOR_INVALID: SecondFactorInvalidError,
     }
 )
 _NOT_DATA = frozenset({"code", "message", "type", "ref"})
@@ -222,6 +232,15 @@ class SessionEndedError(ConnectionLostError):
     """The server ended the session (signed out, deactivated, or never signed in)."""
 
     code = "session_ended"
+
+
+class SecondFactorRequiredError(ClientError):
+    """The account needs a second factor this call could not give: none was given, or
+    its only factor is a passkey and no ``passkey`` was given (``second_factor_required``);
+    or it is a therapist's or admin's account that has none yet and must set one up in the
+    web portal (``second_factor_enrolment_required``)."""
+
+    code = "second_factor_required"
 
 
 class ClientClosedError(ClientError):

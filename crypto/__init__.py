@@ -73,10 +73,21 @@ from .recovery import (
 )
 from .safety import (
     fingerprint,
+    format_identity_number,
     format_safety_number,
+    identity_number,
+    identity_qr_payload,
     safety_number,
     safety_qr_payload,
+    verify_identity_qr,
     verify_safety_qr,
+)
+from .succession import (
+    SUCCESSION_SIZE,
+    SUCCESSION_VERSION,
+    Succession,
+    sign_succession,
+    verify_succession,
 )
 
 __all__ = [
@@ -94,6 +105,8 @@ __all__ = [
     "RECOVERY_CHALLENGE_SIZE",
     "ROTATE_AFTER_MESSAGES",
     "ROTATE_AFTER_SECONDS",
+    "SUCCESSION_SIZE",
+    "SUCCESSION_VERSION",
     "BindingError",
     "BundleKind",
     "ConversationKey",
@@ -111,6 +124,7 @@ __all__ = [
     "RecoveryMaterial",
     "SignUpMaterial",
     "SignatureError",
+    "Succession",
     "UnsupportedVersionError",
     "WeakKeyError",
     "WrappingKey",
@@ -119,7 +133,10 @@ __all__ = [
     "derive_password_keys",
     "epoch_needs_rotation",
     "fingerprint",
+    "format_identity_number",
     "format_safety_number",
+    "identity_number",
+    "identity_qr_payload",
     "make_recovery_material",
     "make_sign_up_material",
     "new_salt",
@@ -136,13 +153,16 @@ __all__ = [
     "seal_message",
     "seal_text",
     "sign_recovery",
+    "sign_succession",
     "unpad",
     "unwrap_conversation_key",
     "unwrap_identity",
     "verify_envelope",
     "verify_message",
+    "verify_identity_qr",
     "verify_recovery",
     "verify_safety_qr",
+    "verify_succession",
     "wrap_conversation_key",
     "wrap_identity",
 ]

@@ -21,6 +21,7 @@ MESSAGE = b"confide/v1/message"
 MESSAGE_SIG = b"confide/v1/message-sig"
 FINGERPRINT = b"confide/v1/fingerprint"
 RECOVERY_PROOF = b"confide/v1/recovery-proof"
+IDENTITY_SUCCESSION = b"confide/v1/identity-succession"
 
 ALL_LABELS: tuple[bytes, ...] = (
     IDENTITY,
@@ -36,4 +37,5 @@ ALL_LABELS: tuple[bytes, ...] = (
     MESSAGE_SIG,
     FINGERPRINT,
     RECOVERY_PROOF,
+    IDENTITY_SUCCESSION,
 )

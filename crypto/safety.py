@@ -8,6 +8,12 @@
     qr_payload     = 0x01 || min(fp_a, fp_b) || max(fp_a, fp_b)                 (65 bytes)
 
 Both sides compute the same number and payload, whichever of the two they are.
+
+One identity alone has an identity number, for an assisted recovery (crypto/SPEC.md,
+"Assisted recovery"), where the client's new browser knows no peer yet::
+
+    identity_number = digits(fp)                                                (30 digits)
+    identity_qr     = 0x01 || fp                                                (33 bytes)
 """
 
 from __future__ import annotations
@@ -20,19 +26,29 @@ from .errors import BindingError, FormatError
 from .identity import PublicIdentity
 
 __all__ = [
+    "IDENTITY_NUMBER_DIGITS",
+    "IDENTITY_QR_SIZE",
+    "IDENTITY_QR_VERSION",
     "SAFETY_NUMBER_DIGITS",
     "SAFETY_QR_SIZE",
     "SAFETY_QR_VERSION",
     "fingerprint",
+    "format_identity_number",
     "format_safety_number",
+    "identity_number",
+    "identity_qr_payload",
     "safety_number",
     "safety_qr_payload",
+    "verify_identity_qr",
     "verify_safety_qr",
 ]
 
 SAFETY_NUMBER_DIGITS = 60
 SAFETY_QR_VERSION = 0x01
 SAFETY_QR_SIZE = 1 + 2 * HASH_SIZE  # 65
+IDENTITY_NUMBER_DIGITS = 30
+IDENTITY_QR_VERSION = 0x01
+IDENTITY_QR_SIZE = 1 + HASH_SIZE  # 33
 _CHUNKS = 6
 _CHUNK_BYTES = 5
 _GROUP = 5
@@ -61,10 +77,14 @@ def format_safety_number(number: str) -> str:
 
     Raises :class:`FormatError` unless ``number`` is exactly 60 ASCII digits.
     """
+    return _grouped(number, SAFETY_NUMBER_DIGITS, "safety number")
+
+
+def _grouped(number: object, size: int, what: str) -> str:
     if not isinstance(number, str):
-        raise FormatError(f"The safety number must be a str, not {type(number).__name__}")
-    if len(number) != SAFETY_NUMBER_DIGITS or not (number.isascii() and number.isdigit()):
-        raise FormatError(f"A safety number is exactly {SAFETY_NUMBER_DIGITS} digits")
+        raise FormatError(f"The {what} must be a str, not {type(number).__name__}")
+    if len(number) != size or not (number.isascii() and number.isdigit()):
+        raise FormatError(f"A {what} is exactly {size} digits")
     return " ".join(number[i : i + _GROUP] for i in range(0, len(number), _GROUP))
 
 
@@ -89,4 +109,44 @@ def verify_safety_qr(payload: bytes, a: PublicIdentity, b: PublicIdentity) -> No
         raise BindingError(
             "The scanned safety code does not match these two identities: a key has changed "
             "or was substituted"
+        )
+
+
+def identity_number(identity: PublicIdentity) -> str:
+    """The 30-digit number of one identity: the half a safety number takes from it.
+
+    For an assisted recovery: the client's new browser shows it, their therapist's shows the
+    number of the identity the server holds for the request, and the two compare them.
+    """
+    return _digits(fingerprint(identity))
+
+
+def format_identity_number(number: str) -> str:
+    """Group a 30-digit identity number into 6 groups of 5 digits separated by spaces.
+
+    Raises :class:`FormatError` unless ``number`` is exactly 30 ASCII digits.
+    """
+    return _grouped(number, IDENTITY_NUMBER_DIGITS, "identity number")
+
+
+def identity_qr_payload(identity: PublicIdentity) -> bytes:
+    """The 33-byte QR code payload of one identity: 0x01 || its fingerprint."""
+    return bytes([IDENTITY_QR_VERSION]) + fingerprint(identity)
+
+
+def verify_identity_qr(payload: bytes, identity: PublicIdentity) -> None:
+    """Check a scanned identity QR payload against the identity this device holds.
+
+    Returns ``None`` on a match. Raises :class:`FormatError` for empty input,
+    :class:`UnsupportedVersionError` for a version other than 0x01, :class:`FormatError` for
+    a length other than 33 bytes (a safety code of two identities is 65), and
+    :class:`BindingError` if the payload is another identity's (the request to confirm is
+    not the one this person made).
+    """
+    data = require_bytes(payload, "The identity QR payload")
+    check_version(data, IDENTITY_QR_VERSION, "identity QR payload")
+    require_length(data, IDENTITY_QR_SIZE, "The identity QR payload")
+    if not hmac.compare_digest(data, identity_qr_payload(identity)):
+        raise BindingError(
+            "The scanned code is not this identity's: the keys compared are not the same"
         )

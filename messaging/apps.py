@@ -7,11 +7,13 @@ class MessagingConfig(AppConfig):
 
     def ready(self) -> None:
         """Builds the process's message writer, closes a user's sockets whenever accounts
-        announce that their access ended, and tells a practice's clients' sockets when it
-        publishes a new messaging agreement."""
+        announce that their access ended, tells a practice's clients' sockets when it
+        publishes a new messaging agreement, and a client's therapists' when the client asks
+        for an assisted recovery."""
         from accounts.access import access_ended
         from accounts.agreement import agreement_published
-        from messaging.services import agreements, messages, sessions
+        from accounts.assisted_recovery import recovery_requested
+        from messaging.services import agreements, messages, recoveries, sessions
 
         messages.start()
         access_ended.connect(
@@ -20,4 +22,8 @@ class MessagingConfig(AppConfig):
         agreement_published.connect(
             agreements.tell_clients_of_a_new_agreement,
             dispatch_uid="messaging.new_agreement",
+        )
+        recovery_requested.connect(
+            recoveries.tell_therapists_of_a_request,
+            dispatch_uid="messaging.recovery_requested",
         )

@@ -16,10 +16,12 @@ import re
 from typing import Any
 
 from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 import crypto
+from accounts.factors import needs_enrolment
 from crypto import CryptoError, PublicIdentity
 from messaging.limits import TokenBucket, claim_socket, release_socket
 from messaging.services import agreements, epochs, events, messages, receipts, sessions
@@ -84,6 +86,10 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:
             await self.close(code=CloseCode.UNAUTHENTICATED)
+            return
+        if await database_sync_to_async(needs_enrolment)(user):
+            # A therapist or admin without a second factor enrols one first (over HTTP).
+            await self.close(code=CloseCode.SECOND_FACTOR_ENROLMENT_REQUIRED)
             return
         self.user_id = user.pk
         self.identity = PublicIdentity.from_bytes(bytes(user.public_identity))

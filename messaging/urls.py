@@ -5,18 +5,45 @@ from __future__ import annotations
 from django.urls import path
 
 from accounts import console as admin
+from accounts import second_factor
 from accounts import views as accounts
+from accounts.assisted_recovery import assisted_recovery
 from accounts.recovery import recover_begin, recover_finish
-from messaging import console, views
+from messaging import console, recoveries, views
 
 urlpatterns = [
     path("csrf", accounts.csrf, name="api-csrf"),
     path("auth/params", accounts.params, name="api-auth-params"),
     path("auth/signin", accounts.signin, name="api-auth-signin"),
+    path(
+        "auth/signin/second-factor",
+        second_factor.signin_second_factor,
+        name="api-auth-signin-second-factor",
+    ),
+    path(
+        "auth/signin/passkey-options",
+        second_factor.signin_passkey_options,
+        name="api-auth-signin-passkey-options",
+    ),
     path("auth/signout", accounts.signout, name="api-auth-signout"),
     path("auth/recover/begin", recover_begin, name="api-auth-recover-begin"),
     path("auth/recover/finish", recover_finish, name="api-auth-recover-finish"),
+    path("auth/assisted-recovery", assisted_recovery, name="api-auth-assisted-recovery"),
     path("me", accounts.me, name="api-me"),
+    path("2fa", second_factor.factors_list, name="api-2fa"),
+    path("2fa/totp/begin", second_factor.totp_begin, name="api-2fa-totp-begin"),
+    path("2fa/totp/confirm", second_factor.totp_confirm, name="api-2fa-totp-confirm"),
+    path(
+        "2fa/webauthn/register/begin",
+        second_factor.passkey_register_begin,
+        name="api-2fa-webauthn-register-begin",
+    ),
+    path(
+        "2fa/webauthn/register/finish",
+        second_factor.passkey_register_finish,
+        name="api-2fa-webauthn-register-finish",
+    ),
+    path("2fa/remove", second_factor.remove_factor, name="api-2fa-remove"),
     path("agreement", accounts.agreement, name="api-agreement"),
     path("invitations", views.invitations, name="api-invitations"),
     path("invitations/lookup", views.invitation_lookup, name="api-invitation-lookup"),
@@ -30,6 +57,22 @@ urlpatterns = [
         "invitations/<int:invitation_id>/renew",
         views.invitation_renew,
         name="api-invitation-renew",
+    ),
+    path("recoveries", recoveries.recoveries, name="api-recoveries"),
+    path(
+        "recoveries/<int:recovery_id>/envelopes",
+        recoveries.recovery_envelopes,
+        name="api-recovery-envelopes",
+    ),
+    path(
+        "recoveries/<int:recovery_id>/confirm",
+        recoveries.recovery_confirm,
+        name="api-recovery-confirm",
+    ),
+    path(
+        "recoveries/<int:recovery_id>/decline",
+        recoveries.recovery_decline,
+        name="api-recovery-decline",
     ),
     path("setup/lookup", admin.setup_lookup, name="api-setup-lookup"),
     path("setup/accept", admin.setup_accept, name="api-setup-accept"),

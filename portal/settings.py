@@ -235,6 +235,9 @@ CONFIDE_MAX_SENDS_PER_SECOND = env_int("CONFIDE_MAX_SENDS_PER_SECOND", 0, minimu
 CONFIDE_INVITATION_HOURS = env_int("CONFIDE_INVITATION_HOURS", 72, minimum=1)
 # How long a staff setup link (a new therapist's or admin's, accounts/setup.py) stays valid.
 CONFIDE_SETUP_LINK_HOURS = env_int("CONFIDE_SETUP_LINK_HOURS", 72, minimum=1)
+# ... and how many an admin makes a day (each says whether its email has an account in the
+# practice).
+CONFIDE_SETUP_LINKS_PER_DAY = env_int("CONFIDE_SETUP_LINKS_PER_DAY", 50, minimum=1)
 CONFIDE_INVITATION_EMAIL_TAKEN_ANSWERS = env_int(
     "CONFIDE_INVITATION_EMAIL_TAKEN_ANSWERS", 3, minimum=1
 )
@@ -255,6 +258,13 @@ CONFIDE_SIGNIN_EMAIL_WINDOW_SECONDS = env_int(
 # How long an address an account signed in from, and a browser it signed in on, stay
 # known (0: nowhere is known, and no known-browser cookie is set).
 CONFIDE_SIGNIN_KNOWN_ADDRESS_DAYS = env_int("CONFIDE_SIGNIN_KNOWN_ADDRESS_DAYS", 30, minimum=0)
+# Wrong second factors (codes, recovery codes, passkey answers) per account per day, from
+# anywhere: the bound on someone who has the password guessing the code
+# (accounts/factors/attempts.py; docs/threat-model.md, "Second factors").
+CONFIDE_SECOND_FACTOR_FAILURES = env_int("CONFIDE_SECOND_FACTOR_FAILURES", 10, minimum=1)
+CONFIDE_SECOND_FACTOR_WINDOW_SECONDS = env_int(
+    "CONFIDE_SECOND_FACTOR_WINDOW_SECONDS", 86400, minimum=60
+)
 # Password recovery with the recovery key (accounts/recovery.py; docs/protocol.md,
 # "Password recovery"): how long a challenge is valid, and how many recovery requests an
 # address (begins and failed finishes) and an email (begins) may make per window.
@@ -266,4 +276,14 @@ CONFIDE_RECOVERY_WINDOW_SECONDS = env_int("CONFIDE_RECOVERY_WINDOW_SECONDS", 900
 CONFIDE_RECOVERY_EMAIL_ATTEMPTS = env_int("CONFIDE_RECOVERY_EMAIL_ATTEMPTS", 20, minimum=1)
 CONFIDE_RECOVERY_EMAIL_WINDOW_SECONDS = env_int(
     "CONFIDE_RECOVERY_EMAIL_WINDOW_SECONDS", 3600, minimum=1
+)
+# Assisted recovery (accounts/assisted_recovery.py; docs/protocol.md, "Assisted recovery"):
+# how long a request waits for a therapist's confirmation, and how many requests one email
+# may make per window (each replaces the one before; the address counts with recovery's).
+CONFIDE_ASSISTED_RECOVERY_DAYS = env_int("CONFIDE_ASSISTED_RECOVERY_DAYS", 7, minimum=1)
+CONFIDE_ASSISTED_RECOVERY_EMAIL_ATTEMPTS = env_int(
+    "CONFIDE_ASSISTED_RECOVERY_EMAIL_ATTEMPTS", 5, minimum=1
+)
+CONFIDE_ASSISTED_RECOVERY_EMAIL_WINDOW_SECONDS = env_int(
+    "CONFIDE_ASSISTED_RECOVERY_EMAIL_WINDOW_SECONDS", 86400, minimum=1
 )

@@ -40,7 +40,11 @@ __all__ = [
     "OverloadedError",
     "RateLimitedError",
     "RecoveryChallengeInvalidError",
+    "RecoveryInvalidError",
     "RecoveryProofInvalidError",
+    "SecondFactorEnrolmentRequiredError",
+    "SecondFactorExpiredError",
+    "SecondFactorInvalidError",
     "SetupLinkInvalidError",
     "StaleEpochError",
     "UnauthenticatedError",
@@ -72,6 +76,10 @@ class ErrorCode(StrEnum):
     AGREEMENT_CHANGED = "agreement_changed"
     RECOVERY_CHALLENGE_INVALID = "recovery_challenge_invalid"
     RECOVERY_PROOF_INVALID = "recovery_proof_invalid"
+    RECOVERY_INVALID = "recovery_invalid"
+    SECOND_FACTOR_INVALID = "second_factor_invalid"
+    SECOND_FACTOR_EXPIRED = "second_factor_expired"
+    SECOND_FACTOR_ENROLMENT_REQUIRED = "second_factor_enrolment_required"
     UNAVAILABLE = "unavailable"
     OVERLOADED = "overloaded"
     SERVER_ERROR = "server_error"
@@ -99,6 +107,8 @@ ERRORS: MappingProxyType[ErrorCode, ErrorSpec] = MappingProxyType(
         ErrorCode.CSRF_FAILED: ErrorSpec(403),
         ErrorCode.AGREEMENT_REQUIRED: ErrorSpec(403),
         ErrorCode.RECOVERY_PROOF_INVALID: ErrorSpec(403),
+        ErrorCode.SECOND_FACTOR_INVALID: ErrorSpec(403),
+        ErrorCode.SECOND_FACTOR_ENROLMENT_REQUIRED: ErrorSpec(403),
         ErrorCode.NOT_FOUND: ErrorSpec(404),
         ErrorCode.METHOD_NOT_ALLOWED: ErrorSpec(405),
         ErrorCode.ID_REUSED: ErrorSpec(409),
@@ -109,6 +119,8 @@ ERRORS: MappingProxyType[ErrorCode, ErrorSpec] = MappingProxyType(
         ErrorCode.INVITATION_INVALID: ErrorSpec(410),
         ErrorCode.SETUP_LINK_INVALID: ErrorSpec(410),
         ErrorCode.RECOVERY_CHALLENGE_INVALID: ErrorSpec(410),
+        ErrorCode.RECOVERY_INVALID: ErrorSpec(410),
+        ErrorCode.SECOND_FACTOR_EXPIRED: ErrorSpec(410),
         ErrorCode.FRAME_TOO_LARGE: ErrorSpec(413),
         ErrorCode.BODY_TOO_LARGE: ErrorSpec(413),
         ErrorCode.RATE_LIMITED: ErrorSpec(429, resend=True),
@@ -131,6 +143,8 @@ class CloseCode(IntEnum):
     SESSION_ENDED = 4001
     # The user already has the most live sockets allowed.
     TOO_MANY_SOCKETS = 4008
+    # A therapist or admin without a second factor: enrol one first (over HTTP).
+    SECOND_FACTOR_ENROLMENT_REQUIRED = 4403
     # A frame exceeded max_frame_bytes.
     FRAME_TOO_LARGE = 1009
     # The server may have dropped events for this socket: reconnect and sync.
@@ -138,7 +152,13 @@ class CloseCode(IntEnum):
 
 
 # Closes after which reconnecting cannot help: sign in again.
-SESSION_GONE: frozenset[CloseCode] = frozenset({CloseCode.UNAUTHENTICATED, CloseCode.SESSION_ENDED})
+SESSION_GONE: frozenset[CloseCode] = frozenset(
+    {
+        CloseCode.UNAUTHENTICATED,
+        CloseCode.SESSION_ENDED,
+        CloseCode.SECOND_FACTOR_ENROLMENT_REQUIRED,
+    }
+)
 
 
 class ErrorData(TypedDict, total=False):
@@ -274,6 +294,34 @@ class RecoveryProofInvalidError(ApiError):
     recovery key did not open this account's keys): nothing was changed."""
 
     code = ErrorCode.RECOVERY_PROOF_INVALID
+
+
+class RecoveryInvalidError(ApiError):
+    """An assisted recovery that is no longer pending (confirmed, declined, replaced by a
+    newer request, or expired; the message says which): nothing was changed."""
+
+    code = ErrorCode.RECOVERY_INVALID
+
+
+class SecondFactorInvalidError(ApiError):
+    """A second factor was refused: a wrong, reused or expired code, a used recovery code,
+    or a passkey assertion that does not verify (the message says which and what to do)."""
+
+    code = ErrorCode.SECOND_FACTOR_INVALID
+
+
+class SecondFactorExpiredError(ApiError):
+    """The sign-in waiting for its second factor, or the enrolment being confirmed, is no
+    longer there (it expired, was used, or was never begun): begin again."""
+
+    code = ErrorCode.SECOND_FACTOR_EXPIRED
+
+
+class SecondFactorEnrolmentRequiredError(ApiError):
+    """A therapist or admin without a second factor: nothing but enrolling one (and
+    ``/api/me``, signing out) is answered until they have one."""
+
+    code = ErrorCode.SECOND_FACTOR_ENROLMENT_REQUIRED
 
 
 class UnauthenticatedError(ApiError):

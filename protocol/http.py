@@ -14,6 +14,7 @@ from pydantic import Field, StringConstraints
 
 from protocol.common import B64, Epoch, Seq, Strict, Time, UserId
 from protocol.errors import ApiError
+from protocol.limits import MAX_ENVELOPE_CHARS, MAX_RECOVERY_ENVELOPES
 from protocol.to_client import CodeText, ErrorFields
 
 __all__ = [
@@ -25,6 +26,8 @@ __all__ = [
     "AgreementSection",
     "AgreementText",
     "ArchiveRequest",
+    "AssistedRecoveryAnswer",
+    "AssistedRecoveryRequest",
     "ConversationAnswer",
     "ConversationBody",
     "ConversationsAnswer",
@@ -34,6 +37,7 @@ __all__ = [
     "EnvelopeBody",
     "ErrorBody",
     "ErrorDetail",
+    "IdentityChangeBody",
     "InboxEntryAnswer",
     "InvitationAnswer",
     "InvitationItem",
@@ -50,7 +54,14 @@ __all__ = [
     "RecoverBeginAnswer",
     "RecoverBeginRequest",
     "RecoverFinishRequest",
+    "RecoveriesAnswer",
+    "RecoveryConfirmRequest",
+    "RecoveryConversation",
+    "RecoveryDecisionAnswer",
+    "RecoveryEnvelopesRequest",
+    "RecoveryItem",
     "RecoveryKdfBody",
+    "RecoveryStagedAnswer",
     "RenewRequest",
     "SignInRequest",
     "TokenRequest",
@@ -62,7 +73,13 @@ Email = Annotated[
     str,
     Field(min_length=3, max_length=254, pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$"),
 ]
-Name = Annotated[str, Field(min_length=1, max_length=150, pattern=r"^[^\x00-\x1f\x7f]+$")]
+# Characters no name or text shown to people may hold: control characters (C0, DEL, C1),
+# invisible ones (zero-width space, byte order mark, line and paragraph separators) and the
+# bidirectional marks, overrides and isolates, which would reorder what is shown around
+# them (a crisis line's label could make "988" read as another number). Zero-width
+# joiners stay allowed: scripts and emoji need them.
+TEXT_FORBIDDEN = r"\x00-\x1f\x7f-\x9f\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff"
+Name = Annotated[str, Field(min_length=1, max_length=150, pattern=rf"^[^{TEXT_FORBIDDEN}]+$")]
 # The 32-byte authentication secret of crypto/SPEC.md, base64url.
 AuthSecret = Annotated[str, Field(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")]
 AgreementVersion = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$")]
@@ -70,13 +87,14 @@ Token = Annotated[str, Field(min_length=20, max_length=100, pattern=r"^[A-Za-z0-
 # A password recovery's 32-byte challenge and 64-byte proof (crypto/SPEC.md, "Recovery").
 Challenge = Annotated[str, Field(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")]
 Proof = Annotated[str, Field(min_length=86, max_length=86, pattern=r"^[A-Za-z0-9_-]+$")]
+# A 347-byte identity succession (crypto/SPEC.md, "Identity succession"), base64url.
+SuccessionText = Annotated[str, Field(min_length=463, max_length=463, pattern=r"^[A-Za-z0-9_-]+$")]
 KeyMaterial = Annotated[B64, Field(max_length=1024)]
 RoleName = Literal["therapist", "client", "admin"]
 ConversationStatus = Literal["active", "discharged"]
-# A member's own label for a conversation: trimmed, at most 150 characters, none of them a
-# control character (C0, DEL, C1) or a bidirectional override or isolate, which would
-# reorder the text shown around it. Empty: no label.
-LABEL_FORBIDDEN = r"\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+# A member's own label for a conversation: trimmed, at most 150 characters, none of them
+# in TEXT_FORBIDDEN. Empty: no label.
+LABEL_FORBIDDEN = TEXT_FORBIDDEN
 LABEL_MAX_LENGTH = 150
 Label = Annotated[
     str,
@@ -184,6 +202,38 @@ class ArchiveRequest(Strict):
     archived: bool
 
 
+class AssistedRecoveryRequest(Strict):
+    """``POST /api/auth/assisted-recovery``: a new identity and its material, made as at
+    sign-up, for the account of ``email``; kept pending until a therapist of the client
+    confirms it (crypto/SPEC.md, "Assisted recovery")."""
+
+    email: Email
+    auth_secret: AuthSecret
+    kdf: KdfBody
+    public_identity: KeyMaterial
+    key_bundle: KeyMaterial
+    recovery_bundle: KeyMaterial
+
+
+Envelope = Annotated[B64, Field(max_length=MAX_ENVELOPE_CHARS)]
+
+
+class RecoveryEnvelopesRequest(Strict):
+    """``POST /api/recoveries/<id>/envelopes`` and ``.../confirm``: epoch keys wrapped to
+    the pending recovery's new identity by the confirming therapist. Each envelope names
+    its conversation and epoch; a long history travels in several requests."""
+
+    envelopes: Annotated[list[Envelope], Field(max_length=MAX_RECOVERY_ENVELOPES)] = []
+
+
+class RecoveryConfirmRequest(RecoveryEnvelopesRequest):
+    """``POST /api/recoveries/<id>/confirm``: the last envelopes, and the identity
+    succession the therapist signed: the client's identity as the therapist's browser knows
+    it is replaced by the request's new one (crypto/SPEC.md, "Identity succession")."""
+
+    succession: SuccessionText
+
+
 # --- answers ------------------------------------------------------------------------------
 
 
@@ -195,13 +245,33 @@ class OkAnswer(Strict):
     ok: bool
 
 
+class IdentityChangeBody(Strict):
+    """Why a member's identity is not the one they signed up with: an assisted recovery,
+    confirmed by ``confirmed_by`` at ``at`` (the server's word). ``successions`` are the
+    identity successions of the confirmed recoveries, oldest first, each signed by the
+    therapist who confirmed it: a client accepts an earlier identity, which the member's
+    earlier messages and envelopes are signed with, only from one that verifies under that
+    therapist's identity as it knows it (crypto/SPEC.md, "Assisted recovery")."""
+
+    reason: Literal["recovery"]
+    # None (and an empty name): the confirming therapist's account no longer exists.
+    confirmed_by: UserId | None
+    confirmed_by_name: str
+    at: Time
+    successions: list[SuccessionText]
+
+
 class MemberBody(Strict):
-    """A person as others see them."""
+    """A person as others see them. ``identity_changed``: only for someone whose identity
+    an assisted recovery changed (left out otherwise)."""
 
     id: UserId
     display_name: str
     role: RoleName
     public_identity: B64
+    identity_changed: IdentityChangeBody | None = Field(
+        default=None, exclude_if=lambda value: value is None
+    )
 
 
 class CrisisLineBody(Strict):
@@ -237,6 +307,9 @@ class MeBody(MemberBody):
     kdf: KdfBody
     key_bundle: B64
     agreement: AgreementBody | None
+    # A therapist or admin without a second factor: enrol one before anything else
+    # (docs/protocol.md, "Second factors").
+    second_factor_enrolment_required: bool = False
 
 
 class RecoveryKdfBody(Strict):
@@ -381,6 +454,61 @@ class ConversationAnswer(Strict):
     """``GET /api/conversations/<id>``."""
 
     conversation: ConversationBody
+
+
+class AssistedRecoveryAnswer(Strict):
+    """``POST /api/auth/assisted-recovery``: when the request lapses unless a therapist
+    confirms it. The same for an email with no account (nothing is kept then)."""
+
+    expires_at: Time
+
+
+class RecoveryConversation(Strict):
+    """A conversation of the client with the therapist, and the epochs whose keys the
+    therapist wraps to the new identity (the client's whole history there)."""
+
+    conversation: uuid.UUID
+    epochs: list[Epoch]
+
+
+RecoveryState = Literal["pending", "confirmed", "declined", "replaced", "expired"]
+
+
+class RecoveryItem(Strict):
+    """A pending assisted recovery of one of the therapist's clients."""
+
+    id: Annotated[int, Field(ge=1)]
+    client: MemberBody
+    new_identity: B64
+    requested_at: Time
+    expires_at: Time
+    conversations: list[RecoveryConversation]
+
+
+class RecoveriesAnswer(Strict):
+    """``GET /api/recoveries``: the pending assisted recoveries of the therapist's clients,
+    oldest first."""
+
+    recoveries: list[RecoveryItem]
+
+
+class RecoveryStagedAnswer(Strict):
+    """``POST /api/recoveries/<id>/envelopes``: how many envelopes the therapist has given
+    for it so far, and how many epochs still have none."""
+
+    recovery: Annotated[int, Field(ge=1)]
+    staged: Seq
+    missing: Seq
+
+
+class RecoveryDecisionAnswer(Strict):
+    """``POST /api/recoveries/<id>/confirm`` and ``.../decline``: the request as it now is
+    and the client as others now see them."""
+
+    recovery: Annotated[int, Field(ge=1)]
+    state: RecoveryState
+    client: MemberBody
+    conversations: list[uuid.UUID]
 
 
 class InboxEntryAnswer(Strict):

@@ -15,6 +15,7 @@ __all__ = [
     "MAX_ENVELOPES",
     "MAX_ENVELOPE_CHARS",
     "MAX_NESTING",
+    "MAX_RECOVERY_ENVELOPES",
     "MAX_SYNC",
     "Limits",
 ]
@@ -29,6 +30,9 @@ MAX_SYNC = 500
 MAX_ENVELOPES = 16
 # An HTTP request body.
 MAX_BODY_BYTES = 64 * 1024
+# Envelopes in one request of an assisted recovery's confirmation (about 51 KB of JSON,
+# within MAX_BODY_BYTES); a longer history is sent in several requests.
+MAX_RECOVERY_ENVELOPES = 150
 
 Positive = Annotated[int, Field(ge=1)]
 

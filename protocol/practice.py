@@ -12,6 +12,7 @@ from pydantic import Field
 
 from protocol.common import Strict, Time, UserId
 from protocol.http import (
+    TEXT_FORBIDDEN,
     AgreementText,
     AgreementVersion,
     AuthSecret,
@@ -47,10 +48,17 @@ __all__ = [
     "StaffRoleName",
 ]
 
-# One line of text a person reads: no control characters, no surrounding space.
-Line = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^\S(?:[^\x00-\x1f\x7f]*\S)?$")]
-# A paragraph is one item of a list: no line breaks in it either.
-Paragraph = Annotated[str, Field(min_length=1, max_length=4000, pattern=r"^[^\x00-\x1f\x7f]+$")]
+# Text people read: nothing of TEXT_FORBIDDEN (line breaks included: a paragraph is one
+# item of a list); a line has no space at either end.
+Line = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=200,
+        pattern=rf"^[^\s{TEXT_FORBIDDEN}](?:[^{TEXT_FORBIDDEN}]*[^\s{TEXT_FORBIDDEN}])?$",
+    ),
+]
+Paragraph = Annotated[str, Field(min_length=1, max_length=4000, pattern=rf"^[^{TEXT_FORBIDDEN}]+$")]
 # A number to call or text: digits, spaces and + - ( ), as people write them.
 PhoneNumber = Annotated[str, Field(min_length=2, max_length=32, pattern=r"^\+?[0-9][0-9 ()-]*$")]
 TimeZoneName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+/-]+$")]

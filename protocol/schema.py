@@ -20,9 +20,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter
 
-from protocol import http, practice
+from protocol import factors, http, practice
 from protocol.errors import ERRORS, RESEND, SESSION_GONE, CloseCode
-from protocol.limits import MAX_BODY_BYTES, MAX_CIPHERTEXT_CHARS, MAX_ENVELOPES, MAX_SYNC
+from protocol.limits import (
+    MAX_BODY_BYTES,
+    MAX_CIPHERTEXT_CHARS,
+    MAX_ENVELOPES,
+    MAX_RECOVERY_ENVELOPES,
+    MAX_SYNC,
+)
 from protocol.to_client import SERVER_FRAME_ADAPTER
 from protocol.to_server import CLIENT_FRAME_ADAPTER
 
@@ -57,11 +63,18 @@ _REQUESTS: tuple[type[BaseModel], ...] = (
     http.RenewRequest,
     http.LabelRequest,
     http.ArchiveRequest,
+    http.AssistedRecoveryRequest,
+    http.RecoveryEnvelopesRequest,
+    http.RecoveryConfirmRequest,
     practice.SetupAcceptRequest,
     practice.SetupLinkRequest,
     practice.MemberActiveRequest,
     practice.PracticeSettings,
     practice.PublishAgreementRequest,
+    factors.SecondFactorRequest,
+    factors.TotpConfirmRequest,
+    factors.PasskeyFinishRequest,
+    factors.RemoveFactorRequest,
 )
 _ANSWERS: tuple[type[BaseModel], ...] = (
     http.CsrfAnswer,
@@ -78,6 +91,10 @@ _ANSWERS: tuple[type[BaseModel], ...] = (
     http.ConversationsAnswer,
     http.ConversationAnswer,
     http.InboxEntryAnswer,
+    http.AssistedRecoveryAnswer,
+    http.RecoveriesAnswer,
+    http.RecoveryStagedAnswer,
+    http.RecoveryDecisionAnswer,
     http.ErrorBody,
     practice.SetupLookupAnswer,
     practice.SetupLinkAnswer,
@@ -89,6 +106,12 @@ _ANSWERS: tuple[type[BaseModel], ...] = (
     practice.AdminInvitationItem,
     practice.PracticeSettingsAnswer,
     practice.AdminAgreementAnswer,
+    factors.SecondFactorRequiredAnswer,
+    factors.PasskeyOptionsAnswer,
+    factors.TotpBeginAnswer,
+    factors.FactorsAnswer,
+    factors.TotpConfirmAnswer,
+    factors.PasskeyRegisteredAnswer,
 )
 
 
@@ -131,6 +154,7 @@ def javascript() -> str:
         "MAX_BODY_BYTES": MAX_BODY_BYTES,
         "MAX_CIPHERTEXT_CHARS": MAX_CIPHERTEXT_CHARS,
         "MAX_ENVELOPES": MAX_ENVELOPES,
+        "MAX_RECOVERY_ENVELOPES": MAX_RECOVERY_ENVELOPES,
         "MAX_SYNC": MAX_SYNC,
     }
     return "\n".join(

@@ -23,11 +23,13 @@ __all__ = [
     "ErrorFields",
     "ErrorFrame",
     "HistoryReply",
+    "IdentityChangedEvent",
     "MessageFrame",
     "PongFrame",
     "ReadEvent",
     "ReadOkFrame",
     "ReadyFrame",
+    "RecoveryRequestedEvent",
     "RekeyOkFrame",
     "ServerFrame",
     "SyncPage",
@@ -299,6 +301,32 @@ class ConversationAddedEvent(ToClient):
     EXAMPLES: ClassVar[Examples] = ({"type": "conversation_added", "conversation": _CONVERSATION},)
 
 
+class RecoveryRequestedEvent(ToClient):
+    """A client of the therapist asked to recover their account with the therapist's help
+    (to the therapists of their conversations); it carries the id only:
+    ``GET /api/recoveries`` to see it."""
+
+    type: Literal["recovery_requested"] = "recovery_requested"
+    recovery: Annotated[int, Field(ge=1)]
+
+    EXAMPLES: ClassVar[Examples] = ({"type": "recovery_requested", "recovery": 4},)
+
+
+class IdentityChangedEvent(ToClient):
+    """A member's identity changed by an assisted recovery that ``confirmed_by`` confirmed
+    (to the other members of their conversations, and to them): list the conversations
+    again to read the new identity."""
+
+    type: Literal["identity_changed"] = "identity_changed"
+    user: UserId
+    reason: Literal["recovery"] = "recovery"
+    confirmed_by: UserId
+
+    EXAMPLES: ClassVar[Examples] = (
+        {"type": "identity_changed", "user": 8, "reason": "recovery", "confirmed_by": 7},
+    )
+
+
 ServerFrame = Annotated[
     ReadyFrame
     | MessageFrame
@@ -312,7 +340,9 @@ ServerFrame = Annotated[
     | ReadEvent
     | TypingEvent
     | EpochEvent
-    | ConversationAddedEvent,
+    | ConversationAddedEvent
+    | RecoveryRequestedEvent
+    | IdentityChangedEvent,
     Field(discriminator="type"),
 ]
 SERVER_FRAME_ADAPTER: TypeAdapter[ServerFrame] = TypeAdapter(ServerFrame)

@@ -19,18 +19,24 @@ import json
 import re
 import secrets
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from urllib.parse import parse_qs, urlsplit
 
 from django.contrib.auth.hashers import make_password
 from django.test import Client
 
 import crypto
 from accounts.agreement import DEFAULT_VERSION, accept_agreement
+from accounts.factors import STAFF_ROLES
+from accounts.factors import totp as totp_factor
 from accounts.models import Practice, Role, User
-from confide_client import ConfideClient
+from confide_client import Account, ConfideClient
+from confide_client.second_factor import SecondFactor
 from crypto import BundleKind, ConversationKey, IdentityKeyPair, WrappingKey
 from harness.servers import Stack, new_email, new_password
 from messaging.models import Conversation, KeyEnvelope, Membership
+from tests.authenticator import next_code
+from tests.passkey import SoftAuthenticator
 
 TEST_KDF = crypto.KdfParams(opslimit=2, memlimit=32 * 1024 * 1024)
 
@@ -49,6 +55,14 @@ class Person:
     user: User
     identity: IdentityKeyPair = field(repr=False)
     auth_secret: str = field(repr=False)
+    # The base32 secret of their authenticator app, when they have one.
+    totp_secret: str | None = field(default=None, repr=False)
+
+    def totp_code(self) -> str:
+        """The code their authenticator app shows (one the server has not taken yet)."""
+        if self.totp_secret is None:
+            raise LookupError(f"{self.user.display_name} has no authenticator app")
+        return next_code(self.totp_secret)
 
     @property
     def id(self) -> int:
@@ -84,7 +98,10 @@ class Chat:
         return message_id, wire
 
 
-def make_person(practice: Practice, role: Role, name: str) -> Person:
+def make_person(practice: Practice, role: Role, name: str, *, totp: bool | None = None) -> Person:
+    """Someone of ``practice``, with real identity keys. ``totp``: whether they have an
+    authenticator app; by default, as their role requires (therapists and admins do,
+    clients do not)."""
     identity = IdentityKeyPair.generate()
     auth_secret = crypto.b64encode(secrets.token_bytes(32))
     wrap = WrappingKey(secrets.token_bytes(32))
@@ -101,7 +118,9 @@ def make_person(practice: Practice, role: Role, name: str) -> Person:
         key_bundle=crypto.wrap_identity(identity, wrap, BundleKind.PASSWORD),
         recovery_bundle=crypto.wrap_identity(identity, wrap, BundleKind.RECOVERY),
     )
-    return Person(user, identity, auth_secret)
+    enrol = role in STAFF_ROLES if totp is None else totp
+    secret = totp_factor.enrol_confirmed(user).base32 if enrol else None
+    return Person(user, identity, auth_secret, secret)
 
 
 def make_chat(practice: Practice, therapist: Person, client: Person) -> Chat:
@@ -168,17 +187,70 @@ def make_practice(*, agreed: bool = True) -> Practice5:
 
 # --- made through the real flows, on a running server -------------------------------------
 
-_DEMO_THERAPIST = re.compile(r"^\s*Therapist\s+(\S+@\S+)\s+password:\s+(\S+)\s*$", re.MULTILINE)
+# The lines of ``confide seed_demo``: each account's password, and the authenticator app's
+# URI of the therapist and the admin.
+_DEMO_PASSWORD = re.compile(r"^\s+(\S+)\s+(\S+@\S+)\s+password: (\S+)\s*$", re.MULTILINE)
+_DEMO_AUTHENTICATOR = re.compile(r"^\s+\S+\s+(\S+@\S+)\s+authenticator: (\S+)\s*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
 class LivePersona:
-    """Someone with an account on a running server, who signs in with a password."""
+    """Someone with an account on a running server, who signs in with a password and, for
+    a therapist or admin, a second factor: the authenticator app of ``totp_secret`` (as a
+    person types its code, at most a few times a minute), and a passkey held in software,
+    which the Python client answers with (as often as it likes)."""
 
     email: str
     password: str = field(repr=False)
     user_id: int
     role: str
+    totp_secret: str | None = field(default=None, repr=False)
+    passkey: SoftAuthenticator | None = field(default=None, repr=False)
+
+    def second_factor(self) -> SecondFactor | None:
+        """What ``ConfideClient.sign_in`` takes: their app's next code, asked when needed."""
+        secret = self.totp_secret
+        if secret is None:
+            return None
+        return lambda methods: next_code(secret)
+
+    async def sign_in(self, client: ConfideClient) -> Account:
+        passkey = self.passkey.answer_at(client.server_url) if self.passkey else None
+        return await client.sign_in(
+            self.email, self.password, second_factor=self.second_factor(), passkey=passkey
+        )
+
+
+def give_passkeys(stack: Stack, personas: list[LivePersona]) -> list[LivePersona]:
+    """The personas, each therapist and admin with a passkey added to their account."""
+    staff = [p for p in personas if p.role in STAFF_ROLES]
+    keys = {p.email: SoftAuthenticator() for p in staff}
+    if keys:
+        added = [
+            {
+                "email": email,
+                "credential_id": crypto.b64encode(key.credential_id),
+                "public_key": crypto.b64encode(key.public_key()),
+            }
+            for email, key in keys.items()
+        ]
+        stack.manage("-m", "harness.add_passkey", stdin=json.dumps(added))
+    return [replace(p, passkey=keys.get(p.email)) for p in personas]
+
+
+def demo_personas(seed_output: str) -> dict[str, LivePersona]:
+    """The demo's people by role (``therapist``, ``client``, ``admin``), from what
+    ``confide seed_demo`` printed."""
+    secrets_by_email = {
+        email: parse_qs(urlsplit(uri).query)["secret"][0]
+        for email, uri in _DEMO_AUTHENTICATOR.findall(seed_output)
+    }
+    return {
+        role.lower(): LivePersona(
+            email, password, 0, role.lower(), totp_secret=secrets_by_email.get(email)
+        )
+        for role, email, password in _DEMO_PASSWORD.findall(seed_output)
+    }
 
 
 @dataclass(frozen=True)
@@ -194,12 +266,13 @@ class LivePersonas:
 
 
 def demo_therapist(stack: Stack) -> LivePersona:
-    """Seeds the demo practice (once per stack) and reads the therapist's sign-in from it."""
-    found = _DEMO_THERAPIST.search(stack.manage("seed_demo"))
-    if found is None:
+    """Seeds the demo practice (once per stack) and reads the therapist's sign-in from it;
+    the therapist gets a passkey for the tests' clients."""
+    therapist = demo_personas(stack.manage("seed_demo")).get("therapist")
+    if therapist is None or therapist.totp_secret is None:
         raise RuntimeError("seed_demo printed no therapist credentials")
-    email, password = found.groups()
-    return LivePersona(email, password, user_id=0, role="therapist")
+    [with_passkey] = give_passkeys(stack, [therapist])
+    return with_passkey
 
 
 def operator_made(stack: Stack, who: str, role: Role, practice: str) -> LivePersona:
@@ -212,15 +285,19 @@ def operator_made(stack: Stack, who: str, role: Role, practice: str) -> LivePers
         "practice": practice,
         "password": password,
     }
-    answer = stack.manage("-m", "harness.make_account", stdin=json.dumps(request))
-    return LivePersona(email, password, user_id=int(json.loads(answer)["id"]), role=str(role))
+    made = json.loads(stack.manage("-m", "harness.make_account", stdin=json.dumps(request)))
+    persona = LivePersona(
+        email, password, int(made["id"]), str(role), totp_secret=made.get("totp_secret")
+    )
+    [with_passkey] = give_passkeys(stack, [persona])
+    return with_passkey
 
 
 async def signed_in_id(url: str, persona: LivePersona) -> LivePersona:
     """The persona with its user id, read by signing in."""
     async with ConfideClient(url) as client:
-        account = await client.sign_in(persona.email, persona.password)
-    return LivePersona(persona.email, persona.password, account.id, account.role)
+        account = await persona.sign_in(client)
+    return replace(persona, user_id=account.id, role=account.role)
 
 
 async def invite_client(
@@ -230,7 +307,7 @@ async def invite_client(
     messaging agreement (as every client does before their first message); returns them
     and the conversation."""
     async with ConfideClient(url) as inviter:
-        await inviter.sign_in(therapist.email, therapist.password)
+        await therapist.sign_in(inviter)
         invitation = await inviter.create_invitation(NAMES[who])
     email, password = new_email(who), new_password()
     async with ConfideClient(url) as invited:
@@ -244,7 +321,7 @@ async def accept_agreement_live(url: str, persona: LivePersona) -> str:
     """The persona signs in and accepts their practice's current messaging agreement, as
     the client's ``agreement()`` and ``accept_agreement()`` do it; returns the version."""
     async with ConfideClient(url) as client:
-        await client.sign_in(persona.email, persona.password)
+        await persona.sign_in(client)
         current = await client.agreement()
         await client.accept_agreement(current.version)
         await client.sign_out()

@@ -36,6 +36,8 @@ from confide_client.errors import (
     InvitationInvalidError,
     KeysError,
     RateLimitedError,
+    SecondFactorInvalidError,
+    SecondFactorRequiredError,
     ServerRefusedError,
     SessionEndedError,
     StateFileError,
@@ -54,8 +56,8 @@ EXIT = {
     0: "ended normally (/quit, or the end of input)",
     1: "an error the chat could not go on from",
     2: "wrong use of the command line",
-    3: "signing in was refused (wrong email, password or recovery key, too many attempts,"
-    " session ended)",
+    3: "signing in was refused (wrong email, password, second factor or recovery key, too"
+    " many attempts, session ended)",
     4: "the invitation link is not valid (used, expired, revoked or unknown)",
     5: "the state folder cannot be read or written, or others may change it",
     69: "the server could not be reached",
@@ -228,12 +230,19 @@ async def begin(
         if email is None:
             raise Stop(2, "Give --email or --accept.")
         password = await screen.ask(f"Password for {email} at {client.server_url}: ", secret=True)
-        await client.sign_in(email, password)
+
+        async def second_factor(methods: list[str]) -> str:
+            # Asked only of an account that has one; again after a wrong code.
+            return await screen.ask(
+                "Code from your authenticator app (or a recovery code): ", secret=True
+            )
+
+        await client.sign_in(email, password, second_factor=second_factor)
     except InvitationInvalidError as exc:
         raise Stop(4, f"{exc.message} ({exc.code})") from None
     except RateLimitedError as exc:
         raise Stop(3, refused_for_now(exc)) from None
-    except UnauthenticatedError as exc:
+    except (UnauthenticatedError, SecondFactorInvalidError, SecondFactorRequiredError) as exc:
         raise Stop(3, f"{exc.message} ({exc.code})") from None
 
 

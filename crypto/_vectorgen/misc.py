@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from ..encoding import b64encode
 from ..errors import BindingError, FormatError, UnsupportedVersionError
-from ..safety import format_safety_number, safety_number, safety_qr_payload
+from ..identity import PublicIdentity
+from ..safety import (
+    format_identity_number,
+    format_safety_number,
+    identity_number,
+    identity_qr_payload,
+    safety_number,
+    safety_qr_payload,
+)
 from .common import JsonObject, document, fails, flip, ok, persona, replace
 
 
@@ -81,12 +89,77 @@ def safety_file() -> str:
         vectors.append(
             fails(name, comment, "verify_qr", {**identities, "qr_payload": data.hex()}, error)
         )
+    vectors += identity_number_vectors(a, other.public, payload)
     return document(
         "Safety numbers: fp = BLAKE2b-256('confide/v1/fingerprint' || sign_pk || enc_pk) "
         "(unkeyed); 30 digits per fingerprint; the two digit strings sorted and concatenated; "
-        "QR payload 0x01 || min(fp_a, fp_b) || max(fp_a, fp_b).",
+        "QR payload 0x01 || min(fp_a, fp_b) || max(fp_a, fp_b). One identity's number (an "
+        "assisted recovery): its 30 digits; QR payload 0x01 || fp.",
         vectors,
     )
+
+
+def identity_number_vectors(
+    identity: PublicIdentity, other: PublicIdentity, safety_payload: bytes
+) -> list[JsonObject]:
+    """The number and QR payload of one identity (crypto/SPEC.md, "Assisted recovery")."""
+    number = identity_number(identity)
+    payload = identity_qr_payload(identity)
+    inputs = {"identity": identity.to_bytes().hex()}
+    vectors: list[JsonObject] = [
+        ok(
+            "identity-number",
+            "The client's identity alone: the 30 digits its half of a safety number has.",
+            "identity_number",
+            inputs,
+            {
+                "fingerprint": identity.fingerprint().hex(),
+                "identity_number_text": number,
+                "formatted_text": format_identity_number(number),
+                "qr_payload": payload.hex(),
+            },
+        ),
+        ok(
+            "verify-identity-qr",
+            "The scanned payload matches.",
+            "verify_identity_qr",
+            {**inputs, "qr_payload": payload.hex()},
+            {},
+        ),
+    ]
+    bad = [
+        (
+            "verify-identity-qr-other-identity",
+            "The payload is another identity's.",
+            identity_qr_payload(other),
+            BindingError,
+        ),
+        (
+            "verify-identity-qr-flipped-fingerprint",
+            "A byte of the fingerprint flipped.",
+            flip(payload, 7),
+            BindingError,
+        ),
+        (
+            "verify-identity-qr-unknown-version",
+            "Version 0x02.",
+            replace(payload, 0, b"\x02"),
+            UnsupportedVersionError,
+        ),
+        (
+            "verify-identity-qr-safety-code",
+            "A safety code of two identities (65 bytes) is not an identity code.",
+            safety_payload,
+            FormatError,
+        ),
+        ("verify-identity-qr-truncated", "32 bytes.", payload[:-1], FormatError),
+        ("verify-identity-qr-empty", "Empty input.", b"", FormatError),
+    ]
+    for name, comment, data, error in bad:
+        vectors.append(
+            fails(name, comment, "verify_identity_qr", {**inputs, "qr_payload": data.hex()}, error)
+        )
+    return vectors
 
 
 def encoding_file() -> str:

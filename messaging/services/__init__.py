@@ -9,6 +9,8 @@
 - ``invitations``: a therapist's invitation (and a new link for a pending one) and a
   client's sign-up through it;
 - ``inbox``: a member's own label for a conversation and its archive, shown to them only;
+- ``recoveries``: a client's assisted recovery as their therapist sees it, the envelopes of
+  their history wrapped to the new identity, and the confirmation that gives them back;
 - ``sessions``: whether a socket's session still holds, and closing sockets when access ends.
 
 Each service checks (membership, status, shapes) before it writes, writes in one

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from functools import cache
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests import authenticator
 from tests.conftest import running_in_ci
 
 try:
@@ -133,17 +135,65 @@ def screenshot(page: Page, name: str) -> None:
 
 
 def sign_in(page: Page, base_url: str, email: str, password: str) -> None:
-    """From any page of the app to signed in (accepting the agreement if it is shown)."""
+    """From any page of the app to signed in: the code of the account's authenticator app
+    when it asks for one (``tests.authenticator``), the agreement accepted if it is shown."""
     if not page.url.startswith(base_url):
         page.goto(base_url + "/")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    signed_in = page.locator(".conversation, .inbox, #agreement-title")
-    expect(signed_in.first).to_be_visible(timeout=15_000)
+    signed_in = page.locator(".conversation, .inbox, .console-nav, #agreement-title")
+    expect(signed_in.or_(page.locator("#second-factor-title")).first).to_be_visible(timeout=15_000)
+    if page.locator("#second-factor-title").is_visible():
+        enter_code(page, authenticator.code_for(base_url, email))
+        expect(signed_in.first).to_be_visible(timeout=15_000)
     if page.locator("#agreement-title").is_visible():
         accept_agreement(page)
+
+
+def enter_code(page: Page, code: str) -> None:
+    """Types a code on the second-factor screen and sends it."""
+    page.get_by_label("Code from your authenticator app").fill(code)
+    page.get_by_role("button", name="Continue").click()
+
+
+def enrol_authenticator_app(page: Page) -> tuple[str, list[str]]:
+    """On the two-step sign-in screen: sets up an authenticator app from its key shown as
+    text, confirms it with the app's code, and saves the recovery codes; returns the
+    secret and the codes."""
+    page.get_by_role("button", name=re.compile("authenticator app")).click()
+    secret = page.locator("#totp-secret").inner_text().replace(" ", "")
+    page.get_by_label("Code from your authenticator app").fill(authenticator.next_code(secret))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
+    codes = page.locator(".recovery-codes li").all_inner_texts()
+    page.get_by_label("I have saved my recovery codes").check()
+    page.get_by_role("button", name="Continue").click()
+    return secret, codes
+
+
+def qr_payload(page: Page, canvas: str) -> bytes:
+    """What an independent decoder (zxing-cpp) reads from the QR code a canvas shows."""
+    import zxingcpp
+
+    size, gray = page.evaluate(
+        """(selector) => {
+          const canvas = document.querySelector(selector);
+          const rgba = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+          const gray = [];
+          for (let i = 0; i < rgba.length; i += 4) gray.push(rgba[i]);
+          return [[canvas.width, canvas.height], gray];
+        }""",
+        canvas,
+    )
+    image = memoryview(bytes(gray)).cast("B", (size[1], size[0]))
+    found = zxingcpp.read_barcodes(
+        image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    )
+    assert len(found) == 1, f"one QR code in {canvas}"
+    data: bytes = found[0].bytes
+    return data
 
 
 def accept_agreement(page: Page) -> None:

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from confide_client import ConfideClient
+from tests import authenticator
 
 T = TypeVar("T")
 TIMEOUT = 120.0
@@ -35,7 +36,12 @@ def as_user(
     async def signed_in() -> T:
         client = ConfideClient(server_url, backfill=False)
         try:
-            await client.sign_in(email, password)
+            await client.sign_in(
+                email,
+                password,
+                second_factor=authenticator.prompt(server_url, email),
+                passkey=authenticator.passkey_at(server_url, email),
+            )
             await client.connect()
             return await work(client)
         finally:

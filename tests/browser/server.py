@@ -7,14 +7,12 @@ dropped afterwards, with a Redis key prefix of its own).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.servers import LiveServer, Stack, drop_stack, make_stack
-from tests.personas import LivePersona
-
-_CREDENTIAL = re.compile(r"^\s+(\S+)\s+(\S+@\S+)\s+password: (\S+)\s*$", re.MULTILINE)
+from tests import authenticator
+from tests.personas import LivePersona, demo_personas, give_passkeys
 
 
 @dataclass
@@ -32,9 +30,18 @@ class Server:
         return self.process.url
 
     def start(self) -> None:
-        for role, email, password in _CREDENTIAL.findall(self.stack.manage("seed_demo")):
-            self.demo[role.lower()] = LivePersona(email, password, 0, role.lower())
+        demo = give_passkeys(
+            self.stack, list(demo_personas(self.stack.manage("seed_demo")).values())
+        )
+        self.demo.update({persona.role: persona for persona in demo})
         self.process = self.stack.start_server()
+        # The demo therapist's and admin's second factors: the authenticator app's codes
+        # for the pages signing in, the passkey for the Python clients beside them.
+        for persona in demo:
+            if persona.totp_secret is not None:
+                authenticator.register(
+                    self.url, persona.email, persona.totp_secret, passkey=persona.passkey
+                )
 
     def stop(self) -> None:
         drop_stack(self.stack)

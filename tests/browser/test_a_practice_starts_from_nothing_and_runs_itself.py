@@ -1,6 +1,7 @@
 """A practice from nothing, in the browser: ``confide create_practice`` prints the first
-admin's link; the admin joins, sets the practice up and adds a therapist, who joins
-through their own link and invites a client; the two converse under the practice's crisis
+admin's link; the admin joins, sets up an authenticator app as staff must, sets the
+practice up and adds a therapist, who joins through their own link (and sets up an app
+too) and invites a client; the two converse under the practice's crisis
 lines and reply promise; a new agreement version is accepted again before the client's
 next message; a deactivated therapist is signed out at once.
 
@@ -17,6 +18,7 @@ from tests.browser.pages import (
     Watched,
     accept_agreement,
     check_accessibility,
+    enrol_authenticator_app,
     expect,
     message_items,
     screenshot,
@@ -70,6 +72,10 @@ def test_a_practice_starts_from_nothing_and_runs_itself(
     screenshot(a, "setup-form")
     check_accessibility(a, "setup form")
     join(admin, found.group(1), "admin")
+    # Staff set up a second factor before anything else.
+    expect(a.get_by_role("heading", name="Two-step sign-in")).to_be_visible(timeout=15_000)
+    check_accessibility(a, "two-step sign-in, required")
+    enrol_authenticator_app(a)
     expect(a.get_by_role("heading", name=f"People · Harbor Therapy {suffix}")).to_be_visible()
 
     # The practice's settings: a third crisis line and a one-day promise.
@@ -104,6 +110,8 @@ def test_a_practice_starts_from_nothing_and_runs_itself(
     t.get_by_label("Choose a password").fill(PASSWORD)
     t.get_by_label("Type the password again").fill(PASSWORD)
     join(therapist, therapist_link, "therapist")
+    expect(t.get_by_role("heading", name="Two-step sign-in")).to_be_visible(timeout=15_000)
+    enrol_authenticator_app(t)
     expect(t.get_by_role("heading", name="Your clients")).to_be_visible()
     t.get_by_label("Client's name").fill("Robin")
     t.get_by_role("button", name="Create invitation link").click()

@@ -14,6 +14,7 @@ from confide_client.errors import (
     NotFoundError,
     OverloadedError,
     RateLimitedError,
+    SecondFactorInvalidError,
     ServerRefusedError,
     StaleEpochError,
     UnauthenticatedError,
@@ -34,6 +35,7 @@ CLASSES: dict[ErrorCode, type[ServerRefusedError]] = {
     ErrorCode.RATE_LIMITED: RateLimitedError,
     ErrorCode.OVERLOADED: OverloadedError,
     ErrorCode.UNAVAILABLE: UnavailableError,
+    ErrorCode.SECOND_FACTOR_INVALID: SecondFactorInvalidError,
 }
 
 

@@ -34,7 +34,10 @@ from crypto import (
     b64encode,
     derive_password_keys,
     epoch_needs_rotation,
+    format_identity_number,
     format_safety_number,
+    identity_number,
+    identity_qr_payload,
     open_message,
     open_text,
     pad,
@@ -46,13 +49,16 @@ from crypto import (
     safety_qr_payload,
     seal_message,
     sign_recovery,
+    sign_succession,
     unpad,
     unwrap_conversation_key,
     unwrap_identity,
     verify_envelope,
+    verify_identity_qr,
     verify_message,
     verify_recovery,
     verify_safety_qr,
+    verify_succession,
     wrap_conversation_key,
     wrap_identity,
 )
@@ -316,6 +322,66 @@ def safety_verify_qr(inputs: Inputs) -> Result:
     return {}
 
 
+def safety_identity_number(inputs: Inputs) -> Result:
+    identity = PublicIdentity(_b(inputs["identity"]))
+    number = identity_number(identity)
+    return {
+        "fingerprint": identity.fingerprint().hex(),
+        "identity_number_text": number,
+        "formatted_text": format_identity_number(number),
+        "qr_payload": identity_qr_payload(identity).hex(),
+    }
+
+
+def safety_verify_identity_qr(inputs: Inputs) -> Result:
+    verify_identity_qr(_b(inputs["qr_payload"]), PublicIdentity(_b(inputs["identity"])))
+    return {}
+
+
+def succession_sign(inputs: Inputs) -> Result:
+    confirmer = IdentityKeyPair(_b(inputs["confirmer_secret"]))
+    succession = sign_succession(
+        confirmer,
+        user_id=inputs["user_id"],
+        confirmer_id=inputs["confirmer_id"],
+        confirmed_at=inputs["confirmed_at"],
+        previous_identity=PublicIdentity(_b(inputs["previous_identity"])),
+        new_identity=PublicIdentity(_b(inputs["new_identity"])),
+    )
+    # The body and the signed statement as SPEC.md writes them, built here without the package.
+    body = b"".join(
+        (
+            b"\x01",
+            inputs["user_id"].to_bytes(8, "big"),
+            inputs["confirmer_id"].to_bytes(8, "big"),
+            inputs["confirmed_at"].to_bytes(8, "big"),
+            _b(inputs["previous_identity"]),
+            _b(inputs["new_identity"]),
+        )
+    )
+    statement = b"confide/v1/identity-succession" + body
+    assert succession[: len(body)] == body
+    nacl.bindings.crypto_sign_open(succession[len(body) :] + statement, confirmer.sign_key)
+    return {"statement": statement.hex(), "succession": succession.hex()}
+
+
+def succession_verify(inputs: Inputs) -> Result:
+    stated = verify_succession(
+        _b(inputs["succession"]),
+        PublicIdentity(_b(inputs["confirmer_identity"])),
+        user_id=inputs["user_id"],
+        confirmer_id=inputs["confirmer_id"],
+        new_identity=PublicIdentity(_b(inputs["new_identity"])),
+    )
+    return {
+        "user_id": stated.user_id,
+        "confirmer_id": stated.confirmer_id,
+        "confirmed_at": stated.confirmed_at,
+        "previous_identity": stated.previous_identity.to_bytes().hex(),
+        "new_identity": stated.new_identity.to_bytes().hex(),
+    }
+
+
 def encoding_round_trip(inputs: Inputs) -> Result:
     data = _b(inputs["data"])
     text = b64encode(data)
@@ -351,6 +417,10 @@ RUNNERS: dict[tuple[str, str], Callable[[Inputs], Result]] = {
     ("padding", "unpad"): padding_unpad,
     ("safety", "compute"): safety_compute,
     ("safety", "verify_qr"): safety_verify_qr,
+    ("safety", "identity_number"): safety_identity_number,
+    ("safety", "verify_identity_qr"): safety_verify_identity_qr,
+    ("succession", "sign"): succession_sign,
+    ("succession", "verify"): succession_verify,
     ("encoding", "round_trip"): encoding_round_trip,
     ("encoding", "decode"): encoding_decode,
 }

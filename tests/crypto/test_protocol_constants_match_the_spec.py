@@ -60,7 +60,8 @@ def test_the_documented_sizes_hold() -> None:
     assert crypto.HEADER_SIZE == 93
     assert crypto.MESSAGE_OVERHEAD == 173
     assert crypto.MAX_PLAINTEXT == 2**20 - 4
-    for size in ("129", "106", "253", "93", "173", "1048572"):
+    assert crypto.SUCCESSION_SIZE == 347
+    for size in ("129", "106", "253", "93", "173", "1048572", "347"):
         assert size in SPEC
 
 

@@ -12,6 +12,7 @@ from tests.http.conftest import Browser, Reply
 from tests.personas import Person
 
 SIGN_IN = "/api/auth/signin"
+SECOND_FACTOR = "/api/auth/signin/second-factor"
 
 # Addresses from the documentation ranges (RFC 5737, RFC 3849).
 CLINIC = "203.0.113.10"
@@ -29,7 +30,12 @@ def sign_in(browser: Browser, email: str, auth_secret: str) -> Reply:
 
 
 def right(browser: Browser, person: Person) -> Reply:
-    return sign_in(browser, person.user.email, person.auth_secret)
+    """The person signs in with their right secret and, when they have an authenticator
+    app, its code: the answer of the last step."""
+    reply = sign_in(browser, person.user.email, person.auth_secret)
+    if reply.status == 200 and reply.json().get("second_factor_required"):
+        return browser.post(SECOND_FACTOR, {"totp": person.totp_code()})
+    return reply
 
 
 def wrong_secret(number: int = 0) -> str:

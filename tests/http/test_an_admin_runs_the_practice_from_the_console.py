@@ -109,6 +109,7 @@ def test_the_practice_settings_start_with_988_and_911_and_change_together(
         ({"crisis_lines": []}, "crisis_lines"),
         ({"crisis_lines": [{"label": "Call", "number": "javascript:alert(1)"}]}, "number"),
         ({"reply_promise": "x" * 301}, "reply_promise"),
+        ({"crisis_lines": [{"label": "Lifeline\u202e", "number": "988"}]}, "label"),
     ],
 )
 def test_bad_settings_are_refused_and_change_nothing(

@@ -17,8 +17,10 @@ from django.urls import reverse
 import crypto
 from accounts.models import Role
 from accounts.setup import NewSetupLink, create_setup_link
+from crypto import PublicIdentity
 from messaging.services.invitations import create_invitation
 from messaging.urls import urlpatterns
+from tests.http.assisted import ask, new_material, pending_of, request_body, rewrap, succession
 from tests.http.conftest import Browser, BrowserFor, Reply, accept_body, invite, make_applicant
 from tests.http.practice import setup_accept_body, staff_material
 from tests.http.recovery import begin, finish_body, give_recovery_key, material_for
@@ -79,6 +81,8 @@ class Endpoint:
     expected: dict[str, int]
     kwargs: Callable[[Practice5], dict[str, Any]] = field(default=no_args)
     body: Callable[[Practice5], Any] = field(default=no_body)
+    # Error codes of this row where they are not those of ERROR_CODES.
+    codes: dict[int, str] = field(default_factory=dict)
 
     def path(self, world: Practice5) -> str:
         return reverse(self.route, kwargs=self.kwargs(world))
@@ -143,6 +147,35 @@ def recover_claras_account(world: Practice5) -> dict[str, Any]:
     return finish_body(material_for(begin(Browser(), email), key, email))
 
 
+def claras_pending_recovery(world: Practice5) -> dict[str, Any]:
+    """Clara asked, in a browser of her own, to recover her account through Theo."""
+    ask(world.client.user.email)
+    return {"recovery_id": pending_of(world.client).pk}
+
+
+def theos_envelopes_for_claras_recovery(world: Practice5) -> dict[str, Any]:
+    """Every epoch key of Theo and Clara's conversation, wrapped by Theo to the identity
+    of Clara's pending request."""
+    pending = PublicIdentity.from_bytes(bytes(pending_of(world.client).public_identity))
+    return {"envelopes": rewrap(world.therapist, world.chat.id, pending)}
+
+
+def theos_confirmation_of_claras_recovery(world: Practice5) -> dict[str, Any]:
+    """Theo's envelopes, and the succession he signs: Clara's identity is replaced by the
+    one of her pending request."""
+    recovery_id = pending_of(world.client).pk
+    return {
+        **theos_envelopes_for_claras_recovery(world),
+        "succession": succession(world.therapist, recovery_id),
+    }
+
+
+# The shape of a succession, for a request that is refused before any is read.
+ANY_SUCCESSION = crypto.b64encode(bytes(crypto.SUCCESSION_SIZE))
+
+THEOS_CLIENT_ONLY = expect(signed_out=401, clara=403, theo=200, olive=404, oscar=403, ada=403)
+THERAPISTS_NOT_FOUND = expect(signed_out=401, clara=403, theo=404, olive=404, oscar=403, ada=403)
+
 ENDPOINTS = [
     Endpoint("csrf", "api-csrf", "GET", everyone(200)),
     Endpoint(
@@ -162,6 +195,22 @@ ENDPOINTS = [
             "auth_secret": world.client.auth_secret,
         },
     ),
+    # Nobody's browser here has a sign-in waiting for its second factor.
+    Endpoint(
+        "finish a sign-in with a second factor",
+        "api-auth-signin-second-factor",
+        "POST",
+        everyone(410),
+        body=lambda world: {"totp": "123456"},
+        codes={410: "second_factor_expired"},
+    ),
+    Endpoint(
+        "ask for a passkey challenge to finish a sign-in",
+        "api-auth-signin-passkey-options",
+        "POST",
+        everyone(410),
+        codes={410: "second_factor_expired"},
+    ),
     Endpoint("sign out", "api-auth-signout", "POST", everyone(200)),
     Endpoint(
         "begin a recovery of Clara's account",
@@ -177,7 +226,99 @@ ENDPOINTS = [
         everyone(200),
         body=recover_claras_account,
     ),
+    Endpoint(
+        "ask to recover Clara's account through her therapist",
+        "api-auth-assisted-recovery",
+        "POST",
+        everyone(200),
+        body=lambda world: request_body(world.client.user.email, new_material()),
+    ),
+    Endpoint(
+        "list the pending recoveries of one's clients",
+        "api-recoveries",
+        "GET",
+        expect(signed_out=401, clara=403, theo=200, olive=200, oscar=403, ada=403),
+    ),
+    Endpoint(
+        "give envelopes for Clara's recovery",
+        "api-recovery-envelopes",
+        "POST",
+        THEOS_CLIENT_ONLY,
+        kwargs=claras_pending_recovery,
+        body=theos_envelopes_for_claras_recovery,
+    ),
+    Endpoint(
+        "give envelopes for a recovery that does not exist",
+        "api-recovery-envelopes",
+        "POST",
+        THERAPISTS_NOT_FOUND,
+        kwargs=lambda world: {"recovery_id": 999_999},
+        body=lambda world: {"envelopes": []},
+    ),
+    Endpoint(
+        "confirm Clara's recovery",
+        "api-recovery-confirm",
+        "POST",
+        THEOS_CLIENT_ONLY,
+        kwargs=claras_pending_recovery,
+        body=theos_confirmation_of_claras_recovery,
+    ),
+    Endpoint(
+        "confirm a recovery that does not exist",
+        "api-recovery-confirm",
+        "POST",
+        THERAPISTS_NOT_FOUND,
+        kwargs=lambda world: {"recovery_id": 999_999},
+        body=lambda world: {"envelopes": [], "succession": ANY_SUCCESSION},
+    ),
+    Endpoint(
+        "decline Clara's recovery",
+        "api-recovery-decline",
+        "POST",
+        THEOS_CLIENT_ONLY,
+        kwargs=claras_pending_recovery,
+    ),
+    Endpoint(
+        "decline a recovery that does not exist",
+        "api-recovery-decline",
+        "POST",
+        THERAPISTS_NOT_FOUND,
+        kwargs=lambda world: {"recovery_id": 999_999},
+    ),
     Endpoint("me", "api-me", "GET", signed_in(200)),
+    Endpoint("list one's second factors", "api-2fa", "GET", signed_in(200)),
+    Endpoint("begin setting up an authenticator app", "api-2fa-totp-begin", "POST", signed_in(200)),
+    # Nobody here began setting one up.
+    Endpoint(
+        "confirm an authenticator app",
+        "api-2fa-totp-confirm",
+        "POST",
+        signed_in(410),
+        body=lambda world: {"code": "123456"},
+        codes={410: "second_factor_expired"},
+    ),
+    Endpoint(
+        "begin adding a passkey",
+        "api-2fa-webauthn-register-begin",
+        "POST",
+        signed_in(200),
+    ),
+    Endpoint(
+        "finish adding a passkey",
+        "api-2fa-webauthn-register-finish",
+        "POST",
+        signed_in(410),
+        body=lambda world: {"credential": {"id": "AA"}, "name": "Laptop"},
+        codes={410: "second_factor_expired"},
+    ),
+    # Staff keep their one factor; the clients have none to remove.
+    Endpoint(
+        "remove one's authenticator app",
+        "api-2fa-remove",
+        "POST",
+        expect(signed_out=401, clara=404, theo=403, olive=403, oscar=404, ada=403),
+        body=lambda world: {"factor": "totp", "totp": "123456"},
+    ),
     Endpoint("read the messaging agreement", "api-agreement", "GET", signed_in(200)),
     Endpoint(
         "accept the messaging agreement",
@@ -397,8 +538,9 @@ def test_each_persona_gets_the_expected_answer(
 
     expected = endpoint.expected[name]
     assert reply.status == expected, reply.content
-    if expected in ERROR_CODES:
-        assert reply.code == ERROR_CODES[expected]
+    codes = {**ERROR_CODES, **endpoint.codes}
+    if expected in codes:
+        assert reply.code == codes[expected]
 
 
 @pytest.mark.parametrize("name", ["Olive", "Oscar", "Ada"])

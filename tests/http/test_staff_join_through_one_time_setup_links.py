@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.test import override_settings
 from django.utils import timezone
 
 import crypto
@@ -188,3 +189,87 @@ def test_only_the_tokens_hash_is_kept(world: Practice5) -> None:
     stored = SetupLink.objects.get(pk=link["id"])
     assert stored.token_hash == hash_token(link["token"])
     assert link["token"] not in str(SetupLink.objects.values().get(pk=link["id"]))
+
+
+def test_links_made_by_an_admin_stop_working_when_that_admin_is_deactivated(
+    world: Practice5,
+) -> None:
+    abe = make_person(world.practice, Role.ADMIN, "Abe")
+    link = new_setup_link(abe, email="mallory@elsewhere.invalid", role="admin")
+    reply = (
+        Browser()
+        .sign_in_as(world.admin)
+        .post(f"/api/admin/members/{abe.id}/active", {"active": False})
+    )
+    assert reply.status == 200, reply.content
+    accepted = Browser().post(
+        "/api/setup/accept", setup_accept_body(link["token"], staff_material())
+    )
+    assert (accepted.status, accepted.code) == (410, "setup_link_invalid")
+    assert SetupLink.objects.get(pk=link["id"]).revoked_at is not None
+    assert not User.objects.filter(email="mallory@elsewhere.invalid").exists()
+
+
+def test_a_link_made_before_its_maker_lost_access_some_other_way_opens_nothing(
+    world: Practice5,
+) -> None:
+    abe = make_person(world.practice, Role.ADMIN, "Abe")
+    link = new_setup_link(abe, email="mallory@elsewhere.invalid", role="admin")
+    User.objects.filter(pk=abe.id).update(is_active=False)  # not through the console
+    reply = Browser().post("/api/setup/lookup", {"token": link["token"]})
+    assert (reply.status, reply.code) == (410, "setup_link_invalid")
+
+
+def test_an_admin_cannot_learn_whether_an_email_has_an_account_in_another_practice(
+    world: Practice5,
+) -> None:
+    elsewhere = Practice.objects.create(name="Hillside")
+    eve = make_person(elsewhere, Role.ADMIN, "Eve")
+    made = [
+        Browser()
+        .sign_in_as(eve)
+        .post(
+            "/api/admin/setup-links",
+            {"role": "therapist", "email": email, "display_name": "X"},
+        )
+        for email in (world.client.user.email, "nobody@nowhere.invalid")
+    ]
+    assert [reply.status for reply in made] == [200, 200]
+    refused = Browser().post(
+        "/api/setup/accept", setup_accept_body(made[0].json()["token"], staff_material())
+    )
+    unknown = Browser().post("/api/setup/lookup", {"token": "x" * 43})
+    assert (refused.status, refused.code) == (410, "setup_link_invalid")
+    assert refused.content == unknown.content
+    assert User.objects.get(email=world.client.user.email).practice_id == world.practice.pk
+
+
+@override_settings(CONFIDE_SETUP_LINKS_PER_DAY=2)
+def test_an_admin_makes_a_bounded_number_of_links_a_day(world: Practice5) -> None:
+    admin = Browser().sign_in_as(world.admin)
+    answers = [
+        admin.post(
+            "/api/admin/setup-links",
+            {"role": "therapist", "email": f"t{number}@practice.invalid", "display_name": "T"},
+        )
+        for number in range(3)
+    ]
+    assert [reply.status for reply in answers] == [200, 200, 429]
+    assert answers[2].code == "rate_limited"
+    assert SetupLink.objects.count() == 2
+
+
+@pytest.mark.parametrize("name", ["Wren\u202e", "Wren\u200b", "Wren\x85", "\ufeffWren"])
+def test_a_name_with_invisible_or_reordering_characters_is_refused(
+    world: Practice5, name: str
+) -> None:
+    reply = (
+        Browser()
+        .sign_in_as(world.admin)
+        .post(
+            "/api/admin/setup-links",
+            {"role": "therapist", "email": "wren@practice.invalid", "display_name": name},
+        )
+    )
+    assert (reply.status, reply.code) == (400, "bad_request")
+    assert not SetupLink.objects.exists()

@@ -194,7 +194,7 @@ async def open_client() -> AsyncIterator[Callable[..., Awaitable[ConfideClient]]
         client = ConfideClient(url, **options)
         made.append(client)
         if persona is not None:
-            await client.sign_in(persona.email, persona.password)
+            await persona.sign_in(client)
         return client
 
     yield make

@@ -21,6 +21,7 @@ import pexpect
 import pyte
 
 from harness.servers import ROOT
+from tests.authenticator import next_code
 from tests.personas import LivePersona
 
 ROWS, COLUMNS = 30, 120
@@ -164,5 +165,8 @@ async def signed_in_chat(
     terminals.append(chat)
     await chat.shows(f"Password for {email} at {url}")
     chat.enter(persona.password)
+    if persona.totp_secret is not None:
+        await chat.shows("Code from your authenticator app")
+        chat.enter(next_code(persona.totp_secret))
     await chat.shows("Type /help for the commands.")
     return chat

@@ -18,6 +18,7 @@ import pytest
 from accounts.models import Role
 from confide_client import ConfideClient
 from harness.servers import LiveServer, Stack
+from tests.authenticator import next_code
 from tests.integration.terminal import Terminal, signed_in_chat
 from tests.personas import LivePersonas, invite_client, operator_made
 
@@ -92,6 +93,10 @@ async def test_a_therapist_makes_lists_and_revokes_invitations_in_the_chat(
     terminals.append(chat)
     await chat.shows("Password for")
     chat.enter(therapist.password)
+    # A therapist has a second factor: the chat asks for the app's code after the password.
+    await chat.shows("Code from your authenticator app")
+    assert therapist.totp_secret is not None
+    chat.enter(next_code(therapist.totp_secret))
     await chat.shows("Type /help for the commands.")
 
     chat.enter("/invite Sam Example")

@@ -155,7 +155,7 @@ export async function signedInTab({ listing = {}, storage = new MemoryStorage() 
   const me = { id: ME, role: 'client', display_name: 'Casey Client' };
   const messenger = new Messenger({ me, keys, storage, seen: new SeenIdentities(new MemoryStorage()) });
   const events = [];
-  for (const type of ['conversations', 'timeline', 'incoming', 'typing', 'status', 'epoch', 'session-ended']) {
+  for (const type of ['conversations', 'timeline', 'incoming', 'typing', 'status', 'epoch', 'session-ended', 'recoveries', 'identity-recovered']) {
     messenger.addEventListener(type, (event) => events.push({ type, detail: event.detail }));
   }
 

@@ -259,6 +259,57 @@ const RUNNERS = {
     padded_size: (inputs) => ({ padded_size: confide.paddedSize(inputs.length) }),
     unpad: (inputs) => ({ data: toHex(confide.unpad(fromHex(inputs.padded))) }),
   },
+  succession: {
+    sign: (inputs) => {
+      const confirmer = new IdentityKeyPair(fromHex(inputs.confirmer_secret));
+      const succession = confide.signSuccession(confirmer, {
+        userId: inputs.user_id,
+        confirmerId: inputs.confirmer_id,
+        confirmedAt: inputs.confirmed_at,
+        previousIdentity: new PublicIdentity(fromHex(inputs.previous_identity)),
+        newIdentity: new PublicIdentity(fromHex(inputs.new_identity)),
+      });
+      // The body and the signed statement as SPEC.md writes them, built here without the package.
+      const u64 = (value) => {
+        const out = new Uint8Array(8);
+        new DataView(out.buffer).setBigUint64(0, BigInt(value));
+        return out;
+      };
+      const body = concat(
+        Uint8Array.of(1),
+        u64(inputs.user_id),
+        u64(inputs.confirmer_id),
+        u64(inputs.confirmed_at),
+        fromHex(inputs.previous_identity),
+        fromHex(inputs.new_identity),
+      );
+      const statement = concat(utf8('confide/v1/identity-succession'), body);
+      assert.deepEqual(succession.subarray(0, body.length), body);
+      assert.ok(
+        sodium.crypto_sign_verify_detached(succession.subarray(body.length), statement, confirmer.signKey),
+        'the signature verifies over the statement',
+      );
+      return { statement: toHex(statement), succession: toHex(succession) };
+    },
+    verify: (inputs) => {
+      const stated = confide.verifySuccession(
+        fromHex(inputs.succession),
+        new PublicIdentity(fromHex(inputs.confirmer_identity)),
+        {
+          userId: inputs.user_id,
+          confirmerId: inputs.confirmer_id,
+          newIdentity: new PublicIdentity(fromHex(inputs.new_identity)),
+        },
+      );
+      return {
+        user_id: stated.userId,
+        confirmer_id: stated.confirmerId,
+        confirmed_at: stated.confirmedAt,
+        previous_identity: toHex(stated.previousIdentity.toBytes()),
+        new_identity: toHex(stated.newIdentity.toBytes()),
+      };
+    },
+  },
   safety: {
     compute(inputs) {
       const [a, b] = pair(inputs);
@@ -273,6 +324,22 @@ const RUNNERS = {
     },
     verify_qr(inputs) {
       const result = confide.verifySafetyQr(fromHex(inputs.qr_payload), ...pair(inputs));
+      assert.equal(result, undefined);
+      return {};
+    },
+    identity_number(inputs) {
+      const identity = confide.PublicIdentity.fromBytes(fromHex(inputs.identity));
+      const number = confide.identityNumber(identity);
+      return {
+        fingerprint: toHex(identity.fingerprint()),
+        identity_number_text: number,
+        formatted_text: confide.formatIdentityNumber(number),
+        qr_payload: toHex(confide.identityQrPayload(identity)),
+      };
+    },
+    verify_identity_qr(inputs) {
+      const identity = confide.PublicIdentity.fromBytes(fromHex(inputs.identity));
+      const result = confide.verifyIdentityQr(fromHex(inputs.qr_payload), identity);
       assert.equal(result, undefined);
       return {};
     },

@@ -46,6 +46,7 @@ test('there is a module for each public module of crypto/', () => {
     'padding',
     'message',
     'safety',
+    'succession',
     'index',
   ]) {
     assert.ok(cryptoFiles.includes(`${name}.js`), `${name}.js`);

@@ -19,7 +19,14 @@ test("protocol.js's RESEND and ERROR_STATUS are the schema's", () => {
     Object.fromEntries(Object.entries(SCHEMA.errors).map(([code, spec]) => [code, spec.status])),
     { ...protocol.ERROR_STATUS },
   );
-  assert.deepEqual([...protocol.SESSION_GONE].sort(), [SCHEMA.close_codes.session_ended, SCHEMA.close_codes.unauthenticated].sort());
+  assert.deepEqual(
+    [...protocol.SESSION_GONE].sort(),
+    [
+      SCHEMA.close_codes.session_ended,
+      SCHEMA.close_codes.unauthenticated,
+      SCHEMA.close_codes.second_factor_enrolment_required,
+    ].sort(),
+  );
 });
 
 for (const [code, { resend }] of Object.entries(SCHEMA.errors)) {

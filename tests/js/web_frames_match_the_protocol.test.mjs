@@ -205,6 +205,29 @@ const scenarios = {
     assert.deepEqual(tab.requests.slice(before), ['/api/conversations'], 'listed again');
     assert.ok(tab.events.slice(events).some((e) => e.type === 'conversations'));
   },
+
+  async recovery_requested(tab, example) {
+    await tab.connect();
+    const before = tab.requests.length;
+    tab.ws.deliver(example);
+    await flush();
+    assert.deepEqual(tab.events.find((e) => e.type === 'recoveries')?.detail, {
+      recovery: example.recovery,
+    });
+    assert.deepEqual(tab.requests.slice(before), [], 'the views ask for the list, not the engine');
+  },
+
+  async identity_changed(tab, example) {
+    await tab.connect();
+    const before = tab.requests.length;
+    tab.ws.deliver(example);
+    await flush();
+    assert.deepEqual(tab.requests.slice(before), ['/api/conversations'], 'listed again');
+    assert.deepEqual(tab.events.find((e) => e.type === 'identity-recovered')?.detail, {
+      user: example.user,
+      confirmedBy: example.confirmed_by,
+    });
+  },
 };
 
 test('the schema has an example of every frame a server sends', () => {

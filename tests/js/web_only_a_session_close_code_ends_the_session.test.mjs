@@ -1,12 +1,17 @@
-// A websocket closed with one of the schema's session codes (signed out, never signed in)
-// ends the session in the page; any other close code only makes it reconnect.
+// A websocket closed with one of the schema's session codes (signed out, never signed in,
+// a therapist or admin without a second factor) ends the session in the page; any other
+// close code only makes it reconnect.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { FakeWebSocket, SCHEMA, flush, signedInTab } from './_app_support.mjs';
 
-const sessionGone = new Set([SCHEMA.close_codes.session_ended, SCHEMA.close_codes.unauthenticated]);
+const sessionGone = new Set([
+  SCHEMA.close_codes.session_ended,
+  SCHEMA.close_codes.unauthenticated,
+  SCHEMA.close_codes.second_factor_enrolment_required,
+]);
 
 for (const [name, code] of Object.entries(SCHEMA.close_codes)) {
   const ends = sessionGone.has(code);

@@ -77,6 +77,7 @@ def test_the_link_is_built_on_the_public_url_from_the_environment(
         (["--admin-email", "not-an-email"], "not an email address"),
         (["--url", "ftp://portal.invalid"], "not a portal address"),
         (["--url", "https://user@portal.invalid"], "not a portal address"),
+        (["--url", "http://portal.lakeside.invalid"], "plain http"),
         (["--name", "  "], "name"),
     ],
 )
@@ -112,3 +113,18 @@ def test_another_link_for_an_existing_practice_replaces_the_first(
         open_setup_link(first_token.group(2))
     with pytest.raises(CommandError, match=r"No practice 999\. Practices: \d+ \(P\)"):
         run("setup_link", "--practice", "999", "--email", "b@p.invalid")
+
+
+def test_a_deactivated_admin_is_reactivated_by_the_operator(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from accounts.models import Role, User
+    from tests.personas import make_person
+
+    practice = Practice.objects.create(name="P")
+    ada = make_person(practice, Role.ADMIN, "Ada")
+    User.objects.filter(pk=ada.id).update(is_active=False)
+    assert "Reactivated 1 account(s)" in run("reactivate_user", "ADA@practice.invalid")
+    assert User.objects.get(pk=ada.id).is_active
+    with pytest.raises(CommandError, match="No account with the email: x@p.invalid"):
+        run("reactivate_user", "x@p.invalid")

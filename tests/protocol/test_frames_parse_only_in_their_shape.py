@@ -39,6 +39,8 @@ def test_every_server_frame_type_has_an_example() -> None:
         "typing",
         "epoch",
         "conversation_added",
+        "recovery_requested",
+        "identity_changed",
     }
 
 

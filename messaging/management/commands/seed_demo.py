@@ -4,7 +4,10 @@ practice's admin, and prints how to sign in.
 The keys are made here exactly as a browser would make them at sign-up (with
 ``crypto.make_sign_up_material``), so the demo accounts are ordinary end-to-end encrypted
 accounts. The passwords are random per installation, kept in
-``CONFIDE_DATA_DIR/demo-credentials.txt`` (mode 0600) and printed each run.
+``CONFIDE_DATA_DIR/demo-credentials.txt`` (mode 0600) and printed each run. The therapist
+and the admin must have a second factor: each gets an authenticator app, whose
+``otpauth://`` URI (its secret) is kept and printed beside the password, to add to an app
+by hand or to compute codes with.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 import crypto
+from accounts.factors import STAFF_ROLES, has_second_factor, totp
 from accounts.models import Practice, Role, User
 from crypto import ConversationKey, SignUpMaterial, make_sign_up_material
 from messaging.models import Conversation, KeyEnvelope, Membership
@@ -51,6 +55,8 @@ class Command(BaseCommand):
             self._create(credentials_file)
         if not User.objects.filter(email=DEMO_ADMIN[0]).exists():
             self._add_admin(credentials_file)
+        if credentials_file.exists():
+            self._enrol_staff(credentials_file)
         if credentials_file.exists():
             self.stdout.write(f"{HEADER} {_address()} with:")
             kept = credentials_file.read_text(encoding="utf-8").splitlines()
@@ -93,6 +99,18 @@ class Command(BaseCommand):
         )
         with credentials_file.open("a", encoding="utf-8") as handle:
             handle.write(f"  {'Admin':<10} {email}  password: {password}\n")
+
+    def _enrol_staff(self, credentials_file: Path) -> None:
+        """An authenticator app for each demo therapist and admin without a second factor
+        (a demo seeded before staff needed one gets it too)."""
+        emails = [email for email, _, role in [*DEMO_ACCOUNTS, DEMO_ADMIN] if role in STAFF_ROLES]
+        for user in User.objects.filter(email__in=emails).order_by("pk"):
+            if has_second_factor(user):
+                continue
+            secret = totp.enrol_confirmed(user)
+            label = Role(user.role).label.split()[-1].capitalize()
+            with credentials_file.open("a", encoding="utf-8") as handle:
+                handle.write(f"  {label:<10} {user.email}  authenticator: {secret.uri}\n")
 
 
 def _start_conversation(

@@ -10,7 +10,7 @@
  */
 
 import * as api from './api.js';
-import { isCryptoError, parseIdentity } from './keys.js';
+import { isCryptoError, parseIdentity, verifySuccession } from './keys.js';
 
 /**
  * @typedef {object} Member
@@ -19,6 +19,19 @@ import { isCryptoError, parseIdentity } from './keys.js';
  * @property {string} role
  * @property {string} identityB64
  * @property {import('../crypto/index.js').PublicIdentity} identity
+ * @property {import('../crypto/index.js').PublicIdentity[]} previous identities an assisted
+ *   recovery replaced, newest first, each taken from a succession the confirming therapist
+ *   signed (never from the server's word): their earlier messages and envelopes are signed
+ *   with them
+ * @property {RecoveryNote|null} recovery the assisted recovery that gave them their current
+ *   identity, as its succession states it (null: none that this browser can verify)
+ */
+
+/**
+ * @typedef {object} RecoveryNote
+ * @property {number} confirmedBy the therapist who confirmed it and signed its succession
+ * @property {string} confirmedByName
+ * @property {string} at when, as the therapist's signed succession dates it
  */
 
 /**
@@ -42,7 +55,9 @@ import { isCryptoError, parseIdentity } from './keys.js';
  * @property {Map<number, number>} readSeqs
  * @property {import('./timeline.js').Timeline|null} timeline
  * @property {boolean} loading
- * @property {{user: number, previous: string}|null} identityChanged
+ * @property {{user: number, previous: string, recovery: RecoveryNote|null}|null} identityChanged
+ *   the peer's identity is not the one this browser saw before; `recovery` when the server
+ *   says an assisted recovery changed it
  * @property {string} label this person's own name for the conversation ('' for none), kept by
  *   the server and never shown to the other member
  * @property {string|null} archivedAt when this person archived it, null when it is not
@@ -204,7 +219,14 @@ export class ConversationList {
         role: member.role,
         identityB64: member.public_identity,
         identity: parseIdentity(member.public_identity),
+        previous: [],
+        recovery: null,
       });
+    }
+    for (const member of raw.members) {
+      const known = /** @type {Member} */ (members.get(member.id));
+      const confirmer = this.#confirmerOf(known, members);
+      Object.assign(known, recoveryOf(member.identity_changed, known, confirmer));
     }
     const known = this.byId.get(raw.id);
     /** @type {Conversation} */
@@ -253,7 +275,7 @@ export class ConversationList {
       if (member.id === this.me.id) continue;
       const { changed, previous } = this.seen.check(member.id, member.identityB64);
       if (changed && previous) {
-        conversation.identityChanged = { user: member.id, previous };
+        conversation.identityChanged = { user: member.id, previous, recovery: member.recovery };
         // Keys wrapped before the change must not protect what follows it.
         if (conversation.rotatedFor !== member.identityB64) conversation.keysChanged = true;
         this.emit('identity-changed', { conversation: conversation.id, user: member.id });
@@ -264,7 +286,7 @@ export class ConversationList {
       const wrapper = members.get(item.wrapper);
       if (!wrapper) continue;
       try {
-        this.keys.unwrap(conversation.id, item.epoch, item.envelope, wrapper.identity);
+        this.keys.unwrapFromAny(conversation.id, item.epoch, item.envelope, identitiesOf(wrapper));
       } catch (error) {
         if (!isCryptoError(error)) throw error;
         // An envelope that does not verify is ignored: its messages will show as unopenable.
@@ -273,6 +295,103 @@ export class ConversationList {
     this.byId.set(conversation.id, conversation);
     return conversation;
   }
+
+  /**
+   * The only therapist this browser knows who may have confirmed `member`'s recovery, for
+   * checking its succession: the other member of the conversation, a therapist, with the
+   * identity this browser knows (its own key, never the server's copy, when that is this
+   * person; the listed one, compared with what this browser saw before, otherwise).
+   * @param {Member} member
+   * @param {Map<number, Member>} members
+   * @returns {Confirmer|null}
+   */
+  #confirmerOf(member, members) {
+    if (member.role !== 'client') return null;
+    const other = [...members.values()].find((m) => m.id !== member.id);
+    if (!other || other.role !== 'therapist') return null;
+    if (other.id === this.me.id && this.keys.wiped) return null;
+    const identity = other.id === this.me.id ? this.keys.publicIdentity : other.identity;
+    return { id: other.id, displayName: other.displayName, identity };
+  }
+}
+
+/**
+ * @typedef {object} Confirmer
+ * @property {number} id
+ * @property {string} displayName
+ * @property {import('../crypto/index.js').PublicIdentity} identity as this browser knows it
+ */
+
+/**
+ * A member's identities, current first, then those an assisted recovery replaced, newest
+ * first: what their messages and envelopes may be signed with.
+ * @param {Member} member
+ */
+export function identitiesOf(member) {
+  return [member.identity, ...member.previous];
+}
+
+/**
+ * A member's earlier identities, from the successions the server serves with them
+ * (`identity_changed.successions`, crypto/SPEC.md "Assisted recovery"), and the recovery
+ * that gave them their current one. An earlier identity is accepted only from a succession
+ * that verifies under `confirmer`'s identity as this browser knows it and names this
+ * member, that confirmer and, as the new identity, the member's current identity or an
+ * earlier one accepted so (a chain of recoveries, newest first). Nothing else the server
+ * says counts: with no confirmer, or no succession that verifies, there are none, and a
+ * change of keys is an unexplained one.
+ * @param {any} change
+ * @param {{id: number, identity: import('../crypto/index.js').PublicIdentity}} member
+ * @param {Confirmer|null} confirmer
+ * @returns {{previous: import('../crypto/index.js').PublicIdentity[], recovery: RecoveryNote|null}}
+ */
+export function recoveryOf(change, member, confirmer) {
+  /** @type {import('../crypto/index.js').PublicIdentity[]} */
+  const previous = [];
+  if (!confirmer || change?.reason !== 'recovery' || !Array.isArray(change.successions)) {
+    return { previous, recovery: null };
+  }
+  const unused = new Set(change.successions.filter((text) => typeof text === 'string'));
+  /** @type {RecoveryNote|null} */
+  let recovery = null;
+  let current = member.identity;
+  for (;;) {
+    const stated = nextSuccession(unused, current, member.id, confirmer);
+    if (!stated || [member.identity, ...previous].some((known) => known.equals(stated.previousIdentity))) break;
+    previous.push(stated.previousIdentity);
+    recovery ??= {
+      confirmedBy: confirmer.id,
+      confirmedByName: confirmer.displayName,
+      at: new Date(stated.confirmedAt * 1000).toISOString(),
+    };
+    current = stated.previousIdentity;
+  }
+  return { previous, recovery };
+}
+
+/**
+ * The succession among `unused` that verifies under `confirmer` for `userId` with `current`
+ * as its new identity (taken out of `unused`), or null.
+ * @param {Set<string>} unused
+ * @param {import('../crypto/index.js').PublicIdentity} current
+ * @param {number} userId
+ * @param {Confirmer} confirmer
+ */
+function nextSuccession(unused, current, userId, confirmer) {
+  for (const text of unused) {
+    try {
+      const stated = verifySuccession(text, confirmer.identity, {
+        userId,
+        confirmerId: confirmer.id,
+        newIdentity: current,
+      });
+      unused.delete(text);
+      return stated;
+    } catch (error) {
+      if (!isCryptoError(error)) throw error;
+    }
+  }
+  return null;
 }
 
 /**

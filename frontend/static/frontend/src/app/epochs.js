@@ -42,18 +42,22 @@ export class Epochs {
 
   /**
    * Begin a new epoch before sending when the policy says so: the epoch holds 100
-   * messages or is 7 days old, or a member's keys changed.
+   * messages or is 7 days old, or a member's keys changed. A current epoch whose key this
+   * browser cannot open counts as a change of keys: its envelope was wrapped to an identity
+   * this person no longer has (after an assisted recovery, in a conversation whose history
+   * nobody wrapped to the new one), and a new epoch is the way to write again.
    * @param {Conversation} conversation
    */
   async rotateIfDue(conversation) {
     if (!this.socket.connected) return;
     const local = conversation.timeline?.epochUsage(conversation.currentEpoch) ?? { count: 0, oldest: null };
+    const keyless = !this.keys.hasKey(conversation.id, conversation.currentEpoch);
     const due = rotationDue({
       serverCount: conversation.epochMessages,
       serverStartedAt: conversation.epochStartedAt,
       localCount: local.count,
       localOldest: local.oldest,
-      keysChanged: conversation.keysChanged,
+      keysChanged: conversation.keysChanged || keyless,
       now: Date.now(),
     });
     if (!due) return;

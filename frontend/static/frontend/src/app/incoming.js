@@ -16,6 +16,7 @@
  */
 
 import * as api from './api.js';
+import { identitiesOf } from './conversations.js';
 import { MissingKeyError, isCryptoError } from './keys.js';
 import { historyFrame, syncFrame } from './frames.js';
 import { SocketError } from './socket.js';
@@ -276,9 +277,9 @@ export class Incoming {
         sender = conversation.members.get(raw.sender);
       }
       if (!sender) return { ...base, text: null, problem: 'unknown sender' };
-      const text = this.keys.open(
+      const text = this.keys.openFromAny(
         raw.ciphertext,
-        sender.identity,
+        identitiesOf(sender),
         conversation.id,
         raw.epoch,
         raw.client_message_id,

@@ -154,6 +154,58 @@ export class Keys {
   }
 
   /**
+   * Unwrap an epoch key whose envelope may have been made by one of the wrapper's
+   * identities before an assisted recovery changed it: `wrappers` are the current
+   * identity, then earlier ones (crypto/SPEC.md, "Assisted recovery"). Throws the current
+   * identity's failure when none verifies.
+   * @param {string} conversation
+   * @param {number} epoch
+   * @param {string} envelope base64url
+   * @param {confide.PublicIdentity[]} wrappers
+   */
+  unwrapFromAny(conversation, epoch, envelope, wrappers) {
+    firstThatVerifies(wrappers, (wrapper) => this.unwrap(conversation, epoch, envelope, wrapper));
+  }
+
+  /**
+   * Assisted recovery: the keys of these epochs of a conversation, each wrapped to the
+   * client's new identity and signed by this person, for `POST /api/recoveries/<id>/...`.
+   * Throws MissingKeyError for an epoch whose key this browser does not hold.
+   * @param {string} conversation
+   * @param {number[]} epochs
+   * @param {confide.PublicIdentity} recipient
+   * @returns {string[]} base64url envelopes, in the order of `epochs`
+   */
+  wrapHistory(conversation, epochs, recipient) {
+    return epochs.map((epoch) =>
+      confide.b64encode(
+        confide.wrapConversationKey(this.#key(conversation, epoch), conversation, epoch, recipient, this.#own()),
+      ),
+    );
+  }
+
+  /**
+   * Assisted recovery: this therapist's signed word that the client `userId`'s identity
+   * `previous` is replaced by `next`, dated now (crypto/SPEC.md, "Identity succession"),
+   * for `POST /api/recoveries/<id>/confirm`. Throws FormatError for ids that are not ones
+   * or `previous` equal to `next`.
+   * @param {{userId: number, confirmerId: number, previous: confide.PublicIdentity,
+   *          next: confide.PublicIdentity}} fields
+   * @returns {string} base64url
+   */
+  signSuccession({ userId, confirmerId, previous, next }) {
+    return confide.b64encode(
+      confide.signSuccession(this.#own(), {
+        userId,
+        confirmerId,
+        confirmedAt: Math.floor(Date.now() / 1000),
+        previousIdentity: previous,
+        newIdentity: next,
+      }),
+    );
+  }
+
+  /**
    * Seal text for sending; returns the base64url wire form.
    * @param {string} text
    * @param {string} conversation
@@ -186,6 +238,23 @@ export class Keys {
       conversation,
       epoch,
       clientMessageId,
+    );
+  }
+
+  /**
+   * `open`, for a sender who may have sealed it with an identity an assisted recovery
+   * replaced since: `senders` are their current identity, then earlier ones. Throws the
+   * current identity's failure when none verifies.
+   * @param {string} ciphertext base64url
+   * @param {confide.PublicIdentity[]} senders
+   * @param {string} conversation
+   * @param {number} epoch
+   * @param {string} clientMessageId
+   * @returns {string}
+   */
+  openFromAny(ciphertext, senders, conversation, epoch, clientMessageId) {
+    return firstThatVerifies(senders, (sender) =>
+      this.open(ciphertext, sender, conversation, epoch, clientMessageId),
     );
   }
 
@@ -255,6 +324,30 @@ export class Keys {
     if (!key) throw new MissingKeyError(conversation, epoch);
     return key;
   }
+}
+
+/**
+ * The result of `attempt` with the first identity whose signature it verifies under. A
+ * signature or binding failure moves on to the next identity; any other failure (a wrong
+ * key, bad padding, a missing key) is the answer. Throws the first identity's failure when
+ * none verifies.
+ * @template T
+ * @param {confide.PublicIdentity[]} identities
+ * @param {(identity: confide.PublicIdentity) => T} attempt
+ * @returns {T}
+ */
+function firstThatVerifies(identities, attempt) {
+  /** @type {unknown} */
+  let first = null;
+  for (const identity of identities) {
+    try {
+      return attempt(identity);
+    } catch (error) {
+      if (!(error instanceof confide.SignatureError || error instanceof confide.BindingError)) throw error;
+      first ??= error;
+    }
+  }
+  throw first ?? new confide.FormatError('No identity to verify with');
 }
 
 /** No key is held for a conversation's epoch (yet): fetch its envelope first. */
@@ -361,6 +454,48 @@ export function safetyNumber(mine, theirs) {
     digits: confide.formatSafetyNumber(confide.safetyNumber(mine, theirs)),
     qrPayload: confide.safetyQrPayload(mine, theirs),
   };
+}
+
+/**
+ * What an identity succession (base64url) states, if it verifies under `confirmer`'s
+ * identity and names `userId`, `confirmerId` and `newIdentity` (crypto/SPEC.md, "Identity
+ * succession"): the member's previous identity and when the recovery was confirmed.
+ * Throws a CryptoError for any other.
+ * @param {string} text
+ * @param {confide.PublicIdentity} confirmer
+ * @param {{userId: number, confirmerId: number, newIdentity: confide.PublicIdentity}} expected
+ * @returns {confide.Succession}
+ */
+export function verifySuccession(text, confirmer, expected) {
+  return confide.verifySuccession(confide.b64decode(text), confirmer, expected);
+}
+
+/**
+ * The number of one identity, for an assisted recovery (crypto/SPEC.md): 30 digits in 6
+ * groups of 5, and the 33-byte QR payload. The client's new browser shows its new
+ * identity's; the therapist's shows the one the server holds for the request.
+ * @param {confide.PublicIdentity} identity
+ */
+export function identityNumber(identity) {
+  return {
+    digits: confide.formatIdentityNumber(confide.identityNumber(identity)),
+    qrPayload: confide.identityQrPayload(identity),
+  };
+}
+
+/**
+ * Assisted recovery, in the client's new browser: new keys exactly as at sign-up
+ * (`makeAccountKeys`). Returns the body of `POST /api/auth/assisted-recovery`, the new
+ * public identity (its number is shown to the therapist) and the new recovery key's
+ * display form to show once. The private identity is wiped here: once the therapist
+ * confirms, the new password opens it from the server's copy, in any browser.
+ * @param {{email: string, password: string}} input
+ */
+export async function makeAssistedRecovery({ email, password }) {
+  const { fields, identity, recoveryDisplay } = await makeAccountKeys(password);
+  const publicIdentity = identity.public;
+  identity.wipe();
+  return { body: { email, ...fields }, publicIdentity, recoveryDisplay };
 }
 
 /**

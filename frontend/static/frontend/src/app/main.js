@@ -9,7 +9,8 @@
  * password: the recovery key sets a new one), `/setup#<token>` (a
  * new therapist or admin opening their setup link), and on `/`: `#/` home (therapist:
  * inbox; client: their conversation; admin: the console), `#/c/<id>` a conversation,
- * `#/safety/<id>` its safety number, `#/admin/<part>` a part of the admin's console.
+ * `#/safety/<id>` its safety number, `#/recovery/<id>` a client's assisted recovery to
+ * compare and confirm (therapists), `#/admin/<part>` a part of the admin's console.
  *
  * @module
  */
@@ -24,9 +25,11 @@ import { forgetStored, storageOf } from './storage.js';
 import { renderAgreement } from './views/agreement.js';
 import { renderConsole } from './views/console.js';
 import { renderConversation } from './views/conversation.js';
+import { renderEnrol } from './views/enrol.js';
 import { renderInbox } from './views/inbox.js';
 import { renderInvite } from './views/invite.js';
 import { renderRecover } from './views/recover.js';
+import { renderRecoveryConfirm } from './views/recoveries.js';
 import { renderSafety } from './views/safety.js';
 import { renderSetup } from './views/setup.js';
 import { renderSignIn } from './views/signin.js';
@@ -40,6 +43,9 @@ const announcer = /** @type {HTMLElement} */ (document.getElementById('announcer
 const crisis = /** @type {HTMLElement} */ (document.getElementById('crisis'));
 const quickExit = /** @type {HTMLElement} */ (document.getElementById('quick-exit'));
 const signOutButton = /** @type {HTMLElement} */ (document.getElementById('sign-out'));
+// The account's second factors, beside "Sign out" while signed in.
+const securityLink = h('a', { href: '#/security', class: 'button secondary', hidden: true }, 'Two-step sign-in');
+signOutButton.before(securityLink);
 const idleSeconds = Number(document.body.dataset.idleSeconds) || 900;
 
 /**
@@ -92,6 +98,7 @@ function chrome(client) {
   crisis.hidden = !client;
   quickExit.hidden = !client;
   signOutButton.hidden = session === null;
+  securityLink.hidden = session === null;
   document.body.classList.toggle('therapist', !client);
   document.body.classList.toggle('admin', session?.me.role === 'admin');
 }
@@ -118,6 +125,22 @@ function showConnection(state) {
  * @param {string|null} [conversation] where to go first
  */
 async function beginSession(me, keys, conversation = null) {
+  if (me.second_factor_enrolment_required) {
+    // Nothing else is open to them until they have one (the server says so too).
+    chrome(false);
+    signOutButton.hidden = true;
+    cleanup();
+    cleanup = renderEnrol(root, {
+      me,
+      required: true,
+      onDone: () => beginSession({ ...me, second_factor_enrolment_required: false }, keys, conversation),
+      onSignOut: () => {
+        keys.wipe();
+        endSession('You signed out. Your keys were removed from this page.');
+      },
+    });
+    return;
+  }
   const messenger = new Messenger({
     me,
     keys,
@@ -252,6 +275,17 @@ function route() {
     return;
   }
   const hash = location.hash;
+  if (hash === '#/security') {
+    cleanup = renderEnrol(root, {
+      me,
+      required: false,
+      onDone: () => {
+        location.hash = '#/';
+      },
+      onSignOut: () => endSession('You signed out. Your keys were removed from this page.'),
+    });
+    return;
+  }
   if (me.role === 'admin') {
     const part = hash.match(/^#\/admin\/([a-z]+)$/);
     renderConsole(root, { me, part: part ? part[1] : 'people' });
@@ -259,6 +293,7 @@ function route() {
   }
   const conversation = hash.match(new RegExp(`^#/c/(${UUID})$`));
   const safety = hash.match(new RegExp(`^#/safety/(${UUID})$`));
+  const recovery = me.role === 'therapist' ? hash.match(/^#\/recovery\/([1-9][0-9]*)$/) : null;
   if (conversation) {
     cleanup = renderConversation(root, {
       messenger,
@@ -269,6 +304,8 @@ function route() {
     });
   } else if (safety) {
     cleanup = renderSafety(root, { messenger, conversationId: safety[1] });
+  } else if (recovery) {
+    cleanup = renderRecoveryConfirm(root, { messenger, recoveryId: Number(recovery[1]), announce });
   } else if (client && messenger.conversations.size === 1) {
     location.replace(`#/c/${messenger.list()[0].id}`);
   } else {

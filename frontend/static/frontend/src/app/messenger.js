@@ -12,7 +12,10 @@
  * [{state}], `identity-changed` [{conversation, user}], `conversation-refused`
  * [{conversation, reason}], `session-ended` [{code}], `epoch` [{conversation, epoch}] (a
  * new epoch began, here or at the peer), `agreement-required` [{conversation}] (the server
- * refused a message until the practice's current messaging agreement is accepted).
+ * refused a message until the practice's current messaging agreement is accepted),
+ * `recoveries` [{recovery}] (a client of this therapist asked for an assisted recovery),
+ * `identity-recovered` [{user, confirmedBy}] (a member's identity changed by an assisted
+ * recovery; the conversations were listed again).
  *
  * @module
  */
@@ -166,6 +169,32 @@ export class Messenger extends EventTarget {
     this.#emit('timeline', { conversation: id });
   }
 
+  /**
+   * This therapist confirmed a client's assisted recovery (views/recoveries.js): the new
+   * identity is the one they compared in session, so it is remembered as seen (no warning
+   * here), the conversations are listed again, and each begins a new epoch at once, its
+   * key wrapped to the new identity (crypto/SPEC.md, "Epoch rotation").
+   * @param {number} client
+   * @param {string} identityB64 the new identity, as compared
+   * @param {string[]} conversations
+   */
+  async confirmedRecovery(client, identityB64, conversations) {
+    this.seen.acknowledge(client, identityB64);
+    for (const id of conversations) {
+      let conversation;
+      try {
+        conversation = await this.#conversations.refresh(id);
+      } catch {
+        continue; // listed again at the next reconnect; its next message rotates then
+      }
+      if (this.peer(conversation)?.identityB64 !== identityB64) continue;
+      conversation.identityChanged = null;
+      conversation.keysChanged = true;
+      await this.#epochs.rotateIfDue(conversation);
+    }
+    this.#emit('conversations');
+  }
+
   // --- sending -------------------------------------------------------------------------
 
   /**
@@ -279,6 +308,18 @@ export class Messenger extends EventTarget {
         // A client accepted an invitation: list the conversations again (the event carries
         // nothing else). Lost events are made up by the listing after each reconnect.
         this.#incoming.enqueue(() => this.#conversations.refreshAll().catch(() => undefined));
+        break;
+      case 'recovery_requested':
+        // A client of this therapist asked for an assisted recovery: the views list them.
+        this.#emit('recoveries', { recovery: frame.recovery });
+        break;
+      case 'identity_changed':
+        // A member's identity changed by a confirmed recovery: read the new one (and the
+        // earlier ones its history is signed with), then say so.
+        this.#incoming.enqueue(async () => {
+          await this.#conversations.refreshAll().catch(() => undefined);
+          this.#emit('identity-recovered', { user: frame.user, confirmedBy: frame.confirmed_by });
+        });
         break;
       default:
         break;

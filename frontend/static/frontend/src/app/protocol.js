@@ -28,7 +28,11 @@ export const ERROR_STATUS = Object.freeze({
   "overloaded": 503,
   "rate_limited": 429,
   "recovery_challenge_invalid": 410,
+  "recovery_invalid": 410,
   "recovery_proof_invalid": 403,
+  "second_factor_enrolment_required": 403,
+  "second_factor_expired": 410,
+  "second_factor_invalid": 403,
   "server_error": 500,
   "setup_link_invalid": 410,
   "stale_epoch": 409,
@@ -50,6 +54,7 @@ export const CLOSE = Object.freeze({
   "UNAUTHENTICATED": 4401,
   "SESSION_ENDED": 4001,
   "TOO_MANY_SOCKETS": 4008,
+  "SECOND_FACTOR_ENROLMENT_REQUIRED": 4403,
   "FRAME_TOO_LARGE": 1009,
   "SERVICE_RESTART": 1012
 });
@@ -57,7 +62,8 @@ export const CLOSE = Object.freeze({
 /** Closes after which reconnecting cannot help: sign in again. */
 export const SESSION_GONE = new Set([
   4001,
-  4401
+  4401,
+  4403
 ]);
 
 /** Limits fixed by the protocol. */
@@ -65,5 +71,6 @@ export const LIMITS = Object.freeze({
   "MAX_BODY_BYTES": 65536,
   "MAX_CIPHERTEXT_CHARS": 1400000,
   "MAX_ENVELOPES": 16,
+  "MAX_RECOVERY_ENVELOPES": 150,
   "MAX_SYNC": 500
 });

@@ -26,6 +26,7 @@ export const MESSAGE = label('confide/v1/message');
 export const MESSAGE_SIG = label('confide/v1/message-sig');
 export const FINGERPRINT = label('confide/v1/fingerprint');
 export const RECOVERY_PROOF = label('confide/v1/recovery-proof');
+export const IDENTITY_SUCCESSION = label('confide/v1/identity-succession');
 
 /** Every label, in the order of the Python module. */
 export const ALL_LABELS = Object.freeze([
@@ -42,4 +43,5 @@ export const ALL_LABELS = Object.freeze([
   MESSAGE_SIG,
   FINGERPRINT,
   RECOVERY_PROOF,
+  IDENTITY_SUCCESSION,
 ]);

@@ -74,6 +74,13 @@ export {
   verifyEnvelope,
   wrapConversationKey,
 } from './conversation.js';
+export {
+  SUCCESSION_SIZE,
+  SUCCESSION_VERSION,
+  Succession,
+  signSuccession,
+  verifySuccession,
+} from './succession.js';
 export { MAX_PLAINTEXT, pad, paddedSize, unpad } from './padding.js';
 export {
   HEADER_SIZE,
@@ -89,9 +96,13 @@ export {
 } from './message.js';
 export {
   fingerprint,
+  formatIdentityNumber,
   formatSafetyNumber,
+  identityNumber,
+  identityQrPayload,
   safetyNumber,
   safetyQrPayload,
+  verifyIdentityQr,
   verifySafetyQr,
 } from './safety.js';
 

@@ -8,6 +8,12 @@
  *
  * Both sides compute the same number and payload, whichever of the two they are.
  *
+ * One identity alone has an identity number, for an assisted recovery (crypto/SPEC.md,
+ * "Assisted recovery"), where the client's new browser knows no peer yet:
+ *
+ *     identity_number = digits(fp)                                                (30 digits)
+ *     identity_qr     = 0x01 || fp                                                (33 bytes)
+ *
  * @module
  */
 
@@ -27,6 +33,9 @@ import { PublicIdentity } from './identity.js';
 export const SAFETY_NUMBER_DIGITS = 60;
 export const SAFETY_QR_VERSION = 0x01;
 export const SAFETY_QR_SIZE = 1 + 2 * HASH_SIZE; // 65
+export const IDENTITY_NUMBER_DIGITS = 30;
+export const IDENTITY_QR_VERSION = 0x01;
+export const IDENTITY_QR_SIZE = 1 + HASH_SIZE; // 33
 const CHUNKS = 6;
 const CHUNK_BYTES = 5;
 const GROUP = 5;
@@ -89,11 +98,21 @@ export function safetyNumber(a, b) {
  * @returns {string}
  */
 export function formatSafetyNumber(number) {
+  return grouped(number, SAFETY_NUMBER_DIGITS, 'safety number');
+}
+
+/**
+ * @param {unknown} number
+ * @param {number} size
+ * @param {string} what
+ * @returns {string}
+ */
+function grouped(number, size, what) {
   if (typeof number !== 'string') {
-    throw new FormatError(`The safety number must be a string, not ${typeName(number)}`);
+    throw new FormatError(`The ${what} must be a string, not ${typeName(number)}`);
   }
-  if (!/^[0-9]{60}$/.test(number)) {
-    throw new FormatError(`A safety number is exactly ${SAFETY_NUMBER_DIGITS} digits`);
+  if (number.length !== size || !/^[0-9]+$/.test(number)) {
+    throw new FormatError(`A ${what} is exactly ${size} digits`);
   }
   const groups = [];
   for (let i = 0; i < number.length; i += GROUP) groups.push(number.slice(i, i + GROUP));
@@ -130,6 +149,59 @@ export function verifySafetyQr(payload, a, b) {
     throw new BindingError(
       'The scanned safety code does not match these two identities: a key has changed ' +
         'or was substituted',
+    );
+  }
+}
+
+/**
+ * The 30-digit number of one identity: the half a safety number takes from it.
+ *
+ * For an assisted recovery: the client's new browser shows it, their therapist's shows the
+ * number of the identity the server holds for the request, and the two compare them.
+ * @param {PublicIdentity} identity
+ * @returns {string}
+ */
+export function identityNumber(identity) {
+  return digits(fingerprint(identity));
+}
+
+/**
+ * Group a 30-digit identity number into 6 groups of 5 digits separated by spaces.
+ *
+ * Throws FormatError unless `number` is exactly 30 ASCII digits.
+ * @param {string} number
+ * @returns {string}
+ */
+export function formatIdentityNumber(number) {
+  return grouped(number, IDENTITY_NUMBER_DIGITS, 'identity number');
+}
+
+/**
+ * The 33-byte QR code payload of one identity: 0x01 || its fingerprint.
+ * @param {PublicIdentity} identity
+ * @returns {Uint8Array}
+ */
+export function identityQrPayload(identity) {
+  return concat(Uint8Array.of(IDENTITY_QR_VERSION), fingerprint(identity));
+}
+
+/**
+ * Check a scanned identity QR payload against the identity this device holds.
+ *
+ * Returns nothing on a match. Throws FormatError for empty input, UnsupportedVersionError
+ * for a version other than 0x01, FormatError for a length other than 33 bytes (a safety
+ * code of two identities is 65), and BindingError if the payload is another identity's
+ * (the request to confirm is not the one this person made).
+ * @param {Uint8Array} payload
+ * @param {PublicIdentity} identity
+ */
+export function verifyIdentityQr(payload, identity) {
+  const data = requireBytes(payload, 'The identity QR payload');
+  checkVersion(data, IDENTITY_QR_VERSION, 'identity QR payload');
+  requireLength(data, IDENTITY_QR_SIZE, 'The identity QR payload');
+  if (!equalBytes(data, identityQrPayload(identity))) {
+    throw new BindingError(
+      "The scanned code is not this identity's: the keys compared are not the same",
     );
   }
 }

@@ -36,6 +36,41 @@ const FAILURE_TEXT = /** @type {Record<string, string>} */ ({
  *          announce: (text: string) => void, showBack: boolean}} ctx
  * @returns {() => void} cleanup
  */
+/**
+ * The warning of a key change that an assisted recovery made: who confirmed it, and when,
+ * as the succession that therapist signed states it (conversations.js, `recoveryOf`).
+ * Comparing the safety number is still the check of the new keys themselves.
+ * @param {string} name
+ * @param {import('../conversations.js').RecoveryNote} recovery
+ * @param {number} myId
+ */
+export function recoveryText(name, recovery, myId) {
+  return `${name}'s security keys changed by ${recoveryWords(recovery, myId)}. To be sure nobody else is reading along, compare the safety number with them.`;
+}
+
+/**
+ * The calm note of a peer whose identity an assisted recovery gave them, once any warning
+ * is dealt with (or when this browser never saw the earlier identity).
+ * @param {string} name
+ * @param {import('../conversations.js').RecoveryNote} recovery
+ * @param {number} myId
+ */
+export function recoveryNote(name, recovery, myId) {
+  return `${name}'s keys are new since ${recoveryWords(recovery, myId)}.`;
+}
+
+/**
+ * "an account recovery confirmed by you on 4 December 2026"
+ * @param {import('../conversations.js').RecoveryNote} recovery
+ * @param {number} myId
+ */
+function recoveryWords(recovery, myId) {
+  const date = new Date(recovery.at);
+  const when = Number.isNaN(date.getTime()) ? 'a recent date' : date.toLocaleDateString(undefined, { year: 'numeric', month: 'long', day: 'numeric' });
+  const who = recovery.confirmedBy === myId ? 'you' : recovery.confirmedByName || 'their therapist';
+  return `an account recovery confirmed by ${who} on ${when}`;
+}
+
 export function renderConversation(root, { messenger, me, conversationId, announce, showBack }) {
   const conversation = messenger.conversations.get(conversationId);
   const peer = conversation && messenger.peer(conversation);
@@ -57,6 +92,7 @@ export function renderConversation(root, { messenger, me, conversationId, announ
   const emptyNote = h('p', { class: 'messages-empty', hidden: true }, `No messages yet. Write to ${peer.displayName} below.`);
   const scroller = h('div', { class: 'messages', tabindex: '0', 'aria-label': 'Message history' }, older, emptyNote, list);
   const banner = h('div', { class: 'banner', role: 'status', hidden: true });
+  const recoveredNote = h('p', { class: 'notice identity-note', hidden: true });
   const typing = h('p', { class: 'typing', 'aria-live': 'polite' });
   const textarea = /** @type {HTMLTextAreaElement} */ (h('textarea', {
     id: 'composer-text', name: 'message', rows: '2', required: true, maxlength: '20000',
@@ -78,6 +114,7 @@ export function renderConversation(root, { messenger, me, conversationId, announ
         title,
         h('a', { class: 'button secondary', href: `#/safety/${conversationId}` }, 'Safety number')),
       banner,
+      recoveredNote,
       readOnly ? h('p', { class: 'notice' }, 'This conversation is read-only.') : null,
       scroller,
       typing,
@@ -159,9 +196,16 @@ export function renderConversation(root, { messenger, me, conversationId, announ
     older.textContent = conversation.loading ? 'Loading…' : 'Load earlier messages';
     const change = conversation.identityChanged;
     banner.hidden = !change;
+    const shown = messenger.peer(conversation);
+    recoveredNote.hidden = Boolean(change) || !shown?.recovery;
+    if (shown?.recovery && !change) {
+      recoveredNote.textContent = recoveryNote(shown.displayName, shown.recovery, me.id);
+    }
     if (change) {
       banner.replaceChildren(
-        h('p', {}, `${peer.displayName}'s security keys have changed since this browser last saw them. This happens when they set up a new device or recover their account. To be sure nobody else is reading along, compare the safety number with them.`),
+        h('p', {}, change.recovery
+          ? recoveryText(peer.displayName, change.recovery, me.id)
+          : `${peer.displayName}'s security keys have changed since this browser last saw them. This happens when they set up a new device or recover their account. To be sure nobody else is reading along, compare the safety number with them.`),
         h('p', { class: 'banner-actions' },
           h('a', { href: `#/safety/${conversationId}` }, 'Compare safety number'),
           h('button', { type: 'button', class: 'link-button', onclick: () => messenger.acknowledgeIdentity(conversationId) }, 'Dismiss')),
@@ -257,6 +301,7 @@ export function renderConversation(root, { messenger, me, conversationId, announ
   messenger.addEventListener('incoming', onIncoming);
   messenger.addEventListener('typing', onTyping);
   messenger.addEventListener('identity-changed', onIdentity);
+  messenger.addEventListener('identity-recovered', onIdentity);
   document.addEventListener('visibilitychange', readIfVisible);
 
   draw();
@@ -273,6 +318,7 @@ export function renderConversation(root, { messenger, me, conversationId, announ
     messenger.removeEventListener('incoming', onIncoming);
     messenger.removeEventListener('typing', onTyping);
     messenger.removeEventListener('identity-changed', onIdentity);
+    messenger.removeEventListener('identity-recovered', onIdentity);
     document.removeEventListener('visibilitychange', readIfVisible);
   };
 }

@@ -7,7 +7,8 @@
  * the list, "Invite a client" makes a one-time link to copy, and lists the invitations
  * still pending, each with **Copy link again** (a new link; the one given before stops
  * working) and **Revoke** (`GET /api/invitations`, `POST .../renew`, `POST .../revoke`,
- * `POST /api/conversations/<id>/label`, `POST /api/conversations/<id>/archive`).
+ * `POST /api/conversations/<id>/label`, `POST /api/conversations/<id>/archive`). Above
+ * them, a client's pending assisted recovery, when there is one (views/recoveries.js).
  *
  * A client sees their conversations only, without any of that.
  *
@@ -17,6 +18,7 @@
 import * as api from '../api.js';
 import { applyInboxEntry, shownName, writtenAfter } from '../conversations.js';
 import { h, shortTime, focusHeading } from '../dom.js';
+import { recoveryNotices } from './recoveries.js';
 
 /** What a label may not hold (protocol/http.py, `Label`): the server refuses it too. */
 const LABEL_FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
@@ -207,6 +209,9 @@ export function renderInbox(root, { messenger, me, title }) {
   };
 
   const sections = [];
+  // A client's pending assisted recovery, above everything else (views/recoveries.js).
+  const recoveries = therapist ? recoveryNotices(messenger) : null;
+  if (recoveries) sections.push(recoveries.node);
   if (therapist) sections.push(invitePanel());
   sections.push(
     h('section', { class: 'inbox', 'aria-labelledby': 'inbox-list-title' },
@@ -232,6 +237,7 @@ export function renderInbox(root, { messenger, me, title }) {
   messenger.addEventListener('conversations', draw);
   return () => {
     messenger.removeEventListener('conversations', draw);
+    recoveries?.cleanup();
   };
 }
 

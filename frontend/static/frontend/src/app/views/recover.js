@@ -3,6 +3,9 @@
  * key opens the keys here and is never sent; every other session of the account is
  * signed out; the identity stays, so the people you write with see no key change.
  *
+ * Lost the recovery key too: "I have lost my recovery key too" (`/recover#assisted`) leads
+ * to an assisted recovery through the therapist (views/assisted-recovery.js).
+ *
  * @module
  */
 
@@ -11,6 +14,7 @@ import { h, focusHeading } from '../dom.js';
 import { isCryptoError, warmPasswordDerivation } from '../keys.js';
 import { MistypedKeyError, recoverAccount, recoveryKeyProblem } from '../recovery.js';
 import { MIN_LENGTH, attachStrengthMeter } from '../strength.js';
+import { renderAssistedRecovery } from './assisted-recovery.js';
 import { field } from './fields.js';
 
 /**
@@ -18,6 +22,10 @@ import { field } from './fields.js';
  * @param {{onRecovered: (me: any, keys: import('../keys.js').Keys) => void}} options
  */
 export function renderRecover(root, { onRecovered }) {
+  if (location.hash === '#assisted') {
+    renderAssistedRecovery(root);
+    return;
+  }
   const email = field('recover-email', 'Email', { type: 'email', autocomplete: 'username' });
   const key = field(
     'recover-key',
@@ -110,12 +118,27 @@ export function renderRecover(root, { onRecovered }) {
           'It is not sent anywhere. Every other device you are signed in on will be signed out.',
       ),
       form,
+      h('p', {}, lostKey(root)),
       h('p', {}, h('a', { href: '/' }, 'Back to sign-in')),
     ),
   );
   focusHeading(root);
   email.input.focus();
   warmPasswordDerivation();
+}
+
+/**
+ * The way on for someone without their recovery key: their therapist can help.
+ * @param {HTMLElement} root
+ */
+function lostKey(root) {
+  const link = h('a', { href: '/recover#assisted' }, 'I have lost my recovery key too');
+  link.addEventListener('click', (event) => {
+    event.preventDefault();
+    history.pushState(null, '', '/recover#assisted');
+    renderAssistedRecovery(root);
+  });
+  return link;
 }
 
 /**

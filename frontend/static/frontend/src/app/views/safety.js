@@ -7,7 +7,7 @@
 
 import { h, focusHeading } from '../dom.js';
 import { safetyNumber } from '../keys.js';
-import { drawQr, encodeQr } from '../qr.js';
+import { drawQr, qrModules } from '../qr.js';
 
 /**
  * @param {HTMLElement} root
@@ -26,7 +26,7 @@ export function renderSafety(root, { messenger, conversationId }) {
   const groups = digits.split(' ');
   const hex = [...qrPayload].map((b) => b.toString(16).padStart(2, '0')).join('');
   const canvas = /** @type {HTMLCanvasElement} */ (h('canvas', { class: 'qr', role: 'img', 'aria-label': 'QR code of the safety number' }));
-  drawQr(canvas, encodeQr(qrPayload), 6);
+  drawQr(canvas, qrModules(qrPayload), 6);
   const changed = conversation.identityChanged;
   root.replaceChildren(
     h('section', { class: 'screen narrow', 'aria-labelledby': 'safety-title' },

@@ -1,6 +1,8 @@
 /**
  * Sign-in: email and password → the account's Argon2id parameters → derive → sign in with
- * the authentication secret → open the key bundle. The password never leaves the page.
+ * the authentication secret → (for an account with a second factor, its second step:
+ * views/second-factor.js) → open the key bundle. The password never leaves the page, and
+ * its keys stay in memory only until the bundle is open.
  *
  * @module
  */
@@ -8,6 +10,7 @@
 import * as api from '../api.js';
 import { h, focusHeading } from '../dom.js';
 import { Keys, derivePasswordKeys, isCryptoError, warmPasswordDerivation } from '../keys.js';
+import { SecondFactorAbandoned, askSecondFactor } from './second-factor.js';
 
 /**
  * @param {HTMLElement} root
@@ -59,12 +62,23 @@ export function renderSignIn(root, { notice, onSignedIn }) {
         email: address,
         auth_secret: passwordKeys.authSecretB64(),
       });
-      await api.afterAuthentication();
-      const keys = Keys.open(passwordKeys, answer.user.key_bundle, answer.user.public_identity);
       /** @type {HTMLInputElement} */ (password).value = '';
+      const user = answer.second_factor_required ? await askSecondFactor(root, answer) : answer.user;
+      await api.afterAuthentication();
+      const keys = Keys.open(passwordKeys, user.key_bundle, user.public_identity);
       status.textContent = '';
-      onSignedIn(answer.user, keys);
+      onSignedIn(user, keys);
     } catch (problem) {
+      if (problem instanceof SecondFactorAbandoned) {
+        const notice = problem.message === 'cancelled' ? undefined : 'The sign-in waited too long or had too many tries. Sign in again.';
+        renderSignIn(root, { notice, onSignedIn });
+        return;
+      }
+      if (!form.isConnected) {
+        // The second step's screen replaced this one.
+        renderSignIn(root, { notice: describe(problem), onSignedIn });
+        return;
+      }
       status.textContent = '';
       error.textContent = describe(problem);
       submit.removeAttribute('disabled');

@@ -1,0 +1,154 @@
+/**
+ * Identity successions: a therapist's signed word that a client's identity was replaced.
+ *
+ * After an assisted recovery (crypto/SPEC.md, "Assisted recovery") a client's earlier
+ * messages and envelopes are signed by the identity that was replaced. A client accepts
+ * that earlier identity only from a succession that verifies under the public identity of
+ * the therapist who confirmed the recovery, as that client knows it; the server's word
+ * alone never makes an identity acceptable:
+ *
+ *     body       = 0x01 || u64(user_id) || u64(confirmer_id) || u64(confirmed_at)
+ *                  || previous_identity(129) || new_identity(129)
+ *     sig        = Ed25519-Sign(confirmer_sign_sk, "confide/v1/identity-succession" || body)
+ *     succession = body || sig(64)
+ *
+ * User ids and the confirmation time (seconds since 1970-01-01 UTC) are at most
+ * `2**53 - 1` (Number.MAX_SAFE_INTEGER), so that they are read here as exact numbers.
+ *
+ * @module
+ */
+
+import * as labels from './_labels.js';
+import { checkVersion, concat, equalBytes, requireBytes, requireLength, requireType, typeName } from './_fields.js';
+import { SIGNATURE_SIZE, verifyDetached } from './_primitives.js';
+import { BindingError, FormatError } from './errors.js';
+import { IdentityKeyPair, PUBLIC_IDENTITY_SIZE, PublicIdentity, _sign } from './identity.js';
+
+export const SUCCESSION_VERSION = 0x01;
+export const MAX_SUCCESSION_NUMBER = Number.MAX_SAFE_INTEGER; // 2**53 - 1
+const BODY_SIZE = 1 + 3 * 8 + 2 * PUBLIC_IDENTITY_SIZE; // 283
+export const SUCCESSION_SIZE = BODY_SIZE + SIGNATURE_SIZE; // 347
+
+/**
+ * What a verified succession states: `userId`'s identity `previousIdentity` was replaced by
+ * `newIdentity`, as `confirmerId` confirmed at `confirmedAt` (seconds since 1970-01-01 UTC).
+ */
+export class Succession {
+  /**
+   * @param {number} userId
+   * @param {number} confirmerId
+   * @param {number} confirmedAt
+   * @param {PublicIdentity} previousIdentity
+   * @param {PublicIdentity} newIdentity
+   */
+  constructor(userId, confirmerId, confirmedAt, previousIdentity, newIdentity) {
+    /** @readonly */ this.userId = userId;
+    /** @readonly */ this.confirmerId = confirmerId;
+    /** @readonly */ this.confirmedAt = confirmedAt;
+    /** @readonly */ this.previousIdentity = previousIdentity;
+    /** @readonly */ this.newIdentity = newIdentity;
+    Object.freeze(this);
+  }
+}
+
+/**
+ * `value` if it is an integer from 0 to 2^53 - 1; FormatError otherwise.
+ * @param {unknown} value
+ * @param {string} what
+ * @returns {number}
+ */
+function number(value, what) {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new FormatError(`${what} must be an integer, not ${typeName(value)}`);
+  }
+  if (value < 0 || value > MAX_SUCCESSION_NUMBER) {
+    throw new FormatError(`${what} must be from 0 to ${MAX_SUCCESSION_NUMBER}, not ${value}`);
+  }
+  return value;
+}
+
+/**
+ * `u64(x)`: 8 bytes, big-endian unsigned.
+ * @param {number} value
+ */
+function u64(value) {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(value), false);
+  return out;
+}
+
+/**
+ * The 347-byte succession, signed by `confirmer`: `userId`'s identity `previousIdentity`
+ * is replaced by `newIdentity`.
+ *
+ * Throws FormatError for an id or a time that is not an integer from 0 to 2^53 - 1,
+ * identities that are not PublicIdentity, or a previous identity equal to the new one.
+ * @param {IdentityKeyPair} confirmer
+ * @param {{userId: number, confirmerId: number, confirmedAt: number,
+ *          previousIdentity: PublicIdentity, newIdentity: PublicIdentity}} fields
+ * @returns {Uint8Array}
+ */
+export function signSuccession(confirmer, { userId, confirmerId, confirmedAt, previousIdentity, newIdentity }) {
+  requireType(confirmer, IdentityKeyPair, 'The confirmer');
+  const previous = requireType(previousIdentity, PublicIdentity, 'The previous identity');
+  const next = requireType(newIdentity, PublicIdentity, 'The new identity');
+  if (previous.equals(next)) throw new FormatError('The previous identity and the new one are the same');
+  const body = concat(
+    Uint8Array.of(SUCCESSION_VERSION),
+    u64(number(userId, 'The user id')),
+    u64(number(confirmerId, 'The confirmer id')),
+    u64(number(confirmedAt, 'The confirmation time')),
+    previous.toBytes(),
+    next.toBytes(),
+  );
+  return concat(body, _sign(confirmer, concat(labels.IDENTITY_SUCCESSION, body)));
+}
+
+/**
+ * Check a succession against the confirmer this reader knows, and what it expects it to
+ * name; return what it states.
+ *
+ * Throws, in this order: FormatError for empty input, UnsupportedVersionError for a
+ * version other than 0x01, FormatError for a length other than 347 bytes, SignatureError
+ * if it does not verify under `confirmer`'s signing key, FormatError for an id or time
+ * above 2^53 - 1, BindingError if it names another user, another confirmer or another new
+ * identity, the errors of PublicIdentity for a previous identity that is not one, and
+ * FormatError if the previous identity is the new one.
+ * @param {Uint8Array} succession
+ * @param {PublicIdentity} confirmer
+ * @param {{userId: number, confirmerId: number, newIdentity: PublicIdentity}} expected
+ * @returns {Succession}
+ */
+export function verifySuccession(succession, confirmer, { userId, confirmerId, newIdentity }) {
+  number(userId, 'The expected user id');
+  number(confirmerId, 'The expected confirmer id');
+  const data = requireBytes(succession, 'A succession');
+  checkVersion(data, SUCCESSION_VERSION, 'succession');
+  requireLength(data, SUCCESSION_SIZE, 'A succession');
+  requireType(confirmer, PublicIdentity, 'The confirmer');
+  const expectedNew = requireType(newIdentity, PublicIdentity, 'The new identity');
+  const body = data.subarray(0, BODY_SIZE);
+  verifyDetached(
+    confirmer.signKey,
+    concat(labels.IDENTITY_SUCCESSION, body),
+    data.subarray(BODY_SIZE),
+    "The succession does not verify under the confirming therapist's signing key",
+  );
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const numbers = [1, 9, 17].map((offset) => view.getBigUint64(offset, false));
+  if (numbers.some((value) => value > BigInt(MAX_SUCCESSION_NUMBER))) {
+    throw new FormatError(`An id or time of the succession is above ${MAX_SUCCESSION_NUMBER}`);
+  }
+  const [namedUser, namedConfirmer, confirmedAt] = numbers.map(Number);
+  if (namedUser !== userId) throw new BindingError('The succession names another user than the expected one');
+  if (namedConfirmer !== confirmerId) {
+    throw new BindingError('The succession names another confirmer than the expected one');
+  }
+  const previousBytes = data.slice(25, 25 + PUBLIC_IDENTITY_SIZE);
+  if (!equalBytes(data.subarray(25 + PUBLIC_IDENTITY_SIZE, BODY_SIZE), expectedNew.toBytes())) {
+    throw new BindingError('The succession names another new identity than the expected one');
+  }
+  const previous = PublicIdentity.fromBytes(previousBytes);
+  if (previous.equals(expectedNew)) throw new FormatError("The succession's previous identity is its new one");
+  return new Succession(namedUser, namedConfirmer, confirmedAt, previous, expectedNew);
+}
