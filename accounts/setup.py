@@ -23,13 +23,13 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Practice, Role, SetupLink, User, normalise_email
+from accounts.factors import STAFF_ROLES
+from accounts.models import Practice, SetupLink, User, normalise_email
 from accounts.signup import AccountKeys, check_keys
 from accounts.tokens import hash_token, new_token
 from protocol.errors import BadRequestError, EmailTakenError, NotFoundError, SetupLinkInvalidError
 
 LinkState = Literal["pending", "used", "expired", "revoked"]
-STAFF_ROLES = (Role.THERAPIST, Role.ADMIN)
 
 # Ids are 64-bit signed integers in every database the server runs on.
 _LARGEST_ID = 2**63 - 1
@@ -200,7 +200,6 @@ def revoke_setup_link(practice: Practice, link_id: int) -> tuple[SetupLink, Link
 
 
 __all__ = [
-    "STAFF_ROLES",
     "NewSetupLink",
     "accept_setup_link",
     "create_setup_link",

@@ -19,8 +19,8 @@ import * as api from '../api.js';
 import { h, focusHeading } from '../dom.js';
 import { identityNumber, makeAssistedRecovery, warmPasswordDerivation } from '../keys.js';
 import { drawQr, qrModules } from '../qr.js';
-import { MIN_LENGTH, attachStrengthMeter } from '../strength.js';
-import { field } from './fields.js';
+import { MIN_LENGTH } from '../strength.js';
+import { field, newPasswordFields } from './fields.js';
 import { renderRecovery } from './recovery-key.js';
 
 /**
@@ -29,19 +29,11 @@ import { renderRecovery } from './recovery-key.js';
  */
 export function renderAssistedRecovery(root) {
   const email = field('assisted-email', 'Email', { type: 'email', autocomplete: 'username' });
-  const password = field(
-    'assisted-password',
-    'New password',
-    { type: 'password', autocomplete: 'new-password', minlength: MIN_LENGTH },
-    `At least ${MIN_LENGTH} characters and hard to guess: a few unrelated words work well. It will unlock your new keys and never leaves this device.`,
-  );
-  const strength = attachStrengthMeter(password.input, {
-    container: password.node,
+  const password = newPasswordFields('assisted', {
+    label: 'New password',
+    confirmLabel: 'Type the new password again',
+    hint: `At least ${MIN_LENGTH} characters and hard to guess: a few unrelated words work well. It will unlock your new keys and never leaves this device.`,
     userInputs: () => [email.input.value],
-  });
-  const confirm = field('assisted-confirm', 'Type the new password again', {
-    type: 'password',
-    autocomplete: 'new-password',
   });
   const error = h('p', { class: 'form-error', role: 'alert' });
   const status = h('p', { class: 'form-status', role: 'status' });
@@ -50,8 +42,7 @@ export function renderAssistedRecovery(root) {
     'form',
     { class: 'card form', novalidate: true },
     email.node,
-    password.node,
-    confirm.node,
+    ...password.nodes,
     error,
     status,
     submit,
@@ -59,15 +50,10 @@ export function renderAssistedRecovery(root) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     error.textContent = '';
-    const values = { email: email.input.value.trim(), password: password.input.value };
-    const weak = strength.refusal();
+    const values = { email: email.input.value.trim(), password: password.value() };
     const problem = !/^[^@\s]+@[^@\s]+$/.test(values.email)
       ? [email.input, 'Enter the email you sign in with.']
-      : weak
-        ? [password.input, weak]
-        : values.password !== confirm.input.value
-          ? [confirm.input, 'The two passwords are not the same.']
-          : null;
+      : password.problem();
     if (problem) {
       error.textContent = /** @type {string} */ (problem[1]);
       /** @type {HTMLElement} */ (problem[0]).focus();
@@ -78,8 +64,7 @@ export function renderAssistedRecovery(root) {
     try {
       const made = await makeAssistedRecovery(values);
       await api.post('/api/auth/assisted-recovery', made.body);
-      password.input.value = '';
-      confirm.input.value = '';
+      password.clear();
       renderRecovery(root, made.recoveryDisplay, () => renderNumber(root, made.publicIdentity));
     } catch (failure) {
       status.textContent = '';

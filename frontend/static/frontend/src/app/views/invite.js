@@ -8,8 +8,7 @@
 import * as api from '../api.js';
 import { h, focusHeading } from '../dom.js';
 import { makeSignUp, warmPasswordDerivation } from '../keys.js';
-import { MIN_LENGTH, attachStrengthMeter } from '../strength.js';
-import { field, renderUnusableLink } from './fields.js';
+import { field, newPasswordFields, renderUnusableLink } from './fields.js';
 import { renderRecovery } from './recovery-key.js';
 
 /**
@@ -42,34 +41,28 @@ function renderDetailsForm(root, token, details, onDone) {
   const therapist = details.therapist.display_name;
   const name = field('invite-name', 'Your name', { type: 'text', autocomplete: 'name', value: details.client_name, maxlength: 150 }, `How ${therapist} will see you.`);
   const email = field('invite-email', 'Email', { type: 'email', autocomplete: 'email' }, 'You sign in with it. Notifications never include message content.');
-  const password = field('invite-password', 'Choose a password', { type: 'password', autocomplete: 'new-password', minlength: MIN_LENGTH }, `At least ${MIN_LENGTH} characters and hard to guess: a few unrelated words work well. It unlocks your keys and never leaves this device.`);
-  const strength = attachStrengthMeter(password.input, {
-    container: password.node,
+  const secret = newPasswordFields('invite', {
+    label: 'Choose a password',
+    confirmLabel: 'Type the password again',
     userInputs: () => [name.input.value, email.input.value, therapist, details.practice],
   });
-  const confirm = field('invite-confirm', 'Type the password again', { type: 'password', autocomplete: 'new-password' });
   const error = h('p', { class: 'form-error', role: 'alert' });
   const status = h('p', { class: 'form-status', role: 'status' });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Create my account');
-  const form = h('form', { class: 'card form', novalidate: true }, name.node, email.node, password.node, confirm.node, error, status, submit);
+  const form = h('form', { class: 'card form', novalidate: true }, name.node, email.node, ...secret.nodes, error, status, submit);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     error.textContent = '';
     const values = {
       displayName: name.input.value.trim(),
       email: email.input.value.trim(),
-      password: password.input.value,
+      password: secret.value(),
     };
-    const weak = strength.refusal();
     const problem = !values.displayName
       ? [name.input, 'Enter your name.']
       : !/^[^@\s]+@[^@\s]+$/.test(values.email)
         ? [email.input, 'Enter a valid email address.']
-        : weak
-          ? [password.input, weak]
-          : values.password !== confirm.input.value
-            ? [confirm.input, 'The two passwords are not the same.']
-            : null;
+        : secret.problem();
     if (problem) {
       error.textContent = /** @type {string} */ (problem[1]);
       /** @type {HTMLElement} */ (problem[0]).focus();
@@ -89,8 +82,7 @@ function renderDetailsForm(root, token, details, onDone) {
       });
       const answer = await api.post('/api/invitations/accept', made.body);
       await api.afterAuthentication();
-      password.input.value = '';
-      confirm.input.value = '';
+      secret.clear();
       history.replaceState(null, '', '/');
       renderRecovery(root, made.recoveryDisplay, () => onDone(answer.user, made.keys, answer.conversation));
     } catch (failure) {

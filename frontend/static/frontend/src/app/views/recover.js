@@ -13,9 +13,8 @@ import * as api from '../api.js';
 import { h, focusHeading } from '../dom.js';
 import { isCryptoError, warmPasswordDerivation } from '../keys.js';
 import { MistypedKeyError, recoverAccount, recoveryKeyProblem } from '../recovery.js';
-import { MIN_LENGTH, attachStrengthMeter } from '../strength.js';
 import { renderAssistedRecovery } from './assisted-recovery.js';
-import { field } from './fields.js';
+import { field, newPasswordFields } from './fields.js';
 
 /**
  * @param {HTMLElement} root
@@ -33,19 +32,10 @@ export function renderRecover(root, { onRecovered }) {
     { type: 'text', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'characters' },
     'The 56 letters and digits you wrote down when you made your account, in groups of four. Dashes and spaces do not matter.',
   );
-  const password = field(
-    'recover-password',
-    'New password',
-    { type: 'password', autocomplete: 'new-password', minlength: MIN_LENGTH },
-    `At least ${MIN_LENGTH} characters and hard to guess: a few unrelated words work well. It unlocks your keys and never leaves this device.`,
-  );
-  const strength = attachStrengthMeter(password.input, {
-    container: password.node,
+  const password = newPasswordFields('recover', {
+    label: 'New password',
+    confirmLabel: 'Type the new password again',
     userInputs: () => [email.input.value],
-  });
-  const confirm = field('recover-confirm', 'Type the new password again', {
-    type: 'password',
-    autocomplete: 'new-password',
   });
   const error = h('p', { class: 'form-error', role: 'alert' });
   const status = h('p', { class: 'form-status', role: 'status' });
@@ -55,8 +45,7 @@ export function renderRecover(root, { onRecovered }) {
     { class: 'card form', novalidate: true },
     email.node,
     key.node,
-    password.node,
-    confirm.node,
+    ...password.nodes,
     error,
     status,
     submit,
@@ -67,23 +56,18 @@ export function renderRecover(root, { onRecovered }) {
     const values = {
       email: email.input.value.trim(),
       recoveryKey: key.input.value,
-      newPassword: password.input.value,
+      newPassword: password.value(),
     };
     // The recovery key is read here, before anything is sent or derived: a typo is
     // caught by its checksum.
     const mistyped = values.recoveryKey.trim() ? recoveryKeyProblem(values.recoveryKey) : null;
-    const weak = strength.refusal();
     const problem = !/^[^@\s]+@[^@\s]+$/.test(values.email)
       ? [email.input, 'Enter the email you sign in with.']
       : !values.recoveryKey.trim()
         ? [key.input, 'Enter your recovery key.']
         : mistyped
           ? [key.input, mistyped]
-          : weak
-            ? [password.input, weak]
-            : values.newPassword !== confirm.input.value
-              ? [confirm.input, 'The two passwords are not the same.']
-              : null;
+          : password.problem();
     if (problem) {
       error.textContent = /** @type {string} */ (problem[1]);
       /** @type {HTMLElement} */ (problem[0]).focus();
@@ -94,8 +78,7 @@ export function renderRecover(root, { onRecovered }) {
     try {
       const { me, keys } = await recoverAccount(values);
       key.input.value = '';
-      password.input.value = '';
-      confirm.input.value = '';
+      password.clear();
       status.textContent = '';
       onRecovered(me, keys);
     } catch (failure) {

@@ -9,8 +9,7 @@
 import * as api from '../api.js';
 import { h, focusHeading } from '../dom.js';
 import { makeStaffSignUp, warmPasswordDerivation } from '../keys.js';
-import { MIN_LENGTH, attachStrengthMeter } from '../strength.js';
-import { field, renderUnusableLink } from './fields.js';
+import { field, newPasswordFields, renderUnusableLink } from './fields.js';
 import { renderRecovery } from './recovery-key.js';
 
 const ROLE = /** @type {Record<string, string>} */ ({ therapist: 'therapist', admin: 'practice admin' });
@@ -44,29 +43,21 @@ export async function renderSetup(root, { token, onDone }) {
 function renderForm(root, token, details, onDone) {
   const email = h('p', { class: 'setup-email' }, h('span', { class: 'hint' }, 'You will sign in as '), h('strong', {}, details.email));
   const name = field('setup-name', 'Your name', { type: 'text', autocomplete: 'name', value: details.display_name, maxlength: 150 }, 'How clients and colleagues will see you.');
-  const password = field('setup-password', 'Choose a password', { type: 'password', autocomplete: 'new-password', minlength: MIN_LENGTH }, `At least ${MIN_LENGTH} characters and hard to guess: a few unrelated words work well. It unlocks your keys and never leaves this device.`);
-  const strength = attachStrengthMeter(password.input, {
-    container: password.node,
+  const password = newPasswordFields('setup', {
+    label: 'Choose a password',
+    confirmLabel: 'Type the password again',
     userInputs: () => [name.input.value, details.email, details.practice],
   });
-  const confirm = field('setup-confirm', 'Type the password again', { type: 'password', autocomplete: 'new-password' });
   const error = h('p', { class: 'form-error', role: 'alert' });
   const status = h('p', { class: 'form-status', role: 'status' });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Create my account');
-  const form = h('form', { class: 'card form', novalidate: true }, email, name.node, password.node, confirm.node, error, status, submit);
+  const form = h('form', { class: 'card form', novalidate: true }, email, name.node, ...password.nodes, error, status, submit);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     error.textContent = '';
     const displayName = name.input.value.trim();
-    const secret = password.input.value;
-    const weak = strength.refusal();
-    const problem = !displayName
-      ? [name.input, 'Enter your name.']
-      : weak
-        ? [password.input, weak]
-        : secret !== confirm.input.value
-          ? [confirm.input, 'The two passwords are not the same.']
-          : null;
+    const secret = password.value();
+    const problem = !displayName ? [name.input, 'Enter your name.'] : password.problem();
     if (problem) {
       error.textContent = /** @type {string} */ (problem[1]);
       /** @type {HTMLElement} */ (problem[0]).focus();
@@ -79,8 +70,7 @@ function renderForm(root, token, details, onDone) {
       made = await makeStaffSignUp({ token, displayName, password: secret });
       const answer = await api.post('/api/setup/accept', made.body);
       await api.afterAuthentication();
-      password.input.value = '';
-      confirm.input.value = '';
+      password.clear();
       history.replaceState(null, '', '/');
       const keys = made.keys;
       renderRecovery(root, made.recoveryDisplay, () => onDone(answer.user, keys));
