@@ -26,7 +26,6 @@ only for a request the client made (the therapist compared its number with them)
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,6 +40,7 @@ from django.utils import timezone
 import crypto
 from accounts.api import api, parse_body
 from accounts.counters import give_back, hit
+from accounts.limits import client_network, counter_key
 from accounts.models import AssistedRecovery, RecoveryEnvelope, Role, User, normalise_email
 from accounts.signup import account_keys, check_keys
 from crypto import CryptoError, PublicIdentity
@@ -97,16 +97,18 @@ def count_request(request: HttpRequest, email: str) -> None:
     ``CONFIDE_ASSISTED_RECOVERY_EMAIL_ATTEMPTS`` per email per its window: each request
     replaces the one before and tells the client's therapists, so a stranger who knows an
     email may do so only a few times a day. Counted alike whether the email has an account
-    or not."""
+    or not, per network as sign-in counts (an IPv4 address or an IPv6 /64), under keyed
+    hashes. The limit per email is a trade: a stranger can use up a day's requests for an
+    email (the client then asks again the next day, or in session), but cannot make the
+    client's therapists answer a stream of made-up requests."""
     address = _count(
-        f"confide:assisted-recovery:ip:{request.META.get('REMOTE_ADDR', 'unknown')}",
+        counter_key("assisted-recovery-network", client_network(request)),
         "CONFIDE_RECOVERY_ATTEMPTS",
         "CONFIDE_RECOVERY_WINDOW_SECONDS",
     )
-    digest = hashlib.sha256(email.encode()).hexdigest()[:32]
     try:
         _count(
-            f"confide:assisted-recovery:email:{digest}",
+            counter_key("assisted-recovery-email", email),
             "CONFIDE_ASSISTED_RECOVERY_EMAIL_ATTEMPTS",
             "CONFIDE_ASSISTED_RECOVERY_EMAIL_WINDOW_SECONDS",
         )

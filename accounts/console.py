@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.agreement import agreement_text, current_agreement, publish_agreement
 from accounts.api import api, parse_body, signed_in_user
 from accounts.counters import hit
+from accounts.limits import remember_place, sets_known_browser
 from accounts.models import AgreementAcceptance, AgreementVersion, Practice, Role, SetupLink, User
 from accounts.practices import change_settings, settings_of
 from accounts.setup import (
@@ -68,6 +69,7 @@ def setup_lookup(request: HttpRequest) -> body.SetupLookupAnswer:
     )
 
 
+@sets_known_browser
 @api(methods=("POST",), auth=False)
 def setup_accept(request: HttpRequest) -> UserAnswer:
     """The new member's account, with the keys their browser made; signed in."""
@@ -81,6 +83,7 @@ def setup_accept(request: HttpRequest) -> UserAnswer:
     )
     user = accept_setup_link(request_body.token, request_body.display_name, keys)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    remember_place(request, user)
     return UserAnswer(user=me_body(user))
 
 

@@ -68,7 +68,9 @@ def client_network(request: HttpRequest) -> str:
     return str(address)
 
 
-def _key(kind: str, *parts: str) -> str:
+def counter_key(kind: str, *parts: str) -> str:
+    """The cache key of a counter or a mark about ``parts`` (an email, a network, ...): a
+    keyed hash, so the cache holds no email or address in the clear."""
     digest = salted_hmac("confide.signin-limits", "\0".join(parts), algorithm="sha256")
     return f"confide:signin:{kind}:{digest.hexdigest()[:32]}"
 
@@ -116,7 +118,7 @@ class KnownBrowser:
 
     @property
     def failures_key(self) -> str:
-        return _key("browser", str(self.user.pk), self.nonce)
+        return counter_key("browser", str(self.user.pk), self.nonce)
 
     def set_on(self, response: HttpResponse) -> None:
         response.set_signed_cookie(
@@ -160,7 +162,7 @@ class SignInAttempt:
         self._request = request
         self._email = email
         network = client_network(request)
-        self._known_address_key = _key("known", email, network)
+        self._known_address_key = counter_key("known", email, network)
         self._browser = self._known_browser(request, email)
         self.place = self._place()
         self._limits = self._limits_for(email, network)
@@ -195,16 +197,16 @@ class SignInAttempt:
         pair: int = settings.CONFIDE_SIGNIN_PAIR_ATTEMPTS
         if self._browser is not None:
             return [_Limit(self._browser.failures_key, pair, window)]
-        pair_limit = _Limit(_key("pair", email, network), pair, window)
+        pair_limit = _Limit(counter_key("pair", email, network), pair, window)
         per_address: int = settings.CONFIDE_SIGNIN_ATTEMPTS
-        address_key = _key("address", network)
+        address_key = counter_key("address", network)
         if self.place == "known address":
             return [pair_limit, _Limit(address_key, None, window)]
         per_account: int = settings.CONFIDE_SIGNIN_EMAIL_ATTEMPTS
         account_window: int = settings.CONFIDE_SIGNIN_EMAIL_WINDOW_SECONDS
         return [
             pair_limit,
-            _Limit(_key("account", email), per_account, account_window),
+            _Limit(counter_key("account", email), per_account, account_window),
             _Limit(address_key, per_address, window),
         ]
 
@@ -242,6 +244,18 @@ class SignInAttempt:
         _earned[self._request] = self._browser or KnownBrowser.new(account)
 
 
+def remember_place(request: HttpRequest, user: User) -> None:
+    """After an account proved itself some other way than a sign-in (signing up through a
+    link, a recovery): its address is remembered, and the browser earns the known-browser
+    cookie, as after a correct sign-in; so the first sign-in in the browser the person
+    signed up in is never refused because a guesser failed at the same address."""
+    days = _known_days()
+    if days == 0:
+        return
+    cache.set(counter_key("known", user.email, client_network(request)), True, days * 86400)
+    _earned[request] = KnownBrowser.new(user)
+
+
 def sets_known_browser(
     view: Callable[..., HttpResponse],
 ) -> Callable[..., HttpResponse]:
@@ -258,4 +272,11 @@ def sets_known_browser(
     return wrapped
 
 
-__all__ = ["KnownBrowser", "SignInAttempt", "client_network", "sets_known_browser"]
+__all__ = [
+    "KnownBrowser",
+    "SignInAttempt",
+    "client_network",
+    "counter_key",
+    "remember_place",
+    "sets_known_browser",
+]

@@ -29,6 +29,7 @@ from accounts.factors import passkeys, pending, recovery_codes, totp
 from accounts.factors.attempts import SecondFactorBudget, TwoStepAttempt
 from accounts.limits import sets_known_browser
 from accounts.models import Passkey, RecoveryCode, TotpDevice, User
+from accounts.recovery import Recovered, apply_recovered
 from accounts.views import me_body
 from protocol.errors import (
     ForbiddenError,
@@ -109,7 +110,10 @@ def signin_second_factor(request: HttpRequest) -> UserAnswer:
     budget.refund()
     attempt.settle(correct=True, held=waiting.held)
     pending.end(request)
-    login(request, user)
+    if waiting.recovery is not None:
+        # A recovery with the recovery key waited for this: its new password is stored now.
+        user = apply_recovered(Recovered.from_session(waiting.recovery))
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return UserAnswer(user=me_body(user))
 
 

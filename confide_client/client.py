@@ -123,7 +123,6 @@ from protocol.http import (
     RecoverFinishRequest,
     SignInRequest,
     TokenRequest,
-    UserAnswer,
 )
 from protocol.limits import MAX_SYNC
 from protocol.to_client import (
@@ -450,8 +449,21 @@ class ConfideClient:
         self._become(account, identity)
         return account
 
-    async def recover_password(self, email: str, recovery_key: str, new_password: str) -> Account:
+    async def recover_password(
+        self,
+        email: str,
+        recovery_key: str,
+        new_password: str,
+        *,
+        second_factor: SecondFactor | None = None,
+        passkey: Passkey | None = None,
+    ) -> Account:
         """Forgot password: sets ``new_password`` with the recovery key, and signs in.
+
+        The recovery key stands for the password, never for the second factor: an account
+        with one needs ``second_factor`` or ``passkey`` as for :meth:`sign_in`, and the new
+        password is stored only when it passes. The new password's Argon2id parameters are
+        the server's suggestion, never below this client's default.
 
         The recovery key (as written down, in any case, with or without dashes) is read
         first: a typo raises :class:`InvalidRequestError` with the code
@@ -482,9 +494,14 @@ class ConfideClient:
         await self._http.get("/api/csrf", CsrfAnswer)
         begun = await self._http.post("/api/auth/recover/begin", asked, RecoverBeginAnswer)
         try:
-            params = KdfParams(begun.kdf.opslimit, begun.kdf.memlimit)
+            served = KdfParams(begun.kdf.opslimit, begun.kdf.memlimit)
         except CryptoError as exc:
             raise ProtocolError(f"Refused key derivation parameters: {exc}") from None
+        # A server cannot weaken the derivation of the new password.
+        params = KdfParams(
+            max(served.opslimit, DEFAULT_KDF_PARAMS.opslimit),
+            max(served.memlimit, DEFAULT_KDF_PARAMS.memlimit),
+        )
         expected = parse_identity(begun.public_identity, "public_identity")
         bundle = decoded(begun.recovery_bundle, "recovery_bundle")
         challenge = decoded(begun.challenge, "challenge")
@@ -519,7 +536,11 @@ class ConfideClient:
             ),
             "recovery",
         )
-        user = (await self._http.post("/api/auth/recover/finish", request, UserAnswer)).user
+        answer = (await self._http.post("/api/auth/recover/finish", request, SignInAnswer)).root
+        if isinstance(answer, SecondFactorRequiredAnswer):
+            user = await finish_sign_in(self._http, answer, second_factor, passkey)
+        else:
+            user = answer.user
         account = parse_account(user)
         if account.identity != expected:
             raise KeysError("The server answered with another identity than the one recovered")

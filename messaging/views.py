@@ -11,6 +11,7 @@ from django.http import HttpRequest
 
 import crypto
 from accounts.api import api, parse_body, signed_in_user
+from accounts.limits import remember_place, sets_known_browser
 from accounts.models import Role, User
 from accounts.signup import account_keys, decode
 from accounts.views import me_body, member_body
@@ -97,6 +98,7 @@ def invitation_lookup(request: HttpRequest) -> http.LookupAnswer:
     )
 
 
+@sets_known_browser
 @api(methods=("POST",), auth=False)
 def invitation_accept(request: HttpRequest) -> http.AcceptAnswer:
     """The client signs up through the invitation and is signed in."""
@@ -116,6 +118,7 @@ def invitation_accept(request: HttpRequest) -> http.AcceptAnswer:
     )
     client, conversation = accept_invitation(body.token, sign_up)
     login(request, client, backend="django.contrib.auth.backends.ModelBackend")
+    remember_place(request, client)
     return http.AcceptAnswer(user=me_body(client), conversation=conversation.id)
 
 

@@ -266,17 +266,13 @@ CONFIDE_SECOND_FACTOR_WINDOW_SECONDS = env_int(
     "CONFIDE_SECOND_FACTOR_WINDOW_SECONDS", 86400, minimum=60
 )
 # Password recovery with the recovery key (accounts/recovery.py; docs/protocol.md,
-# "Password recovery"): how long a challenge is valid, and how many recovery requests an
-# address (begins and failed finishes) and an email (begins) may make per window.
+# "Password recovery"): how long a challenge is valid, and how many begins and how many
+# failed finishes a network (an IPv4 address or an IPv6 /64) may make per window.
 CONFIDE_RECOVERY_CHALLENGE_SECONDS = env_int(
     "CONFIDE_RECOVERY_CHALLENGE_SECONDS", 600, minimum=60, maximum=3600
 )
 CONFIDE_RECOVERY_ATTEMPTS = env_int("CONFIDE_RECOVERY_ATTEMPTS", 10, minimum=1)
 CONFIDE_RECOVERY_WINDOW_SECONDS = env_int("CONFIDE_RECOVERY_WINDOW_SECONDS", 900, minimum=1)
-CONFIDE_RECOVERY_EMAIL_ATTEMPTS = env_int("CONFIDE_RECOVERY_EMAIL_ATTEMPTS", 20, minimum=1)
-CONFIDE_RECOVERY_EMAIL_WINDOW_SECONDS = env_int(
-    "CONFIDE_RECOVERY_EMAIL_WINDOW_SECONDS", 3600, minimum=1
-)
 # Assisted recovery (accounts/assisted_recovery.py; docs/protocol.md, "Assisted recovery"):
 # how long a request waits for a therapist's confirmation, and how many requests one email
 # may make per window (each replaces the one before; the address counts with recovery's).

@@ -36,6 +36,9 @@ class PendingSignIn:
     held: list[str] = field(default_factory=list, repr=False)
     tries: int = 0
     passkey_challenge: str | None = field(default=None, repr=False)
+    # A recovery with the recovery key, checked and waiting for the second factor
+    # (``accounts.recovery.Recovered.to_session``): stored when the second step passes.
+    recovery: dict[str, object] | None = field(default=None, repr=False)
 
     def take_passkey_challenge(self) -> bytes | None:
         """The waiting passkey challenge, gone from then on (saved with ``save``)."""
@@ -46,8 +49,14 @@ class PendingSignIn:
         self.passkey_challenge = crypto.b64encode(challenge)
 
 
-def begin(request: HttpRequest, user: User, held: list[str]) -> PendingSignIn:
-    """Starts the wait in a new session key (nothing of an earlier session is carried)."""
+def begin(
+    request: HttpRequest,
+    user: User,
+    held: list[str],
+    recovery: dict[str, object] | None = None,
+) -> PendingSignIn:
+    """Starts the wait in a new session key (nothing of an earlier session is carried);
+    ``recovery``, a recovery to store when the second factor passes."""
     request.session.cycle_key()
     pending = PendingSignIn(
         user_id=user.pk,
@@ -55,6 +64,7 @@ def begin(request: HttpRequest, user: User, held: list[str]) -> PendingSignIn:
         auth_hash=user.get_session_auth_hash(),
         expires=time.time() + PENDING_SECONDS,
         held=held,
+        recovery=recovery,
     )
     save(request, pending)
     return pending

@@ -127,7 +127,14 @@ async def recover(client: ConfideClient, email: str, screen: Screen) -> Account:
         break
     password = await new_password(screen, "Choose a new password")
     screen.say("Opening your keys and setting the new password (this takes a few seconds)...")
-    account = await client.recover_password(email, typed, password)
+
+    async def second_factor(methods: list[str]) -> str:
+        # Asked only of an account that has one: the recovery key does not stand for it.
+        return await screen.ask(
+            "Code from your authenticator app (or a recovery code): ", secret=True
+        )
+
+    account = await client.recover_password(email, typed, password, second_factor=second_factor)
     screen.say(
         f"Your new password is set, {account.display_name}, and you are signed in."
         " Your other devices were signed out."

@@ -102,30 +102,32 @@ def _joined() -> Exists:
     return Exists(Conversation.objects.filter(id=OuterRef("conversation_id")))
 
 
+# The lists are of the newest invitations: a pending one is at most
+# CONFIDE_INVITATION_HOURS old, so it is among them unless a therapist (or, in the admin's
+# list, a practice) sends more than this many in that time; older ones are accepted,
+# expired or revoked, and their clients are in the inbox.
+LISTED_INVITATIONS = 200
+
+
 def list_invitations(therapist: User) -> list[ListedInvitation]:
-    """The therapist's own invitations, newest first (one query)."""
+    """The therapist's own invitations, the ``LISTED_INVITATIONS`` newest first (one
+    query)."""
     rows = (
         Invitation.objects.filter(therapist=therapist)
         .annotate(joined=_joined())
-        .order_by("-created_at", "-pk")
+        .order_by("-created_at", "-pk")[:LISTED_INVITATIONS]
     )
     return [ListedInvitation(row, _state(row, row.joined)) for row in rows]
 
 
-# The admin's list is the newest invitations: a pending one is at most
-# CONFIDE_INVITATION_HOURS old, so it is among them unless a practice sends more than this
-# many in that time; the rest is history the therapists' own lists keep.
-ADMIN_INVITATIONS = 200
-
-
 def practice_invitations(practice_id: int) -> list[ListedInvitation]:
-    """Every therapist's invitations in the practice, the ``ADMIN_INVITATIONS`` newest
+    """Every therapist's invitations in the practice, the ``LISTED_INVITATIONS`` newest
     first (one query)."""
     rows = (
         Invitation.objects.filter(therapist__practice_id=practice_id)
         .select_related("therapist")
         .annotate(joined=_joined())
-        .order_by("-created_at", "-pk")[:ADMIN_INVITATIONS]
+        .order_by("-created_at", "-pk")[:LISTED_INVITATIONS]
     )
     return [ListedInvitation(row, _state(row, row.joined)) for row in rows]
 

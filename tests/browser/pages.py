@@ -225,3 +225,43 @@ def conversation_id(page: Page) -> str:
     fragment = page.url.split("#", 1)[1]
     assert fragment.startswith("/c/"), page.url
     return fragment.removeprefix("/c/")
+
+
+def join_through_link(
+    page: Page, link: str, password: str, *, email: str | None = None, name: str | None = None
+) -> str:
+    """Opens a setup or invitation link, chooses the password, and saves the recovery key
+    (typing its last group back); returns the key as shown."""
+    page.goto(link)
+    if name is not None:
+        page.get_by_label("Your name").fill(name)
+    if email is not None:
+        page.get_by_label("Email").fill(email)
+    page.get_by_label("Choose a password").fill(password)
+    page.get_by_label("Type the password again").fill(password)
+    page.get_by_role("button", name="Create my account").click()
+    expect(page.get_by_role("heading", name="Your recovery key")).to_be_visible(timeout=15_000)
+    groups = page.locator(".recovery-key span").all_inner_texts()
+    page.get_by_label("Type the last group of your recovery key").fill(groups[-1])
+    page.get_by_role("button", name=re.compile("I have saved it")).click()
+    return "-".join(groups)
+
+
+def ask_for_assisted_recovery(page: Page, email: str, password: str) -> list[str]:
+    """On the assisted recovery form (``/recover#assisted``): new keys for ``email`` under
+    ``password``, their recovery key saved; returns the number's six groups, as shown for
+    the therapist to compare."""
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("New password", exact=True).fill(password)
+    page.get_by_label("Type the new password again").fill(password)
+    page.get_by_role("button", name="Make my new keys").click()
+    expect(page.get_by_role("heading", name="Your recovery key", exact=True)).to_be_visible(
+        timeout=15_000
+    )
+    last = page.locator(".recovery-key span").all_inner_texts()[-1]
+    page.get_by_label("Type the last group of your recovery key").fill(last)
+    page.get_by_role("button", name=re.compile("I have saved it")).click()
+    expect(page.get_by_role("heading", name="Show this number to your therapist")).to_be_visible()
+    groups = page.locator(".identity-digits span").all_inner_texts()
+    assert len(groups) == 6 and all(re.fullmatch(r"\d{5}", g) for g in groups)
+    return groups

@@ -16,6 +16,7 @@ from tests.browser.pages import (
     Page,
     Watched,
     accept_agreement,
+    ask_for_assisted_recovery,
     check_accessibility,
     expect,
     message_items,
@@ -90,19 +91,7 @@ def test_a_client_who_lost_everything_is_recovered_by_their_therapist(
     f.get_by_role("link", name="I have lost my recovery key too").click()
     expect(f.get_by_role("heading", name="Lost your recovery key too?")).to_be_visible()
     check_accessibility(f, "assisted recovery form")
-    f.get_by_label("Email").fill(email)
-    f.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
-    f.get_by_label("Type the new password again").fill(NEW_PASSWORD)
-    f.get_by_role("button", name="Make my new keys").click()
-    expect(f.get_by_role("heading", name="Your recovery key", exact=True)).to_be_visible(
-        timeout=15_000
-    )
-    last = f.locator(".recovery-key span").all_inner_texts()[-1]
-    f.get_by_label("Type the last group of your recovery key").fill(last)
-    f.get_by_role("button", name=re.compile("I have saved it")).click()
-    expect(f.get_by_role("heading", name="Show this number to your therapist")).to_be_visible()
-    client_groups = f.locator(".identity-digits span").all_inner_texts()
-    assert len(client_groups) == 6 and all(re.fullmatch(r"\d{5}", g) for g in client_groups)
+    client_groups = ask_for_assisted_recovery(f, email, NEW_PASSWORD)
     screenshot(f, "assisted-recovery-number")
     check_accessibility(f, "assisted recovery number")
     # Nothing changed yet: the old browser is still signed in and can write.

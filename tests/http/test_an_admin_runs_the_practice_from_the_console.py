@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Practice, Role, User
 from messaging.models import Invitation
-from messaging.services.invitations import ADMIN_INVITATIONS
+from messaging.services.invitations import LISTED_INVITATIONS
 from tests.http.conftest import Browser, invite
 from tests.personas import Practice5, make_person
 
@@ -153,7 +153,7 @@ def test_another_practices_invitation_is_not_found_for_an_admin(world: Practice5
     assert invitation.revoked_at is None
 
 
-def test_the_admins_invitation_list_is_the_newest_and_bounded(world: Practice5) -> None:
+def test_the_invitation_lists_are_the_newest_and_bounded(world: Practice5) -> None:
     now = timezone.now()
     Invitation.objects.bulk_create(
         Invitation(
@@ -163,9 +163,13 @@ def test_the_admins_invitation_list_is_the_newest_and_bounded(world: Practice5) 
             created_at=now - timedelta(minutes=number),
             expires_at=now + timedelta(hours=1),
         )
-        for number in range(ADMIN_INVITATIONS + 5)
+        for number in range(LISTED_INVITATIONS + 5)
     )
-    listed = Browser().sign_in_as(world.admin).get("/api/admin/invitations").json()
-    names = [row["client_name"] for row in listed["invitations"]]
-    assert len(names) == ADMIN_INVITATIONS
-    assert names[0] == "Client 0" and names[-1] == f"Client {ADMIN_INVITATIONS - 1}"
+    for who, path in (
+        (world.admin, "/api/admin/invitations"),
+        (world.therapist, "/api/invitations"),
+    ):
+        listed = Browser().sign_in_as(who).get(path).json()
+        names = [row["client_name"] for row in listed["invitations"]]
+        assert len(names) == LISTED_INVITATIONS, path
+        assert names[0] == "Client 0" and names[-1] == f"Client {LISTED_INVITATIONS - 1}"

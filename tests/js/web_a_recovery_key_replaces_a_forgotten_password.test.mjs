@@ -173,3 +173,55 @@ test('the form is told what is wrong with a mistyped key, and nothing for a righ
   assert.match(recoveryKeyProblem(held.display.slice(0, -5)), /56 letters and digits, not 52/);
   assert.match(recoveryKeyProblem(`1${held.display.slice(1)}`), /not one of its characters/);
 });
+
+test('a server serving weaker parameters cannot lower the new password\'s derivation', async () => {
+  const held = account();
+  const api = server(held);
+  api.begun.kdf = SMALL_KDF; // the lowest the protocol's bounds allow
+
+  const { keys } = await recoverAccount(
+    { email: EMAIL, recoveryKey: held.display, newPassword: NEW_PASSWORD },
+    api,
+  );
+
+  const body = api.requests[1].body;
+  assert.equal(body.opslimit, confide.DEFAULT_KDF_PARAMS.opslimit);
+  assert.equal(body.memlimit, confide.DEFAULT_KDF_PARAMS.memlimit);
+  keys.wipe();
+});
+
+test('an account with a second factor is recovered only through its second step', async () => {
+  const held = account();
+  const api = server(held);
+  const post = api.post;
+  api.post = async (path, body) => {
+    if (path === '/api/auth/recover/finish') {
+      api.requests.push({ path, body });
+      return { second_factor_required: true, methods: ['totp', 'recovery_code'], expires_in_s: 300 };
+    }
+    return post(path, body);
+  };
+  const asked = [];
+  const user = { id: 7, public_identity: api.begun.public_identity, key_bundle: 'x' };
+
+  const { me, keys } = await recoverAccount(
+    {
+      email: EMAIL,
+      recoveryKey: held.display,
+      newPassword: NEW_PASSWORD,
+      secondFactor: async (required) => {
+        asked.push(required.methods);
+        return user;
+      },
+    },
+    api,
+  );
+
+  assert.deepEqual(asked, [['totp', 'recovery_code']]);
+  assert.equal(me, user);
+  keys.wipe();
+  await assert.rejects(
+    recoverAccount({ email: EMAIL, recoveryKey: held.display, newPassword: NEW_PASSWORD }, api),
+    (error) => error instanceof ApiError && error.code === 'second_factor_required',
+  );
+});

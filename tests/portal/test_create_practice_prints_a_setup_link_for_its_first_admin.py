@@ -128,3 +128,30 @@ def test_a_deactivated_admin_is_reactivated_by_the_operator(
     assert User.objects.get(pk=ada.id).is_active
     with pytest.raises(CommandError, match="No account with the email: x@p.invalid"):
         run("reactivate_user", "x@p.invalid")
+
+
+@pytest.mark.django_db
+def test_a_therapist_who_lost_every_second_factor_is_reset_by_the_operator() -> None:
+    from accounts.factors import has_second_factor, needs_enrolment
+    from accounts.models import Passkey, RecoveryCode, Role, TotpDevice, User
+    from tests.personas import make_person
+
+    practice = Practice.objects.create(name="P")
+    theo = make_person(practice, Role.THERAPIST, "Theo")
+    other = make_person(practice, Role.THERAPIST, "Olive")
+    assert has_second_factor(theo.user)
+    password = User.objects.get(pk=theo.id).password
+
+    said = run("reset_second_factor", "THEO@practice.invalid")
+
+    assert "Removed 1 authenticator app(s)" in said
+    assert "set up a new one before anything else" in said
+    user = User.objects.get(pk=theo.id)
+    assert not has_second_factor(user)
+    assert needs_enrolment(user)
+    assert user.password == password
+    for model in (TotpDevice, Passkey, RecoveryCode):
+        assert not model.objects.filter(user=user).exists()
+    assert has_second_factor(User.objects.get(pk=other.id))
+    with pytest.raises(CommandError, match="No account with the email: x@p.invalid"):
+        run("reset_second_factor", "x@p.invalid")

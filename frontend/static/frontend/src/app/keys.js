@@ -528,7 +528,8 @@ export function readRecoveryKey(text) {
 /**
  * Forgot password, with the recovery key (crypto/SPEC.md, "Recovery"): open the recovery
  * copy of the identity from `POST /api/auth/recover/begin`'s answer, wrap it under the new
- * password (a new salt, the served parameters checked against the protocol's bounds) and
+ * password (a new salt; the served parameters checked against the protocol's bounds and
+ * raised to this client's default where lower) and
  * sign the new material with the identity. Returns the body of
  * `POST /api/auth/recover/finish` (never the recovery key or the password) and the keys
  * to keep. Throws DecryptionError when the recovery key does not open this account's keys
@@ -539,9 +540,15 @@ export async function makeRecovery({ begun, recoveryKey, email, newPassword }) {
   if (!begun?.kdf || begun.kdf.algorithm !== 'argon2id13') {
     throw new confide.FormatError('The server named an unknown password derivation');
   }
-  const params = new confide.KdfParams({
+  // The served parameters, checked against the protocol's bounds, and never below this
+  // client's own default: a server cannot weaken the derivation of the new password.
+  const served = new confide.KdfParams({
     opslimit: begun.kdf.opslimit,
     memlimit: begun.kdf.memlimit,
+  });
+  const params = new confide.KdfParams({
+    opslimit: Math.max(served.opslimit, confide.DEFAULT_KDF_PARAMS.opslimit),
+    memlimit: Math.max(served.memlimit, confide.DEFAULT_KDF_PARAMS.memlimit),
   });
   const expected = parseIdentity(begun.public_identity);
   const recoveryWrap = recoveryKey.wrappingKey();

@@ -45,11 +45,17 @@ export function recoveryKeyProblem(text) {
  * Throws MistypedKeyError for a mistyped recovery key (no request made), DecryptionError when
  * the key does not open this account's keys, and ApiError for what the server refused
  * (`recovery_challenge_invalid`, `recovery_proof_invalid`, `rate_limited`, ...).
- * @param {{email: string, recoveryKey: string, newPassword: string}} input
+ *
+ * For an account with a second factor the server answers `second_factor_required`, and
+ * `secondFactor` is asked for it (with that answer): it resolves with the signed-in
+ * person once the second step of a sign-in passed (views/second-factor.js), and only then
+ * is the new password stored.
+ * @param {{email: string, recoveryKey: string, newPassword: string,
+ *          secondFactor?: (required: {methods: string[]}) => Promise<any>}} input
  * @param {{post: (path: string, body?: unknown) => Promise<any>,
  *          afterAuthentication?: () => Promise<void>}} [http] the API (a stand-in in tests)
  */
-export async function recoverAccount({ email, recoveryKey, newPassword }, http = api) {
+export async function recoverAccount({ email, recoveryKey, newPassword, secondFactor }, http = api) {
   let key;
   try {
     key = readRecoveryKey(recoveryKey);
@@ -61,7 +67,15 @@ export async function recoverAccount({ email, recoveryKey, newPassword }, http =
     const begun = await http.post('/api/auth/recover/begin', { email });
     const made = await makeRecovery({ begun, recoveryKey: key, email, newPassword });
     try {
-      const answer = await http.post('/api/auth/recover/finish', made.body);
+      let answer = await http.post('/api/auth/recover/finish', made.body);
+      if (answer?.second_factor_required === true) {
+        // The recovery key stands for the password only: the new password is stored when
+        // the account's second factor passes.
+        if (!secondFactor) {
+          throw new api.ApiError('second_factor_required', 'This account needs its second factor.', 200);
+        }
+        answer = { user: await secondFactor(answer) };
+      }
       if (answer?.user?.public_identity !== begun.public_identity) {
         throw new api.ApiError(
           'server_error',

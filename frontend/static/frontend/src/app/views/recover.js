@@ -14,6 +14,7 @@ import { h, focusHeading } from '../dom.js';
 import { isCryptoError, warmPasswordDerivation } from '../keys.js';
 import { MistypedKeyError, recoverAccount, recoveryKeyProblem } from '../recovery.js';
 import { renderAssistedRecovery } from './assisted-recovery.js';
+import { SecondFactorAbandoned, askSecondFactor } from './second-factor.js';
 import { field, newPasswordFields } from './fields.js';
 
 /**
@@ -76,12 +77,18 @@ export function renderRecover(root, { onRecovered }) {
     submit.setAttribute('disabled', '');
     status.textContent = 'Opening your keys with the recovery key…';
     try {
-      const { me, keys } = await recoverAccount(values);
+      const { me, keys } = await recoverAccount({
+        ...values,
+        // The recovery key stands for the password only: an account with a second factor
+        // passes it on the second step's screen before the new password is stored.
+        secondFactor: (required) => askSecondFactor(root, required),
+      });
       key.input.value = '';
       password.clear();
       status.textContent = '';
       onRecovered(me, keys);
     } catch (failure) {
+      if (!section.isConnected) root.replaceChildren(section); // the second step's screen was shown
       status.textContent = '';
       submit.removeAttribute('disabled');
       const [where, text] = describe(failure, key.input);
@@ -89,22 +96,21 @@ export function renderRecover(root, { onRecovered }) {
       where.focus();
     }
   });
-  root.replaceChildren(
+  const section = h(
+    'section',
+    { class: 'screen narrow', 'aria-labelledby': 'recover-title' },
+    h('h1', { id: 'recover-title' }, 'Forgot your password?'),
     h(
-      'section',
-      { class: 'screen narrow', 'aria-labelledby': 'recover-title' },
-      h('h1', { id: 'recover-title' }, 'Forgot your password?'),
-      h(
-        'p',
-        { class: 'lead' },
-        'Your recovery key unlocks your messages on this device and sets a new password. ' +
-          'It is not sent anywhere. Every other device you are signed in on will be signed out.',
-      ),
-      form,
-      h('p', {}, lostKey(root)),
-      h('p', {}, h('a', { href: '/' }, 'Back to sign-in')),
+      'p',
+      { class: 'lead' },
+      'Your recovery key unlocks your messages on this device and sets a new password. ' +
+        'It is not sent anywhere. Every other device you are signed in on will be signed out.',
     ),
+    form,
+    h('p', {}, lostKey(root)),
+    h('p', {}, h('a', { href: '/' }, 'Back to sign-in')),
   );
+  root.replaceChildren(section);
   focusHeading(root);
   email.input.focus();
   warmPasswordDerivation();
@@ -131,6 +137,14 @@ function lostKey(root) {
  * @returns {[HTMLElement, string]}
  */
 function describe(failure, keyInput) {
+  if (failure instanceof SecondFactorAbandoned) {
+    return [
+      keyInput,
+      failure.message === 'cancelled'
+        ? 'Nothing was changed. Your password is set only after your second factor.'
+        : 'Nothing was changed: the second step waited too long or had too many tries. Press the button to start again.',
+    ];
+  }
   if (failure instanceof MistypedKeyError) {
     // Read before anything was sent or derived.
     return [keyInput, `${failure.message}. Compare each group with what you wrote down.`];
