@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import time
@@ -66,12 +67,14 @@ from confide_client.records import (
     ConversationSummary,
     EpochStarted,
     HistoryPage,
+    InboxEntry,
     Invitation,
     InvitationDetails,
     InvitationSummary,
     Member,
     MessageStatus,
     PeerKeyChanged,
+    PeerRecovered,
     ReadReceipt,
     ReceivedMessage,
     RejectedMessage,
@@ -100,6 +103,7 @@ from crypto import (
     CryptoError,
     IdentityKeyPair,
     KdfParams,
+    PublicIdentity,
     RecoveryKey,
     b64encode,
     derive_password_keys,
@@ -628,6 +632,26 @@ class ConfideClient:
         Returns the invitation as it now stands."""
         return await practice.revoke_invitation(self._http, invitation_id)
 
+    async def renew_invitation(self, invitation_id: int, *, extend: bool = False) -> Invitation:
+        """A new link for one of the therapist's pending invitations (the server keeps only
+        a hash of a token, so the first link cannot be shown again); the link given before
+        stops working. ``extend`` also moves the expiry to a full lifetime from now.
+        Raises :class:`InvitationInvalidError` for one no longer pending."""
+        return await practice.renew_invitation(self._http, invitation_id, extend=extend)
+
+    async def label_conversation(self, conversation_id: uuid.UUID, label: str) -> InboxEntry:
+        """The therapist's own name for the client of a conversation, in their inbox
+        (``""`` removes it). It is kept in plaintext on the server, like the name on an
+        invitation; the client never sees it."""
+        return await practice.set_inbox_entry(self._http, conversation_id, label=label)
+
+    async def archive_conversation(
+        self, conversation_id: uuid.UUID, archived: bool = True
+    ) -> InboxEntry:
+        """Archives a conversation in the therapist's inbox, or brings it back. Messages
+        still arrive and go; the client is not told."""
+        return await practice.set_inbox_entry(self._http, conversation_id, archived=archived)
+
     # --- the messaging agreement ---------------------------------------------------------
 
     async def agreement(self) -> Agreement:
@@ -710,12 +734,16 @@ class ConfideClient:
         refuse_unless_two_people(data, self.account.id if self.account else None)
         identity = self.identity
         known = self._conversations.get(data.id)
-        members = {member.id: member for member in data.members}
-        for member in data.members:
+        members = {member.id: self._with_earlier(member, data) for member in data.members}
+        for member in members.values():
             seen = self._seen_identities.seen(self._identity_scope, member.id)
             if seen is not None and seen != member.identity:
-                log.warning("the public identity of member %d has changed", member.id)
-                self.events.put_nowait(PeerKeyChanged(data.id, member.id))
+                if seen in member.earlier and member.confirmed_by is not None:
+                    log.info("member %d was recovered, confirmed by a therapist", member.id)
+                    self.events.put_nowait(PeerRecovered(data.id, member.id, member.confirmed_by))
+                else:
+                    log.warning("the public identity of member %d has changed", member.id)
+                    self.events.put_nowait(PeerKeyChanged(data.id, member.id))
             self._seen_identities.remember(self._identity_scope, member.id, member.identity)
         state = _Conversation(
             id=data.id,
@@ -739,12 +767,17 @@ class ConfideClient:
             if wrapper is None:
                 log.warning("skipped an envelope wrapped by someone who is not a member")
                 continue
-            try:
-                key = crypto.unwrap_conversation_key(
-                    envelope.envelope, identity, wrapper.identity, data.id, envelope.epoch
-                )
-            except CryptoError as exc:
-                log.warning("an envelope did not open: %s", type(exc).__name__)
+            key = None
+            for signer in (wrapper.identity, *wrapper.earlier):
+                try:
+                    key = crypto.unwrap_conversation_key(
+                        envelope.envelope, identity, signer, data.id, envelope.epoch
+                    )
+                    break
+                except CryptoError as exc:
+                    problem = type(exc).__name__
+            if key is None:
+                log.warning("an envelope did not open: %s", problem)
                 continue
             self._keyring.add(data.id, envelope.epoch, key)
         if not self.inbox.is_tracked(data.id):
@@ -753,6 +786,40 @@ class ConfideClient:
             first_listing = not self._listed
             self.inbox.track(data.id, data.last_seq if first_listing and not self.backfill else 0)
         return state
+
+    def _with_earlier(self, member: Member, data: ConversationData) -> Member:
+        """``member`` with the earlier identities its successions verifiably lead back to
+        (crypto/SPEC.md, "Identity succession"), newest first. A succession counts only
+        under the confirming therapist's identity as this client knows it: its own, when
+        this user confirmed; the conversation's other member's as first seen, when they
+        did; never the server's word alone. The first that does not verify ends the chain."""
+        if not member.successions or member.confirmed_by is None or self.account is None:
+            return member
+        if member.confirmed_by == self.account.id:
+            confirmer = self.identity.public
+        else:
+            listed = next((m for m in data.members if m.id == member.confirmed_by), None)
+            if listed is None or listed.id == member.id:
+                return member
+            seen = self._seen_identities.seen(self._identity_scope, listed.id)
+            confirmer = seen if seen is not None else listed.identity
+        earlier: list[PublicIdentity] = []
+        expected = member.identity
+        for succession in reversed(member.successions):
+            try:
+                stated = crypto.verify_succession(
+                    succession,
+                    confirmer,
+                    user_id=member.id,
+                    confirmer_id=member.confirmed_by,
+                    new_identity=expected,
+                )
+            except CryptoError as exc:
+                log.warning("an identity succession did not verify: %s", type(exc).__name__)
+                break
+            earlier.append(stated.previous_identity)
+            expected = stated.previous_identity
+        return dataclasses.replace(member, earlier=tuple(earlier))
 
     async def _known(self, conversation_id: uuid.UUID) -> _Conversation:
         state = self._conversations.get(conversation_id)
@@ -1283,14 +1350,7 @@ class ConfideClient:
             if sender is None:
                 raise KeysError("The sender is not a member of the conversation")
             key = await self._key_for(data.conversation, data.epoch)
-            text = crypto.open_text(
-                data.ciphertext,
-                key,
-                sender.identity,
-                data.conversation,
-                data.epoch,
-                data.client_message_id,
-            )
+            text = _open_from_any(data, key, (sender.identity, *sender.earlier))
         except (ClientError, CryptoError) as exc:
             reason = exc.code if isinstance(exc, ClientError) else type(exc).__name__
             if report:
@@ -1328,6 +1388,22 @@ class ConfideClient:
                 continue
             if time.monotonic() - self._last_full_sync >= self.sync_seconds:
                 self._work.put_nowait(_SyncWork(None, generation=self.connections))
+
+
+def _open_from_any(
+    data: MessageData, key: ConversationKey, identities: tuple[PublicIdentity, ...]
+) -> str:
+    """The message's text, verified under the sender's identity or, for a message written
+    before a confirmed recovery, one of their verified earlier identities."""
+    for number, signer in enumerate(identities):
+        try:
+            return crypto.open_text(
+                data.ciphertext, key, signer, data.conversation, data.epoch, data.client_message_id
+            )
+        except crypto.SignatureError:
+            if number == len(identities) - 1:
+                raise
+    raise KeysError("The sender has no identity to verify with")
 
 
 def _expect(reply: ServerFrame, reply_type: type[R], request: str) -> R:

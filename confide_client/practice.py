@@ -1,5 +1,6 @@
 """The practice's side of the HTTP API, besides messaging: the messaging agreement a client
-accepts before the server takes their messages, and a therapist's invitations.
+accepts before the server takes their messages, a therapist's invitations and their own
+labels and archive in the inbox.
 
 Each function is one request (docs/protocol.md, "HTTP API") read with the models of
 ``protocol.http``; ``ConfideClient`` exposes them as methods.
@@ -7,12 +8,17 @@ Each function is one request (docs/protocol.md, "HTTP API") read with the models
 
 from __future__ import annotations
 
-from confide_client.errors import InvalidRequestError
+import uuid
+
+from pydantic import BaseModel
+
+from confide_client.errors import InvalidRequestError, ProtocolError
 from confide_client.http import HttpApi
 from confide_client.records import (
     AcceptedAgreement,
     Agreement,
     AgreementSection,
+    InboxEntry,
     Invitation,
     InvitationSummary,
 )
@@ -20,11 +26,15 @@ from confide_client.wire import build
 from protocol.http import (
     AgreementAnswer,
     AgreementRequest,
+    ArchiveRequest,
     CurrentAgreementAnswer,
+    InboxEntryAnswer,
     InvitationAnswer,
     InvitationItem,
     InvitationRequest,
     InvitationsAnswer,
+    LabelRequest,
+    RenewRequest,
 )
 
 __all__ = [
@@ -32,7 +42,9 @@ __all__ = [
     "create_invitation",
     "current_agreement",
     "list_invitations",
+    "renew_invitation",
     "revoke_invitation",
+    "set_inbox_entry",
 ]
 
 
@@ -67,7 +79,10 @@ async def accept_agreement(http: HttpApi, version: str) -> AcceptedAgreement:
 async def create_invitation(http: HttpApi, client_name: str) -> Invitation:
     """``POST /api/invitations``: a new invitation; its token is shown once."""
     request = build(lambda: InvitationRequest(client_name=client_name), "client name")
-    answer = await http.post("/api/invitations", request, InvitationAnswer)
+    return _invitation(await http.post("/api/invitations", request, InvitationAnswer))
+
+
+def _invitation(answer: InvitationAnswer) -> Invitation:
     return Invitation(
         id=answer.id,
         token=answer.token,
@@ -94,10 +109,45 @@ async def list_invitations(http: HttpApi) -> list[InvitationSummary]:
     return [_summary(item) for item in answer.invitations]
 
 
-async def revoke_invitation(http: HttpApi, invitation_id: int) -> InvitationSummary:
-    """``POST /api/invitations/<id>/revoke``: withdraws a pending invitation."""
+def _invitation_path(invitation_id: int, action: str) -> str:
     if isinstance(invitation_id, bool) or not isinstance(invitation_id, int) or invitation_id < 1:
         # Only a positive integer may go into the path.
         raise InvalidRequestError("An invitation id is a positive integer")
-    answer = await http.post(f"/api/invitations/{invitation_id}/revoke", None, InvitationItem)
+    return f"/api/invitations/{invitation_id}/{action}"
+
+
+async def revoke_invitation(http: HttpApi, invitation_id: int) -> InvitationSummary:
+    """``POST /api/invitations/<id>/revoke``: withdraws a pending invitation."""
+    answer = await http.post(_invitation_path(invitation_id, "revoke"), None, InvitationItem)
     return _summary(answer)
+
+
+async def renew_invitation(http: HttpApi, invitation_id: int, *, extend: bool) -> Invitation:
+    """``POST /api/invitations/<id>/renew``: a new link for a pending invitation (the one
+    given before stops working); ``extend`` also moves its expiry."""
+    request = build(lambda: RenewRequest(extend=extend), "renewal")
+    path = _invitation_path(invitation_id, "renew")
+    return _invitation(await http.post(path, request, InvitationAnswer))
+
+
+async def set_inbox_entry(
+    http: HttpApi,
+    conversation: uuid.UUID,
+    *,
+    label: str | None = None,
+    archived: bool | None = None,
+) -> InboxEntry:
+    """``POST /api/conversations/<id>/label`` or ``.../archive``: the therapist's own name
+    for the client, or whether the conversation is archived, in their inbox."""
+    if not isinstance(conversation, uuid.UUID):
+        raise InvalidRequestError("A conversation id is a UUID")
+    if label is not None:
+        request: BaseModel = build(lambda: LabelRequest(label=label), "label")
+        path = f"/api/conversations/{conversation}/label"
+    else:
+        request = build(lambda: ArchiveRequest(archived=bool(archived)), "archive")
+        path = f"/api/conversations/{conversation}/archive"
+    answer = await http.post(path, request, InboxEntryAnswer)
+    if answer.conversation != conversation:
+        raise ProtocolError("The server answered for another conversation than asked for")
+    return InboxEntry(answer.conversation, answer.label, answer.archived_at)

@@ -33,7 +33,9 @@ __all__ = [
     "Member",
     "MessageState",
     "MessageStatus",
+    "InboxEntry",
     "PeerKeyChanged",
+    "PeerRecovered",
     "ReadReceipt",
     "ReceivedMessage",
     "RejectedMessage",
@@ -51,6 +53,14 @@ class Member:
     display_name: str
     role: str
     identity: PublicIdentity
+    # An assisted recovery replaced this member's identity: who confirmed it (None: an
+    # account that no longer exists) and the identity successions, oldest first, as the
+    # server lists them; unverified until the client checks them (``earlier``).
+    confirmed_by: int | None = None
+    successions: tuple[bytes, ...] = ()
+    # The member's earlier identities, newest first, as far as successions this client
+    # verified lead back: their earlier messages and envelopes are signed with these.
+    earlier: tuple[PublicIdentity, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +189,17 @@ class ConversationSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class InboxEntry:
+    """A therapist's own view of one conversation in their inbox: their label for the
+    client (``""``: none; the client never sees it) and when they archived it (None: not
+    archived). An archived conversation still takes and delivers messages."""
+
+    conversation: uuid.UUID
+    label: str
+    archived_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class ReceivedMessage:
     """A verified, decrypted message."""
 
@@ -235,6 +256,19 @@ class PeerKeyChanged:
 
     conversation: uuid.UUID
     user_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PeerRecovered:
+    """A member's public identity changed through an assisted recovery that this client
+    verified: a succession signed by the therapist who confirmed it (this user, or the
+    conversation's therapist as this client knows them) replaces the identity seen before.
+    Their earlier messages still verify; no safety-number alarm is needed, but the new
+    number may be compared."""
+
+    conversation: uuid.UUID
+    user_id: int
+    confirmed_by: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +359,7 @@ ClientEvent = (
     | Typing
     | EpochStarted
     | PeerKeyChanged
+    | PeerRecovered
     | RejectedMessage
     | UnmatchedError
     | ConnectionStatus

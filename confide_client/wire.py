@@ -86,11 +86,16 @@ def _identity(value: str, name: str) -> PublicIdentity:
 
 
 def parse_member(body: MemberBody) -> Member:
+    changed = body.identity_changed
     return Member(
         id=body.id,
         display_name=body.display_name,
         role=body.role,
         identity=_identity(body.public_identity, "public_identity"),
+        confirmed_by=changed.confirmed_by if changed is not None else None,
+        successions=tuple(decoded(text, "succession") for text in changed.successions)
+        if changed is not None
+        else (),
     )
 
 
