@@ -35,6 +35,7 @@ from protocol.errors import (
     ForbiddenError,
     NotFoundError,
     RateLimitedError,
+    SecondFactorExpiredError,
     SecondFactorInvalidError,
 )
 from protocol.factors import (
@@ -108,11 +109,15 @@ def signin_second_factor(request: HttpRequest) -> UserAnswer:
         pending.save(request, waiting)
         raise
     budget.refund()
-    attempt.settle(correct=True, held=waiting.held)
     pending.end(request)
     if waiting.recovery is not None:
-        # A recovery with the recovery key waited for this: its new password is stored now.
-        user = apply_recovered(Recovered.from_session(waiting.recovery))
+        # A recovery with the recovery key waited for this: its new password is stored now
+        # (before the attempt is settled, so the known-browser cookie is of the new secret).
+        recovered = Recovered.from_session(waiting.recovery)
+        if recovered.user_id != user.pk:
+            raise SecondFactorExpiredError("This recovery does not belong to this sign-in.")
+        user = apply_recovered(recovered)
+    attempt.settle(correct=True, held=waiting.held)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return UserAnswer(user=me_body(user))
 

@@ -791,18 +791,27 @@ class ConfideClient:
         """``member`` with the earlier identities its successions verifiably lead back to
         (crypto/SPEC.md, "Identity succession"), newest first. A succession counts only
         under the confirming therapist's identity as this client knows it: its own, when
-        this user confirmed; the conversation's other member's as first seen, when they
-        did; never the server's word alone. The first that does not verify ends the chain."""
+        this user confirmed; the conversation's other member's as this client saw it before
+        (the listed one only on first sight), when they did; never the server's word
+        alone, and only for a client confirmed by the conversation's therapist. The first
+        that does not verify ends the chain."""
         if not member.successions or member.confirmed_by is None or self.account is None:
             return member
-        if member.confirmed_by == self.account.id:
+        # As the web client: only a client is recovered, and only by the conversation's
+        # other member, a therapist.
+        other = next((m for m in data.members if m.id != member.id), None)
+        if (
+            member.role != "client"
+            or other is None
+            or other.role != "therapist"
+            or other.id != member.confirmed_by
+        ):
+            return member
+        if other.id == self.account.id:
             confirmer = self.identity.public
         else:
-            listed = next((m for m in data.members if m.id == member.confirmed_by), None)
-            if listed is None or listed.id == member.id:
-                return member
-            seen = self._seen_identities.seen(self._identity_scope, listed.id)
-            confirmer = seen if seen is not None else listed.identity
+            seen = self._seen_identities.seen(self._identity_scope, other.id)
+            confirmer = seen if seen is not None else other.identity
         earlier: list[PublicIdentity] = []
         expected = member.identity
         for succession in reversed(member.successions):

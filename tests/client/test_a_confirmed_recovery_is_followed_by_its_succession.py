@@ -38,6 +38,7 @@ class Listing:
         self.therapist = therapist
         self.current = current
         self.successions: list[bytes] = []
+        self.confirmed_by = THERAPIST
 
     def member(self, user_id: int, role: str, identity: PublicIdentity) -> dict[str, Any]:
         return {
@@ -53,7 +54,7 @@ class Listing:
         if self.successions:
             client["identity_changed"] = {
                 "reason": "recovery",
-                "confirmed_by": THERAPIST,
+                "confirmed_by": self.confirmed_by,
                 "confirmed_by_name": "user 5",
                 "at": "2026-12-01T10:00:00+00:00",
                 "successions": [crypto.b64encode(s) for s in self.successions],
@@ -99,7 +100,7 @@ def events(client: ConfideClient) -> list[object]:
 Sign = Callable[[IdentityKeyPair, PublicIdentity, PublicIdentity], list[bytes]]
 
 
-async def after_recovery(sign: Sign) -> tuple[list[object], str]:
+async def after_recovery(sign: Sign, confirmed_by: int = THERAPIST) -> tuple[list[object], str]:
     """The therapist's client saw the client's old identity; later the server lists a new
     one, with the successions ``sign`` makes from (the therapist, old, new). Returns the
     events of the new listing, and what became of a message the client wrote before."""
@@ -109,6 +110,7 @@ async def after_recovery(sign: Sign) -> tuple[list[object], str]:
     await signed_in(listing, seen).conversations()
     listing.current = new.public
     listing.successions = sign(theo, old.public, new.public)
+    listing.confirmed_by = confirmed_by
     later = signed_in(listing, seen)
     await later.conversations()
     member = later._conversations[listing.conversation].members[CLIENT]
@@ -164,6 +166,19 @@ async def test_a_succession_naming_another_member_is_an_unexplained_change() -> 
 
 async def test_a_change_without_a_succession_is_an_unexplained_change() -> None:
     found, opened = await after_recovery(lambda theo, old, new: [])
+
+    assert [type(event) for event in found] == [PeerKeyChanged]
+    assert opened == "did not verify"
+
+
+async def test_a_recovery_said_to_be_confirmed_by_anyone_but_the_therapist_is_not_followed() -> (
+    None
+):
+    """Even with a succession the therapist signed, the server cannot name another
+    confirmer (here the client themselves): only the conversation's therapist confirms."""
+    found, opened = await after_recovery(
+        lambda theo, old, new: [succession(theo, old, new)], confirmed_by=CLIENT
+    )
 
     assert [type(event) for event in found] == [PeerKeyChanged]
     assert opened == "did not verify"
