@@ -132,7 +132,7 @@ def test_a_new_practice_runs_its_first_week(
 
     # --- a therapist, who signs up with a passkey ----------------------------------------
     theo_email = f"theo-{suffix}@tide.invalid"
-    a.get_by_label("Name").fill("Dr. Theo Tide")
+    a.get_by_label("Name", exact=True).fill("Dr. Theo Tide")
     a.get_by_label("Email").fill(theo_email)
     a.get_by_role("button", name="Create setup link").click()
     setup_field = a.get_by_role("textbox", name="Setup link for Dr. Theo Tide")

@@ -89,9 +89,11 @@ def test_a_practice_starts_from_nothing_and_runs_itself(
     screenshot(a, "console-practice")
     check_accessibility(a, "console: practice settings")
 
-    # A therapist is added with a one-time link.
+    # A therapist is added with a one-time link. (The settings page has a "Practice name"
+    # field: wait for the people page before typing a name.)
     a.get_by_role("link", name="People").click()
-    a.get_by_label("Name").fill("Dr. Theo Harbor")
+    expect(a.get_by_role("heading", name=f"People · Harbor Therapy {suffix}")).to_be_visible()
+    a.get_by_label("Name", exact=True).fill("Dr. Theo Harbor")
     a.get_by_label("Email").fill(f"theo-{suffix}@harbor.invalid")
     a.get_by_role("button", name="Create setup link").click()
     setup_field = a.get_by_role("textbox", name="Setup link for Dr. Theo Harbor")

@@ -1,6 +1,7 @@
-// A conversation's messages go out in the order they were written, so the server numbers
-// them in that order: one refused with `rate_limited` holds back those written after it,
-// even when theirs is the shorter wait, and a message written meanwhile waits behind it.
+// A conversation's messages go out in the order they were written, one in flight at a
+// time, so the server numbers them in that order: one refused with `rate_limited` holds back
+// those written after it (none of them is already on its way to be stored first), and a
+// message written meanwhile waits behind it.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -12,27 +13,53 @@ function sentIds(tab, skip) {
   return tab.ws.sentOf('send').slice(skip).map((frame) => frame.client_message_id);
 }
 
-test('resends after rate_limited keep the order written, whatever their waits', async (t) => {
+test('a conversation has one message in flight: the next goes when the first is acked', async () => {
+  const tab = await signedInTab();
+  try {
+    await tab.connect();
+    const ids = [];
+    for (const n of [1, 2, 3]) ids.push(await tab.messenger.sendText(CONVERSATION, `part ${n}`));
+    assert.deepEqual(sentIds(tab, 0), [ids[0]], 'the later ones wait for its ack');
+    assert.deepEqual(
+      tab.messenger.pending(CONVERSATION).map((m) => m.state),
+      ['sending', 'queued', 'queued'],
+    );
+    for (const [n, id] of ids.entries()) {
+      const frame = tab.ws.sentOf('send').find((f) => f.client_message_id === id);
+      tab.ws.deliver(tab.ackOf(frame, n + 1));
+      await flush();
+    }
+    assert.deepEqual(sentIds(tab, 0), ids, 'each after the ack of the one before');
+    assert.deepEqual(tab.messenger.pending(CONVERSATION), []);
+  } finally {
+    tab.close();
+  }
+});
+
+test('nothing written later can be stored before a message refused with rate_limited', async (t) => {
   t.mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
   const tab = await signedInTab();
   try {
     await tab.connect();
     const ids = [];
     for (const n of [1, 2, 3]) ids.push(await tab.messenger.sendText(CONVERSATION, `part ${n}`));
-    const sends = tab.ws.sentOf('send');
-    assert.deepEqual(sends.map((f) => f.client_message_id), ids);
-    // Each refusal tells a shorter wait than the one before (the server's bucket refills).
-    for (const [frame, wait] of [[sends[0], 300], [sends[1], 200], [sends[2], 100]]) {
-      tab.ws.deliver({ type: 'error', ref: frame.ref, code: 'rate_limited', message: 'Slow down.', retry_after_ms: wait });
-    }
+    const [first] = tab.ws.sentOf('send');
+    tab.ws.deliver({ type: 'error', ref: first.ref, code: 'rate_limited', message: 'Slow down.', retry_after_ms: 300 });
     await flush();
     const fourth = await tab.messenger.sendText(CONVERSATION, 'part 4');
     t.mock.timers.tick(250);
     await flush();
-    assert.deepEqual(sentIds(tab, 3), [], 'nothing overtakes the first, still waiting');
+    assert.deepEqual(sentIds(tab, 1), [], 'nothing overtakes the first, still waiting');
     t.mock.timers.tick(100);
     await flush();
-    assert.deepEqual(sentIds(tab, 3), [...ids, fourth], 'then all of them, in the order written');
+    assert.deepEqual(sentIds(tab, 1), [ids[0]], 'the first goes again, alone');
+    for (const [n, id] of [...ids, fourth].entries()) {
+      const frame = tab.ws.sentOf('send').slice(1).find((f) => f.client_message_id === id);
+      assert.ok(frame, `part ${n + 1} was sent`);
+      tab.ws.deliver(tab.ackOf(frame, n + 1));
+      await flush();
+    }
+    assert.deepEqual(sentIds(tab, 1), [...ids, fourth], 'then the rest, in the order written');
   } finally {
     tab.close();
   }

@@ -24,10 +24,12 @@ test('a refused send waits for the agreement, then goes again with the same byte
     await tab.connect();
     const first = await tab.messenger.sendText(CONVERSATION, 'first');
     const second = await tab.messenger.sendText(CONVERSATION, 'second');
-    const [one, two] = tab.ws.sentOf('send');
-    for (const send of [one, two]) {
-      tab.ws.deliver({ type: 'error', ref: send.ref, code: 'agreement_required', message: 'Accept it first.' });
-    }
+    // One in flight at a time: the second goes once the first is refused.
+    const [one] = tab.ws.sentOf('send');
+    tab.ws.deliver({ type: 'error', ref: one.ref, code: 'agreement_required', message: 'Accept it first.' });
+    await flush();
+    const [, two] = tab.ws.sentOf('send');
+    tab.ws.deliver({ type: 'error', ref: two.ref, code: 'agreement_required', message: 'Accept it first.' });
     await flush();
     assert.deepEqual(asked, [{ conversation: CONVERSATION }, { conversation: CONVERSATION }]);
     assert.deepEqual(
@@ -39,12 +41,15 @@ test('a refused send waits for the agreement, then goes again with the same byte
     tab.messenger.agreementAccepted();
     await flush();
 
+    const firstAgain = tab.ws.sentOf('send').slice(2);
+    assert.deepEqual(firstAgain.map((f) => [f.client_message_id, f.ciphertext]), [[first, one.ciphertext]]);
+    tab.ws.deliver(tab.ackOf(firstAgain[0], 1));
+    await flush();
     const again = tab.ws.sentOf('send').slice(2);
     assert.deepEqual(
       again.map((f) => [f.client_message_id, f.ciphertext]),
       [[first, one.ciphertext], [second, two.ciphertext]],
     );
-    tab.ws.deliver(tab.ackOf(again[0], 1));
     tab.ws.deliver(tab.ackOf(again[1], 2));
     await flush();
     assert.deepEqual(tab.messenger.pending(CONVERSATION), []);

@@ -212,6 +212,7 @@ export class Delivery {
     }
     this.emit('timeline', { conversation: entry.conversation });
     this.emit('conversations');
+    this.#release(entry.conversation);
     return true;
   }
 
@@ -298,6 +299,8 @@ export class Delivery {
       if (code === 'agreement_required') this.emit('agreement-required', { conversation: entry.conversation });
     }
     this.emit('timeline', { conversation: entry.conversation });
+    // What waited behind it goes now, unless it waits out its own pause.
+    if (this.outbox.get(clientMessageId)?.state !== 'sending') this.#release(entry.conversation);
   }
 
   /**
@@ -318,13 +321,16 @@ export class Delivery {
   }
 
   /**
-   * Whether an earlier entry of the conversation waits out a pause (or is held itself).
+   * Whether an earlier entry of the conversation waits out a pause, is held itself, or is
+   * still on its way: a conversation has one message in flight at a time, so that a later
+   * one can never be stored before an earlier one the server refused for now
+   * (`rate_limited`, `overloaded`) and that goes again after its pause.
    * @param {import('./outbox.js').OutboxEntry} entry
    */
   #heldBehind(entry) {
     for (const earlier of this.outbox.entries(entry.conversation)) {
       if (earlier.clientMessageId === entry.clientMessageId) return false;
-      if (this.#held.has(earlier.clientMessageId)) return true;
+      if (this.#held.has(earlier.clientMessageId) || earlier.state === 'sending') return true;
     }
     return false;
   }
