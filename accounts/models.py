@@ -178,6 +178,9 @@ class User(AbstractBaseUser):
     key_bundle = models.BinaryField(max_length=106)
     recovery_bundle = models.BinaryField(max_length=106)
     keys_changed_at = models.DateTimeField(default=timezone.now)
+    # An email when a message waits and no socket of theirs is open
+    # (messaging.services.notifications).
+    email_notifications = models.BooleanField(default=True)
     # The assisted recovery that gave the account its current identity (None: the identity
     # made at sign-up), so that others are told who confirmed the change, and when.
     identity_recovery = models.ForeignKey(

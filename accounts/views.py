@@ -47,6 +47,7 @@ from protocol.http import (
     KdfBody,
     MeBody,
     MemberBody,
+    NotificationSettings,
     OkAnswer,
     ParamsRequest,
     RoleName,
@@ -184,3 +185,14 @@ def current_agreement_answer(user: User) -> CurrentAgreementAnswer:
         agreement=agreement_text(current),
         accepted=agreement_body(acceptance) if acceptance is not None else None,
     )
+
+
+@api(methods=("GET", "POST"))
+def notification_settings(request: HttpRequest) -> NotificationSettings:
+    """The member's email notifications, on or off (messaging.services.notifications)."""
+    user = signed_in_user(request)
+    if request.method == "POST":
+        body = parse_body(request, NotificationSettings)
+        User.objects.filter(pk=user.pk).update(email_notifications=body.email)
+        return body
+    return NotificationSettings(email=user.email_notifications)

@@ -247,6 +247,9 @@ def _base_env(data_dir: Path) -> dict[str, str]:
     env["DJANGO_SETTINGS_MODULE"] = "portal.settings"
     # Logs reach the file as they are written, so a test reads all of them.
     env["PYTHONUNBUFFERED"] = "1"
+    # No job worker unless a test asks for one (CONFIDE_WORKER=true): servers of one stack
+    # would otherwise run each other's jobs, with each other's settings.
+    env["CONFIDE_WORKER"] = "false"
     return env
 
 

@@ -160,3 +160,19 @@ async def release_socket(user_id: int, channel_name: str) -> None:
     registry = _registry()
     registry.local.pop(channel_name, None)
     await registry.store.release(user_id, channel_name)
+
+
+def has_live_socket(user_id: int) -> bool:
+    """Whether ``user_id`` holds a live socket anywhere (any process, with Redis; this
+    process, without): for jobs off the event loop, such as notifications."""
+    url = settings.REDIS_URL
+    if url:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_timeout=10)
+        try:
+            key = f"{settings.CONFIDE_REDIS_PREFIX}:sockets:{user_id}"
+            return int(client.zcount(key, time.time(), "+inf")) > 0
+        finally:
+            client.close()
+    return any(user_id in list(registry.local.values()) for registry in list(_registries.values()))

@@ -113,6 +113,24 @@ class KeyEnvelope(models.Model):
         ]
 
 
+class Notice(models.Model):
+    """The last email telling ``user`` that a message waits in ``conversation``
+    (messaging.services.notifications): none is sent again for the conversation until
+    they read past ``seq``. Holds no content, only that an email went and when."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    seq = models.PositiveBigIntegerField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "conversation"], name="one_notice_per_member")
+        ]
+        indexes = [models.Index(fields=["user", "-sent_at"], name="notice_user_sent")]
+
+
 class Message(models.Model):
     """One sealed message. ``seq`` orders a conversation; ``client_message_id`` deduplicates."""
 

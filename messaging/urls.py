@@ -30,6 +30,11 @@ urlpatterns = [
     path("auth/recover/finish", recover_finish, name="api-auth-recover-finish"),
     path("auth/assisted-recovery", assisted_recovery, name="api-auth-assisted-recovery"),
     path("me", accounts.me, name="api-me"),
+    path(
+        "me/notifications",
+        accounts.notification_settings,
+        name="api-me-notifications",
+    ),
     path("2fa", second_factor.factors_list, name="api-2fa"),
     path("2fa/totp/begin", second_factor.totp_begin, name="api-2fa-totp-begin"),
     path("2fa/totp/confirm", second_factor.totp_confirm, name="api-2fa-totp-confirm"),

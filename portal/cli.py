@@ -2,7 +2,8 @@
 
 confide migrate
 confide seed_demo
-confide serve            # the portal on 127.0.0.1:8000 (uvicorn)
+confide serve            # the portal on 127.0.0.1:8000 (uvicorn), and the job worker
+confide db_worker        # a job worker on its own (with CONFIDE_WORKER=false on servers)
 """
 
 from __future__ import annotations
@@ -59,8 +60,13 @@ def serve(extra: list[str]) -> None:
     """Runs the project's ASGI application (host and port from the environment)."""
     if extra:
         raise SystemExit("confide serve takes no arguments; see docs/operations.md")
+    import django
     import uvicorn
 
+    django.setup()
+    from portal.worker import start_worker
+
+    start_worker()
     uvicorn.run("portal.asgi:application", **server_options())
 
 

@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.staticfiles",
     "channels",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "messaging",
     "frontend",
@@ -283,3 +285,37 @@ CONFIDE_ASSISTED_RECOVERY_EMAIL_ATTEMPTS = env_int(
 CONFIDE_ASSISTED_RECOVERY_EMAIL_WINDOW_SECONDS = env_int(
     "CONFIDE_ASSISTED_RECOVERY_EMAIL_WINDOW_SECONDS", 86400, minimum=1
 )
+
+# Background jobs (messaging/services/notifications.py): Django's tasks framework with its
+# database backend, so a job survives a restart and, claimed with SKIP LOCKED, runs in one process
+# only. ``confide serve`` runs a worker beside the server (CONFIDE_WORKER=false for none,
+# when ``confide worker`` runs apart).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+CONFIDE_WORKER = env_bool("CONFIDE_WORKER", True)
+CONFIDE_WORKER_INTERVAL_SECONDS = env_float("CONFIDE_WORKER_INTERVAL_SECONDS", 1.0, minimum=0.05)
+
+# Email notifications (messaging/services/notifications.py; docs/operations.md, "Email"):
+# one email, saying only that a secure message waits, to someone with no live socket this long after
+# a message reached them; at most one per conversation until they read it, and one an hour
+# per person. SMTP when CONFIDE_SMTP_HOST is set; otherwise written to files under the
+# data directory (DATA_DIR/mail), to be read there.
+CONFIDE_NOTIFY_AFTER_SECONDS = env_int("CONFIDE_NOTIFY_AFTER_SECONDS", 600, minimum=1)
+CONFIDE_NOTIFY_EVERY_SECONDS = env_int("CONFIDE_NOTIFY_EVERY_SECONDS", 3600, minimum=1)
+# An email the SMTP server refused goes again after this pause, doubled at each try (at most
+# an hour), CONFIDE_NOTIFY_TRIES times in all.
+CONFIDE_NOTIFY_TRIES = env_int("CONFIDE_NOTIFY_TRIES", 8, minimum=1)
+CONFIDE_NOTIFY_RETRY_SECONDS = env_int("CONFIDE_NOTIFY_RETRY_SECONDS", 30, minimum=1)
+CONFIDE_PUBLIC_URL = env_str("CONFIDE_PUBLIC_URL", "")
+DEFAULT_FROM_EMAIL = env_str("CONFIDE_EMAIL_FROM", "Confide <no-reply@localhost>")
+_SMTP_HOST = env_str("CONFIDE_SMTP_HOST", "")
+if _SMTP_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _SMTP_HOST
+    EMAIL_PORT = env_int("CONFIDE_SMTP_PORT", 587, minimum=1, maximum=65535)
+    EMAIL_HOST_USER = env_str("CONFIDE_SMTP_USER", "")
+    EMAIL_HOST_PASSWORD = env_str("CONFIDE_SMTP_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("CONFIDE_SMTP_STARTTLS", True)
+    EMAIL_TIMEOUT = env_int("CONFIDE_SMTP_TIMEOUT_SECONDS", 20, minimum=1)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(DATA_DIR / "mail")

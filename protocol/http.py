@@ -18,6 +18,7 @@ from protocol.limits import MAX_ENVELOPE_CHARS, MAX_RECOVERY_ENVELOPES
 from protocol.to_client import CodeText, ErrorFields
 
 __all__ = [
+    "NotificationSettings",
     "AcceptAnswer",
     "AcceptRequest",
     "AgreementAnswer",
@@ -243,6 +244,13 @@ class CsrfAnswer(Strict):
 
 class OkAnswer(Strict):
     ok: bool
+
+
+class NotificationSettings(Strict):
+    """``GET`` and ``POST /api/me/notifications``: whether the member gets an email when a
+    message waits and none of their sockets is open (the email says only that much)."""
+
+    email: bool
 
 
 class IdentityChangeBody(Strict):

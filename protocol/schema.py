@@ -63,6 +63,7 @@ _REQUESTS: tuple[type[BaseModel], ...] = (
     http.RenewRequest,
     http.LabelRequest,
     http.ArchiveRequest,
+    http.NotificationSettings,
     http.AssistedRecoveryRequest,
     http.RecoveryEnvelopesRequest,
     http.RecoveryConfirmRequest,
@@ -79,6 +80,7 @@ _REQUESTS: tuple[type[BaseModel], ...] = (
 _ANSWERS: tuple[type[BaseModel], ...] = (
     http.CsrfAnswer,
     http.OkAnswer,
+    http.NotificationSettings,
     http.UserAnswer,
     http.AgreementAnswer,
     http.CurrentAgreementAnswer,

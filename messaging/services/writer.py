@@ -22,6 +22,7 @@ import crypto
 from accounts.models import User
 from crypto import CryptoError, PublicIdentity
 from messaging.models import Conversation, Membership, Message
+from messaging.services import notifications
 from protocol.errors import (
     ApiError,
     BadCiphertextError,
@@ -141,11 +142,19 @@ def store_batch(requests: Sequence[SendRequest]) -> list[StoredMessage | ApiErro
     if sound:
         try:
             with transaction.atomic():
-                stored = iter(_store_locked(sound))
+                stored = iter(_store_and_schedule(sound))
         except IntegrityError:
             with transaction.atomic():
-                stored = iter(_store_locked(sound))
+                stored = iter(_store_and_schedule(sound))
     return [result if result is not None else next(stored) for result in results]
+
+
+def _store_and_schedule(requests: Sequence[SendRequest]) -> list[StoredMessage | ApiError]:
+    """Stores the messages and, in the same transaction, the job that may tell their
+    recipients by email (messaging.services.notifications): a job exists exactly when they do."""
+    results = _store_locked(requests)
+    notifications.schedule([r for r in results if isinstance(r, StoredMessage)])
+    return results
 
 
 def _store_locked(requests: Sequence[SendRequest]) -> list[StoredMessage | ApiError]:

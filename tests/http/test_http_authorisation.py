@@ -286,6 +286,14 @@ ENDPOINTS = [
         kwargs=lambda world: {"recovery_id": 999_999},
     ),
     Endpoint("me", "api-me", "GET", signed_in(200)),
+    Endpoint("read one's email notifications", "api-me-notifications", "GET", signed_in(200)),
+    Endpoint(
+        "turn one's email notifications off",
+        "api-me-notifications",
+        "POST",
+        signed_in(200),
+        body=lambda world: {"email": False},
+    ),
     Endpoint("list one's second factors", "api-2fa", "GET", signed_in(200)),
     Endpoint("begin setting up an authenticator app", "api-2fa-totp-begin", "POST", signed_in(200)),
     # Nobody here began setting one up.

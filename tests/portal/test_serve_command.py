@@ -9,13 +9,23 @@ import pytest
 import portal.cli
 
 
-def run_serve(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def run_serve(monkeypatch: pytest.MonkeyPatch, workers: list[str] | None = None) -> dict[str, Any]:
     seen: list[tuple[str, dict[str, Any]]] = []
     monkeypatch.setattr("uvicorn.run", lambda app, **options: seen.append((app, options)))
+    started = workers if workers is not None else []
+    monkeypatch.setattr("portal.worker.start_worker", lambda: started.append("worker"))
     portal.cli.main(["confide", "serve"])
     app, options = seen[0]
     assert app == "portal.asgi:application"
     return options
+
+
+def test_serve_starts_the_job_worker_before_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    workers: list[str] = []
+
+    run_serve(monkeypatch, workers)
+
+    assert workers == ["worker"]
 
 
 def test_serve_listens_on_127_0_0_1_port_8000_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -51,3 +61,11 @@ def test_compression_is_off_and_frames_are_bounded(monkeypatch: pytest.MonkeyPat
 def test_serve_refuses_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SystemExit, match="no arguments"):
         portal.cli.main(["confide", "serve", "--port", "1"])
+
+
+def test_no_worker_thread_when_it_is_turned_off(settings: Any) -> None:
+    from portal.worker import start_worker
+
+    settings.CONFIDE_WORKER = False
+
+    assert start_worker() is None

@@ -44,7 +44,7 @@ const crisis = /** @type {HTMLElement} */ (document.getElementById('crisis'));
 const quickExit = /** @type {HTMLElement} */ (document.getElementById('quick-exit'));
 const signOutButton = /** @type {HTMLElement} */ (document.getElementById('sign-out'));
 // The account's second factors, beside "Sign out" while signed in.
-const securityLink = h('a', { href: '#/security', class: 'button secondary', hidden: true }, 'Two-step sign-in');
+const securityLink = h('a', { href: '#/security', class: 'button secondary', hidden: true }, 'Settings');
 signOutButton.before(securityLink);
 const idleSeconds = Number(document.body.dataset.idleSeconds) || 900;
 

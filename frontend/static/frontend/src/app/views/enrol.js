@@ -26,16 +26,18 @@ import { createCredential, passkeysAvailable } from '../webauthn.js';
  */
 export function renderEnrol(root, { me, required, onDone, onSignOut }) {
   let live = true;
+  // Staff who must set up a second factor see only that; everyone else, their settings.
+  const title = required ? 'Two-step sign-in' : 'Settings';
 
   /** @param {string} [notice] */
   const overview = async (notice) => {
-    root.replaceChildren(h('section', { class: 'screen narrow' }, h('h1', { id: 'enrol-title' }, 'Two-step sign-in'), h('p', { role: 'status' }, 'Loading…')));
+    root.replaceChildren(h('section', { class: 'screen narrow' }, h('h1', { id: 'enrol-title' }, title), h('p', { role: 'status' }, 'Loading…')));
     let factors;
     try {
       factors = await api.get('/api/2fa');
     } catch {
       if (!live) return;
-      root.replaceChildren(h('section', { class: 'screen narrow' }, h('h1', { id: 'enrol-title' }, 'Two-step sign-in'), h('p', { role: 'alert' }, 'Your second factors could not be loaded. Reload the page to try again.')));
+      root.replaceChildren(h('section', { class: 'screen narrow' }, h('h1', { id: 'enrol-title' }, title), h('p', { role: 'alert' }, 'Your second factors could not be loaded. Reload the page to try again.')));
       return;
     }
     if (!live) return;
@@ -66,8 +68,9 @@ export function renderEnrol(root, { me, required, onDone, onSignOut }) {
       passkeysAvailable() ? h('button', { type: 'button', class: 'secondary', onclick: () => addPasskey() }, 'Add a passkey') : null);
     root.replaceChildren(
       h('section', { class: 'screen narrow', 'aria-labelledby': 'enrol-title' },
-        h('h1', { id: 'enrol-title' }, 'Two-step sign-in'),
+        h('h1', { id: 'enrol-title' }, title),
         notice ? h('p', { class: 'notice', role: 'status' }, notice) : null,
+        required ? null : h('h2', {}, 'Two-step sign-in'),
         h('p', { class: 'lead' }, required
           ? 'Therapists and admins protect their accounts with a second step: after the password, a code from an authenticator app on your phone, or a passkey. Set one up to continue.'
           : 'After your password, a second step proves it is you: a code from an authenticator app on your phone, or a passkey. Your keys are sent to a browser only after it.'),
@@ -76,11 +79,51 @@ export function renderEnrol(root, { me, required, onDone, onSignOut }) {
           has ? h('ul', { class: 'factor-list' }, items) : h('p', {}, 'None yet.'),
           has ? h('p', { class: 'hint' }, `Recovery codes left: ${factors.recovery_codes_left} of 10.`) : null),
         actions,
+        required ? null : emailSettings(),
         required
           ? h('p', {}, h('button', { type: 'button', class: 'link-button', onclick: () => onSignOut() }, 'Sign out'))
           : h('p', {}, h('button', { type: 'button', class: 'link-button', onclick: () => onDone() }, 'Back'))),
     );
     focusHeading(root);
+  };
+
+  // --- email notifications ----------------------------------------------------------------
+
+  /** The email notifications switch: loaded, then saved at each change. */
+  const emailSettings = () => {
+    const box = /** @type {HTMLInputElement} */ (h('input', { id: 'email-notifications', type: 'checkbox', disabled: true, 'aria-describedby': 'email-notifications-hint' }));
+    const status = h('p', { class: 'form-status', role: 'status' });
+    api.get('/api/me/notifications').then(
+      (answer) => {
+        box.checked = Boolean(answer.email);
+        box.disabled = false;
+      },
+      () => {
+        status.textContent = 'Your email settings could not be loaded.';
+      },
+    );
+    box.addEventListener('change', async () => {
+      box.disabled = true;
+      status.textContent = 'Saving…';
+      try {
+        const answer = await api.post('/api/me/notifications', { email: box.checked });
+        box.checked = Boolean(answer.email);
+        status.textContent = answer.email ? 'Emails are on.' : 'Emails are off.';
+      } catch {
+        box.checked = !box.checked;
+        status.textContent = 'Not saved. Try again.';
+      } finally {
+        box.disabled = false;
+      }
+    });
+    return h('div', { class: 'card' },
+      h('h2', {}, 'Email notifications'),
+      h('div', { class: 'check' },
+        box,
+        h('label', { for: 'email-notifications' }, 'Email me when a message waits and I am not signed in')),
+      h('p', { class: 'hint', id: 'email-notifications-hint' },
+        'At most one email an hour. It says only that a secure message is waiting: never who wrote or what.'),
+      status);
   };
 
   // --- an authenticator app -------------------------------------------------------------

@@ -1,0 +1,213 @@
+"""Email notifications without content (docs/operations.md, "Email notifications").
+
+When a message reaches someone who then has no live socket for
+``CONFIDE_NOTIFY_AFTER_SECONDS`` (10 minutes), they get one email saying only that a secure
+message waits, with the portal's address: no content, no sender, no practice, no client
+name, in the subject, the body or the headers. At most one per conversation until they read
+it (:class:`~messaging.models.Notice`), at most one per ``CONFIDE_NOTIFY_EVERY_SECONDS``
+(an hour) per person, none to a deactivated account or to someone who turned them off.
+
+The work runs as jobs of Django's tasks framework on its database backend
+(``django_tasks_db``; docs/architecture.md says why), never on the path of a message:
+
+* :func:`schedule` runs in the writer's transaction (``messaging.services.writer``), so a
+  job exists exactly when its messages do: a restart loses none. It adds one job per batch,
+  for the recipients not already waiting for one in this process.
+* :func:`notify` runs in a worker (``confide serve`` runs one; see ``portal.worker``); the
+  database hands each job to one worker (``SELECT ... FOR UPDATE SKIP LOCKED``), and the
+  account's row is locked while its notice is decided, so two processes never send the same
+  email. A refusing or silent SMTP server is retried later with a growing pause
+  (``CONFIDE_NOTIFY_TRIES`` times); a message is never held up by any of it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import smtplib
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django_tasks import task
+
+from accounts.models import User
+from messaging.limits import has_live_socket
+from messaging.models import Membership, Message, Notice
+
+
+class Stored(Protocol):
+    """What scheduling needs of a stored message (``writer.StoredMessage``)."""
+
+    @property
+    def conversation_id(self) -> uuid.UUID: ...
+    @property
+    def sender_id(self) -> int: ...
+    @property
+    def member_ids(self) -> tuple[int, ...]: ...
+    @property
+    def duplicate(self) -> bool: ...
+
+
+__all__ = ["SUBJECT", "email_text", "notify", "schedule"]
+
+log = logging.getLogger(__name__)
+
+SUBJECT = "A secure message is waiting for you"
+# One item of a job: the recipient, the conversation, and the try (0 the first time).
+Item = list[int | str]
+
+# This process's recipients with a job already waiting, until it runs: a burst of messages
+# makes one job. (Another process may add its own; the job's checks keep it to one email.)
+_waiting: dict[tuple[int, uuid.UUID], float] = {}
+_waiting_lock = threading.Lock()
+
+
+def _after() -> timedelta:
+    return timedelta(seconds=settings.CONFIDE_NOTIFY_AFTER_SECONDS)
+
+
+def schedule(stored: Sequence[Stored]) -> None:
+    """In the writer's transaction: one job, ``CONFIDE_NOTIFY_AFTER_SECONDS`` from now, for
+    the recipients of the new messages that have none waiting in this process."""
+    now = time.monotonic()
+    after = _after()
+    items: list[Item] = []
+    with _waiting_lock:
+        if len(_waiting) > 10_000:
+            for key in [key for key, until in _waiting.items() if until <= now]:
+                del _waiting[key]
+        for message in stored:
+            if message.duplicate:
+                continue
+            for member in message.member_ids:
+                key = (member, message.conversation_id)
+                if member == message.sender_id or _waiting.get(key, 0.0) > now:
+                    continue
+                _waiting[key] = now + after.total_seconds()
+                items.append([member, str(message.conversation_id), 0])
+    if not items:
+        return
+    try:
+        # In a savepoint: whatever goes wrong here must not cost the batch its messages.
+        with transaction.atomic():
+            notify.using(run_after=timezone.now() + after).enqueue(items)
+    except Exception:
+        log.exception("could not schedule email notifications for %d recipients", len(items))
+        with _waiting_lock:
+            for item in items:
+                _waiting.pop((int(item[0]), uuid.UUID(str(item[1]))), None)
+
+
+def email_text() -> str:
+    """The body: that a message waits, and where; nothing else."""
+    url = settings.CONFIDE_PUBLIC_URL.rstrip("/") or _this_machine()
+    return (
+        "You have a new secure message.\n\n"
+        f"Sign in to read it: {url}/\n\n"
+        "For your privacy this email does not say who wrote or what they wrote.\n"
+        "You can turn these emails off in the portal: Settings, Email notifications.\n"
+    )
+
+
+def _this_machine() -> str:
+    """Without ``CONFIDE_PUBLIC_URL``: the address ``confide serve`` listens on here."""
+    host = os.environ.get("CONFIDE_HOST", "") or "127.0.0.1"
+    try:
+        if ipaddress.ip_address(host).is_unspecified:  # every interface: this machine's
+            host = "127.0.0.1"
+    except ValueError:
+        pass  # a host name
+    return f"http://{host}:{os.environ.get('CONFIDE_PORT', '8000')}"
+
+
+@task()
+def notify(items: list[Item]) -> None:
+    """Sends the emails of a job's items that are still due; items to look at again later
+    (too early, the hour's email already sent, an SMTP failure) go into a new job."""
+    later: dict[datetime, list[Item]] = {}
+    for user_id, conversation, tries in items:
+        when = _notify_one(int(user_id), uuid.UUID(str(conversation)), int(tries))
+        if when is not None:
+            again, next_tries = when
+            later.setdefault(again, []).append([user_id, conversation, next_tries])
+    for again, due in later.items():
+        notify.using(run_after=again).enqueue(due)
+
+
+def _notify_one(user_id: int, conversation: uuid.UUID, tries: int) -> tuple[datetime, int] | None:
+    """One recipient's notice for one conversation: sent, not needed, or (when and with
+    which try) to look at again."""
+    now = timezone.now()
+    with transaction.atomic():
+        # The account's row serialises every process deciding on its notices.
+        user = (
+            User.objects.select_for_update()
+            .filter(pk=user_id, is_active=True)
+            .only("pk", "email", "email_notifications")
+            .first()
+        )
+        if user is None or not user.email_notifications:
+            return None
+        read = (
+            Membership.objects.filter(user_id=user_id, conversation_id=conversation)
+            .values_list("last_read_seq", flat=True)
+            .first()
+        )
+        if read is None:
+            return None
+        first_unread = (
+            Message.objects.filter(conversation_id=conversation, seq__gt=read)
+            .exclude(sender_id=user_id)
+            .order_by("seq")
+            .values_list("seq", "created_at")
+            .first()
+        )
+        if first_unread is None:
+            return None  # read meanwhile
+        seq, written = first_unread
+        if now < written + _after():
+            return written + _after(), tries
+        if has_live_socket(user_id):
+            return None  # in the portal now: the page shows it
+        if Notice.objects.filter(user_id=user_id, conversation_id=conversation, seq__gt=read):
+            return None  # told already, and not read since
+        every = timedelta(seconds=settings.CONFIDE_NOTIFY_EVERY_SECONDS)
+        last = Notice.objects.filter(user_id=user_id).aggregate(last=Max("sent_at"))["last"]
+        if last is not None and now < last + every:
+            return last + every, tries
+        previous = Notice.objects.filter(user_id=user_id, conversation_id=conversation).first()
+        Notice.objects.update_or_create(
+            user_id=user_id,
+            conversation_id=conversation,
+            defaults={"seq": seq, "sent_at": now},
+        )
+        email = user.email
+    try:
+        EmailMessage(SUBJECT, email_text(), to=[email]).send()
+    except (smtplib.SMTPException, OSError) as exc:
+        # Not sent: the notice is taken back, and the email tried again after a pause.
+        with transaction.atomic():
+            if previous is None:
+                Notice.objects.filter(user_id=user_id, conversation_id=conversation).delete()
+            else:
+                previous.save()
+        if tries + 1 >= settings.CONFIDE_NOTIFY_TRIES:
+            log.warning(
+                "gave up an email notification for user %s: %s", user_id, type(exc).__name__
+            )
+            return None
+        pause = timedelta(seconds=min(3600, settings.CONFIDE_NOTIFY_RETRY_SECONDS * 2**tries))
+        log.info("an email notification failed (%s); retrying in %s", type(exc).__name__, pause)
+        return timezone.now() + pause, tries + 1
+    log.info("email notification sent to user %s", user_id)
+    return None
