@@ -175,4 +175,10 @@ def has_live_socket(user_id: int) -> bool:
             return int(client.zcount(key, time.time(), "+inf")) > 0
         finally:
             client.close()
-    return any(user_id in list(registry.local.values()) for registry in list(_registries.values()))
+    for _ in range(3):
+        try:
+            registries = list(_registries.values())
+        except RuntimeError:  # an event loop registered meanwhile, on another thread
+            continue
+        return any(user_id in list(registry.local.values()) for registry in registries)
+    return False

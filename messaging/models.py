@@ -123,6 +123,8 @@ class Notice(models.Model):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
     seq = models.PositiveBigIntegerField()
     sent_at = models.DateTimeField()
+    # False from the claim until the SMTP server took the email.
+    confirmed = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

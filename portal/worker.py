@@ -10,10 +10,16 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from datetime import timedelta
 
 from django.conf import settings
+from django.utils import timezone
 
-__all__ = ["start_worker"]
+__all__ = ["requeue_abandoned", "start_worker"]
+
+# A job running longer than this was abandoned: its process ended while it ran. (A job of
+# many emails to a silent SMTP server takes at most its items times the SMTP timeout.)
+ABANDONED_AFTER = timedelta(hours=1)
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +30,10 @@ def start_worker() -> threading.Thread | None:
     if not settings.CONFIDE_WORKER:
         return None
     from django_tasks_db.management.commands.db_worker import Worker
+
+    requeue_abandoned()
+    if getattr(settings, "EMAIL_HOST", "") and not settings.CONFIDE_PUBLIC_URL:
+        log.warning("CONFIDE_PUBLIC_URL is not set: notification emails link to this machine")
 
     worker = Worker(
         queue_names=["default"],
@@ -39,3 +49,20 @@ def start_worker() -> threading.Thread | None:
     thread.start()
     log.info("job worker started")
     return thread
+
+
+def requeue_abandoned() -> int:
+    """Puts back, to be run again, the jobs a worker claimed and never finished (its
+    process stopped while they ran): django-tasks-db leaves them running for ever. Returns
+    how many."""
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    count: int = (
+        DBTaskResult.objects.running()
+        .filter(started_at__lt=timezone.now() - ABANDONED_AFTER)
+        .update(status=TaskResultStatus.READY, started_at=None)
+    )
+    if count:
+        log.warning("%d abandoned job(s) put back to run again", count)
+    return count

@@ -25,18 +25,18 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
-import smtplib
 import threading
 import time
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from email.utils import make_msgid, parseaddr
 from typing import Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django_tasks import task
 
@@ -93,7 +93,6 @@ def schedule(stored: Sequence[Stored]) -> None:
                 key = (member, message.conversation_id)
                 if member == message.sender_id or _waiting.get(key, 0.0) > now:
                     continue
-                _waiting[key] = now + after.total_seconds()
                 items.append([member, str(message.conversation_id), 0])
     if not items:
         return
@@ -101,11 +100,18 @@ def schedule(stored: Sequence[Stored]) -> None:
         # In a savepoint: whatever goes wrong here must not cost the batch its messages.
         with transaction.atomic():
             notify.using(run_after=timezone.now() + after).enqueue(items)
-    except Exception:
-        log.exception("could not schedule email notifications for %d recipients", len(items))
-        with _waiting_lock:
-            for item in items:
-                _waiting.pop((int(item[0]), uuid.UUID(str(item[1]))), None)
+    except Exception as exc:
+        log.error("could not schedule email notifications: %s", type(exc).__name__)
+        return
+    # Remembered once the messages (and the job) are committed: a batch rolled back and
+    # tried again schedules its job again.
+    transaction.on_commit(lambda: _remember(items, now + after.total_seconds()))
+
+
+def _remember(items: list[Item], until: float) -> None:
+    with _waiting_lock:
+        for item in items:
+            _waiting[(int(item[0]), uuid.UUID(str(item[1])))] = until
 
 
 def email_text() -> str:
@@ -133,81 +139,136 @@ def _this_machine() -> str:
 @task()
 def notify(items: list[Item]) -> None:
     """Sends the emails of a job's items that are still due; items to look at again later
-    (too early, the hour's email already sent, an SMTP failure) go into a new job."""
+    (too early, the hour's email already sent, a failure) go into a new job. One item's
+    failure, whatever it is, never costs the others theirs, and is tried again."""
+    _prune()
     later: dict[datetime, list[Item]] = {}
-    for user_id, conversation, tries in items:
-        when = _notify_one(int(user_id), uuid.UUID(str(conversation)), int(tries))
-        if when is not None:
-            again, next_tries = when
-            later.setdefault(again, []).append([user_id, conversation, next_tries])
-    for again, due in later.items():
-        notify.using(run_after=again).enqueue(due)
+    try:
+        for user_id, conversation, tries in items:
+            try:
+                when = _notify_one(int(user_id), uuid.UUID(str(conversation)), int(tries))
+            except Exception as exc:  # the database, Redis, a malformed address, ...
+                when = _retry(int(user_id), int(tries), exc)
+            if when is not None:
+                again, next_tries = when
+                later.setdefault(again, []).append([user_id, conversation, next_tries])
+    finally:
+        for again, due in later.items():
+            notify.using(run_after=again).enqueue(due)
+
+
+def _retry(user_id: int, tries: int, exc: BaseException) -> tuple[datetime, int] | None:
+    """When to try a failed item again (a doubling pause), or None after the last try. Only
+    the kind of failure is logged: an SMTP error can quote the address."""
+    problem = type(exc).__name__
+    if tries + 1 >= settings.CONFIDE_NOTIFY_TRIES:
+        log.warning("gave up an email notification for user %s: %s", user_id, problem)
+        return None
+    pause = timedelta(seconds=min(3600, settings.CONFIDE_NOTIFY_RETRY_SECONDS * 2**tries))
+    log.info("an email notification failed (%s); retrying in %s", problem, pause)
+    return timezone.now() + pause, tries + 1
+
+
+# A claimed notice not confirmed within this long was a send that died with its process:
+# it no longer counts (the job, put back by ``portal.worker``, tries again).
+_CLAIM = timedelta(minutes=5)
+# Finished jobs are deleted after this long: their rows say who was sent an email when.
+_KEEP_JOBS = timedelta(hours=1)
+
+
+def _prune() -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.finished().filter(
+        task_path=notify.module_path, finished_at__lt=timezone.now() - _KEEP_JOBS
+    ).delete()
+
+
+def _first_unread(user_id: int, conversation: uuid.UUID) -> tuple[int, int, datetime] | None:
+    """The member's read position, and the seq and time of the first message of the
+    conversation they have not read (of someone else's); None when there is none."""
+    read = (
+        Membership.objects.filter(user_id=user_id, conversation_id=conversation)
+        .values_list("last_read_seq", flat=True)
+        .first()
+    )
+    if read is None:
+        return None
+    first = (
+        Message.objects.filter(conversation_id=conversation, seq__gt=read)
+        .exclude(sender_id=user_id)
+        .order_by("seq")
+        .values_list("seq", "created_at")
+        .first()
+    )
+    return None if first is None else (read, first[0], first[1])
 
 
 def _notify_one(user_id: int, conversation: uuid.UUID, tries: int) -> tuple[datetime, int] | None:
     """One recipient's notice for one conversation: sent, not needed, or (when and with
     which try) to look at again."""
     now = timezone.now()
+    unread = _first_unread(user_id, conversation)
+    if unread is None:
+        return None  # read, or no longer a member
+    if now < unread[2] + _after():
+        return unread[2] + _after(), tries
+    # Asked before any lock is taken: it may wait on Redis.
+    if has_live_socket(user_id):
+        return None  # in the portal now: the page shows it
     with transaction.atomic():
-        # The account's row serialises every process deciding on its notices.
+        # The account's row serialises every process deciding on its notices (a lock that
+        # leaves foreign keys to it, such as a new message's sender, free).
         user = (
-            User.objects.select_for_update()
+            User.objects.select_for_update(no_key=True)
             .filter(pk=user_id, is_active=True)
             .only("pk", "email", "email_notifications")
             .first()
         )
         if user is None or not user.email_notifications:
             return None
-        read = (
-            Membership.objects.filter(user_id=user_id, conversation_id=conversation)
-            .values_list("last_read_seq", flat=True)
-            .first()
-        )
-        if read is None:
+        unread = _first_unread(user_id, conversation)
+        if unread is None:
             return None
-        first_unread = (
-            Message.objects.filter(conversation_id=conversation, seq__gt=read)
-            .exclude(sender_id=user_id)
-            .order_by("seq")
-            .values_list("seq", "created_at")
-            .first()
+        read, seq, _ = unread
+        counting = Notice.objects.filter(user_id=user_id).filter(
+            Q(confirmed=True) | Q(sent_at__gt=now - _CLAIM)
         )
-        if first_unread is None:
-            return None  # read meanwhile
-        seq, written = first_unread
-        if now < written + _after():
-            return written + _after(), tries
-        if has_live_socket(user_id):
-            return None  # in the portal now: the page shows it
-        if Notice.objects.filter(user_id=user_id, conversation_id=conversation, seq__gt=read):
+        if counting.filter(conversation_id=conversation, seq__gt=read).exists():
             return None  # told already, and not read since
         every = timedelta(seconds=settings.CONFIDE_NOTIFY_EVERY_SECONDS)
-        last = Notice.objects.filter(user_id=user_id).aggregate(last=Max("sent_at"))["last"]
+        last = counting.aggregate(last=Max("sent_at"))["last"]
         if last is not None and now < last + every:
             return last + every, tries
         previous = Notice.objects.filter(user_id=user_id, conversation_id=conversation).first()
-        Notice.objects.update_or_create(
+        # Claimed before the send, confirmed after it: a second job sees the claim.
+        claim, _ = Notice.objects.update_or_create(
             user_id=user_id,
             conversation_id=conversation,
-            defaults={"seq": seq, "sent_at": now},
+            defaults={"seq": seq, "sent_at": now, "confirmed": False},
         )
         email = user.email
     try:
-        EmailMessage(SUBJECT, email_text(), to=[email]).send()
-    except (smtplib.SMTPException, OSError) as exc:
-        # Not sent: the notice is taken back, and the email tried again after a pause.
+        _email(email).send()
+    except Exception as exc:
+        # Not sent: the claim is taken back, and the email tried again after a pause.
         with transaction.atomic():
             if previous is None:
-                Notice.objects.filter(user_id=user_id, conversation_id=conversation).delete()
+                Notice.objects.filter(pk=claim.pk).delete()
             else:
-                previous.save()
-        if tries + 1 >= settings.CONFIDE_NOTIFY_TRIES:
-            log.warning(
-                "gave up an email notification for user %s: %s", user_id, type(exc).__name__
-            )
-            return None
-        pause = timedelta(seconds=min(3600, settings.CONFIDE_NOTIFY_RETRY_SECONDS * 2**tries))
-        log.info("an email notification failed (%s); retrying in %s", type(exc).__name__, pause)
-        return timezone.now() + pause, tries + 1
+                Notice.objects.filter(pk=claim.pk).update(
+                    seq=previous.seq, sent_at=previous.sent_at, confirmed=previous.confirmed
+                )
+        return _retry(user_id, tries, exc)
+    Notice.objects.filter(pk=claim.pk).update(confirmed=True)
     log.info("email notification sent to user %s", user_id)
     return None
+
+
+def _email(to: str) -> EmailMessage:
+    """The email, with a Message-ID of the sender's domain (Django's default names this
+    machine, whose name may be the practice's)."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return EmailMessage(
+        SUBJECT, email_text(), to=[to], headers={"Message-ID": make_msgid(domain=domain)}
+    )

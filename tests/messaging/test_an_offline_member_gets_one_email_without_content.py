@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -218,3 +219,90 @@ def test_a_job_that_cannot_be_made_costs_the_messages_nothing(
     assert Message.objects.filter(conversation_id=world.chat.id, seq=seq).exists()
     assert jobs() == []
     assert notifications._waiting == {}
+
+
+def test_one_items_failure_costs_the_others_nothing_and_is_tried_again(
+    world: Practice5, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis gone for one check, say: that item goes into a new job; the next is sent."""
+    second = make_chat(world.other_therapist.user.practice, world.other_therapist, world.client)
+    write(world.chat, world.client)
+    write(second, world.client)
+    age_messages(world.chat)
+    age_messages(second)
+    DBTaskResult.objects.all().delete()
+
+    def flaky(user_id: int) -> bool:
+        if user_id == world.therapist.id:
+            raise ConnectionError("Redis is not answering")
+        return False
+
+    monkeypatch.setattr(notifications, "has_live_socket", flaky)
+
+    notifications.notify.call(
+        [[world.therapist.id, str(world.chat.id), 0], [world.other_therapist.id, str(second.id), 0]]
+    )
+
+    assert [email.to for email in mail.outbox] == [[world.other_therapist.user.email]]
+    assert jobs() == [[[world.therapist.id, str(world.chat.id), 1]]]
+
+
+def test_a_batch_rolled_back_schedules_its_job_again(world: Practice5) -> None:
+    class RolledBack(Exception):
+        pass
+
+    with pytest.raises(RolledBack), transaction.atomic():
+        write(world.chat, world.client)
+        raise RolledBack
+
+    assert notifications._waiting == {}
+    assert jobs() == []
+    write(world.chat, world.client)
+    assert len(jobs()) == 1
+
+
+@override_settings(DEFAULT_FROM_EMAIL="Confide <no-reply@portal.example.org>")
+def test_the_message_id_names_the_senders_domain_not_this_machine(world: Practice5) -> None:
+    write(world.chat, world.client)
+    age_messages(world.chat)
+
+    run(world.chat, world.therapist)
+
+    [email] = mail.outbox
+    assert email.extra_headers["Message-ID"].endswith("@portal.example.org>")
+
+
+def test_finished_jobs_are_deleted_after_an_hour(world: Practice5) -> None:
+    write(world.chat, world.client)
+    DBTaskResult.objects.update(
+        status="SUCCESSFUL", finished_at=timezone.now() - timedelta(hours=2)
+    )
+    write(
+        second_chat := make_chat(
+            world.therapist.user.practice, world.therapist, world.other_client
+        ),
+        world.other_client,
+    )
+    assert DBTaskResult.objects.count() == 2
+
+    run(second_chat, world.therapist)
+
+    assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() == 0
+
+
+def test_an_abandoned_job_is_put_back_when_a_worker_starts(world: Practice5) -> None:
+    from portal.worker import requeue_abandoned
+
+    write(world.chat, world.client)
+    DBTaskResult.objects.update(status="RUNNING", started_at=timezone.now() - timedelta(hours=2))
+    write(
+        make_chat(world.therapist.user.practice, world.therapist, world.other_client),
+        world.other_client,
+    )
+    DBTaskResult.objects.filter(status="READY").update(
+        status="RUNNING", started_at=timezone.now() - timedelta(minutes=5)
+    )
+
+    assert requeue_abandoned() == 1
+    assert DBTaskResult.objects.filter(status="READY").count() == 1
+    assert DBTaskResult.objects.filter(status="RUNNING").count() == 1
