@@ -47,6 +47,10 @@ const signOutButton = /** @type {HTMLElement} */ (document.getElementById('sign-
 const securityLink = h('a', { href: '#/security', class: 'button secondary', hidden: true }, 'Settings');
 signOutButton.before(securityLink);
 const idleSeconds = Number(document.body.dataset.idleSeconds) || 900;
+// A mark, under the header in any view but the inbox, that another conversation has a new
+// message; it names no one.
+const elsewhere = h('p', { class: 'elsewhere', role: 'status', hidden: true });
+crisis.before(elsewhere);
 
 /**
  * The signed-in session; `agreement` is the practice's messaging agreement as the server
@@ -152,6 +156,7 @@ async function beginSession(me, keys, conversation = null) {
   );
   session = { me, messenger, idle, agreement: null };
   messenger.addEventListener('status', (event) => showConnection(/** @type {CustomEvent} */ (event).detail.state));
+  messenger.addEventListener('conversations', () => showWaiting());
   messenger.addEventListener('session-ended', () =>
     endSession('Your session ended. Please sign in again.', false),
   );
@@ -185,6 +190,7 @@ async function endSession(notice, tellServer = true) {
     current.idle.stop();
     current.messenger.wipe();
   }
+  showWaiting();
   forgetBrowserState();
   showConnection('closed');
   if (tellServer) {
@@ -261,6 +267,31 @@ function showAgreement(current) {
   });
 }
 
+// --- messages waiting ----------------------------------------------------------------
+
+/**
+ * The unread count in the tab's title, "(2) Confide", never a name or a word of a message
+ * (a tab title shows on a shared screen, in the taskbar and in screen sharing); and the
+ * mark that another conversation than the one shown has a new message.
+ */
+function showWaiting() {
+  const list = session ? session.messenger.list() : [];
+  const total = list.reduce((sum, conversation) => sum + Math.max(0, conversation.unread || 0), 0);
+  document.title = total > 0 ? `(${total}) Confide` : 'Confide';
+  const shown = location.hash.match(new RegExp(`^#/c/(${UUID})$`))?.[1] ?? null;
+  const others = list.filter((conversation) => conversation.id !== shown && conversation.unread > 0).length;
+  // The therapist's inbox lists every conversation with its count already.
+  const inbox = session?.me.role === 'therapist' && ['', '#', '#/'].includes(location.hash);
+  if (!others || inbox || session?.me.role === 'admin') {
+    elsewhere.hidden = true;
+    elsewhere.replaceChildren();
+    return;
+  }
+  const text = others === 1 ? 'A new message in another conversation' : `New messages in ${others} other conversations`;
+  if (elsewhere.textContent !== text) elsewhere.replaceChildren(h('a', { href: '#/' }, text));
+  elsewhere.hidden = false;
+}
+
 // --- routing -------------------------------------------------------------------------
 
 function route() {
@@ -268,6 +299,7 @@ function route() {
   const { me, messenger } = session;
   const client = me.role === 'client';
   chrome(client);
+  showWaiting();
   cleanup();
   cleanup = () => {};
   if (client && !hasAccepted(session.agreement)) {
