@@ -32,7 +32,8 @@ def start_worker() -> threading.Thread | None:
     from django_tasks_db.management.commands.db_worker import Worker
 
     requeue_abandoned()
-    if getattr(settings, "EMAIL_HOST", "") and not settings.CONFIDE_PUBLIC_URL:
+    smtp = settings.EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
+    if smtp and not settings.CONFIDE_PUBLIC_URL:
         log.warning("CONFIDE_PUBLIC_URL is not set: notification emails link to this machine")
 
     worker = Worker(

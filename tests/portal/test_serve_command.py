@@ -69,3 +69,24 @@ def test_no_worker_thread_when_it_is_turned_off(settings: Any) -> None:
     settings.CONFIDE_WORKER = False
 
     assert start_worker() is None
+
+
+def test_a_warning_only_when_smtp_sends_emails_without_a_public_address(
+    settings: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from portal import worker
+
+    monkeypatch.setattr(worker, "requeue_abandoned", lambda: 0)
+    monkeypatch.setattr(threading.Thread, "start", lambda self: None)
+    settings.CONFIDE_WORKER = True
+    settings.CONFIDE_PUBLIC_URL = ""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+
+    worker.start_worker()
+    assert "CONFIDE_PUBLIC_URL" not in caplog.text
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    worker.start_worker()
+    assert "CONFIDE_PUBLIC_URL is not set" in caplog.text
