@@ -445,3 +445,26 @@ class Passkey(models.Model):
 
     def __str__(self) -> str:
         return f"Passkey {self.pk} of user {self.user_id}"
+
+
+class Availability(models.Model):
+    """A therapist's availability, as their clients see it (``accounts.availability``):
+    office hours as [{"day": 0-6, "start": "HH:MM", "end": "HH:MM"}, ...] in the practice's
+    time zone (Monday is 0), the reply time they promise ("" is the practice's), an away
+    status from ``away_starts`` (None: from when it was set) until the day ``away_until``,
+    with a note, and an automatic reply shown to a client who writes while they are away.
+
+    The therapist's own words, read by the server like the practice's settings; none of it
+    is message content."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="availability")
+    office_hours = models.JSONField(default=list)
+    reply_time = models.CharField(max_length=300, blank=True)
+    away_starts = models.DateField(null=True, blank=True)
+    away_until = models.DateField(null=True, blank=True)
+    away_note = models.CharField(max_length=300, blank=True)
+    auto_reply = models.CharField(max_length=300, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Availability of user {self.user_id}"

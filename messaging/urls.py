@@ -8,6 +8,7 @@ from accounts import console as admin
 from accounts import second_factor
 from accounts import views as accounts
 from accounts.assisted_recovery import assisted_recovery
+from accounts.availability import availability
 from accounts.recovery import recover_begin, recover_finish
 from messaging import console, recoveries, views
 
@@ -35,6 +36,7 @@ urlpatterns = [
         accounts.notification_settings,
         name="api-me-notifications",
     ),
+    path("me/availability", availability, name="api-me-availability"),
     path("2fa", second_factor.factors_list, name="api-2fa"),
     path("2fa/totp/begin", second_factor.totp_begin, name="api-2fa-totp-begin"),
     path("2fa/totp/confirm", second_factor.totp_confirm, name="api-2fa-totp-confirm"),
@@ -100,6 +102,11 @@ urlpatterns = [
     path("conversations", views.conversations, name="api-conversations"),
     path(
         "conversations/<uuid:conversation_id>", views.conversation_detail, name="api-conversation"
+    ),
+    path(
+        "conversations/<uuid:conversation_id>/availability",
+        views.conversation_availability,
+        name="api-conversation-availability",
     ),
     path(
         "conversations/<uuid:conversation_id>/label",

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 
 import crypto
 from accounts.api import api, parse_body, signed_in_user
+from accounts.availability import shown
 from accounts.limits import remember_place, sets_known_browser
 from accounts.models import Role, User
 from accounts.signup import account_keys, decode
@@ -29,6 +30,7 @@ from messaging.services.invitations import (
     revoke_invitation,
 )
 from protocol import http
+from protocol.availability import TherapistAvailabilityAnswer
 from protocol.errors import NotFoundError
 
 
@@ -204,6 +206,29 @@ def conversation_detail(
     if not found:
         raise NotFoundError("No such conversation.")
     return http.ConversationAnswer(conversation=conversation_body(found[0]))
+
+
+@api(methods=("GET",))
+def conversation_availability(
+    request: HttpRequest, conversation_id: uuid.UUID
+) -> TherapistAvailabilityAnswer:
+    """The availability of the conversation's therapist, for its members: what a client
+    sees above the composer (``accounts.availability``)."""
+    user = signed_in_user(request)
+    if not Membership.objects.filter(user=user, conversation_id=conversation_id).exists():
+        raise NotFoundError("No such conversation.")
+    therapist = (
+        User.objects.filter(
+            memberships__conversation_id=conversation_id,
+            role=Role.THERAPIST,
+            is_active=True,
+        )
+        .select_related("practice")
+        .first()
+    )
+    return TherapistAvailabilityAnswer(
+        availability=shown(therapist) if therapist is not None else None
+    )
 
 
 @api(methods=("POST",), roles=(Role.THERAPIST,))

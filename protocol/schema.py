@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter
 
-from protocol import factors, http, practice
+from protocol import availability, factors, http, practice
 from protocol.errors import ERRORS, RESEND, SESSION_GONE, CloseCode
 from protocol.limits import (
     MAX_BODY_BYTES,
@@ -76,6 +76,7 @@ _REQUESTS: tuple[type[BaseModel], ...] = (
     factors.TotpConfirmRequest,
     factors.PasskeyFinishRequest,
     factors.RemoveFactorRequest,
+    availability.AvailabilitySettings,
 )
 _ANSWERS: tuple[type[BaseModel], ...] = (
     http.CsrfAnswer,
@@ -114,6 +115,8 @@ _ANSWERS: tuple[type[BaseModel], ...] = (
     factors.FactorsAnswer,
     factors.TotpConfirmAnswer,
     factors.PasskeyRegisteredAnswer,
+    availability.AvailabilityAnswer,
+    availability.TherapistAvailabilityAnswer,
 )
 
 

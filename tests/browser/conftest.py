@@ -125,8 +125,10 @@ def new_page(browser: Browser) -> Iterator[Callable[..., Watched]]:
 
     from tests.browser.pages import watch
 
-    def make(width: int = 420, height: int = 860) -> Watched:
-        context = browser.new_context(viewport={"width": width, "height": height})
+    def make(width: int = 420, height: int = 860, time_zone: str | None = None) -> Watched:
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, timezone_id=time_zone
+        )
         context.set_default_timeout(10_000)
         contexts.append(context)
         return watch(context)

@@ -294,6 +294,19 @@ ENDPOINTS = [
         signed_in(200),
         body=lambda world: {"email": False},
     ),
+    Endpoint(
+        "read one's availability",
+        "api-me-availability",
+        "GET",
+        expect(signed_out=401, clara=403, theo=200, olive=200, oscar=403, ada=403),
+    ),
+    Endpoint(
+        "set one's availability",
+        "api-me-availability",
+        "POST",
+        expect(signed_out=401, clara=403, theo=200, olive=200, oscar=403, ada=403),
+        body=lambda world: {"office_hours": [{"day": 0, "start": "09:00", "end": "17:00"}]},
+    ),
     Endpoint("list one's second factors", "api-2fa", "GET", signed_in(200)),
     Endpoint("begin setting up an authenticator app", "api-2fa-totp-begin", "POST", signed_in(200)),
     # Nobody here began setting one up.
@@ -477,6 +490,20 @@ ENDPOINTS = [
     Endpoint(
         "a conversation that does not exist",
         "api-conversation",
+        "GET",
+        signed_in(404),
+        kwargs=nowhere,
+    ),
+    Endpoint(
+        "Theo's availability in Theo and Clara's conversation",
+        "api-conversation-availability",
+        "GET",
+        expect(signed_out=401, clara=200, theo=200, olive=404, oscar=404, ada=404),
+        kwargs=theo_clara,
+    ),
+    Endpoint(
+        "availability in a conversation that does not exist",
+        "api-conversation-availability",
         "GET",
         signed_in(404),
         kwargs=nowhere,

@@ -10,7 +10,8 @@
  * new therapist or admin opening their setup link), and on `/`: `#/` home (therapist:
  * inbox; client: their conversation; admin: the console), `#/c/<id>` a conversation,
  * `#/safety/<id>` its safety number, `#/recovery/<id>` a client's assisted recovery to
- * compare and confirm (therapists), `#/admin/<part>` a part of the admin's console.
+ * compare and confirm (therapists), `#/availability` a therapist's office hours and away
+ * status, `#/admin/<part>` a part of the admin's console.
  *
  * @module
  */
@@ -23,6 +24,7 @@ import { Messenger } from './messenger.js';
 import { SeenIdentities } from './seen.js';
 import { forgetStored, storageOf } from './storage.js';
 import { renderAgreement } from './views/agreement.js';
+import { renderAvailability } from './views/availability.js';
 import { renderConsole } from './views/console.js';
 import { renderConversation } from './views/conversation.js';
 import { renderEnrol } from './views/enrol.js';
@@ -316,6 +318,10 @@ function route() {
       },
       onSignOut: () => endSession('You signed out. Your keys were removed from this page.'),
     });
+    return;
+  }
+  if (hash === '#/availability' && me.role === 'therapist') {
+    cleanup = renderAvailability(root, { me });
     return;
   }
   if (me.role === 'admin') {

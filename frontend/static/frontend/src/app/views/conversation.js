@@ -8,6 +8,7 @@
  */
 
 import { h, shortTime, focusHeading } from '../dom.js';
+import { availabilityBanner } from './availability-banner.js';
 
 const TYPING_SEND_MS = 3_000;
 const TYPING_SHOW_MS = 6_000;
@@ -100,9 +101,14 @@ export function renderConversation(root, { messenger, me, conversationId, announ
   }));
   const sendButton = h('button', { type: 'submit', class: 'primary', disabled: readOnly }, 'Send');
   const composerError = h('p', { class: 'form-error', role: 'alert' });
+  const hint = isClient ? h('p', { class: 'hint', id: 'composer-hint' }, `${me.practice?.reply_promise ?? 'Usually answered within two business days.'} Not for emergencies.`) : null;
+  // The therapist's hours and away status, before the client writes.
+  const availability = isClient && !readOnly
+    ? availabilityBanner({ conversationId, crisisLines: me.practice?.crisis_lines ?? [], hint })
+    : null;
   const composer = h('form', { class: 'composer', novalidate: true },
     h('label', { for: 'composer-text' }, `Message to ${peer.displayName}`),
-    isClient ? h('p', { class: 'hint', id: 'composer-hint' }, `${me.practice?.reply_promise ?? 'Usually answered within two business days.'} Not for emergencies.`) : null,
+    hint,
     h('div', { class: 'composer-row' }, textarea, sendButton),
     composerError);
 
@@ -117,7 +123,9 @@ export function renderConversation(root, { messenger, me, conversationId, announ
       recoveredNote,
       readOnly ? h('p', { class: 'notice' }, 'This conversation is read-only.') : null,
       scroller,
+      availability?.autoReply ?? null,
       typing,
+      availability?.element ?? null,
       composer),
   );
   focusHeading(root);
@@ -262,6 +270,7 @@ export function renderConversation(root, { messenger, me, conversationId, announ
     lastTypingSent = 0;
     try {
       await messenger.sendText(conversationId, text);
+      availability?.sent();
       scroller.scrollTop = scroller.scrollHeight;
     } catch {
       textarea.value = text;
@@ -314,6 +323,7 @@ export function renderConversation(root, { messenger, me, conversationId, announ
 
   return () => {
     clearTimeout(typingTimer);
+    availability?.stop();
     messenger.removeEventListener('timeline', onTimeline);
     messenger.removeEventListener('incoming', onIncoming);
     messenger.removeEventListener('typing', onTyping);

@@ -227,6 +227,7 @@ export function renderInbox(root, { messenger, me, title }) {
   root.replaceChildren(
     h('section', { class: 'screen', 'aria-labelledby': 'inbox-title' },
       h('h1', { id: 'inbox-title' }, title ?? (therapist ? 'Your clients' : 'Your conversations')),
+      therapist ? h('p', { class: 'inbox-tools' }, h('a', { class: 'button secondary', href: '#/availability' }, 'Office hours and away')) : null,
       ...sections),
   );
   draw();
