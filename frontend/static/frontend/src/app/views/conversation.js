@@ -286,6 +286,9 @@ export function renderConversation(root, { messenger, me, conversationId, announ
     const detail = /** @type {CustomEvent} */ (event).detail;
     if (detail.conversation !== conversationId) return;
     draw();
+    // Messages a catch-up brought (at sign-in, after a reconnect) are read as they show,
+    // as a live one is; nothing is sent when nothing new is held.
+    readIfVisible();
   };
   /** @param {Event} event */
   const onIncoming = (event) => {
