@@ -143,7 +143,8 @@ def sign_in(page: Page, base_url: str, email: str, password: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    signed_in = page.locator(".conversation, .inbox, .console-nav, #agreement-title")
+    # A therapist's inbox is beside the conversation, and hidden by it on a phone.
+    signed_in = page.locator(":is(.conversation, .inbox, .console-nav, #agreement-title):visible")
     expect(signed_in.or_(page.locator("#second-factor-title")).first).to_be_visible(timeout=15_000)
     if page.locator("#second-factor-title").is_visible():
         enter_code(page, authenticator.code_for(base_url, email))
@@ -208,6 +209,17 @@ def open_conversation(page: Page, name: str) -> None:
     if not page.get_by_role("heading", name=name).is_visible():
         page.locator(".inbox-item", has_text=name).click()
     expect(page.get_by_role("heading", name=name)).to_be_visible()
+
+
+def to_inbox(page: Page) -> None:
+    """Back to a therapist's list of clients: the link above a conversation on a phone;
+    on a wide screen the list is beside it already, and the conversation pane is left."""
+    back = page.get_by_role("link", name="← All conversations")
+    if back.is_visible():
+        back.click()
+    else:
+        page.evaluate("location.hash = '#/'")
+    expect(page.get_by_role("heading", name="Your clients")).to_be_visible()
 
 
 def send(page: Page, text: str) -> None:

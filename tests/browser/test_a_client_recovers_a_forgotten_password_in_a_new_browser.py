@@ -118,7 +118,7 @@ def test_a_client_recovers_a_forgotten_password_in_a_new_browser(
 
     # The therapist gets it, with no warning: the client's keys did not change.
     expect(message_items(t, after)).to_have_count(1)
-    expect(t.locator(".banner")).to_be_hidden()
+    expect(t.locator(".conversation .banner")).to_be_hidden()
 
     # The old browser's session ended: it is back at sign-in, its keys gone.
     expect(o.get_by_role("heading", name="Sign in")).to_be_visible(timeout=15_000)

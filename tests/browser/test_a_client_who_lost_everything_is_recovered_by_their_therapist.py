@@ -24,6 +24,7 @@ from tests.browser.pages import (
     screenshot,
     send,
     sign_in,
+    to_inbox,
 )
 from tests.browser.server import Server
 
@@ -80,7 +81,7 @@ def test_a_client_who_lost_everything_is_recovered_by_their_therapist(
     sent_plaintexts.append(reply)
     send(t, reply)
     expect(message_items(o, reply)).to_have_count(1)
-    t.get_by_role("link", name="← All conversations").click()
+    to_inbox(t)
     expect(t.get_by_role("heading", name="Your clients")).to_be_visible()
 
     # A new browser, no password, no recovery key: new keys, and the number to show.
@@ -125,7 +126,7 @@ def test_a_client_who_lost_everything_is_recovered_by_their_therapist(
     expect(t.get_by_role("heading", name=name, exact=True)).to_be_visible(timeout=15_000)
     note = t.locator(".identity-note")
     expect(note).to_contain_text("account recovery confirmed by you on")
-    expect(t.locator(".banner").filter(has_text="security keys")).to_be_hidden()
+    expect(t.locator(".conversation .banner").filter(has_text="security keys")).to_be_hidden()
     rekeys = [frame for _, frame in therapist.frames_of("sent", "rekey")]
     assert rekeys and rekeys[-1]["epoch"] >= 1, "a new epoch began right after confirming"
 

@@ -39,6 +39,7 @@ from tests.browser.pages import (
     screenshot,
     send,
     sign_in,
+    to_inbox,
 )
 from tests.browser.server import Server, make_server
 from tests.browser.test_a_passkey_is_added_and_signs_in import virtual_authenticator
@@ -179,11 +180,11 @@ def test_a_new_practice_runs_its_first_week(
     expect(message_items(t, f"Robin's first message {suffix}")).to_have_count(1)
     sent(t, f"Theo answers Robin {suffix}", typed)
     expect(message_items(r, f"Theo answers Robin {suffix}")).to_have_count(1)
-    t.get_by_role("link", name="← All conversations").click()
+    to_inbox(t)
     open_conversation(t, "Quinn")
     sent(t, f"Theo answers Quinn {suffix}", typed)
     expect(message_items(q, f"Theo answers Quinn {suffix}")).to_have_count(1)
-    t.get_by_role("link", name="← All conversations").click()
+    to_inbox(t)
     expect(t.get_by_role("heading", name="Your clients")).to_be_visible()
 
     # --- Robin forgets the password: the recovery key, in a new browser --------------------
@@ -198,8 +199,8 @@ def test_a_new_practice_runs_its_first_week(
     expect(r.get_by_role("heading", name="Sign in")).to_be_visible(timeout=15_000)
     open_conversation(t, "Robin")
     expect(message_items(t, f"Robin, after recovering {suffix}")).to_have_count(1)
-    expect(t.locator(".banner").filter(has_text="security keys")).to_be_hidden()
-    t.get_by_role("link", name="← All conversations").click()
+    expect(t.locator(".conversation .banner").filter(has_text="security keys")).to_be_hidden()
+    to_inbox(t)
 
     # --- Quinn loses both: assisted recovery in two browsers --------------------------------
     quinn_new = browser()
@@ -224,7 +225,7 @@ def test_a_new_practice_runs_its_first_week(
     expect(qn.locator(".message.unopened")).to_have_count(0)
     sent(qn, f"Quinn, with new keys {suffix}", typed)
     expect(message_items(t, f"Quinn, with new keys {suffix}")).to_have_count(1)
-    t.get_by_role("link", name="← All conversations").click()
+    to_inbox(t)
 
     # --- a stranger guesses Theo's password from the same address ---------------------------
     stranger = browser()

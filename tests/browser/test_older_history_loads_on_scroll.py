@@ -43,7 +43,7 @@ def test_older_history_loads_on_scroll(
     assert shown.all_text_contents() == texts
     seqs = [
         int(key[1:])
-        for key in t.locator(".message-list > li").evaluate_all(
+        for key in t.locator(".message-list > li.message").evaluate_all(
             "(items) => items.map((item) => item.dataset.key)"
         )
     ]

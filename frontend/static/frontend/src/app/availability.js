@@ -11,6 +11,8 @@
  * @module
  */
 
+import { dayKey } from './dom.js';
+
 /**
  * @typedef {{start: string, end: string}} Window
  * @typedef {{starts: string|null, until: string, note: string|null}} Away
@@ -42,26 +44,15 @@ export function clock(date, where = {}) {
 }
 
 /**
- * The calendar day of `date` in `where`'s time zone, as "YYYY-MM-DD" (to compare days).
- * @param {Date} date
- * @param {Where} where
- */
-function localDay(date, where) {
-  const parts = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: where.timeZone }).formatToParts(date);
-  const part = (/** @type {string} */ type) => parts.find((p) => p.type === type)?.value ?? '';
-  return `${part('year')}-${part('month')}-${part('day')}`;
-}
-
-/**
  * "today", "tomorrow" or "Monday 7 December", as `date` is from `now` in the reader's zone.
  * @param {Date} date
  * @param {Date} now
  * @param {Where} where
  */
 function relativeDay(date, now, where) {
-  const day = localDay(date, where);
-  if (day === localDay(now, where)) return 'today';
-  if (day === localDay(new Date(now.getTime() + 86_400_000), where)) return 'tomorrow';
+  const day = dayKey(date, where);
+  if (day === dayKey(now, where)) return 'today';
+  if (day === dayKey(new Date(now.getTime() + 86_400_000), where)) return 'tomorrow';
   return dayName(date, where);
 }
 

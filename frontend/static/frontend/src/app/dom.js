@@ -60,6 +60,44 @@ export function shortTime(iso, now = new Date()) {
 }
 
 /**
+ * The day a conversation's messages are grouped under, as the reader's locale writes it:
+ * "Today", "Yesterday", "Monday, December 7", with the year when it is not this year's.
+ * @param {string|null} iso
+ * @param {Date} [now]
+ * @param {{locale?: string, timeZone?: string}} [where]
+ */
+export function dayLabel(iso, now = new Date(), where = {}) {
+  if (!iso) return '';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  const key = (/** @type {Date} */ d) => dayKey(d, where);
+  if (key(date) === key(now)) return 'Today';
+  if (key(date) === key(new Date(now.getTime() - 86_400_000))) return 'Yesterday';
+  const year = new Intl.DateTimeFormat('en', { year: 'numeric', timeZone: where.timeZone });
+  const sameYear = year.format(date) === year.format(now);
+  return new Intl.DateTimeFormat(where.locale, {
+    weekday: 'long', day: 'numeric', month: 'long', year: sameYear ? undefined : 'numeric', timeZone: where.timeZone,
+  }).format(date);
+}
+
+/**
+ * The reader's calendar day of `date`, "YYYY-MM-DD", to tell two days apart.
+ * @param {Date} date
+ * @param {{timeZone?: string}} [where]
+ */
+export function dayKey(date, where = {}) {
+  return new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: where.timeZone }).format(date);
+}
+
+/**
+ * Text as a search compares it: lower case, without accents ("Zoë" finds "zoe").
+ * @param {string} text
+ */
+export function fold(text) {
+  return text.normalize('NFD').replace(/\p{M}/gu, '').toLocaleLowerCase();
+}
+
+/**
  * Move focus to the screen's heading so keyboard and screen-reader users land on it.
  * @param {ParentNode} root
  */

@@ -188,6 +188,7 @@ async function endSession(notice, tellServer = true) {
   session = null;
   cleanup();
   cleanup = () => {};
+  leaveInboxBeside();
   if (current) {
     current.idle.stop();
     current.messenger.wipe();
@@ -296,6 +297,36 @@ function showWaiting() {
 
 // --- routing -------------------------------------------------------------------------
 
+/**
+ * A therapist's inbox, kept beside the open conversation from one route to the next (what
+ * was typed in its search stays): two panes on a wide screen, one at a time on a phone
+ * (portal.css). Returns the pane the conversation goes in.
+ * @type {{element: HTMLElement, main: HTMLElement, cleanup: () => void}|null}
+ */
+let inboxPane = null;
+
+/** @param {NonNullable<typeof session>} current */
+function inboxBeside(current) {
+  if (!inboxPane || !root.contains(inboxPane.element)) {
+    leaveInboxBeside();
+    const element = h('div', { class: 'pane-inbox' });
+    const main = h('div', { class: 'pane-main' });
+    root.replaceChildren(element, main);
+    root.classList.add('two-pane');
+    document.body.classList.add('two-pane');
+    const shown = () => location.hash.match(new RegExp(`^#/c/(${UUID})$`))?.[1] ?? null;
+    inboxPane = { element, main, cleanup: renderInbox(element, { messenger: current.messenger, me: current.me, current: shown }) };
+  }
+  return inboxPane.main;
+}
+
+function leaveInboxBeside() {
+  inboxPane?.cleanup();
+  inboxPane = null;
+  root.classList.remove('two-pane', 'has-conversation');
+  document.body.classList.remove('two-pane');
+}
+
 function route() {
   if (!session) return;
   const { me, messenger } = session;
@@ -304,6 +335,9 @@ function route() {
   showWaiting();
   cleanup();
   cleanup = () => {};
+  const paned = me.role === 'therapist'
+    && (new RegExp(`^#/c/(${UUID})$`).test(location.hash) || ['', '#', '#/'].includes(location.hash));
+  if (!paned) leaveInboxBeside();
   if (client && !hasAccepted(session.agreement)) {
     showAgreement(session);
     return;
@@ -332,6 +366,16 @@ function route() {
   const conversation = hash.match(new RegExp(`^#/c/(${UUID})$`));
   const safety = hash.match(new RegExp(`^#/safety/(${UUID})$`));
   const recovery = me.role === 'therapist' ? hash.match(/^#\/recovery\/([1-9][0-9]*)$/) : null;
+  if (me.role === 'therapist' && (conversation || ['', '#', '#/'].includes(hash))) {
+    const main = inboxBeside(session);
+    if (conversation) {
+      cleanup = renderConversation(main, { messenger, me, conversationId: conversation[1], announce, showBack: true });
+    } else {
+      main.replaceChildren(h('p', { class: 'pane-placeholder' }, 'Choose a client to read and write.'));
+    }
+    root.classList.toggle('has-conversation', Boolean(conversation));
+    return;
+  }
   if (conversation) {
     cleanup = renderConversation(root, {
       messenger,
@@ -370,6 +414,16 @@ quickExit.addEventListener('click', () => {
   }
   location.replace(EXIT_URL);
 });
+// Where a browser scrolls the visible part of the page under the on-screen keyboard instead
+// of resizing the page (the viewport meta asks it to resize), the top bar with Quick exit
+// follows what is visible.
+const topbar = /** @type {HTMLElement} */ (document.querySelector('.topbar'));
+const keepTopbarInView = () => {
+  const offset = Math.max(0, Math.round(window.visualViewport?.offsetTop ?? 0));
+  topbar.style.transform = offset ? `translateY(${offset}px)` : '';
+};
+window.visualViewport?.addEventListener('resize', keepTopbarInView);
+window.visualViewport?.addEventListener('scroll', keepTopbarInView);
 signOutButton.addEventListener('click', () => {
   endSession('You signed out. Your keys were removed from this page.');
 });

@@ -7,8 +7,9 @@
  * @module
  */
 
-import { h, shortTime, focusHeading } from '../dom.js';
+import { h, focusHeading, dayKey, dayLabel } from '../dom.js';
 import { availabilityBanner } from './availability-banner.js';
+import { conversationSearch } from './conversation-search.js';
 
 const TYPING_SEND_MS = 3_000;
 const TYPING_SHOW_MS = 6_000;
@@ -72,6 +73,22 @@ function recoveryWords(recovery, myId) {
   return `an account recovery confirmed by ${who} on ${when}`;
 }
 
+/**
+ * A message's time of day in the reader's locale ("2:05 PM", "14:05"); its day is the
+ * separator above it.
+ * @param {string} iso
+ */
+function clockTime(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? '' : date.toLocaleTimeString(undefined, { hour: 'numeric', minute: '2-digit' });
+}
+
+/** @param {string} iso */
+function fullTime(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? '' : date.toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'short' });
+}
+
 export function renderConversation(root, { messenger, me, conversationId, announce, showBack }) {
   const conversation = messenger.conversations.get(conversationId);
   const peer = conversation && messenger.peer(conversation);
@@ -113,12 +130,20 @@ export function renderConversation(root, { messenger, me, conversationId, announ
     composerError);
 
   const title = h('h1', { id: 'conversation-title' }, peer.displayName);
+  const search = conversationSearch({
+    list,
+    name: peer.displayName,
+    complete: () => Boolean(conversation.timeline?.complete),
+    loadOlder: () => messenger.loadOlder(conversationId),
+  });
   root.replaceChildren(
     h('section', { class: 'screen conversation', 'aria-labelledby': 'conversation-title' },
       h('header', { class: 'conversation-head' },
         showBack ? h('a', { class: 'back', href: '#/' }, '← All conversations') : null,
         title,
+        search.toggle,
         h('a', { class: 'button secondary', href: `#/safety/${conversationId}` }, 'Safety number')),
+      search.bar,
       banner,
       recoveredNote,
       readOnly ? h('p', { class: 'notice' }, 'This conversation is read-only.') : null,
@@ -154,7 +179,7 @@ export function renderConversation(root, { messenger, me, conversationId, announ
     li.dataset.state = item.state ?? '';
     const parts = [];
     parts.push(item.mine ? 'You' : peer.displayName);
-    if (item.time) parts.push(h('time', { datetime: item.time }, shortTime(item.time)));
+    if (item.time) parts.push(h('time', { datetime: item.time, title: fullTime(item.time) }, clockTime(item.time)));
     if (item.state) parts.push(h('span', { class: `state state-${item.state}` }, STATE_LABEL[item.state] ?? item.state));
     if (item.state === 'failed' && item.clientMessageId) {
       const id = item.clientMessageId;
@@ -165,12 +190,38 @@ export function renderConversation(root, { messenger, me, conversationId, announ
     return li;
   };
 
+  /** One line a day, above its first message: "Today", "Monday, December 7". */
+  /** @type {Map<string, HTMLElement>} */
+  const separators = new Map();
+  let lastDay = '';
+  /** @param {string|null} iso */
+  const daySeparator = (iso) => {
+    if (!iso) return null;
+    const date = new Date(iso);
+    if (Number.isNaN(date.getTime())) return null;
+    const key = dayKey(date);
+    if (key === lastDay) return null;
+    lastDay = key;
+    let li = separators.get(key);
+    if (!li) {
+      li = h('li', { class: 'day-separator', dataset: { key: `d${key}` } }, h('time', { datetime: key }));
+      separators.set(key, li);
+    }
+    const label = dayLabel(iso);
+    const time = /** @type {HTMLElement} */ (li.firstChild);
+    if (time.textContent !== label) time.textContent = label;
+    return li;
+  };
+
   const draw = () => {
     const timeline = conversation.timeline;
     const stick = nearBottom();
     const wanted = [];
+    lastDay = '';
     for (const message of timeline?.sorted() ?? []) {
       const mine = message.sender === me.id;
+      const separator = daySeparator(message.sentAt);
+      if (separator) wanted.push(separator);
       wanted.push(row(`s${message.seq}`, {
         mine,
         text: message.text,
@@ -180,6 +231,8 @@ export function renderConversation(root, { messenger, me, conversationId, announ
       }));
     }
     for (const pending of messenger.pending(conversationId)) {
+      const separator = daySeparator(pending.createdAt);
+      if (separator) wanted.push(separator);
       wanted.push(row(`p${pending.clientMessageId}`, {
         mine: true,
         text: pending.text,
@@ -190,10 +243,12 @@ export function renderConversation(root, { messenger, me, conversationId, announ
       }));
     }
     const keep = new Set(wanted);
-    for (const [key, li] of rows) {
-      if (!keep.has(li)) {
-        li.remove();
-        rows.delete(key);
+    for (const drawn of [rows, separators]) {
+      for (const [key, li] of drawn) {
+        if (!keep.has(li)) {
+          li.remove();
+          drawn.delete(key);
+        }
       }
     }
     wanted.forEach((li, index) => {
@@ -219,6 +274,7 @@ export function renderConversation(root, { messenger, me, conversationId, announ
           h('button', { type: 'button', class: 'link-button', onclick: () => messenger.acknowledgeIdentity(conversationId) }, 'Dismiss')),
       );
     }
+    search.refresh();
     if (stick) scroller.scrollTop = scroller.scrollHeight;
   };
 

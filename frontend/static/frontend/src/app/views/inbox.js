@@ -17,7 +17,7 @@
 
 import * as api from '../api.js';
 import { applyInboxEntry, shownName, writtenAfter } from '../conversations.js';
-import { h, shortTime, focusHeading } from '../dom.js';
+import { fold, h, shortTime, focusHeading } from '../dom.js';
 import { recoveryNotices } from './recoveries.js';
 
 /** What a label may not hold (protocol/http.py, `Label`): the server refuses it too. */
@@ -26,10 +26,12 @@ const LABEL_MAX = 150;
 
 /**
  * @param {HTMLElement} root
- * @param {{messenger: import('../messenger.js').Messenger, me: any, title?: string}} ctx
+ * @param {{messenger: import('../messenger.js').Messenger, me: any, title?: string,
+ *          current?: () => string|null}} ctx `current`: the conversation open beside the
+ *          inbox, marked in the list
  * @returns {() => void} cleanup
  */
-export function renderInbox(root, { messenger, me, title }) {
+export function renderInbox(root, { messenger, me, title, current }) {
   const therapist = me.role === 'therapist';
   const list = h('ul', { class: 'inbox-list', 'aria-label': 'Conversations' });
   const empty = h('p', { class: 'empty' });
@@ -63,7 +65,7 @@ export function renderInbox(root, { messenger, me, title }) {
     const when = conversation.lastMessageAt;
     const link = h(
       'a',
-      { class: `inbox-item${unread ? ' has-unread' : ''}`, href: `#/c/${id}`, dataset: { conversation: id, key: `${id}:open` } },
+      { class: `inbox-item${unread ? ' has-unread' : ''}`, href: `#/c/${id}`, 'aria-current': current?.() === id ? 'page' : null, dataset: { conversation: id, key: `${id}:open` } },
       h('span', { class: 'inbox-name' },
         name,
         conversation.label && peer ? h('span', { class: 'inbox-realname' }, ` (${peer.displayName})`) : null),
@@ -83,15 +85,35 @@ export function renderInbox(root, { messenger, me, title }) {
     return h('li', { class: 'inbox-row', dataset: { row: id } }, link, h('div', { class: 'inbox-actions' }, rename, file));
   };
 
+  // Find a client by name (the therapist's label or the client's own), in the page only.
+  const search = /** @type {HTMLInputElement} */ (h('input', {
+    id: 'inbox-search', type: 'search', autocomplete: 'off', spellcheck: 'false', dataset: { key: 'inbox-search' },
+  }));
+  const searchField = therapist
+    ? h('div', { class: 'field inbox-search', role: 'search' }, h('label', { for: 'inbox-search' }, 'Find a client'), search)
+    : null;
+  /** @param {import('../conversations.js').Conversation} conversation */
+  const matches = (conversation) => {
+    const query = fold(search.value.trim());
+    if (!query) return true;
+    const peer = messenger.peer(conversation);
+    return fold(`${shownName(conversation, peer)} ${peer?.displayName ?? ''}`).includes(query);
+  };
+
   const draw = () => {
     const focused = focusedKey(root);
     const conversations = messenger.list();
-    const filed = therapist ? conversations.filter((c) => c.archivedAt !== null) : [];
-    const shown = therapist ? conversations.filter((c) => c.archivedAt === null) : conversations;
+    const found = conversations.filter(matches);
+    const filed = therapist ? found.filter((c) => c.archivedAt !== null) : [];
+    const shown = therapist ? found.filter((c) => c.archivedAt === null) : conversations;
     list.replaceChildren(...shown.map(row));
     empty.hidden = shown.length > 0;
     if (conversations.length === 0) {
       empty.textContent = therapist ? 'No conversations yet. Invite a client to begin.' : 'No conversations yet.';
+    } else if (search.value.trim()) {
+      empty.textContent = filed.length
+        ? `No client in the list is called "${search.value.trim()}"; ${filed.length} archived ${filed.length === 1 ? 'one matches' : 'ones match'}.`
+        : `No client is called "${search.value.trim()}".`;
     } else {
       empty.textContent = 'Every conversation is archived.';
     }
@@ -115,6 +137,7 @@ export function renderInbox(root, { messenger, me, title }) {
     showArchived = !showArchived;
     draw();
   });
+  search.addEventListener('input', draw);
 
   /**
    * @param {import('../conversations.js').Conversation} conversation
@@ -218,6 +241,7 @@ export function renderInbox(root, { messenger, me, title }) {
       h('div', { class: 'inbox-head' },
         heading,
         therapist ? toggle : null),
+      searchField,
       status,
       problem,
       list,
@@ -236,8 +260,10 @@ export function renderInbox(root, { messenger, me, title }) {
   // `conversation_added` event (the messenger lists the conversations again); a client's
   // message to an archived conversation brings it back the same way (`conversations`).
   messenger.addEventListener('conversations', draw);
+  if (current) window.addEventListener('hashchange', draw);
   return () => {
     messenger.removeEventListener('conversations', draw);
+    window.removeEventListener('hashchange', draw);
     recoveries?.cleanup();
   };
 }
