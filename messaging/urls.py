@@ -9,7 +9,7 @@ from accounts import second_factor
 from accounts import views as accounts
 from accounts.assisted_recovery import assisted_recovery
 from accounts.recovery import recover_begin, recover_finish
-from messaging import console, recoveries, views
+from messaging import console, recoveries, subscriptions, views
 
 urlpatterns = [
     path("csrf", accounts.csrf, name="api-csrf"),
@@ -35,6 +35,9 @@ urlpatterns = [
         accounts.notification_settings,
         name="api-me-notifications",
     ),
+    path("me/push", subscriptions.push_settings, name="api-me-push"),
+    path("me/push/subscribe", subscriptions.push_subscribe, name="api-me-push-subscribe"),
+    path("me/push/unsubscribe", subscriptions.push_unsubscribe, name="api-me-push-unsubscribe"),
     path("2fa", second_factor.factors_list, name="api-2fa"),
     path("2fa/totp/begin", second_factor.totp_begin, name="api-2fa-totp-begin"),
     path("2fa/totp/confirm", second_factor.totp_confirm, name="api-2fa-totp-confirm"),
