@@ -173,9 +173,9 @@ export function renderEnrol(root, { me, required, onDone, onSignOut, alerts }) {
       h('h2', {}, 'Push notifications'),
       h('div', { class: 'check' },
         box,
-        h('label', { for: 'push-notifications' }, 'Notify this browser or phone when a message waits and I am not signed in')),
+        h('label', { for: 'push-notifications' }, 'Notify this browser or phone when a message waits and the portal is closed')),
       h('p', { class: 'hint', id: 'push-notifications-hint' },
-        'For this browser only, until you sign out. It says only that a secure message is waiting: never who wrote or what. On a phone, add the portal to your home screen first.'),
+        'For this browser only, until you sign out or your sign-in expires. It says only that a secure message is waiting: never who wrote or what. On a phone, add the portal to your home screen first.'),
       status);
   };
 
