@@ -212,7 +212,11 @@ LOGGING: dict[str, Any] = {
     "filters": {"client_faults": {"()": "portal.logs.ClientFaultsWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"uvicorn.error": {"filters": ["client_faults"]}},
+    "loggers": {
+        "uvicorn.error": {"filters": ["client_faults"]},
+        # Its debug lines name each URL posted to: a push endpoint is a capability.
+        "urllib3": {"level": "INFO"},
+    },
 }
 
 # Limits of the realtime protocol (docs/protocol.md).

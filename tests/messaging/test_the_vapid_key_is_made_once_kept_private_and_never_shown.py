@@ -73,3 +73,27 @@ def test_the_private_key_is_in_no_repr() -> None:
     assert key.private_raw not in str(key)
     assert key.public in repr(key)
     assert len(vapid.b64url_decode(key.public)) == 65
+
+
+def test_a_server_with_a_malformed_key_does_not_start(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    key = "definitely-not-a-key"
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env |= {"CONFIDE_DATA_DIR": str(tmp_path), "CONFIDE_VAPID_PRIVATE_KEY": key}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "portal.cli", "check"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "CONFIDE_VAPID_PRIVATE_KEY: the VAPID private key" in result.stderr
+    assert key not in result.stderr + result.stdout
