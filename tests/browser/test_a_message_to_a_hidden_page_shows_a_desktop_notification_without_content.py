@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 
 from tests.browser.conftest import Conversing
-from tests.browser.pages import expect, screenshot, send
+from tests.browser.pages import check_accessibility, expect, screenshot, send
 from tests.browser.server import Server
 
 HIDE = """() => {
@@ -40,7 +40,14 @@ def test_a_hidden_page_shows_a_notification_without_content(
     )
     switch.check()
     expect(client.get_by_text("Desktop notifications and sound are on.")).to_be_visible()
+    check_accessibility(client, "the settings with notifications on")
     screenshot(client, "settings-notifications")
+    client.emulate_media(color_scheme="dark")
+    screenshot(client, "settings-notifications-dark")
+    client.set_viewport_size({"width": 1280, "height": 800})
+    screenshot(client, "settings-notifications-desktop-dark")
+    client.emulate_media(color_scheme="light")
+    client.set_viewport_size({"width": 420, "height": 860})
     client.goto(conversation)
     client.evaluate(CLOSE_ALL)
     client.evaluate(HIDE)
