@@ -9,7 +9,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from tests.browser.pages import Watched, expect
+from tests.browser.pages import Watched
 from tests.browser.server import Server
 
 WORKER_READY = """async () => {
@@ -102,11 +102,14 @@ def test_a_push_shows_only_that_a_secure_message_waits(
         lambda event: registrations.extend(event["registrations"]),
     )
     cdp.send("ServiceWorker.enable")
-    expect(page.locator("body")).to_be_visible()
-    page.wait_for_timeout(200)
-    [registration] = [
-        r for r in registrations if r["scopeURL"] == server.url + "/" and not r["isDeleted"]
-    ][:1]
+    ours: list[dict[str, Any]] = []
+    for _ in range(50):  # the registrations are reported as events after enable
+        ours = [r for r in registrations if r["scopeURL"] == server.url + "/"]
+        if ours:
+            break
+        page.wait_for_timeout(100)
+    registration = ours[-1]
+    assert not registration["isDeleted"]
 
     # What a push service holding a name and a sentence would send; none of it may show.
     cdp.send(
