@@ -142,6 +142,10 @@ function showConnection(state) {
  * @param {string|null} [conversation] where to go first
  */
 async function beginSession(me, keys, conversation = null) {
+  // A subscription this browser still holds is an earlier session's, which the server has
+  // dropped with it (one that expired while the page was closed): Settings must not show
+  // push as on.
+  await disablePush(null);
   if (me.second_factor_enrolment_required) {
     // Nothing else is open to them until they have one (the server says so too).
     chrome(false);
