@@ -110,6 +110,7 @@ from crypto import (
     make_recovery_material,
     make_sign_up_material,
 )
+from protocol.availability import AvailabilityAnswer, AvailabilitySettings, TherapistAvailability
 from protocol.common import describe
 from protocol.factors import SecondFactorRequiredAnswer, SignInAnswer
 from protocol.http import (
@@ -651,6 +652,19 @@ class ConfideClient:
         """Archives a conversation in the therapist's inbox, or brings it back. Messages
         still arrive and go; the client is not told."""
         return await practice.set_inbox_entry(self._http, conversation_id, archived=archived)
+
+    async def availability(self, conversation_id: uuid.UUID) -> TherapistAvailability | None:
+        """The availability of the conversation's therapist: the reply time, whether they
+        are away and until when, their office hours as instants of the coming week and
+        whether those are on now (``protocol.availability.TherapistAvailability``)."""
+        return await practice.availability(self._http, conversation_id)
+
+    async def set_availability(self, settings: AvailabilitySettings) -> AvailabilityAnswer:
+        """A therapist replaces their availability (``protocol.availability``): office hours
+        in the practice's time zone, reply time, away status and automatic reply. A schedule
+        that overlaps itself is refused (:class:`InvalidRequestError`) and nothing
+        changes."""
+        return await practice.set_availability(self._http, settings)
 
     # --- the messaging agreement ---------------------------------------------------------
 

@@ -23,6 +23,12 @@ from confide_client.records import (
     InvitationSummary,
 )
 from confide_client.wire import build
+from protocol.availability import (
+    AvailabilityAnswer,
+    AvailabilitySettings,
+    TherapistAvailability,
+    TherapistAvailabilityAnswer,
+)
 from protocol.http import (
     AgreementAnswer,
     AgreementRequest,
@@ -39,6 +45,8 @@ from protocol.http import (
 
 __all__ = [
     "accept_agreement",
+    "availability",
+    "set_availability",
     "create_invitation",
     "current_agreement",
     "list_invitations",
@@ -46,6 +54,20 @@ __all__ = [
     "revoke_invitation",
     "set_inbox_entry",
 ]
+
+
+async def availability(http: HttpApi, conversation_id: uuid.UUID) -> TherapistAvailability | None:
+    """``GET /api/conversations/<id>/availability``: the conversation's therapist's office
+    hours, reply time and away status, as their client is shown them (``None``: no
+    therapist in it)."""
+    path = f"/api/conversations/{conversation_id}/availability"
+    return (await http.get(path, TherapistAvailabilityAnswer)).availability
+
+
+async def set_availability(http: HttpApi, settings: AvailabilitySettings) -> AvailabilityAnswer:
+    """``POST /api/me/availability`` (therapists): replaces their office hours, reply time,
+    away status and automatic reply, all or none."""
+    return await http.post("/api/me/availability", settings, AvailabilityAnswer)
 
 
 async def current_agreement(http: HttpApi) -> Agreement:

@@ -85,6 +85,9 @@ class Account:
     practice_name: str
     identity: PublicIdentity
     agreement: AcceptedAgreement | None = None
+    # The practice's crisis lines, (label, number) in its order: shown before writing
+    # when the therapist is away or out of office hours.
+    crisis_lines: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,6 +109,7 @@ def parse_account(body: MeBody) -> Account:
         practice_id=body.practice.id,
         practice_name=body.practice.name,
         identity=_identity(body.public_identity, "public_identity"),
+        crisis_lines=tuple((line.label, line.number) for line in body.practice.crisis_lines),
         agreement=(
             None
             if body.agreement is None

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils import timezone
+
+from frontend.bundle import BUNDLE_ROOT
 
 # Minutes without interaction before the page wipes its keys and signs out (DESIGN.md §6).
 DEFAULT_IDLE_SECONDS = 15 * 60
@@ -44,4 +47,38 @@ def security_txt(request: HttpRequest) -> HttpResponse:
     ]
     response = HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
     response["Cache-Control"] = "max-age=86400"
+    return response
+
+
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """``/service-worker.js``: the installable app's service worker, from the root so that
+    it controls the whole portal. The file is the one under frontend/static (in the bundle
+    hash); ``no-cache`` makes the browser check for a new one at each visit."""
+    script = (BUNDLE_ROOT / "service-worker.js").read_bytes()
+    response = HttpResponse(script, content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def web_manifest(request: HttpRequest) -> JsonResponse:
+    """``/manifest.webmanifest``: what a phone needs to install the portal. Its name is the
+    product's, never the practice's: a home screen is seen by others."""
+    manifest = {
+        "name": "Confide",
+        "short_name": "Confide",
+        "description": "End-to-end encrypted messaging with your therapist.",
+        "id": "/",
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#235e4d",
+        "icons": [
+            {"src": static("frontend/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
+            {"src": static("frontend/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": static("frontend/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+        ],
+    }
+    response = JsonResponse(manifest, content_type="application/manifest+json")
+    response["Cache-Control"] = "no-cache"
     return response

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -131,6 +132,34 @@ class Notice(models.Model):
             models.UniqueConstraint(fields=["user", "conversation"], name="one_notice_per_member")
         ]
         indexes = [models.Index(fields=["user", "-sent_at"], name="notice_user_sent")]
+
+
+class PushSubscription(models.Model):
+    """One browser's Web Push subscription (messaging.services.push): where its push
+    service takes a notice for it, and the keys the notice is encrypted to (RFC 8291).
+
+    Tied to the session that made it: when the session ends (signed out, expired and
+    cleared, or ended with the account's access), its subscriptions go with it, so a
+    browser nobody is signed in to is told nothing."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="+")
+    # The push service's URL for this browser: a capability, unique to it.
+    endpoint = models.CharField(max_length=1024, unique=True)
+    # The browser's P-256 key (65 bytes) and auth secret (16 bytes), base64url.
+    p256dh = models.CharField(max_length=100)
+    auth = models.CharField(max_length=32)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"], name="push_user_created")]
+
+    def __repr__(self) -> str:
+        # The endpoint is a capability: anyone holding it can wake the browser.
+        return f"<PushSubscription {self.pk} of user {self.user_id}>"
+
+    __str__ = __repr__
 
 
 class Message(models.Model):

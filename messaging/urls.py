@@ -10,7 +10,7 @@ from accounts import views as accounts
 from accounts.assisted_recovery import assisted_recovery
 from accounts.availability import availability
 from accounts.recovery import recover_begin, recover_finish
-from messaging import console, recoveries, views
+from messaging import console, recoveries, subscriptions, views
 
 urlpatterns = [
     path("csrf", accounts.csrf, name="api-csrf"),
@@ -37,6 +37,9 @@ urlpatterns = [
         name="api-me-notifications",
     ),
     path("me/availability", availability, name="api-me-availability"),
+    path("me/push", subscriptions.push_settings, name="api-me-push"),
+    path("me/push/subscribe", subscriptions.push_subscribe, name="api-me-push-subscribe"),
+    path("me/push/unsubscribe", subscriptions.push_unsubscribe, name="api-me-push-unsubscribe"),
     path("2fa", second_factor.factors_list, name="api-2fa"),
     path("2fa/totp/begin", second_factor.totp_begin, name="api-2fa-totp-begin"),
     path("2fa/totp/confirm", second_factor.totp_confirm, name="api-2fa-totp-confirm"),

@@ -212,7 +212,11 @@ LOGGING: dict[str, Any] = {
     "filters": {"client_faults": {"()": "portal.logs.ClientFaultsWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"uvicorn.error": {"filters": ["client_faults"]}},
+    "loggers": {
+        "uvicorn.error": {"filters": ["client_faults"]},
+        # Its debug lines name each URL posted to: a push endpoint is a capability.
+        "urllib3": {"level": "INFO"},
+    },
 }
 
 # Limits of the realtime protocol (docs/protocol.md).
@@ -319,3 +323,33 @@ if _SMTP_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(DATA_DIR / "mail")
+
+# Web Push (messaging/services/push.py; docs/operations.md, "Web Push"): the same notice as
+# the email, to each browser that asked for it, through its push service. The VAPID key
+# signs each request: CONFIDE_VAPID_PRIVATE_KEY (base64url of the raw 32-byte P-256 key;
+# or _FILE) in production, where without it there is no push; made once into
+# DATA_DIR/vapid_private_key (mode 0600) in the embedded default.
+CONFIDE_VAPID_PRIVATE_KEY = env_str("CONFIDE_VAPID_PRIVATE_KEY")
+# Who runs this server, for the push services (RFC 8292 "sub"): a mailto: or https: URI.
+CONFIDE_VAPID_SUBJECT = env_str("CONFIDE_VAPID_SUBJECT", "")
+if CONFIDE_VAPID_SUBJECT and not CONFIDE_VAPID_SUBJECT.startswith(("mailto:", "https://")):
+    raise ImproperlyConfigured("CONFIDE_VAPID_SUBJECT must be a mailto: or https:// URI.")
+# The push services a subscription may name (host names; ".example.com" also allows its
+# subdomains): the server posts to these and nowhere else.
+CONFIDE_PUSH_SERVICES = env_list(
+    "CONFIDE_PUSH_SERVICES",
+    [
+        "fcm.googleapis.com",
+        "updates.push.services.mozilla.com",
+        ".push.apple.com",
+        ".notify.windows.com",
+    ],
+)
+# Plain http:// to a push service on 127.0.0.1 (and only there): for the tests' own.
+CONFIDE_PUSH_ALLOW_HTTP = env_bool("CONFIDE_PUSH_ALLOW_HTTP", False)
+CONFIDE_PUSH_SUBSCRIPTIONS_PER_USER = env_int(
+    "CONFIDE_PUSH_SUBSCRIPTIONS_PER_USER", 10, minimum=1, maximum=100
+)
+# How long a push service keeps a notice for a phone that is off (RFC 8030 TTL).
+CONFIDE_PUSH_TTL_SECONDS = env_int("CONFIDE_PUSH_TTL_SECONDS", 86400, minimum=0, maximum=2419200)
+CONFIDE_PUSH_TIMEOUT_SECONDS = env_int("CONFIDE_PUSH_TIMEOUT_SECONDS", 10, minimum=1)

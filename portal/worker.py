@@ -35,6 +35,8 @@ def start_worker() -> threading.Thread | None:
     smtp = settings.EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
     if smtp and not settings.CONFIDE_PUBLIC_URL:
         log.warning("CONFIDE_PUBLIC_URL is not set: notification emails link to this machine")
+    if settings.PRODUCTION and not settings.CONFIDE_VAPID_PRIVATE_KEY:
+        log.info("CONFIDE_VAPID_PRIVATE_KEY is not set: no Web Push, emails only")
 
     worker = Worker(
         queue_names=["default"],

@@ -19,6 +19,10 @@ from protocol.to_client import CodeText, ErrorFields
 
 __all__ = [
     "NotificationSettings",
+    "PushKeys",
+    "PushSettings",
+    "PushSubscribeRequest",
+    "PushUnsubscribeRequest",
     "AcceptAnswer",
     "AcceptRequest",
     "AgreementAnswer",
@@ -542,3 +546,39 @@ class ErrorBody(Strict):
     def of(cls, error: ApiError) -> ErrorBody:
         detail = ErrorDetail(code=error.code, message=error.message, **error.data)
         return cls(error=detail)
+
+
+PushEndpoint = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class PushKeys(Strict):
+    """A browser's push keys (RFC 8291), unpadded base64url: its P-256 public key (65
+    bytes) and its authentication secret (16 bytes)."""
+
+    p256dh: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    auth: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
+class PushSubscribeRequest(Strict):
+    """``POST /api/me/push/subscribe``: the browser's ``PushSubscription.toJSON()``. The
+    endpoint must be an https URL of a push service the server allows."""
+
+    endpoint: PushEndpoint
+    keys: PushKeys
+    expirationTime: int | None = None  # noqa: N815 (the browser's own name)
+
+
+class PushUnsubscribeRequest(Strict):
+    """``POST /api/me/push/unsubscribe``: the endpoint of one of the member's own
+    subscriptions."""
+
+    endpoint: PushEndpoint
+
+
+class PushSettings(Strict):
+    """``GET /api/me/push``: the server's VAPID public key, the browser's
+    ``applicationServerKey`` (null when this server sends no Web Push), and how many
+    browsers of the member are subscribed."""
+
+    public_key: str | None
+    subscriptions: int

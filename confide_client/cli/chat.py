@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
+from confide_client.cli.availability import availability_lines
 from confide_client.cli.onboarding import accept_agreement_if_asked
 from confide_client.cli.screen import Screen
 from confide_client.client import ConfideClient
@@ -166,6 +167,7 @@ class Chat:
         current = self._conversation(self.current)
         if current is None:
             return
+        await self.show_availability(current.id)
         shown = max(current.unread, 0) + SHOWN_AT_START
         page = await self.client.history(current.id, limit=min(shown, 100))
         if page.messages:
@@ -179,6 +181,20 @@ class Chat:
             if status.state in (MessageState.PENDING, MessageState.SENDING):
                 name = f": {excerpt(text)}" if text else ""
                 self.screen.say(f"(not yet delivered from your last session{name})")
+
+    async def show_availability(self, conversation: uuid.UUID) -> None:
+        """A client's therapist's availability, before they write (nothing for staff)."""
+        account = self.client.account
+        if account is None or account.role != "client":
+            return
+        try:
+            availability = await self.client.availability(conversation)
+        except ClientError:
+            return  # the chat works without it; the practice's promise still holds
+        if availability is None:
+            return
+        for line in availability_lines(availability, account.crisis_lines, datetime.now(UTC)):
+            self.screen.say(line)
 
     async def show_history(self) -> None:
         if self.current is None:

@@ -1,9 +1,11 @@
-"""Email notifications without content (docs/operations.md, "Email notifications").
+"""Notifications without content (docs/operations.md, "Email notifications" and "Web Push").
 
 When a message reaches someone who then has no live socket for
-``CONFIDE_NOTIFY_AFTER_SECONDS`` (10 minutes), they get one email saying only that a secure
-message waits, with the portal's address: no content, no sender, no practice, no client
-name, in the subject, the body or the headers. At most one per conversation until they read
+``CONFIDE_NOTIFY_AFTER_SECONDS`` (10 minutes), they are told once that a secure message
+waits: a Web Push notice to each browser they subscribed (``messaging.services.push``),
+and an email with the portal's address unless they turned emails off. Neither says more:
+no content, no sender, no practice, no client name, in the subject, the body, the headers
+or the push payload. At most one per conversation until they read
 it (:class:`~messaging.models.Notice`), at most one per ``CONFIDE_NOTIFY_EVERY_SECONDS``
 (an hour) per person, none to a deactivated account or to someone who turned them off.
 
@@ -43,6 +45,7 @@ from django_tasks import task
 from accounts.models import User
 from messaging.limits import has_live_socket
 from messaging.models import Membership, Message, Notice
+from messaging.services import push
 
 
 class Stored(Protocol):
@@ -58,13 +61,16 @@ class Stored(Protocol):
     def duplicate(self) -> bool: ...
 
 
-__all__ = ["SUBJECT", "email_text", "notify", "schedule"]
+__all__ = ["SUBJECT", "deliver_again", "email_text", "notify", "schedule"]
 
 log = logging.getLogger(__name__)
 
 SUBJECT = "A secure message is waiting for you"
 # One item of a job: the recipient, the conversation, and the try (0 the first time).
 Item = list[int | str]
+# One item of a redelivery: "push" and a subscription's id, or "email" and 0; the
+# recipient, the conversation, and the try.
+Redelivery = list[int | str]
 
 # This process's recipients with a job already waiting, until it runs: a burst of messages
 # makes one job. (Another process may add its own; the job's checks keep it to one email.)
@@ -143,10 +149,13 @@ def notify(items: list[Item]) -> None:
     failure, whatever it is, never costs the others theirs, and is tried again."""
     _prune()
     later: dict[datetime, list[Item]] = {}
+    redeliver: list[Redelivery] = []
     try:
         for user_id, conversation, tries in items:
             try:
-                when = _notify_one(int(user_id), uuid.UUID(str(conversation)), int(tries))
+                when = _notify_one(
+                    int(user_id), uuid.UUID(str(conversation)), int(tries), redeliver
+                )
             except Exception as exc:  # the database, Redis, a malformed address, ...
                 when = _retry(int(user_id), int(tries), exc)
             if when is not None:
@@ -155,6 +164,7 @@ def notify(items: list[Item]) -> None:
     finally:
         for again, due in later.items():
             notify.using(run_after=again).enqueue(due)
+        _enqueue_redeliveries(redeliver)
 
 
 def _retry(user_id: int, tries: int, exc: BaseException) -> tuple[datetime, int] | None:
@@ -162,10 +172,10 @@ def _retry(user_id: int, tries: int, exc: BaseException) -> tuple[datetime, int]
     the kind of failure is logged: an SMTP error can quote the address."""
     problem = type(exc).__name__
     if tries + 1 >= settings.CONFIDE_NOTIFY_TRIES:
-        log.warning("gave up an email notification for user %s: %s", user_id, problem)
+        log.warning("gave up a notification for user %s: %s", user_id, problem)
         return None
     pause = timedelta(seconds=min(3600, settings.CONFIDE_NOTIFY_RETRY_SECONDS * 2**tries))
-    log.info("an email notification failed (%s); retrying in %s", problem, pause)
+    log.info("a notification failed (%s); retrying in %s", problem, pause)
     return timezone.now() + pause, tries + 1
 
 
@@ -180,7 +190,8 @@ def _prune() -> None:
     from django_tasks_db.models import DBTaskResult
 
     DBTaskResult.objects.finished().filter(
-        task_path=notify.module_path, finished_at__lt=timezone.now() - _KEEP_JOBS
+        task_path__in=[notify.module_path, deliver_again.module_path],
+        finished_at__lt=timezone.now() - _KEEP_JOBS,
     ).delete()
 
 
@@ -204,9 +215,14 @@ def _first_unread(user_id: int, conversation: uuid.UUID) -> tuple[int, int, date
     return None if first is None else (read, first[0], first[1])
 
 
-def _notify_one(user_id: int, conversation: uuid.UUID, tries: int) -> tuple[datetime, int] | None:
+def _notify_one(
+    user_id: int, conversation: uuid.UUID, tries: int, redeliver: list[Redelivery]
+) -> tuple[datetime, int] | None:
     """One recipient's notice for one conversation: sent, not needed, or (when and with
-    which try) to look at again."""
+    which try) to look at again. A notice goes to each of their browsers' push
+    subscriptions, and by email unless they turned emails off; once any of these got
+    through, the notice counts, and those that failed for a while (429, 5xx, no answer)
+    go into ``redeliver`` to be tried again on their own."""
     now = timezone.now()
     unread = _first_unread(user_id, conversation)
     if unread is None:
@@ -225,7 +241,10 @@ def _notify_one(user_id: int, conversation: uuid.UUID, tries: int) -> tuple[date
             .only("pk", "email", "email_notifications")
             .first()
         )
-        if user is None or not user.email_notifications:
+        if user is None:
+            return None
+        subscriptions = push.live_subscriptions(user_id)
+        if not user.email_notifications and not subscriptions:
             return None
         unread = _first_unread(user_id, conversation)
         if unread is None:
@@ -247,11 +266,30 @@ def _notify_one(user_id: int, conversation: uuid.UUID, tries: int) -> tuple[date
             conversation_id=conversation,
             defaults={"seq": seq, "sent_at": now, "confirmed": False},
         )
-        email = user.email
-    try:
-        _email(email).send()
-    except Exception as exc:
-        # Not sent: the claim is taken back, and the email tried again after a pause.
+        email = user.email if user.email_notifications else None
+    delivered = False
+    failed: list[Redelivery] = []
+    for subscription in subscriptions:
+        try:
+            outcome = push.send(subscription)
+        except Exception as exc:  # the database, while dropping a gone subscription
+            log.info("a push notification failed (%s)", type(exc).__name__)
+            outcome = push.Outcome.RETRY
+        delivered = delivered or outcome is push.Outcome.SENT
+        if outcome is push.Outcome.RETRY:
+            failed.append(["push", subscription.pk, user_id, str(conversation), tries + 1])
+    problem: BaseException | None = None
+    if email is not None:
+        try:
+            _email(email).send()
+            delivered = True
+            log.info("email notification sent to user %s", user_id)
+        except Exception as exc:
+            problem = exc
+            failed.append(["email", 0, user_id, str(conversation), tries + 1])
+    if not delivered:
+        # Nothing got through: the claim is taken back, and the whole notice tried again
+        # after a pause (or given up, when no way is left to try).
         with transaction.atomic():
             if previous is None:
                 Notice.objects.filter(pk=claim.pk).delete()
@@ -259,10 +297,75 @@ def _notify_one(user_id: int, conversation: uuid.UUID, tries: int) -> tuple[date
                 Notice.objects.filter(pk=claim.pk).update(
                     seq=previous.seq, sent_at=previous.sent_at, confirmed=previous.confirmed
                 )
-        return _retry(user_id, tries, exc)
+        if not failed:
+            return None
+        return _retry(user_id, tries, problem or _PushUnavailable())
     Notice.objects.filter(pk=claim.pk).update(confirmed=True)
-    log.info("email notification sent to user %s", user_id)
+    if tries + 1 < settings.CONFIDE_NOTIFY_TRIES:
+        redeliver.extend(failed)
     return None
+
+
+class _PushUnavailable(Exception):
+    """Every push service of the person answered 429 or 5xx, or not at all."""
+
+
+@task()
+def deliver_again(items: list[Redelivery]) -> None:
+    """Tries again the pushes and emails of a notice that counted already (another way got
+    through) but failed for a while themselves; each only while its message is still
+    unread, the person still active and offline, and the way still theirs."""
+    redeliver: list[Redelivery] = []
+    try:
+        for item in items:
+            try:
+                _deliver_one(item, redeliver)
+            except Exception as exc:
+                log.info("a notification failed again (%s)", type(exc).__name__)
+                kind, target, user_id, conversation, tries = item
+                if int(tries) + 1 < settings.CONFIDE_NOTIFY_TRIES:
+                    redeliver.append([kind, target, user_id, conversation, int(tries) + 1])
+    finally:
+        _enqueue_redeliveries(redeliver)
+
+
+def _deliver_one(item: Redelivery, redeliver: list[Redelivery]) -> None:
+    kind, target, user_id, conversation, tries = item
+    user_id, tries = int(user_id), int(tries)
+    if _first_unread(user_id, uuid.UUID(str(conversation))) is None or has_live_socket(user_id):
+        return
+    user = User.objects.filter(pk=user_id, is_active=True).only("email", "email_notifications")
+    found = user.first()
+    if found is None:
+        return
+    if kind == "push":
+        subscription = next(
+            (s for s in push.live_subscriptions(user_id) if s.pk == int(target)), None
+        )
+        if subscription is None or push.send(subscription) is not push.Outcome.RETRY:
+            return
+    elif found.email_notifications:
+        try:
+            _email(found.email).send()
+            return
+        except Exception as exc:
+            log.info("an email notification failed again (%s)", type(exc).__name__)
+    else:
+        return
+    if tries + 1 < settings.CONFIDE_NOTIFY_TRIES:
+        redeliver.append([kind, target, user_id, conversation, tries + 1])
+    else:
+        log.warning("gave up a %s notification for user %s", kind, user_id)
+
+
+def _enqueue_redeliveries(items: list[Redelivery]) -> None:
+    """Each try after a doubling pause, as for a notice as a whole."""
+    by_time: dict[datetime, list[Redelivery]] = {}
+    for item in items:
+        pause = min(3600, settings.CONFIDE_NOTIFY_RETRY_SECONDS * 2 ** (int(item[4]) - 1))
+        by_time.setdefault(timezone.now() + timedelta(seconds=pause), []).append(item)
+    for when, due in by_time.items():
+        deliver_again.using(run_after=when).enqueue(due)
 
 
 def _email(to: str) -> EmailMessage:

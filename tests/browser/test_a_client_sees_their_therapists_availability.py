@@ -84,6 +84,11 @@ def test_a_client_reads_hours_away_and_the_automatic_reply_in_their_own_time(
         expect(preview).to_contain_text("office hours are over")
         expect(preview).not_to_contain_text("null")
         screenshot(t, "availability-settings-desktop")
+        t.set_viewport_size({"width": 390, "height": 844})
+        t.emulate_media(color_scheme="dark")
+        screenshot(t, "availability-settings-phone-dark")
+        t.emulate_media(color_scheme="light")
+        t.set_viewport_size({"width": 1280, "height": 800})
         check_accessibility(t, "a therapist's availability")
 
         client = new_page(time_zone=CLIENT_ZONE)

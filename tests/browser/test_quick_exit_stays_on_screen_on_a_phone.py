@@ -7,13 +7,17 @@ has the focus, and the page is scrolled to its end."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from tests.browser.conftest import Demo
 from tests.browser.pages import Route, Watched, expect, sign_in
 from tests.browser.server import Server
 
+if TYPE_CHECKING:
+    from playwright.sync_api import FloatRect
 
-def in_view(page_height: int, box: dict[str, float] | None) -> bool:
+
+def in_view(page_height: int, box: FloatRect | None) -> bool:
     return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= page_height
 
 

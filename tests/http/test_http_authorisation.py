@@ -307,6 +307,22 @@ ENDPOINTS = [
         expect(signed_out=401, clara=403, theo=200, olive=200, oscar=403, ada=403),
         body=lambda world: {"office_hours": [{"day": 0, "start": "09:00", "end": "17:00"}]},
     ),
+    Endpoint("read the server's push key", "api-me-push", "GET", signed_in(200)),
+    # Read before anything else, so whether this server has a VAPID key does not matter.
+    Endpoint(
+        "subscribe a browser to push, without its keys",
+        "api-me-push-subscribe",
+        "POST",
+        signed_in(400),
+        body=lambda world: {"endpoint": "https://fcm.googleapis.com/fcm/send/x"},
+    ),
+    Endpoint(
+        "unsubscribe a browser nobody subscribed",
+        "api-me-push-unsubscribe",
+        "POST",
+        signed_in(404),
+        body=lambda world: {"endpoint": "https://fcm.googleapis.com/fcm/send/none"},
+    ),
     Endpoint("list one's second factors", "api-2fa", "GET", signed_in(200)),
     Endpoint("begin setting up an authenticator app", "api-2fa-totp-begin", "POST", signed_in(200)),
     # Nobody here began setting one up.

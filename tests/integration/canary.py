@@ -55,3 +55,23 @@ def leaks(haystack: bytes, secrets: Mapping[str, bytes | str]) -> list[str]:
     return sorted(
         name for name, secret in secrets.items() if any(f in haystack for f in spellings(secret))
     )
+
+
+def notice_leaks(notice: bytes, *texts: str) -> list[str]:
+    """What a notification sent in a test (an email whole, or a push as the push service
+    received and decrypted it) gives away, in any spelling: the texts of the messages it
+    is about, the personas' names, the practice's name. It must be nothing."""
+    from tests.personas import NAMES
+
+    secrets: dict[str, bytes | str] = {f"message {i}": text for i, text in enumerate(texts)}
+    secrets |= {f"name of the {who}": name for who, name in NAMES.items()}
+    secrets["practice"] = "Demo Practice"
+    found = set(leaks(notice, secrets))
+    # Names are short: ``spellings`` leaves out forms under 8 bytes, so each is also looked
+    # for as it is written (all but the shortest, which random base64 would hold by chance).
+    found |= {
+        label
+        for label, secret in secrets.items()
+        if isinstance(secret, str) and len(secret) >= 4 and secret.encode() in notice
+    }
+    return sorted(found)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 
 from confide_client import ConfideClient
 from harness.servers import LiveServer, Stack, new_email
+from protocol.availability import AvailabilitySettings, AwayBody
 from tests.integration.terminal import Terminal, signed_in_chat
 from tests.personas import LivePersona, LivePersonas
 
@@ -177,3 +179,30 @@ async def test_quit_with_a_message_waiting_says_it_is_kept_and_ends_at_once(
     chat.enter("/quit")
     await chat.shows("1 message(s) not yet delivered: kept in")
     assert await chat.exit_code(timeout=5) == 0
+
+
+async def test_a_client_reads_their_therapists_away_status_before_writing(
+    server: LiveServer,
+    personas: LivePersonas,
+    open_client: OpenClient,
+    new_pair: Callable[..., Awaitable[tuple[LivePersona, Any]]],
+    tmp_path: Path,
+    terminals: list[Terminal],
+) -> None:
+    client, _ = await new_pair()
+    therapist = await open_client(server.url, personas.therapist, backfill=False)
+    back = (datetime.now(UTC) + timedelta(days=3)).date()
+    away = AvailabilitySettings(
+        office_hours=[],
+        reply_time="Usually within one business day.",
+        away=AwayBody(until=back, note="At a training."),
+    )
+    await therapist.set_availability(away)
+    try:
+        chat = await signed_in_chat(server.url, client, tmp_path, terminals)
+        await chat.shows("Dr. Dana Demo is away until")
+        await chat.shows("At a training.")
+        await chat.shows("If you need help now, do not wait for a reply:")
+        await chat.shows("Usually within one business day. Not for emergencies.")
+    finally:
+        await therapist.set_availability(AvailabilitySettings(office_hours=[]))

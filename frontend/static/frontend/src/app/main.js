@@ -3,7 +3,10 @@
  *
  * Keys live in memory only, inside one Keys object held by the Messenger; every way out
  * (sign-out, inactivity, session ended, quick exit) goes through `endSession`, which
- * wipes them and the outbox.
+ * wipes them and the outbox, and unsubscribes this browser from push.
+ *
+ * The service worker of the installable app (`/service-worker.js`) is registered at every
+ * start; it only shows push notifications (push.js).
  *
  * Routes: `/invite#<token>` (a client accepting an invitation), `/recover` (forgot
  * password: the recovery key sets a new one), `/setup#<token>` (a
@@ -18,9 +21,11 @@
 
 import * as api from './api.js';
 import { fetchAgreement, hasAccepted } from './agreement.js';
+import { Alerts } from './alerts.js';
 import { h } from './dom.js';
 import { IdleTimer } from './idle.js';
 import { Messenger } from './messenger.js';
+import { disablePush, registerWorker } from './push.js';
 import { SeenIdentities } from './seen.js';
 import { forgetStored, storageOf } from './storage.js';
 import { renderAgreement } from './views/agreement.js';
@@ -53,6 +58,14 @@ const idleSeconds = Number(document.body.dataset.idleSeconds) || 900;
 // message; it names no one.
 const elsewhere = h('p', { class: 'elsewhere', role: 'status', hidden: true });
 crisis.before(elsewhere);
+// Desktop notifications and their sound, when this browser's person turned them on.
+const alerts = new Alerts(storageOf('localStorage'));
+/**
+ * Each conversation's unread count when last looked at, from the end of the session's
+ * start on (null before): a count that grows is a message that just arrived.
+ * @type {Map<string, number>|null}
+ */
+let unreadSeen = null;
 
 /**
  * The signed-in session; `agreement` is the practice's messaging agreement as the server
@@ -131,6 +144,10 @@ function showConnection(state) {
  * @param {string|null} [conversation] where to go first
  */
 async function beginSession(me, keys, conversation = null) {
+  // A subscription this browser still holds is an earlier session's, which the server has
+  // dropped with it (one that expired while the page was closed): Settings must not show
+  // push as on.
+  await disablePush(null);
   if (me.second_factor_enrolment_required) {
     // Nothing else is open to them until they have one (the server says so too).
     chrome(false);
@@ -168,6 +185,7 @@ async function beginSession(me, keys, conversation = null) {
   try {
     if (me.role === 'client') session.agreement = await fetchAgreement(api.get);
     await messenger.start();
+    unreadSeen = unreadCounts(messenger.list());
     // Messages a reload left, refused for want of an agreement accepted since: they go.
     if (hasAccepted(session.agreement)) messenger.agreementAccepted();
   } catch {
@@ -186,6 +204,7 @@ async function beginSession(me, keys, conversation = null) {
 async function endSession(notice, tellServer = true) {
   const current = session;
   session = null;
+  unreadSeen = null;
   cleanup();
   cleanup = () => {};
   leaveInboxBeside();
@@ -194,6 +213,8 @@ async function endSession(notice, tellServer = true) {
     current.messenger.wipe();
   }
   showWaiting();
+  // Before the sign-out: the server drops the session's subscriptions itself.
+  await disablePush(null);
   forgetBrowserState();
   showConnection('closed');
   if (tellServer) {
@@ -282,6 +303,7 @@ function showWaiting() {
   const total = list.reduce((sum, conversation) => sum + Math.max(0, conversation.unread || 0), 0);
   document.title = total > 0 ? `(${total}) Confide` : 'Confide';
   const shown = location.hash.match(new RegExp(`^#/c/(${UUID})$`))?.[1] ?? null;
+  noticeArrivals(list, shown);
   const others = list.filter((conversation) => conversation.id !== shown && conversation.unread > 0).length;
   // The therapist's inbox lists every conversation with its count already.
   const inbox = session?.me.role === 'therapist' && ['', '#', '#/'].includes(location.hash);
@@ -293,6 +315,28 @@ function showWaiting() {
   const text = others === 1 ? 'A new message in another conversation' : `New messages in ${others} other conversations`;
   if (elsewhere.textContent !== text) elsewhere.replaceChildren(h('a', { href: '#/' }, text));
   elsewhere.hidden = false;
+}
+
+/** @param {{id: string, unread: number}[]} list */
+function unreadCounts(list) {
+  return new Map(list.map((conversation) => [conversation.id, Math.max(0, conversation.unread || 0)]));
+}
+
+/**
+ * A desktop notification (when turned on) for a message that just arrived while the page
+ * is hidden, or in another conversation than the one shown.
+ * @param {{id: string, unread: number}[]} list
+ * @param {string|null} shown
+ */
+function noticeArrivals(list, shown) {
+  if (!session || unreadSeen === null) return;
+  const before = unreadSeen;
+  unreadSeen = unreadCounts(list);
+  const hidden = document.visibilityState !== 'visible';
+  const arrived = list.some(
+    (conversation) => (conversation.unread || 0) > (before.get(conversation.id) ?? 0) && (hidden || conversation.id !== shown),
+  );
+  if (arrived) alerts.notify();
 }
 
 // --- routing -------------------------------------------------------------------------
@@ -346,6 +390,7 @@ function route() {
   if (hash === '#/security') {
     cleanup = renderEnrol(root, {
       me,
+      alerts,
       required: false,
       onDone: () => {
         location.hash = '#/';
@@ -401,11 +446,14 @@ quickExit.addEventListener('click', () => {
   // Leave first in spirit: wipe synchronously, tell the server without waiting, go.
   const current = session;
   session = null;
+  unreadSeen = null;
   if (current) {
     current.idle.stop();
     current.messenger.wipe();
     api.post('/api/auth/signout', {}, { keepalive: true }).catch(() => {});
   }
+  // Not waited for; the sign-out above drops the subscription on the server regardless.
+  disablePush(null);
   forgetBrowserState();
   try {
     sessionStorage.clear();
@@ -428,6 +476,11 @@ signOutButton.addEventListener('click', () => {
   endSession('You signed out. Your keys were removed from this page.');
 });
 window.addEventListener('hashchange', route);
+// Sound needs a gesture on the page first (the browsers' autoplay rule).
+document.addEventListener('pointerdown', () => {
+  if (alerts.on) alerts.prime();
+});
+registerWorker();
 
 if (location.pathname === '/setup') {
   chrome(false);

@@ -7,24 +7,27 @@
  *
  * Therapists and admins come here right after signing in when they have no second factor
  * (`required`): nothing else is open to them until they set one up. Everyone reaches it
- * at `#/security`.
+ * at `#/security`, which also holds the notification settings: emails (the server's),
+ * push to this browser, and desktop notifications with a sound while the page is open.
  *
  * @module
  */
 
 import * as api from '../api.js';
 import { h, focusHeading, shortTime } from '../dom.js';
+import { currentSubscription, disablePush, enablePush, pushSupported } from '../push.js';
 import { derivePasswordKeys } from '../keys.js';
 import { drawQr, qrModules } from '../qr.js';
 import { createCredential, passkeysAvailable } from '../webauthn.js';
 
 /**
  * @param {HTMLElement} root
- * @param {{me: any, required: boolean, onDone: () => void, onSignOut: () => void}} options
+ * @param {{me: any, required: boolean, onDone: () => void, onSignOut: () => void,
+ *          alerts?: import('../alerts.js').Alerts}} options
  *   `onDone`: leave the screen (once a required factor is set up, or when asked to)
  * @returns {() => void}
  */
-export function renderEnrol(root, { me, required, onDone, onSignOut }) {
+export function renderEnrol(root, { me, required, onDone, onSignOut, alerts }) {
   let live = true;
   // Staff who must set up a second factor see only that; everyone else, their settings.
   const title = required ? 'Two-step sign-in' : 'Settings';
@@ -80,6 +83,8 @@ export function renderEnrol(root, { me, required, onDone, onSignOut }) {
           has ? h('p', { class: 'hint' }, `Recovery codes left: ${factors.recovery_codes_left} of 10.`) : null),
         actions,
         required ? null : emailSettings(),
+        required ? null : pushSettings(),
+        required || !alerts ? null : alertSettings(alerts),
         required
           ? h('p', {}, h('button', { type: 'button', class: 'link-button', onclick: () => onSignOut() }, 'Sign out'))
           : h('p', {}, h('button', { type: 'button', class: 'link-button', onclick: () => onDone() }, 'Back'))),
@@ -123,6 +128,83 @@ export function renderEnrol(root, { me, required, onDone, onSignOut }) {
         h('label', { for: 'email-notifications' }, 'Email me when a message waits and I am not signed in')),
       h('p', { class: 'hint', id: 'email-notifications-hint' },
         'At most one email an hour. It says only that a secure message is waiting: never who wrote or what.'),
+      status);
+  };
+
+  // --- push notifications to this browser ---------------------------------------------------
+
+  /** The switch for Web Push to this browser: subscribes or unsubscribes at each change. */
+  const pushSettings = () => {
+    const box = /** @type {HTMLInputElement} */ (h('input', { id: 'push-notifications', type: 'checkbox', disabled: true, 'aria-describedby': 'push-notifications-hint' }));
+    const status = h('p', { class: 'form-status', role: 'status' });
+    if (!pushSupported()) {
+      status.textContent = 'This browser cannot show push notifications.';
+    } else {
+      currentSubscription().then(
+        (subscription) => {
+          box.checked = Boolean(subscription) && Notification.permission === 'granted';
+          box.disabled = false;
+        },
+        () => {
+          status.textContent = 'Push notifications could not be checked.';
+        },
+      );
+    }
+    box.addEventListener('change', async () => {
+      box.disabled = true;
+      status.textContent = 'Saving…';
+      try {
+        if (box.checked) {
+          await enablePush(api);
+          status.textContent = 'Push notifications are on for this browser.';
+        } else {
+          await disablePush(api);
+          status.textContent = 'Push notifications are off for this browser.';
+        }
+      } catch (problem) {
+        box.checked = false;
+        await disablePush(api);
+        status.textContent = problem instanceof Error && !(problem instanceof api.ApiError) ? problem.message : 'Not saved. Try again.';
+      } finally {
+        box.disabled = false;
+      }
+    });
+    return h('div', { class: 'card' },
+      h('h2', {}, 'Push notifications'),
+      h('div', { class: 'check' },
+        box,
+        h('label', { for: 'push-notifications' }, 'Notify this browser or phone when a message waits and the portal is closed')),
+      h('p', { class: 'hint', id: 'push-notifications-hint' },
+        'For this browser only, until you sign out or your sign-in expires. It says only that a secure message is waiting: never who wrote or what. On a phone, add the portal to your home screen first.'),
+      status);
+  };
+
+  // --- desktop notifications while the page is open -------------------------------------------
+
+  /** @param {import('../alerts.js').Alerts} alerts */
+  const alertSettings = (alerts) => {
+    const box = /** @type {HTMLInputElement} */ (h('input', { id: 'desktop-alerts', type: 'checkbox', 'aria-describedby': 'desktop-alerts-hint' }));
+    box.checked = alerts.on && 'Notification' in globalThis && Notification.permission === 'granted';
+    const status = h('p', { class: 'form-status', role: 'status' });
+    box.addEventListener('change', async () => {
+      box.disabled = true;
+      try {
+        box.checked = await alerts.set(box.checked);
+        status.textContent = box.checked ? 'Desktop notifications and sound are on.' : 'Desktop notifications and sound are off.';
+      } catch (problem) {
+        box.checked = false;
+        status.textContent = problem instanceof Error ? problem.message : 'Not saved. Try again.';
+      } finally {
+        box.disabled = false;
+      }
+    });
+    return h('div', { class: 'card' },
+      h('h2', {}, 'While the portal is open'),
+      h('div', { class: 'check' },
+        box,
+        h('label', { for: 'desktop-alerts' }, 'Show a notification and play a sound when a message arrives in the background')),
+      h('p', { class: 'hint', id: 'desktop-alerts-hint' },
+        'When this tab is hidden, or the message is in another conversation. The notification says only that a secure message is waiting.'),
       status);
   };
 
