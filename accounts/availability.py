@@ -11,6 +11,7 @@ blocks as instants, worked out here with ``zoneinfo``, and whether the hours are
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import zoneinfo
 
 from django.db import transaction
@@ -28,6 +29,8 @@ from protocol.availability import (
     WindowBody,
 )
 from protocol.errors import BadRequestError
+
+log = logging.getLogger(__name__)
 
 __all__ = ["availability", "change_availability", "settings_of", "shown", "windows"]
 
@@ -66,7 +69,17 @@ def check_office_hours(blocks: list[OfficeHours]) -> list[OfficeHours]:
 
 
 def _zone(practice: Practice) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(practice.time_zone)
+    """The practice's zone; UTC, said in the log, for a name this machine no longer knows
+    (a system update can drop legacy names), so that availability still answers."""
+    try:
+        return zoneinfo.ZoneInfo(practice.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        log.warning(
+            "practice %s has a time zone this machine does not know; using UTC until an "
+            "admin chooses it again",
+            practice.pk,
+        )
+        return zoneinfo.ZoneInfo("UTC")
 
 
 def _at(day: dt.date, clock: str, zone: zoneinfo.ZoneInfo) -> dt.datetime:
@@ -90,7 +103,9 @@ def windows(
             if block.day != day.weekday():
                 continue
             start, end = _at(day, block.start, zone), _at(day, block.end, zone)
-            if end > now and start < now + WEEK:
+            # A block inside the hour the clocks skip can end before it starts: that day
+            # it does not take place.
+            if end > start and end > now and start < now + WEEK:
                 found.append(WindowBody(start=start, end=end))
     return sorted(found, key=lambda window: window.start)
 

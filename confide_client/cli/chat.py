@@ -193,7 +193,11 @@ class Chat:
             return  # the chat works without it; the practice's promise still holds
         if availability is None:
             return
-        for line in availability_lines(availability, account.crisis_lines, datetime.now(UTC)):
+        try:
+            lines = availability_lines(availability, account.crisis_lines, datetime.now(UTC))
+        except (OverflowError, ValueError):
+            return  # times no calendar here can show: the chat goes on without them
+        for line in lines:
             self.screen.say(line)
 
     async def show_history(self) -> None:

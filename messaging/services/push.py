@@ -18,8 +18,9 @@ from __future__ import annotations
 import enum
 import json
 import logging
+import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import requests
@@ -57,9 +58,18 @@ class SubscriptionError(ValueError):
 
 @dataclass(frozen=True)
 class Checked:
-    endpoint: str
-    p256dh: str
-    auth: str
+    # The endpoint is a capability and ``auth`` a secret: neither in a repr.
+    endpoint: str = field(repr=False)
+    p256dh: str = field(repr=False)
+    auth: str = field(repr=False)
+
+
+# The authority of an endpoint: a host name of letters, digits, dots and hyphens, and no port
+# but 443. Anything else (a backslash, a percent sign, an "@") is read differently by
+# urlsplit and by the HTTP library that posts, so the host checked could differ from the
+# host reached.
+_AUTHORITY = re.compile(r"^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::443)?$")
+_LOOPBACK_AUTHORITY = re.compile(r"^127\.0\.0\.1:[0-9]{1,5}$")
 
 
 def check(endpoint: str, p256dh: str, auth: str) -> Checked:
@@ -69,19 +79,7 @@ def check(endpoint: str, p256dh: str, auth: str) -> Checked:
         raise SubscriptionError(f"The endpoint may be at most {MAX_ENDPOINT} characters.")
     if any(ord(c) < 0x21 or ord(c) > 0x7E for c in endpoint):
         raise SubscriptionError("The endpoint must be a URL of printable ASCII characters.")
-    try:
-        parts = urlsplit(endpoint)
-        host = (parts.hostname or "").lower()
-        _ = parts.port
-    except ValueError:
-        raise SubscriptionError("The endpoint is not a URL.") from None
-    if parts.username is not None or parts.password is not None or parts.fragment:
-        raise SubscriptionError("The endpoint may carry no user name, password or fragment.")
-    loopback_http = settings.CONFIDE_PUSH_ALLOW_HTTP and host == "127.0.0.1"
-    if parts.scheme != "https" and not (parts.scheme == "http" and loopback_http):
-        raise SubscriptionError("The endpoint must be an https:// URL.")
-    if not loopback_http and not _allowed_service(host):
-        raise SubscriptionError("The endpoint is not on a push service this server uses.")
+    _check_endpoint(endpoint)
     try:
         key = b64url_decode(p256dh)
         secret = b64url_decode(auth)
@@ -96,6 +94,37 @@ def check(endpoint: str, p256dh: str, auth: str) -> Checked:
     if len(secret) != 16:
         raise SubscriptionError("keys.auth must be exactly 16 bytes long.")
     return Checked(endpoint, p256dh, auth)
+
+
+def _check_endpoint(endpoint: str) -> None:
+    """Raises ``SubscriptionError`` unless ``endpoint`` is an https URL of an allowed push
+    service, spelled so that every URL parser reads the same host."""
+    if "\\" in endpoint:
+        raise SubscriptionError("The endpoint may not contain a backslash.")
+    try:
+        parts = urlsplit(endpoint)
+        host = (parts.hostname or "").lower()
+        _ = parts.port
+    except ValueError:
+        raise SubscriptionError("The endpoint is not a URL.") from None
+    if parts.username is not None or parts.password is not None or parts.fragment:
+        raise SubscriptionError("The endpoint may carry no user name, password or fragment.")
+    loopback_http = (
+        settings.CONFIDE_PUSH_ALLOW_HTTP
+        and parts.scheme == "http"
+        and _LOOPBACK_AUTHORITY.fullmatch(parts.netloc) is not None
+    )
+    if parts.scheme != "https" and not loopback_http:
+        raise SubscriptionError("The endpoint must be an https:// URL.")
+    if loopback_http:
+        return
+    if _AUTHORITY.fullmatch(parts.netloc) is None:
+        raise SubscriptionError(
+            "The endpoint's host must be a plain host name (letters, digits, dots, hyphens), "
+            "on port 443."
+        )
+    if not _allowed_service(host):
+        raise SubscriptionError("The endpoint is not on a push service this server uses.")
 
 
 def _allowed_service(host: str) -> bool:
@@ -181,9 +210,8 @@ def _subject() -> str:
     subject: str = settings.CONFIDE_VAPID_SUBJECT
     if subject:
         return subject
-    public: str = settings.CONFIDE_PUBLIC_URL
-    if public.startswith("https://"):
-        return public.rstrip("/")
+    # Not the portal's address: a push service sees it with every notice, and the address
+    # may name the practice.
     address = settings.DEFAULT_FROM_EMAIL.rpartition("<")[2].rstrip(">")
     return "mailto:" + (address or "root@localhost")
 
@@ -197,6 +225,13 @@ def send(subscription: PushSubscription) -> Outcome:
     key = server_key()
     if key is None:
         return Outcome.REFUSED
+    try:
+        # Checked again: the allowed services may have changed since it was kept.
+        _check_endpoint(subscription.endpoint)
+    except SubscriptionError:
+        PushSubscription.objects.filter(pk=subscription.pk).delete()
+        log.warning("a push subscription of user %s is no longer allowed", subscription.user_id)
+        return Outcome.GONE
     try:
         webpush(
             subscription_info={

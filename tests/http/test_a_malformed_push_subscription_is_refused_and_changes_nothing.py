@@ -32,7 +32,15 @@ BAD = {
     "plain http": (with_endpoint("http://fcm.googleapis.com/fcm/send/x"), "https://"),
     "another host": (with_endpoint("https://169.254.169.254/latest/meta-data"), "push service"),
     "a look-alike host": (with_endpoint("https://fcm.googleapis.com.evil.example/x"), "push"),
-    "loopback": (with_endpoint("https://127.0.0.1:8443/push"), "push service"),
+    "loopback": (with_endpoint("https://127.0.0.1:8443/push"), "port 443"),
+    # urlsplit reads this host as ending in an allowed suffix; requests posts to
+    # attacker.example.
+    "a backslash": (
+        with_endpoint("https://attacker.example\\.push.apple.com/collect"),
+        "backslash",
+    ),
+    "an escaped dot": (with_endpoint("https://169.254.169.254%2e.push.apple.com/x"), "host name"),
+    "another port": (with_endpoint("https://fcm.googleapis.com:8443/x"), "port 443"),
     "credentials": (with_endpoint("https://user:pw@fcm.googleapis.com/x"), "user name"),
     "not a url": (with_endpoint("fcm.googleapis.com/x"), "https://"),
     "a space": (with_endpoint("https://fcm.googleapis.com/a b"), "printable"),

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from accounts.availability import shown
-from accounts.models import Availability, User
+from accounts.models import Availability, Practice, User
 from protocol.availability import OfficeHours
 from tests.http.conftest import Browser
 from tests.personas import Practice5
@@ -220,3 +220,27 @@ def test_a_block_that_ends_at_midnight_ends_at_the_next_days_start() -> None:
     assert first.start <= now < first.end
     assert first.end == dt.datetime(2026, 11, 8, 0, 0, tzinfo=LA)
     assert second.start == dt.datetime(2026, 11, 14, 20, 0, tzinfo=LA)
+
+
+def test_a_block_inside_the_skipped_hour_does_not_take_place_that_day() -> None:
+    from accounts.availability import windows
+
+    new_york = zoneinfo.ZoneInfo("America/New_York")
+    sunday = [
+        OfficeHours(day=6, start="02:15", end="03:00"),
+        OfficeHours(day=6, start="10:00", end="11:00"),
+    ]
+    # Saturday 7 March 2026; the clocks go from 02:00 to 03:00 on Sunday 8 March.
+    found = windows(sunday, new_york, dt.datetime(2026, 3, 7, 12, tzinfo=new_york))
+    assert [(w.start, w.end) for w in found] == [
+        (dt.datetime(2026, 3, 8, 10, tzinfo=new_york), dt.datetime(2026, 3, 8, 11, tzinfo=new_york))
+    ]
+
+
+def test_a_time_zone_the_machine_no_longer_knows_falls_back_to_utc(world: Practice5) -> None:
+    Practice.objects.filter(pk=world.practice.pk).update(time_zone="Mars/Olympus_Mons")
+    reply = (
+        Browser().sign_in_as(world.client).get(f"/api/conversations/{world.chat.id}/availability")
+    )
+    assert reply.status == 200, reply.content
+    assert reply.json()["availability"]["time_zone"] == "Mars/Olympus_Mons"

@@ -96,8 +96,9 @@ test('an away time ahead is announced with its calendar days, the same in every 
     away_ends_at: '2027-01-04T08:00:00+00:00',
     away_upcoming: true,
   });
+  const mondayNoon = new Date('2026-12-07T20:00:00Z');
   for (const where of [LA, NY]) {
-    const shown = describe(ahead, SATURDAY, where);
+    const shown = describe(ahead, mondayNoon, where);
     assert.equal(shown.state, 'upcoming');
     assert.equal(shown.headline, 'Dana will be away from Monday, December 21 until Monday, January 4.');
     assert.equal(shown.urgent, false);
@@ -115,4 +116,21 @@ test('blocks on one day are written on one line, split where the reader is', () 
   assert.deepEqual(hourLines(split, LA), ['Monday, December 7: 9:00 AM – 12:00 PM, 1:00 PM – 5:00 PM']);
   // In Berlin the second block begins on Monday and ends on Tuesday morning.
   assert.deepEqual(hourLines(split, BERLIN), ['Monday 7 December: 18:00 – 21:00, 22:00 – 2:00']);
+});
+
+test('a page left open sees the office hours end and an away time pass', () => {
+  const open = dana({ open_now: true });
+  const mondayNoon = new Date('2026-12-07T20:00:00Z');
+  assert.equal(describe(open, mondayNoon, LA).state, 'open');
+  const mondayNight = new Date('2026-12-08T07:00:00Z'); // 23:00 in Los Angeles
+  const later = describe(open, mondayNight, LA);
+  assert.equal(later.state, 'closed');
+  assert.match(later.headline, /begin again tomorrow at 9:00 AM\.$/);
+  const away = dana({
+    open_now: true,
+    away: { starts: null, until: '2026-12-07', note: null },
+    away_ends_at: '2026-12-07T08:00:00+00:00',
+  });
+  assert.equal(describe(away, SATURDAY, LA).state, 'away');
+  assert.equal(describe(away, mondayNoon, LA).state, 'open');
 });

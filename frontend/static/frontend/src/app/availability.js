@@ -109,7 +109,13 @@ export function describe(availability, now, where = {}) {
   const name = availability.display_name;
   const hours = hourLines(availability.windows, where);
   const base = { replyTime: availability.reply_time, hours, note: null };
-  const away = availability.away;
+  // Worked out from the instants, not the server's word at fetch time, so a page left
+  // open sees the hours end and an away time pass.
+  const openNow = availability.open_now === null
+    ? null
+    : availability.windows.some((w) => new Date(w.start) <= now && now < new Date(w.end));
+  const ended = availability.away_ends_at !== null && now >= new Date(availability.away_ends_at);
+  const away = ended ? null : availability.away;
   if (away && !availability.away_upcoming && availability.away_ends_at) {
     return {
       ...base,
@@ -122,7 +128,7 @@ export function describe(availability, now, where = {}) {
   const upcoming = away && availability.away_upcoming && away.starts
     ? `${name} will be away from ${calendarDay(away.starts, where)} until ${calendarDay(away.until, where)}.`
     : null;
-  if (availability.open_now === false) {
+  if (openNow === false) {
     const next = availability.windows.map((w) => new Date(w.start)).find((start) => start > now);
     const again = next ? ` Office hours begin again ${relativeDay(next, now, where)} at ${clock(next, where)}.` : '';
     return {
@@ -134,5 +140,5 @@ export function describe(availability, now, where = {}) {
     };
   }
   if (upcoming) return { ...base, state: 'upcoming', headline: upcoming, note: away?.note ?? null, urgent: false };
-  return { ...base, state: availability.open_now ? 'open' : 'unset', headline: null, urgent: false };
+  return { ...base, state: openNow ? 'open' : 'unset', headline: null, urgent: false };
 }

@@ -16,6 +16,7 @@ import { h } from '../dom.js';
 
 // The open/closed state is worked out again this often from the week the server gave.
 const REDRAW_MS = 60_000;
+const REFETCH_MS = 15 * 60_000;
 
 /**
  * @param {{conversationId: string, crisisLines: {label: string, number: string}[],
@@ -62,14 +63,29 @@ export function availabilityBanner({ conversationId, crisisLines, hint }) {
     if (reply) autoReply.textContent = `Automatic reply from ${known.display_name}: ${reply}`;
   };
 
-  api.get(`/api/conversations/${conversationId}/availability`).then((answer) => {
-    if (stopped || !answer?.availability) return;
-    known = answer.availability;
-    draw();
-    timer = window.setInterval(draw, REDRAW_MS);
-  }).catch(() => {
-    // Without it the page shows the practice's promise, as before: nothing is lost.
-  });
+  let fetched = 0;
+  const fetchAgain = () => {
+    fetched = Date.now();
+    api.get(`/api/conversations/${conversationId}/availability`).then((answer) => {
+      if (stopped || !answer?.availability) return;
+      known = answer.availability;
+      draw();
+    }).catch(() => {
+      // Without it the page shows what it had, or the practice's promise: nothing is lost.
+    });
+  };
+  // Drawn again every minute from the week the server gave; asked again every quarter of
+  // an hour and when the tab comes back, for a change of the therapist's own.
+  const tick = () => {
+    if (Date.now() - fetched >= REFETCH_MS) fetchAgain();
+    else draw();
+  };
+  const onVisible = () => {
+    if (document.visibilityState === 'visible') fetchAgain();
+  };
+  fetchAgain();
+  timer = window.setInterval(tick, REDRAW_MS);
+  document.addEventListener('visibilitychange', onVisible);
 
   return {
     element,
@@ -81,6 +97,7 @@ export function availabilityBanner({ conversationId, crisisLines, hint }) {
     stop: () => {
       stopped = true;
       window.clearInterval(timer);
+      document.removeEventListener('visibilitychange', onVisible);
     },
   };
 }

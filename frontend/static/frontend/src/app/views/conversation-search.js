@@ -116,7 +116,7 @@ export function conversationSearch({ list, name, complete, loadOlder }) {
     earlier.hidden = true;
     let pages = 0;
     try {
-      while (!complete() && pages < MAX_PAGES) {
+      while (!complete() && pages < MAX_PAGES && document.contains(bar)) {
         status.textContent = 'Loading earlier messages…';
         await loadOlder();
         pages += 1;
@@ -125,8 +125,10 @@ export function conversationSearch({ list, name, complete, loadOlder }) {
       // Searched as far as it loaded; the status line says "in the messages loaded".
     } finally {
       loading = false;
-      apply(true);
-      input.focus();
+      if (document.contains(bar)) {
+        apply(true);
+        input.focus();
+      }
     }
   });
 
