@@ -116,7 +116,9 @@ async def _make_pair(url: str, email: str, password: str, totp_secret: str) -> P
     await therapist.sign_in(email, password, second_factor=pyotp.TOTP(totp_secret).now())
     invitation = await therapist.create_invitation("Bench")
     client = ConfideClient(url, backfill=False)
-    await client.accept_invitation(invitation.token, new_email("client"), "Bench", new_password())
+    await client.accept_invitation(
+        invitation.fragment, new_email("client"), "Bench", new_password()
+    )
     # A client sends only once they accepted their practice's messaging agreement.
     await client.accept_agreement((await client.agreement()).version)
     await therapist.connect()

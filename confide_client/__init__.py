@@ -19,6 +19,7 @@ from confide_client.errors import (
     ForbiddenError,
     InvalidRequestError,
     InvitationInvalidError,
+    InvitationKeyMismatchError,
     KeysError,
     MessageTooLargeError,
     NotFoundError,
@@ -34,6 +35,7 @@ from confide_client.errors import (
     StateFileError,
     UnauthenticatedError,
     UnavailableError,
+    WeakParametersError,
 )
 from confide_client.identities import IdentityFile, SeenIdentities
 from confide_client.records import (
@@ -123,4 +125,6 @@ __all__ = [
     "UnavailableError",
     "UnmatchedError",
     "default_state_folder",
+    "WeakParametersError",
+    "InvitationKeyMismatchError",
 ]

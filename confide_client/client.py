@@ -43,6 +43,7 @@ from confide_client.errors import (
     ConnectionLostError,
     ConversationRefusedError,
     InvalidRequestError,
+    InvitationKeyMismatchError,
     KeysError,
     NotFoundError,
     ProtocolError,
@@ -106,6 +107,7 @@ from crypto import (
     PublicIdentity,
     RecoveryKey,
     b64encode,
+    check_invitation_therapist,
     derive_password_keys,
     make_recovery_material,
     make_sign_up_material,
@@ -252,6 +254,10 @@ class ConfideClient:
     ``seen_identities``: where the peers' identities are kept when no ``state`` is given
     (an :class:`IdentityFile` keeps them across runs); not together with ``state``.
 
+    ``kdf_floor``: the cheapest Argon2id parameters accepted from the server for an
+    account (crypto/SPEC.md, "The floor"); the sign-up default unless lowered, which only
+    a test against accounts made with cheaper parameters has reason to do.
+
     What happens is reported on :attr:`events` (see :data:`ClientEvent`), among them every
     change of :attr:`connection` (:class:`ConnectionStatus`) and of each own message's
     state (:class:`MessageStatus`).
@@ -270,6 +276,7 @@ class ConfideClient:
         max_reconnect_attempts: int | None = None,
         seen_identities: SeenIdentities | None = None,
         state: StateFolder | None = None,
+        kdf_floor: KdfParams = DEFAULT_KDF_PARAMS,
     ) -> None:
         if state is not None and seen_identities is not None:
             raise ValueError("Give a state folder or seen identities, not both")
@@ -284,6 +291,7 @@ class ConfideClient:
         self.sync_seconds = sync_seconds
         self._backoff = backoff if backoff is not None else Backoff()
         self._max_reconnect_attempts = max_reconnect_attempts
+        self._kdf_floor = kdf_floor
         #: The signed-in user (``None`` until :meth:`sign_in` or :meth:`accept_invitation`).
         self.account: Account | None = None
         self._identity: IdentityKeyPair | None = None
@@ -415,6 +423,10 @@ class ConfideClient:
         the server's WebAuthn request options with a passkey's assertion (used first when
         the account has a passkey). The key bundle is sent only after it.
 
+        The account's Argon2id parameters are checked against the floor before the
+        password is used: :class:`~confide_client.WeakParametersError` when the server
+        serves cheaper ones.
+
         Raises :class:`UnauthenticatedError` for a wrong email or password,
         :class:`SecondFactorInvalidError` for a wrong, reused or expired code,
         :class:`SecondFactorRequiredError` when the account needs a second factor that was
@@ -425,7 +437,8 @@ class ConfideClient:
         """
         asked = build(lambda: ParamsRequest(email=email), "email")
         await self._http.get("/api/csrf", CsrfAnswer)
-        salt, params = parse_kdf(await self._http.post("/api/auth/params", asked, KdfBody))
+        served = await self._http.post("/api/auth/params", asked, KdfBody)
+        salt, params = parse_kdf(served, self._kdf_floor)
         keys = await asyncio.to_thread(derive_password_keys, password, salt, params)
         request = build(
             lambda: SignInRequest(email=email, auth_secret=keys.auth_secret_b64()), "sign-in"
@@ -552,34 +565,53 @@ class ConfideClient:
         self._become(account, material.identity)
         return account
 
-    async def lookup_invitation(self, token: str) -> InvitationDetails:
-        """What an invitation says (whom it is from, the conversation it opens)."""
+    async def lookup_invitation(self, fragment: str) -> InvitationDetails:
+        """What an invitation says (whom it is from, the conversation it opens), given its
+        link's fragment (what follows ``#``: the token and the therapist's fingerprint).
+
+        Raises :class:`InvalidRequestError` (``invitation_link_incomplete``), before any
+        request, for a fragment without the fingerprint or otherwise malformed, and
+        :class:`InvitationKeyMismatchError` when the therapist identity the server serves
+        is not the one the link names.
+        """
+        token, expected = _invitation_parts(fragment)
         request = build(lambda: TokenRequest(token=token), "invitation token")
         answer = await self._http.post("/api/invitations/lookup", request, LookupAnswer)
+        therapist = parse_member(answer.therapist)
+        try:
+            check_invitation_therapist(expected, therapist.identity)
+        except CryptoError:
+            raise InvitationKeyMismatchError(
+                "The therapist's key the server gave does not match the one in the invitation"
+                " link, so no account was made. Tell your therapist, by phone or in a session,"
+                " before using this portal"
+            ) from None
         return InvitationDetails(
             conversation=answer.conversation,
             client_name=answer.client_name,
-            therapist=parse_member(answer.therapist),
+            therapist=therapist,
             practice=answer.practice,
             expires_at=answer.expires_at,
         )
 
     async def accept_invitation(
         self,
-        token: str,
+        fragment: str,
         email: str,
         display_name: str,
         password: str,
         *,
         kdf_params: KdfParams = DEFAULT_KDF_PARAMS,
     ) -> SignUp:
-        """Signs up through an invitation and signs in.
+        """Signs up through an invitation, given its link's fragment, and signs in.
 
         Makes the new identity and the conversation's epoch-0 key here, wraps that key to
-        the new identity and to the therapist's published identity, and returns the
-        recovery key's display form, to show once.
+        the new identity and to the therapist's identity, once the server's copy of it
+        matches the fingerprint in the link (:meth:`lookup_invitation` says what is
+        refused), and returns the recovery key's display form, to show once.
         """
-        details = await self.lookup_invitation(token)
+        details = await self.lookup_invitation(fragment)
+        token, _ = _invitation_parts(fragment)
         material = await asyncio.to_thread(make_sign_up_material, password, kdf_params)
         epoch_key = ConversationKey.generate()
         conversation = details.conversation
@@ -619,9 +651,10 @@ class ConfideClient:
         return SignUp(account, conversation, recovery_key=material.recovery_key.display())
 
     async def create_invitation(self, client_name: str) -> Invitation:
-        """A therapist invites a client; share ``path`` (with its token) with them once.
-        Its ``id`` names it in :meth:`invitations` and :meth:`revoke_invitation`."""
-        return await practice.create_invitation(self._http, client_name)
+        """A therapist invites a client; share the link (the portal's address and ``path``,
+        which carries the token and this therapist's fingerprint) with them once. Its
+        ``id`` names it in :meth:`invitations` and :meth:`revoke_invitation`."""
+        return await practice.create_invitation(self._http, client_name, self.identity.public)
 
     async def invitations(self) -> list[InvitationSummary]:
         """A therapist's invitations, newest first, with their state (``pending``,
@@ -638,7 +671,9 @@ class ConfideClient:
         a hash of a token, so the first link cannot be shown again); the link given before
         stops working. ``extend`` also moves the expiry to a full lifetime from now.
         Raises :class:`InvitationInvalidError` for one no longer pending."""
-        return await practice.renew_invitation(self._http, invitation_id, extend=extend)
+        return await practice.renew_invitation(
+            self._http, invitation_id, self.identity.public, extend=extend
+        )
 
     async def label_conversation(self, conversation_id: uuid.UUID, label: str) -> InboxEntry:
         """The therapist's own name for the client of a conversation, in their inbox
@@ -1411,6 +1446,18 @@ class ConfideClient:
                 continue
             if time.monotonic() - self._last_full_sync >= self.sync_seconds:
                 self._work.put_nowait(_SyncWork(None, generation=self.connections))
+
+
+def _invitation_parts(fragment: str) -> tuple[str, bytes]:
+    """The token and the therapist's fingerprint of an invitation link's fragment."""
+    try:
+        return crypto.parse_invitation_fragment(fragment)
+    except CryptoError as exc:
+        raise InvalidRequestError(
+            f"This invitation link is not whole ({exc}). Copy the whole link, or ask your"
+            " therapist for a new one",
+            code="invitation_link_incomplete",
+        ) from None
 
 
 def _open_from_any(

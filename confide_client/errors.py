@@ -255,6 +255,15 @@ class ProtocolError(ClientError):
     code = "protocol_error"
 
 
+class WeakParametersError(ProtocolError):
+    """The server served Argon2id parameters cheaper than the client's floor (its own
+    sign-up default) for an account: the password was not used, and nothing derived from
+    it was sent. An account made by a client never has less, so this is a server that
+    wants the password cheaper to guess; tell the practice."""
+
+    code = "weak_kdf_parameters"
+
+
 class ConversationRefusedError(ProtocolError):
     """The server listed a conversation that is not exactly this user and one other person."""
 
@@ -273,6 +282,14 @@ class KeysError(ClientError):
     not open, or a key bundle that does not match the published identity."""
 
     code = "keys"
+
+
+class InvitationKeyMismatchError(KeysError):
+    """The therapist identity the server serves for an invitation is not the one whose
+    fingerprint the invitation link carries: the server, or someone between, put another
+    key in the therapist's place. Nothing was wrapped to it and no account was made."""
+
+    code = "invitation_key_mismatch"
 
 
 class MessageTooLargeError(ClientError):

@@ -23,6 +23,7 @@ from confide_client.records import (
     InvitationSummary,
 )
 from confide_client.wire import build
+from crypto import CryptoError, PublicIdentity, invitation_fragment
 from protocol.availability import (
     AvailabilityAnswer,
     AvailabilitySettings,
@@ -98,17 +99,25 @@ async def accept_agreement(http: HttpApi, version: str) -> AcceptedAgreement:
     return AcceptedAgreement(answer.agreement.version, answer.agreement.accepted_at)
 
 
-async def create_invitation(http: HttpApi, client_name: str) -> Invitation:
-    """``POST /api/invitations``: a new invitation; its token is shown once."""
+async def create_invitation(
+    http: HttpApi, client_name: str, therapist: PublicIdentity
+) -> Invitation:
+    """``POST /api/invitations``: a new invitation; its token is shown once. Its link
+    carries ``therapist``'s fingerprint: the identity the therapist's own client holds."""
     request = build(lambda: InvitationRequest(client_name=client_name), "client name")
-    return _invitation(await http.post("/api/invitations", request, InvitationAnswer))
+    answer = await http.post("/api/invitations", request, InvitationAnswer)
+    return _invitation(answer, therapist)
 
 
-def _invitation(answer: InvitationAnswer) -> Invitation:
+def _invitation(answer: InvitationAnswer, therapist: PublicIdentity) -> Invitation:
+    try:
+        fragment = invitation_fragment(answer.token, therapist)
+    except CryptoError as exc:
+        raise ProtocolError(f"The server's invitation token is unusable: {exc}") from None
     return Invitation(
         id=answer.id,
         token=answer.token,
-        path=answer.path,
+        fragment=fragment,
         expires_at=answer.expires_at,
         conversation=answer.conversation,
     )
@@ -144,12 +153,14 @@ async def revoke_invitation(http: HttpApi, invitation_id: int) -> InvitationSumm
     return _summary(answer)
 
 
-async def renew_invitation(http: HttpApi, invitation_id: int, *, extend: bool) -> Invitation:
+async def renew_invitation(
+    http: HttpApi, invitation_id: int, therapist: PublicIdentity, *, extend: bool
+) -> Invitation:
     """``POST /api/invitations/<id>/renew``: a new link for a pending invitation (the one
     given before stops working); ``extend`` also moves its expiry."""
     request = build(lambda: RenewRequest(extend=extend), "renewal")
     path = _invitation_path(invitation_id, "renew")
-    return _invitation(await http.post(path, request, InvitationAnswer))
+    return _invitation(await http.post(path, request, InvitationAnswer), therapist)
 
 
 async def set_inbox_entry(

@@ -105,15 +105,22 @@ class SignUp:
 
 @dataclass(frozen=True, slots=True)
 class Invitation:
-    """A therapist's new invitation; ``token`` is shown once and is a secret. ``id``
-    names it in :meth:`ConfideClient.invitations` and
-    :meth:`ConfideClient.revoke_invitation`."""
+    """A therapist's new invitation, to share once as its link: ``path`` after the portal's
+    address (``/invite#`` and ``fragment``). The fragment is the server's ``token`` and the
+    fingerprint of the therapist's identity as this client holds it, so the client's
+    browser refuses another key in the therapist's place; both are secrets. ``id`` names it
+    in :meth:`ConfideClient.invitations` and :meth:`ConfideClient.revoke_invitation`."""
 
     id: int
     token: str = field(repr=False)
-    path: str = field(repr=False)
+    fragment: str = field(repr=False)
     expires_at: datetime
     conversation: uuid.UUID
+
+    @property
+    def path(self) -> str:
+        """``/invite#`` and the fragment: the link after the portal's address."""
+        return f"/invite#{self.fragment}"
 
 
 @dataclass(frozen=True, slots=True)

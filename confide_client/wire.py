@@ -21,9 +21,10 @@ from pydantic import BaseModel, ValidationError
 from confide_client.errors import (
     InvalidRequestError,
     ProtocolError,
+    WeakParametersError,
 )
 from confide_client.records import AcceptedAgreement, Account, Member
-from crypto import CryptoError, KdfParams, PublicIdentity, b64decode
+from crypto import CryptoError, KdfParams, PublicIdentity, b64decode, check_served_params
 from protocol.common import describe
 from protocol.http import ConversationBody, KdfBody, MeBody, MemberBody
 from protocol.to_client import MessageFrame
@@ -118,15 +119,20 @@ def parse_account(body: MeBody) -> Account:
     )
 
 
-def parse_kdf(body: KdfBody) -> tuple[bytes, KdfParams]:
-    """The salt and Argon2id parameters; out-of-bounds parameters (a downgrade by a hostile
-    server, or a cost that would freeze the machine) are refused by ``KdfParams``."""
+def parse_kdf(body: KdfBody, floor: KdfParams) -> tuple[bytes, KdfParams]:
+    """The salt and Argon2id parameters of an account, checked before any use: parameters
+    out of the format's bounds (a cost that would freeze the machine) are a
+    :class:`ProtocolError`, parameters below ``floor`` (a downgrade by a hostile server) a
+    :class:`WeakParametersError`."""
     salt = decoded(body.salt, "salt")
     try:
         params = KdfParams(body.opslimit, body.memlimit)
     except CryptoError as exc:
         raise ProtocolError(f"Refused key derivation parameters: {exc}") from None
-    return salt, params
+    try:
+        return salt, check_served_params(params, floor)
+    except CryptoError as exc:
+        raise WeakParametersError(str(exc)) from None
 
 
 @dataclass(frozen=True, slots=True)

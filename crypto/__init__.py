@@ -47,9 +47,17 @@ from .errors import (
     SignatureError,
     UnsupportedVersionError,
     WeakKeyError,
+    WeakParametersError,
 )
 from .identity import IDENTITY_VERSION, PUBLIC_IDENTITY_SIZE, IdentityKeyPair, PublicIdentity
-from .kdf import DEFAULT_KDF_PARAMS, KdfParams, PasswordKeys, derive_password_keys, new_salt
+from .kdf import (
+    DEFAULT_KDF_PARAMS,
+    KdfParams,
+    PasswordKeys,
+    check_served_params,
+    derive_password_keys,
+    new_salt,
+)
 from .message import (
     HEADER_SIZE,
     MESSAGE_OVERHEAD,
@@ -72,11 +80,14 @@ from .recovery import (
     verify_recovery,
 )
 from .safety import (
+    check_invitation_therapist,
     fingerprint,
     format_identity_number,
     format_safety_number,
     identity_number,
     identity_qr_payload,
+    invitation_fragment,
+    parse_invitation_fragment,
     safety_number,
     safety_qr_payload,
     verify_identity_qr,
@@ -127,9 +138,12 @@ __all__ = [
     "Succession",
     "UnsupportedVersionError",
     "WeakKeyError",
+    "WeakParametersError",
     "WrappingKey",
     "b64decode",
     "b64encode",
+    "check_invitation_therapist",
+    "check_served_params",
     "derive_password_keys",
     "epoch_needs_rotation",
     "fingerprint",
@@ -137,12 +151,14 @@ __all__ = [
     "format_safety_number",
     "identity_number",
     "identity_qr_payload",
+    "invitation_fragment",
     "make_recovery_material",
     "make_sign_up_material",
     "new_salt",
     "open_message",
     "open_text",
     "pad",
+    "parse_invitation_fragment",
     "padded_size",
     "parse_bundle",
     "parse_envelope",

@@ -18,6 +18,7 @@ __all__ = [
     "SignatureError",
     "UnsupportedVersionError",
     "WeakKeyError",
+    "WeakParametersError",
 ]
 
 
@@ -35,6 +36,15 @@ class FormatError(CryptoError):
 
 class UnsupportedVersionError(FormatError):
     """The version byte at the start of a format is not one this implementation knows."""
+
+
+class WeakParametersError(FormatError):
+    """Argon2id parameters within the format's bounds but cheaper than this client's floor.
+
+    The floor is the client's own sign-up default. Parameters below it come from a server
+    that wants the password derived cheaply, so that the authentication secret it receives,
+    or the wrapped bundle it keeps, is cheaper to guess the password from.
+    """
 
 
 class DecryptionError(CryptoError):

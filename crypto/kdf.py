@@ -23,7 +23,7 @@ from ._primitives import KEY_SIZE, h
 from ._secret import Secret
 from .bundle import WrappingKey
 from .encoding import b64encode
-from .errors import FormatError
+from .errors import FormatError, WeakParametersError
 
 __all__ = [
     "DEFAULT_KDF_PARAMS",
@@ -34,6 +34,7 @@ __all__ = [
     "SALT_SIZE",
     "KdfParams",
     "PasswordKeys",
+    "check_served_params",
     "derive_password_keys",
     "new_salt",
 ]
@@ -76,6 +77,30 @@ class KdfParams:
 
 
 DEFAULT_KDF_PARAMS = KdfParams(opslimit=3, memlimit=64 * MIB)
+
+
+def check_served_params(params: KdfParams, floor: KdfParams = DEFAULT_KDF_PARAMS) -> KdfParams:
+    """``params`` as served by the server for an existing account, if they are no cheaper
+    than ``floor`` in passes and in memory; run before anything is derived from them.
+
+    The floor is the client's own sign-up default: an account made by a client never has
+    less, so a server that serves less is asking for a password that is cheaper to guess
+    from what it receives. Raises :class:`WeakParametersError` naming both sides (and
+    :class:`FormatError` when either argument is not a :class:`KdfParams`).
+    """
+    params = require_type(params, KdfParams, "The served KDF parameters")
+    floor = require_type(floor, KdfParams, "The KDF floor")
+    if params.opslimit < floor.opslimit or params.memlimit < floor.memlimit:
+        raise WeakParametersError(
+            f"The server asked for a cheaper password derivation ({_cost(params)}) than this "
+            f"client allows (at least {_cost(floor)}); the password was not used"
+        )
+    return params
+
+
+def _cost(params: KdfParams) -> str:
+    passes = "pass" if params.opslimit == 1 else "passes"
+    return f"{params.opslimit} {passes}, {params.memlimit // MIB} MiB"
 
 
 class PasswordKeys(Secret):

@@ -29,6 +29,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "message.json": message.message_file,
     "padding.json": message.padding_file,
     "safety.json": misc.safety_file,
+    "invitation.json": misc.invitation_file,
     "succession.json": succession.succession_file,
     "encoding.json": misc.encoding_file,
 }

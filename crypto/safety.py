@@ -14,14 +14,22 @@ One identity alone has an identity number, for an assisted recovery (crypto/SPEC
 
     identity_number = digits(fp)                                                (30 digits)
     identity_qr     = 0x01 || fp                                                (33 bytes)
+
+An invitation link carries its therapist's fingerprint, so the client's new browser can
+refuse a therapist identity the server substitutes (crypto/SPEC.md, "Invitation links")::
+
+    fragment        = token || "." || b64url(fp(therapist))                  (token: 16..128
+                                                                              base64url chars)
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 
 from ._fields import check_version, require_bytes, require_length, require_type
 from ._primitives import HASH_SIZE
+from .encoding import b64decode, b64encode
 from .errors import BindingError, FormatError
 from .identity import PublicIdentity
 
@@ -29,14 +37,19 @@ __all__ = [
     "IDENTITY_NUMBER_DIGITS",
     "IDENTITY_QR_SIZE",
     "IDENTITY_QR_VERSION",
+    "INVITATION_TOKEN_MAX",
+    "INVITATION_TOKEN_MIN",
     "SAFETY_NUMBER_DIGITS",
     "SAFETY_QR_SIZE",
     "SAFETY_QR_VERSION",
+    "check_invitation_therapist",
     "fingerprint",
     "format_identity_number",
     "format_safety_number",
     "identity_number",
     "identity_qr_payload",
+    "invitation_fragment",
+    "parse_invitation_fragment",
     "safety_number",
     "safety_qr_payload",
     "verify_identity_qr",
@@ -49,6 +62,9 @@ SAFETY_QR_SIZE = 1 + 2 * HASH_SIZE  # 65
 IDENTITY_NUMBER_DIGITS = 30
 IDENTITY_QR_VERSION = 0x01
 IDENTITY_QR_SIZE = 1 + HASH_SIZE  # 33
+INVITATION_TOKEN_MIN = 16
+INVITATION_TOKEN_MAX = 128
+_TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 _CHUNKS = 6
 _CHUNK_BYTES = 5
 _GROUP = 5
@@ -150,3 +166,58 @@ def verify_identity_qr(payload: bytes, identity: PublicIdentity) -> None:
         raise BindingError(
             "The scanned code is not this identity's: the keys compared are not the same"
         )
+
+
+def invitation_fragment(token: str, therapist: PublicIdentity) -> str:
+    """The fragment of an invitation link: the server's token, ``.``, and the base64url
+    fingerprint of the inviting therapist's identity, as the therapist's own client holds it.
+
+    Raises :class:`FormatError` for a token that is not 16 to 128 base64url characters.
+    """
+    return f"{_token(token)}.{b64encode(fingerprint(therapist))}"
+
+
+def parse_invitation_fragment(fragment: str) -> tuple[str, bytes]:
+    """The token and the therapist's 32-byte fingerprint of an invitation link's fragment.
+
+    Raises :class:`FormatError` for anything but ``token.fingerprint``: a fragment without
+    the fingerprint (a link from before version 2, or cut short), a token that is not 16 to
+    128 base64url characters, or a fingerprint that is not 32 bytes in base64url.
+    """
+    if not isinstance(fragment, str):
+        raise FormatError(f"The invitation fragment must be a str, not {type(fragment).__name__}")
+    token, dot, encoded = fragment.rpartition(".")
+    if not dot:
+        raise FormatError(
+            "The invitation link has no fingerprint of the therapist's key after its token"
+        )
+    fp = b64decode(encoded)
+    require_length(fp, HASH_SIZE, "The therapist's fingerprint in the invitation link")
+    return _token(token), fp
+
+
+def check_invitation_therapist(expected_fingerprint: bytes, therapist: PublicIdentity) -> None:
+    """Check the therapist identity the server serves for an invitation against the
+    fingerprint its link carries. Returns ``None`` on a match; raises :class:`BindingError`
+    otherwise (the server, or someone who changed its answer, put another key in the
+    therapist's place: nothing may be wrapped to it) and :class:`FormatError` for a
+    fingerprint that is not 32 bytes."""
+    expected = require_length(expected_fingerprint, HASH_SIZE, "The expected fingerprint")
+    if not hmac.compare_digest(expected, fingerprint(therapist)):
+        raise BindingError(
+            "The therapist's key the server gave does not match the fingerprint in the "
+            "invitation link"
+        )
+
+
+def _token(token: object) -> str:
+    if not isinstance(token, str):
+        raise FormatError(f"The invitation token must be a str, not {type(token).__name__}")
+    if not INVITATION_TOKEN_MIN <= len(token) <= INVITATION_TOKEN_MAX or not _TOKEN.fullmatch(
+        token
+    ):
+        raise FormatError(
+            f"An invitation token is {INVITATION_TOKEN_MIN} to {INVITATION_TOKEN_MAX} "
+            "base64url characters (A-Z, a-z, 0-9, - and _)"
+        )
+    return token

@@ -311,7 +311,7 @@ async def invite_client(
         invitation = await inviter.create_invitation(NAMES[who])
     email, password = new_email(who), new_password()
     async with ConfideClient(url) as invited:
-        sign_up = await invited.accept_invitation(invitation.token, email, NAMES[who], password)
+        sign_up = await invited.accept_invitation(invitation.fragment, email, NAMES[who], password)
     client = LivePersona(email, password, sign_up.account.id, "client")
     await accept_agreement_live(url, client)
     return client, sign_up.conversation

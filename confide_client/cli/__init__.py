@@ -33,7 +33,9 @@ from confide_client.client import ConfideClient
 from confide_client.errors import (
     ClientError,
     ConnectionLostError,
+    InvalidRequestError,
     InvitationInvalidError,
+    InvitationKeyMismatchError,
     KeysError,
     RateLimitedError,
     SecondFactorInvalidError,
@@ -58,7 +60,8 @@ EXIT = {
     2: "wrong use of the command line",
     3: "signing in was refused (wrong email, password, second factor or recovery key, too"
     " many attempts, session ended)",
-    4: "the invitation link is not valid (used, expired, revoked or unknown)",
+    4: "the invitation link is not valid (used, expired, revoked, unknown or cut short), or"
+    " the server gave another key than the therapist's the link names",
     5: "the state folder cannot be read or written, or others may change it",
     69: "the server could not be reached",
     130: "interrupted (Ctrl-C); messages not yet delivered are kept",
@@ -238,7 +241,11 @@ async def begin(
             )
 
         await client.sign_in(email, password, second_factor=second_factor)
-    except InvitationInvalidError as exc:
+    except (InvitationInvalidError, InvitationKeyMismatchError) as exc:
+        raise Stop(4, f"{exc.message} ({exc.code})") from None
+    except InvalidRequestError as exc:
+        if exc.code != "invitation_link_incomplete":
+            raise
         raise Stop(4, f"{exc.message} ({exc.code})") from None
     except RateLimitedError as exc:
         raise Stop(3, refused_for_now(exc)) from None

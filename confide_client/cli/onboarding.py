@@ -28,8 +28,10 @@ MIN_PASSWORD = 10
 
 
 def server_and_token(link: str) -> tuple[str, str]:
-    """The server's address and the token of an invitation link
-    (``https://portal.example.org/invite#<token>``); ``ValueError`` for anything else.
+    """The server's address and the fragment of an invitation link
+    (``https://portal.example.org/invite#<token>.<fingerprint>``: the token and the
+    therapist's fingerprint, checked when the invitation is looked up); ``ValueError`` for
+    anything else.
 
     The password is sent to the server the link names, so a link is refused when what a
     person reads of it could differ from where it leads: a user name before the host
@@ -37,7 +39,9 @@ def server_and_token(link: str) -> tuple[str, str]:
     this machine."""
     parts = urlsplit(link.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname or not parts.fragment:
-        raise ValueError("An invitation link looks like https://portal.example.org/invite#<token>")
+        raise ValueError(
+            "An invitation link looks like https://portal.example.org/invite#<token>.<key>"
+        )
     if "@" in parts.netloc:
         raise ValueError(
             "This link names a user before its host (…@host), which can make it look like"

@@ -18,7 +18,13 @@ from ..errors import (
     WeakKeyError,
 )
 from ..identity import IdentityKeyPair
-from ..kdf import DEFAULT_KDF_PARAMS, KdfParams, _derive_master, derive_password_keys
+from ..kdf import (
+    DEFAULT_KDF_PARAMS,
+    KdfParams,
+    _derive_master,
+    check_served_params,
+    derive_password_keys,
+)
 from ..recovery import RecoveryClaim, RecoveryKey, recovery_statement, sign_recovery
 from .common import (
     LOW_ORDER_POINTS,
@@ -221,13 +227,61 @@ def kdf_file() -> str:
             2,
             32 * mib + 1,
         ),
+        *_served_vectors(),
     ]
     return document(
         "Password derivation: master = Argon2id(NFC(password) as UTF-8, salt, opslimit, "
         "memlimit, 32), auth_secret = H(master, 'confide/v1/auth'), kek = H(master, "
-        "'confide/v1/key-wrap'). memlimit is in bytes.",
+        "'confide/v1/key-wrap'). memlimit is in bytes. 'check_served' is the floor a client "
+        "applies to the parameters a server serves for an existing account, before deriving: "
+        "its own sign-up default, opslimit 3 and memlimit 64 MiB.",
         vectors,
     )
+
+
+def _served_vectors() -> list[JsonObject]:
+    mib = 1024 * 1024
+
+    def served(name: str, comment: str, opslimit: int, memlimit: int) -> JsonObject:
+        inputs: JsonObject = {"opslimit": opslimit, "memlimit": memlimit}
+        try:
+            params = check_served_params(KdfParams(opslimit, memlimit))
+        except CryptoError as exc:
+            return fails(name, comment, "check_served", inputs, type(exc))
+        return ok(
+            name,
+            comment,
+            "check_served",
+            inputs,
+            {"opslimit": params.opslimit, "memlimit": params.memlimit},
+        )
+
+    return [
+        served("served-default", "The sign-up default is accepted.", 3, 64 * mib),
+        served("served-more-passes", "More passes than the floor are accepted.", 4, 64 * mib),
+        served("served-more-memory", "More memory than the floor is accepted.", 3, 128 * mib),
+        served("served-maximum", "The format's maximum is accepted.", 10, 256 * mib),
+        served(
+            "served-fewer-passes",
+            "2 passes are valid parameters but below the floor of 3.",
+            2,
+            64 * mib,
+        ),
+        served(
+            "served-less-memory",
+            "32 MiB is valid but below the floor of 64 MiB, even with more passes.",
+            10,
+            32 * mib,
+        ),
+        served(
+            "served-one-kib-short",
+            "One KiB below the floor's memory.",
+            3,
+            64 * mib - 1024,
+        ),
+        served("served-both-lower", "The format's minimum: below the floor on both.", 2, 32 * mib),
+        served("served-out-of-bounds", "1 pass is not valid parameters at all.", 1, 64 * mib),
+    ]
 
 
 def _bundle_inputs(blob: bytes, key: bytes, expected_identity: bytes) -> JsonObject:

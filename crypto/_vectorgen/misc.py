@@ -6,10 +6,13 @@ from ..encoding import b64encode
 from ..errors import BindingError, FormatError, UnsupportedVersionError
 from ..identity import PublicIdentity
 from ..safety import (
+    check_invitation_therapist,
     format_identity_number,
     format_safety_number,
     identity_number,
     identity_qr_payload,
+    invitation_fragment,
+    parse_invitation_fragment,
     safety_number,
     safety_qr_payload,
 )
@@ -199,5 +202,90 @@ def encoding_file() -> str:
     return document(
         "Transport encoding: base64url (RFC 4648 section 5) without padding, decoded strictly. "
         "'round_trip' encodes data to text and decodes text back to data; 'decode' must fail.",
+        vectors,
+    )
+
+
+def invitation_file() -> str:
+    therapist = persona("therapist").public
+    other = persona("other-therapist").public
+    issued = "Qm9va2VkLXR1ZXNkYXlzLWF0LTQtcG0tb25lLXRpbWUt"
+    fragment = invitation_fragment(issued, therapist)
+    fp = therapist.fingerprint()
+
+    def make(name: str, comment: str, token_text: object) -> JsonObject:
+        inputs: JsonObject = {
+            "token_text": token_text,
+            "public_identity": therapist.to_bytes().hex(),
+        }
+        try:
+            made = invitation_fragment(token_text, therapist)  # type: ignore[arg-type]
+        except FormatError:
+            return fails(name, comment, "fragment", inputs, FormatError)
+        return ok(name, comment, "fragment", inputs, {"fragment_text": made})
+
+    def parse(name: str, comment: str, text: str) -> JsonObject:
+        try:
+            token_text, found = parse_invitation_fragment(text)
+        except FormatError:
+            return fails(name, comment, "parse", {"fragment_text": text}, FormatError)
+        return ok(
+            name,
+            comment,
+            "parse",
+            {"fragment_text": text},
+            {"token_text": token_text, "fingerprint": found.hex()},
+        )
+
+    def check(name: str, comment: str, expected: bytes, identity: PublicIdentity) -> JsonObject:
+        inputs: JsonObject = {
+            "fingerprint": expected.hex(),
+            "public_identity": identity.to_bytes().hex(),
+        }
+        try:
+            check_invitation_therapist(expected, identity)
+        except (BindingError, FormatError) as exc:
+            return fails(name, comment, "check", inputs, type(exc))
+        return ok(name, comment, "check", inputs, {})
+
+    token_part, _, fp_part = fragment.rpartition(".")
+    vectors = [
+        make("fragment", "The server's token, a dot, the therapist's fingerprint.", issued),
+        make("fragment-shortest-token", "A 16-character token.", "A" * 16),
+        make("fragment-longest-token", "A 128-character token.", "-_" * 64),
+        make("fragment-token-too-short", "15 characters.", "A" * 15),
+        make("fragment-token-too-long", "129 characters.", "A" * 129),
+        make("fragment-token-not-base64url", "'+' is not in the alphabet.", "A" * 15 + "+"),
+        make("fragment-token-with-dot", "A dot would end the token early.", "A" * 15 + "."),
+        make("fragment-token-not-text", "A token is text, not a number.", 12345678901234567),
+        parse("parse", "The fragment made above.", fragment),
+        parse(
+            "parse-token-only",
+            "A link from before version 2, or one cut short, has no fingerprint.",
+            token_part,
+        ),
+        parse("parse-empty", "Nothing after the '#'.", ""),
+        parse("parse-empty-token", "Only the fingerprint.", "." + fp_part),
+        parse(
+            "parse-short-fingerprint",
+            "31 bytes of fingerprint.",
+            f"{issued}.{b64encode(fp[:31])}",
+        ),
+        parse("parse-padded-fingerprint", "Padding is not base64url here.", f"{fragment}="),
+        parse("parse-two-dots", "The token cannot contain a dot.", f"{issued}.x.{fp_part}"),
+        parse("parse-trailing-space", "Whitespace is the caller's to strip.", f"{fragment} "),
+        check("check", "The served identity is the one the link names.", fp, therapist),
+        check(
+            "check-substituted",
+            "The server serves another therapist's identity: refused.",
+            fp,
+            other,
+        ),
+        check("check-short-fingerprint", "A 31-byte fingerprint.", fp[:31], therapist),
+    ]
+    return document(
+        "Invitation links: fragment = token || '.' || b64url(fingerprint(therapist)); the "
+        "client's browser refuses a therapist identity whose fingerprint differs from the "
+        "link's. 'check' expects nothing on success.",
         vectors,
     )

@@ -51,7 +51,7 @@ def test_a_client_accepts_an_invitation_and_both_sides_converse(
     t.get_by_label("Client's name").fill(client_name)
     t.get_by_role("button", name="Create invitation link").click()
     link_field = t.get_by_label(f"Invitation link for {client_name}")
-    expect(link_field).to_have_value(re.compile(r"/invite#[A-Za-z0-9_-]{20,}$"))
+    expect(link_field).to_have_value(re.compile(r"/invite#[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{43}$"))
     link = link_field.input_value()
     screenshot(t, "inbox-invitation")
     check_accessibility(t, "inbox with an invitation link")

@@ -10,30 +10,26 @@ import uuid
 from collections.abc import Callable
 
 from confide_client import ConfideClient
-from crypto import KdfParams
 from tests.browser.conftest import Demo
 from tests.browser.pages import Watched, check_accessibility, expect, screenshot, sign_in
 from tests.browser.peers import as_user, run
 from tests.browser.server import Server
 
 PASSWORD = "filing needs a long enough password"
-SMALL_KDF = KdfParams(opslimit=2, memlimit=32 * 1024 * 1024)
 
 
 def new_client(server: Server, demo: Demo, name: str, email: str) -> uuid.UUID:
     """The therapist invites a client, who signs up and accepts the agreement (Python)."""
 
     async def invite(therapist: ConfideClient) -> str:
-        return (await therapist.create_invitation(name)).token
+        return (await therapist.create_invitation(name)).fragment
 
     token = as_user(server.url, demo.therapist.email, demo.therapist.password, invite)
 
     async def sign_up() -> uuid.UUID:
         client = ConfideClient(server.url, backfill=False)
         try:
-            signed_up = await client.accept_invitation(
-                token, email, name, PASSWORD, kdf_params=SMALL_KDF
-            )
+            signed_up = await client.accept_invitation(token, email, name, PASSWORD)
             await client.accept_agreement((await client.agreement()).version)
             return signed_up.conversation
         finally:
@@ -131,7 +127,7 @@ def test_a_therapist_renames_archives_and_copies_a_link_again(
     first = t.get_by_label(f"Invitation link for {invitee}").input_value()
     t.get_by_role("button", name=f"Copy link again for {invitee}").click()
     new_field = t.get_by_label(f"New invitation link for {invitee}")
-    expect(new_field).to_have_value(re.compile(r"/invite#[A-Za-z0-9_-]{20,}$"))
+    expect(new_field).to_have_value(re.compile(r"/invite#[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{43}$"))
     second = new_field.input_value()
     assert second != first
     expect(t.get_by_text("The link given before no longer works")).to_be_visible()

@@ -24,7 +24,7 @@ def test_a_therapist_revokes_a_pending_invitation(
         t.get_by_label("Client's name").fill(name)
         t.get_by_role("button", name="Create invitation link").click()
         field = t.get_by_label(f"Invitation link for {name}")
-        expect(field).to_have_value(re.compile(r"/invite#[A-Za-z0-9_-]{20,}$"))
+        expect(field).to_have_value(re.compile(r"/invite#[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{43}$"))
         links[name] = field.input_value()
     pending = t.locator(".invitation-item")
     expect(pending.filter(has_text=f"Withdrawn {suffix}")).to_have_count(1)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from confide_client import ConfideClient
-from crypto import KdfParams
 from tests.browser.conftest import Demo
 from tests.browser.pages import (
     Watched,
@@ -27,7 +26,6 @@ from tests.browser.peers import as_user, run
 from tests.browser.server import Server
 
 PASSWORD = "rotation needs a long enough password"
-SMALL_KDF = KdfParams(opslimit=2, memlimit=32 * 1024 * 1024)
 SEEDED = 100
 
 
@@ -46,16 +44,14 @@ def invite_and_fill(server: Server, demo: Demo) -> NewClient:
     name, email = f"Rowan {suffix}", f"rowan-{suffix}@example.invalid"
 
     async def invite(therapist: ConfideClient) -> str:
-        return (await therapist.create_invitation(name)).token
+        return (await therapist.create_invitation(name)).fragment
 
     token = as_user(server.url, demo.therapist.email, demo.therapist.password, invite)
 
     async def sign_up() -> uuid.UUID:
         client = ConfideClient(server.url, backfill=False)
         try:
-            signed_up = await client.accept_invitation(
-                token, email, name, PASSWORD, kdf_params=SMALL_KDF
-            )
+            signed_up = await client.accept_invitation(token, email, name, PASSWORD)
             return signed_up.conversation
         finally:
             await client.close()

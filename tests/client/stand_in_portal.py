@@ -39,7 +39,7 @@ import uvicorn
 from pydantic import BaseModel, ValidationError
 
 import crypto
-from crypto import ConversationKey, IdentityKeyPair, KdfParams, SignUpMaterial, b64encode
+from crypto import ConversationKey, IdentityKeyPair, SignUpMaterial, b64encode
 from protocol.common import MalformedError, as_json, encode
 from protocol.errors import ERRORS, ErrorCode
 from protocol.http import (
@@ -96,8 +96,9 @@ from protocol.to_server import (
     parse_client_frame,
 )
 
-# The cheapest parameters a client accepts: each sign-in derives its keys with them.
-QUICK_KDF = KdfParams(opslimit=2, memlimit=32 * 1024 * 1024)
+# The cheapest parameters a client accepts from a server (its floor, the sign-up default):
+# each sign-in derives its keys with them.
+QUICK_KDF = crypto.DEFAULT_KDF_PARAMS
 LIMITS = Limits(
     max_frame_bytes=262144, message_rate=200, message_burst=200, history_page=100, max_sockets=10
 )
@@ -177,18 +178,28 @@ class StandInPortal:
         self.agreement_version = "2026-1"
         self.sends: list[SendFrame] = []
         self.refusals: list[ErrorCode] = []
+        #: Every HTTP request's method and path, in order.
+        self.requests: list[tuple[str, str]] = []
         self.silent = False
         self.lose_acks = False
         self._ids = iter(range(1, 1_000_000))
 
     # --- set-up ----------------------------------------------------------------------------
 
-    def add_person(self, role: str, name: str, password: str, *, agreed: bool = True) -> Person:
-        """A person of the practice; a client has accepted the current agreement unless
-        ``agreed`` is False."""
+    def add_person(
+        self,
+        role: str,
+        name: str,
+        password: str,
+        *,
+        agreed: bool = True,
+        kdf: crypto.KdfParams = QUICK_KDF,
+    ) -> Person:
+        """A person of the practice, their keys derived with ``kdf``; a client has accepted
+        the current agreement unless ``agreed`` is False."""
         person_id = next(self._ids)
         email = f"{name.lower().replace(' ', '.')}@example.org"
-        material = crypto.make_sign_up_material(password, QUICK_KDF)
+        material = crypto.make_sign_up_material(password, kdf)
         person = Person(person_id, email, name, role, material)
         if role == "client" and agreed:
             person.agreement = AgreementBody(
@@ -273,6 +284,7 @@ class StandInPortal:
         body: bytes,
         set_cookies: list[str],
     ) -> BaseModel:
+        self.requests.append((method, path))
         if method == "POST" and (
             "csrftoken" not in cookies or headers.get("x-csrftoken") != cookies["csrftoken"]
         ):

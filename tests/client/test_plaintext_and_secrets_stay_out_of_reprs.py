@@ -30,7 +30,7 @@ def test_a_sign_up_hides_the_recovery_key_and_an_invitation_its_token() -> None:
     invitation = Invitation(
         id=1,
         token="TOKEN-SECRET",
-        path="/invite#TOKEN-SECRET",
+        fragment="TOKEN-SECRET.FINGERPRINT",
         expires_at=datetime.now(UTC),
         conversation=uuid.uuid4(),
     )

@@ -113,6 +113,27 @@ def kdf_derive(inputs: Inputs) -> Result:
     }
 
 
+def invitation_fragment(inputs: Inputs) -> Result:
+    therapist = PublicIdentity.from_bytes(_b(inputs["public_identity"]))
+    return {"fragment_text": crypto.invitation_fragment(inputs["token_text"], therapist)}
+
+
+def invitation_parse(inputs: Inputs) -> Result:
+    token, fp = crypto.parse_invitation_fragment(inputs["fragment_text"])
+    return {"token_text": token, "fingerprint": fp.hex()}
+
+
+def invitation_check(inputs: Inputs) -> Result:
+    therapist = PublicIdentity.from_bytes(_b(inputs["public_identity"]))
+    crypto.check_invitation_therapist(_b(inputs["fingerprint"]), therapist)
+    return {}
+
+
+def kdf_check_served(inputs: Inputs) -> Result:
+    served = crypto.check_served_params(KdfParams(inputs["opslimit"], inputs["memlimit"]))
+    return {"opslimit": served.opslimit, "memlimit": served.memlimit}
+
+
 def bundle_wrap(inputs: Inputs) -> Result:
     identity = IdentityKeyPair(_b(inputs["secret"]))
     key = WrappingKey(_b(inputs["wrapping_key"]))
@@ -398,6 +419,10 @@ RUNNERS: dict[tuple[str, str], Callable[[Inputs], Result]] = {
     ("identity", "generate"): identity_generate,
     ("identity", "parse"): identity_parse,
     ("kdf", "derive"): kdf_derive,
+    ("kdf", "check_served"): kdf_check_served,
+    ("invitation", "fragment"): invitation_fragment,
+    ("invitation", "parse"): invitation_parse,
+    ("invitation", "check"): invitation_check,
     ("bundle", "wrap"): bundle_wrap,
     ("bundle", "unwrap"): bundle_unwrap,
     ("recovery", "generate"): recovery_generate,

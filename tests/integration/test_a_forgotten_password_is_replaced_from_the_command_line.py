@@ -40,7 +40,9 @@ async def test_a_client_replaces_a_forgotten_password_with_the_recovery_key(
     invitation = await therapist.create_invitation("Robin")
     laptop = await open_client(server.url, backfill=False)
     email = f"robin-recovers-{invitation.id}@client.invalid"
-    signed_up = await laptop.accept_invitation(invitation.token, email, "Robin", "the old password")
+    signed_up = await laptop.accept_invitation(
+        invitation.fragment, email, "Robin", "the old password"
+    )
     await laptop.accept_agreement((await laptop.agreement()).version)
     await laptop.connect()
     await laptop.send_text(invitation.conversation, "Written before I forgot.")

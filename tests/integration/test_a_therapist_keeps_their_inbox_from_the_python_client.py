@@ -35,8 +35,8 @@ async def test_a_therapist_renews_labels_and_archives(
     assert renewed.expires_at >= first.expires_at
     stranger = await open_client(server.url, backfill=False)
     with pytest.raises(InvitationInvalidError):
-        await stranger.lookup_invitation(first.token)
-    assert (await stranger.lookup_invitation(renewed.token)).conversation == first.conversation
+        await stranger.lookup_invitation(first.fragment)
+    assert (await stranger.lookup_invitation(renewed.fragment)).conversation == first.conversation
     await therapist.revoke_invitation(first.id)
     with pytest.raises(InvitationInvalidError):
         await therapist.renew_invitation(first.id)

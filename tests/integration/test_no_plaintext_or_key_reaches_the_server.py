@@ -26,7 +26,7 @@ import httpx
 
 from confide_client import ConfideClient, ReceivedMessage
 from confide_client.wire import parse_kdf
-from crypto import RecoveryKey, derive_password_keys
+from crypto import DEFAULT_KDF_PARAMS, RecoveryKey, derive_password_keys
 from harness.servers import LiveServer, Stack, new_email, new_password
 from protocol.http import KdfBody
 from tests.integration.canary import leaks
@@ -50,7 +50,7 @@ async def _kek(url: str, email: str, password: str) -> bytes:
         answer = await http.post(
             "/api/auth/params", json={"email": email}, headers={"X-CSRFToken": token}
         )
-    salt, params = parse_kdf(KdfBody.model_validate_json(answer.content))
+    salt, params = parse_kdf(KdfBody.model_validate_json(answer.content), DEFAULT_KDF_PARAMS)
     keys = await asyncio.to_thread(derive_password_keys, password, salt, params)
     return keys.kek._secret_material()
 
@@ -64,7 +64,7 @@ async def _converse(
     invitation = await therapist.create_invitation("Canary")
     email, password = new_email("client"), new_password()
     client = await open_client(url)
-    sign_up = await client.accept_invitation(invitation.token, email, "Canary", password)
+    sign_up = await client.accept_invitation(invitation.fragment, email, "Canary", password)
     conversation = sign_up.conversation
     # The new client accepts the practice's messaging agreement before the first message.
     persona = LivePersona(email, password, sign_up.account.id, "client")

@@ -30,7 +30,7 @@ async def test_the_recovery_key_and_the_app_code_together_set_a_new_password(
     invitation = await therapist.create_invitation("Ada")
     laptop = await open_client(server.url, backfill=False)
     email = f"ada-two-factor-{invitation.id}@client.invalid"
-    signed_up = await laptop.accept_invitation(invitation.token, email, "Ada", OLD_PASSWORD)
+    signed_up = await laptop.accept_invitation(invitation.fragment, email, "Ada", OLD_PASSWORD)
     # Ada sets up an authenticator app, as the web portal's settings do.
     http = laptop._http
     begun = await http.post("/api/2fa/totp/begin", None, TotpBeginAnswer)

@@ -25,11 +25,11 @@ async def test_a_therapist_and_their_invited_client_talk_end_to_end(
     invitation = await therapist.create_invitation("Robin")
 
     client = await open_client(server.url)
-    details = await client.lookup_invitation(invitation.token)
+    details = await client.lookup_invitation(invitation.fragment)
     assert details.conversation == invitation.conversation
     assert details.therapist.identity == therapist.identity.public
     email, password = new_email("client"), new_password()
-    sign_up = await client.accept_invitation(invitation.token, email, "Robin", password)
+    sign_up = await client.accept_invitation(invitation.fragment, email, "Robin", password)
     conversation = sign_up.conversation
     assert conversation == invitation.conversation
     RecoveryKey.from_display(sign_up.recovery_key)  # a well-formed key, checksum included

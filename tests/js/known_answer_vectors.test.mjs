@@ -86,6 +86,31 @@ const RUNNERS = {
         kek: toHex(secretMaterial(keys.kek)),
       };
     },
+    check_served(inputs) {
+      const served = confide.checkServedParams(
+        new KdfParams({ opslimit: inputs.opslimit, memlimit: inputs.memlimit }),
+      );
+      return { opslimit: served.opslimit, memlimit: served.memlimit };
+    },
+  },
+  invitation: {
+    fragment: (inputs) => ({
+      fragment_text: confide.invitationFragment(
+        inputs.token_text,
+        PublicIdentity.fromBytes(fromHex(inputs.public_identity)),
+      ),
+    }),
+    parse(inputs) {
+      const { token, fingerprint } = confide.parseInvitationFragment(inputs.fragment_text);
+      return { token_text: token, fingerprint: toHex(fingerprint) };
+    },
+    check(inputs) {
+      confide.checkInvitationTherapist(
+        fromHex(inputs.fingerprint),
+        PublicIdentity.fromBytes(fromHex(inputs.public_identity)),
+      );
+      return {};
+    },
   },
   bundle: {
     wrap(inputs) {

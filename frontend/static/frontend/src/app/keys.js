@@ -25,15 +25,29 @@ function kdfParams(/** @type {any} */ kdf) {
 }
 
 /**
- * Derive the password keys; Argon2id runs in a Worker, so the page stays responsive.
+ * Derive the password keys of an existing account; Argon2id runs in a Worker, so the page
+ * stays responsive. The parameters the server served are checked against this browser's
+ * floor (its sign-up default) first: below it, the password is not used at all and a
+ * WeakParametersError is thrown (see `isWeakParameters`).
  * @param {string} password
  * @param {any} kdf the `{salt, opslimit, memlimit, algorithm}` object from the server
  * @returns {Promise<confide.PasswordKeys>}
  */
 export async function derivePasswordKeys(password, kdf) {
   const { salt, params } = kdfParams(kdf);
-  return confide.derivePasswordKeysOffThread(password, salt, params);
+  return confide.derivePasswordKeysOffThread(password, salt, confide.checkServedParams(params));
 }
+
+/** Whether `error` is the refusal of parameters below the floor (derivePasswordKeys). */
+export function isWeakParameters(/** @type {unknown} */ error) {
+  return error instanceof confide.WeakParametersError;
+}
+
+/** What a person is told when the server asked for a cheaper derivation than the floor. */
+export const WEAK_PARAMETERS_TEXT =
+  'The server asked this browser to protect your password less well than it allows, so ' +
+  'your password was not used. Tell your practice: this should never happen, and can mean ' +
+  'the server has been tampered with.';
 
 /** Start the password-derivation Worker while the person types (sign-in, sign-up). */
 export function warmPasswordDerivation() {
@@ -133,6 +147,16 @@ export class Keys {
   /** The public identity (safe to show and compare). */
   get publicIdentity() {
     return this.#own().public;
+  }
+
+  /**
+   * The path of an invitation link this therapist gives (crypto/SPEC.md, "Invitation
+   * links"): the server's token and the fingerprint of the identity this browser holds,
+   * never of one the server serves, so the client's browser can refuse a substituted key.
+   * @param {string} token
+   */
+  invitationPath(token) {
+    return `/invite#${confide.invitationFragment(token, this.publicIdentity)}`;
   }
 
   /**
@@ -430,6 +454,25 @@ export async function makeSignUp(input) {
   const keys = new Keys(identity);
   keys.keep(input.conversation, 0, epochKey);
   return { body, keys, recoveryDisplay };
+}
+
+/**
+ * The token and the therapist's fingerprint of an invitation link's fragment. Throws
+ * FormatError for a fragment without the fingerprint or otherwise malformed.
+ * @param {string} fragment what follows `#`
+ */
+export function parseInvitation(fragment) {
+  return confide.parseInvitationFragment(fragment);
+}
+
+/**
+ * Refuses (BindingError) a therapist identity, as the server serves it for an invitation,
+ * whose fingerprint is not the one the invitation link carries.
+ * @param {Uint8Array} fingerprint from the link
+ * @param {string} therapistIdentity base64url, from the server
+ */
+export function checkInvitationTherapist(fingerprint, therapistIdentity) {
+  confide.checkInvitationTherapist(fingerprint, parseIdentity(therapistIdentity));
 }
 
 /**

@@ -8,7 +8,7 @@
  * The service worker of the installable app (`/service-worker.js`) is registered at every
  * start; it only shows push notifications (push.js).
  *
- * Routes: `/invite#<token>` (a client accepting an invitation), `/recover` (forgot
+ * Routes: `/invite#<token>.<fingerprint>` (a client accepting an invitation), `/recover` (forgot
  * password: the recovery key sets a new one), `/setup#<token>` (a
  * new therapist or admin opening their setup link), and on `/`: `#/` home (therapist:
  * inbox; client: their conversation; admin: the console), `#/c/<id>` a conversation,
@@ -502,9 +502,8 @@ if (location.pathname === '/setup') {
   });
 } else if (location.pathname === '/invite') {
   chrome(true);
-  const token = location.hash.slice(1);
   renderInvite(root, {
-    token,
+    fragment: location.hash.slice(1),
     onDone: (me, keys, conversation) => {
       beginSession(me, keys, conversation);
     },

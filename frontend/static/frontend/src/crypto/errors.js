@@ -31,6 +31,16 @@ export class UnsupportedVersionError extends FormatError {}
 UnsupportedVersionError.prototype.name = 'UnsupportedVersionError';
 
 /**
+ * Argon2id parameters within the format's bounds but cheaper than this client's floor.
+ *
+ * The floor is the client's own sign-up default. Parameters below it come from a server
+ * that wants the password derived cheaply, so that the authentication secret it receives,
+ * or the wrapped bundle it keeps, is cheaper to guess the password from.
+ */
+export class WeakParametersError extends FormatError {}
+WeakParametersError.prototype.name = 'WeakParametersError';
+
+/**
  * XChaCha20-Poly1305 authentication failed.
  *
  * The key is wrong, the ciphertext, nonce or tag was altered, or the associated data

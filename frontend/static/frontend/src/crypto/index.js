@@ -26,6 +26,7 @@ export {
   SignatureError,
   UnsupportedVersionError,
   WeakKeyError,
+  WeakParametersError,
 } from './errors.js';
 export { b64decode, b64encode } from './encoding.js';
 export { idToUuid } from './_fields.js';
@@ -48,6 +49,7 @@ export {
   DEFAULT_KDF_PARAMS,
   KdfParams,
   PasswordKeys,
+  checkServedParams,
   derivePasswordKeys,
   derivePasswordKeysOffThread,
   newSalt,
@@ -95,11 +97,14 @@ export {
   verifyMessage,
 } from './message.js';
 export {
+  checkInvitationTherapist,
   fingerprint,
   formatIdentityNumber,
   formatSafetyNumber,
   identityNumber,
   identityQrPayload,
+  invitationFragment,
+  parseInvitationFragment,
   safetyNumber,
   safetyQrPayload,
   verifyIdentityQr,

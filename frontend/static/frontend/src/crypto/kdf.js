@@ -24,7 +24,7 @@ import { randomBytes } from './random.js';
 import { Secret, fieldsOf } from './_secret.js';
 import { WrappingKey } from './bundle.js';
 import { b64encode } from './encoding.js';
-import { FormatError } from './errors.js';
+import { FormatError, WeakParametersError } from './errors.js';
 
 const MIB = 1024 * 1024;
 export const SALT_SIZE = 16;
@@ -71,6 +71,38 @@ export class KdfParams {
 }
 
 export const DEFAULT_KDF_PARAMS = new KdfParams({ opslimit: 3, memlimit: 64 * MIB });
+
+/**
+ * `params` as served by the server for an existing account, if they are no cheaper than
+ * `floor` in passes and in memory; run before anything is derived from them.
+ *
+ * The floor is the client's own sign-up default: an account made by a client never has
+ * less, so a server that serves less is asking for a password that is cheaper to guess
+ * from what it receives. Throws WeakParametersError naming both sides (and FormatError
+ * when either argument is not a KdfParams).
+ *
+ * @param {KdfParams} params
+ * @param {KdfParams} [floor]
+ * @returns {KdfParams}
+ */
+export function checkServedParams(params, floor = DEFAULT_KDF_PARAMS) {
+  if (!(params instanceof KdfParams)) {
+    throw new FormatError('The served KDF parameters must be a KdfParams');
+  }
+  if (!(floor instanceof KdfParams)) throw new FormatError('The KDF floor must be a KdfParams');
+  if (params.opslimit < floor.opslimit || params.memlimit < floor.memlimit) {
+    throw new WeakParametersError(
+      `The server asked for a cheaper password derivation (${cost(params)}) than this ` +
+        `client allows (at least ${cost(floor)}); the password was not used`,
+    );
+  }
+  return params;
+}
+
+/** @param {KdfParams} params */
+function cost(params) {
+  return `${params.opslimit} ${params.opslimit === 1 ? 'pass' : 'passes'}, ${params.memlimit / MIB} MiB`;
+}
 
 /** The two keys derived from a password; both are secret and redacted when printed. */
 export class PasswordKeys extends Secret {

@@ -14,6 +14,12 @@
  *     identity_number = digits(fp)                                                (30 digits)
  *     identity_qr     = 0x01 || fp                                                (33 bytes)
  *
+ * An invitation link carries its therapist's fingerprint, so the client's new browser can
+ * refuse a therapist identity the server substitutes (crypto/SPEC.md, "Invitation links"):
+ *
+ *     fragment        = token || "." || b64url(fp(therapist))        (token: 16..128 base64url
+ *                                                                     characters)
+ *
  * @module
  */
 
@@ -27,6 +33,7 @@ import {
   typeName,
 } from './_fields.js';
 import { HASH_SIZE } from './_primitives.js';
+import { b64decode, b64encode } from './encoding.js';
 import { BindingError, FormatError } from './errors.js';
 import { PublicIdentity } from './identity.js';
 
@@ -36,6 +43,9 @@ export const SAFETY_QR_SIZE = 1 + 2 * HASH_SIZE; // 65
 export const IDENTITY_NUMBER_DIGITS = 30;
 export const IDENTITY_QR_VERSION = 0x01;
 export const IDENTITY_QR_SIZE = 1 + HASH_SIZE; // 33
+export const INVITATION_TOKEN_MIN = 16;
+export const INVITATION_TOKEN_MAX = 128;
+const TOKEN = /^[A-Za-z0-9_-]+$/;
 const CHUNKS = 6;
 const CHUNK_BYTES = 5;
 const GROUP = 5;
@@ -204,4 +214,72 @@ export function verifyIdentityQr(payload, identity) {
       "The scanned code is not this identity's: the keys compared are not the same",
     );
   }
+}
+
+/**
+ * The fragment of an invitation link: the server's token, `.`, and the base64url
+ * fingerprint of the inviting therapist's identity, as the therapist's own client holds it.
+ * Throws FormatError for a token that is not 16 to 128 base64url characters.
+ * @param {string} token
+ * @param {PublicIdentity} therapist
+ * @returns {string}
+ */
+export function invitationFragment(token, therapist) {
+  return `${checkToken(token)}.${b64encode(fingerprint(therapist))}`;
+}
+
+/**
+ * The token and the therapist's 32-byte fingerprint of an invitation link's fragment.
+ * Throws FormatError for anything but `token.fingerprint`: a fragment without the
+ * fingerprint (a link from before version 2, or cut short), a token that is not 16 to 128
+ * base64url characters, or a fingerprint that is not 32 bytes in base64url.
+ * @param {string} fragment
+ * @returns {{token: string, fingerprint: Uint8Array}}
+ */
+export function parseInvitationFragment(fragment) {
+  if (typeof fragment !== 'string') {
+    throw new FormatError(`The invitation fragment must be a string, not ${typeName(fragment)}`);
+  }
+  const dot = fragment.lastIndexOf('.');
+  if (dot < 0) {
+    throw new FormatError(
+      "The invitation link has no fingerprint of the therapist's key after its token",
+    );
+  }
+  const fp = b64decode(fragment.slice(dot + 1));
+  requireLength(fp, HASH_SIZE, "The therapist's fingerprint in the invitation link");
+  return { token: checkToken(fragment.slice(0, dot)), fingerprint: fp };
+}
+
+/**
+ * Check the therapist identity the server serves for an invitation against the
+ * fingerprint its link carries. Returns nothing on a match; throws BindingError otherwise
+ * (the server, or someone who changed its answer, put another key in the therapist's
+ * place: nothing may be wrapped to it) and FormatError for a fingerprint that is not 32
+ * bytes.
+ * @param {Uint8Array} expectedFingerprint
+ * @param {PublicIdentity} therapist
+ */
+export function checkInvitationTherapist(expectedFingerprint, therapist) {
+  const expected = requireLength(expectedFingerprint, HASH_SIZE, 'The expected fingerprint');
+  if (!equalBytes(expected, fingerprint(therapist))) {
+    throw new BindingError(
+      "The therapist's key the server gave does not match the fingerprint in the " +
+        'invitation link',
+    );
+  }
+}
+
+/** @param {unknown} token */
+function checkToken(token) {
+  if (typeof token !== 'string') {
+    throw new FormatError(`The invitation token must be a string, not ${typeName(token)}`);
+  }
+  if (token.length < INVITATION_TOKEN_MIN || token.length > INVITATION_TOKEN_MAX || !TOKEN.test(token)) {
+    throw new FormatError(
+      `An invitation token is ${INVITATION_TOKEN_MIN} to ${INVITATION_TOKEN_MAX} ` +
+        'base64url characters (A-Z, a-z, 0-9, - and _)',
+    );
+  }
+  return token;
 }

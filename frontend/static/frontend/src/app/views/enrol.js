@@ -16,7 +16,7 @@
 import * as api from '../api.js';
 import { h, focusHeading, shortTime } from '../dom.js';
 import { currentSubscription, disablePush, enablePush, pushSupported } from '../push.js';
-import { derivePasswordKeys } from '../keys.js';
+import { WEAK_PARAMETERS_TEXT, derivePasswordKeys, isWeakParameters } from '../keys.js';
 import { drawQr, qrModules } from '../qr.js';
 import { createCredential, passkeysAvailable } from '../webauthn.js';
 
@@ -426,5 +426,6 @@ function describe(problem) {
     if (problem.code === 'network') return 'The server could not be reached. Check your connection.';
     return `That did not work (${problem.code}).`;
   }
+  if (isWeakParameters(problem)) return WEAK_PARAMETERS_TEXT;
   return 'That did not work. Try again.';
 }

@@ -235,7 +235,7 @@ export function renderInbox(root, { messenger, me, title, current }) {
   // A client's pending assisted recovery, above everything else (views/recoveries.js).
   const recoveries = therapist ? recoveryNotices(messenger) : null;
   if (recoveries) sections.push(recoveries.node);
-  if (therapist) sections.push(invitePanel());
+  if (therapist) sections.push(invitePanel(messenger.keys));
   sections.push(
     h('section', { class: 'inbox', 'aria-labelledby': 'inbox-list-title' },
       h('div', { class: 'inbox-head' },
@@ -295,11 +295,12 @@ function restoreFocus(root, focused) {
   }
 }
 
-function invitePanel() {
+/** @param {import('../keys.js').Keys} keys */
+function invitePanel(keys) {
   const name = h('input', { id: 'invite-client-name', type: 'text', required: true, maxlength: 150, autocomplete: 'off' });
   const error = h('p', { class: 'form-error', role: 'alert' });
   const result = h('div', { class: 'invite-result', hidden: true });
-  const pending = pendingInvitations(error, result);
+  const pending = pendingInvitations(keys, error, result);
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Create invitation link');
   const form = h('form', { class: 'form inline-form', novalidate: true },
     h('div', { class: 'field' }, h('label', { for: 'invite-client-name' }, "Client's name"), name),
@@ -316,7 +317,7 @@ function invitePanel() {
     submit.setAttribute('disabled', '');
     try {
       const answer = await api.post('/api/invitations', { client_name: clientName });
-      showLink(result, clientName, `${location.origin}${answer.path}`, answer.expires_at);
+      showLink(result, clientName, `${location.origin}${keys.invitationPath(answer.token)}`, answer.expires_at);
       /** @type {HTMLInputElement} */ (name).value = '';
       pending.reload();
     } catch (problem) {
@@ -338,10 +339,11 @@ function invitePanel() {
  * each with a button that gives it a new link to copy (the server keeps only a hash of
  * the first, so it cannot be shown again; that one stops working), and one that revokes
  * it: its link then opens nothing.
+ * @param {import('../keys.js').Keys} keys whose identity the links name
  * @param {HTMLElement} problem where a failure is told (the panel's alert)
  * @param {HTMLElement} result where a new link is shown
  */
-function pendingInvitations(problem, result) {
+function pendingInvitations(keys, problem, result) {
   const list = h('ul', { class: 'invitation-list', 'aria-labelledby': 'invitations-title' });
   const node = h('section', { class: 'invitations', hidden: true },
     h('h3', { id: 'invitations-title' }, 'Pending invitations'),
@@ -389,7 +391,7 @@ function pendingInvitations(problem, result) {
           reload();
           return;
         }
-        showLink(result, item.client_name, `${location.origin}${answer.path}`, answer.expires_at, { renewed: true });
+        showLink(result, item.client_name, `${location.origin}${keys.invitationPath(answer.token)}`, answer.expires_at, { renewed: true });
         reload();
       });
       return h('li', { class: 'invitation-item', dataset: { invitation: String(item.id) } },

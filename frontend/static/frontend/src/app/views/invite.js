@@ -7,28 +7,72 @@
 
 import * as api from '../api.js';
 import { h, focusHeading } from '../dom.js';
-import { makeSignUp, warmPasswordDerivation } from '../keys.js';
+import { checkInvitationTherapist, makeSignUp, parseInvitation, warmPasswordDerivation } from '../keys.js';
 import { field, newPasswordFields, renderUnusableLink } from './fields.js';
 import { renderRecovery } from './recovery-key.js';
 
 /**
+ * The link's fragment is the server's token and the therapist's fingerprint (crypto/SPEC.md,
+ * "Invitation links"): a fragment without it is refused before any request, and a therapist
+ * key the server serves that does not match it is refused before anything is made.
  * @param {HTMLElement} root
- * @param {{token: string, onDone: (me: any, keys: import('../keys.js').Keys, conversation: string) => void}} options
+ * @param {{fragment: string, onDone: (me: any, keys: import('../keys.js').Keys, conversation: string) => void}} options
  */
-export async function renderInvite(root, { token, onDone }) {
+export async function renderInvite(root, { fragment, onDone }) {
   root.replaceChildren(
     h('section', { class: 'screen narrow' }, h('h1', {}, 'Your invitation'), h('p', { role: 'status' }, 'Checking your invitation…')),
   );
+  let link;
+  try {
+    link = parseInvitation(fragment);
+  } catch {
+    renderUnusableLink(root, { id: 'invite-title', title: 'This invitation cannot be used', invalid: true, ask: 'your therapist' });
+    return;
+  }
   let details;
   try {
-    if (!token) throw new api.ApiError('invitation_invalid', 'No token', 410);
-    details = await api.post('/api/invitations/lookup', { token });
+    details = await api.post('/api/invitations/lookup', { token: link.token });
   } catch (problem) {
     const invalid = problem instanceof api.ApiError && problem.code !== 'network';
     renderUnusableLink(root, { id: 'invite-title', title: 'This invitation cannot be used', invalid, ask: 'your therapist' });
     return;
   }
-  renderDetailsForm(root, token, details, onDone);
+  try {
+    checkInvitationTherapist(link.fingerprint, details.therapist.public_identity);
+  } catch {
+    renderKeyMismatch(root, details.therapist.display_name);
+    return;
+  }
+  renderDetailsForm(root, link.token, details, onDone);
+}
+
+/**
+ * The therapist key the server gave is not the one the link names: nothing is made, and
+ * the person is told to reach their therapist another way.
+ * @param {HTMLElement} root
+ * @param {string} therapist the name the server gave (shown as the server's word only)
+ */
+function renderKeyMismatch(root, therapist) {
+  root.replaceChildren(
+    h(
+      'section',
+      { class: 'screen narrow', 'aria-labelledby': 'invite-title' },
+      h('h1', { id: 'invite-title' }, 'Do not use this invitation'),
+      h(
+        'p',
+        { class: 'lead', role: 'alert' },
+        `The security key this portal gave for your therapist (named here as ${therapist}) is not the one in your invitation link. ` +
+          'Someone may be trying to read your messages, so no account was made and nothing was sent.',
+      ),
+      h(
+        'p',
+        {},
+        'Tell your therapist by phone or at your next session, and do not sign up through this link.',
+      ),
+      h('p', {}, h('a', { href: '/' }, 'Go to sign-in')),
+    ),
+  );
+  focusHeading(root);
 }
 
 /**

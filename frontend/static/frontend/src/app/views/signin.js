@@ -9,7 +9,14 @@
 
 import * as api from '../api.js';
 import { h, focusHeading } from '../dom.js';
-import { Keys, derivePasswordKeys, isCryptoError, warmPasswordDerivation } from '../keys.js';
+import {
+  Keys,
+  WEAK_PARAMETERS_TEXT,
+  derivePasswordKeys,
+  isCryptoError,
+  isWeakParameters,
+  warmPasswordDerivation,
+} from '../keys.js';
 import { SecondFactorAbandoned, askSecondFactor } from './second-factor.js';
 
 /**
@@ -118,6 +125,7 @@ function describe(problem) {
     if (problem.code === 'network') return 'The server could not be reached. Check your connection.';
     return `Signing in failed (${problem.code}).`;
   }
+  if (isWeakParameters(problem)) return WEAK_PARAMETERS_TEXT;
   if (isCryptoError(problem)) {
     return 'Your keys could not be opened with this password. If you changed it elsewhere, use the new one.';
   }
