@@ -93,6 +93,7 @@ __all__ = [
     "Invitation",
     "InvitationDetails",
     "InvitationInvalidError",
+    "InvitationKeyMismatchError",
     "InvitationSummary",
     "KeysError",
     "Member",
@@ -124,7 +125,6 @@ __all__ = [
     "UnauthenticatedError",
     "UnavailableError",
     "UnmatchedError",
-    "default_state_folder",
     "WeakParametersError",
-    "InvitationKeyMismatchError",
+    "default_state_folder",
 ]

@@ -574,7 +574,10 @@ class ConfideClient:
         :class:`InvitationKeyMismatchError` when the therapist identity the server serves
         is not the one the link names.
         """
-        token, expected = _invitation_parts(fragment)
+        return await self._lookup_invitation(*_invitation_parts(fragment))
+
+    async def _lookup_invitation(self, token: str, expected: bytes) -> InvitationDetails:
+        """The lookup of ``token``, its therapist checked against the link's fingerprint."""
         request = build(lambda: TokenRequest(token=token), "invitation token")
         answer = await self._http.post("/api/invitations/lookup", request, LookupAnswer)
         therapist = parse_member(answer.therapist)
@@ -610,8 +613,8 @@ class ConfideClient:
         matches the fingerprint in the link (:meth:`lookup_invitation` says what is
         refused), and returns the recovery key's display form, to show once.
         """
-        details = await self.lookup_invitation(fragment)
-        token, _ = _invitation_parts(fragment)
+        token, expected = _invitation_parts(fragment)
+        details = await self._lookup_invitation(token, expected)
         material = await asyncio.to_thread(make_sign_up_material, password, kdf_params)
         epoch_key = ConversationKey.generate()
         conversation = details.conversation
