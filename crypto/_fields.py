@@ -11,6 +11,8 @@ T = TypeVar("T")
 
 ID_SIZE = 16
 U32_MAX = 2**32 - 1
+# The largest integer every implementation holds exactly (a JavaScript number is a double).
+MAX_SAFE_INTEGER = 2**53 - 1
 
 
 def require_bytes(value: object, what: str) -> bytes:

@@ -21,6 +21,7 @@ import uuid
 from . import _labels, _random
 from ._fields import (
     ID_SIZE,
+    MAX_SAFE_INTEGER,
     Reader,
     check_epoch,
     check_version,
@@ -269,13 +270,20 @@ def epoch_needs_rotation(
 
     True if any member's keys changed since the epoch began, the epoch already holds
     ``ROTATE_AFTER_MESSAGES`` (100) messages, or it is ``ROTATE_AFTER_SECONDS`` (7 days)
-    old. Raises :class:`FormatError` for a negative count or a negative or non-finite age
-    (clamp clock skew before calling).
+    old. Checked in this order, each a :class:`FormatError`: ``messages_in_epoch`` must be
+    an integer from 0 to 2^53 - 1 (not a bool, not a float); ``epoch_age_seconds`` a
+    number (int or float, not a bool) that is finite and not negative (clamp clock skew
+    before calling); ``keys_changed`` exactly ``True`` or ``False`` (not 0, 1 or None).
     """
     if isinstance(messages_in_epoch, bool) or not isinstance(messages_in_epoch, int):
         raise FormatError(f"The message count must be an integer, not {messages_in_epoch!r}")
     if messages_in_epoch < 0:
         raise FormatError(f"The message count cannot be negative ({messages_in_epoch})")
+    if messages_in_epoch > MAX_SAFE_INTEGER:
+        raise FormatError(
+            f"The message count must be at most 2^53 - 1 ({MAX_SAFE_INTEGER}), "
+            f"not {messages_in_epoch}"
+        )
     if isinstance(epoch_age_seconds, bool) or not isinstance(epoch_age_seconds, int | float):
         raise FormatError(f"The epoch age must be a number, not {epoch_age_seconds!r}")
     if not math.isfinite(epoch_age_seconds) or epoch_age_seconds < 0:
@@ -283,8 +291,10 @@ def epoch_needs_rotation(
             f"The epoch age must be a finite, non-negative number of seconds, "
             f"not {epoch_age_seconds!r}"
         )
+    if not isinstance(keys_changed, bool):
+        raise FormatError(f"Whether keys changed must be True or False, not {keys_changed!r}")
     return (
-        bool(keys_changed)
+        keys_changed
         or messages_in_epoch >= ROTATE_AFTER_MESSAGES
         or epoch_age_seconds >= ROTATE_AFTER_SECONDS
     )

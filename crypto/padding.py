@@ -25,8 +25,11 @@ MAX_PLAINTEXT = MAX_PADDED - LENGTH_PREFIX  # 1048572
 def padded_size(length: int) -> int:
     """The bucket that a plaintext of ``length`` bytes pads to.
 
-    Raises :class:`FormatError` if ``length`` is negative or above ``MAX_PLAINTEXT``.
+    Raises :class:`FormatError` if ``length`` is not an integer (a bool or a float is not
+    one), is negative, or is above ``MAX_PLAINTEXT``.
     """
+    if isinstance(length, bool) or not isinstance(length, int):
+        raise FormatError(f"A plaintext length must be an integer, not {length!r}")
     if length < 0:
         raise FormatError(f"A plaintext length cannot be negative ({length})")
     for bucket in BUCKETS:

@@ -42,6 +42,7 @@ __all__ = [
     "RECOVERY_DISPLAY_LENGTH",
     "RECOVERY_PROOF_VERSION",
     "RecoveryClaim",
+    "SKIPPED_IN_RECOVERY_KEY",
     "RecoveryKey",
     "recovery_statement",
     "sign_recovery",
@@ -56,6 +57,23 @@ RECOVERY_PROOF_VERSION = 0x01
 _MAX_EMAIL_BYTES = 1016
 _GROUP = 4
 _BASE32_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+
+# What a typed recovery key may hold besides its own characters, skipped wherever it occurs
+# (crypto/SPEC.md, "Recovery key"); an explicit list, so that every implementation skips
+# exactly the same characters. Whitespace: the 25 code points of Unicode's White_Space
+# property and the information separators U+001C..U+001F, 29 in all (those for which
+# Python's str.isspace() is true today; listed, so a new Unicode version changes nothing).
+_WHITESPACE = frozenset(
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
+# Dashes: phones and word processors turn a typed "-" into these, and a copied key brings
+# soft hyphens with it.
+_DASHES = frozenset("-\u00ad\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d")
+# Invisible characters a copy from a document or an email carries.
+_INVISIBLE = frozenset("\u200b\u2060\ufeff")
+SKIPPED_IN_RECOVERY_KEY: frozenset[str] = _WHITESPACE | _DASHES | _INVISIBLE
 
 
 class RecoveryKey(Secret):
@@ -88,7 +106,8 @@ class RecoveryKey(Secret):
     def from_display(cls, text: str) -> RecoveryKey:
         """Parse a recovery key as typed by the user.
 
-        Accepts lower case and ignores dashes and whitespace. Raises :class:`FormatError`
+        Accepts lower case and skips whitespace, dashes and invisible characters
+        (``SKIPPED_IN_RECOVERY_KEY``, an explicit list). Raises :class:`FormatError`
         for a character outside ``A-Z 2-7``, a length other than 56 characters, or a check
         that does not match (the key was mistyped).
         """
@@ -96,7 +115,7 @@ class RecoveryKey(Secret):
             raise FormatError(f"The recovery key must be a str, not {type(text).__name__}")
         characters = []
         for char in text:
-            if char == "-" or char.isspace():
+            if char in SKIPPED_IN_RECOVERY_KEY:
                 continue
             # Only ASCII is upper-cased: "ß".upper() would turn one mistake into "SS".
             upper = char.upper() if char.isascii() else char

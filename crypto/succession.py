@@ -20,7 +20,14 @@ from __future__ import annotations
 import dataclasses
 
 from . import _labels
-from ._fields import Reader, check_version, require_bytes, require_length, require_type
+from ._fields import (
+    MAX_SAFE_INTEGER,
+    Reader,
+    check_version,
+    require_bytes,
+    require_length,
+    require_type,
+)
 from ._primitives import SIGNATURE_SIZE, verify_detached
 from .errors import BindingError, FormatError
 from .identity import PUBLIC_IDENTITY_SIZE, IdentityKeyPair, PublicIdentity
@@ -35,7 +42,7 @@ __all__ = [
 ]
 
 SUCCESSION_VERSION = 0x01
-MAX_SUCCESSION_NUMBER = 2**53 - 1
+MAX_SUCCESSION_NUMBER = MAX_SAFE_INTEGER
 _BODY_SIZE = 1 + 3 * 8 + 2 * PUBLIC_IDENTITY_SIZE  # 283
 SUCCESSION_SIZE = _BODY_SIZE + SIGNATURE_SIZE  # 347
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..errors import CryptoError
+from ..errors import CryptoError, FormatError
 from ..identity import IdentityKeyPair
 from .rng import deterministic_random
 
@@ -13,8 +13,11 @@ JsonObject = dict[str, Any]
 
 ENCODING_NOTE = (
     "Byte strings are lowercase hex. Fields ending in _text are Unicode strings, fields "
-    "ending in _b64 are base64url without padding, integers are JSON numbers. 'random' lists, "
-    "in order, the random byte strings the operation draws (see SPEC.md, Test vectors)."
+    "ending in _b64 are base64url without padding, integers, numbers and booleans are JSON "
+    "values. A field ending in _float is a number JSON cannot write, 'NaN', 'Infinity' or "
+    "'-Infinity', given to the input named without the suffix. An error vector may give an "
+    "input of the wrong type on purpose. 'random' lists, in order, the random byte strings "
+    "the operation draws (see SPEC.md, Test vectors)."
 )
 
 # Fixed ids used across the files: a conversation, another one, two client message ids.
@@ -28,6 +31,30 @@ LOW_ORDER_POINTS = {
     "zero": bytes(32),
     "one": b"\x01" + bytes(31),
 }
+
+
+# Out-of-range and wrongly typed epochs, as every operation that takes one must refuse them.
+BAD_EPOCHS: tuple[tuple[str, str, object], ...] = (
+    ("epoch-negative", "Epoch -1 is below the u32 range.", -1),
+    ("epoch-above-u32", "Epoch 2^32 is above the u32 range.", 2**32),
+    ("epoch-not-whole", "Epoch 7.5 is not an integer.", 7.5),
+    ("epoch-boolean", "A boolean is not an epoch, though some languages count it as 1.", True),
+    ("epoch-text", "The text '7' is not an epoch.", "7"),
+)
+
+NO_DRAW = " The arguments are checked before any randomness is drawn, so 'random' is empty."
+
+
+def bad_epoch_vectors(prefix: str, operation: str, base: JsonObject) -> list[JsonObject]:
+    """One FormatError vector per entry of ``BAD_EPOCHS``, ``base`` with the epoch changed.
+
+    For an operation that draws randomness, ``base`` holds an empty ``random``.
+    """
+    note = NO_DRAW if "random" in base else ""
+    return [
+        fails(f"{prefix}-{name}", comment + note, operation, {**base, "epoch": epoch}, FormatError)
+        for name, comment, epoch in BAD_EPOCHS
+    ]
 
 
 def persona(name: str) -> IdentityKeyPair:

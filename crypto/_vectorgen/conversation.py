@@ -23,8 +23,10 @@ from ..identity import IdentityKeyPair
 from .common import (
     CONVERSATION_ID,
     LOW_ORDER_POINTS,
+    NO_DRAW,
     OTHER_CONVERSATION_ID,
     JsonObject,
+    bad_epoch_vectors,
     document,
     fails,
     flip,
@@ -240,6 +242,7 @@ def envelope_file() -> str:
                 resign(replace(envelope, 85, point), therapist),
             )
         )
+    vectors += _envelope_argument_vectors(vectors[0]["inputs"], inputs(envelope))
     return document(
         "Conversation-key envelopes (253 bytes). 'wrap' replays 'random' through "
         "wrap_conversation_key(); 'unwrap' is unwrap_conversation_key() by the recipient; "
@@ -286,8 +289,101 @@ def rotation_file() -> str:
             vectors.append(fails(name, comment, "needs_rotation", args, FormatError))
         else:
             vectors.append(ok(name, comment, "needs_rotation", args, {"rotate": rotate}))
+    largest = 2**53 - 1
+    vectors.append(
+        ok(
+            "largest-count",
+            "2^53 - 1 messages, the largest count every implementation holds exactly.",
+            "needs_rotation",
+            {"messages_in_epoch": largest, "epoch_age_seconds": 0, "keys_changed": False},
+            {"rotate": True},
+        )
+    )
+    vectors.append(
+        ok(
+            "integer-age",
+            "An age may be an integer as well as a fraction.",
+            "needs_rotation",
+            {"messages_in_epoch": 0, "epoch_age_seconds": week - 1, "keys_changed": False},
+            {"rotate": False},
+        )
+    )
+    wrong: list[tuple[str, str, JsonObject]] = [
+        (
+            "count-above-2-53",
+            "2^53 messages: above the largest exact count.",
+            {"messages_in_epoch": largest + 1},
+        ),
+        ("count-not-whole", "1.5 messages.", {"messages_in_epoch": 1.5}),
+        ("count-boolean", "A boolean is not a count.", {"messages_in_epoch": True}),
+        ("count-text", "The text '1' is not a count.", {"messages_in_epoch": "1"}),
+        ("count-null", "null is not a count.", {"messages_in_epoch": None}),
+        ("age-boolean", "A boolean is not an age.", {"epoch_age_seconds": False}),
+        ("age-text", "The text '0' is not an age.", {"epoch_age_seconds": "0"}),
+        ("age-nan", "An age that is not a number.", {"epoch_age_seconds_float": "NaN"}),
+        ("age-infinite", "An infinite age.", {"epoch_age_seconds_float": "Infinity"}),
+        (
+            "age-minus-infinite",
+            "A negative infinite age.",
+            {"epoch_age_seconds_float": "-Infinity"},
+        ),
+        ("keys-changed-one", "1 is not a boolean, though it is truthy.", {"keys_changed": 1}),
+        ("keys-changed-zero", "0 is not a boolean, though it is falsy.", {"keys_changed": 0}),
+        ("keys-changed-text", "The text 'true' is not a boolean.", {"keys_changed": "true"}),
+        ("keys-changed-null", "null is not a boolean.", {"keys_changed": None}),
+        (
+            "checked-in-order",
+            "A negative count with keys changed: the count is checked first, so the answer is "
+            "an error, not 'rotate'.",
+            {"messages_in_epoch": -1, "keys_changed": True},
+        ),
+    ]
+    for name, comment, changes in wrong:
+        args = {"messages_in_epoch": 0, "epoch_age_seconds": 0.0, "keys_changed": False}
+        if "epoch_age_seconds_float" in changes:
+            del args["epoch_age_seconds"]
+        args.update(changes)
+        vectors.append(fails(name, comment, "needs_rotation", args, FormatError))
     return document(
         f"Epoch rotation policy: rotate when keys changed, after {ROTATE_AFTER_MESSAGES} "
         f"messages or after {ROTATE_AFTER_SECONDS} seconds.",
         vectors,
     )
+
+
+def _envelope_argument_vectors(wrap_base: JsonObject, unwrap_base: JsonObject) -> list[JsonObject]:
+    """Errors at wrap time, out-of-range epochs at unwrap time, an invalid expected wrapper.
+
+    ``wrap_base`` and ``unwrap_base`` are the inputs of a good wrap and a good unwrap.
+    """
+    wrap_base = {**wrap_base, "random": []}
+    wrapper = bytes.fromhex(unwrap_base["wrapper_identity"])
+    vectors = bad_epoch_vectors("wrap", "wrap", wrap_base)
+    vectors.append(
+        fails(
+            "wrap-long-conversation-id",
+            "A 17-byte conversation id." + NO_DRAW,
+            "wrap",
+            {**wrap_base, "conversation_id": (CONVERSATION_ID + b"\x00").hex()},
+            FormatError,
+        )
+    )
+    vectors += bad_epoch_vectors("unwrap", "unwrap", unwrap_base)
+    vectors += [
+        fails(
+            "unwrap-wrapper-identity-not-signed",
+            "The expected wrapper's identity has a flipped signature byte: it is parsed, and "
+            "refused, before the envelope is looked at.",
+            "unwrap",
+            {**unwrap_base, "wrapper_identity": flip(wrapper, 100).hex()},
+            SignatureError,
+        ),
+        fails(
+            "unwrap-wrapper-identity-truncated",
+            "The expected wrapper's identity is 128 bytes.",
+            "unwrap",
+            {**unwrap_base, "wrapper_identity": wrapper[:-1].hex()},
+            FormatError,
+        ),
+    ]
+    return vectors

@@ -25,9 +25,16 @@ from ..kdf import (
     check_served_params,
     derive_password_keys,
 )
-from ..recovery import RecoveryClaim, RecoveryKey, recovery_statement, sign_recovery
+from ..recovery import (
+    SKIPPED_IN_RECOVERY_KEY,
+    RecoveryClaim,
+    RecoveryKey,
+    recovery_statement,
+    sign_recovery,
+)
 from .common import (
     LOW_ORDER_POINTS,
+    NO_DRAW,
     JsonObject,
     document,
     fails,
@@ -195,6 +202,31 @@ def kdf_file() -> str:
             DEFAULT_KDF_PARAMS,
         ),
         _kdf_fails("empty-password", "The empty password is refused.", "", SALT, 2, 32 * mib),
+        _kdf_fails(
+            "lone-high-surrogate-password",
+            "A password that is not valid Unicode text (a high surrogate with no low one after "
+            "it) is refused, not replaced with U+FFFD or encoded as CESU-8.",
+            "pass\ud800word",
+            SALT,
+            2,
+            32 * mib,
+        ),
+        _kdf_fails(
+            "lone-low-surrogate-password",
+            "A low surrogate with no high one before it, at the end.",
+            "password\udc00",
+            SALT,
+            2,
+            32 * mib,
+        ),
+        _kdf_fails(
+            "reversed-surrogate-pair-password",
+            "A low surrogate then a high one is two lone surrogates, not a pair.",
+            "pass\udc00\ud800word",
+            SALT,
+            2,
+            32 * mib,
+        ),
         _kdf_fails("short-salt", "A 15-byte salt.", "pw", SALT[:15], 2, 32 * mib),
         _kdf_fails("long-salt", "A 17-byte salt.", "pw", SALT + b"\x10", 2, 32 * mib),
         _kdf_fails(
@@ -394,7 +426,47 @@ def bundle_file() -> str:
             another_identity,
             BindingError,
         ),
+        unwrap_fails(
+            "expected-identity-not-signed",
+            "The expected identity is not a valid public identity (its signature byte flipped): "
+            "it is parsed, and refused, before the bundle is opened.",
+            blob,
+            SignatureError,
+            expected=flip(public, 100),
+        ),
+        unwrap_fails(
+            "expected-identity-truncated",
+            "The expected identity is 128 bytes.",
+            blob,
+            FormatError,
+            expected=public[:-1],
+        ),
     ]
+    bad_kinds: tuple[tuple[str, str, object], ...] = (
+        ("wrap-kind-zero", "Kind 0x00 is not a bundle kind.", 0),
+        ("wrap-kind-three", "Kind 0x03 is not a bundle kind.", 3),
+        (
+            "wrap-kind-boolean",
+            "A boolean is not a kind, though some languages count it as 1.",
+            True,
+        ),
+        ("wrap-kind-text", "The text '1' is not a kind.", "1"),
+    )
+    for name, comment, bad_kind in bad_kinds:
+        vectors.append(
+            fails(
+                name,
+                comment + NO_DRAW,
+                "wrap",
+                {
+                    "secret": identity_secret(client).hex(),
+                    "wrapping_key": password_key.hex(),
+                    "kind": bad_kind,
+                    "random": [],
+                },
+                FormatError,
+            )
+        )
     return document(
         "Key bundles (106 bytes): 0x01 || kind || nonce(24) || AEAD(wrapping_key, nonce, "
         "sign_seed || enc_sk, 'confide/v1/key-bundle' || 0x01 || kind || sign_pk). "
@@ -432,6 +504,15 @@ def recovery_file() -> str:
             "Spaces instead of dashes, with surrounding whitespace.",
             "  " + display.replace("-", " ") + "\n",
         ),
+        "from-display-typographic-dashes": (
+            "En dashes, as a phone's keyboard writes for '--', and a minus sign.",
+            display.replace("-", "\u2013", 6).replace("-", "\u2212"),
+        ),
+        "from-display-every-skipped-character": (
+            "Each of the characters a reader skips (SPEC.md, Recovery key: whitespace, dashes, "
+            "invisible characters), one between each pair of key characters.",
+            _interleave(compact, sorted(SKIPPED_IN_RECOVERY_KEY)),
+        ),
     }
     for name, (comment, text) in accepted.items():
         vectors.append(
@@ -450,6 +531,27 @@ def recovery_file() -> str:
         "from-display-too-short": ("55 characters.", compact[:-1]),
         "from-display-too-long": ("57 characters.", compact + "A"),
         "from-display-empty": ("Empty input.", ""),
+        "from-display-only-separators": ("Only dashes and spaces.", "---- ----"),
+        "from-display-underscore": (
+            "An underscore is not a dash: only the listed characters are skipped.",
+            display.replace("-", "_"),
+        ),
+        "from-display-hyphen-bullet": (
+            "U+2043 HYPHEN BULLET looks like a dash but is not one of the listed characters.",
+            display.replace("-", "\u2043"),
+        ),
+        "from-display-full-width-letter": (
+            "A full-width letter (U+FF21) is not upper-cased or folded to 'A'.",
+            "\uff21" + compact[1:],
+        ),
+        "from-display-kelvin-sign": (
+            "U+212A KELVIN SIGN: only ASCII letters are upper-cased, so it is not 'K'.",
+            "\u212a" + compact[1:],
+        ),
+        "from-display-dotless-i": (
+            "U+0131 dotless i, which some languages upper-case to 'I', is refused.",
+            "\u0131" + compact[1:],
+        ),
     }
     for name, (comment, text) in rejected.items():
         vectors.append(fails(name, comment, "from_display", {"display_text": text}, FormatError))
@@ -463,6 +565,11 @@ def recovery_file() -> str:
         "BLAKE2b-256(auth_secret) || key_bundle), e = UTF-8(email).",
         vectors,
     )
+
+
+def _interleave(text: str, separators: list[str]) -> str:
+    """``text`` with ``separators`` placed one after each character, cycling through them."""
+    return "".join(char + separators[i % len(separators)] for i, char in enumerate(text))
 
 
 def _claim_inputs(claim: RecoveryClaim) -> JsonObject:

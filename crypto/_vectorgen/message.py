@@ -18,9 +18,11 @@ from ..padding import MAX_PLAINTEXT, pad
 from .common import (
     CONVERSATION_ID,
     MESSAGE_ID,
+    NO_DRAW,
     OTHER_CONVERSATION_ID,
     OTHER_MESSAGE_ID,
     JsonObject,
+    bad_epoch_vectors,
     document,
     fails,
     flip,
@@ -114,6 +116,15 @@ def padding_file() -> str:
     vectors += [
         fails(name, comment, "unpad", {"padded": data.hex()}, FormatError)
         for name, comment, data in bad
+    ]
+    vectors += [
+        fails(name, comment, "padded_size", {"length": length}, FormatError)
+        for name, comment, length in (
+            ("size-negative", "A negative length is an error, not the smallest bucket.", -1),
+            ("size-not-whole", "A length of 1.5 bytes is not an integer.", 1.5),
+            ("size-boolean", "A boolean is not a length, though some languages count it 1.", True),
+            ("size-text", "The text '5' is not a length.", "5"),
+        )
     ]
     return document(
         "Padding: u32(len) || data || zeros to the smallest bucket 2^k, 8 <= k <= 20.",
@@ -391,6 +402,9 @@ def message_file() -> str:
             FormatError,
         ),
     ]
+    seal_32 = next(vector["inputs"] for vector in vectors if vector["name"] == "seal-32-bytes")
+    good_open = inputs(wire, client, CONVERSATION_ID, EPOCH, MESSAGE_ID, EPOCH_KEY)
+    vectors += _argument_vectors(seal_32, good_open)
     return document(
         "Messages: header(93) || AEAD(H(epoch_key, 'confide/v1/message-key'), nonce, "
         "pad(plaintext), 'confide/v1/message' || header) || Ed25519 signature(64). 'seal' "
@@ -398,3 +412,69 @@ def message_file() -> str:
         "'open_text' adds strict UTF-8 decoding; 'verify' is the server's verify_message().",
         vectors,
     )
+
+
+def _argument_vectors(seal_base: JsonObject, open_base: JsonObject) -> list[JsonObject]:
+    """Errors at seal time, out-of-range epochs at open time, an invalid expected sender.
+
+    ``seal_base`` and ``open_base`` are the inputs of a good seal and a good open.
+    """
+    seal_base = {**seal_base, "random": []}
+    public = bytes.fromhex(open_base["sender_identity"])
+    wire = bytes.fromhex(open_base["wire"])
+    vectors = bad_epoch_vectors("seal", "seal", seal_base)
+    vectors += [
+        fails(
+            "seal-short-conversation-id",
+            "A 15-byte conversation id." + NO_DRAW,
+            "seal",
+            {**seal_base, "conversation_id": CONVERSATION_ID[:15].hex()},
+            FormatError,
+        ),
+        fails(
+            "seal-long-client-message-id",
+            "A 17-byte client message id." + NO_DRAW,
+            "seal",
+            {**seal_base, "client_message_id": (MESSAGE_ID + b"\x00").hex()},
+            FormatError,
+        ),
+    ]
+    vectors += bad_epoch_vectors("open", "open", open_base)
+    vectors += [
+        fails(
+            "open-sender-identity-not-signed",
+            "The expected sender's identity has a flipped signature byte: it is parsed, and "
+            "refused, before the message is looked at.",
+            "open",
+            {**open_base, "sender_identity": flip(public, 100).hex()},
+            SignatureError,
+        ),
+        fails(
+            "open-unknown-version-and-bad-epoch",
+            "Version 0x02 and epoch 2^32: the input's version is checked before the epoch "
+            "argument.",
+            "open",
+            {**open_base, "wire": replace(wire, 0, b"\x02").hex(), "epoch": 2**32},
+            UnsupportedVersionError,
+        ),
+        fails(
+            "open-bad-sender-and-unknown-version",
+            "An expected sender whose identity does not verify, and a message of version "
+            "0x02: the identity is parsed first.",
+            "open",
+            {
+                **open_base,
+                "wire": replace(wire, 0, b"\x02").hex(),
+                "sender_identity": flip(public, 100).hex(),
+            },
+            SignatureError,
+        ),
+        fails(
+            "open-sender-identity-unknown-version",
+            "The expected sender's identity has version 0x02.",
+            "open",
+            {**open_base, "sender_identity": replace(public, 0, b"\x02").hex()},
+            UnsupportedVersionError,
+        ),
+    ]
+    return vectors

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from pathlib import Path
 
 import crypto
@@ -69,3 +70,20 @@ def test_the_public_api_is_exported() -> None:
     for name in crypto.__all__:
         assert hasattr(crypto, name), name
     assert (Path(crypto.__file__).resolve().parent / "py.typed").exists()
+
+
+def _skipped_in_the_spec() -> set[str]:
+    start = SPEC.index("The skipped characters are exactly these")
+    section = SPEC[start : SPEC.index("An underscore, a full stop", start)]
+    # The prose names U+001C and U+001F as a range's ends; both are in the lists too.
+    return {chr(int(code, 16)) for code in re.findall(r"U\+([0-9A-F]{4})\b", section)}
+
+
+def test_a_typed_recovery_key_skips_exactly_the_characters_the_spec_lists() -> None:
+    from crypto.recovery import SKIPPED_IN_RECOVERY_KEY
+
+    listed = _skipped_in_the_spec()
+    assert len(listed) == 44
+    assert listed == SKIPPED_IN_RECOVERY_KEY
+    # The whitespace part is what Python calls whitespace today.
+    assert {chr(c) for c in range(0x110000) if chr(c).isspace()} <= listed

@@ -43,6 +43,12 @@ const openArguments = (inputs) => [
   inputs.client_message_id === null ? null : fromHex(inputs.client_message_id),
 ];
 
+const FLOATS = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': -Infinity };
+
+/** An input that may be written as `name_float` (a number JSON cannot write). */
+const number = (inputs, name) =>
+  `${name}_float` in inputs ? FLOATS[inputs[`${name}_float`]] : inputs[name];
+
 const pair = (inputs) => [
   new PublicIdentity(fromHex(inputs.identity_a)),
   new PublicIdentity(fromHex(inputs.identity_b)),
@@ -238,7 +244,7 @@ const RUNNERS = {
     needs_rotation: (inputs) => ({
       rotate: confide.epochNeedsRotation(
         inputs.messages_in_epoch,
-        inputs.epoch_age_seconds,
+        number(inputs, 'epoch_age_seconds'),
         inputs.keys_changed,
       ),
     }),

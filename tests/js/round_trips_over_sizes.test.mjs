@@ -3,9 +3,10 @@
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { confide, sodium, utf8 } from './_support.mjs';
+import { confide, cryptoModule, sodium, utf8 } from './_support.mjs';
 
 const { BundleKind, ConversationKey, IdentityKeyPair, RecoveryKey, WrappingKey } = confide;
 
@@ -31,6 +32,17 @@ test('the protocol constants are the sizes of SPEC.md', () => {
   assert.equal(confide.ROTATE_AFTER_SECONDS, 604800);
   assert.deepEqual({ ...confide.DEFAULT_KDF_PARAMS }, { opslimit: 3, memlimit: 67108864 });
   assert.deepEqual({ ...BundleKind }, { PASSWORD: 1, RECOVERY: 2 });
+});
+
+test('a typed recovery key skips exactly the characters SPEC.md lists', async () => {
+  const spec = readFileSync(new URL('../../crypto/SPEC.md', import.meta.url), 'utf8');
+  const start = spec.indexOf('The skipped characters are exactly these');
+  const section = spec.slice(start, spec.indexOf('An underscore, a full stop', start));
+  const codes = [...section.matchAll(/U\+([0-9A-F]{4})\b/g)].map((match) => match[1]);
+  const listed = new Set(codes.map((code) => String.fromCodePoint(parseInt(code, 16))));
+  assert.equal(listed.size, 44);
+  const { SKIPPED_IN_RECOVERY_KEY } = await cryptoModule('recovery.js');
+  assert.deepEqual([...SKIPPED_IN_RECOVERY_KEY].sort(), [...listed].sort());
 });
 
 for (const size of SIZES) {

@@ -312,7 +312,7 @@ export function verifyEnvelope(envelope, wrapper) {
  *
  * True if any member's keys changed since the epoch began, the epoch already holds
  * `ROTATE_AFTER_MESSAGES` (100) messages, or it is `ROTATE_AFTER_SECONDS` (7 days) old.
- * Throws FormatError for a count that is not a non-negative integer, an age that is
+ * Throws FormatError for a count that is not an integer from 0 to 2^53 - 1, an age that is
  * negative, infinite or not a number (clamp clock skew before calling), or a
  * `keysChanged` that is not a boolean.
  * @param {number} messagesInEpoch
@@ -326,6 +326,11 @@ export function epochNeedsRotation(messagesInEpoch, epochAgeSeconds, keysChanged
   }
   if (messagesInEpoch < 0) {
     throw new FormatError(`The message count cannot be negative (${messagesInEpoch})`);
+  }
+  if (messagesInEpoch > Number.MAX_SAFE_INTEGER) {
+    throw new FormatError(
+      `The message count must be at most 2^53 - 1 (${Number.MAX_SAFE_INTEGER}), not ${messagesInEpoch}`,
+    );
   }
   if (typeof epochAgeSeconds !== 'number') {
     throw new FormatError(`The epoch age must be a number, not ${typeName(epochAgeSeconds)}`);

@@ -51,16 +51,25 @@ const GROUP = 4;
 const BASE32_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 /**
- * The characters skipped as whitespace when reading a typed key: exactly those for which
- * Python's `str.isspace()` is true, so that both implementations accept the same input
- * (JavaScript's `\s` differs: it lacks U+001C..U+001F and U+0085 and adds U+FEFF).
+ * What a typed recovery key may hold besides its own characters, skipped wherever it occurs
+ * (crypto/SPEC.md, "Recovery key"); an explicit list, the same in every implementation.
+ * Whitespace: the 25 code points of Unicode's White_Space property and the information
+ * separators U+001C..U+001F, 29 in all (JavaScript's `\s` differs: it lacks U+001C..U+001F
+ * and U+0085 and adds U+FEFF). Dashes: phones and word processors turn a typed "-" into
+ * these, and a copied key brings soft hyphens with it. Invisible characters a copy from a
+ * document or an email carries.
  */
-const WHITESPACE = new Set(
-  [
-    0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001,
-    0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f,
-    0x205f, 0x3000,
-  ].map((code) => String.fromCodePoint(code)),
+const WHITESPACE = [
+  0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001,
+  0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f,
+  0x205f, 0x3000,
+];
+const DASHES = [
+  0x2d, 0xad, 0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212, 0xfe58, 0xfe63, 0xff0d,
+];
+const INVISIBLE = [0x200b, 0x2060, 0xfeff];
+export const SKIPPED_IN_RECOVERY_KEY = new Set(
+  [...WHITESPACE, ...DASHES, ...INVISIBLE].map((code) => String.fromCodePoint(code)),
 );
 
 /**
@@ -126,7 +135,7 @@ export class RecoveryKey extends Secret {
     }
     let compact = '';
     for (const char of text) {
-      if (char === '-' || WHITESPACE.has(char)) continue;
+      if (SKIPPED_IN_RECOVERY_KEY.has(char)) continue;
       // Only ASCII is upper-cased: "ß".toUpperCase() would turn one mistake into "SS".
       const upper = char.length === 1 && char.charCodeAt(0) < 0x80 ? char.toUpperCase() : char;
       if (!BASE32_ALPHABET.includes(upper) || upper.length !== 1) {
