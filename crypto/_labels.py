@@ -22,6 +22,7 @@ MESSAGE_SIG = b"confide/v1/message-sig"
 FINGERPRINT = b"confide/v1/fingerprint"
 RECOVERY_PROOF = b"confide/v1/recovery-proof"
 IDENTITY_SUCCESSION = b"confide/v1/identity-succession"
+MESSAGE_REFERENCE = b"confide/v1/message-reference"
 
 ALL_LABELS: tuple[bytes, ...] = (
     IDENTITY,
@@ -38,4 +39,5 @@ ALL_LABELS: tuple[bytes, ...] = (
     FINGERPRINT,
     RECOVERY_PROOF,
     IDENTITY_SUCCESSION,
+    MESSAGE_REFERENCE,
 )

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from ._vectorgen import conversation, keys, message, misc, succession
+from ._vectorgen import conversation, keys, message, misc, order, succession
 
 __all__ = ["VECTOR_DIR", "generate_all", "main"]
 
@@ -28,6 +28,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "rotation.json": conversation.rotation_file,
     "message.json": message.message_file,
     "padding.json": message.padding_file,
+    "order.json": order.order_file,
     "safety.json": misc.safety_file,
     "invitation.json": misc.invitation_file,
     "succession.json": succession.succession_file,

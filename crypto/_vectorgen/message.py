@@ -13,7 +13,7 @@ from ..errors import (
     UnsupportedVersionError,
 )
 from ..identity import IdentityKeyPair
-from ..message import _seal_padded, seal_message
+from ..message import MessageOrder, _seal_padded, message_reference, seal_message
 from ..padding import MAX_PLAINTEXT, pad
 from .common import (
     CONVERSATION_ID,
@@ -177,6 +177,7 @@ def message_file() -> str:
                     "message_key": key._message_key.hex(),
                     "padded_size": len(pad(plaintext)),
                     "wire": sealed.hex(),
+                    "reference": message_reference(sealed).hex(),
                 },
             )
         )
@@ -240,6 +241,7 @@ def message_file() -> str:
                 "sender_sign_pk": client.sign_key.hex(),
                 "client_message_id": MESSAGE_ID.hex(),
                 "padded_size": 256,
+                "order": None,
             },
         ),
         fails(
@@ -278,7 +280,7 @@ def message_file() -> str:
         open_fails("truncated", "One byte short.", FormatError, wire[:-1]),
         open_fails("over-long", "One extra byte.", FormatError, wire + b"\x00"),
         open_fails(
-            "unknown-version", "Version 0x02.", UnsupportedVersionError, replace(wire, 0, b"\x02")
+            "unknown-version", "Version 0x03.", UnsupportedVersionError, replace(wire, 0, b"\x03")
         ),
     ]
     ct_end = len(wire) - 64 - 16
@@ -405,6 +407,7 @@ def message_file() -> str:
     seal_32 = next(vector["inputs"] for vector in vectors if vector["name"] == "seal-32-bytes")
     good_open = inputs(wire, client, CONVERSATION_ID, EPOCH, MESSAGE_ID, EPOCH_KEY)
     vectors += _argument_vectors(seal_32, good_open)
+    vectors += _version_2_vectors(client, therapist, key, wire)
     return document(
         "Messages: header(93) || AEAD(H(epoch_key, 'confide/v1/message-key'), nonce, "
         "pad(plaintext), 'confide/v1/message' || header) || Ed25519 signature(64). 'seal' "
@@ -451,20 +454,20 @@ def _argument_vectors(seal_base: JsonObject, open_base: JsonObject) -> list[Json
         ),
         fails(
             "open-unknown-version-and-bad-epoch",
-            "Version 0x02 and epoch 2^32: the input's version is checked before the epoch "
+            "Version 0x03 and epoch 2^32: the input's version is checked before the epoch "
             "argument.",
             "open",
-            {**open_base, "wire": replace(wire, 0, b"\x02").hex(), "epoch": 2**32},
+            {**open_base, "wire": replace(wire, 0, b"\x03").hex(), "epoch": 2**32},
             UnsupportedVersionError,
         ),
         fails(
             "open-bad-sender-and-unknown-version",
             "An expected sender whose identity does not verify, and a message of version "
-            "0x02: the identity is parsed first.",
+            "0x03: the identity is parsed first.",
             "open",
             {
                 **open_base,
-                "wire": replace(wire, 0, b"\x02").hex(),
+                "wire": replace(wire, 0, b"\x03").hex(),
                 "sender_identity": flip(public, 100).hex(),
             },
             SignatureError,
@@ -477,4 +480,185 @@ def _argument_vectors(seal_base: JsonObject, open_base: JsonObject) -> list[Json
             UnsupportedVersionError,
         ),
     ]
+    return vectors
+
+
+# A fixed order for the version-2 vectors: the client's tab "chain", its third message,
+# written at 2026-12-05 14:10:00 UTC, after the message whose wire is the 32-byte sample.
+CHAIN = bytes.fromhex("c4a1d2e3f4a5b6c7")
+SENT_AT = 1_796_479_800_000
+
+
+def _order_json(order: MessageOrder) -> JsonObject:
+    return {
+        "chain": order.chain.hex(),
+        "counter": order.counter,
+        "sent_at": order.sent_at,
+        "previous": order.previous.hex(),
+    }
+
+
+def _version_2_vectors(
+    client: IdentityKeyPair, therapist: IdentityKeyPair, key: ConversationKey, v1_wire: bytes
+) -> list[JsonObject]:
+    """Sealing and opening messages that carry the sender's order, and their failures."""
+    order = MessageOrder(CHAIN, 3, SENT_AT, message_reference(v1_wire))
+    plaintext = _data(32)
+    with deterministic_random("message/v2") as rng:
+        wire = seal_message(plaintext, key, CONVERSATION_ID, EPOCH, client, MESSAGE_ID, order)
+    seal_inputs: JsonObject = {
+        "plaintext": plaintext.hex(),
+        "epoch_key": EPOCH_KEY.hex(),
+        "conversation_id": CONVERSATION_ID.hex(),
+        "epoch": EPOCH,
+        "sender_secret": identity_secret(client).hex(),
+        "client_message_id": MESSAGE_ID.hex(),
+        "order": _order_json(order),
+        "random": [value.hex() for value in rng.drawn],
+    }
+    first = MessageOrder(CHAIN, 1, SENT_AT - 60_000, bytes(32))
+    with deterministic_random("message/v2-first") as rng_first:
+        first_wire = seal_message(b"", key, CONVERSATION_ID, EPOCH, client, MESSAGE_ID, first)
+    open_inputs: JsonObject = {
+        "wire": wire.hex(),
+        "epoch_key": EPOCH_KEY.hex(),
+        "sender_identity": client.public.to_bytes().hex(),
+        "conversation_id": CONVERSATION_ID.hex(),
+        "epoch": EPOCH,
+        "client_message_id": MESSAGE_ID.hex(),
+    }
+
+    def open_fails(name: str, comment: str, data: bytes, error: type[CryptoError]) -> JsonObject:
+        return fails(f"v2-{name}", comment, "open", {**open_inputs, "wire": data.hex()}, error)
+
+    vectors = [
+        ok(
+            "v2-seal",
+            "A version-2 message: the sender's chain, counter 3, its clock in milliseconds and "
+            "the reference of the newest message it held (the 'seal-32-bytes' wire). "
+            "'random' is the nonce; the chain id is an argument, not drawn here.",
+            "seal",
+            seal_inputs,
+            {
+                "message_key": key._message_key.hex(),
+                "padded_size": 256,
+                "wire": wire.hex(),
+                "reference": message_reference(wire).hex(),
+            },
+        ),
+        ok(
+            "v2-seal-first",
+            "The chain's first message, when the sender held no message: previous is 32 zero "
+            "bytes.",
+            "seal",
+            {
+                **seal_inputs,
+                "plaintext": "",
+                "order": _order_json(first),
+                "random": [value.hex() for value in rng_first.drawn],
+            },
+            {
+                "message_key": key._message_key.hex(),
+                "padded_size": 256,
+                "wire": first_wire.hex(),
+                "reference": message_reference(first_wire).hex(),
+            },
+        ),
+        ok(
+            "v2-open",
+            "The therapist opens it.",
+            "open",
+            open_inputs,
+            {"plaintext": plaintext.hex()},
+        ),
+        ok(
+            "v2-verify",
+            "The server checks shape and signature and reads the header, order included.",
+            "verify",
+            {"wire": wire.hex(), "sender_identity": client.public.to_bytes().hex()},
+            {
+                "version": 2,
+                "conversation_id": CONVERSATION_ID.hex(),
+                "epoch": EPOCH,
+                "sender_sign_pk": client.sign_key.hex(),
+                "client_message_id": MESSAGE_ID.hex(),
+                "padded_size": 256,
+                "order": _order_json(order),
+            },
+        ),
+        open_fails("truncated", "One byte short of 256 + 225.", wire[:-1], FormatError),
+        open_fails(
+            "read-as-version-1",
+            "The version byte set to 0x01: 481 bytes is no version-1 length (256 + 173 = 429).",
+            replace(wire, 0, b"\x01"),
+            FormatError,
+        ),
+        open_fails(
+            "version-1-read-as-version-2",
+            "A version-1 message with its version byte set to 0x02: 429 bytes is no version-2 "
+            "length.",
+            replace(v1_wire, 0, b"\x02"),
+            FormatError,
+        ),
+    ]
+    regions = (("chain", 69), ("counter", 80), ("sent-at", 84), ("previous", 100), ("nonce", 121))
+    for region, offset in regions:
+        vectors.append(
+            open_fails(
+                f"flipped-{region}",
+                f"A byte of {region} flipped; the signature no longer verifies.",
+                flip(wire, offset),
+                SignatureError,
+            )
+        )
+        vectors.append(
+            open_fails(
+                f"resigned-flipped-{region}",
+                f"A byte of {region} flipped, then re-signed by the sender: the field is in the "
+                "associated data, so decryption fails.",
+                resign(flip(wire, offset), client),
+                DecryptionError,
+            )
+        )
+    vectors += [
+        open_fails(
+            "counter-zero",
+            "Counter 0, signed by the sender: counters start at 1. Checked with the shape, "
+            "before the signature.",
+            resign(replace(wire, 77, bytes(4)), client),
+            FormatError,
+        ),
+        open_fails(
+            "sent-at-above-2-53",
+            "A time of 2^53 milliseconds, signed by the sender: above the largest exact integer.",
+            resign(replace(wire, 81, (2**53).to_bytes(8, "big")), client),
+            FormatError,
+        ),
+        fails(
+            "v2-verify-wrong-sender",
+            "The server expects another sender.",
+            "verify",
+            {"wire": wire.hex(), "sender_identity": therapist.public.to_bytes().hex()},
+            SignatureError,
+        ),
+    ]
+    for name, comment, changes in (
+        ("counter-zero", "Counter 0: a chain counts from 1.", {"counter": 0}),
+        ("counter-above-u32", "Counter 2^32.", {"counter": 2**32}),
+        ("counter-boolean", "A boolean is not a counter.", {"counter": True}),
+        ("sent-at-negative", "A time before 1970.", {"sent_at": -1}),
+        ("sent-at-above-2-53", "A time of 2^53 milliseconds.", {"sent_at": 2**53}),
+        ("sent-at-not-whole", "A time with a fraction of a millisecond.", {"sent_at": 1.5}),
+        ("short-chain", "A 7-byte chain id.", {"chain": CHAIN[:7].hex()}),
+        ("short-previous", "A 31-byte previous reference.", {"previous": bytes(31).hex()}),
+    ):
+        vectors.append(
+            fails(
+                f"v2-seal-{name}",
+                comment + NO_DRAW,
+                "seal",
+                {**seal_inputs, "order": {**_order_json(order), **changes}, "random": []},
+                FormatError,
+            )
+        )
     return vectors

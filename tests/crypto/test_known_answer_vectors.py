@@ -25,12 +25,15 @@ from crypto import (
     CryptoError,
     IdentityKeyPair,
     KdfParams,
+    MessageOrder,
+    OrderEntry,
     PublicIdentity,
     RecoveryClaim,
     RecoveryKey,
     WrappingKey,
     b64decode,
     b64encode,
+    check_order,
     derive_password_keys,
     epoch_needs_rotation,
     format_identity_number,
@@ -273,9 +276,30 @@ def rotation_needed(inputs: Inputs) -> Result:
     }
 
 
+def _order(fields: dict[str, Any]) -> MessageOrder:
+    return MessageOrder(
+        chain=_b(fields["chain"]),
+        counter=fields["counter"],
+        sent_at=fields["sent_at"],
+        previous=_b(fields["previous"]),
+    )
+
+
+def _order_result(order: MessageOrder | None) -> Result | None:
+    if order is None:
+        return None
+    return {
+        "chain": order.chain.hex(),
+        "counter": order.counter,
+        "sent_at": order.sent_at,
+        "previous": order.previous.hex(),
+    }
+
+
 def message_seal(inputs: Inputs) -> Result:
     epoch_key = _b(inputs["epoch_key"])
     with replay_random(_random(inputs)):
+        order = _order(inputs["order"]) if "order" in inputs else None
         wire = seal_message(
             _b(inputs["plaintext"]),
             ConversationKey(epoch_key),
@@ -283,11 +307,18 @@ def message_seal(inputs: Inputs) -> Result:
             inputs["epoch"],
             IdentityKeyPair(_b(inputs["sender_secret"])),
             _b(inputs["client_message_id"]),
+            order,
         )
+    # The reference as SPEC.md writes it, computed here without the package.
+    reference = nacl.hash.blake2b(
+        b"confide/v1/message-reference" + wire, digest_size=32, encoder=RawEncoder
+    )
+    assert crypto.message_reference(wire) == reference
     return {
         "message_key": _h(epoch_key, b"confide/v1/message-key").hex(),
         "padded_size": parse_message(wire).padded_size,
         "wire": wire.hex(),
+        "reference": reference.hex(),
     }
 
 
@@ -320,6 +351,34 @@ def message_verify(inputs: Inputs) -> Result:
         "sender_sign_pk": info.sender_sign_pk.hex(),
         "client_message_id": info.client_message_id.hex(),
         "padded_size": info.padded_size,
+        "order": _order_result(info.order),
+    }
+
+
+def order_check(inputs: Inputs) -> Result:
+    entries = [
+        OrderEntry(
+            seq=entry["seq"],
+            sender=entry["sender"],
+            reference=_b(entry["reference"]),
+            order=None if entry["order"] is None else _order(entry["order"]),
+        )
+        for entry in inputs["entries"]
+    ]
+    return {
+        "notices": [
+            {
+                "kind": notice.kind,
+                "seq": notice.seq,
+                "sender": notice.sender,
+                "chain": None if notice.chain is None else notice.chain.hex(),
+                "first": notice.first,
+                "last": notice.last,
+                "after": notice.after,
+                "before": notice.before,
+            }
+            for notice in check_order(entries, inputs["from_start"])
+        ]
     }
 
 
@@ -450,6 +509,7 @@ RUNNERS: dict[tuple[str, str], Callable[[Inputs], Result]] = {
     ("message", "open"): message_open,
     ("message", "open_text"): message_open_text,
     ("message", "verify"): message_verify,
+    ("order", "check"): order_check,
     ("padding", "pad"): padding_pad,
     ("padding", "padded_size"): padding_size,
     ("padding", "unpad"): padding_unpad,

@@ -73,8 +73,14 @@ CASES: list[tuple[str, Callable[[], object], str]] = [
     (
         "message",
         lambda: parse_message(b"\x01" + bytes(427)),
-        "A message must be 173 bytes longer than a padding bucket (a power of two from 256 to "
-        "1048576); this one is 428 bytes long",
+        "A version 1 message must be 173 bytes longer than a padding bucket (a power of two "
+        "from 256 to 1048576); this one is 428 bytes long",
+    ),
+    (
+        "version-2 message",
+        lambda: parse_message(b"\x02" + bytes(428)),
+        "A version 2 message must be 225 bytes longer than a padding bucket (a power of two "
+        "from 256 to 1048576); this one is 429 bytes long",
     ),
     ("empty message", lambda: parse_message(b""), "The message is empty"),
     (

@@ -49,6 +49,25 @@ const FLOATS = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity
 const number = (inputs, name) =>
   `${name}_float` in inputs ? FLOATS[inputs[`${name}_float`]] : inputs[name];
 
+/** A MessageOrder from a vector's `order` object (hex bytes, JSON numbers). */
+const orderOf = (fields) =>
+  new confide.MessageOrder({
+    chain: fromHex(fields.chain),
+    counter: fields.counter,
+    sentAt: fields.sent_at,
+    previous: fromHex(fields.previous),
+  });
+
+const orderFields = (order) =>
+  order === null
+    ? null
+    : {
+        chain: toHex(order.chain),
+        counter: order.counter,
+        sent_at: order.sentAt,
+        previous: toHex(order.previous),
+      };
+
 const pair = (inputs) => [
   new PublicIdentity(fromHex(inputs.identity_a)),
   new PublicIdentity(fromHex(inputs.identity_b)),
@@ -260,12 +279,21 @@ const RUNNERS = {
           inputs.epoch,
           new IdentityKeyPair(fromHex(inputs.sender_secret)),
           fromHex(inputs.client_message_id),
+          'order' in inputs ? orderOf(inputs.order) : null,
         ),
       );
+      // The reference as SPEC.md writes it, computed here without the package.
+      const reference = sodium.crypto_generichash(
+        32,
+        concat(utf8('confide/v1/message-reference'), wire),
+        null,
+      );
+      assert.equal(toHex(confide.messageReference(wire)), toHex(reference));
       return {
         message_key: toHex(blake2b(epochKey, utf8('confide/v1/message-key'))),
         padded_size: confide.parseMessage(wire).paddedSize,
         wire: toHex(wire),
+        reference: toHex(reference),
       };
     },
     open: (inputs) => ({ plaintext: toHex(confide.openMessage(...openArguments(inputs))) }),
@@ -282,8 +310,36 @@ const RUNNERS = {
         sender_sign_pk: toHex(info.senderSignPk),
         client_message_id: toHex(info.clientMessageId),
         padded_size: info.paddedSize,
+        order: orderFields(info.order),
       };
     },
+  },
+  order: {
+    check: (inputs) => ({
+      notices: confide
+        .checkOrder(
+          inputs.entries.map(
+            (entry) =>
+              new confide.OrderEntry({
+                seq: entry.seq,
+                sender: entry.sender,
+                reference: fromHex(entry.reference),
+                order: entry.order === null ? null : orderOf(entry.order),
+              }),
+          ),
+          inputs.from_start,
+        )
+        .map((notice) => ({
+          kind: notice.kind,
+          seq: notice.seq,
+          sender: notice.sender,
+          chain: notice.chain === null ? null : toHex(notice.chain),
+          first: notice.first,
+          last: notice.last,
+          after: notice.after,
+          before: notice.before,
+        })),
+    }),
   },
   padding: {
     pad: (inputs) => ({ padded: toHex(confide.pad(fromHex(inputs.data))) }),

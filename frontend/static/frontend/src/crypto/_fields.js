@@ -163,6 +163,15 @@ export function concat(...parts) {
 }
 
 /**
+ * Lowercase hex of public bytes (for keys in maps; never of a secret).
+ * @param {Uint8Array} data
+ * @returns {string}
+ */
+export function toHex(data) {
+  return sodium.to_hex(data);
+}
+
+/**
  * Constant-time equality of two byte strings (the lengths are not secret).
  * @param {Uint8Array} a
  * @param {Uint8Array} b

@@ -27,6 +27,7 @@ export const MESSAGE_SIG = label('confide/v1/message-sig');
 export const FINGERPRINT = label('confide/v1/fingerprint');
 export const RECOVERY_PROOF = label('confide/v1/recovery-proof');
 export const IDENTITY_SUCCESSION = label('confide/v1/identity-succession');
+export const MESSAGE_REFERENCE = label('confide/v1/message-reference');
 
 /** Every label, in the order of the Python module. */
 export const ALL_LABELS = Object.freeze([
@@ -44,4 +45,5 @@ export const ALL_LABELS = Object.freeze([
   FINGERPRINT,
   RECOVERY_PROOF,
   IDENTITY_SUCCESSION,
+  MESSAGE_REFERENCE,
 ]);

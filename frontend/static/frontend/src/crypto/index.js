@@ -85,10 +85,17 @@ export {
 } from './succession.js';
 export { MAX_PLAINTEXT, pad, paddedSize, unpad } from './padding.js';
 export {
+  CHAIN_SIZE,
   HEADER_SIZE,
+  HEADER_SIZE_V2,
   MESSAGE_OVERHEAD,
+  MESSAGE_OVERHEAD_V2,
   MESSAGE_VERSION,
+  MESSAGE_VERSION_2,
   MessageInfo,
+  MessageOrder,
+  messageReference,
+  newChain,
   openMessage,
   openText,
   parseMessage,
@@ -96,6 +103,7 @@ export {
   sealText,
   verifyMessage,
 } from './message.js';
+export { NOTICE_KINDS, OrderEntry, OrderNotice, checkOrder } from './order.js';
 export {
   checkInvitationTherapist,
   fingerprint,
