@@ -28,6 +28,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -74,6 +75,7 @@ from confide_client.records import (
     InvitationSummary,
     Member,
     MessageStatus,
+    OrderWarning,
     PeerKeyChanged,
     PeerRecovered,
     ReadReceipt,
@@ -104,6 +106,8 @@ from crypto import (
     CryptoError,
     IdentityKeyPair,
     KdfParams,
+    MessageOrder,
+    OrderNotice,
     PublicIdentity,
     RecoveryKey,
     b64encode,
@@ -309,7 +313,13 @@ class ConfideClient:
         #: through to the ``state`` folder's outbox file once connected.
         self.outbox = Outbox(on_status=self._on_message_status)
         self._agreement_gate = AgreementGate()
-        self.inbox = Inbox(self._open_message, self._request_gap_sync)
+        self.inbox = Inbox(
+            self._open_message, self._request_gap_sync, self._verified_order, self._warn_order
+        )
+        # This client's sending session (crypto/SPEC.md, "Version 2: the sender's order"):
+        # a chain id drawn once, and the last counter it used in each conversation.
+        self._chain = crypto.new_chain()
+        self._counters: dict[uuid.UUID, int] = {}
         self._received = self._rejected = self._syncs = self._gap_sync_count = 0
         self._realtime: Realtime | None = None
         self._work: asyncio.Queue[_Work] = asyncio.Queue()
@@ -1077,12 +1087,20 @@ class ConfideClient:
         epoch = state.current_epoch
         key = await self._key_for(conversation_id, epoch)
         client_message_id = uuid.uuid4()
+        counter = self._counters.get(conversation_id, 0) + 1
         try:
+            order = MessageOrder(
+                chain=self._chain,
+                counter=counter,
+                sent_at=time.time_ns() // 1_000_000,
+                previous=self.inbox.newest_reference(conversation_id) or bytes(32),
+            )
             ciphertext = crypto.seal_text(
-                text, key, conversation_id, epoch, self.identity, client_message_id
+                text, key, conversation_id, epoch, self.identity, client_message_id, order
             )
         except CryptoError as exc:
             raise ClientError(f"The message cannot be sealed: {exc}", code="bad_message") from None
+        self._counters[conversation_id] = counter
         entry = self.outbox.add(conversation_id, client_message_id, epoch, ciphertext, text)
         self._start_delivery(entry)
         return entry
@@ -1147,6 +1165,8 @@ class ConfideClient:
             raise StaleEpochError("The server says the epoch is stale but lists it as current")
         key = await self._key_for(entry.conversation, state.current_epoch)
         try:
+            # The same message keeps its place in this session's order.
+            order = crypto.parse_message(entry.ciphertext).order
             ciphertext = crypto.seal_text(
                 entry.text,
                 key,
@@ -1154,6 +1174,7 @@ class ConfideClient:
                 state.current_epoch,
                 self.identity,
                 entry.client_message_id,
+                order,
             )
         except CryptoError as exc:
             raise KeysError(f"The message cannot be re-sealed: {type(exc).__name__}") from None
@@ -1327,6 +1348,9 @@ class ConfideClient:
                 log.warning("could not handle incoming data: %s", getattr(exc, "code", exc))
             except Exception:
                 log.exception("unexpected failure while handling incoming data")
+            if self._work.empty():
+                # Everything at hand is in: what the messages' own order says now.
+                self.inbox.report_order()
 
     async def _run_sync(self, work: _SyncWork) -> None:
         if work.conversations is not None:
@@ -1423,6 +1447,7 @@ class ConfideClient:
             return None
         if report:
             self._received += 1
+        order = crypto.parse_message(data.ciphertext).order
         return ReceivedMessage(
             conversation=data.conversation,
             seq=data.seq,
@@ -1430,6 +1455,47 @@ class ConfideClient:
             text=text,
             sent_at=data.sent_at,
             client_message_id=data.client_message_id,
+            written_at=None if order is None else _from_milliseconds(order.sent_at),
+        )
+
+    async def _verified_order(self, data: MessageData) -> MessageOrder | None:
+        """The order of a message that did not open, if its signature verifies under its
+        sender's identity and it names its conversation, epoch and id (its key may be
+        missing); otherwise None."""
+        try:
+            sender = (await self._known(data.conversation)).members.get(data.sender)
+        except ClientError:
+            return None
+        for signer in () if sender is None else (sender.identity, *sender.earlier):
+            try:
+                info = crypto.verify_message(data.ciphertext, signer)
+            except CryptoError:
+                continue
+            bound = (
+                info.conversation_id == data.conversation.bytes
+                and info.epoch == data.epoch
+                and info.client_message_id == data.client_message_id.bytes
+            )
+            return info.order if bound else None
+        return None
+
+    def _warn_order(self, conversation: uuid.UUID, notice: OrderNotice) -> None:
+        log.warning("the messages' own order shows a %s message", notice.kind)
+        self.events.put_nowait(
+            OrderWarning(
+                conversation=conversation,
+                kind=notice.kind,
+                seq=notice.seq,
+                sender_id=notice.sender,
+                first=notice.first,
+                last=notice.last,
+                written_after=_from_milliseconds(notice.after)
+                if notice.after is not None
+                else None,
+                written_before=(
+                    _from_milliseconds(notice.before) if notice.before is not None else None
+                ),
+            )
         )
 
     async def _heartbeat(self) -> None:
@@ -1449,6 +1515,15 @@ class ConfideClient:
                 continue
             if time.monotonic() - self._last_full_sync >= self.sync_seconds:
                 self._work.put_nowait(_SyncWork(None, generation=self.connections))
+
+
+def _from_milliseconds(milliseconds: int) -> datetime | None:
+    """A sender's clock time (milliseconds since 1970, UTC) as an aware datetime; None for
+    one past what a datetime holds (year 9999), which only a wrong clock writes."""
+    try:
+        return datetime.fromtimestamp(milliseconds / 1000, tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
 
 
 def _invitation_parts(fragment: str) -> tuple[str, bytes]:

@@ -34,6 +34,7 @@ __all__ = [
     "MessageState",
     "MessageStatus",
     "InboxEntry",
+    "OrderWarning",
     "PeerKeyChanged",
     "PeerRecovered",
     "ReadReceipt",
@@ -219,6 +220,9 @@ class ReceivedMessage:
     text: str = field(repr=False)
     sent_at: datetime
     client_message_id: uuid.UUID
+    # When the sender wrote it, by the sender's clock, signed with it (a version-2
+    # message); None for a message that does not carry it. ``sent_at`` is the server's.
+    written_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +293,32 @@ class RejectedMessage:
     seq: int
     sender_id: int
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderWarning:
+    """What the messages' own order says the server's numbering hides (crypto/SPEC.md,
+    "Order"), found among the messages this client has followed in a conversation.
+
+    ``kind`` is ``missing`` (``first`` to ``last`` of one of the sender's sessions never
+    arrived: they were written between ``written_after`` and ``written_before``, by the
+    sender's clock; ``written_after`` is None when the gap is at the session's start),
+    ``out_of_order`` (the message at ``seq`` was written before one the server numbered
+    ahead of it), ``repeated`` (a second, different message in one place of the sender's
+    order) or ``unseen`` (the message at ``seq`` answers one this client never received).
+    ``seq`` is the message the warning goes with; ``sender_id`` whose messages it is about.
+    Warnings are worked out when the messages at hand are all in; a message reported
+    missing may still arrive later, and is then reported ``out_of_order``.
+    """
+
+    conversation: uuid.UUID
+    kind: str
+    seq: int
+    sender_id: int
+    first: int | None = None
+    last: int | None = None
+    written_after: datetime | None = None
+    written_before: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,6 +401,7 @@ ClientEvent = (
     | PeerKeyChanged
     | PeerRecovered
     | RejectedMessage
+    | OrderWarning
     | UnmatchedError
     | ConnectionStatus
     | MessageStatus

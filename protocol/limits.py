@@ -20,7 +20,8 @@ __all__ = [
     "Limits",
 ]
 
-# base64url of at most 1 MiB + 173 bytes of message overhead (crypto/SPEC.md).
+# base64url of at most 1 MiB + 225 bytes of message overhead (crypto/SPEC.md, version 2:
+# 1,398,402 characters).
 MAX_CIPHERTEXT_CHARS = 1_400_000
 # An envelope is a few hundred bytes (crypto/SPEC.md, "Envelopes").
 MAX_ENVELOPE_CHARS = 512

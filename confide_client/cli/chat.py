@@ -24,6 +24,7 @@ from confide_client.records import (
     ConversationSummary,
     MessageState,
     MessageStatus,
+    OrderWarning,
     PeerKeyChanged,
     ReadReceipt,
     ReceivedMessage,
@@ -50,6 +51,32 @@ TYPING_SECONDS = 6.0
 
 def stamp(moment: datetime) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def order_warning_text(warning: OrderWarning, names: dict[int, str], me: int | None) -> str:
+    """An order warning in calm words, with the sender's own times (crypto/SPEC.md, "Order")."""
+    mine = warning.sender_id == me
+    who = "you" if mine else names.get(warning.sender_id, f"member {warning.sender_id}")
+    before = stamp(warning.written_before) if warning.written_before else "?"
+    if warning.kind == "missing":
+        count = (warning.last or 0) - (warning.first or 0) + 1
+        what = "A message" if count == 1 else f"{count} messages"
+        after = warning.written_after
+        when = f"between {stamp(after)} and {before}" if after else f"before {before}"
+        if mine:
+            return f"{what} you wrote {when} did not arrive here; if it mattered, send it again."
+        return f"{what} from {who}, written {when}, did not arrive. If it mattered, ask {who}."
+    if warning.kind == "out_of_order":
+        return (
+            f"The message from {who} numbered {warning.seq} was written before the one"
+            " above it, but arrived after it."
+        )
+    if warning.kind == "repeated":
+        return f"Two different messages from {who} claim the same place in their order."
+    return (
+        f"{'You' if mine else who} wrote message {warning.seq} after reading a message that"
+        " has not reached this computer."
+    )
 
 
 def excerpt(text: str) -> str:
@@ -148,7 +175,9 @@ class Chat:
         if len(self.conversations) > 1 and message.conversation != self.current:
             conversation = self._conversation(message.conversation)
             where = f"[{self.title(conversation) if conversation else '?'}] "
-        return f"{stamp(message.sent_at)} {where}{who}: {message.text}"
+        # A version-2 message carries when its sender wrote it, signed: shown in place of
+        # when the server says it arrived.
+        return f"{stamp(message.written_at or message.sent_at)} {where}{who}: {message.text}"
 
     def show(self, message: ReceivedMessage) -> None:
         """A message, once: pushed, synced and paged copies are the same message."""
@@ -373,6 +402,8 @@ class Chat:
                 f"! A message from {self.names.get(event.sender_id, '?')} could not be"
                 f" verified or opened ({event.reason}); it is not shown."
             )
+        elif isinstance(event, OrderWarning):
+            self.screen.say("! " + order_warning_text(event, self.names, self.me))
 
 
 def connection_text(status: ConnectionStatus) -> str:

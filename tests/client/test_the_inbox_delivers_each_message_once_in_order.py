@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+import crypto
 from confide_client.inbox import Inbox
 from confide_client.records import ReceivedMessage
 from confide_client.wire import MessageData
@@ -44,7 +45,7 @@ class Recorder:
             conversation=data.conversation,
             seq=data.seq,
             sender_id=data.sender,
-            text=data.ciphertext.decode(),
+            text=data.ciphertext.decode(errors="replace"),
             sent_at=data.sent_at,
             client_message_id=data.client_message_id,
         )
@@ -168,3 +169,57 @@ async def test_the_same_message_id_from_another_sender_or_conversation_is_not_a_
 
     assert len(_drain(inbox)) == 3
     assert inbox.replays == 0
+
+
+class Sealer:
+    """Seals real version-2 messages of one session, each naming the one before."""
+
+    def __init__(self, conversation: uuid.UUID) -> None:
+        self.conversation = conversation
+        self.identity = crypto.IdentityKeyPair.generate()
+        self.key = crypto.ConversationKey.generate()
+        self.chain = crypto.new_chain()
+        self.previous = bytes(32)
+
+    def seal(self, counter: int) -> bytes:
+        order = crypto.MessageOrder(self.chain, counter, 1_796_479_200_000 + counter, self.previous)
+        wire = crypto.seal_text(
+            f"m{counter}", self.key, self.conversation, 0, self.identity, uuid.uuid4(), order
+        )
+        self.previous = crypto.message_reference(wire)
+        return wire
+
+
+async def test_the_order_is_read_again_only_after_an_unusual_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    conversation = uuid.uuid4()
+    recorder = Recorder()
+    warnings: list[crypto.OrderNotice] = []
+    inbox = Inbox(recorder.open, recorder.sync, warn=lambda _c, notice: warnings.append(notice))
+    readings = []
+    real = crypto.check_order
+
+    def counted(entries: list[crypto.OrderEntry], from_start: bool) -> list[crypto.OrderNotice]:
+        readings.append(len(entries))
+        return real(entries, from_start)
+
+    monkeypatch.setattr(crypto, "check_order", counted)
+    sealer = Sealer(conversation)
+    wires = [sealer.seal(counter) for counter in range(1, 61)]
+    for seq, wire in enumerate(wires[:50], start=1):
+        await inbox.accept(_stored(conversation, seq, wire))
+        assert inbox.report_order() == 0
+    assert readings == [], "messages in their sender's order are not read again"
+
+    # The server skips counter 51: the next message is an unusual one, read once.
+    for seq, wire in enumerate(wires[51:], start=51):
+        await inbox.accept(_stored(conversation, seq, wire))
+        inbox.report_order()
+    assert readings == [51]
+    # Counter 51 is missing, and counter 52 names it as the message before it.
+    assert [(w.kind, w.seq, w.first, w.last) for w in warnings] == [
+        ("missing", 51, 51, 51),
+        ("unseen", 51, 52, 52),
+    ]
+    assert inbox.report_order() == 0, "a finding is reported once"

@@ -6,9 +6,9 @@ import asyncio
 import sqlite3
 import time
 import uuid
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from confide_client import ClientEvent, ConfideClient, ReceivedMessage
+from confide_client import ClientEvent, ConfideClient, OrderWarning, ReceivedMessage
 from harness.servers import Stack
 
 E = TypeVar("E", bound=ClientEvent)
@@ -65,6 +65,23 @@ async def no_event_of(client: ConfideClient, kind: type[ClientEvent], within: fl
     return False
 
 
+async def order_warnings(
+    client: ConfideClient, conversation: uuid.UUID, within: float
+) -> list[OrderWarning]:
+    """The order warnings about one conversation that arrive within ``within`` seconds
+    (a persona's other conversations may have warnings of their own)."""
+    found: list[OrderWarning] = []
+    deadline = time.monotonic() + within
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            event = await client.next_event(left)
+        except TimeoutError:
+            break
+        if isinstance(event, OrderWarning) and event.conversation == conversation:
+            found.append(event)
+    return found
+
+
 async def send_paced(
     sender: ConfideClient, conversation: uuid.UUID, texts: list[str], pause: float
 ) -> list[int]:
@@ -82,22 +99,33 @@ _STORED = (
 )
 
 
-def stored_messages(stack: Stack, conversation: uuid.UUID) -> list[tuple[int, uuid.UUID]]:
-    """(seq, client message id) of every message of the conversation in the stack's
-    database, read directly, in sequence order."""
+def _stored(stack: Stack, conversation: uuid.UUID, columns: str) -> list[tuple[Any, ...]]:
+    statement = _STORED.replace("seq, client_message_id", columns)
     if stack.database_url is None:
         path = f"file:{stack.sqlite_path}?mode=ro"
         with sqlite3.connect(path, uri=True) as database:
-            rows = database.execute(_STORED.format("?"), (conversation.hex,)).fetchall()
-        return [(int(seq), uuid.UUID(str(cmid))) for seq, cmid in rows]
+            return database.execute(statement.format("?"), (conversation.hex,)).fetchall()
     import psycopg
 
     with psycopg.connect(stack.database_url) as connection:
-        found = connection.execute(_STORED.format("%s"), (conversation,)).fetchall()
-    return [(int(seq), uuid.UUID(str(cmid))) for seq, cmid in found]
+        return connection.execute(statement.format("%s"), (conversation,)).fetchall()
+
+
+def stored_messages(stack: Stack, conversation: uuid.UUID) -> list[tuple[int, uuid.UUID]]:
+    """(seq, client message id) of every message of the conversation in the stack's
+    database, read directly, in sequence order."""
+    rows = _stored(stack, conversation, "seq, client_message_id")
+    return [(int(seq), uuid.UUID(str(cmid))) for seq, cmid in rows]
+
+
+def stored_ciphertexts(stack: Stack, conversation: uuid.UUID) -> list[bytes]:
+    """The sealed bytes of every message of the conversation, in sequence order."""
+    return [bytes(row[0]) for row in _stored(stack, conversation, "ciphertext")]
 
 
 __all__ = [
+    "order_warnings",
+    "stored_ciphertexts",
     "event_of",
     "messages_from",
     "messages_until",

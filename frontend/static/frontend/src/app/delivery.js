@@ -90,15 +90,20 @@ export class Delivery {
    * Seal `text` and send it until acknowledged. Returns the client message id.
    * @param {string} id
    * @param {string} text
+   * @param {string|null} [replacing] the ciphertext of a message the server never stored
+   *   that this one replaces: it keeps that one's place in this session's order
    */
-  async sendText(id, text) {
+  async sendText(id, text, replacing = null) {
     const conversation = this.conversations.get(id);
     if (!conversation) throw new Error('No such conversation');
     await this.epochs.rotateIfDue(conversation);
     const epoch = conversation.currentEpoch;
     if (!this.keys.hasKey(id, epoch)) await this.conversations.refresh(id);
     const clientMessageId = globalThis.crypto.randomUUID();
-    const ciphertext = this.keys.seal(text, id, epoch, clientMessageId);
+    const ciphertext = this.keys.seal(text, id, epoch, clientMessageId, {
+      previous: conversation.timeline?.newestReference() ?? null,
+      keepOrderOf: replacing,
+    });
     this.#text.set(clientMessageId, text);
     this.outbox.add({ conversation: id, clientMessageId, epoch, ciphertext });
     this.emit('timeline', { conversation: id });
@@ -118,7 +123,7 @@ export class Delivery {
       this.outbox.discard(clientMessageId);
       this.#text.delete(clientMessageId);
       this.emit('timeline', { conversation: entry.conversation });
-      if (text !== undefined) await this.sendText(entry.conversation, text);
+      if (text !== undefined) await this.sendText(entry.conversation, text, entry.ciphertext);
       return;
     }
     this.outbox.retry(clientMessageId);
@@ -208,6 +213,8 @@ export class Delivery {
         sentAt: ack.sent_at,
         text,
         problem: text === null ? 'not shown' : null,
+        // Sealed by this tab, so its order is this person's own word.
+        ...this.keys.orderFacts(entry.ciphertext, true),
       });
     }
     this.emit('timeline', { conversation: entry.conversation });
@@ -362,7 +369,9 @@ export class Delivery {
     if (entry.reseals > MAX_RESEALS) throw new Error('The epoch keeps changing');
     const conversation = await this.conversations.refresh(entry.conversation);
     if (conversation.currentEpoch === entry.epoch) throw new Error('The epoch did not change');
-    const ciphertext = this.keys.seal(text, entry.conversation, conversation.currentEpoch, clientMessageId);
+    const ciphertext = this.keys.seal(text, entry.conversation, conversation.currentEpoch, clientMessageId, {
+      keepOrderOf: entry.ciphertext,
+    });
     this.outbox.reseal(clientMessageId, conversation.currentEpoch, ciphertext);
     this.#transmit(clientMessageId);
   }

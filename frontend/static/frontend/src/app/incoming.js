@@ -269,9 +269,12 @@ export class Incoming {
       clientMessageId: raw.client_message_id,
       epoch: raw.epoch,
       sentAt: raw.sent_at,
+      ...this.keys.orderFacts(raw.ciphertext, false),
     };
+    /** @type {import('./conversations.js').Member|undefined} */
+    let sender;
     try {
-      let sender = conversation.members.get(raw.sender);
+      sender = conversation.members.get(raw.sender);
       if (!sender || !this.keys.hasKey(conversation.id, raw.epoch)) {
         conversation = await this.conversations.refresh(conversation.id);
         sender = conversation.members.get(raw.sender);
@@ -284,9 +287,22 @@ export class Incoming {
         raw.epoch,
         raw.client_message_id,
       );
-      return { ...base, text, problem: null };
+      const { order } = this.keys.orderFacts(raw.ciphertext, true);
+      return { ...base, text, problem: null, order };
     } catch (error) {
-      if (error instanceof MissingKeyError) return { ...base, text: null, problem: 'no key' };
+      if (error instanceof MissingKeyError) {
+        // Without the key it cannot be read, but its signature still vouches for its order.
+        const order = sender
+          ? this.keys.verifiedOrder(
+              raw.ciphertext,
+              identitiesOf(sender),
+              conversation.id,
+              raw.epoch,
+              raw.client_message_id,
+            )
+          : null;
+        return { ...base, text: null, problem: 'no key', order };
+      }
       if (isCryptoError(error)) {
         return { ...base, text: null, problem: /** @type {Error} */ (error).name };
       }

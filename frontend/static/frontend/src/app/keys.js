@@ -122,6 +122,13 @@ export class Keys {
   /** @type {confide.IdentityKeyPair|null} */
   #identity;
   ring = new KeyRing();
+  /**
+   * This sign-in's sending session (crypto/SPEC.md, "Version 2: the sender's order"): a
+   * chain id drawn once, and the last counter it used in each conversation.
+   */
+  #chain = confide.newChain();
+  /** @type {Map<string, number>} */
+  #counters = new Map();
 
   /** @param {confide.IdentityKeyPair} identity */
   constructor(identity) {
@@ -230,17 +237,125 @@ export class Keys {
   }
 
   /**
-   * Seal text for sending; returns the base64url wire form.
+   * Seal text for sending as a version-2 message; returns the base64url wire form.
+   *
+   * A new message takes this session's next counter in the conversation, the time now,
+   * and `previous`, the reference of the newest message held (null: none). A message
+   * sealed again (`keepOrderOf`, the ciphertext it replaces) keeps that one's order, so
+   * that its place in the session does not change. A seal that fails gives its counter
+   * back.
    * @param {string} text
    * @param {string} conversation
    * @param {number} epoch
    * @param {string} clientMessageId
+   * @param {{previous?: string|null, keepOrderOf?: string|null}} [options]
    */
-  seal(text, conversation, epoch, clientMessageId) {
+  seal(text, conversation, epoch, clientMessageId, { previous = null, keepOrderOf = null } = {}) {
     const key = this.#key(conversation, epoch);
-    return confide.b64encode(
-      confide.sealText(text, key, conversation, epoch, this.#own(), clientMessageId),
+    const kept = keepOrderOf === null ? null : orderIn(keepOrderOf);
+    const order = kept ?? this.#nextOrder(conversation, previous);
+    try {
+      return confide.b64encode(
+        confide.sealText(text, key, conversation, epoch, this.#own(), clientMessageId, order),
+      );
+    } catch (error) {
+      if (kept === null) this.#counters.set(conversation, order.counter - 1);
+      throw error;
+    }
+  }
+
+  /**
+   * @param {string} conversation
+   * @param {string|null} previous base64url reference, or null
+   */
+  #nextOrder(conversation, previous) {
+    const counter = (this.#counters.get(conversation) ?? 0) + 1;
+    this.#counters.set(conversation, counter);
+    return new confide.MessageOrder({
+      chain: this.#chain,
+      counter,
+      sentAt: Date.now(),
+      previous: previous === null ? new Uint8Array(32) : confide.b64decode(previous),
+    });
+  }
+
+  /**
+   * What a held message adds to the order check: the reference of its bytes, and, when
+   * `verified` (it opened, or is this person's own), its version-2 order.
+   * @param {string} ciphertext base64url, as held
+   * @param {boolean} verified
+   * @returns {{reference: string, order: HeldOrder|null}}
+   */
+  orderFacts(ciphertext, verified) {
+    let wire;
+    try {
+      wire = confide.b64decode(ciphertext);
+    } catch {
+      // Not base64url: nothing genuine can name it, so its text stands in for its bytes.
+      wire = new TextEncoder().encode(ciphertext);
+    }
+    const reference = confide.b64encode(confide.messageReference(wire));
+    return { reference, order: verified ? plainOrder(orderIn(ciphertext)) : null };
+  }
+
+  /**
+   * The order of a message whose key this browser lacks: its signature still verifies
+   * under one of `senders` and names this conversation, epoch and message id, or null.
+   * @param {string} ciphertext base64url
+   * @param {confide.PublicIdentity[]} senders
+   * @param {string} conversation
+   * @param {number} epoch
+   * @param {string} clientMessageId
+   * @returns {HeldOrder|null}
+   */
+  verifiedOrder(ciphertext, senders, conversation, epoch, clientMessageId) {
+    try {
+      const wire = confide.b64decode(ciphertext);
+      const info = firstThatVerifies(senders, (sender) => confide.verifyMessage(wire, sender));
+      const bound =
+        info.conversationUuid === conversation &&
+        info.epoch === epoch &&
+        info.clientMessageUuid === clientMessageId;
+      return bound ? plainOrder(info.order) : null;
+    } catch (error) {
+      if (isCryptoError(error)) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * The order notices for a run of consecutive held messages (crypto/SPEC.md, "Order").
+   * @param {{seq: number, sender: number, reference: string, order: HeldOrder|null}[]} run
+   * @param {boolean} fromStart whether the run begins at the conversation's first message
+   * @returns {OrderNotice[]}
+   */
+  checkOrder(run, fromStart) {
+    const entries = run.map(
+      (message) =>
+        new confide.OrderEntry({
+          seq: message.seq,
+          sender: message.sender,
+          reference: confide.b64decode(message.reference),
+          order:
+            message.order === null
+              ? null
+              : new confide.MessageOrder({
+                  chain: confide.b64decode(message.order.chain),
+                  counter: message.order.counter,
+                  sentAt: message.order.sentAt,
+                  previous: confide.b64decode(message.order.previous),
+                }),
+        }),
     );
+    return confide.checkOrder(entries, fromStart).map((notice) => ({
+      kind: notice.kind,
+      seq: notice.seq,
+      sender: notice.sender,
+      first: notice.first,
+      last: notice.last,
+      after: notice.after,
+      before: notice.before,
+    }));
   }
 
   /**
@@ -372,6 +487,46 @@ function firstThatVerifies(identities, attempt) {
     }
   }
   throw first ?? new confide.FormatError('No identity to verify with');
+}
+
+/**
+ * A version-2 message's order in plain form (base64url bytes), as timelines hold it.
+ * @typedef {{chain: string, counter: number, sentAt: number, previous: string}} HeldOrder
+ */
+
+/**
+ * One order notice (crypto/SPEC.md, "Order"); times are the sender's, in milliseconds.
+ * @typedef {{kind: string, seq: number, sender: number, first: number|null,
+ *            last: number|null, after: number|null, before: number|null}} OrderNotice
+ */
+
+/**
+ * The order a sealed message carries, read without verifying (the caller has), or null
+ * for a version-1 message or bytes that do not parse.
+ * @param {string} ciphertext base64url
+ * @returns {confide.MessageOrder|null}
+ */
+function orderIn(ciphertext) {
+  try {
+    return confide.parseMessage(confide.b64decode(ciphertext)).order;
+  } catch (error) {
+    if (isCryptoError(error)) return null;
+    throw error;
+  }
+}
+
+/**
+ * @param {confide.MessageOrder|null} order
+ * @returns {HeldOrder|null}
+ */
+function plainOrder(order) {
+  if (order === null) return null;
+  return {
+    chain: confide.b64encode(order.chain),
+    counter: order.counter,
+    sentAt: order.sentAt,
+    previous: confide.b64encode(order.previous),
+  };
 }
 
 /** No key is held for a conversation's epoch (yet): fetch its envelope first. */

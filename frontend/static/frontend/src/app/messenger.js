@@ -33,6 +33,7 @@ const SYNC_EVERY_MS = 60_000;
 
 /** @typedef {import('./conversations.js').Conversation} Conversation */
 /** @typedef {import('./conversations.js').Member} Member */
+/** @typedef {import('./keys.js').OrderNotice} OrderNotice */
 
 export class Messenger extends EventTarget {
   /** @type {ConversationList} */
@@ -46,6 +47,8 @@ export class Messenger extends EventTarget {
   /** @type {number|undefined} */
   #syncTimer;
   #stopped = false;
+  /** @type {Map<string, {version: number, notices: Map<number, OrderNotice[]>}>} */
+  #orderNotices = new Map();
 
   /**
    * @param {{me: any, keys: import('./keys.js').Keys, storage: any,
@@ -109,6 +112,7 @@ export class Messenger extends EventTarget {
     this.outbox.clear();
     this.seen.close();
     this.#conversations.clear();
+    this.#orderNotices.clear();
   }
 
   // --- conversations -------------------------------------------------------------------
@@ -260,6 +264,28 @@ export class Messenger extends EventTarget {
   /** @param {string} id */
   typing(id) {
     this.socket.send(typingFrame(id));
+  }
+
+  /**
+   * What the held messages' own order says the server's numbering hides (crypto/SPEC.md,
+   * "Order"): the notices by the `seq` of the message each goes with. Worked out again
+   * only when the timeline has changed.
+   * @param {Conversation} conversation
+   * @returns {Map<number, OrderNotice[]>}
+   */
+  orderNotices(conversation) {
+    const timeline = conversation.timeline;
+    if (!timeline) return new Map();
+    const kept = this.#orderNotices.get(conversation.id);
+    if (kept && kept.version === timeline.version) return kept.notices;
+    const { run, fromStart } = timeline.orderRun();
+    /** @type {Map<number, OrderNotice[]>} */
+    const notices = new Map();
+    for (const notice of this.keys.checkOrder(run, fromStart)) {
+      notices.set(notice.seq, [...(notices.get(notice.seq) ?? []), notice]);
+    }
+    this.#orderNotices.set(conversation.id, { version: timeline.version, notices });
+    return notices;
   }
 
   /**

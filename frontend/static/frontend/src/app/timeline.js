@@ -27,6 +27,9 @@
  * @property {string} sentAt
  * @property {string|null} text the opened text, or null if it did not verify or open
  * @property {string|null} problem why it could not be opened
+ * @property {string} [reference] the reference of its bytes (crypto/SPEC.md, "Order")
+ * @property {import('./keys.js').HeldOrder|null} [order] its sender's order, if it is a
+ *   version-2 message whose signature verified
  */
 
 export class Timeline {
@@ -41,6 +44,8 @@ export class Timeline {
   #position = 0;
   /** Whether the oldest message (seq 1) is known to be held or there is nothing older. */
   complete = false;
+  /** Bumped at every change, so that what is worked out from the messages can be kept. */
+  version = 0;
 
   /** @param {number} seq */
   has(seq) {
@@ -88,6 +93,7 @@ export class Timeline {
     if (!Number.isInteger(seq) || seq < 1) throw new RangeError(`Invalid sequence number ${seq}`);
     if (this.#messages.has(seq)) return false;
     this.#messages.set(seq, message);
+    this.version += 1;
     if (message.text !== null) {
       const first = this.#firstSeq.get(message.clientMessageId);
       if (first === undefined || seq < first) this.#firstSeq.set(message.clientMessageId, seq);
@@ -154,8 +160,36 @@ export class Timeline {
     return { count, oldest };
   }
 
+  /**
+   * What the order check reads (crypto/SPEC.md, "Order"): the consecutive messages from
+   * `low` up to `position`, and whether they begin at the conversation's first message.
+   * @returns {{run: {seq: number, sender: number, reference: string,
+   *   order: import('./keys.js').HeldOrder|null}[], fromStart: boolean}}
+   */
+  orderRun() {
+    const run = [];
+    for (let seq = this.#low; seq !== 0 && seq <= this.#position; seq += 1) {
+      const message = /** @type {HeldMessage} */ (this.#messages.get(seq));
+      if (message.reference === undefined) break;
+      run.push({
+        seq,
+        sender: message.sender,
+        reference: message.reference,
+        order: message.order ?? null,
+      });
+    }
+    return { run, fromStart: this.#low === 1 };
+  }
+
+  /** The reference of the newest message held (by number), or null when none is held. */
+  newestReference() {
+    const newest = this.#messages.get(this.highest);
+    return newest?.reference ?? null;
+  }
+
   /** Forget every message (sign-out). */
   clear() {
+    this.version += 1;
     this.#messages.clear();
     this.#firstSeq.clear();
     this.#low = 0;

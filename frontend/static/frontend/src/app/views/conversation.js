@@ -74,6 +74,48 @@ function recoveryWords(recovery, myId) {
 }
 
 /**
+ * A sender's time (milliseconds) in words: "14:02" today, "yesterday at 14:02",
+ * "Monday, December 7 at 14:02".
+ * @param {number} ms
+ */
+function senderTime(ms) {
+  const iso = new Date(ms).toISOString();
+  const day = dayLabel(iso);
+  if (day === 'Today') return clockTime(iso);
+  return `${day === 'Yesterday' ? 'yesterday' : day} at ${clockTime(iso)}`;
+}
+
+/**
+ * What an order notice tells the reader (crypto/SPEC.md, "Order"), calmly and in the
+ * sender's own times.
+ * @param {import('../keys.js').OrderNotice} notice
+ * @param {string|null} sender the sender's name, or null when it is the reader
+ * @param {string} peer the other member's name
+ */
+export function orderNoticeText(notice, sender, peer) {
+  const before = notice.before === null ? '' : senderTime(notice.before);
+  const after = notice.after === null ? null : senderTime(notice.after);
+  const when =
+    after === null ? `before ${before}` : after === before ? `at ${before}` : `between ${after} and ${before}`;
+  const who = sender ?? 'you';
+  switch (notice.kind) {
+    case 'missing': {
+      const count = (notice.last ?? 0) - (notice.first ?? 0) + 1;
+      const what = count === 1 ? 'A message' : `${count} messages`;
+      return sender === null
+        ? `${what} you wrote ${when} did not arrive here, so ${peer} may not have ${count === 1 ? 'it' : 'them'} either. If it mattered, send it again.`
+        : `${what} from ${sender}, written ${when}, did not arrive. If it mattered, ask ${sender} about it.`;
+    }
+    case 'out_of_order':
+      return `This message from ${who} was written before the one above it, but arrived after it.`;
+    case 'repeated':
+      return `Two different messages from ${who} claim the same place in the order they were written.`;
+    default:
+      return `${sender ?? 'You'} wrote this after reading a message that has not reached this browser.`;
+  }
+}
+
+/**
  * A message's time of day in the reader's locale ("2:05 PM", "14:05"); its day is the
  * separator above it.
  * @param {string} iso
@@ -213,20 +255,43 @@ export function renderConversation(root, { messenger, me, conversationId, announ
     return li;
   };
 
+  /** @type {Map<string, HTMLElement>} */
+  const noticeRows = new Map();
+  /**
+   * @param {import('../keys.js').OrderNotice} notice
+   */
+  const noticeRow = (notice) => {
+    const key = `n${notice.seq}-${notice.kind}-${notice.first ?? ''}`;
+    const text = orderNoticeText(notice, notice.sender === me.id ? null : peer.displayName, peer.displayName);
+    let li = noticeRows.get(key);
+    if (!li) {
+      li = h('li', { class: 'order-notice', dataset: { key } }, h('p', {}));
+      noticeRows.set(key, li);
+    }
+    const p = /** @type {HTMLElement} */ (li.firstChild);
+    if (p.textContent !== text) p.textContent = text;
+    return li;
+  };
+
   const draw = () => {
     const timeline = conversation.timeline;
     const stick = nearBottom();
     const wanted = [];
+    const notices = messenger.orderNotices(conversation);
     lastDay = '';
     for (const message of timeline?.sorted() ?? []) {
       const mine = message.sender === me.id;
-      const separator = daySeparator(message.sentAt);
+      // A version-2 message carries the time its sender wrote it, signed: shown in place
+      // of the time the server says it arrived.
+      const time = message.order ? new Date(message.order.sentAt).toISOString() : message.sentAt;
+      const separator = daySeparator(time);
       if (separator) wanted.push(separator);
+      for (const notice of notices.get(message.seq) ?? []) wanted.push(noticeRow(notice));
       wanted.push(row(`s${message.seq}`, {
         mine,
         text: message.text,
         problem: message.problem,
-        time: message.sentAt,
+        time,
         state: mine ? messenger.ownState(conversation, message.seq) : null,
       }));
     }
@@ -243,7 +308,7 @@ export function renderConversation(root, { messenger, me, conversationId, announ
       }));
     }
     const keep = new Set(wanted);
-    for (const drawn of [rows, separators]) {
+    for (const drawn of [rows, separators, noticeRows]) {
       for (const [key, li] of drawn) {
         if (!keep.has(li)) {
           li.remove();
