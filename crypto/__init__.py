@@ -79,6 +79,7 @@ from .message import (
 )
 from .order import NOTICE_KINDS, OrderEntry, OrderNotice, check_order
 from .padding import MAX_PLAINTEXT, pad, padded_size, unpad
+from .pins import MAX_PINS, PINS_VERSION, Pin, PinRecord, PinsInfo, open_pins, parse_pins, seal_pins
 from .recovery import (
     RECOVERY_CHALLENGE_SIZE,
     RecoveryClaim,
@@ -110,6 +111,14 @@ from .succession import (
 )
 
 __all__ = [
+    "seal_pins",
+    "parse_pins",
+    "open_pins",
+    "PinsInfo",
+    "PinRecord",
+    "Pin",
+    "PINS_VERSION",
+    "MAX_PINS",
     "BUNDLE_SIZE",
     "BUNDLE_VERSION",
     "DEFAULT_KDF_PARAMS",

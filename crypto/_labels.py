@@ -23,6 +23,7 @@ FINGERPRINT = b"confide/v1/fingerprint"
 RECOVERY_PROOF = b"confide/v1/recovery-proof"
 IDENTITY_SUCCESSION = b"confide/v1/identity-succession"
 MESSAGE_REFERENCE = b"confide/v1/message-reference"
+PINS = b"confide/v1/pins"
 
 ALL_LABELS: tuple[bytes, ...] = (
     IDENTITY,
@@ -40,4 +41,5 @@ ALL_LABELS: tuple[bytes, ...] = (
     RECOVERY_PROOF,
     IDENTITY_SUCCESSION,
     MESSAGE_REFERENCE,
+    PINS,
 )

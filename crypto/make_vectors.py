@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from ._vectorgen import conversation, keys, message, misc, order, succession
+from ._vectorgen import conversation, keys, message, misc, order, pins, succession
 
 __all__ = ["VECTOR_DIR", "generate_all", "main"]
 
@@ -29,6 +29,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "message.json": message.message_file,
     "padding.json": message.padding_file,
     "order.json": order.order_file,
+    "pins.json": pins.pins_file,
     "safety.json": misc.safety_file,
     "invitation.json": misc.invitation_file,
     "succession.json": succession.succession_file,

@@ -27,6 +27,7 @@ from crypto import (
     KdfParams,
     MessageOrder,
     OrderEntry,
+    Pin,
     PublicIdentity,
     RecoveryClaim,
     RecoveryKey,
@@ -41,15 +42,18 @@ from crypto import (
     identity_number,
     identity_qr_payload,
     open_message,
+    open_pins,
     open_text,
     pad,
     padded_size,
     parse_bundle,
     parse_message,
+    parse_pins,
     recovery_statement,
     safety_number,
     safety_qr_payload,
     seal_message,
+    seal_pins,
     sign_recovery,
     sign_succession,
     unpad,
@@ -382,6 +386,41 @@ def order_check(inputs: Inputs) -> Result:
     }
 
 
+def _pin(fields: dict[str, Any]) -> Pin:
+    return Pin(
+        user_id=fields["user_id"],
+        fingerprint=_b(fields["fingerprint"]),
+        verified=fields["verified"],
+        at=fields["at"],
+    )
+
+
+def _pin_result(pin: Pin) -> Result:
+    return {
+        "user_id": pin.user_id,
+        "fingerprint": pin.fingerprint.hex(),
+        "verified": pin.verified,
+        "at": pin.at,
+    }
+
+
+def pins_seal(inputs: Inputs) -> Result:
+    identity = IdentityKeyPair(_b(inputs["secret"]))
+    with replay_random(_random(inputs)):
+        record = seal_pins(identity, inputs["counter"], [_pin(p) for p in inputs["pins"]])
+    return {"pins_key": _h(_b(inputs["secret"]), b"confide/v1/pins").hex(), "record": record.hex()}
+
+
+def pins_open(inputs: Inputs) -> Result:
+    opened = open_pins(_b(inputs["record"]), IdentityKeyPair(_b(inputs["secret"])))
+    return {"counter": opened.counter, "pins": [_pin_result(pin) for pin in opened.pins]}
+
+
+def pins_parse(inputs: Inputs) -> Result:
+    info = parse_pins(_b(inputs["record"]))
+    return {"sign_pk": info.sign_pk.hex(), "counter": info.counter}
+
+
 def padding_pad(inputs: Inputs) -> Result:
     return {"padded": pad(_b(inputs["data"])).hex()}
 
@@ -510,6 +549,9 @@ RUNNERS: dict[tuple[str, str], Callable[[Inputs], Result]] = {
     ("message", "open_text"): message_open_text,
     ("message", "verify"): message_verify,
     ("order", "check"): order_check,
+    ("pins", "seal"): pins_seal,
+    ("pins", "open"): pins_open,
+    ("pins", "parse"): pins_parse,
     ("padding", "pad"): padding_pad,
     ("padding", "padded_size"): padding_size,
     ("padding", "unpad"): padding_unpad,

@@ -68,6 +68,14 @@ const orderFields = (order) =>
         previous: toHex(order.previous),
       };
 
+const pinOf = (fields) =>
+  new confide.Pin({
+    userId: fields.user_id,
+    fingerprint: fromHex(fields.fingerprint),
+    verified: fields.verified,
+    at: fields.at,
+  });
+
 const pair = (inputs) => [
   new PublicIdentity(fromHex(inputs.identity_a)),
   new PublicIdentity(fromHex(inputs.identity_b)),
@@ -340,6 +348,37 @@ const RUNNERS = {
           before: notice.before,
         })),
     }),
+  },
+  pins: {
+    seal(inputs) {
+      const identity = new IdentityKeyPair(fromHex(inputs.secret));
+      const record = replayRandom(inputs.random, () =>
+        confide.sealPins(identity, inputs.counter, inputs.pins.map(pinOf)),
+      );
+      return {
+        pins_key: toHex(blake2b(fromHex(inputs.secret), utf8('confide/v1/pins'))),
+        record: toHex(record),
+      };
+    },
+    open(inputs) {
+      const opened = confide.openPins(
+        fromHex(inputs.record),
+        new IdentityKeyPair(fromHex(inputs.secret)),
+      );
+      return {
+        counter: opened.counter,
+        pins: opened.pins.map((pin) => ({
+          user_id: pin.userId,
+          fingerprint: toHex(pin.fingerprint),
+          verified: pin.verified,
+          at: pin.at,
+        })),
+      };
+    },
+    parse(inputs) {
+      const info = confide.parsePins(fromHex(inputs.record));
+      return { sign_pk: toHex(info.signPk), counter: info.counter };
+    },
   },
   padding: {
     pad: (inputs) => ({ padded: toHex(confide.pad(fromHex(inputs.data))) }),

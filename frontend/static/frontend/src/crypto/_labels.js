@@ -28,6 +28,7 @@ export const FINGERPRINT = label('confide/v1/fingerprint');
 export const RECOVERY_PROOF = label('confide/v1/recovery-proof');
 export const IDENTITY_SUCCESSION = label('confide/v1/identity-succession');
 export const MESSAGE_REFERENCE = label('confide/v1/message-reference');
+export const PINS = label('confide/v1/pins');
 
 /** Every label, in the order of the Python module. */
 export const ALL_LABELS = Object.freeze([
@@ -46,4 +47,5 @@ export const ALL_LABELS = Object.freeze([
   RECOVERY_PROOF,
   IDENTITY_SUCCESSION,
   MESSAGE_REFERENCE,
+  PINS,
 ]);

@@ -104,6 +104,7 @@ export {
   verifyMessage,
 } from './message.js';
 export { NOTICE_KINDS, OrderEntry, OrderNotice, checkOrder } from './order.js';
+export { MAX_PINS, PINS_VERSION, Pin, PinRecord, openPins, parsePins, sealPins } from './pins.js';
 export {
   checkInvitationTherapist,
   fingerprint,
