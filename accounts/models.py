@@ -447,6 +447,21 @@ class Passkey(models.Model):
         return f"Passkey {self.pk} of user {self.user_id}"
 
 
+class PinRecord(models.Model):
+    """A person's pin record (crypto/SPEC.md, "Pins"): the peer identities they have seen
+    and verified, sealed by their own client under a key only their identity derives. The
+    server keeps the newest and its counter, and cannot read or make one
+    (``accounts.pins``)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="pin_record")
+    counter = models.PositiveBigIntegerField()
+    record = models.BinaryField()
+    written_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Pin record {self.counter} of user {self.user_id}"
+
+
 class Availability(models.Model):
     """A therapist's availability, as their clients see it (``accounts.availability``):
     office hours as [{"day": 0-6, "start": "HH:MM", "end": "HH:MM"}, ...] in the practice's

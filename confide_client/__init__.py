@@ -35,6 +35,7 @@ from confide_client.errors import (
     StateFileError,
     UnauthenticatedError,
     UnavailableError,
+    VerifiedKeyChangedError,
     WeakParametersError,
 )
 from confide_client.identities import IdentityFile, SeenIdentities
@@ -127,6 +128,7 @@ __all__ = [
     "UnauthenticatedError",
     "UnavailableError",
     "UnmatchedError",
+    "VerifiedKeyChangedError",
     "WeakParametersError",
     "default_state_folder",
 ]

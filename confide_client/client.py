@@ -51,7 +51,9 @@ from confide_client.errors import (
     RateLimitedError,
     ReplyTimeoutError,
     SecondFactorRequiredError,
+    ServerRefusedError,
     StaleEpochError,
+    VerifiedKeyChangedError,
 )
 from confide_client.http import SESSION_COOKIE, HttpApi
 from confide_client.identities import SeenIdentities
@@ -129,6 +131,8 @@ from protocol.http import (
     LookupAnswer,
     OkAnswer,
     ParamsRequest,
+    PinsAnswer,
+    PinsRequest,
     RecoverBeginAnswer,
     RecoverBeginRequest,
     RecoverFinishRequest,
@@ -320,6 +324,18 @@ class ConfideClient:
         # a chain id drawn once, and the last counter it used in each conversation.
         self._chain = crypto.new_chain()
         self._counters: dict[uuid.UUID, int] = {}
+        # The person's pins (crypto/SPEC.md, "Pins"), read from the server at each sign-in:
+        # the peers' identities seen and verified, by user id, and the record's counter.
+        self._pins: dict[int, crypto.Pin] = {}
+        self._pins_counter = 0
+        self._pin_changes: dict[int, crypto.Pin] = {}
+        self._pins_written: asyncio.Task[None] | None = None
+        # Conversations where a verified peer's key changed: nothing is sent until the
+        # person compares again or accepts it; and the changes already reported.
+        self._held_for_key: dict[uuid.UUID, int] = {}
+        self._key_changes_told: set[tuple[uuid.UUID, int, bytes]] = set()
+        #: Whether the pin record the server served did not open (it was altered).
+        self.pins_unreadable = False
         self._received = self._rejected = self._syncs = self._gap_sync_count = 0
         self._realtime: Realtime | None = None
         self._work: asyncio.Queue[_Work] = asyncio.Queue()
@@ -475,6 +491,7 @@ class ConfideClient:
                 f"The key bundle does not open to this account's identity: {type(exc).__name__}"
             ) from None
         self._become(account, identity)
+        await self._load_pins()
         return account
 
     async def recover_password(
@@ -573,6 +590,7 @@ class ConfideClient:
         if account.identity != expected:
             raise KeysError("The server answered with another identity than the one recovered")
         self._become(account, material.identity)
+        await self._load_pins()
         return account
 
     async def lookup_invitation(self, fragment: str) -> InvitationDetails:
@@ -660,6 +678,7 @@ class ConfideClient:
         if answer.conversation != conversation:
             raise ProtocolError("The server opened another conversation than the invitation's")
         self._become(account, material.identity)
+        await self._load_pins()
         self._keyring.add(conversation, 0, epoch_key)
         return SignUp(account, conversation, recovery_key=material.recovery_key.display())
 
@@ -744,6 +763,8 @@ class ConfideClient:
         self._identity = None
         self.account = None
         self._keyring.clear()
+        self._pins.clear()
+        self._pin_changes.clear()
 
     def _become(self, account: Account, identity: IdentityKeyPair) -> None:
         self.account = account
@@ -786,6 +807,119 @@ class ConfideClient:
             raise KeysError(f"No key for epoch {epoch} of this conversation")
         return key
 
+    def verify_peer(self, conversation_id: uuid.UUID, user_id: int) -> None:
+        """The person compared the safety number with the member in person and it matched:
+        the member's identity as served now is pinned as verified, in the record every
+        client of the person reads (crypto/SPEC.md, "Pins"). If it changes later, nothing
+        is sent in the conversation until the person compares again or accepts the change.
+        A conversation held for a changed key is released."""
+        member = self._conversations[conversation_id].members[user_id]
+        self._pin(user_id, member.identity, verified=True)
+        self._held_for_key.pop(conversation_id, None)
+
+    def accept_peer_key(self, conversation_id: uuid.UUID, user_id: int) -> None:
+        """The person accepts the member's changed key without comparing: it is pinned as
+        seen, not verified, and the conversation is released."""
+        member = self._conversations[conversation_id].members[user_id]
+        self._pin(user_id, member.identity, verified=False)
+        self._held_for_key.pop(conversation_id, None)
+
+    def is_verified(self, conversation_id: uuid.UUID, user_id: int) -> bool:
+        """Whether the member's identity as served now is the one the person verified."""
+        member = self._conversations[conversation_id].members[user_id]
+        pin = self._pins.get(user_id)
+        return pin is not None and pin.verified and pin.fingerprint == member.identity.fingerprint()
+
+    async def flush_pins(self) -> None:
+        """Waits until every change of the person's pins has been written to the server."""
+        while self._pins_written is not None and not self._pins_written.done():
+            await asyncio.shield(self._pins_written)
+
+    async def _load_pins(self) -> None:
+        """Reads the person's pin record (sign-in), before any peer's identity is trusted.
+        A record that does not open is reported (``pins_unreadable``) and replaced at the
+        next write, never read as pins."""
+        answer = await self._http.get("/api/me/pins", PinsAnswer)
+        self._pins_counter = answer.counter
+        self._pins = {}
+        self.pins_unreadable = False
+        if answer.record is None:
+            return
+        try:
+            opened = crypto.open_pins(decoded(answer.record, "record"), self.identity)
+        except CryptoError as exc:
+            self.pins_unreadable = True
+            log.warning("the pin record did not open: %s", type(exc).__name__)
+            return
+        self._pins = {pin.user_id: pin for pin in opened.pins}
+        self._pins.update(self._pin_changes)
+
+    def _compare_with_pins(self, conversation: uuid.UUID, member: Member) -> None:
+        """A member's served identity against what the person saw before: the pin, and the
+        identity file of this computer when there is one."""
+        fingerprint = member.identity.fingerprint()
+        pin = self._pins.get(member.id)
+        seen = self._seen_identities.seen(self._identity_scope, member.id)
+        before = {pin.fingerprint} if pin is not None and pin.fingerprint != fingerprint else set()
+        if seen is not None and seen != member.identity:
+            before.add(seen.fingerprint())
+        if not before:
+            if pin is None:
+                self._pin(member.id, member.identity, verified=False)
+            return
+        earlier = {identity.fingerprint() for identity in member.earlier}
+        told = (conversation, member.id, fingerprint)
+        if member.confirmed_by is not None and before <= earlier:
+            log.info("member %d was recovered, confirmed by a therapist", member.id)
+            self.events.put_nowait(PeerRecovered(conversation, member.id, member.confirmed_by))
+            self._pin(member.id, member.identity, verified=False)
+        elif pin is not None and pin.verified and pin.fingerprint != fingerprint:
+            # Held: the pin stays until the person compares again or accepts the change.
+            self._held_for_key[conversation] = member.id
+            if told not in self._key_changes_told:
+                log.warning("the verified identity of member %d has changed", member.id)
+                self.events.put_nowait(PeerKeyChanged(conversation, member.id, verified=True))
+        else:
+            if told not in self._key_changes_told:
+                log.warning("the public identity of member %d has changed", member.id)
+                self.events.put_nowait(PeerKeyChanged(conversation, member.id))
+            self._pin(member.id, member.identity, verified=False)
+        self._key_changes_told.add(told)
+
+    def _pin(self, user_id: int, identity: PublicIdentity, *, verified: bool) -> None:
+        pin = crypto.Pin(user_id, identity.fingerprint(), verified, int(time.time()))
+        self._pins[user_id] = pin
+        self._pin_changes[user_id] = pin
+        if self._pins_written is None or self._pins_written.done():
+            self._pins_written = self._spawn(self._write_pins(), "confide-pins")
+
+    async def _write_pins(self) -> None:
+        """Writes the pins in place of the record last read; when another session wrote
+        meanwhile (``pins_changed``), reads it, keeps the changes made here over it, and
+        writes again."""
+        for _ in range(3):
+            if not self._pin_changes or self._identity is None:
+                return
+            written = dict(self._pin_changes)
+            record = crypto.seal_pins(self.identity, self._pins_counter + 1, self._pins.values())
+            request = PinsRequest(record=b64encode(record), previous=self._pins_counter)
+            try:
+                answer = await self._http.put("/api/me/pins", request, PinsAnswer)
+            except ServerRefusedError as exc:
+                if exc.code != "pins_changed":
+                    log.warning("the pins could not be written: %s", exc.code)
+                    return
+                await self._load_pins()
+                continue
+            except ClientError as exc:
+                log.warning("the pins could not be written: %s", exc.code)
+                return
+            self._pins_counter = answer.counter
+            for user_id, pin in written.items():
+                if self._pin_changes.get(user_id) == pin:
+                    del self._pin_changes[user_id]
+        log.warning("the pins kept changing under this client; written at the next change")
+
     def safety_number(self, conversation_id: uuid.UUID, user_id: int) -> str:
         """The safety number with a member, grouped for reading aloud."""
         member = self._conversations[conversation_id].members[user_id]
@@ -798,14 +932,8 @@ class ConfideClient:
         known = self._conversations.get(data.id)
         members = {member.id: self._with_earlier(member, data) for member in data.members}
         for member in members.values():
-            seen = self._seen_identities.seen(self._identity_scope, member.id)
-            if seen is not None and seen != member.identity:
-                if seen in member.earlier and member.confirmed_by is not None:
-                    log.info("member %d was recovered, confirmed by a therapist", member.id)
-                    self.events.put_nowait(PeerRecovered(data.id, member.id, member.confirmed_by))
-                else:
-                    log.warning("the public identity of member %d has changed", member.id)
-                    self.events.put_nowait(PeerKeyChanged(data.id, member.id))
+            if self.account is None or member.id != self.account.id:
+                self._compare_with_pins(data.id, member)
             self._seen_identities.remember(self._identity_scope, member.id, member.identity)
         state = _Conversation(
             id=data.id,
@@ -967,6 +1095,9 @@ class ConfideClient:
         if self._closed:
             return
         self._closed = True
+        with contextlib.suppress(Exception):
+            # Pins written by now reach every other client of the person.
+            await asyncio.wait_for(self.flush_pins(), 5)
         if self._realtime is not None:
             await self._realtime.close()
         self.outbox.release_all(ClientClosedError("The client was closed before the ack"))
@@ -1083,6 +1214,12 @@ class ConfideClient:
 
     async def _queue(self, conversation_id: uuid.UUID, text: str) -> OutgoingMessage:
         self._rt()
+        if conversation_id in self._held_for_key:
+            raise VerifiedKeyChangedError(
+                "The key of the person you write to changed since you verified it: compare "
+                "the safety number again (verify_peer) or accept the new key "
+                "(accept_peer_key) before you write."
+            )
         state = await self._known(conversation_id)
         epoch = state.current_epoch
         key = await self._key_for(conversation_id, epoch)

@@ -44,6 +44,7 @@ __all__ = [
     "StateFileError",
     "UnauthenticatedError",
     "UnavailableError",
+    "VerifiedKeyChangedError",
     "error_from_server",
     "known_code",
     "refusal",
@@ -282,6 +283,14 @@ class KeysError(ClientError):
     not open, or a key bundle that does not match the published identity."""
 
     code = "keys"
+
+
+class VerifiedKeyChangedError(KeysError):
+    """The peer's key differs from the one the person verified (crypto/SPEC.md, "Pins"):
+    nothing is sealed or sent in the conversation until they compare the safety number
+    again (``verify_peer``) or accept the new key (``accept_peer_key``)."""
+
+    code = "verified_key_changed"
 
 
 class InvitationKeyMismatchError(KeysError):

@@ -73,6 +73,12 @@ class HttpApi:
         """``GET path``, its answer read as ``answer``."""
         return await self._request("GET", path, None, answer)
 
+    async def put(self, path: str, body: BaseModel, answer: type[A]) -> A:
+        """``PUT path`` with ``body``, its answer read as ``answer``."""
+        if self.cookie(CSRF_COOKIE) is None:
+            await self._request("GET", "/api/csrf", None, CsrfAnswer)
+        return await self._request("PUT", path, encode(body), answer)
+
     async def post(self, path: str, body: BaseModel | None, answer: type[A]) -> A:
         """``POST path`` with ``body`` (``{}`` when ``None``), its answer read as ``answer``."""
         if self.cookie(CSRF_COOKIE) is None:

@@ -266,10 +266,15 @@ class EpochStarted:
 
 @dataclass(frozen=True, slots=True)
 class PeerKeyChanged:
-    """A member's public identity differs from the one seen before: compare safety numbers."""
+    """A member's public identity differs from the one seen before: compare safety numbers.
+
+    ``verified``: the one before was verified (:meth:`ConfideClient.verify_peer`), so
+    nothing is sent in the conversation until the person compares the safety number again
+    (``verify_peer``) or accepts the new key (:meth:`ConfideClient.accept_peer_key`)."""
 
     conversation: uuid.UUID
     user_id: int
+    verified: bool = False
 
 
 @dataclass(frozen=True, slots=True)

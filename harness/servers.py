@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -182,6 +182,23 @@ class Stack:
                 database.execute(statement, [_as_django_stores_it(p) for p in params])
         finally:
             database.close()
+
+    def query_one(self, statement: str, *params: object) -> Any:
+        """The first column of the one row a query answers, read as ``execute`` writes."""
+        if self.database_name:
+            import psycopg
+
+            with psycopg.connect(self.env["DATABASE_URL"], autocommit=True) as connection:
+                (row,) = connection.execute(statement.replace("?", "%s"), params).fetchall()
+            return row[0]
+        database = sqlite3.connect(self.sqlite_path, timeout=10)
+        try:
+            (row,) = database.execute(
+                statement, [_as_django_stores_it(p) for p in params]
+            ).fetchall()
+        finally:
+            database.close()
+        return row[0]
 
 
 def _wait_for_port(server: LiveServer) -> int:

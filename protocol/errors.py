@@ -38,6 +38,7 @@ __all__ = [
     "MethodNotAllowedError",
     "NotFoundError",
     "OverloadedError",
+    "PinsChangedError",
     "RateLimitedError",
     "RecoveryChallengeInvalidError",
     "RecoveryInvalidError",
@@ -74,6 +75,7 @@ class ErrorCode(StrEnum):
     EMAIL_TAKEN = "email_taken"
     SETUP_LINK_INVALID = "setup_link_invalid"
     AGREEMENT_CHANGED = "agreement_changed"
+    PINS_CHANGED = "pins_changed"
     RECOVERY_CHALLENGE_INVALID = "recovery_challenge_invalid"
     RECOVERY_PROOF_INVALID = "recovery_proof_invalid"
     RECOVERY_INVALID = "recovery_invalid"
@@ -116,6 +118,7 @@ ERRORS: MappingProxyType[ErrorCode, ErrorSpec] = MappingProxyType(
         ErrorCode.CONVERSATION_CLOSED: ErrorSpec(409),
         ErrorCode.EMAIL_TAKEN: ErrorSpec(409),
         ErrorCode.AGREEMENT_CHANGED: ErrorSpec(409),
+        ErrorCode.PINS_CHANGED: ErrorSpec(409),
         ErrorCode.INVITATION_INVALID: ErrorSpec(410),
         ErrorCode.SETUP_LINK_INVALID: ErrorSpec(410),
         ErrorCode.RECOVERY_CHALLENGE_INVALID: ErrorSpec(410),
@@ -280,6 +283,13 @@ class AgreementChangedError(ApiError):
     """A new agreement version written on top of one that is no longer current."""
 
     code = ErrorCode.AGREEMENT_CHANGED
+
+
+class PinsChangedError(ApiError):
+    """A pin record written on top of one that is no longer the newest (another client of
+    the person wrote meanwhile): nothing was kept; read the record, merge, write again."""
+
+    code = ErrorCode.PINS_CHANGED
 
 
 class RecoveryChallengeInvalidError(ApiError):

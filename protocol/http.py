@@ -14,15 +14,10 @@ from pydantic import Field, StringConstraints
 
 from protocol.common import B64, Epoch, Seq, Strict, Time, UserId
 from protocol.errors import ApiError
-from protocol.limits import MAX_ENVELOPE_CHARS, MAX_RECOVERY_ENVELOPES
+from protocol.limits import MAX_ENVELOPE_CHARS, MAX_PINS_CHARS, MAX_RECOVERY_ENVELOPES
 from protocol.to_client import CodeText, ErrorFields
 
 __all__ = [
-    "NotificationSettings",
-    "PushKeys",
-    "PushSettings",
-    "PushSubscribeRequest",
-    "PushUnsubscribeRequest",
     "AcceptAnswer",
     "AcceptRequest",
     "AgreementAnswer",
@@ -46,16 +41,23 @@ __all__ = [
     "InboxEntryAnswer",
     "InvitationAnswer",
     "InvitationItem",
-    "InvitationsAnswer",
     "InvitationRequest",
+    "InvitationsAnswer",
     "KdfBody",
     "LabelRequest",
     "LookupAnswer",
     "MeBody",
     "MemberBody",
+    "NotificationSettings",
     "OkAnswer",
     "ParamsRequest",
+    "PinsAnswer",
+    "PinsRequest",
     "PracticeBody",
+    "PushKeys",
+    "PushSettings",
+    "PushSubscribeRequest",
+    "PushUnsubscribeRequest",
     "RecoverBeginAnswer",
     "RecoverBeginRequest",
     "RecoverFinishRequest",
@@ -244,6 +246,22 @@ class RecoveryConfirmRequest(RecoveryEnvelopesRequest):
 
 class CsrfAnswer(Strict):
     csrf_token: str
+
+
+class PinsAnswer(Strict):
+    """``GET`` and ``PUT /api/me/pins``: the person's pin record (crypto/SPEC.md, "Pins"),
+    sealed by their own client (null before the first), and its counter (0: none)."""
+
+    record: B64 | None
+    counter: Annotated[int, Field(ge=0)]
+
+
+class PinsRequest(Strict):
+    """``PUT /api/me/pins``: a new record, kept only in place of the record whose counter
+    is ``previous`` (0: none yet), and only if its own counter is ``previous + 1``."""
+
+    record: Annotated[B64, Field(max_length=MAX_PINS_CHARS)]
+    previous: Annotated[int, Field(ge=0, le=2**53 - 2)]
 
 
 class OkAnswer(Strict):

@@ -15,6 +15,7 @@ __all__ = [
     "MAX_ENVELOPES",
     "MAX_ENVELOPE_CHARS",
     "MAX_NESTING",
+    "MAX_PINS_CHARS",
     "MAX_RECOVERY_ENVELOPES",
     "MAX_SYNC",
     "Limits",
@@ -25,6 +26,9 @@ __all__ = [
 MAX_CIPHERTEXT_CHARS = 1_400_000
 # An envelope is a few hundred bytes (crypto/SPEC.md, "Envelopes").
 MAX_ENVELOPE_CHARS = 512
+# A pin record (crypto/SPEC.md, "Pins": 85 bytes and 49 a pin) as base64url, within
+# MAX_BODY_BYTES: 60,000 characters are 45,000 bytes, about 900 pins.
+MAX_PINS_CHARS = 60_000
 # Conversations in one ``sync`` frame.
 MAX_SYNC = 500
 # Envelopes in one ``rekey`` frame.

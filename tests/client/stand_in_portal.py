@@ -66,6 +66,8 @@ from protocol.http import (
     MemberBody,
     OkAnswer,
     ParamsRequest,
+    PinsAnswer,
+    PinsRequest,
     PracticeBody,
     SignInRequest,
     UserAnswer,
@@ -171,6 +173,8 @@ class StandInPortal:
     def __init__(self) -> None:
         self.url = ""
         self.people: dict[int, Person] = {}
+        # Each person's pin record: its counter and base64url bytes.
+        self.pin_records: dict[int, tuple[int, str | None]] = {}
         self.conversations: dict[uuid.UUID, Conversation] = {}
         self.invitations: dict[int, Invite] = {}
         self.sessions: dict[str, int] = {}
@@ -285,7 +289,7 @@ class StandInPortal:
         set_cookies: list[str],
     ) -> BaseModel:
         self.requests.append((method, path))
-        if method == "POST" and (
+        if method in ("POST", "PUT") and (
             "csrftoken" not in cookies or headers.get("x-csrftoken") != cookies["csrftoken"]
         ):
             raise Refused(ErrorCode.CSRF_FAILED, "CSRF token missing or wrong.")
@@ -318,6 +322,8 @@ class StandInPortal:
             return OkAnswer(ok=True)
         if (method, path) == ("GET", "/api/me"):
             return UserAnswer(user=self._me(user))
+        if path == "/api/me/pins":
+            return self._pins(method, user, body)
         if (method, path) == ("GET", "/api/conversations"):
             mine = [c for c in self.conversations.values() if user in c.members]
             return ConversationsAnswer(conversations=[self._listing(c, user) for c in mine])
@@ -332,6 +338,17 @@ class StandInPortal:
         if path.startswith("/api/invitations"):
             return self._invitations(method, path, user, body)
         raise Refused(ErrorCode.NOT_FOUND, f"The stand-in has no {method} {path}.")
+
+    def _pins(self, method: str, user: Person, body: bytes) -> BaseModel:
+        """The person's pin record, kept as the server keeps it (``accounts.pins``)."""
+        counter, record = self.pin_records.get(user.id, (0, None))
+        if method == "PUT":
+            request = _read(PinsRequest, body)
+            if request.previous != counter:
+                raise Refused(ErrorCode.PINS_CHANGED, "Another session wrote the pins.")
+            counter, record = request.previous + 1, request.record
+            self.pin_records[user.id] = (counter, record)
+        return PinsAnswer(record=record, counter=counter)
 
     def _agreement(self, method: str, user: Person, body: bytes) -> BaseModel:
         if method == "GET":

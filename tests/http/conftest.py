@@ -67,6 +67,16 @@ class Browser:
         response = self.client.put(path, headers={"X-CSRFToken": self.csrf_token()})
         return self._reply(response)
 
+    def put_json(self, path: str, body: Any) -> Reply:
+        """PUTs ``body`` as JSON with a fresh CSRF token."""
+        response = self.client.put(
+            path,
+            data=json.dumps(body).encode(),
+            content_type="application/json",
+            headers={"X-CSRFToken": self.csrf_token()},
+        )
+        return self._reply(response)
+
     def csrf_token(self) -> str:
         token: str = self.client.get("/api/csrf").json()["csrf_token"]
         return token

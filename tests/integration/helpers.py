@@ -111,6 +111,12 @@ def _stored(stack: Stack, conversation: uuid.UUID, columns: str) -> list[tuple[A
         return connection.execute(statement.format("%s"), (conversation,)).fetchall()
 
 
+def stored_identity(stack: Stack, user_id: int) -> bytes:
+    """A user's public identity as the stack's database holds it."""
+    value = stack.query_one("SELECT public_identity FROM accounts_user WHERE id = ?", user_id)
+    return bytes(value)
+
+
 def stored_messages(stack: Stack, conversation: uuid.UUID) -> list[tuple[int, uuid.UUID]]:
     """(seq, client message id) of every message of the conversation in the stack's
     database, read directly, in sequence order."""
@@ -124,6 +130,7 @@ def stored_ciphertexts(stack: Stack, conversation: uuid.UUID) -> list[bytes]:
 
 
 __all__ = [
+    "stored_identity",
     "order_warnings",
     "stored_ciphertexts",
     "event_of",

@@ -6,6 +6,35 @@ import { createRequire } from 'node:module';
 
 export const APP_URL = new URL('../../frontend/static/frontend/src/app/', import.meta.url);
 
+/**
+ * A pin store stand-in (seen.js's `PinStore`): keeps the pins as the server would, with a
+ * counter, and refuses a write on a record that is no longer the newest.
+ */
+export class MemoryPinStore {
+  constructor() {
+    this.counter = 0;
+    this.pins = [];
+    this.writes = 0;
+  }
+
+  async read() {
+    return { counter: this.counter, pins: this.pins.map((pin) => ({ ...pin })) };
+  }
+
+  async write(previous, pins) {
+    if (previous !== this.counter) {
+      throw Object.assign(new Error('another session wrote'), { code: 'pins_changed' });
+    }
+    this.counter += 1;
+    this.writes += 1;
+    this.pins = pins.map((pin) => ({ ...pin }));
+    return this.counter;
+  }
+}
+
+/** Fingerprints for tests that name identities by strings: the string itself. */
+export const sameString = (identity) => identity;
+
 /** A Storage stand-in that records what was written. */
 export class MemoryStorage {
   constructor() {
@@ -153,7 +182,8 @@ export async function signedInTab({ listing = {}, storage = new MemoryStorage() 
 
   const keys = new Keys(mine);
   const me = { id: ME, role: 'client', display_name: 'Casey Client' };
-  const messenger = new Messenger({ me, keys, storage, seen: new SeenIdentities(new MemoryStorage()) });
+  const seen = new SeenIdentities(new MemoryPinStore(), sameString);
+  const messenger = new Messenger({ me, keys, storage, seen });
   const events = [];
   for (const type of ['conversations', 'timeline', 'incoming', 'typing', 'status', 'epoch', 'session-ended', 'recoveries', 'identity-recovered']) {
     messenger.addEventListener(type, (event) => events.push({ type, detail: event.detail }));

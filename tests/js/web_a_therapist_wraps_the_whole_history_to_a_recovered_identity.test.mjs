@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { MemoryStorage, appModule, schemaValidator } from './_app_support.mjs';
+import { MemoryPinStore, appModule, sameString, schemaValidator } from './_app_support.mjs';
 import { confide } from './_support.mjs';
 
 const { Keys, MissingKeyError, identityNumber, makeAssistedRecovery } = await appModule('keys.js');
@@ -32,7 +32,7 @@ const assistedRequest = schemaValidator('#/http/AssistedRecoveryRequest');
 function therapist(conversations) {
   const identity = confide.IdentityKeyPair.generate();
   const keys = new Keys(identity);
-  const seen = new SeenIdentities(new MemoryStorage());
+  const seen = new SeenIdentities(new MemoryPinStore(), sameString);
   const held = new Map();
   for (const [conversation, epochs] of Object.entries(conversations)) {
     for (let epoch = 0; epoch < epochs; epoch += 1) {

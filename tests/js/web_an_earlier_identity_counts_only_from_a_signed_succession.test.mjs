@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { CONVERSATION, MemoryStorage, appModule } from './_app_support.mjs';
+import { CONVERSATION, MemoryPinStore, appModule, sameString } from './_app_support.mjs';
 import { confide } from './_support.mjs';
 
 const { Keys } = await appModule('keys.js');
@@ -185,7 +185,7 @@ async function absorbed(me, identity, raw) {
   const list = new ConversationList({
     me: { id: me },
     keys: new Keys(identity),
-    seen: new SeenIdentities(new MemoryStorage()),
+    seen: new SeenIdentities(new MemoryPinStore(), sameString),
     emit: () => {},
   });
   const conversation = await list.refresh(CONVERSATION);

@@ -82,13 +82,32 @@ export function get(path) {
  * @param {{keepalive?: boolean}} [options]
  */
 export async function post(path, body = {}, options = {}) {
+  return withCsrf('POST', path, body, options);
+}
+
+/**
+ * PUT a JSON body, with the CSRF token as for `post`.
+ * @param {string} path
+ * @param {unknown} body
+ */
+export async function put(path, body) {
+  return withCsrf('PUT', path, body, {});
+}
+
+/**
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} body
+ * @param {{keepalive?: boolean}} options
+ */
+async function withCsrf(method, path, body, options) {
   if (!csrfToken) await refreshCsrf();
   try {
-    return await request('POST', path, body, options);
+    return await request(method, path, body, options);
   } catch (error) {
     if (!(error instanceof ApiError) || error.code !== 'csrf_failed') throw error;
     await refreshCsrf();
-    return request('POST', path, body, options);
+    return request(method, path, body, options);
   }
 }
 

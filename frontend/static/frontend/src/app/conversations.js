@@ -55,7 +55,9 @@ import { isCryptoError, parseIdentity, verifySuccession } from './keys.js';
  * @property {Map<number, number>} readSeqs
  * @property {import('./timeline.js').Timeline|null} timeline
  * @property {boolean} loading
- * @property {{user: number, previous: string, recovery: RecoveryNote|null}|null} identityChanged
+ * @property {{user: number, previous: string, recovery: RecoveryNote|null, verified: boolean}|null} identityChanged
+ *   the peer's identity differs from the pinned one; `verified`: the pinned one was
+ *   verified, so nothing is sent until the person compares again or accepts the change
  *   the peer's identity is not the one this browser saw before; `recovery` when the server
  *   says an assisted recovery changed it
  * @property {string} label this person's own name for the conversation ('' for none), kept by
@@ -273,9 +275,9 @@ export class ConversationList {
     }
     for (const member of members.values()) {
       if (member.id === this.me.id) continue;
-      const { changed, previous } = this.seen.check(member.id, member.identityB64);
+      const { changed, previous, verified } = this.seen.check(member.id, member.identityB64);
       if (changed && previous) {
-        conversation.identityChanged = { user: member.id, previous, recovery: member.recovery };
+        conversation.identityChanged = { user: member.id, previous, recovery: member.recovery, verified };
         // Keys wrapped before the change must not protect what follows it.
         if (conversation.rotatedFor !== member.identityB64) conversation.keysChanged = true;
         this.emit('identity-changed', { conversation: conversation.id, user: member.id });

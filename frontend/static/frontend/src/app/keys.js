@@ -324,6 +324,43 @@ export class Keys {
   }
 
   /**
+   * Open this person's pin record (crypto/SPEC.md, "Pins"). Throws a CryptoError subclass
+   * when it does not open (altered, or not made with this identity).
+   * @param {string} record base64url
+   * @returns {{counter: number, pins: import('./seen.js').PinEntry[]}}
+   */
+  openPins(record) {
+    const opened = confide.openPins(confide.b64decode(record), this.#own());
+    return {
+      counter: opened.counter,
+      pins: opened.pins.map((pin) => ({
+        userId: pin.userId,
+        fingerprint: confide.b64encode(pin.fingerprint),
+        verified: pin.verified,
+        at: pin.at,
+      })),
+    };
+  }
+
+  /**
+   * Seal this person's pins as the record with `counter`; base64url.
+   * @param {number} counter
+   * @param {import('./seen.js').PinEntry[]} pins
+   */
+  sealPins(counter, pins) {
+    const sealed = pins.map(
+      (pin) =>
+        new confide.Pin({
+          userId: pin.userId,
+          fingerprint: confide.b64decode(pin.fingerprint),
+          verified: pin.verified,
+          at: pin.at,
+        }),
+    );
+    return confide.b64encode(confide.sealPins(this.#own(), counter, sealed));
+  }
+
+  /**
    * The order notices for a run of consecutive held messages (crypto/SPEC.md, "Order").
    * @param {{seq: number, sender: number, reference: string, order: HeldOrder|null}[]} run
    * @param {boolean} fromStart whether the run begins at the conversation's first message
@@ -487,6 +524,41 @@ function firstThatVerifies(identities, attempt) {
     }
   }
   throw first ?? new confide.FormatError('No identity to verify with');
+}
+
+/**
+ * The fingerprint of a served public identity, base64url (crypto/SPEC.md, "Identity").
+ * @param {string} identity base64url public identity
+ */
+export function fingerprintOf(identity) {
+  return confide.b64encode(parseIdentity(identity).fingerprint());
+}
+
+/**
+ * This person's pin record on the server (`/api/me/pins`), read and written through their
+ * keys: what `SeenIdentities` keeps.
+ * @param {Keys} keys
+ * @param {{get: (path: string) => Promise<any>, put: (path: string, body: unknown) => Promise<any>}} http
+ * @returns {import('./seen.js').PinStore}
+ */
+export function serverPinStore(keys, http) {
+  return {
+    async read() {
+      const answer = await http.get('/api/me/pins');
+      if (answer.record === null) return { counter: answer.counter, pins: [] };
+      try {
+        return { ...keys.openPins(answer.record), unreadable: false };
+      } catch (error) {
+        if (!isCryptoError(error)) throw error;
+        return { counter: answer.counter, pins: [], unreadable: true };
+      }
+    },
+    async write(previous, pins) {
+      const record = keys.sealPins(previous + 1, pins);
+      const answer = await http.put('/api/me/pins', { record, previous });
+      return answer.counter;
+    },
+  };
 }
 
 /**

@@ -26,6 +26,7 @@ import { h } from './dom.js';
 import { IdleTimer } from './idle.js';
 import { Messenger } from './messenger.js';
 import { disablePush, registerWorker } from './push.js';
+import { fingerprintOf, serverPinStore } from './keys.js';
 import { SeenIdentities } from './seen.js';
 import { forgetStored, storageOf } from './storage.js';
 import { renderAgreement } from './views/agreement.js';
@@ -164,12 +165,10 @@ async function beginSession(me, keys, conversation = null) {
     });
     return;
   }
-  const messenger = new Messenger({
-    me,
-    keys,
-    storage: storageOf('sessionStorage'),
-    seen: new SeenIdentities(storageOf('localStorage')),
-  });
+  // The peers' identities this person saw and verified, from the record the server keeps
+  // sealed for them (crypto/SPEC.md, "Pins"), read before any conversation is listed.
+  const seen = new SeenIdentities(serverPinStore(keys, api), fingerprintOf);
+  const messenger = new Messenger({ me, keys, storage: storageOf('sessionStorage'), seen });
   const idle = new IdleTimer(idleSeconds * 1000, () =>
     endSession('You were signed out after a period without activity. Your keys were removed from this page.'),
   );
@@ -184,6 +183,7 @@ async function beginSession(me, keys, conversation = null) {
   idle.start();
   try {
     if (me.role === 'client') session.agreement = await fetchAgreement(api.get);
+    await seen.load();
     await messenger.start();
     unreadSeen = unreadCounts(messenger.list());
     // Messages a reload left, refused for want of an agreement accepted since: they go.

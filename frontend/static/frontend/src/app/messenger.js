@@ -35,6 +35,14 @@ const SYNC_EVERY_MS = 60_000;
 /** @typedef {import('./conversations.js').Member} Member */
 /** @typedef {import('./keys.js').OrderNotice} OrderNotice */
 
+/** Nothing is sent to a peer whose verified key changed, until it is compared or accepted. */
+export class VerifiedKeyChangedError extends Error {
+  constructor() {
+    super('The key you verified changed: compare the safety number again, or accept it');
+    this.name = 'VerifiedKeyChangedError';
+  }
+}
+
 export class Messenger extends EventTarget {
   /** @type {ConversationList} */
   #conversations;
@@ -174,6 +182,29 @@ export class Messenger extends EventTarget {
   }
 
   /**
+   * The person compared the safety number with the peer in person and it matched: the
+   * peer's identity as served now is pinned as verified (and a change warning goes away).
+   * @param {string} id
+   */
+  verifyIdentity(id) {
+    const conversation = this.#conversations.get(id);
+    const peer = conversation && this.peer(conversation);
+    if (!conversation || !peer) return;
+    this.seen.verify(peer.id, peer.identityB64);
+    conversation.identityChanged = null;
+    this.#emit('timeline', { conversation: id });
+  }
+
+  /**
+   * Whether the person verified the peer's identity as it is served now.
+   * @param {Conversation} conversation
+   */
+  isVerified(conversation) {
+    const peer = this.peer(conversation);
+    return Boolean(peer && this.seen.isVerified(peer.id, peer.identityB64));
+  }
+
+  /**
    * This therapist confirmed a client's assisted recovery (views/recoveries.js): the new
    * identity is the one they compared in session, so it is remembered as seen (no warning
    * here), the conversations are listed again, and each begins a new epoch at once, its
@@ -202,11 +233,17 @@ export class Messenger extends EventTarget {
   // --- sending -------------------------------------------------------------------------
 
   /**
-   * Seal `text` and send it until acknowledged. Returns the client message id.
+   * Seal `text` and send it until acknowledged. Returns the client message id. Throws
+   * `VerifiedKeyChangedError`, sealing nothing, while the peer's key differs from the one
+   * the person verified (crypto/SPEC.md, "Pins"): their next message would be wrapped to a
+   * key nobody has compared.
    * @param {string} id
    * @param {string} text
    */
   sendText(id, text) {
+    if (this.#conversations.get(id)?.identityChanged?.verified) {
+      return Promise.reject(new VerifiedKeyChangedError());
+    }
     return this.#delivery.sendText(id, text);
   }
 

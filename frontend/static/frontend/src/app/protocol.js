@@ -26,6 +26,7 @@ export const ERROR_STATUS = Object.freeze({
   "method_not_allowed": 405,
   "not_found": 404,
   "overloaded": 503,
+  "pins_changed": 409,
   "rate_limited": 429,
   "recovery_challenge_invalid": 410,
   "recovery_invalid": 410,

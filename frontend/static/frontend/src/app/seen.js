@@ -1,75 +1,177 @@
 /**
- * The public identities this browser has seen for each peer (trust on first use).
+ * The public identities this person has seen for each peer, and which they verified: their
+ * pins (crypto/SPEC.md, "Pins").
  *
- * A server could substitute a peer's public key; the person can notice only if the
- * browser remembers what it saw before. Kept in localStorage: public data only (user id
- * and base64url public identity), never a secret.
+ * A server could substitute a peer's public key; the person can notice only if what they
+ * saw before is remembered, and remembered beyond this tab: otherwise a key served after
+ * the next sign-in, in a new browser, would raise no warning. So the pins live in a record
+ * the server keeps for the person (`/api/me/pins`), sealed by their own keys: the server
+ * can neither read it nor make one that opens. Nothing is written to this device.
+ *
+ * The pins are read once at sign-in (`load`), before any peer's identity is trusted, and
+ * held in memory; each change is written back, and a write that crosses another session's
+ * is merged and written again.
  *
  * @module
  */
 
-const KEY = 'confide.seen-identities';
+/**
+ * One pin: the fingerprint (base64url) of the identity seen for a peer, whether the person
+ * verified it, and when (seconds since 1970) it was set.
+ * @typedef {{userId: number, fingerprint: string, verified: boolean, at: number}} PinEntry
+ */
 
 /**
- * @param {{getItem: (k: string) => string|null, setItem: (k: string, v: string) => void}|null} storage
- * @returns {Record<string, string>}
+ * Where the pins are kept. `read` resolves to the record's counter and pins (`unreadable`
+ * when a record is there but did not open); `write` keeps the pins as the record after
+ * `previous` and resolves to the new counter, or rejects with an error whose `code` is
+ * `pins_changed` when another session wrote meanwhile.
+ * @typedef {{read: () => Promise<{counter: number, pins: PinEntry[], unreadable?: boolean}>,
+ *            write: (previous: number, pins: PinEntry[]) => Promise<number>}} PinStore
  */
-function read(storage) {
-  try {
-    const parsed = JSON.parse(storage?.getItem(KEY) ?? '{}');
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
-    return Object.fromEntries(
-      Object.entries(parsed).filter(([k, v]) => /^\d+$/.test(k) && typeof v === 'string'),
-    );
-  } catch {
-    return {};
-  }
-}
+
+const MERGE_ATTEMPTS = 3;
 
 export class SeenIdentities {
-  /** @param {{getItem: (k: string) => string|null, setItem: (k: string, v: string) => void}|null} storage */
-  constructor(storage) {
-    this.storage = storage;
+  /** @type {Map<number, PinEntry>} */
+  #pins = new Map();
+  /** Pins set here since the last read, to be kept over another session's when merging. */
+  /** @type {Map<number, PinEntry>} */
+  #changed = new Map();
+  #counter = 0;
+  /** @type {PinStore|null} */
+  #store;
+  /** @type {(identity: string) => string} */
+  #fingerprint;
+  /** @type {Promise<void>} */
+  #writing = Promise.resolve();
+  /** Whether the record the server served did not open: it was altered. */
+  unreadable = false;
+  /** Whether the last write failed for good (the pins are then kept in memory only). */
+  unsaved = false;
+
+  /**
+   * @param {PinStore} store
+   * @param {(identity: string) => string} fingerprint a served identity's fingerprint
+   */
+  constructor(store, fingerprint) {
+    this.#store = store;
+    this.#fingerprint = fingerprint;
+  }
+
+  /** Read the pins (sign-in). */
+  async load() {
+    if (!this.#store) return;
+    const read = await this.#store.read();
+    this.#take(read);
+    this.unreadable = Boolean(read.unreadable);
   }
 
   /**
-   * Compare a peer's served identity with the one seen before. The first sighting is
-   * remembered; a different one is reported and NOT remembered until acknowledged, so the
-   * warning stays until the person has dealt with it.
+   * Compare a peer's served identity with the pin. The first sighting is pinned as seen;
+   * a different one is reported and NOT pinned until the person deals with it, so the
+   * warning stays until then.
    * @param {number} userId
    * @param {string} identity base64url public identity
-   * @returns {{changed: boolean, previous: string|null}}
+   * @returns {{changed: boolean, previous: string|null, verified: boolean}} `previous`: the
+   *   pinned fingerprint; `verified`: whether the pin was verified
    */
   check(userId, identity) {
-    const seen = read(this.storage);
-    const previous = seen[String(userId)] ?? null;
-    if (previous === null) {
-      this.#write({ ...seen, [String(userId)]: identity });
-      return { changed: false, previous: null };
+    const fingerprint = this.#fingerprint(identity);
+    const pin = this.#pins.get(userId);
+    if (!pin) {
+      this.#set(userId, fingerprint, false);
+      return { changed: false, previous: null, verified: false };
     }
-    return { changed: previous !== identity, previous };
+    return {
+      changed: pin.fingerprint !== fingerprint,
+      previous: pin.fingerprint,
+      verified: pin.verified,
+    };
   }
 
   /**
-   * The person has seen the warning (and, we hope, compared the new safety number).
+   * Whether this identity is the one pinned for the peer, and verified.
+   * @param {number} userId
+   * @param {string} identity
+   */
+  isVerified(userId, identity) {
+    const pin = this.#pins.get(userId);
+    return Boolean(pin?.verified && pin.fingerprint === this.#fingerprint(identity));
+  }
+
+  /**
+   * The person accepted the peer's identity as it is now (after a change): pinned as seen,
+   * not verified.
    * @param {number} userId
    * @param {string} identity
    */
   acknowledge(userId, identity) {
-    this.#write({ ...read(this.storage), [String(userId)]: identity });
+    this.#set(userId, this.#fingerprint(identity), false);
+  }
+
+  /**
+   * The person compared the safety number with the peer in person and it matched.
+   * @param {number} userId
+   * @param {string} identity
+   */
+  verify(userId, identity) {
+    this.#set(userId, this.#fingerprint(identity), true);
+  }
+
+  /** Resolves once every change made so far has been written (or given up). */
+  flush() {
+    return this.#writing;
   }
 
   /** Stop remembering (the session ended): a late answer must not write again. */
   close() {
-    this.storage = null;
+    this.#store = null;
+    this.#pins.clear();
+    this.#changed.clear();
   }
 
-  /** @param {Record<string, string>} seen */
-  #write(seen) {
-    try {
-      this.storage?.setItem(KEY, JSON.stringify(seen));
-    } catch {
-      // Without storage there is no memory across visits; nothing else breaks.
+  /**
+   * @param {number} userId
+   * @param {string} fingerprint
+   * @param {boolean} verified
+   */
+  #set(userId, fingerprint, verified) {
+    const pin = { userId, fingerprint, verified, at: Math.floor(Date.now() / 1000) };
+    this.#pins.set(userId, pin);
+    this.#changed.set(userId, pin);
+    this.#writing = this.#writing.then(() => this.#write());
+  }
+
+  async #write() {
+    for (let attempt = 0; attempt < MERGE_ATTEMPTS && this.#store && this.#changed.size; attempt += 1) {
+      const store = this.#store;
+      const written = new Map(this.#changed);
+      try {
+        this.#counter = await store.write(this.#counter, [...this.#pins.values()]);
+        // A pin set while the write was under way is written by the next one.
+        for (const [userId, pin] of written) {
+          if (this.#changed.get(userId) === pin) this.#changed.delete(userId);
+        }
+        this.unsaved = false;
+        return;
+      } catch (error) {
+        if (/** @type {any} */ (error)?.code !== 'pins_changed') break;
+        // Another session wrote: take its pins, keep the ones set here over them.
+        try {
+          this.#take(await store.read());
+        } catch {
+          break;
+        }
+      }
     }
+    if (this.#changed.size) this.unsaved = true;
+  }
+
+  /** @param {{counter: number, pins: PinEntry[]}} read */
+  #take(read) {
+    this.#counter = read.counter;
+    this.#pins = new Map(read.pins.map((pin) => [pin.userId, pin]));
+    for (const [userId, pin] of this.#changed) this.#pins.set(userId, pin);
   }
 }

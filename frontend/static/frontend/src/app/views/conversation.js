@@ -10,6 +10,7 @@
 import { h, focusHeading, dayKey, dayLabel } from '../dom.js';
 import { availabilityBanner } from './availability-banner.js';
 import { conversationSearch } from './conversation-search.js';
+import { VerifiedKeyChangedError } from '../messenger.js';
 
 const TYPING_SEND_MS = 3_000;
 const TYPING_SHOW_MS = 6_000;
@@ -323,20 +324,36 @@ export function renderConversation(root, { messenger, me, conversationId, announ
     emptyNote.hidden = !timeline?.complete || wanted.length > 0;
     older.textContent = conversation.loading ? 'Loading…' : 'Load earlier messages';
     const change = conversation.identityChanged;
-    banner.hidden = !change;
+    banner.hidden = !change && !messenger.seen.unreadable;
+    // A verified key that changed: nothing goes until it is compared again or accepted.
+    const blocked = Boolean(change?.verified) && !readOnly;
+    textarea.disabled = readOnly || blocked;
+    sendButton.disabled = readOnly || blocked;
     const shown = messenger.peer(conversation);
     recoveredNote.hidden = Boolean(change) || !shown?.recovery;
     if (shown?.recovery && !change) {
       recoveredNote.textContent = recoveryNote(shown.displayName, shown.recovery, me.id);
     }
-    if (change) {
+    if (change?.verified) {
+      banner.replaceChildren(
+        h('p', {}, h('strong', {}, `${peer.displayName}'s security key changed since you verified it.`),
+          ` Nothing you write is sent until you compare the safety number with ${peer.displayName} again, in person, or accept the new key. ${change.recovery ? recoveryText(peer.displayName, change.recovery, me.id) : 'This happens when they set up a new device or recover their account, and also when someone tries to read along.'}`),
+        h('p', { class: 'banner-actions' },
+          h('a', { href: `#/safety/${conversationId}` }, 'Compare safety number'),
+          h('button', { type: 'button', class: 'link-button', onclick: () => messenger.acknowledgeIdentity(conversationId) }, 'Accept the new key without comparing')),
+      );
+    } else if (change) {
       banner.replaceChildren(
         h('p', {}, change.recovery
           ? recoveryText(peer.displayName, change.recovery, me.id)
-          : `${peer.displayName}'s security keys have changed since this browser last saw them. This happens when they set up a new device or recover their account. To be sure nobody else is reading along, compare the safety number with them.`),
+          : `${peer.displayName}'s security keys have changed since you last saw them. This happens when they set up a new device or recover their account. To be sure nobody else is reading along, compare the safety number with them.`),
         h('p', { class: 'banner-actions' },
           h('a', { href: `#/safety/${conversationId}` }, 'Compare safety number'),
           h('button', { type: 'button', class: 'link-button', onclick: () => messenger.acknowledgeIdentity(conversationId) }, 'Dismiss')),
+      );
+    } else if (messenger.seen.unreadable) {
+      banner.replaceChildren(
+        h('p', {}, 'The record of the security keys you have seen could not be read: it may have been altered on the server. Compare the safety number with the people you write to.'),
       );
     }
     search.refresh();
@@ -393,9 +410,12 @@ export function renderConversation(root, { messenger, me, conversationId, announ
       await messenger.sendText(conversationId, text);
       availability?.sent();
       scroller.scrollTop = scroller.scrollHeight;
-    } catch {
+    } catch (error) {
       textarea.value = text;
-      composerError.textContent = 'The message could not be prepared for sending. Try again.';
+      composerError.textContent =
+        error instanceof VerifiedKeyChangedError
+          ? `Not sent: ${peer.displayName}'s key changed since you verified it. Compare the safety number again, or accept the new key.`
+          : 'The message could not be prepared for sending. Try again.';
     }
     textarea.focus();
   });

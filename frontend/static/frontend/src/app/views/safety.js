@@ -28,17 +28,37 @@ export function renderSafety(root, { messenger, conversationId }) {
   const canvas = /** @type {HTMLCanvasElement} */ (h('canvas', { class: 'qr', role: 'img', 'aria-label': 'QR code of the safety number' }));
   drawQr(canvas, qrModules(qrPayload), 6);
   const changed = conversation.identityChanged;
+  const verified = messenger.isVerified(conversation);
+  const status = h('p', { class: 'notice verified-status', role: 'status' });
+  const showStatus = (/** @type {boolean} */ on) => {
+    status.textContent = on
+      ? `You verified ${peer.displayName}'s key: this number matched when you compared it. If it ever changes, this browser and your others will stop and ask before you write again.`
+      : `Not verified yet. When the numbers match on both screens, mark them as compared: any browser you sign in to will then stop and ask before you write if ${peer.displayName}'s key changes.`;
+  };
+  showStatus(verified);
+  const verifyButton = h('button', {
+    type: 'button',
+    class: 'primary',
+    hidden: verified,
+    onclick: () => {
+      messenger.verifyIdentity(conversationId);
+      showStatus(true);
+      verifyButton.hidden = true;
+      if (changed) location.hash = `#/c/${conversationId}`;
+    },
+  }, changed ? 'We compared the new number and it matches' : 'We compared the numbers and they match');
   root.replaceChildren(
     h('section', { class: 'screen narrow', 'aria-labelledby': 'safety-title' },
       h('p', { class: 'back' }, h('a', { href: `#/c/${conversationId}` }, `← Back to ${peer.displayName}`)),
       h('h1', { id: 'safety-title' }, `Safety number with ${peer.displayName}`),
       h('p', { class: 'lead' }, `Compare these numbers with ${peer.displayName} in person, for example at your next session. If they match on both screens, nobody can be reading along. If they differ, tell each other and do not share anything sensitive until it is resolved.`),
-      changed ? h('p', { class: 'banner' }, `${peer.displayName}'s keys changed since this browser last saw them. Compare the new number.`) : null,
+      changed ? h('p', { class: 'banner' }, `${peer.displayName}'s keys changed since you last saw them. Compare the new number.`) : null,
       h('div', { class: 'card safety' },
         h('p', { class: 'safety-digits', 'aria-label': `Safety number: ${groups.join(', ')}` }, ...groups.map((group) => h('span', {}, group))),
         h('figure', { class: 'qr-figure' }, canvas, h('figcaption', {}, 'Or scan each other\'s code.')),
         h('details', {}, h('summary', {}, 'Show the code as text'), h('code', { class: 'qr-hex' }, hex))),
-      changed ? h('button', { type: 'button', class: 'primary', onclick: () => { messenger.acknowledgeIdentity(conversationId); location.hash = `#/c/${conversationId}`; } }, 'We compared the new number') : null,
+      status,
+      verifyButton,
     ),
   );
   focusHeading(root);
