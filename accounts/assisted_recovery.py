@@ -41,7 +41,14 @@ import crypto
 from accounts.api import api, parse_body
 from accounts.counters import give_back, hit
 from accounts.limits import client_network, counter_key
-from accounts.models import AssistedRecovery, RecoveryEnvelope, Role, User, normalise_email
+from accounts.models import (
+    AssistedRecovery,
+    PinRecord,
+    RecoveryEnvelope,
+    Role,
+    User,
+    normalise_email,
+)
 from accounts.signup import account_keys, check_keys
 from crypto import CryptoError, PublicIdentity
 from protocol.errors import BadRequestError, RateLimitedError, RecoveryInvalidError
@@ -295,6 +302,9 @@ def apply_recovery(recovery: AssistedRecovery, therapist: User, succession: byte
         ]
     )
     RecoveryEnvelope.objects.filter(recovery=recovery).delete()
+    # The pin record was sealed under the replaced identity, which nobody holds any more:
+    # the new identity starts a new one (crypto/SPEC.md, "Pins").
+    PinRecord.objects.filter(user=client).delete()
     log.info(
         "assisted recovery %s of user %s confirmed by %s", recovery.pk, client.pk, therapist.pk
     )

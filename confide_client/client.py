@@ -839,46 +839,81 @@ class ConfideClient:
         """Reads the person's pin record (sign-in), before any peer's identity is trusted.
         A record that does not open is reported (``pins_unreadable``) and replaced at the
         next write, never read as pins."""
-        answer = await self._http.get("/api/me/pins", PinsAnswer)
-        self._pins_counter = answer.counter
-        self._pins = {}
+        self._pins, self._pins_counter = {}, 0
+        self._pin_changes.clear()
         self.pins_unreadable = False
-        if answer.record is None:
+        counter, pins = await self._read_pins()
+        self._pins_counter = counter
+        if pins is None:
+            self.pins_unreadable = counter > 0
             return
+        self._pins = {pin.user_id: pin for pin in pins}
+
+    async def _read_pins(self) -> tuple[int, list[crypto.Pin] | None]:
+        """The pin record's counter and pins; None for pins when there is no record or it
+        did not open (it was altered)."""
+        answer = await self._http.get("/api/me/pins", PinsAnswer)
+        if answer.record is None:
+            return answer.counter, None
         try:
             opened = crypto.open_pins(decoded(answer.record, "record"), self.identity)
         except CryptoError as exc:
-            self.pins_unreadable = True
             log.warning("the pin record did not open: %s", type(exc).__name__)
-            return
-        self._pins = {pin.user_id: pin for pin in opened.pins}
-        self._pins.update(self._pin_changes)
+            return answer.counter, None
+        return answer.counter, list(opened.pins)
+
+    async def _merge_pins(self) -> None:
+        """Another session wrote the record: its pins are added to these, never in place
+        of them (a record served without a pin does not drop it here); for a user pinned
+        both here and there, a verification of the same key wins, and otherwise the newer
+        pin. A record that went back (a lower counter) is refused."""
+        counter, pins = await self._read_pins()
+        if counter < self._pins_counter:
+            raise KeysError("The server served an older pin record than this client wrote")
+        self._pins_counter = counter
+        for theirs in pins or []:
+            mine = self._pins.get(theirs.user_id)
+            local = self._pin_changes.get(theirs.user_id)
+            if mine is None or (local is None and mine.at <= theirs.at):
+                self._pins[theirs.user_id] = theirs
+            elif local is not None and local.fingerprint == theirs.fingerprint and theirs.verified:
+                self._pins[theirs.user_id] = self._pin_changes[theirs.user_id] = theirs
+            elif (
+                local is not None
+                and local.fingerprint != theirs.fingerprint
+                and (theirs.at > local.at)
+            ):
+                self._pins[theirs.user_id] = theirs
+                del self._pin_changes[theirs.user_id]
 
     def _compare_with_pins(self, conversation: uuid.UUID, member: Member) -> None:
         """A member's served identity against what the person saw before: the pin, and the
         identity file of this computer when there is one."""
         fingerprint = member.identity.fingerprint()
         pin = self._pins.get(member.id)
-        seen = self._seen_identities.seen(self._identity_scope, member.id)
-        before = {pin.fingerprint} if pin is not None and pin.fingerprint != fingerprint else set()
-        if seen is not None and seen != member.identity:
-            before.add(seen.fingerprint())
-        if not before:
+        # The pin is what the person saw, wherever they signed in; this computer's file
+        # speaks only for a peer without one.
+        if pin is not None:
+            before = pin.fingerprint
+        else:
+            seen = self._seen_identities.seen(self._identity_scope, member.id)
+            before = seen.fingerprint() if seen is not None else fingerprint
+        if before == fingerprint:
             if pin is None:
                 self._pin(member.id, member.identity, verified=False)
             return
         earlier = {identity.fingerprint() for identity in member.earlier}
         told = (conversation, member.id, fingerprint)
-        if member.confirmed_by is not None and before <= earlier:
-            log.info("member %d was recovered, confirmed by a therapist", member.id)
-            self.events.put_nowait(PeerRecovered(conversation, member.id, member.confirmed_by))
-            self._pin(member.id, member.identity, verified=False)
-        elif pin is not None and pin.verified and pin.fingerprint != fingerprint:
-            # Held: the pin stays until the person compares again or accepts the change.
+        if pin is not None and pin.verified:
+            # Held, even after a recovery: the person compares the new key, or accepts it.
             self._held_for_key[conversation] = member.id
             if told not in self._key_changes_told:
                 log.warning("the verified identity of member %d has changed", member.id)
                 self.events.put_nowait(PeerKeyChanged(conversation, member.id, verified=True))
+        elif member.confirmed_by is not None and before in earlier:
+            log.info("member %d was recovered, confirmed by a therapist", member.id)
+            self.events.put_nowait(PeerRecovered(conversation, member.id, member.confirmed_by))
+            self._pin(member.id, member.identity, verified=False)
         else:
             if told not in self._key_changes_told:
                 log.warning("the public identity of member %d has changed", member.id)
@@ -909,7 +944,11 @@ class ConfideClient:
                 if exc.code != "pins_changed":
                     log.warning("the pins could not be written: %s", exc.code)
                     return
-                await self._load_pins()
+                try:
+                    await self._merge_pins()
+                except ClientError as failure:
+                    log.warning("the pins could not be merged: %s", failure.code)
+                    return
                 continue
             except ClientError as exc:
                 log.warning("the pins could not be written: %s", exc.code)
@@ -1212,17 +1251,23 @@ class ConfideClient:
         self.outbox.discard(entry, ClientError("The message was discarded", code="discarded"))
         return True
 
-    async def _queue(self, conversation_id: uuid.UUID, text: str) -> OutgoingMessage:
-        self._rt()
+    def _refuse_if_held(self, conversation_id: uuid.UUID) -> None:
+        """Nothing is sealed or wrapped to a verified peer's changed key (crypto/SPEC.md,
+        "Pins"); called right before sealing or wrapping, after every wait."""
         if conversation_id in self._held_for_key:
             raise VerifiedKeyChangedError(
                 "The key of the person you write to changed since you verified it: compare "
                 "the safety number again (verify_peer) or accept the new key "
                 "(accept_peer_key) before you write."
             )
+
+    async def _queue(self, conversation_id: uuid.UUID, text: str) -> OutgoingMessage:
+        self._rt()
+        self._refuse_if_held(conversation_id)
         state = await self._known(conversation_id)
         epoch = state.current_epoch
         key = await self._key_for(conversation_id, epoch)
+        self._refuse_if_held(conversation_id)
         client_message_id = uuid.uuid4()
         counter = self._counters.get(conversation_id, 0) + 1
         try:
@@ -1301,6 +1346,7 @@ class ConfideClient:
         if state.current_epoch == entry.epoch:
             raise StaleEpochError("The server says the epoch is stale but lists it as current")
         key = await self._key_for(entry.conversation, state.current_epoch)
+        self._refuse_if_held(entry.conversation)
         try:
             # The same message keeps its place in this session's order.
             order = crypto.parse_message(entry.ciphertext).order
@@ -1369,6 +1415,7 @@ class ConfideClient:
         """Starts a new epoch: a fresh key wrapped to every member. Returns the epoch."""
         await self.conversations()
         state = await self._known(conversation_id)
+        self._refuse_if_held(conversation_id)
         epoch = state.current_epoch + 1
         key = ConversationKey.generate()
         envelopes = [

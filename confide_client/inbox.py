@@ -45,7 +45,15 @@ _NO_PREVIOUS = bytes(32)
 class _OrderRun:
     """The messages of one conversation released so far, for the order check."""
 
-    __slots__ = ("entries", "from_start", "highest", "reported", "seq_of_reference", "unusual")
+    __slots__ = (
+        "entries",
+        "from_start",
+        "highest",
+        "reported",
+        "seq_of_reference",
+        "unresolved",
+        "unusual",
+    )
 
     def __init__(self, from_start: bool) -> None:
         self.from_start = from_start
@@ -53,6 +61,8 @@ class _OrderRun:
         self.seq_of_reference: dict[bytes, int] = {}
         self.highest: dict[tuple[int, bytes], int] = {}
         self.reported: set[OrderNotice] = set()
+        # References named as ``previous`` that no message held so far has.
+        self.unresolved: set[bytes] = set()
         self.unusual = False
 
     def add(self, entry: OrderEntry) -> bool:
@@ -67,10 +77,15 @@ class _OrderRun:
                 next_counter = order.counter == 1 or not self.from_start
             else:
                 next_counter = order.counter == highest + 1
-            in_order = next_counter and (
-                order.previous == _NO_PREVIOUS or order.previous in self.seq_of_reference
-            )
+            known = order.previous == _NO_PREVIOUS or order.previous in self.seq_of_reference
+            if not known:
+                self.unresolved.add(order.previous)
+            in_order = next_counter and known
             self.highest[session] = max(highest or 0, order.counter)
+        # A message an earlier one named, arriving after it: the order says something.
+        if entry.reference in self.unresolved:
+            self.unresolved.discard(entry.reference)
+            in_order = False
         self.entries.append(entry)
         self.seq_of_reference.setdefault(entry.reference, entry.seq)
         self.unusual |= not in_order

@@ -223,3 +223,23 @@ async def test_the_order_is_read_again_only_after_an_unusual_message(
         ("unseen", 51, 52, 52),
     ]
     assert inbox.report_order() == 0, "a finding is reported once"
+
+
+async def test_a_message_named_before_it_arrives_is_read_as_out_of_order() -> None:
+    """Not followed from the start: message 5 names message 6 as the one before it; 6
+    arrives later and in its own session's order, and is still found out of order."""
+    conversation = uuid.uuid4()
+    recorder = Recorder()
+    warnings: list[crypto.OrderNotice] = []
+    inbox = Inbox(recorder.open, recorder.sync, warn=lambda _c, notice: warnings.append(notice))
+    inbox.track(conversation, position=4)
+    first, second = Sealer(conversation), Sealer(conversation)
+    earlier = second.seal(1)  # written first, by the other member
+    first.previous = crypto.message_reference(earlier)
+    later = first.seal(1)  # written after reading it
+    await inbox.accept(_stored(conversation, 5, later))
+    inbox.report_order()
+    assert warnings == [], "what it names may lie before what is held"
+    await inbox.accept(dataclasses.replace(_stored(conversation, 6, earlier), sender=SENDER + 1))
+    inbox.report_order()
+    assert [(w.kind, w.seq) for w in warnings] == [("out_of_order", 6)]

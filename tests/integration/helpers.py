@@ -27,6 +27,19 @@ async def messages_from(
     return found
 
 
+async def messages_in(
+    client: ConfideClient, conversation: uuid.UUID, count: int, timeout: float = 10.0
+) -> list[ReceivedMessage]:
+    """The next ``count`` messages of one conversation (a persona's others are skipped)."""
+    deadline = time.monotonic() + timeout
+    found: list[ReceivedMessage] = []
+    while len(found) < count:
+        message = await client.next_message(max(deadline - time.monotonic(), 0.001))
+        if message.conversation == conversation:
+            found.append(message)
+    return found
+
+
 async def messages_until(
     client: ConfideClient, seq: int, timeout: float = 10.0
 ) -> list[ReceivedMessage]:
@@ -130,6 +143,7 @@ def stored_ciphertexts(stack: Stack, conversation: uuid.UUID) -> list[bytes]:
 
 
 __all__ = [
+    "messages_in",
     "stored_identity",
     "order_warnings",
     "stored_ciphertexts",

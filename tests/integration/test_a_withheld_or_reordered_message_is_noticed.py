@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from confide_client import ConfideClient
 from harness.servers import LiveServer, Stack
-from tests.integration.helpers import messages_until, order_warnings
+from tests.integration.helpers import messages_in, order_warnings
 from tests.personas import LivePersona, LivePersonas
 from tests.tampering import swap, withhold
 
@@ -36,10 +36,10 @@ async def test_a_withheld_and_a_swapped_message_are_reported_on_both_sides(
 
     for text in ("one", "two", "three"):
         await therapist.send_text(conversation, text)
-    assert [m.text for m in await messages_until(client, 3)] == ["one", "two", "three"]
+    assert [m.text for m in await messages_in(client, conversation, 3)] == ["one", "two", "three"]
     for text in ("four", "five"):
         await client.send_text(conversation, text)
-    held = await messages_until(therapist, 5)
+    held = await messages_in(therapist, conversation, 5)
     # Every message carries when it was written, by its sender's clock, and its order.
     for message in held:
         assert message.written_at is not None
@@ -59,7 +59,7 @@ async def test_a_withheld_and_a_swapped_message_are_reported_on_both_sides(
     for persona in (client_persona, personas.therapist):
         again = await open_client(server.url, persona)
         await again.connect()
-        texts = [m.text for m in await messages_until(again, 4)]
+        texts = [m.text for m in await messages_in(again, conversation, 4)]
         assert texts == ["one", "three", "five", "four"]
         # Reported once each, when the conversation's messages are all in.
         warnings = await order_warnings(again, conversation, 2.0)

@@ -191,6 +191,7 @@ export async function signedInTab({ listing = {}, storage = new MemoryStorage() 
 
   const tab = {
     messenger,
+    seen,
     keys,
     conversation,
     requests,

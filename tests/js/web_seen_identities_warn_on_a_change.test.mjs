@@ -113,3 +113,56 @@ test('a pin set while a write is under way is written too', async () => {
   await seen.flush();
   assert.deepEqual(store.pins.map((pin) => pin.userId).sort(), [7, 9]);
 });
+
+test('a record served again without a pin does not drop it here', async () => {
+  const { store, seen } = fresh();
+  await seen.load();
+  seen.verify(7, 'AAAA');
+  await seen.flush();
+  // Another "session" (the server) writes a record without user 7.
+  store.counter += 1;
+  store.pins = [{ userId: 9, fingerprint: 'CCCC', verified: false, at: 1 }];
+  seen.check(11, 'EEEE');
+  await seen.flush();
+  const pinned = store.pins.map((pin) => [pin.userId, pin.verified]);
+  assert.deepEqual(pinned.sort((a, b) => a[0] - b[0]), [
+    [7, true],
+    [9, false],
+    [11, false],
+  ]);
+});
+
+test('a verification made elsewhere of the same key wins over a sighting here', async () => {
+  const { store, seen } = fresh();
+  await seen.load();
+  seen.check(7, 'AAAA');
+  await seen.flush();
+  const elsewhere = new SeenIdentities(store, sameString);
+  await elsewhere.load();
+  elsewhere.verify(7, 'AAAA');
+  await elsewhere.flush();
+  seen.acknowledge(7, 'AAAA');
+  await seen.flush();
+  assert.equal(store.pins.find((pin) => pin.userId === 7).verified, true);
+});
+
+test('a record whose counter went back is not read, and nothing is written over it', async () => {
+  const { store, seen } = fresh();
+  await seen.load();
+  seen.check(7, 'AAAA');
+  seen.check(8, 'BBBB');
+  await seen.flush();
+  seen.check(9, 'CCCC');
+  await seen.flush();
+  assert.equal(store.counter, 2);
+  // The server serves an older record and refuses the next write.
+  store.counter = 1;
+  store.pins = [];
+  store.write = async () => {
+    throw Object.assign(new Error('another session wrote'), { code: 'pins_changed' });
+  };
+  seen.check(10, 'DDDD');
+  await seen.flush();
+  assert.equal(seen.unsaved, true);
+  assert.deepEqual(seen.check(7, 'AAAA').previous, 'AAAA', 'still pinned here');
+});

@@ -46,7 +46,18 @@ const NEVER_ACCEPTED = new Set(['bad_ciphertext', 'client_message_id_reused']);
  * @property {string} sent_at
  */
 
+/** Nothing is sealed to a peer whose verified key changed, until it is compared or accepted. */
+export class VerifiedKeyChangedError extends Error {
+  constructor() {
+    super('The key you verified changed: compare the safety number again, or accept it');
+    this.name = 'VerifiedKeyChangedError';
+  }
+}
+
 export class Delivery {
+  /** Messages being sealed again after `stale_epoch`: in flight for the order. */
+  /** @type {Set<string>} */
+  #resealing = new Set();
   /** Plaintext of unacknowledged messages, in memory only (never stored). */
   /** @type {Map<string, string>} */
   #text = new Map();
@@ -99,6 +110,8 @@ export class Delivery {
     await this.epochs.rotateIfDue(conversation);
     const epoch = conversation.currentEpoch;
     if (!this.keys.hasKey(id, epoch)) await this.conversations.refresh(id);
+    // Checked after every wait: the listing may have just found a verified key changed.
+    if (this.conversations.get(id)?.identityChanged?.verified) throw new VerifiedKeyChangedError();
     const clientMessageId = globalThis.crypto.randomUUID();
     const ciphertext = this.keys.seal(text, id, epoch, clientMessageId, {
       previous: conversation.timeline?.newestReference() ?? null,
@@ -118,6 +131,9 @@ export class Delivery {
   async retry(clientMessageId) {
     const entry = this.outbox.get(clientMessageId);
     if (!entry) return;
+    if (this.conversations.get(entry.conversation)?.identityChanged?.verified) {
+      throw new VerifiedKeyChangedError();
+    }
     if (entry.error !== null && NEVER_ACCEPTED.has(entry.error)) {
       const text = this.#text.get(clientMessageId);
       this.outbox.discard(clientMessageId);
@@ -296,10 +312,20 @@ export class Delivery {
       this.#later(clientMessageId, typeof told === 'number' ? told : backoffDelay(entry.attempts));
     } else if (code === 'stale_epoch') {
       this.outbox.markQueued(clientMessageId, code);
-      this.#reseal(clientMessageId).catch(() => {
-        this.outbox.markFailed(clientMessageId, code);
-        this.emit('timeline', { conversation: entry.conversation });
-      });
+      // In flight until resealed: nothing written later overtakes it (its order).
+      this.#resealing.add(clientMessageId);
+      this.#reseal(clientMessageId)
+        .catch((failure) => {
+          this.outbox.markFailed(
+            clientMessageId,
+            failure instanceof VerifiedKeyChangedError ? 'verified_key_changed' : code,
+          );
+          this.emit('timeline', { conversation: entry.conversation });
+        })
+        .finally(() => {
+          this.#resealing.delete(clientMessageId);
+          this.#release(entry.conversation);
+        });
     } else {
       this.outbox.markFailed(clientMessageId, code);
       // Held until the agreement is accepted (`afterAgreement`); the page shows it.
@@ -337,7 +363,13 @@ export class Delivery {
   #heldBehind(entry) {
     for (const earlier of this.outbox.entries(entry.conversation)) {
       if (earlier.clientMessageId === entry.clientMessageId) return false;
-      if (this.#held.has(earlier.clientMessageId) || earlier.state === 'sending') return true;
+      if (
+        this.#held.has(earlier.clientMessageId) ||
+        this.#resealing.has(earlier.clientMessageId) ||
+        earlier.state === 'sending'
+      ) {
+        return true;
+      }
     }
     return false;
   }
@@ -368,6 +400,8 @@ export class Delivery {
     entry.reseals = (entry.reseals ?? 0) + 1;
     if (entry.reseals > MAX_RESEALS) throw new Error('The epoch keeps changing');
     const conversation = await this.conversations.refresh(entry.conversation);
+    // Nothing is sealed to a verified peer's changed key (crypto/SPEC.md, "Pins").
+    if (conversation.identityChanged?.verified) throw new VerifiedKeyChangedError();
     if (conversation.currentEpoch === entry.epoch) throw new Error('The epoch did not change');
     const ciphertext = this.keys.seal(text, entry.conversation, conversation.currentEpoch, clientMessageId, {
       keepOrderOf: entry.ciphertext,

@@ -50,6 +50,8 @@ export class Epochs {
    */
   async rotateIfDue(conversation) {
     if (!this.socket.connected) return;
+    // No epoch key is wrapped to a verified peer's changed key (crypto/SPEC.md, "Pins").
+    if (conversation.identityChanged?.verified) return;
     const local = conversation.timeline?.epochUsage(conversation.currentEpoch) ?? { count: 0, oldest: null };
     const keyless = !this.keys.hasKey(conversation.id, conversation.currentEpoch);
     const due = rotationDue({

@@ -304,7 +304,17 @@ export class Incoming {
         return { ...base, text: null, problem: 'no key', order };
       }
       if (isCryptoError(error)) {
-        return { ...base, text: null, problem: /** @type {Error} */ (error).name };
+        // Its signature may still verify (only the decryption failed): its order counts.
+        const order = sender
+          ? this.keys.verifiedOrder(
+              raw.ciphertext,
+              identitiesOf(sender),
+              conversation.id,
+              raw.epoch,
+              raw.client_message_id,
+            )
+          : null;
+        return { ...base, text: null, problem: /** @type {Error} */ (error).name, order };
       }
       if (error instanceof api.ApiError) return { ...base, text: null, problem: error.code };
       throw error;

@@ -210,6 +210,9 @@ async function endSession(notice, tellServer = true) {
   leaveInboxBeside();
   if (current) {
     current.idle.stop();
+    // A pin set just before leaving (a verification) is written first, briefly: the keys
+    // that seal it are wiped next. Quick exit does not wait.
+    await Promise.race([current.messenger.seen.flush(), new Promise((r) => setTimeout(r, 2000))]);
     current.messenger.wipe();
   }
   showWaiting();

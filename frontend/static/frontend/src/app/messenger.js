@@ -21,7 +21,7 @@
  */
 
 import { ConversationList } from './conversations.js';
-import { Delivery } from './delivery.js';
+import { Delivery, VerifiedKeyChangedError } from './delivery.js';
 import { Epochs } from './epochs.js';
 import { readFrame, typingFrame } from './frames.js';
 import { Incoming } from './incoming.js';
@@ -35,13 +35,7 @@ const SYNC_EVERY_MS = 60_000;
 /** @typedef {import('./conversations.js').Member} Member */
 /** @typedef {import('./keys.js').OrderNotice} OrderNotice */
 
-/** Nothing is sent to a peer whose verified key changed, until it is compared or accepted. */
-export class VerifiedKeyChangedError extends Error {
-  constructor() {
-    super('The key you verified changed: compare the safety number again, or accept it');
-    this.name = 'VerifiedKeyChangedError';
-  }
-}
+export { VerifiedKeyChangedError };
 
 export class Messenger extends EventTarget {
   /** @type {ConversationList} */
@@ -183,16 +177,20 @@ export class Messenger extends EventTarget {
 
   /**
    * The person compared the safety number with the peer in person and it matched: the
-   * peer's identity as served now is pinned as verified (and a change warning goes away).
+   * identity whose number they compared (`shown`) is pinned as verified, and a change
+   * warning goes away. Returns false, pinning nothing, when the peer's identity changed
+   * since the number was shown.
    * @param {string} id
+   * @param {string} shown the peer's base64url identity whose number was shown
    */
-  verifyIdentity(id) {
+  verifyIdentity(id, shown) {
     const conversation = this.#conversations.get(id);
     const peer = conversation && this.peer(conversation);
-    if (!conversation || !peer) return;
+    if (!conversation || !peer || peer.identityB64 !== shown) return false;
     this.seen.verify(peer.id, peer.identityB64);
     conversation.identityChanged = null;
     this.#emit('timeline', { conversation: id });
+    return true;
   }
 
   /**

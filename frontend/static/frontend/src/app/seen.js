@@ -157,9 +157,9 @@ export class SeenIdentities {
         return;
       } catch (error) {
         if (/** @type {any} */ (error)?.code !== 'pins_changed') break;
-        // Another session wrote: take its pins, keep the ones set here over them.
+        // Another session wrote: add its pins to these, and write again.
         try {
-          this.#take(await store.read());
+          this.#merge(await store.read());
         } catch {
           break;
         }
@@ -168,10 +168,39 @@ export class SeenIdentities {
     if (this.#changed.size) this.unsaved = true;
   }
 
-  /** @param {{counter: number, pins: PinEntry[]}} read */
+  /**
+   * The record read at sign-in.
+   * @param {{counter: number, pins: PinEntry[]}} read
+   */
   #take(read) {
     this.#counter = read.counter;
     this.#pins = new Map(read.pins.map((pin) => [pin.userId, pin]));
-    for (const [userId, pin] of this.#changed) this.#pins.set(userId, pin);
+  }
+
+  /**
+   * Another session's record, read again after `pins_changed`: its pins are added to
+   * these, never in place of them (a record served without a pin does not drop it here);
+   * for a user pinned both here and there, a verification of the same key wins, and
+   * otherwise the newer pin. A record that did not open, or whose counter is below the
+   * one known, is not read (only its counter is taken, so that the next write follows).
+   * @param {{counter: number, pins: PinEntry[], unreadable?: boolean}} read
+   */
+  #merge(read) {
+    if (read.counter < this.#counter) throw new Error('The pin record went back');
+    this.#counter = read.counter;
+    if (read.unreadable) return;
+    for (const theirs of read.pins) {
+      const mine = this.#pins.get(theirs.userId);
+      const local = this.#changed.get(theirs.userId);
+      if (!mine || (!local && mine.at <= theirs.at)) {
+        this.#pins.set(theirs.userId, theirs);
+      } else if (local && local.fingerprint === theirs.fingerprint && theirs.verified) {
+        this.#pins.set(theirs.userId, { ...local, verified: true });
+        this.#changed.set(theirs.userId, /** @type {PinEntry} */ (this.#pins.get(theirs.userId)));
+      } else if (local && theirs.fingerprint !== local.fingerprint && theirs.at > local.at) {
+        this.#pins.set(theirs.userId, theirs);
+        this.#changed.delete(theirs.userId);
+      }
+    }
   }
 }

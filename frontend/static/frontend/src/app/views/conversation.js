@@ -31,6 +31,7 @@ const FAILURE_TEXT = /** @type {Record<string, string>} */ ({
   not_found: 'This conversation is no longer available.',
   bad_ciphertext: 'It could not be sealed correctly.',
   client_message_id_reused: 'It could not be sealed correctly.',
+  verified_key_changed: 'Not sent: the key you verified changed. Compare the safety number again, or accept the new key, then retry.',
 });
 
 /**
@@ -74,12 +75,26 @@ function recoveryWords(recovery, myId) {
   return `an account recovery confirmed by ${who} on ${when}`;
 }
 
+/** The latest instant a Date holds; a signed time beyond it is a wrong clock's. */
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * The time a message was written, as its sender signed it (version 2), or `fallback`
+ * (the server's) when it carries none or one no date can hold.
+ * @param {{sentAt: number}|null|undefined} order
+ * @param {string} fallback
+ */
+function writtenAt(order, fallback) {
+  return order && order.sentAt <= MAX_DATE_MS ? new Date(order.sentAt).toISOString() : fallback;
+}
+
 /**
  * A sender's time (milliseconds) in words: "14:02" today, "yesterday at 14:02",
  * "Monday, December 7 at 14:02".
  * @param {number} ms
  */
 function senderTime(ms) {
+  if (ms > MAX_DATE_MS) return 'an impossible time';
   const iso = new Date(ms).toISOString();
   const day = dayLabel(iso);
   if (day === 'Today') return clockTime(iso);
@@ -227,7 +242,8 @@ export function renderConversation(root, { messenger, me, conversationId, announ
     if (item.state === 'failed' && item.clientMessageId) {
       const id = item.clientMessageId;
       parts.push(h('span', { class: 'failure' }, FAILURE_TEXT[item.error ?? ''] ?? 'The server did not accept it.'));
-      parts.push(h('button', { type: 'button', class: 'link-button retry', onclick: () => messenger.retry(id) }, 'Retry'));
+      // Held for a changed verified key, a retry does nothing; the failure says why.
+      parts.push(h('button', { type: 'button', class: 'link-button retry', onclick: () => messenger.retry(id).catch(() => {}) }, 'Retry'));
     }
     meta.replaceChildren(...parts.flatMap((part, i) => (i ? [' · ', part] : [part])));
     return li;
@@ -284,7 +300,7 @@ export function renderConversation(root, { messenger, me, conversationId, announ
       const mine = message.sender === me.id;
       // A version-2 message carries the time its sender wrote it, signed: shown in place
       // of the time the server says it arrived.
-      const time = message.order ? new Date(message.order.sentAt).toISOString() : message.sentAt;
+      const time = writtenAt(message.order, message.sentAt);
       const separator = daySeparator(time);
       if (separator) wanted.push(separator);
       for (const notice of notices.get(message.seq) ?? []) wanted.push(noticeRow(notice));

@@ -41,7 +41,10 @@ export function renderSafety(root, { messenger, conversationId }) {
     class: 'primary',
     hidden: verified,
     onclick: () => {
-      messenger.verifyIdentity(conversationId);
+      if (!messenger.verifyIdentity(conversationId, peer.identityB64)) {
+        status.textContent = `${peer.displayName}'s key changed while this number was shown. Open the safety number again and compare the new one.`;
+        return;
+      }
       showStatus(true);
       verifyButton.hidden = true;
       if (changed) location.hash = `#/c/${conversationId}`;
