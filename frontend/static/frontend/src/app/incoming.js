@@ -257,6 +257,23 @@ export class Incoming {
   }
 
   /**
+   * The order of a message that did not open, if its signature verifies under `sender`.
+   * @param {Conversation} conversation
+   * @param {import('./conversations.js').Member|undefined} sender
+   * @param {any} raw
+   */
+  #verifiedOrder(conversation, sender, raw) {
+    if (!sender) return null;
+    return this.keys.verifiedOrder(
+      raw.ciphertext,
+      identitiesOf(sender),
+      conversation.id,
+      raw.epoch,
+      raw.client_message_id,
+    );
+  }
+
+  /**
    * Verify and open; a message that does not is held with its problem, never its bytes.
    * @param {Conversation} conversation
    * @param {any} raw
@@ -292,28 +309,11 @@ export class Incoming {
     } catch (error) {
       if (error instanceof MissingKeyError) {
         // Without the key it cannot be read, but its signature still vouches for its order.
-        const order = sender
-          ? this.keys.verifiedOrder(
-              raw.ciphertext,
-              identitiesOf(sender),
-              conversation.id,
-              raw.epoch,
-              raw.client_message_id,
-            )
-          : null;
-        return { ...base, text: null, problem: 'no key', order };
+        return { ...base, text: null, problem: 'no key', order: this.#verifiedOrder(conversation, sender, raw) };
       }
       if (isCryptoError(error)) {
         // Its signature may still verify (only the decryption failed): its order counts.
-        const order = sender
-          ? this.keys.verifiedOrder(
-              raw.ciphertext,
-              identitiesOf(sender),
-              conversation.id,
-              raw.epoch,
-              raw.client_message_id,
-            )
-          : null;
+        const order = this.#verifiedOrder(conversation, sender, raw);
         return { ...base, text: null, problem: /** @type {Error} */ (error).name, order };
       }
       if (error instanceof api.ApiError) return { ...base, text: null, problem: error.code };
