@@ -324,6 +324,10 @@ class ConfideClient:
         # a chain id drawn once, and the last counter it used in each conversation.
         self._chain = crypto.new_chain()
         self._counters: dict[uuid.UUID, int] = {}
+        # This client's own newest acknowledged message per conversation: number, reference.
+        self._own_stored: dict[uuid.UUID, tuple[int, bytes]] = {}
+        # When each epoch began, as its version-2 envelope signs it (ms since 1970).
+        self._epoch_times: dict[tuple[uuid.UUID, int], int] = {}
         # The person's pins (crypto/SPEC.md, "Pins"), read from the server at each sign-in:
         # the peers' identities seen and verified, by user id, and the record's counter.
         self._pins: dict[int, crypto.Pin] = {}
@@ -646,11 +650,12 @@ class ConfideClient:
         material = await asyncio.to_thread(make_sign_up_material, password, kdf_params)
         epoch_key = ConversationKey.generate()
         conversation = details.conversation
+        created_at = _now_ms()
         client_envelope = crypto.wrap_conversation_key(
-            epoch_key, conversation, 0, material.public_identity, material.identity
+            epoch_key, conversation, 0, material.public_identity, material.identity, created_at
         )
         therapist_envelope = crypto.wrap_conversation_key(
-            epoch_key, conversation, 0, details.therapist.identity, material.identity
+            epoch_key, conversation, 0, details.therapist.identity, material.identity, created_at
         )
         request = build(
             lambda: AcceptRequest(
@@ -680,6 +685,7 @@ class ConfideClient:
         self._become(account, material.identity)
         await self._load_pins()
         self._keyring.add(conversation, 0, epoch_key)
+        self._epoch_times[(conversation, 0)] = created_at
         return SignUp(account, conversation, recovery_key=material.recovery_key.display())
 
     async def create_invitation(self, client_name: str) -> Invitation:
@@ -1009,6 +1015,7 @@ class ConfideClient:
                 log.warning("an envelope did not open: %s", problem)
                 continue
             self._keyring.add(data.id, envelope.epoch, key)
+            self._note_epoch_time(data.id, envelope.epoch, envelope.envelope)
         if not self.inbox.is_tracked(data.id):
             # Without backfill, what existed at the first listing is taken as read;
             # a conversation that appears later is followed from its start.
@@ -1251,6 +1258,39 @@ class ConfideClient:
         self.outbox.discard(entry, ClientError("The message was discarded", code="discarded"))
         return True
 
+    def _newest_reference(self, conversation: uuid.UUID) -> bytes:
+        """What a new message names as ``previous``: the newest message this client holds
+        in the conversation, released by the inbox or its own acknowledged one, whichever
+        the server numbered later (crypto/SPEC.md, "Version 2: the sender's order")."""
+        candidates = [self.inbox.newest_reference(conversation), self._own_stored.get(conversation)]
+        held = [candidate for candidate in candidates if candidate is not None]
+        return max(held)[1] if held else bytes(32)
+
+    def _note_own_stored(
+        self, conversation: uuid.UUID, acked: asyncio.Future[Ack], ciphertext: bytes
+    ) -> None:
+        """An own message acknowledged under its number: held, for the next ``previous``."""
+        if acked.cancelled() or acked.exception() is not None:
+            return
+        seq = acked.result().seq
+        known = self._own_stored.get(conversation)
+        if known is None or seq > known[0]:
+            self._own_stored[conversation] = (seq, crypto.message_reference(ciphertext))
+
+    def _note_epoch_time(self, conversation: uuid.UUID, epoch: int, envelope: bytes) -> None:
+        """Keeps when an epoch began, as its version-2 envelope signs it."""
+        created_at = crypto.parse_envelope(envelope).created_at
+        if created_at is not None:
+            self._epoch_times[(conversation, epoch)] = created_at
+
+    def _epoch_is_over(self, conversation: uuid.UUID, epoch: int) -> bool:
+        """Whether the epoch's signed start is as old as the rotation rule allows."""
+        created_at = self._epoch_times.get((conversation, epoch))
+        if created_at is None:
+            return False
+        age = max(0.0, (_now_ms() - created_at) / 1000)
+        return crypto.epoch_needs_rotation(0, age, False)
+
     def _refuse_if_held(self, conversation_id: uuid.UUID) -> None:
         """Nothing is sealed or wrapped to a verified peer's changed key (crypto/SPEC.md,
         "Pins"); called right before sealing or wrapping, after every wait."""
@@ -1267,6 +1307,11 @@ class ConfideClient:
         state = await self._known(conversation_id)
         epoch = state.current_epoch
         key = await self._key_for(conversation_id, epoch)
+        if self._epoch_is_over(conversation_id, epoch):
+            # Its envelope signs a start older than the rotation rule allows: an old epoch
+            # presented as current is not written in (crypto/SPEC.md, "Epoch rotation").
+            epoch = await self.rekey(conversation_id)
+            key = await self._key_for(conversation_id, epoch)
         self._refuse_if_held(conversation_id)
         client_message_id = uuid.uuid4()
         counter = self._counters.get(conversation_id, 0) + 1
@@ -1274,8 +1319,8 @@ class ConfideClient:
             order = MessageOrder(
                 chain=self._chain,
                 counter=counter,
-                sent_at=time.time_ns() // 1_000_000,
-                previous=self.inbox.newest_reference(conversation_id) or bytes(32),
+                sent_at=_now_ms(),
+                previous=self._newest_reference(conversation_id),
             )
             ciphertext = crypto.seal_text(
                 text, key, conversation_id, epoch, self.identity, client_message_id, order
@@ -1284,6 +1329,10 @@ class ConfideClient:
             raise ClientError(f"The message cannot be sealed: {exc}", code="bad_message") from None
         self._counters[conversation_id] = counter
         entry = self.outbox.add(conversation_id, client_message_id, epoch, ciphertext, text)
+        # The bytes stored are the entry's at the ack (resealed ones after stale_epoch).
+        entry.acked.add_done_callback(
+            lambda acked: self._note_own_stored(conversation_id, acked, entry.ciphertext)
+        )
         self._start_delivery(entry)
         return entry
 
@@ -1418,12 +1467,13 @@ class ConfideClient:
         self._refuse_if_held(conversation_id)
         epoch = state.current_epoch + 1
         key = ConversationKey.generate()
+        created_at = _now_ms()
         envelopes = [
             EnvelopeItem(
                 recipient=member.id,
                 envelope=b64encode(
                     crypto.wrap_conversation_key(
-                        key, conversation_id, epoch, member.identity, self.identity
+                        key, conversation_id, epoch, member.identity, self.identity, created_at
                     )
                 ),
             )
@@ -1435,6 +1485,7 @@ class ConfideClient:
         )
         await self._request(frame, RekeyOkFrame)
         self._keyring.add(conversation_id, epoch, key)
+        self._epoch_times[(conversation_id, epoch)] = created_at
         # The conversation may have been listed again (a new state) while the reply came.
         state = await self._known(conversation_id)
         state.current_epoch = max(state.current_epoch, epoch)
@@ -1603,6 +1654,7 @@ class ConfideClient:
             envelope, self.identity, wrapper.identity, conversation, epoch
         )
         self._keyring.add(conversation, epoch, key)
+        self._note_epoch_time(conversation, epoch, envelope)
         state.current_epoch = max(state.current_epoch, epoch)
         self.events.put_nowait(EpochStarted(conversation, epoch, wrapper_id))
 
@@ -1699,6 +1751,11 @@ class ConfideClient:
                 continue
             if time.monotonic() - self._last_full_sync >= self.sync_seconds:
                 self._work.put_nowait(_SyncWork(None, generation=self.connections))
+
+
+def _now_ms() -> int:
+    """This computer's clock, in milliseconds since 1970."""
+    return time.time_ns() // 1_000_000
 
 
 def _from_milliseconds(milliseconds: int) -> datetime | None:

@@ -159,10 +159,12 @@ class Inbox:
         """The position of every followed conversation, for a ``sync`` after a reconnect."""
         return {conversation: b.position for conversation, b in self._buffers.items()}
 
-    def newest_reference(self, conversation: uuid.UUID) -> bytes | None:
-        """The reference of the newest message released in a conversation, or None."""
+    def newest_reference(self, conversation: uuid.UUID) -> tuple[int, bytes] | None:
+        """The number and reference of the newest message released in a conversation."""
         run = self._orders.get(conversation)
-        return run.entries[-1].reference if run is not None and run.entries else None
+        if run is None or not run.entries:
+            return None
+        return run.entries[-1].seq, run.entries[-1].reference
 
     def has_gap(self, conversation: uuid.UUID) -> bool:
         buffer = self._buffers.get(conversation)

@@ -27,7 +27,9 @@ from .bundle import (
 )
 from .conversation import (
     ENVELOPE_SIZE,
+    ENVELOPE_SIZE_V2,
     ENVELOPE_VERSION,
+    ENVELOPE_VERSION_2,
     ROTATE_AFTER_MESSAGES,
     ROTATE_AFTER_SECONDS,
     ConversationKey,
@@ -123,7 +125,9 @@ __all__ = [
     "BUNDLE_VERSION",
     "DEFAULT_KDF_PARAMS",
     "ENVELOPE_SIZE",
+    "ENVELOPE_SIZE_V2",
     "ENVELOPE_VERSION",
+    "ENVELOPE_VERSION_2",
     "CHAIN_SIZE",
     "HEADER_SIZE",
     "HEADER_SIZE_V2",

@@ -24,6 +24,7 @@ RECOVERY_PROOF = b"confide/v1/recovery-proof"
 IDENTITY_SUCCESSION = b"confide/v1/identity-succession"
 MESSAGE_REFERENCE = b"confide/v1/message-reference"
 PINS = b"confide/v1/pins"
+KEY_COMMITMENT = b"confide/v1/key-commitment"
 
 ALL_LABELS: tuple[bytes, ...] = (
     IDENTITY,
@@ -42,4 +43,5 @@ ALL_LABELS: tuple[bytes, ...] = (
     IDENTITY_SUCCESSION,
     MESSAGE_REFERENCE,
     PINS,
+    KEY_COMMITMENT,
 )

@@ -9,6 +9,14 @@ Envelope, 253 bytes::
     ct     = AEAD(k, nonce, epoch_key(32), ad = body up to and including nonce)
     sig    = Ed25519-Sign(wrapper_sign_sk, "confide/v1/envelope-sig" || body)
     envelope = body || sig(64)
+
+Version 2 (293 bytes) signs the epoch's creation time and a commitment to its key, so that
+a reader can tell an old epoch presented as current, and every member of an epoch holds
+the key its commitment names::
+
+    body = 0x02 || conversation_id(16) || u32(epoch) || u64(created_at) || commitment(32)
+           || recipient_enc_pk(32) || wrapper_sign_pk(32) || eph_pk(32) || nonce(24) || ct(48)
+    commitment = H(epoch_key, "confide/v1/key-commitment")
 """
 
 from __future__ import annotations
@@ -24,7 +32,6 @@ from ._fields import (
     MAX_SAFE_INTEGER,
     Reader,
     check_epoch,
-    check_version,
     coerce_id,
     require_bytes,
     require_length,
@@ -32,6 +39,7 @@ from ._fields import (
     u32,
 )
 from ._primitives import (
+    HASH_SIZE,
     KEY_SIZE,
     NONCE_SIZE,
     PUBLIC_KEY_SIZE,
@@ -46,12 +54,14 @@ from ._primitives import (
     x25519_base,
 )
 from ._secret import Secret
-from .errors import BindingError, FormatError
+from .errors import BindingError, FormatError, UnsupportedVersionError
 from .identity import IdentityKeyPair, PublicIdentity
 
 __all__ = [
     "ENVELOPE_SIZE",
+    "ENVELOPE_SIZE_V2",
     "ENVELOPE_VERSION",
+    "ENVELOPE_VERSION_2",
     "ROTATE_AFTER_MESSAGES",
     "ROTATE_AFTER_SECONDS",
     "ConversationKey",
@@ -64,10 +74,14 @@ __all__ = [
 ]
 
 ENVELOPE_VERSION = 0x01
+ENVELOPE_VERSION_2 = 0x02
 _CT_SIZE = KEY_SIZE + TAG_SIZE
 _AD_SIZE = 1 + ID_SIZE + 4 + 3 * PUBLIC_KEY_SIZE + NONCE_SIZE  # 141
 _BODY_SIZE = _AD_SIZE + _CT_SIZE  # 189
 ENVELOPE_SIZE = _BODY_SIZE + SIGNATURE_SIZE  # 253
+_EPOCH_FIELDS = 8 + HASH_SIZE  # created_at, commitment: 40
+ENVELOPE_SIZE_V2 = ENVELOPE_SIZE + _EPOCH_FIELDS  # 293
+_SIZES = {ENVELOPE_VERSION: ENVELOPE_SIZE, ENVELOPE_VERSION_2: ENVELOPE_SIZE_V2}
 
 ROTATE_AFTER_MESSAGES = 100
 ROTATE_AFTER_SECONDS = 7 * 24 * 60 * 60
@@ -98,16 +112,25 @@ class ConversationKey(Secret):
     def _secret_material(self) -> bytes:
         return self._key
 
+    def commitment(self) -> bytes:
+        """``H(key, "confide/v1/key-commitment")``: names this key without revealing it."""
+        return h(self._key, _labels.KEY_COMMITMENT)
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class EnvelopeInfo:
-    """The public fields of an envelope; readable without any key."""
+    """The public fields of an envelope; readable without any key.
+
+    ``created_at`` (milliseconds since 1970, by the creator's clock) and ``commitment``
+    are those of version 2; None for version 1."""
 
     version: int
     conversation_id: bytes
     epoch: int
     recipient_enc_pk: bytes
     wrapper_sign_pk: bytes
+    created_at: int | None = None
+    commitment: bytes | None = None
 
     @property
     def conversation_uuid(self) -> uuid.UUID:
@@ -128,22 +151,38 @@ class _Envelope:
 
 def _split(envelope: bytes) -> _Envelope:
     data = require_bytes(envelope, "An envelope")
-    check_version(data, ENVELOPE_VERSION, "envelope")
-    require_length(data, ENVELOPE_SIZE, "An envelope")
+    if not data:
+        raise FormatError("The envelope is empty")
+    version = data[0]
+    if version not in _SIZES:
+        raise UnsupportedVersionError(f"Unsupported envelope format version 0x{version:02x}")
+    require_length(data, _SIZES[version], f"A version {version} envelope")
+    extra = _EPOCH_FIELDS if version == ENVELOPE_VERSION_2 else 0
     reader = Reader(data)
-    version = reader.take(1)[0]
+    reader.take(1)
+    conversation_id = reader.take(ID_SIZE)
+    epoch = reader.take_u32()
+    created_at = commitment = None
+    if version == ENVELOPE_VERSION_2:
+        created_at = int.from_bytes(reader.take(8), "big")
+        if created_at > MAX_SAFE_INTEGER:
+            raise FormatError("The epoch's creation time is above 2^53 - 1")
+        commitment = reader.take(HASH_SIZE)
     info = EnvelopeInfo(
         version=version,
-        conversation_id=reader.take(ID_SIZE),
-        epoch=reader.take_u32(),
+        conversation_id=conversation_id,
+        epoch=epoch,
         recipient_enc_pk=reader.take(PUBLIC_KEY_SIZE),
         wrapper_sign_pk=reader.take(PUBLIC_KEY_SIZE),
+        created_at=created_at,
+        commitment=commitment,
     )
     eph_pk = reader.take(PUBLIC_KEY_SIZE)
     nonce = reader.take(NONCE_SIZE)
     ciphertext = reader.take(_CT_SIZE)
     signature = reader.rest()
-    return _Envelope(info, eph_pk, nonce, ciphertext, data[:_AD_SIZE], data[:_BODY_SIZE], signature)
+    ad_end, body_end = _AD_SIZE + extra, _BODY_SIZE + extra
+    return _Envelope(info, eph_pk, nonce, ciphertext, data[:ad_end], data[:body_end], signature)
 
 
 def _verify(parsed: _Envelope, wrapper: PublicIdentity) -> None:
@@ -167,8 +206,11 @@ def wrap_conversation_key(
     epoch: int,
     recipient: PublicIdentity,
     wrapper: IdentityKeyPair,
+    created_at: int | None = None,
 ) -> bytes:
-    """Wrap an epoch key to one member and sign it: a 253-byte envelope.
+    """Wrap an epoch key to one member and sign it: a 253-byte envelope, or with
+    ``created_at`` (the epoch's creation, milliseconds since 1970, 0 to 2^53 - 1) a
+    293-byte version-2 envelope that also signs that time and the key's commitment.
 
     X25519 from a fresh ephemeral key to the recipient's key, a BLAKE2b-derived wrapping key,
     XChaCha20-Poly1305 with a random 24-byte nonce (drawn after the ephemeral key), and an
@@ -182,14 +224,29 @@ def wrap_conversation_key(
     epoch = check_epoch(epoch)
     recipient = require_type(recipient, PublicIdentity, "The recipient")
     wrapper = require_type(wrapper, IdentityKeyPair, "The wrapper")
+    epoch_fields = b""
+    version = ENVELOPE_VERSION
+    if created_at is not None:
+        if (
+            isinstance(created_at, bool)
+            or not isinstance(created_at, int)
+            or not 0 <= created_at <= MAX_SAFE_INTEGER
+        ):
+            raise FormatError(
+                f"The epoch's creation time must be an integer from 0 to 2^53 - 1, "
+                f"not {created_at!r}"
+            )
+        epoch_fields = created_at.to_bytes(8, "big") + key.commitment()
+        version = ENVELOPE_VERSION_2
     eph_sk = _random.random_bytes(KEY_SIZE)
     eph_pk = x25519_base(eph_sk)
     shared = x25519(eph_sk, recipient.enc_key, "recipient's encryption key")
     nonce = new_nonce()
     ad = (
-        bytes([ENVELOPE_VERSION])
+        bytes([version])
         + conversation
         + u32(epoch)
+        + epoch_fields
         + recipient.enc_key
         + wrapper.sign_key
         + eph_pk
@@ -240,7 +297,10 @@ def unwrap_conversation_key(
         "The envelope could not be decrypted: its ciphertext was altered or it was not "
         "wrapped to this recipient's key",
     )
-    return ConversationKey(epoch_key)
+    key = ConversationKey(epoch_key)
+    if info.commitment is not None and not hmac.compare_digest(info.commitment, key.commitment()):
+        raise BindingError("The envelope's key is not the one its commitment names")
+    return key
 
 
 def parse_envelope(envelope: bytes) -> EnvelopeInfo:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import _labels
-from .._primitives import h, x25519
+from .._primitives import aead_encrypt, h, x25519, x25519_base
 from ..conversation import (
     ROTATE_AFTER_MESSAGES,
     ROTATE_AFTER_SECONDS,
@@ -58,7 +58,7 @@ _BODY = 189
 
 def resign(envelope: bytes, wrapper: IdentityKeyPair) -> bytes:
     """Replace the signature with the wrapper's signature of the (altered) body."""
-    body = envelope[:_BODY]
+    body = envelope[:-64]
     return body + wrapper._sign(_labels.ENVELOPE_SIG + body)
 
 
@@ -156,9 +156,9 @@ def envelope_file() -> str:
         unwrap_fails("over-long", "254 bytes.", FormatError, envelope + b"\x00"),
         unwrap_fails(
             "unknown-version",
-            "Version 0x02.",
+            "Version 0x03.",
             UnsupportedVersionError,
-            replace(envelope, 0, b"\x02"),
+            replace(envelope, 0, b"\x03"),
         ),
         unwrap_fails(
             "wrong-wrapper-expected",
@@ -243,6 +243,7 @@ def envelope_file() -> str:
             )
         )
     vectors += _envelope_argument_vectors(vectors[0]["inputs"], inputs(envelope))
+    vectors += _version_2_vectors(client, therapist, other, key, envelope)
     return document(
         "Conversation-key envelopes (253 bytes). 'wrap' replays 'random' through "
         "wrap_conversation_key(); 'unwrap' is unwrap_conversation_key() by the recipient; "
@@ -386,4 +387,162 @@ def _envelope_argument_vectors(wrap_base: JsonObject, unwrap_base: JsonObject) -
             FormatError,
         ),
     ]
+    return vectors
+
+
+CREATED_AT = 1_796_479_200_000  # 2026-12-05 12:00:00 UTC, in milliseconds
+
+
+def _version_2_vectors(
+    client: IdentityKeyPair,
+    therapist: IdentityKeyPair,
+    other: IdentityKeyPair,
+    key: ConversationKey,
+    v1: bytes,
+) -> list[JsonObject]:
+    """Envelopes that sign the epoch's creation time and its key's commitment."""
+    with deterministic_random("envelope/v2") as rng:
+        envelope = wrap_conversation_key(
+            key, CONVERSATION_ID, EPOCH, client.public, therapist, CREATED_AT
+        )
+    wrap_inputs: JsonObject = {
+        "epoch_key": EPOCH_KEY.hex(),
+        "conversation_id": CONVERSATION_ID.hex(),
+        "epoch": EPOCH,
+        "recipient_identity": client.public.to_bytes().hex(),
+        "wrapper_secret": identity_secret(therapist).hex(),
+        "created_at": CREATED_AT,
+        "random": [value.hex() for value in rng.drawn],
+    }
+    eph_sk = rng.drawn[0]
+    eph_pk = envelope[125:157]
+    shared = x25519(eph_sk, client.enc_key, "test")
+    unwrap_inputs: JsonObject = {
+        "envelope": envelope.hex(),
+        "recipient_secret": identity_secret(client).hex(),
+        "wrapper_identity": therapist.public.to_bytes().hex(),
+        "conversation_id": CONVERSATION_ID.hex(),
+        "epoch": EPOCH,
+    }
+
+    def unwrap_fails(name: str, comment: str, data: bytes, error: type[CryptoError]) -> JsonObject:
+        return fails(
+            f"v2-{name}", comment, "unwrap", {**unwrap_inputs, "envelope": data.hex()}, error
+        )
+
+    # A wrapper who wraps one key but signs the commitment of another: made by hand, as an
+    # honest client never would, so that the AEAD opens and only the commitment differs.
+    eph_fixed = bytes(range(100, 132))
+    eph_fixed_pk = x25519_base(eph_fixed)
+    nonce = bytes(range(24))
+    ad = (
+        b"\x02"
+        + CONVERSATION_ID
+        + EPOCH.to_bytes(4, "big")
+        + CREATED_AT.to_bytes(8, "big")
+        + ConversationKey(bytes(range(32))).commitment()
+        + client.enc_key
+        + therapist.sign_key
+        + eph_fixed_pk
+        + nonce
+    )
+    fixed_shared = x25519(eph_fixed, client.enc_key, "test")
+    wrapped = aead_encrypt(
+        h(fixed_shared, _labels.ENVELOPE + eph_fixed_pk + client.enc_key), nonce, EPOCH_KEY, ad
+    )
+    equivocating = resign(ad + wrapped + bytes(64), therapist)
+    vectors: list[JsonObject] = [
+        ok(
+            "v2-wrap",
+            "A version-2 envelope: the epoch was made at 2026-12-05 12:00:00 UTC (milliseconds) "
+            "and its key's commitment H(epoch_key, 'confide/v1/key-commitment') is signed with "
+            "it. 'random' is eph_sk, then the nonce.",
+            "wrap",
+            wrap_inputs,
+            {
+                "eph_pk": eph_pk.hex(),
+                "shared_secret": shared.hex(),
+                "envelope_key": h(shared, _labels.ENVELOPE + eph_pk + client.enc_key).hex(),
+                "envelope": envelope.hex(),
+            },
+        ),
+        ok(
+            "v2-unwrap",
+            "The client unwraps it.",
+            "unwrap",
+            unwrap_inputs,
+            {"epoch_key": EPOCH_KEY.hex()},
+        ),
+        ok(
+            "v2-verify",
+            "The server checks shape and signature and reads the fields, time and commitment "
+            "included.",
+            "verify",
+            {"envelope": envelope.hex(), "wrapper_identity": therapist.public.to_bytes().hex()},
+            {
+                "version": 2,
+                "conversation_id": CONVERSATION_ID.hex(),
+                "epoch": EPOCH,
+                "recipient_enc_pk": client.enc_key.hex(),
+                "wrapper_sign_pk": therapist.sign_key.hex(),
+                "created_at": CREATED_AT,
+                "commitment": key.commitment().hex(),
+            },
+        ),
+        unwrap_fails("truncated", "292 bytes.", envelope[:-1], FormatError),
+        unwrap_fails(
+            "read-as-version-1",
+            "The version byte set to 0x01: 293 bytes is no version-1 length.",
+            replace(envelope, 0, b"\x01"),
+            FormatError,
+        ),
+        unwrap_fails(
+            "version-1-read-as-version-2",
+            "A version-1 envelope with its version byte set to 0x02.",
+            replace(v1, 0, b"\x02"),
+            FormatError,
+        ),
+        unwrap_fails(
+            "flipped-created-at", "A byte of the time flipped.", flip(envelope, 28), SignatureError
+        ),
+        unwrap_fails(
+            "flipped-commitment",
+            "A byte of the commitment flipped.",
+            flip(envelope, 40),
+            SignatureError,
+        ),
+        unwrap_fails(
+            "resigned-flipped-created-at",
+            "The time changed and re-signed by the wrapper: it is in the associated data.",
+            resign(flip(envelope, 28), therapist),
+            DecryptionError,
+        ),
+        unwrap_fails(
+            "created-at-above-2-53",
+            "A time of 2^53 milliseconds, signed by the wrapper.",
+            resign(replace(envelope, 21, (2**53).to_bytes(8, "big")), therapist),
+            FormatError,
+        ),
+        unwrap_fails(
+            "commitment-of-another-key",
+            "Authentic, but the commitment names another key than the one wrapped: the wrapper "
+            "gives members different keys for one epoch.",
+            equivocating,
+            BindingError,
+        ),
+    ]
+    for name, comment, value in (
+        ("created-at-negative", "A time before 1970.", -1),
+        ("created-at-above-2-53", "A time of 2^53 milliseconds.", 2**53),
+        ("created-at-boolean", "A boolean is not a time.", True),
+    ):
+        vectors.append(
+            fails(
+                f"v2-wrap-{name}",
+                comment + NO_DRAW,
+                "wrap",
+                {**wrap_inputs, "created_at": value, "random": []},
+                FormatError,
+            )
+        )
     return vectors

@@ -32,11 +32,15 @@ def check_envelopes(
     envelopes: Sequence[tuple[int, bytes]],
     members: dict[int, PublicIdentity],
 ) -> list[CheckedEnvelope]:
-    """One envelope per member, each signed by ``wrapper`` and bound to its member and epoch."""
+    """One envelope per member, each signed by ``wrapper`` and bound to its member and epoch,
+    all of one version and, for version 2, all signing the same creation time and key
+    commitment: every member is given the key the commitment names, or the epoch does not
+    begin (crypto/SPEC.md, "Version 2: the epoch's time and key, signed")."""
     recipients = [recipient for recipient, _ in envelopes]
     if sorted(recipients) != sorted(members):
         raise BadEnvelopesError("There must be exactly one envelope for each member.")
     checked = []
+    signed: set[tuple[int, int | None, bytes | None]] = set()
     for recipient_id, envelope in envelopes:
         try:
             info = crypto.verify_envelope(envelope, wrapper)
@@ -50,7 +54,13 @@ def check_envelopes(
             raise BadEnvelopesError(
                 f"Envelope for member {recipient_id} is not wrapped to that member's key."
             )
+        signed.add((info.version, info.created_at, info.commitment))
         checked.append(CheckedEnvelope(recipient_id, envelope))
+    if len(signed) > 1:
+        raise BadEnvelopesError(
+            "The envelopes of one epoch must be of one version and sign one creation time "
+            "and one key commitment."
+        )
     return checked
 
 

@@ -226,6 +226,7 @@ def envelope_wrap(inputs: Inputs) -> Result:
             inputs["epoch"],
             recipient,
             IdentityKeyPair(_b(inputs["wrapper_secret"])),
+            inputs.get("created_at"),
         )
     eph_sk = _random(inputs)[0]
     eph_pk = nacl.bindings.crypto_scalarmult_base(eph_sk)
@@ -257,6 +258,14 @@ def envelope_verify(inputs: Inputs) -> Result:
         "epoch": info.epoch,
         "recipient_enc_pk": info.recipient_enc_pk.hex(),
         "wrapper_sign_pk": info.wrapper_sign_pk.hex(),
+        **(
+            {}
+            if info.version == 1
+            else {
+                "created_at": info.created_at,
+                "commitment": info.commitment.hex() if info.commitment else None,
+            }
+        ),
     }
 
 

@@ -68,7 +68,12 @@ CASES: list[tuple[str, Callable[[], object], str]] = [
     (
         "envelope",
         lambda: parse_envelope(b"\x01" + bytes(251)),
-        "An envelope must be exactly 253 bytes long (got 252)",
+        "A version 1 envelope must be exactly 253 bytes long (got 252)",
+    ),
+    (
+        "version-2 envelope",
+        lambda: parse_envelope(b"\x02" + bytes(291)),
+        "A version 2 envelope must be exactly 293 bytes long (got 292)",
     ),
     (
         "message",
@@ -169,7 +174,7 @@ def test_an_unknown_version_is_named_in_hex(
 
 def test_the_version_is_checked_before_the_length() -> None:
     with pytest.raises(UnsupportedVersionError):
-        parse_envelope(b"\x02")
+        parse_envelope(b"\x03")
 
 
 def test_a_message_id_must_be_16_bytes_or_a_uuid(

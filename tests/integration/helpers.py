@@ -79,13 +79,18 @@ async def no_event_of(client: ConfideClient, kind: type[ClientEvent], within: fl
 
 
 async def order_warnings(
-    client: ConfideClient, conversation: uuid.UUID, within: float
+    client: ConfideClient, conversation: uuid.UUID, within: float, expected: int | None = None
 ) -> list[OrderWarning]:
     """The order warnings about one conversation that arrive within ``within`` seconds
-    (a persona's other conversations may have warnings of their own)."""
+    (a persona's other conversations may have warnings of their own); with ``expected``,
+    those that arrive until that many have, and for half a second more."""
     found: list[OrderWarning] = []
     deadline = time.monotonic() + within
     while (left := deadline - time.monotonic()) > 0:
+        if expected is not None and len(found) >= expected:
+            deadline = min(deadline, time.monotonic() + 0.5)
+            expected = None
+            continue
         try:
             event = await client.next_event(left)
         except TimeoutError:

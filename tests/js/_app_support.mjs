@@ -134,9 +134,10 @@ function jsonAnswer(body) {
  * A signed-in tab with real keys and stand-ins for the browser (location, WebSocket) and
  * the HTTP API (fetch): the client (ME) and their therapist (PEER) share CONVERSATION,
  * whose epoch-0 key the therapist wrapped. `listing` overrides fields of the server's
- * account of the conversation. Call `close()` at the end (it wipes and stops the timers).
+ * account of the conversation; `createdAt` makes the epoch-0 envelope version 2, signing
+ * that time. Call `close()` at the end (it wipes and stops the timers).
  */
-export async function signedInTab({ listing = {}, storage = new MemoryStorage() } = {}) {
+export async function signedInTab({ listing = {}, storage = new MemoryStorage(), createdAt = null } = {}) {
   const { confide } = await import('./_support.mjs');
   const { Keys } = await appModule('keys.js');
   const { Messenger } = await appModule('messenger.js');
@@ -149,7 +150,9 @@ export async function signedInTab({ listing = {}, storage = new MemoryStorage() 
   const envelope = (epoch) => ({
     epoch,
     wrapper: PEER,
-    envelope: b64(confide.wrapConversationKey(epochKeys[epoch], CONVERSATION, epoch, mine.public, theirs)),
+    envelope: b64(
+      confide.wrapConversationKey(epochKeys[epoch], CONVERSATION, epoch, mine.public, theirs, createdAt),
+    ),
   });
   const conversation = {
     id: CONVERSATION,

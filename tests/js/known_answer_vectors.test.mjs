@@ -229,6 +229,7 @@ const RUNNERS = {
           inputs.epoch,
           recipient,
           new IdentityKeyPair(fromHex(inputs.wrapper_secret)),
+          'created_at' in inputs ? inputs.created_at : null,
         ),
       );
       const ephSk = fromHex(inputs.random[0]);
@@ -264,6 +265,9 @@ const RUNNERS = {
         epoch: info.epoch,
         recipient_enc_pk: toHex(info.recipientEncPk),
         wrapper_sign_pk: toHex(info.wrapperSignPk),
+        ...(info.version === 1
+          ? {}
+          : { created_at: info.createdAt, commitment: toHex(info.commitment) }),
       };
     },
   },

@@ -52,6 +52,25 @@ async def current_epoch(world: Practice5) -> int:
     return conversation.current_epoch
 
 
+async def test_a_version_2_epoch_signs_one_time_and_one_key_for_every_member(
+    world: Practice5, connect: Connect
+) -> None:
+    theo = await connect(world.therapist)
+    clara = await connect(world.client)
+    key = ConversationKey.generate()
+    frame = rekey_frame(world, world.therapist, key)
+    for item, member in zip(frame["envelopes"], world.chat.members, strict=True):
+        item["envelope"] = crypto.b64encode(
+            crypto.wrap_conversation_key(
+                key, world.chat.id, 1, member.identity.public, world.therapist.identity, 1234
+            )
+        )
+    assert (await theo.request(frame))["type"] == "rekey_ok"
+    event = await clara.receive_type("epoch")
+    info = crypto.parse_envelope(crypto.b64decode(event["envelope"]))
+    assert (info.version, info.created_at, info.commitment) == (2, 1234, key.commitment())
+
+
 async def test_each_member_gets_their_own_envelope_and_can_open_it(
     world: Practice5, connect: Connect
 ) -> None:
@@ -97,6 +116,9 @@ async def test_after_a_rekey_the_old_epoch_is_stale_and_the_new_one_works(
         "other conversation",
         "signed by someone else",
         "skips an epoch",
+        "two keys for one epoch",
+        "two creation times",
+        "two versions",
     ],
 )
 async def test_bad_envelopes_are_refused_and_nothing_changes(
@@ -115,6 +137,30 @@ async def test_bad_envelopes_are_refused_and_nothing_changes(
         )
     elif defect == "signed by someone else":
         frame = rekey_frame(world, world.client, key)
+    elif defect in ("two keys for one epoch", "two creation times", "two versions"):
+        # Each member's envelope is sound alone; together they give members different keys
+        # or different accounts of the epoch (crypto/SPEC.md, "Version 2").
+        other_key = ConversationKey.generate() if defect == "two keys for one epoch" else key
+        times = {"two keys for one epoch": (1, 1), "two creation times": (1, 2)}
+        first, second = times.get(defect, (1, None))
+        frame = rekey_frame(world, world.therapist, key)
+        for item, member, created_at, wrapped in zip(
+            frame["envelopes"],
+            world.chat.members,
+            (first, second),
+            (key, other_key),
+            strict=True,
+        ):
+            item["envelope"] = crypto.b64encode(
+                crypto.wrap_conversation_key(
+                    wrapped,
+                    world.chat.id,
+                    1,
+                    member.identity.public,
+                    world.therapist.identity,
+                    created_at,
+                )
+            )
     else:
         frame = rekey_frame(world, world.therapist, key, epoch=2)
     reply = await theo.request(frame)

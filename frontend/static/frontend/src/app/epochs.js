@@ -9,14 +9,31 @@ import { isCryptoError, needsRotation } from './keys.js';
 import { rekeyFrame } from './frames.js';
 
 /**
- * Whether the next message must begin a new epoch. The server's count and start time
- * (`epoch_messages`, `epoch_started_at`) and what this browser holds are both consulted,
- * and the larger count and the older start win: a server that understates either cannot
- * keep an epoch in use beyond the policy as far as this browser can see.
+ * Whether the next message must begin a new epoch.
+ *
+ * For an epoch whose version-2 envelope signs when it began (`signedStartedAt`, ms since
+ * 1970), the age is taken from that and the count from the epoch's messages this browser
+ * holds: nothing the server reports counts, so it can neither keep an old epoch in use by
+ * presenting it as current nor force a rotation by claiming more messages
+ * (crypto/SPEC.md, "Epoch rotation"). For a version-1 epoch, which signs no time, the
+ * server's count and start (`epoch_messages`, `epoch_started_at`) and what this browser
+ * holds are both consulted, and the larger count and the older start win.
  * @param {{serverCount: number, serverStartedAt: string|null, localCount: number,
- *          localOldest: string|null, keysChanged: boolean, now: number}} usage
+ *          localOldest: string|null, keysChanged: boolean, now: number,
+ *          signedStartedAt?: number|null}} usage
  */
-export function rotationDue({ serverCount, serverStartedAt, localCount, localOldest, keysChanged, now }) {
+export function rotationDue({
+  serverCount,
+  serverStartedAt,
+  localCount,
+  localOldest,
+  keysChanged,
+  now,
+  signedStartedAt = null,
+}) {
+  if (signedStartedAt !== null) {
+    return needsRotation(localCount, Math.max(0, (now - signedStartedAt) / 1000), keysChanged);
+  }
   const count = Math.max(Number.isInteger(serverCount) ? serverCount : 0, localCount);
   const starts = [serverStartedAt, localOldest]
     .map((iso) => (iso ? Date.parse(iso) : Number.NaN))
@@ -61,14 +78,15 @@ export class Epochs {
       localOldest: local.oldest,
       keysChanged: conversation.keysChanged || keyless,
       now: Date.now(),
+      signedStartedAt: this.keys.ring.createdAt(conversation.id, conversation.currentEpoch),
     });
     if (!due) return;
     const epoch = conversation.currentEpoch + 1;
     const members = [...conversation.members.values()];
-    const { key, envelopes } = this.keys.newEpoch(conversation.id, epoch, members);
+    const { key, envelopes, createdAt } = this.keys.newEpoch(conversation.id, epoch, members);
     try {
       await this.socket.request(rekeyFrame(conversation.id, epoch, envelopes));
-      this.keys.keep(conversation.id, epoch, key);
+      this.keys.keep(conversation.id, epoch, key, createdAt);
       this.#began(conversation, epoch, new Date().toISOString());
     } catch {
       // Someone else began it first, or the socket dropped: use whatever epoch is current.

@@ -67,6 +67,8 @@ export function parseIdentity(b64) {
 export class KeyRing {
   /** @type {Map<string, confide.ConversationKey>} */
   #keys = new Map();
+  /** @type {Map<string, number>} */
+  #created = new Map();
 
   /**
    * @param {string} conversation
@@ -74,6 +76,15 @@ export class KeyRing {
    */
   has(conversation, epoch) {
     return this.#keys.has(`${conversation}/${epoch}`);
+  }
+
+  /**
+   * When the epoch began, as its version-2 envelope signs it (ms since 1970), or null.
+   * @param {string} conversation
+   * @param {number} epoch
+   */
+  createdAt(conversation, epoch) {
+    return this.#created.get(`${conversation}/${epoch}`) ?? null;
   }
 
   /**
@@ -88,12 +99,14 @@ export class KeyRing {
    * @param {string} conversation
    * @param {number} epoch
    * @param {confide.ConversationKey} key
+   * @param {number|null} [createdAt] when the epoch began, signed (version 2)
    */
-  add(conversation, epoch, key) {
+  add(conversation, epoch, key, createdAt = null) {
     const name = `${conversation}/${epoch}`;
     const old = this.#keys.get(name);
     if (old && old !== key) old.wipe();
     this.#keys.set(name, key);
+    if (createdAt !== null) this.#created.set(name, createdAt);
   }
 
   get size() {
@@ -111,6 +124,7 @@ export class KeyRing {
   wipe() {
     for (const key of this.#keys.values()) key.wipe();
     this.#keys.clear();
+    this.#created.clear();
   }
 }
 
@@ -174,14 +188,11 @@ export class Keys {
    * @param {confide.PublicIdentity} wrapper
    */
   unwrap(conversation, epoch, envelope, wrapper) {
-    const key = confide.unwrapConversationKey(
-      confide.b64decode(envelope),
-      this.#own(),
-      wrapper,
-      conversation,
-      epoch,
-    );
-    this.ring.add(conversation, epoch, key);
+    const bytes = confide.b64decode(envelope);
+    const key = confide.unwrapConversationKey(bytes, this.#own(), wrapper, conversation, epoch);
+    // A version-2 envelope signs when its epoch began (crypto/SPEC.md, "Version 2: the
+    // epoch's time and key, signed"): the age the rotation rule reads.
+    this.ring.add(conversation, epoch, key, confide.parseEnvelope(bytes).createdAt);
   }
 
   /**
@@ -210,7 +221,15 @@ export class Keys {
   wrapHistory(conversation, epochs, recipient) {
     return epochs.map((epoch) =>
       confide.b64encode(
-        confide.wrapConversationKey(this.#key(conversation, epoch), conversation, epoch, recipient, this.#own()),
+        confide.wrapConversationKey(
+          this.#key(conversation, epoch),
+          conversation,
+          epoch,
+          recipient,
+          this.#own(),
+          // Its own time when this browser knows it, signed (version 2); else version 1.
+          this.ring.createdAt(conversation, epoch),
+        ),
       ),
     );
   }
@@ -442,13 +461,15 @@ export class Keys {
    */
   newEpoch(conversation, epoch, members) {
     const key = confide.ConversationKey.generate();
+    // Every envelope signs the same time and commitment (crypto/SPEC.md, version 2).
+    const createdAt = Date.now();
     const envelopes = members.map((member) => ({
       recipient: member.id,
       envelope: confide.b64encode(
-        confide.wrapConversationKey(key, conversation, epoch, member.identity, this.#own()),
+        confide.wrapConversationKey(key, conversation, epoch, member.identity, this.#own(), createdAt),
       ),
     }));
-    return { key, envelopes };
+    return { key, envelopes, createdAt };
   }
 
   /**
@@ -456,9 +477,10 @@ export class Keys {
    * @param {string} conversation
    * @param {number} epoch
    * @param {confide.ConversationKey} key
+   * @param {number|null} [createdAt] when it began, as its envelopes sign it
    */
-  keep(conversation, epoch, key) {
-    this.ring.add(conversation, epoch, key);
+  keep(conversation, epoch, key, createdAt = null) {
+    this.ring.add(conversation, epoch, key, createdAt);
   }
 
   /**
@@ -666,20 +688,21 @@ export async function makeSignUp(input) {
   const { fields, identity, recoveryDisplay } = await makeAccountKeys(input.password);
   const therapist = parseIdentity(input.therapistIdentity);
   const epochKey = confide.ConversationKey.generate();
+  const createdAt = Date.now();
   const body = {
     token: input.token,
     email: input.email,
     display_name: input.displayName,
     ...fields,
     client_envelope: confide.b64encode(
-      confide.wrapConversationKey(epochKey, input.conversation, 0, identity.public, identity),
+      confide.wrapConversationKey(epochKey, input.conversation, 0, identity.public, identity, createdAt),
     ),
     therapist_envelope: confide.b64encode(
-      confide.wrapConversationKey(epochKey, input.conversation, 0, therapist, identity),
+      confide.wrapConversationKey(epochKey, input.conversation, 0, therapist, identity, createdAt),
     ),
   };
   const keys = new Keys(identity);
-  keys.keep(input.conversation, 0, epochKey);
+  keys.keep(input.conversation, 0, epochKey, createdAt);
   return { body, keys, recoveryDisplay };
 }
 

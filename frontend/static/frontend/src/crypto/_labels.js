@@ -29,6 +29,7 @@ export const RECOVERY_PROOF = label('confide/v1/recovery-proof');
 export const IDENTITY_SUCCESSION = label('confide/v1/identity-succession');
 export const MESSAGE_REFERENCE = label('confide/v1/message-reference');
 export const PINS = label('confide/v1/pins');
+export const KEY_COMMITMENT = label('confide/v1/key-commitment');
 
 /** Every label, in the order of the Python module. */
 export const ALL_LABELS = Object.freeze([
@@ -48,4 +49,5 @@ export const ALL_LABELS = Object.freeze([
   IDENTITY_SUCCESSION,
   MESSAGE_REFERENCE,
   PINS,
+  KEY_COMMITMENT,
 ]);

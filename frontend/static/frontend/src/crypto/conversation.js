@@ -11,6 +11,12 @@
  *     sig    = Ed25519-Sign(wrapper_sign_sk, "confide/v1/envelope-sig" || body)
  *     envelope = body || sig(64)
  *
+ * Version 2 (293 bytes) also signs the epoch's creation time and a commitment to its key:
+ *
+ *     body = 0x02 || conversation_id(16) || u32(epoch) || u64(created_at) || commitment(32)
+ *            || recipient_enc_pk(32) || wrapper_sign_pk(32) || eph_pk(32) || nonce(24) || ct(48)
+ *     commitment = H(epoch_key, "confide/v1/key-commitment")
+ *
  * @module
  */
 
@@ -19,7 +25,6 @@ import {
   ID_SIZE,
   Reader,
   checkEpoch,
-  checkVersion,
   coerceId,
   concat,
   equalBytes,
@@ -31,6 +36,7 @@ import {
   u32,
 } from './_fields.js';
 import {
+  HASH_SIZE,
   KEY_SIZE,
   NONCE_SIZE,
   PUBLIC_KEY_SIZE,
@@ -47,7 +53,7 @@ import {
 } from './_primitives.js';
 import { randomBytes } from './random.js';
 import { Secret, fieldsOf } from './_secret.js';
-import { BindingError, FormatError } from './errors.js';
+import { BindingError, FormatError, UnsupportedVersionError } from './errors.js';
 import { IdentityKeyPair, PublicIdentity, _sharedSecret, _sign } from './identity.js';
 
 export const ENVELOPE_VERSION = 0x01;
@@ -55,6 +61,21 @@ const CT_SIZE = KEY_SIZE + TAG_SIZE;
 const AD_SIZE = 1 + ID_SIZE + 4 + 3 * PUBLIC_KEY_SIZE + NONCE_SIZE; // 141
 const BODY_SIZE = AD_SIZE + CT_SIZE; // 189
 export const ENVELOPE_SIZE = BODY_SIZE + SIGNATURE_SIZE; // 253
+export const ENVELOPE_VERSION_2 = 0x02;
+const EPOCH_FIELDS = 8 + HASH_SIZE; // created_at, commitment: 40
+export const ENVELOPE_SIZE_V2 = ENVELOPE_SIZE + EPOCH_FIELDS; // 293
+/** @type {Map<number, number>} */
+const SIZES = new Map([
+  [ENVELOPE_VERSION, ENVELOPE_SIZE],
+  [ENVELOPE_VERSION_2, ENVELOPE_SIZE_V2],
+]);
+
+/** @param {number} value */
+function u64(value) {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(value));
+  return out;
+}
 
 export const ROTATE_AFTER_MESSAGES = 100;
 export const ROTATE_AFTER_SECONDS = 7 * 24 * 60 * 60;
@@ -78,6 +99,11 @@ export class ConversationKey extends Secret {
     Object.freeze(this);
   }
 
+  /** `H(key, "confide/v1/key-commitment")`: names this key without revealing it. */
+  commitment() {
+    return h(fieldsOf(this).key, labels.KEY_COMMITMENT);
+  }
+
   /** A new epoch key of 32 random bytes. */
   static generate() {
     const key = randomBytes(KEY_SIZE);
@@ -97,13 +123,25 @@ export class EnvelopeInfo {
    * @param {number} epoch
    * @param {Uint8Array} recipientEncPk
    * @param {Uint8Array} wrapperSignPk
+   * @param {number|null} [createdAt] version 2: the epoch's creation, ms since 1970
+   * @param {Uint8Array|null} [commitment] version 2: the commitment to its key
    */
-  constructor(version, conversationId, epoch, recipientEncPk, wrapperSignPk) {
+  constructor(
+    version,
+    conversationId,
+    epoch,
+    recipientEncPk,
+    wrapperSignPk,
+    createdAt = null,
+    commitment = null,
+  ) {
     /** @readonly */ this.version = version;
     /** @readonly */ this.conversationId = conversationId;
     /** @readonly */ this.epoch = epoch;
     /** @readonly */ this.recipientEncPk = recipientEncPk;
     /** @readonly */ this.wrapperSignPk = wrapperSignPk;
+    /** @readonly */ this.createdAt = createdAt;
+    /** @readonly */ this.commitment = commitment;
     Object.freeze(this);
   }
 
@@ -130,16 +168,39 @@ export class EnvelopeInfo {
  */
 function split(envelope) {
   const data = requireBytes(envelope, 'An envelope');
-  checkVersion(data, ENVELOPE_VERSION, 'envelope');
-  requireLength(data, ENVELOPE_SIZE, 'An envelope');
+  if (data.length === 0) throw new FormatError('The envelope is empty');
+  const version = data[0];
+  const size = SIZES.get(version);
+  if (size === undefined) {
+    throw new UnsupportedVersionError(
+      `Unsupported envelope format version 0x${version.toString(16).padStart(2, '0')}`,
+    );
+  }
+  requireLength(data, size, `A version ${version} envelope`);
+  const extra = version === ENVELOPE_VERSION_2 ? EPOCH_FIELDS : 0;
   const reader = new Reader(data);
-  const version = reader.take(1)[0];
+  reader.take(1);
+  const conversationId = reader.take(ID_SIZE);
+  const epoch = reader.takeU32();
+  let createdAt = null;
+  let commitment = null;
+  if (version === ENVELOPE_VERSION_2) {
+    const time = reader.take(8);
+    const value = new DataView(time.buffer, time.byteOffset, 8).getBigUint64(0);
+    if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw new FormatError("The epoch's creation time is above 2^53 - 1");
+    }
+    createdAt = Number(value);
+    commitment = reader.take(HASH_SIZE);
+  }
   const info = new EnvelopeInfo(
     version,
-    reader.take(ID_SIZE),
-    reader.takeU32(),
+    conversationId,
+    epoch,
     reader.take(PUBLIC_KEY_SIZE),
     reader.take(PUBLIC_KEY_SIZE),
+    createdAt,
+    commitment,
   );
   const ephPk = reader.take(PUBLIC_KEY_SIZE);
   const nonce = reader.take(NONCE_SIZE);
@@ -150,8 +211,8 @@ function split(envelope) {
     ephPk,
     nonce,
     ciphertext,
-    ad: data.slice(0, AD_SIZE),
-    body: data.slice(0, BODY_SIZE),
+    ad: data.slice(0, AD_SIZE + extra),
+    body: data.slice(0, BODY_SIZE + extra),
     signature,
   };
 }
@@ -196,14 +257,32 @@ function envelopeKey(shared, ephPk, recipientEncPk) {
  * @param {number} epoch
  * @param {PublicIdentity} recipient
  * @param {IdentityKeyPair} wrapper
+ * @param {number|null} [createdAt] the epoch's creation (ms since 1970, 0 to 2^53 - 1):
+ *   a version-2 envelope that signs it and the key's commitment
  * @returns {Uint8Array}
  */
-export function wrapConversationKey(key, conversationId, epoch, recipient, wrapper) {
+export function wrapConversationKey(key, conversationId, epoch, recipient, wrapper, createdAt = null) {
   requireType(key, ConversationKey, 'The conversation key');
   const conversation = coerceId(conversationId, 'The conversation id');
   checkEpoch(epoch);
   requireType(recipient, PublicIdentity, 'The recipient');
   requireType(wrapper, IdentityKeyPair, 'The wrapper');
+  let epochFields = new Uint8Array(0);
+  let version = ENVELOPE_VERSION;
+  if (createdAt !== null) {
+    if (
+      typeof createdAt !== 'number' ||
+      !Number.isInteger(createdAt) ||
+      createdAt < 0 ||
+      createdAt > Number.MAX_SAFE_INTEGER
+    ) {
+      throw new FormatError(
+        `The epoch's creation time must be an integer from 0 to 2^53 - 1, not ${String(createdAt)}`,
+      );
+    }
+    epochFields = concat(u64(createdAt), key.commitment());
+    version = ENVELOPE_VERSION_2;
+  }
   const epochKey = fieldsOf(key).key;
   const ephSk = randomBytes(KEY_SIZE);
   let shared = null;
@@ -214,9 +293,10 @@ export function wrapConversationKey(key, conversationId, epoch, recipient, wrapp
     shared = x25519(ephSk, recipientEncPk, "recipient's encryption key");
     const nonce = newNonce();
     const ad = concat(
-      Uint8Array.of(ENVELOPE_VERSION),
+      Uint8Array.of(version),
       conversation,
       u32(epoch),
+      epochFields,
       recipientEncPk,
       wrapper.signKey,
       ephPk,
@@ -274,7 +354,12 @@ export function unwrapConversationKey(envelope, recipient, wrapper, conversation
       'The envelope could not be decrypted: its ciphertext was altered or it was not ' +
         "wrapped to this recipient's key",
     );
-    return new ConversationKey(epochKey);
+    const key = new ConversationKey(epochKey);
+    if (info.commitment !== null && !equalBytes(info.commitment, key.commitment())) {
+      key.wipe();
+      throw new BindingError("The envelope's key is not the one its commitment names");
+    }
+    return key;
   } finally {
     wipeBytes(shared, k, epochKey);
   }

@@ -65,7 +65,9 @@ export {
 } from './recovery.js';
 export {
   ENVELOPE_SIZE,
+  ENVELOPE_SIZE_V2,
   ENVELOPE_VERSION,
+  ENVELOPE_VERSION_2,
   ROTATE_AFTER_MESSAGES,
   ROTATE_AFTER_SECONDS,
   ConversationKey,
