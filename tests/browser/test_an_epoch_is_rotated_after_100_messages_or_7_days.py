@@ -1,8 +1,10 @@
 """Epoch rotation (crypto/SPEC.md): when the current epoch holds 100 messages, or is 7
-days old, the browser begins a new epoch before sending its next message. The counts come
-from the server (``epoch_messages``, ``epoch_started_at``), so a browser that holds only
-the newest page still rotates in time. The messaging agreement accepted here is recorded
-on the server and not asked again."""
+days old, the browser begins a new epoch before sending its next message. Both rest on
+what the members signed, not on what the server reports: the epoch's age on the time its
+version-2 envelope signs (the server saying the epoch is a week old changes nothing), and
+the count on the epoch's messages the browser holds, reading older pages until it holds
+the epoch's start, so a browser that held only the newest page still rotates in time. The
+messaging agreement accepted here is recorded on the server and not asked again."""
 
 from __future__ import annotations
 
@@ -123,7 +125,7 @@ def test_an_epoch_is_rotated_after_100_messages_or_7_days(
     )
     assert len(client.frames_of("sent", "rekey")) == 1
 
-    # Seven days later (as the server records it), the next message begins epoch 2.
+    # The server saying epoch 1 began a week ago changes nothing: its envelope signs when.
     started = datetime.now(UTC) - timedelta(days=7, minutes=1)
     server.execute(
         "UPDATE messaging_conversation SET epoch_started_at = ? WHERE id = ?",
@@ -133,6 +135,16 @@ def test_an_epoch_is_rotated_after_100_messages_or_7_days(
     c.reload()
     sign_in(c, server.url, rowan.email, PASSWORD)
     expect(c.locator("#agreement-title")).to_have_count(0)
+    still = f"The server's week is not a week {uuid.uuid4().hex[:8]}"
+    sent_plaintexts.append(still)
+    send(c, still)
+    expect(c.locator(".message.mine").filter(has_text=still)).to_have_attribute(
+        "data-state", "sent"
+    )
+    assert [f["epoch"] for _, f in client.frames_of("sent", "rekey")] == [1]
+
+    # Seven days later by this browser's clock, the next message begins epoch 2.
+    c.clock.set_fixed_time(datetime.now(UTC) + timedelta(days=7, minutes=1))
     third = f"A week later {uuid.uuid4().hex[:8]}"
     sent_plaintexts.append(third)
     send(c, third)

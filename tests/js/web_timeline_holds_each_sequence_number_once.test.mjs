@@ -57,8 +57,25 @@ test('the messages of an epoch are counted, with the oldest time, for rotation',
   timeline.add(message(1, 0, '2025-01-01T00:00:00Z'));
   timeline.add(message(2, 1, '2025-01-02T00:00:00Z'));
   timeline.add(message(3, 1, '2025-01-03T00:00:00Z'));
-  assert.deepEqual(timeline.epochUsage(1), { count: 2, oldest: '2025-01-02T00:00:00Z' });
-  assert.deepEqual(timeline.epochUsage(5), { count: 0, oldest: null });
+  // Message 1 is of epoch 0, so epoch 1's start is held: the count is all of it.
+  assert.deepEqual(timeline.epochUsage(1), {
+    count: 2,
+    oldest: '2025-01-02T00:00:00Z',
+    fromStart: true,
+  });
+  assert.deepEqual(timeline.epochUsage(5), { count: 0, oldest: null, fromStart: true });
+});
+
+test("an epoch whose start is not held says so, and unsigned messages do not count", () => {
+  const timeline = new Timeline();
+  timeline.add(message(7, 1, '2025-01-02T00:00:00Z'));
+  timeline.add(message(8, 1, '2025-01-03T00:00:00Z'));
+  timeline.add({ ...message(9, 1, '2025-01-04T00:00:00Z'), text: null, problem: 'SignatureError' });
+  assert.deepEqual(timeline.epochUsage(1), {
+    count: 2,
+    oldest: '2025-01-02T00:00:00Z',
+    fromStart: false,
+  });
 });
 
 test('invalid sequence numbers are refused', () => {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { isCryptoError, needsRotation } from './keys.js';
+import { ROTATE_AFTER_MESSAGES, isCryptoError, needsRotation } from './keys.js';
 import { rekeyFrame } from './frames.js';
 
 /**
@@ -50,11 +50,31 @@ export class Epochs {
    *          conversations: import('./conversations.js').ConversationList,
    *          emit: import('./conversations.js').Emit}} options
    */
-  constructor({ keys, socket, conversations, emit }) {
+  constructor({ keys, socket, conversations, emit, loadOlder }) {
     this.keys = keys;
     this.socket = socket;
     this.conversations = conversations;
     this.emit = emit;
+    /** Loads the page before the oldest message held; resolves to whether more follow. */
+    this.loadOlder = loadOlder ?? (async () => false);
+  }
+
+  /**
+   * The current epoch's messages this browser holds, reading older pages (at most three)
+   * until it holds the epoch's start or as many as the rule allows: for an epoch that
+   * signs its time, the count rests on what the members signed, not on the server's.
+   * @param {Conversation} conversation
+   */
+  async #count(conversation) {
+    const timeline = conversation.timeline;
+    let usage = timeline?.epochUsage(conversation.currentEpoch) ?? { count: 0, oldest: null, fromStart: true };
+    for (let page = 0; timeline && page < 3; page += 1) {
+      if (usage.fromStart || usage.count >= ROTATE_AFTER_MESSAGES) break;
+      const more = await this.loadOlder(conversation);
+      usage = timeline.epochUsage(conversation.currentEpoch);
+      if (!more) break;
+    }
+    return usage;
   }
 
   /**
@@ -69,7 +89,11 @@ export class Epochs {
     if (!this.socket.connected) return;
     // No epoch key is wrapped to a verified peer's changed key (crypto/SPEC.md, "Pins").
     if (conversation.identityChanged?.verified) return;
-    const local = conversation.timeline?.epochUsage(conversation.currentEpoch) ?? { count: 0, oldest: null };
+    const signedStartedAt = this.keys.ring.createdAt(conversation.id, conversation.currentEpoch);
+    const local =
+      signedStartedAt === null
+        ? conversation.timeline?.epochUsage(conversation.currentEpoch) ?? { count: 0, oldest: null }
+        : await this.#count(conversation);
     const keyless = !this.keys.hasKey(conversation.id, conversation.currentEpoch);
     const due = rotationDue({
       serverCount: conversation.epochMessages,
@@ -78,7 +102,7 @@ export class Epochs {
       localOldest: local.oldest,
       keysChanged: conversation.keysChanged || keyless,
       now: Date.now(),
-      signedStartedAt: this.keys.ring.createdAt(conversation.id, conversation.currentEpoch),
+      signedStartedAt,
     });
     if (!due) return;
     const epoch = conversation.currentEpoch + 1;

@@ -11,7 +11,7 @@
 
 import * as confide from '../crypto/index.js';
 
-export const { CryptoError, FormatError, DecryptionError } = confide;
+export const { CryptoError, FormatError, DecryptionError, ROTATE_AFTER_MESSAGES } = confide;
 
 /** Argon2id parameters served for an account, checked against crypto/SPEC.md's bounds. */
 function kdfParams(/** @type {any} */ kdf) {

@@ -80,7 +80,13 @@ export class Messenger extends EventTarget {
       emit,
       ownStored: (clientMessageId) => this.#delivery.heardStored(clientMessageId),
     });
-    const epochs = new Epochs({ keys, socket, conversations, emit });
+    const epochs = new Epochs({
+      keys,
+      socket,
+      conversations,
+      emit,
+      loadOlder: (conversation) => this.#incoming.loadOlder(conversation),
+    });
     this.outbox = outbox;
     this.socket = socket;
     this.#conversations = conversations;

@@ -143,21 +143,30 @@ export class Timeline {
   }
 
   /**
-   * Messages in the epoch after `seq`: how many this browser holds of `epoch`, and the
-   * time of the oldest, for the rotation policy.
+   * The messages of `epoch` this browser holds, for the rotation policy: how many (only
+   * those that opened or whose signature verified count, so that a message nobody signed
+   * cannot make the count), the time of the oldest, and whether the epoch's start is held
+   * (a message of an earlier epoch, or the conversation's first message, is held before
+   * the oldest of them), so that the count is all of the epoch's.
    * @param {number} epoch
-   * @returns {{count: number, oldest: string|null}}
+   * @returns {{count: number, oldest: string|null, fromStart: boolean}}
    */
   epochUsage(epoch) {
     let count = 0;
     /** @type {string|null} */
     let oldest = null;
+    let first = 0;
     for (const message of this.#messages.values()) {
       if (message.epoch !== epoch || this.isReplay(message.seq)) continue;
+      if (message.text === null && !message.order) continue;
       count += 1;
       if (oldest === null || message.sentAt < oldest) oldest = message.sentAt;
+      if (first === 0 || message.seq < first) first = message.seq;
     }
-    return { count, oldest };
+    const before = this.#messages.get(first - 1);
+    const fromStart =
+      first === 0 ? this.complete : first === 1 || (before !== undefined && before.epoch < epoch);
+    return { count, oldest, fromStart };
   }
 
   /**
