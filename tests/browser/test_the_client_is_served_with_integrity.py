@@ -90,12 +90,12 @@ def test_only_keys_js_uses_the_crypto_package_and_nothing_imports_libsodium() ->
 
 
 def test_the_app_stores_nothing_secret() -> None:
-    """Storage is written in three places only: the outbox (ciphertext), the seen
-    identities (public) and the desktop notifications switch (on or off). The agreement's
-    acceptance is recorded on the server."""
+    """Storage is written in two places only: the outbox (ciphertext) and the desktop
+    notifications switch (on or off). The agreement's acceptance is recorded on the server,
+    and the peers' identities seen are kept sealed there too (crypto/SPEC.md, "Pins")."""
     writers = {
         path.relative_to(APP).as_posix()
         for path in APP.rglob("*.js")
         if re.search(r"setItem\(", path.read_text(encoding="utf-8"))
     }
-    assert writers == {"outbox.js", "seen.js", "alerts.js"}
+    assert writers == {"outbox.js", "alerts.js"}
