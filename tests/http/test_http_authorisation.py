@@ -90,6 +90,8 @@ class Endpoint:
     def call(self, browser: Browser, world: Practice5) -> Reply:
         if self.method == "GET":
             return browser.get(self.path(world))
+        if self.method == "PUT":
+            return browser.put_json(self.path(world), self.body(world))
         return browser.post(self.path(world), self.body(world))
 
 
@@ -306,6 +308,15 @@ ENDPOINTS = [
         "POST",
         expect(signed_out=401, clara=403, theo=200, olive=200, oscar=403, ada=403),
         body=lambda world: {"office_hours": [{"day": 0, "start": "09:00", "end": "17:00"}]},
+    ),
+    Endpoint("read one's pins", "api-me-pins", "GET", signed_in(200)),
+    # A record that is not one is refused for everyone signed in, before anything else.
+    Endpoint(
+        "write one's pins, not a record",
+        "api-me-pins",
+        "PUT",
+        signed_in(400),
+        body=lambda world: {"record": "AQID", "previous": 0},
     ),
     Endpoint("read the server's push key", "api-me-push", "GET", signed_in(200)),
     # Read before anything else, so whether this server has a VAPID key does not matter.
@@ -651,7 +662,7 @@ def test_every_route_refuses_the_other_method_and_says_which_is_allowed(
     path = endpoint.path(world)
     allowed = METHODS[endpoint.route]
 
-    if allowed == "GET":
+    if allowed in ("GET", "GET, PUT"):
         reply = browser.post(path, {})
     elif allowed == "POST":
         reply = browser.get(path)
