@@ -1691,7 +1691,7 @@ class ConfideClient:
             text=text,
             sent_at=data.sent_at,
             client_message_id=data.client_message_id,
-            written_at=None if order is None else _from_milliseconds(order.sent_at),
+            written_at=_from_milliseconds(None if order is None else order.sent_at),
         )
 
     async def _verified_order(self, data: MessageData) -> MessageOrder | None:
@@ -1725,12 +1725,8 @@ class ConfideClient:
                 sender_id=notice.sender,
                 first=notice.first,
                 last=notice.last,
-                written_after=_from_milliseconds(notice.after)
-                if notice.after is not None
-                else None,
-                written_before=(
-                    _from_milliseconds(notice.before) if notice.before is not None else None
-                ),
+                written_after=_from_milliseconds(notice.after),
+                written_before=_from_milliseconds(notice.before),
             )
         )
 
@@ -1758,9 +1754,11 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def _from_milliseconds(milliseconds: int) -> datetime | None:
+def _from_milliseconds(milliseconds: int | None) -> datetime | None:
     """A sender's clock time (milliseconds since 1970, UTC) as an aware datetime; None for
-    one past what a datetime holds (year 9999), which only a wrong clock writes."""
+    none, or one past what a datetime holds (year 9999), which only a wrong clock writes."""
+    if milliseconds is None:
+        return None
     try:
         return datetime.fromtimestamp(milliseconds / 1000, tz=UTC)
     except (OverflowError, ValueError, OSError):

@@ -65,8 +65,9 @@ class _OrderRun:
         self.unresolved: set[bytes] = set()
         self.unusual = False
 
-    def add(self, entry: OrderEntry) -> bool:
-        """Holds one released message; returns whether it may change the findings."""
+    def add(self, entry: OrderEntry) -> None:
+        """Holds one released message; marks the run ``unusual`` when it may change the
+        findings."""
         in_order = True
         order = entry.order
         if order is not None:
@@ -89,7 +90,6 @@ class _OrderRun:
         self.entries.append(entry)
         self.seq_of_reference.setdefault(entry.reference, entry.seq)
         self.unusual |= not in_order
-        return not in_order
 
     def new_findings(self) -> list[OrderNotice]:
         self.unusual = False

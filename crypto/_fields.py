@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from typing import TypeVar
 
 from .errors import FormatError, UnsupportedVersionError
@@ -65,12 +66,20 @@ def u32(value: int) -> bytes:
     return value.to_bytes(4, "big")
 
 
-def check_version(data: bytes, version: int, what: str) -> None:
-    """Raise FormatError if ``data`` is empty, UnsupportedVersionError if byte 0 is wrong."""
+def u64(value: int) -> bytes:
+    """``u64(x)``: 8 bytes, big-endian unsigned."""
+    return value.to_bytes(8, "big")
+
+
+def check_version(data: bytes, version: int | Collection[int], what: str) -> int:
+    """Raise FormatError if ``data`` is empty, UnsupportedVersionError if byte 0 is not
+    ``version`` (or one of ``version``, for a format with several); return byte 0."""
     if not data:
         raise FormatError(f"The {what} is empty")
-    if data[0] != version:
+    known = (version,) if isinstance(version, int) else version
+    if data[0] not in known:
         raise UnsupportedVersionError(f"Unsupported {what} format version 0x{data[0]:02x}")
+    return data[0]
 
 
 class Reader:
@@ -93,6 +102,10 @@ class Reader:
     def take_u32(self) -> int:
         """The next 4 bytes as a big-endian unsigned integer."""
         return int.from_bytes(self.take(4), "big")
+
+    def take_u64(self) -> int:
+        """The next 8 bytes as a big-endian unsigned integer."""
+        return int.from_bytes(self.take(8), "big")
 
     def rest(self) -> bytes:
         """Everything not yet consumed."""

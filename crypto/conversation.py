@@ -32,11 +32,13 @@ from ._fields import (
     MAX_SAFE_INTEGER,
     Reader,
     check_epoch,
+    check_version,
     coerce_id,
     require_bytes,
     require_length,
     require_type,
     u32,
+    u64,
 )
 from ._primitives import (
     HASH_SIZE,
@@ -54,7 +56,7 @@ from ._primitives import (
     x25519_base,
 )
 from ._secret import Secret
-from .errors import BindingError, FormatError, UnsupportedVersionError
+from .errors import BindingError, FormatError
 from .identity import IdentityKeyPair, PublicIdentity
 
 __all__ = [
@@ -151,11 +153,7 @@ class _Envelope:
 
 def _split(envelope: bytes) -> _Envelope:
     data = require_bytes(envelope, "An envelope")
-    if not data:
-        raise FormatError("The envelope is empty")
-    version = data[0]
-    if version not in _SIZES:
-        raise UnsupportedVersionError(f"Unsupported envelope format version 0x{version:02x}")
+    version = check_version(data, _SIZES, "envelope")
     require_length(data, _SIZES[version], f"A version {version} envelope")
     extra = _EPOCH_FIELDS if version == ENVELOPE_VERSION_2 else 0
     reader = Reader(data)
@@ -164,7 +162,7 @@ def _split(envelope: bytes) -> _Envelope:
     epoch = reader.take_u32()
     created_at = commitment = None
     if version == ENVELOPE_VERSION_2:
-        created_at = int.from_bytes(reader.take(8), "big")
+        created_at = reader.take_u64()
         if created_at > MAX_SAFE_INTEGER:
             raise FormatError("The epoch's creation time is above 2^53 - 1")
         commitment = reader.take(HASH_SIZE)
@@ -236,7 +234,7 @@ def wrap_conversation_key(
                 f"The epoch's creation time must be an integer from 0 to 2^53 - 1, "
                 f"not {created_at!r}"
             )
-        epoch_fields = created_at.to_bytes(8, "big") + key.commitment()
+        epoch_fields = u64(created_at) + key.commitment()
         version = ENVELOPE_VERSION_2
     eph_sk = _random.random_bytes(KEY_SIZE)
     eph_pk = x25519_base(eph_sk)

@@ -31,11 +31,13 @@ from ._fields import (
     U32_MAX,
     Reader,
     check_epoch,
+    check_version,
     coerce_id,
     require_bytes,
     require_length,
     require_type,
     u32,
+    u64,
 )
 from ._primitives import (
     HASH_SIZE,
@@ -50,7 +52,7 @@ from ._primitives import (
     verify_detached,
 )
 from .conversation import ConversationKey
-from .errors import BindingError, FormatError, UnsupportedVersionError
+from .errors import BindingError, FormatError
 from .identity import IdentityKeyPair, PublicIdentity
 from .padding import BUCKETS, MAX_PADDED, MIN_PADDED, pad, unpad
 
@@ -133,7 +135,7 @@ class MessageOrder:
 
     def to_bytes(self) -> bytes:
         """``chain || u32(counter) || u64(sent_at) || previous``, 52 bytes."""
-        return self.chain + u32(self.counter) + self.sent_at.to_bytes(8, "big") + self.previous
+        return self.chain + u32(self.counter) + u64(self.sent_at) + self.previous
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -171,11 +173,7 @@ class _Message:
 
 def _split(wire: bytes) -> _Message:
     data = require_bytes(wire, "A message")
-    if not data:
-        raise FormatError("The message is empty")
-    version = data[0]
-    if version not in _HEADER_SIZES:
-        raise UnsupportedVersionError(f"Unsupported message format version 0x{version:02x}")
+    version = check_version(data, _HEADER_SIZES, "message")
     header_size = _HEADER_SIZES[version]
     if len(data) not in _WIRE_SIZES[version]:
         overhead = header_size + TAG_SIZE + SIGNATURE_SIZE
@@ -194,7 +192,7 @@ def _split(wire: bytes) -> _Message:
     if version == MESSAGE_VERSION_2:
         chain = reader.take(CHAIN_SIZE)
         counter = reader.take_u32()
-        sent_at = int.from_bytes(reader.take(8), "big")
+        sent_at = reader.take_u64()
         order = MessageOrder(chain, counter, sent_at, reader.take(HASH_SIZE))
     nonce = reader.take(NONCE_SIZE)
     ciphertext = reader.take(len(data) - header_size - SIGNATURE_SIZE)

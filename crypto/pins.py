@@ -21,7 +21,7 @@ import hmac
 from collections.abc import Iterable
 
 from . import _labels
-from ._fields import MAX_SAFE_INTEGER, Reader, check_version, require_bytes, require_type
+from ._fields import MAX_SAFE_INTEGER, Reader, check_version, require_bytes, require_type, u64
 from ._primitives import (
     HASH_SIZE,
     NONCE_SIZE,
@@ -110,7 +110,7 @@ def _key(identity: IdentityKeyPair) -> bytes:
 
 
 def _header(sign_pk: bytes, counter: int) -> bytes:
-    return bytes([PINS_VERSION]) + sign_pk + counter.to_bytes(8, "big")
+    return bytes([PINS_VERSION]) + sign_pk + u64(counter)
 
 
 def seal_pins(identity: IdentityKeyPair, counter: int, pins: Iterable[Pin]) -> bytes:
@@ -125,10 +125,10 @@ def seal_pins(identity: IdentityKeyPair, counter: int, pins: Iterable[Pin]) -> b
     if len(listed) > MAX_PINS:
         raise FormatError(f"A record holds at most {MAX_PINS} pins, not {len(listed)}")
     body = len(listed).to_bytes(4, "big") + b"".join(
-        pin.user_id.to_bytes(8, "big")
+        u64(pin.user_id)
         + pin.fingerprint
         + bytes([VERIFIED if pin.verified else SEEN])
-        + pin.at.to_bytes(8, "big")
+        + u64(pin.at)
         for pin in listed
     )
     header = _header(identity.sign_key, counter)
@@ -150,7 +150,7 @@ def parse_pins(record: bytes) -> PinsInfo:
     reader = Reader(data)
     reader.take(1)
     sign_pk = reader.take(PUBLIC_KEY_SIZE)
-    counter = int.from_bytes(reader.take(8), "big")
+    counter = reader.take_u64()
     return PinsInfo(sign_pk, _check_integer(counter, "The counter", 1))
 
 
@@ -179,10 +179,10 @@ def open_pins(record: bytes, identity: IdentityKeyPair) -> PinRecord:
         raise FormatError(f"The pin record says {count} pins but holds another number")
     pins: list[Pin] = []
     for _ in range(count):
-        user_id = int.from_bytes(reader.take(8), "big")
+        user_id = reader.take_u64()
         fingerprint = reader.take(HASH_SIZE)
         state = reader.take(1)[0]
-        at = int.from_bytes(reader.take(8), "big")
+        at = reader.take_u64()
         if state not in (SEEN, VERIFIED):
             raise FormatError(f"A pin's state must be 1 or 2, not {state}")
         if pins and user_id <= pins[-1].user_id:

@@ -27,6 +27,7 @@ from ._fields import (
     require_bytes,
     require_length,
     require_type,
+    u64,
 )
 from ._primitives import SIGNATURE_SIZE, verify_detached
 from .errors import BindingError, FormatError
@@ -68,10 +69,6 @@ def _number(value: object, what: str) -> int:
     return value
 
 
-def _u64(value: int) -> bytes:
-    return value.to_bytes(8, "big")
-
-
 def sign_succession(
     confirmer: IdentityKeyPair,
     *,
@@ -96,9 +93,9 @@ def sign_succession(
     body = b"".join(
         (
             bytes([SUCCESSION_VERSION]),
-            _u64(_number(user_id, "The user id")),
-            _u64(_number(confirmer_id, "The confirmer id")),
-            _u64(_number(confirmed_at, "The confirmation time")),
+            u64(_number(user_id, "The user id")),
+            u64(_number(confirmer_id, "The confirmer id")),
+            u64(_number(confirmed_at, "The confirmation time")),
             previous.to_bytes(),
             new.to_bytes(),
         )
@@ -141,7 +138,7 @@ def verify_succession(
     )
     reader = Reader(body)
     reader.take(1)
-    numbers = [int.from_bytes(reader.take(8), "big") for _ in range(3)]
+    numbers = [reader.take_u64() for _ in range(3)]
     if max(numbers) > MAX_SUCCESSION_NUMBER:
         raise FormatError(f"An id or time of the succession is above {MAX_SUCCESSION_NUMBER}")
     named_user, named_confirmer, confirmed_at = numbers

@@ -304,8 +304,7 @@ export class Incoming {
         raw.epoch,
         raw.client_message_id,
       );
-      const { order } = this.keys.orderFacts(raw.ciphertext, true);
-      return { ...base, text, problem: null, order };
+      return { ...base, text, problem: null, order: this.keys.orderOf(raw.ciphertext) };
     } catch (error) {
       if (error instanceof MissingKeyError) {
         // Without the key it cannot be read, but its signature still vouches for its order.

@@ -314,7 +314,17 @@ export class Keys {
       wire = new TextEncoder().encode(ciphertext);
     }
     const reference = confide.b64encode(confide.messageReference(wire));
-    return { reference, order: verified ? plainOrder(orderIn(ciphertext)) : null };
+    return { reference, order: verified ? this.orderOf(ciphertext) : null };
+  }
+
+  /**
+   * The version-2 order a message carries, read without verifying: call it only for a
+   * message that opened (so verified) or that this person sealed; null for version 1.
+   * @param {string} ciphertext base64url
+   * @returns {HeldOrder|null}
+   */
+  orderOf(ciphertext) {
+    return plainOrder(orderIn(ciphertext));
   }
 
   /**

@@ -43,6 +43,9 @@ export class SeenIdentities {
   #store;
   /** @type {(identity: string) => string} */
   #fingerprint;
+  /** Fingerprints worked out so far, by identity: each is checked once, not per listing. */
+  /** @type {Map<string, string>} */
+  #fingerprints = new Map();
   /** @type {Promise<void>} */
   #writing = Promise.resolve();
   /** Whether the record the server served did not open: it was altered. */
@@ -77,7 +80,7 @@ export class SeenIdentities {
    *   pinned fingerprint; `verified`: whether the pin was verified
    */
   check(userId, identity) {
-    const fingerprint = this.#fingerprint(identity);
+    const fingerprint = this.#fingerprintOf(identity);
     const pin = this.#pins.get(userId);
     if (!pin) {
       this.#set(userId, fingerprint, false);
@@ -97,7 +100,7 @@ export class SeenIdentities {
    */
   isVerified(userId, identity) {
     const pin = this.#pins.get(userId);
-    return Boolean(pin?.verified && pin.fingerprint === this.#fingerprint(identity));
+    return Boolean(pin?.verified && pin.fingerprint === this.#fingerprintOf(identity));
   }
 
   /**
@@ -107,7 +110,7 @@ export class SeenIdentities {
    * @param {string} identity
    */
   acknowledge(userId, identity) {
-    this.#set(userId, this.#fingerprint(identity), false);
+    this.#set(userId, this.#fingerprintOf(identity), false);
   }
 
   /**
@@ -116,7 +119,7 @@ export class SeenIdentities {
    * @param {string} identity
    */
   verify(userId, identity) {
-    this.#set(userId, this.#fingerprint(identity), true);
+    this.#set(userId, this.#fingerprintOf(identity), true);
   }
 
   /** Resolves once every change made so far has been written (or given up). */
@@ -127,8 +130,23 @@ export class SeenIdentities {
   /** Stop remembering (the session ended): a late answer must not write again. */
   close() {
     this.#store = null;
+    this.#fingerprints.clear();
     this.#pins.clear();
     this.#changed.clear();
+  }
+
+  /**
+   * A served identity's fingerprint; parsing it verifies its signature, so it is done once
+   * per identity, not at every listing of every conversation.
+   * @param {string} identity
+   */
+  #fingerprintOf(identity) {
+    let fingerprint = this.#fingerprints.get(identity);
+    if (fingerprint === undefined) {
+      fingerprint = this.#fingerprint(identity);
+      this.#fingerprints.set(identity, fingerprint);
+    }
+    return fingerprint;
   }
 
   /**

@@ -132,17 +132,44 @@ export function u32(value) {
 }
 
 /**
- * FormatError if `data` is empty, UnsupportedVersionError if byte 0 is not `version`.
+ * `u64(x)`: 8 bytes, big-endian unsigned (`x` at most 2^53 - 1).
+ * @param {number} value
+ * @returns {Uint8Array}
+ */
+export function u64(value) {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(value), false);
+  return out;
+}
+
+/**
+ * The 8 bytes at `offset` of `data` as a big-endian unsigned integer: a number when it is
+ * at most 2^53 - 1, Infinity above (which no range check lets through).
  * @param {Uint8Array} data
- * @param {number} version
+ * @param {number} [offset]
+ * @returns {number}
+ */
+export function readU64(data, offset = 0) {
+  const value = new DataView(data.buffer, data.byteOffset, data.byteLength).getBigUint64(offset, false);
+  return value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.POSITIVE_INFINITY : Number(value);
+}
+
+/**
+ * FormatError if `data` is empty, UnsupportedVersionError if byte 0 is not `version` (or
+ * one of `versions`, a Set or Map's keys, for a format with several); returns byte 0.
+ * @param {Uint8Array} data
+ * @param {number | {has: (version: number) => boolean}} version
  * @param {string} what
+ * @returns {number}
  */
 export function checkVersion(data, version, what) {
   if (data.length === 0) throw new FormatError(`The ${what} is empty`);
-  if (data[0] !== version) {
+  const known = typeof version === 'number' ? data[0] === version : version.has(data[0]);
+  if (!known) {
     const found = data[0].toString(16).padStart(2, '0');
     throw new UnsupportedVersionError(`Unsupported ${what} format version 0x${found}`);
   }
+  return data[0];
 }
 
 /**
@@ -213,6 +240,11 @@ export class Reader {
     const field = this.take(4);
     return new DataView(field.buffer).getUint32(0, false);
   }
+  /** The next 8 bytes as a big-endian unsigned integer (Infinity above 2^53 - 1). */
+  takeU64() {
+    return readU64(this.take(8));
+  }
+
 
   /** Everything not yet consumed, as a copy. */
   rest() {

@@ -25,6 +25,7 @@ import {
   ID_SIZE,
   Reader,
   checkEpoch,
+  checkVersion,
   coerceId,
   concat,
   equalBytes,
@@ -34,6 +35,7 @@ import {
   requireType,
   typeName,
   u32,
+  u64,
 } from './_fields.js';
 import {
   HASH_SIZE,
@@ -53,7 +55,7 @@ import {
 } from './_primitives.js';
 import { randomBytes } from './random.js';
 import { Secret, fieldsOf } from './_secret.js';
-import { BindingError, FormatError, UnsupportedVersionError } from './errors.js';
+import { BindingError, FormatError } from './errors.js';
 import { IdentityKeyPair, PublicIdentity, _sharedSecret, _sign } from './identity.js';
 
 export const ENVELOPE_VERSION = 0x01;
@@ -70,12 +72,6 @@ const SIZES = new Map([
   [ENVELOPE_VERSION_2, ENVELOPE_SIZE_V2],
 ]);
 
-/** @param {number} value */
-function u64(value) {
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, BigInt(value));
-  return out;
-}
 
 export const ROTATE_AFTER_MESSAGES = 100;
 export const ROTATE_AFTER_SECONDS = 7 * 24 * 60 * 60;
@@ -168,14 +164,8 @@ export class EnvelopeInfo {
  */
 function split(envelope) {
   const data = requireBytes(envelope, 'An envelope');
-  if (data.length === 0) throw new FormatError('The envelope is empty');
-  const version = data[0];
-  const size = SIZES.get(version);
-  if (size === undefined) {
-    throw new UnsupportedVersionError(
-      `Unsupported envelope format version 0x${version.toString(16).padStart(2, '0')}`,
-    );
-  }
+  const version = checkVersion(data, SIZES, 'envelope');
+  const size = /** @type {number} */ (SIZES.get(version));
   requireLength(data, size, `A version ${version} envelope`);
   const extra = version === ENVELOPE_VERSION_2 ? EPOCH_FIELDS : 0;
   const reader = new Reader(data);
@@ -185,12 +175,10 @@ function split(envelope) {
   let createdAt = null;
   let commitment = null;
   if (version === ENVELOPE_VERSION_2) {
-    const time = reader.take(8);
-    const value = new DataView(time.buffer, time.byteOffset, 8).getBigUint64(0);
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
+    createdAt = reader.takeU64();
+    if (!Number.isFinite(createdAt)) {
       throw new FormatError("The epoch's creation time is above 2^53 - 1");
     }
-    createdAt = Number(value);
     commitment = reader.take(HASH_SIZE);
   }
   const info = new EnvelopeInfo(

@@ -25,6 +25,7 @@ import {
   Reader,
   U32_MAX,
   checkEpoch,
+  checkVersion,
   coerceId,
   concat,
   equalBytes,
@@ -34,6 +35,7 @@ import {
   requireType,
   typeName,
   u32,
+  u64,
 } from './_fields.js';
 import {
   HASH_SIZE,
@@ -50,7 +52,7 @@ import {
 } from './_primitives.js';
 import { fieldsOf } from './_secret.js';
 import { ConversationKey } from './conversation.js';
-import { BindingError, FormatError, UnsupportedVersionError } from './errors.js';
+import { BindingError, FormatError } from './errors.js';
 import { IdentityKeyPair, PublicIdentity, _sign } from './identity.js';
 import { BUCKETS, MAX_PADDED, MIN_PADDED, pad, unpad } from './padding.js';
 import { randomBytes } from './random.js';
@@ -126,9 +128,7 @@ export class MessageOrder {
 
   /** `chain || u32(counter) || u64(sent_at) || previous`, 52 bytes. */
   toBytes() {
-    const time = new Uint8Array(8);
-    new DataView(time.buffer).setBigUint64(0, BigInt(this.sentAt));
-    return concat(this.chain, u32(this.counter), time, this.previous);
+    return concat(this.chain, u32(this.counter), u64(this.sentAt), this.previous);
   }
 }
 
@@ -183,14 +183,8 @@ export class MessageInfo {
  */
 function split(wire) {
   const data = requireBytes(wire, 'A message');
-  if (data.length === 0) throw new FormatError('The message is empty');
-  const version = data[0];
-  const headerSize = HEADER_SIZES.get(version);
-  if (headerSize === undefined) {
-    throw new UnsupportedVersionError(
-      `Unsupported message format version 0x${version.toString(16).padStart(2, '0')}`,
-    );
-  }
+  const version = checkVersion(data, HEADER_SIZES, 'message');
+  const headerSize = /** @type {number} */ (HEADER_SIZES.get(version));
   if (!WIRE_SIZES.get(version)?.has(data.length)) {
     const overhead = headerSize + TAG_SIZE + SIGNATURE_SIZE;
     throw new FormatError(
@@ -209,15 +203,8 @@ function split(wire) {
   if (version === MESSAGE_VERSION_2) {
     const chain = reader.take(CHAIN_SIZE);
     const counter = reader.takeU32();
-    const time = reader.take(8);
-    const sentAt = new DataView(time.buffer, time.byteOffset, 8).getBigUint64(0);
-    order = new MessageOrder({
-      chain,
-      counter,
-      // A value above 2^53 - 1 is refused; Number() of it would round.
-      sentAt: sentAt > BigInt(Number.MAX_SAFE_INTEGER) ? Number.POSITIVE_INFINITY : Number(sentAt),
-      previous: reader.take(HASH_SIZE),
-    });
+    // Above 2^53 - 1 it reads as Infinity, which MessageOrder refuses.
+    order = new MessageOrder({ chain, counter, sentAt: reader.takeU64(), previous: reader.take(HASH_SIZE) });
   }
   const nonce = reader.take(NONCE_SIZE);
   const ciphertext = reader.take(data.length - headerSize - SIGNATURE_SIZE);

@@ -15,7 +15,16 @@
  */
 
 import * as labels from './_labels.js';
-import { checkVersion, concat, equalBytes, requireBytes, requireType, u32 } from './_fields.js';
+import {
+  checkVersion,
+  concat,
+  equalBytes,
+  readU64,
+  requireBytes,
+  requireType,
+  u32,
+  u64,
+} from './_fields.js';
 import {
   HASH_SIZE,
   NONCE_SIZE,
@@ -55,19 +64,6 @@ function checkInteger(value, what, low) {
     throw new FormatError(`${what} must be an integer from ${low} to 2^53 - 1, not ${String(value)}`);
   }
   return value;
-}
-
-/** @param {number} value */
-function u64(value) {
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, BigInt(value));
-  return out;
-}
-
-/** @param {Uint8Array} bytes */
-function readU64(bytes) {
-  const value = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0);
-  return value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.POSITIVE_INFINITY : Number(value);
 }
 
 /**

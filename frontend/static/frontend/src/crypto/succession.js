@@ -19,7 +19,16 @@
  */
 
 import * as labels from './_labels.js';
-import { checkVersion, concat, equalBytes, requireBytes, requireLength, requireType, typeName } from './_fields.js';
+import {
+  checkVersion,
+  concat,
+  equalBytes,
+  requireBytes,
+  requireLength,
+  requireType,
+  typeName,
+  u64,
+} from './_fields.js';
 import { SIGNATURE_SIZE, verifyDetached } from './_primitives.js';
 import { BindingError, FormatError } from './errors.js';
 import { IdentityKeyPair, PUBLIC_IDENTITY_SIZE, PublicIdentity, _sign } from './identity.js';
@@ -65,16 +74,6 @@ function number(value, what) {
     throw new FormatError(`${what} must be from 0 to ${MAX_SUCCESSION_NUMBER}, not ${value}`);
   }
   return value;
-}
-
-/**
- * `u64(x)`: 8 bytes, big-endian unsigned.
- * @param {number} value
- */
-function u64(value) {
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, BigInt(value), false);
-  return out;
 }
 
 /**
