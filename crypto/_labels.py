@@ -25,6 +25,8 @@ IDENTITY_SUCCESSION = b"confide/v1/identity-succession"
 MESSAGE_REFERENCE = b"confide/v1/message-reference"
 PINS = b"confide/v1/pins"
 KEY_COMMITMENT = b"confide/v1/key-commitment"
+XWING_SEED = b"confide/v1/xwing-seed"
+ENVELOPE_XWING = b"confide/v1/envelope-xwing"
 
 ALL_LABELS: tuple[bytes, ...] = (
     IDENTITY,
@@ -44,4 +46,6 @@ ALL_LABELS: tuple[bytes, ...] = (
     MESSAGE_REFERENCE,
     PINS,
     KEY_COMMITMENT,
+    XWING_SEED,
+    ENVELOPE_XWING,
 )

@@ -2,17 +2,20 @@
 
 Only primitives that libsodium.js also exposes are used, so that the browser implementation
 produces the same bytes: BLAKE2b (``crypto_generichash``), XChaCha20-Poly1305-IETF,
-Ed25519 detached signatures and X25519. Every libsodium failure is translated into the
+Ed25519 detached signatures, X25519 and X-Wing (``crypto_kem_xwing``; PyNaCl does not bind
+it, so it is put together here from OpenSSL's ML-KEM-768 and libsodium's X25519). Every libsodium failure is translated into the
 package's own exceptions here, and nowhere else.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 
 import nacl.bindings
 import nacl.exceptions
 import nacl.hash
+from cryptography.hazmat.primitives.asymmetric import mlkem
 from nacl.encoding import RawEncoder
 
 from . import _random
@@ -102,3 +105,67 @@ def x25519(secret_key: bytes, public_key: bytes, what: str) -> bytes:
             f"The {what} is a low-order X25519 point: the shared secret would be all zeros"
         )
     return shared
+
+
+# X-Wing (draft-connolly-cfrg-xwing-kem, the KEM libsodium 1.0.22 names crypto_kem_xwing):
+# ML-KEM-768 from pyca/cryptography (OpenSSL), X25519 from PyNaCl, SHA3-256 and SHAKE256
+# from hashlib, combined as the draft does; libsodium.js computes the same bytes.
+XWING_SEED_SIZE = 32
+XWING_PUBLIC_KEY_SIZE = 1216
+XWING_CIPHERTEXT_SIZE = 1120
+_MLKEM_PUBLIC_KEY_SIZE = 1184
+_MLKEM_CIPHERTEXT_SIZE = 1088
+_XWING_LABEL = b"\\.//^\\"
+
+
+def _xwing_expand(seed: bytes) -> tuple[mlkem.MLKEM768PrivateKey, bytes, bytes]:
+    expanded = hashlib.shake_256(seed).digest(96)
+    mlkem_secret = mlkem.MLKEM768PrivateKey.from_seed_bytes(expanded[:64])
+    x_secret = expanded[64:]
+    return mlkem_secret, x_secret, x25519_base(x_secret)
+
+
+def _xwing_combine(mlkem_shared: bytes, x_shared: bytes, x_ct: bytes, x_pk: bytes) -> bytes:
+    return hashlib.sha3_256(mlkem_shared + x_shared + x_ct + x_pk + _XWING_LABEL).digest()
+
+
+def xwing_public_key(seed: bytes) -> bytes:
+    """The 1216-byte X-Wing public key of a 32-byte decapsulation seed."""
+    mlkem_secret, _, x_pk = _xwing_expand(seed)
+    return mlkem_secret.public_key().public_bytes_raw() + x_pk
+
+
+def xwing_check_public_key(public_key: bytes, what: str) -> None:
+    """Refuse an X-Wing public key whose ML-KEM part fails FIPS 203's modulus check or whose
+    X25519 part is a low-order point (:class:`WeakKeyError`)."""
+    try:
+        mlkem.MLKEM768PublicKey.from_public_bytes(public_key[:_MLKEM_PUBLIC_KEY_SIZE])
+    except ValueError:
+        raise WeakKeyError(f"The {what} is not a valid ML-KEM-768 key") from None
+    x25519(bytes(range(1, 33)), public_key[_MLKEM_PUBLIC_KEY_SIZE:], what)
+
+
+def xwing_encapsulate(public_key: bytes) -> tuple[bytes, bytes]:
+    """X-Wing encapsulation to a checked public key: ``(shared secret 32, ciphertext 1120)``.
+
+    The X25519 ephemeral secret comes from :mod:`crypto._random`; ML-KEM's 32 bytes of
+    randomness are drawn inside OpenSSL, so a Python encapsulation cannot be replayed."""
+    mlkem_pk = mlkem.MLKEM768PublicKey.from_public_bytes(public_key[:_MLKEM_PUBLIC_KEY_SIZE])
+    x_pk = public_key[_MLKEM_PUBLIC_KEY_SIZE:]
+    x_eph = _random.random_bytes(32)
+    x_ct = x25519_base(x_eph)
+    x_shared = x25519(x_eph, x_pk, "X-Wing key's X25519 part")
+    mlkem_shared, mlkem_ct = mlkem_pk.encapsulate()
+    return _xwing_combine(mlkem_shared, x_shared, x_ct, x_pk), mlkem_ct + x_ct
+
+
+def xwing_decapsulate(seed: bytes, ciphertext: bytes) -> bytes:
+    """X-Wing decapsulation of a 1120-byte ciphertext with a 32-byte seed (32-byte secret).
+
+    ML-KEM rejects implicitly (a wrong ciphertext yields an unrelated secret); the X25519
+    part of the ciphertext must not be a low-order point (:class:`WeakKeyError`)."""
+    mlkem_secret, x_secret, x_pk = _xwing_expand(seed)
+    x_ct = ciphertext[_MLKEM_CIPHERTEXT_SIZE:]
+    x_shared = x25519(x_secret, x_ct, "X-Wing ciphertext's X25519 part")
+    mlkem_shared = mlkem_secret.decapsulate(ciphertext[:_MLKEM_CIPHERTEXT_SIZE])
+    return _xwing_combine(mlkem_shared, x_shared, x_ct, x_pk)

@@ -104,7 +104,8 @@ def unwrap_identity(blob: bytes, key: WrappingKey, expected: PublicIdentity) -> 
     :class:`UnsupportedVersionError`/:class:`FormatError` for a bad shape;
     :class:`DecryptionError` for a wrong password or recovery key, an altered bundle, or a
     bundle of another identity (the causes are indistinguishable);
-    :class:`BindingError` if it decrypts to keys other than ``expected``.
+    :class:`BindingError` if it decrypts to keys other than ``expected``. The returned
+    identity publishes ``expected`` itself (version 1 or 2).
     """
     data = require_bytes(blob, "A key bundle")
     parse_bundle(data)
@@ -128,7 +129,8 @@ def unwrap_identity(blob: bytes, key: WrappingKey, expected: PublicIdentity) -> 
         raise BindingError(
             "The key bundle decrypts to keys that do not match the expected identity"
         )
-    return identity
+    # A version-2 identity's X-Wing key is derived from these keys; it must be that one.
+    return identity.as_published(expected) if expected.version != 1 else identity
 
 
 def _check_kind(kind: object) -> int:

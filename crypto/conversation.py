@@ -17,6 +17,19 @@ the key its commitment names::
     body = 0x02 || conversation_id(16) || u32(epoch) || u64(created_at) || commitment(32)
            || recipient_enc_pk(32) || wrapper_sign_pk(32) || eph_pk(32) || nonce(24) || ct(48)
     commitment = H(epoch_key, "confide/v1/key-commitment")
+
+Version 3 (1,381 bytes) wraps the key with X-Wing (X25519 + ML-KEM-768) to the recipient's
+version-2 identity, so that a copy of the database kept for a future quantum computer
+does not open it; it signs what version 2 signs::
+
+    body = 0x03 || conversation_id(16) || u32(epoch) || u64(created_at) || commitment(32)
+           || recipient_enc_pk(32) || wrapper_sign_pk(32) || xwing_ct(1120) || nonce(24)
+           || ct(48)
+    (shared, xwing_ct) = X-Wing.Encaps(recipient_xwing_pk)
+    k  = H(shared, "confide/v1/envelope-xwing")
+
+A reader whose identity is version 2 refuses a version-2 envelope created at or after the
+time its identity holds the X-Wing key from (a downgrade).
 """
 
 from __future__ import annotations
@@ -47,6 +60,7 @@ from ._primitives import (
     PUBLIC_KEY_SIZE,
     SIGNATURE_SIZE,
     TAG_SIZE,
+    XWING_CIPHERTEXT_SIZE,
     aead_decrypt,
     aead_encrypt,
     h,
@@ -54,9 +68,10 @@ from ._primitives import (
     verify_detached,
     x25519,
     x25519_base,
+    xwing_encapsulate,
 )
 from ._secret import Secret
-from .errors import BindingError, FormatError
+from .errors import BindingError, DowngradeError, FormatError
 from .identity import IdentityKeyPair, PublicIdentity
 
 __all__ = [
@@ -64,6 +79,8 @@ __all__ = [
     "ENVELOPE_SIZE_V2",
     "ENVELOPE_VERSION",
     "ENVELOPE_VERSION_2",
+    "ENVELOPE_VERSION_3",
+    "ENVELOPE_SIZE_V3",
     "ROTATE_AFTER_MESSAGES",
     "ROTATE_AFTER_SECONDS",
     "ConversationKey",
@@ -83,7 +100,13 @@ _BODY_SIZE = _AD_SIZE + _CT_SIZE  # 189
 ENVELOPE_SIZE = _BODY_SIZE + SIGNATURE_SIZE  # 253
 _EPOCH_FIELDS = 8 + HASH_SIZE  # created_at, commitment: 40
 ENVELOPE_SIZE_V2 = ENVELOPE_SIZE + _EPOCH_FIELDS  # 293
-_SIZES = {ENVELOPE_VERSION: ENVELOPE_SIZE, ENVELOPE_VERSION_2: ENVELOPE_SIZE_V2}
+ENVELOPE_VERSION_3 = 0x03
+ENVELOPE_SIZE_V3 = ENVELOPE_SIZE_V2 - PUBLIC_KEY_SIZE + XWING_CIPHERTEXT_SIZE  # 1381
+_SIZES = {
+    ENVELOPE_VERSION: ENVELOPE_SIZE,
+    ENVELOPE_VERSION_2: ENVELOPE_SIZE_V2,
+    ENVELOPE_VERSION_3: ENVELOPE_SIZE_V3,
+}
 
 ROTATE_AFTER_MESSAGES = 100
 ROTATE_AFTER_SECONDS = 7 * 24 * 60 * 60
@@ -124,7 +147,7 @@ class EnvelopeInfo:
     """The public fields of an envelope; readable without any key.
 
     ``created_at`` (milliseconds since 1970, by the creator's clock) and ``commitment``
-    are those of version 2; None for version 1."""
+    are those of versions 2 and 3; None for version 1. Version 3 wraps with X-Wing."""
 
     version: int
     conversation_id: bytes
@@ -143,7 +166,7 @@ class EnvelopeInfo:
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Envelope:
     info: EnvelopeInfo
-    eph_pk: bytes
+    eph_pk: bytes  # the X-Wing ciphertext, for version 3
     nonce: bytes
     ciphertext: bytes
     ad: bytes
@@ -155,13 +178,13 @@ def _split(envelope: bytes) -> _Envelope:
     data = require_bytes(envelope, "An envelope")
     version = check_version(data, _SIZES, "envelope")
     require_length(data, _SIZES[version], f"A version {version} envelope")
-    extra = _EPOCH_FIELDS if version == ENVELOPE_VERSION_2 else 0
+    extra = len(data) - ENVELOPE_SIZE
     reader = Reader(data)
     reader.take(1)
     conversation_id = reader.take(ID_SIZE)
     epoch = reader.take_u32()
     created_at = commitment = None
-    if version == ENVELOPE_VERSION_2:
+    if version != ENVELOPE_VERSION:
         created_at = reader.take_u64()
         if created_at > MAX_SAFE_INTEGER:
             raise FormatError("The epoch's creation time is above 2^53 - 1")
@@ -175,7 +198,7 @@ def _split(envelope: bytes) -> _Envelope:
         created_at=created_at,
         commitment=commitment,
     )
-    eph_pk = reader.take(PUBLIC_KEY_SIZE)
+    eph_pk = reader.take(XWING_CIPHERTEXT_SIZE if version == ENVELOPE_VERSION_3 else PUBLIC_KEY_SIZE)
     nonce = reader.take(NONCE_SIZE)
     ciphertext = reader.take(_CT_SIZE)
     signature = reader.rest()
@@ -208,14 +231,17 @@ def wrap_conversation_key(
 ) -> bytes:
     """Wrap an epoch key to one member and sign it: a 253-byte envelope, or with
     ``created_at`` (the epoch's creation, milliseconds since 1970, 0 to 2^53 - 1) a
-    293-byte version-2 envelope that also signs that time and the key's commitment.
+    293-byte version-2 envelope that also signs that time and the key's commitment, or, to
+    a version-2 identity, a 1,381-byte version-3 envelope that wraps with X-Wing.
 
-    X25519 from a fresh ephemeral key to the recipient's key, a BLAKE2b-derived wrapping key,
-    XChaCha20-Poly1305 with a random 24-byte nonce (drawn after the ephemeral key), and an
-    Ed25519 signature by ``wrapper``. Wrap to every member, the wrapper included.
+    X25519 from a fresh ephemeral key to the recipient's key (version 3: X-Wing
+    encapsulation to its X-Wing key), a BLAKE2b-derived wrapping key, XChaCha20-Poly1305
+    with a random 24-byte nonce (drawn after the ephemeral key), and an Ed25519 signature by
+    ``wrapper``. Wrap to every member, the wrapper included.
 
-    Raises :class:`FormatError` for a bad id, an epoch outside ``u32`` or an argument of the
-    wrong type (a verified :class:`PublicIdentity` never has a low-order key).
+    Raises :class:`FormatError` for a bad id, an epoch outside ``u32``, an argument of the
+    wrong type, or no ``created_at`` for a version-2 recipient (a verified
+    :class:`PublicIdentity` never has a weak key).
     """
     key = require_type(key, ConversationKey, "The conversation key")
     conversation = coerce_id(conversation_id, "The conversation id")
@@ -236,9 +262,20 @@ def wrap_conversation_key(
             )
         epoch_fields = u64(created_at) + key.commitment()
         version = ENVELOPE_VERSION_2
-    eph_sk = _random.random_bytes(KEY_SIZE)
-    eph_pk = x25519_base(eph_sk)
-    shared = x25519(eph_sk, recipient.enc_key, "recipient's encryption key")
+    if recipient.xwing_key is not None:
+        if created_at is None:
+            raise FormatError(
+                "An envelope to a version-2 identity signs the epoch's creation time: "
+                "created_at is required"
+            )
+        version = ENVELOPE_VERSION_3
+        shared, eph_pk = xwing_encapsulate(recipient.xwing_key)
+        wrapping_key = h(shared, _labels.ENVELOPE_XWING)
+    else:
+        eph_sk = _random.random_bytes(KEY_SIZE)
+        eph_pk = x25519_base(eph_sk)
+        shared = x25519(eph_sk, recipient.enc_key, "recipient's encryption key")
+        wrapping_key = _envelope_key(shared, eph_pk, recipient.enc_key)
     nonce = new_nonce()
     ad = (
         bytes([version])
@@ -250,9 +287,7 @@ def wrap_conversation_key(
         + eph_pk
         + nonce
     )
-    ciphertext = aead_encrypt(
-        _envelope_key(shared, eph_pk, recipient.enc_key), nonce, key._secret_material(), ad
-    )
+    ciphertext = aead_encrypt(wrapping_key, nonce, key._secret_material(), ad)
     body = ad + ciphertext
     return body + wrapper._sign(_labels.ENVELOPE_SIG + body)
 
@@ -269,9 +304,11 @@ def unwrap_conversation_key(
     Checks, in this order, raising at the first failure: version
     (:class:`UnsupportedVersionError`) and length (:class:`FormatError`); the signature under
     ``wrapper``'s key (:class:`SignatureError`); that the envelope names ``wrapper``, the
-    expected conversation and epoch, and ``recipient``'s key (:class:`BindingError`); that the
-    ephemeral key is not a low-order point (:class:`WeakKeyError`); decryption
-    (:class:`DecryptionError`).
+    expected conversation and epoch, and ``recipient``'s key (:class:`BindingError`); for a
+    recipient whose public identity is version 2, that a version-2 envelope was created
+    before its ``since`` (:class:`DowngradeError`); that the ephemeral key (the X25519 part
+    of the X-Wing ciphertext) is not a low-order point (:class:`WeakKeyError`); decryption
+    (:class:`DecryptionError`); the key commitment (:class:`BindingError`).
     """
     parsed = _split(envelope)
     recipient = require_type(recipient, IdentityKeyPair, "The recipient")
@@ -286,9 +323,24 @@ def unwrap_conversation_key(
         raise BindingError(f"The envelope is for epoch {info.epoch}, not epoch {epoch}")
     if not hmac.compare_digest(info.recipient_enc_pk, recipient.enc_key):
         raise BindingError("The envelope is wrapped to another recipient's key")
-    shared = recipient._shared_secret(parsed.eph_pk, "envelope's ephemeral key")
+    since = recipient.public.since
+    if (
+        since is not None
+        and info.version == ENVELOPE_VERSION_2
+        and info.created_at is not None
+        and info.created_at >= since
+    ):
+        raise DowngradeError(
+            "The envelope wraps the key with X25519 alone for an epoch begun after the "
+            "recipient's identity held an X-Wing key: the wrapper was given an older identity"
+        )
+    if info.version == ENVELOPE_VERSION_3:
+        wrapping_key = h(recipient._xwing_decapsulate(parsed.eph_pk), _labels.ENVELOPE_XWING)
+    else:
+        shared = recipient._shared_secret(parsed.eph_pk, "envelope's ephemeral key")
+        wrapping_key = _envelope_key(shared, parsed.eph_pk, info.recipient_enc_pk)
     epoch_key = aead_decrypt(
-        _envelope_key(shared, parsed.eph_pk, info.recipient_enc_pk),
+        wrapping_key,
         parsed.nonce,
         parsed.ciphertext,
         parsed.ad,

@@ -68,5 +68,10 @@ class BindingError(CryptoError):
     """
 
 
+class DowngradeError(BindingError):
+    """A classical (X25519-only) envelope for an epoch that began after its recipient's
+    identity held an X-Wing key: the server offered the wrapper an older identity."""
+
+
 class WeakKeyError(CryptoError):
     """An X25519 public key is a low-order point, so the shared secret would be all zeros."""

@@ -13,6 +13,14 @@ never makes an identity acceptable::
 
 User ids and the confirmation time (seconds since 1970-01-01 UTC) are at most
 ``2**53 - 1``, so that a browser reads them as exact numbers.
+
+Version 2 is the same with either identity of version 2 (1,353 bytes): each identity's
+own version byte gives its length, and the succession is exactly as long as the two::
+
+    body = 0x02 || u64(user_id) || u64(confirmer_id) || u64(confirmed_at)
+           || previous_identity || new_identity
+
+A signer makes version 1 when both identities are of version 1, version 2 otherwise.
 """
 
 from __future__ import annotations
@@ -31,18 +39,21 @@ from ._fields import (
 )
 from ._primitives import SIGNATURE_SIZE, verify_detached
 from .errors import BindingError, FormatError
-from .identity import PUBLIC_IDENTITY_SIZE, IdentityKeyPair, PublicIdentity
+from .identity import PUBLIC_IDENTITY_SIZE, IdentityKeyPair, PublicIdentity, identity_size
 
 __all__ = [
     "MAX_SUCCESSION_NUMBER",
     "SUCCESSION_SIZE",
     "SUCCESSION_VERSION",
+    "SUCCESSION_VERSION_2",
     "Succession",
     "sign_succession",
     "verify_succession",
 ]
 
 SUCCESSION_VERSION = 0x01
+SUCCESSION_VERSION_2 = 0x02
+_HEAD_SIZE = 1 + 3 * 8
 MAX_SUCCESSION_NUMBER = MAX_SAFE_INTEGER
 _BODY_SIZE = 1 + 3 * 8 + 2 * PUBLIC_IDENTITY_SIZE  # 283
 SUCCESSION_SIZE = _BODY_SIZE + SIGNATURE_SIZE  # 347
@@ -78,8 +89,9 @@ def sign_succession(
     previous_identity: PublicIdentity,
     new_identity: PublicIdentity,
 ) -> bytes:
-    """The 347-byte succession, signed by ``confirmer``: ``user_id``'s identity
-    ``previous_identity`` is replaced by ``new_identity``.
+    """The succession, signed by ``confirmer``: ``user_id``'s identity
+    ``previous_identity`` is replaced by ``new_identity`` (347 bytes when both identities
+    are of version 1; version 2 otherwise).
 
     Raises :class:`FormatError` for an id or a time that is not an integer from 0 to
     ``2**53 - 1``, identities that are not :class:`PublicIdentity`, or a previous identity
@@ -90,9 +102,10 @@ def sign_succession(
     new = require_type(new_identity, PublicIdentity, "The new identity")
     if previous == new:
         raise FormatError("The previous identity and the new one are the same")
+    both_v1 = previous.version == 1 and new.version == 1
     body = b"".join(
         (
-            bytes([SUCCESSION_VERSION]),
+            bytes([SUCCESSION_VERSION if both_v1 else SUCCESSION_VERSION_2]),
             u64(_number(user_id, "The user id")),
             u64(_number(confirmer_id, "The confirmer id")),
             u64(_number(confirmed_at, "The confirmation time")),
@@ -115,8 +128,9 @@ def verify_succession(
     to name; return what it states.
 
     Raises, in this order: :class:`FormatError` for empty input,
-    :class:`UnsupportedVersionError` for a version other than 0x01, :class:`FormatError`
-    for a length other than 347 bytes, :class:`SignatureError` if it does not verify under
+    :class:`UnsupportedVersionError` for a version other than 0x01 or 0x02,
+    :class:`FormatError` for a length other than 347 bytes (version 2: than the two
+    identities' own versions give, each 0x01 or 0x02), :class:`SignatureError` if it does not verify under
     ``confirmer``'s signing key, :class:`FormatError` for an id or time above
     ``2**53 - 1``, :class:`BindingError` if it names another user, another confirmer or
     another new identity, the errors of :class:`PublicIdentity` for a previous identity
@@ -125,11 +139,20 @@ def verify_succession(
     user_id = _number(user_id, "The expected user id")
     confirmer_id = _number(confirmer_id, "The expected confirmer id")
     data = require_bytes(succession, "A succession")
-    check_version(data, SUCCESSION_VERSION, "succession")
-    require_length(data, SUCCESSION_SIZE, "A succession")
+    version = check_version(data, (SUCCESSION_VERSION, SUCCESSION_VERSION_2), "succession")
+    if version == SUCCESSION_VERSION:
+        previous_size = new_size = PUBLIC_IDENTITY_SIZE
+        require_length(data, SUCCESSION_SIZE, "A succession")
+    else:
+        previous_size = _embedded_size(data, _HEAD_SIZE)
+        new_size = _embedded_size(data, _HEAD_SIZE + previous_size)
+        require_length(
+            data, _HEAD_SIZE + previous_size + new_size + SIGNATURE_SIZE, "A version 2 succession"
+        )
     confirmer = require_type(confirmer, PublicIdentity, "The confirmer")
     expected_new = require_type(new_identity, PublicIdentity, "The new identity")
-    body, signature = data[:_BODY_SIZE], data[_BODY_SIZE:]
+    body_size = len(data) - SIGNATURE_SIZE
+    body, signature = data[:body_size], data[body_size:]
     verify_detached(
         confirmer.sign_key,
         _labels.IDENTITY_SUCCESSION + body,
@@ -146,8 +169,8 @@ def verify_succession(
         raise BindingError("The succession names another user than the expected one")
     if named_confirmer != confirmer_id:
         raise BindingError("The succession names another confirmer than the expected one")
-    previous_bytes = reader.take(PUBLIC_IDENTITY_SIZE)
-    if reader.take(PUBLIC_IDENTITY_SIZE) != expected_new.to_bytes():
+    previous_bytes = reader.take(previous_size)
+    if reader.take(new_size) != expected_new.to_bytes():
         raise BindingError("The succession names another new identity than the expected one")
     previous = PublicIdentity.from_bytes(previous_bytes)
     if previous == expected_new:
@@ -159,3 +182,13 @@ def verify_succession(
         previous_identity=previous,
         new_identity=expected_new,
     )
+
+
+def _embedded_size(data: bytes, offset: int) -> int:
+    """The length of the identity whose version byte is at ``offset``."""
+    if offset >= len(data):
+        raise FormatError("The succession is truncated")
+    version = data[offset]
+    if version not in (1, 2):
+        raise FormatError(f"The succession holds an identity of unknown version 0x{version:02x}")
+    return identity_size(version)

@@ -60,7 +60,16 @@ def bad_epoch_vectors(prefix: str, operation: str, base: JsonObject) -> list[Jso
 def persona(name: str) -> IdentityKeyPair:
     """A fixed identity: 'client', 'therapist', 'other-therapist', 'other-client'."""
     with deterministic_random(f"persona/{name}"):
-        return IdentityKeyPair.generate()
+        return IdentityKeyPair.generate(since=None)
+
+
+# When the version-2 personas hold their X-Wing keys from: 2026-12-01 00:00 UTC.
+PERSONA_SINCE = 1_796_083_200_000
+
+
+def persona_v2(name: str) -> IdentityKeyPair:
+    """The persona ``name`` with its version-2 public identity (since PERSONA_SINCE)."""
+    return persona(name).upgraded(PERSONA_SINCE)
 
 
 def identity_secret(identity: IdentityKeyPair) -> bytes:

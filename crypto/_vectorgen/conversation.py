@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
 from .. import _labels
 from .._primitives import aead_encrypt, h, x25519, x25519_base
 from ..conversation import (
@@ -14,6 +17,7 @@ from ..errors import (
     BindingError,
     CryptoError,
     DecryptionError,
+    DowngradeError,
     FormatError,
     SignatureError,
     UnsupportedVersionError,
@@ -32,9 +36,12 @@ from .common import (
     flip,
     identity_secret,
     ok,
+    PERSONA_SINCE,
     persona,
+    persona_v2,
     replace,
 )
+from . import xwing_kat
 from .rng import deterministic_random
 
 EPOCH = 7
@@ -156,9 +163,9 @@ def envelope_file() -> str:
         unwrap_fails("over-long", "254 bytes.", FormatError, envelope + b"\x00"),
         unwrap_fails(
             "unknown-version",
-            "Version 0x03.",
+            "Version 0x04.",
             UnsupportedVersionError,
-            replace(envelope, 0, b"\x03"),
+            replace(envelope, 0, b"\x04"),
         ),
         unwrap_fails(
             "wrong-wrapper-expected",
@@ -243,12 +250,17 @@ def envelope_file() -> str:
             )
         )
     vectors += _envelope_argument_vectors(vectors[0]["inputs"], inputs(envelope))
-    vectors += _version_2_vectors(client, therapist, other, key, envelope)
+    version_2 = _version_2_vectors(client, therapist, other, key, envelope)
+    vectors += version_2
+    v2_envelope = bytes.fromhex(version_2[0]["expected"]["envelope"])
+    vectors += _version_3_vectors(client, therapist, key, v2_envelope)
     return document(
-        "Conversation-key envelopes (253 bytes). 'wrap' replays 'random' through "
-        "wrap_conversation_key(); 'unwrap' is unwrap_conversation_key() by the recipient; "
-        "'verify' is the server's verify_envelope(). Secrets are the 64-byte sign_seed || "
-        "enc_sk; identities are 129-byte public identities.",
+        "Conversation-key envelopes (253 bytes; version 2: 293; version 3: 1,381). 'wrap' "
+        "replays 'random' through wrap_conversation_key(); 'unwrap' is "
+        "unwrap_conversation_key() by the recipient, whose public identity is version 2 "
+        "from 'recipient_since' when that is given and not null; 'verify' is the server's "
+        "verify_envelope(); 'xwing' checks the X-Wing KEM. Secrets are the 64-byte "
+        "sign_seed || enc_sk; identities are public identities.",
         vectors,
     )
 
@@ -390,7 +402,7 @@ def _envelope_argument_vectors(wrap_base: JsonObject, unwrap_base: JsonObject) -
     return vectors
 
 
-CREATED_AT = 1_796_479_200_000  # 2026-12-05 12:00:00 UTC, in milliseconds
+CREATED_AT = 1_796_479_200_000  # 2026-12-05 14:00:00 UTC, in milliseconds
 
 
 def _version_2_vectors(
@@ -454,7 +466,7 @@ def _version_2_vectors(
     vectors: list[JsonObject] = [
         ok(
             "v2-wrap",
-            "A version-2 envelope: the epoch was made at 2026-12-05 12:00:00 UTC (milliseconds) "
+            "A version-2 envelope: the epoch was made at 2026-12-05 14:00:00 UTC (milliseconds) "
             "and its key's commitment H(epoch_key, 'confide/v1/key-commitment') is signed with "
             "it. 'random' is eph_sk, then the nonce.",
             "wrap",
@@ -546,3 +558,162 @@ def _version_2_vectors(
             )
         )
     return vectors
+
+
+def _version_3_vectors(
+    client_v1: IdentityKeyPair, therapist: IdentityKeyPair, key: ConversationKey, v2: bytes
+) -> list[JsonObject]:
+    """X-Wing envelopes to a version-2 identity, and the downgrade a reader refuses.
+
+    pyca's ML-KEM draws its encapsulation randomness inside OpenSSL, so no generator can
+    replay a real encapsulation: the ML-KEM ciphertext here is 1,088 bytes of SHAKE256
+    output, which decapsulation rejects implicitly (FIPS 203: the shared secret is then
+    J(z || c)), exactly alike in every implementation. The X-Wing test vector of the draft
+    checks real encapsulations."""
+    client = persona_v2("client")
+    mlkem_ct = hashlib.shake_256(b"confide test vector: an ML-KEM-768 ciphertext").digest(1088)
+    x_eph = bytes(range(200, 232))
+    xwing_ct = mlkem_ct + x25519_base(x_eph)
+    nonce = bytes(range(24, 48))
+
+    def build(ct: bytes, epoch_key: bytes = EPOCH_KEY) -> bytes:
+        ad = (
+            b"\x03"
+            + CONVERSATION_ID
+            + EPOCH.to_bytes(4, "big")
+            + CREATED_AT.to_bytes(8, "big")
+            + ConversationKey(epoch_key).commitment()
+            + client.enc_key
+            + therapist.sign_key
+            + ct
+            + nonce
+        )
+        shared = client._xwing_decapsulate(ct)
+        wrapped = aead_encrypt(h(shared, _labels.ENVELOPE_XWING), nonce, epoch_key, ad)
+        return resign(ad + wrapped + bytes(64), therapist)
+
+    envelope = build(xwing_ct)
+    unwrap_inputs: JsonObject = {
+        "envelope": envelope.hex(),
+        "recipient_secret": identity_secret(client).hex(),
+        "recipient_since": PERSONA_SINCE,
+        "wrapper_identity": therapist.public.to_bytes().hex(),
+        "conversation_id": CONVERSATION_ID.hex(),
+        "epoch": EPOCH,
+    }
+
+    def unwrap(name: str, comment: str, data: bytes, error: type[CryptoError] | None, **more: Any) -> JsonObject:
+        arguments = {**unwrap_inputs, "envelope": data.hex(), **more}
+        if error is None:
+            return ok(f"v3-{name}", comment, "unwrap", arguments, {"epoch_key": EPOCH_KEY.hex()})
+        return fails(f"v3-{name}", comment, "unwrap", arguments, error)
+
+    low_order = resign(replace(envelope, 125 + 1088, bytes(32)), therapist)
+    return [
+        unwrap(
+            "unwrap",
+            "A version-3 envelope to the client's version-2 identity (since 2026-12-01): "
+            "shared = X-Wing.Decaps(xwing_ct), k = H(shared, 'confide/v1/envelope-xwing'). "
+            "'recipient_since' gives the recipient's public identity version 2.",
+            envelope,
+            None,
+        ),
+        unwrap(
+            "unwrap-by-version-1-form",
+            "The same keys with a version-1 public identity open it too: the X-Wing key "
+            "is derived from the X25519 secret.",
+            envelope,
+            None,
+            recipient_since=None,
+        ),
+        ok(
+            "v3-verify",
+            "The server reads a version-3 envelope's fields as version 2's.",
+            "verify",
+            {"envelope": envelope.hex(), "wrapper_identity": therapist.public.to_bytes().hex()},
+            {
+                "version": 3,
+                "conversation_id": CONVERSATION_ID.hex(),
+                "epoch": EPOCH,
+                "recipient_enc_pk": client.enc_key.hex(),
+                "wrapper_sign_pk": therapist.sign_key.hex(),
+                "created_at": CREATED_AT,
+                "commitment": key.commitment().hex(),
+            },
+        ),
+        unwrap("truncated", "1,380 bytes.", envelope[:-1], FormatError),
+        unwrap(
+            "read-as-version-2",
+            "The version byte set to 0x02: 1,381 bytes is no version-2 length.",
+            replace(envelope, 0, b"\x02"),
+            FormatError,
+        ),
+        unwrap(
+            "flipped-xwing-ct",
+            "A byte of the ML-KEM ciphertext flipped.",
+            flip(envelope, 400),
+            SignatureError,
+        ),
+        unwrap(
+            "resigned-flipped-xwing-ct",
+            "A byte of the ML-KEM ciphertext flipped and re-signed: it decapsulates to "
+            "another secret (implicit rejection) and the wrapped key does not open.",
+            resign(flip(envelope, 400), therapist),
+            DecryptionError,
+        ),
+        unwrap(
+            "low-order-xwing-x25519",
+            "The X25519 part of the X-Wing ciphertext set to the low-order point u = 0, "
+            "re-signed.",
+            low_order,
+            WeakKeyError,
+        ),
+        unwrap(
+            "downgrade",
+            "A version-2 (X25519 only) envelope created 2026-12-05, to a recipient whose "
+            "identity holds an X-Wing key since 2026-12-01: the wrapper was served an older "
+            "identity.",
+            v2,
+            DowngradeError,
+        ),
+        unwrap(
+            "downgrade-made-at-since",
+            "The same with 'since' equal to the envelope's created_at: still refused.",
+            v2,
+            DowngradeError,
+            recipient_since=CREATED_AT,
+        ),
+        unwrap(
+            "history-before-since",
+            "The same version-2 envelope to a recipient whose identity holds the X-Wing key "
+            "only from one millisecond later: history, and it opens.",
+            v2,
+            None,
+            recipient_since=CREATED_AT + 1,
+        ),
+        fails(
+            "v3-wrap-without-created-at",
+            "An envelope to a version-2 identity must sign the epoch's time: no created_at."
+            + NO_DRAW,
+            "wrap",
+            {
+                "epoch_key": EPOCH_KEY.hex(),
+                "conversation_id": CONVERSATION_ID.hex(),
+                "epoch": EPOCH,
+                "recipient_identity": client.public.to_bytes().hex(),
+                "wrapper_secret": identity_secret(therapist).hex(),
+                "random": [],
+            },
+            FormatError,
+        ),
+        ok(
+            "xwing-kat",
+            "X-Wing's own test vector 1 (draft-connolly-cfrg-xwing-kem-08, appendix C): "
+            "the public key of 'seed'; 'ct' is EncapsulateDerand(pk, eseed), which an "
+            "implementation that can encapsulate from a given seed checks; 'ss' is "
+            "Decapsulate(seed, ct).",
+            "xwing",
+            {"seed": xwing_kat.XWING_SEED, "eseed": xwing_kat.XWING_ESEED, "ct": xwing_kat.XWING_CT},
+            {"pk": xwing_kat.XWING_PK, "ss": xwing_kat.XWING_SS},
+        ),
+    ]

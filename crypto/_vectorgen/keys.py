@@ -41,18 +41,25 @@ from .common import (
     flip,
     identity_secret,
     ok,
+    PERSONA_SINCE,
     persona,
+    persona_v2,
     replace,
 )
 from .rng import deterministic_random
+from .._fields import u64
 
 
 def _identity_expected(identity: IdentityKeyPair) -> JsonObject:
+    public = identity.public
     return {
+        "version": public.version,
         "sign_pk": identity.sign_key.hex(),
         "enc_pk": identity.enc_key.hex(),
-        "public_identity": identity.public.to_bytes().hex(),
-        "fingerprint": identity.public.fingerprint().hex(),
+        "xwing_pk": public.xwing_key.hex() if public.xwing_key is not None else None,
+        "since": public.since,
+        "public_identity": public.to_bytes().hex(),
+        "fingerprint": public.fingerprint().hex(),
     }
 
 
@@ -60,14 +67,28 @@ def identity_file() -> str:
     vectors: list[JsonObject] = []
     for name in ("client", "therapist"):
         with deterministic_random(f"persona/{name}") as rng:
-            identity = IdentityKeyPair.generate()
+            identity = IdentityKeyPair.generate(since=None)
         vectors.append(
             ok(
                 f"generate-{name}",
-                "Generation draws the Ed25519 seed, then the X25519 secret key; the public "
-                "identity is 0x01 || sign_pk || enc_pk || self-signature.",
+                "Generation draws the Ed25519 seed, then the X25519 secret key; with no "
+                "'since' the public identity is version 1: 0x01 || sign_pk || enc_pk || "
+                "self-signature.",
                 "generate",
-                {"random": [value.hex() for value in rng.drawn]},
+                {"random": [value.hex() for value in rng.drawn], "since": None},
+                {"secret": identity_secret(identity).hex(), **_identity_expected(identity)},
+            )
+        )
+        with deterministic_random(f"persona/{name}") as rng:
+            identity = IdentityKeyPair.generate(since=PERSONA_SINCE)
+        vectors.append(
+            ok(
+                f"generate-v2-{name}",
+                "The same draws with 'since': a version-2 identity, 0x02 || sign_pk || "
+                "enc_pk || xwing_pk || u64(since) || self-signature, where xwing_pk is the "
+                "X-Wing public key of the seed H(enc_sk, 'confide/v1/xwing-seed').",
+                "generate",
+                {"random": [value.hex() for value in rng.drawn], "since": PERSONA_SINCE},
                 {"secret": identity_secret(identity).hex(), **_identity_expected(identity)},
             )
         )
@@ -92,9 +113,16 @@ def identity_file() -> str:
         parse_fails("parse-over-long", "One extra byte (130 bytes).", good + b"\x00", FormatError),
         parse_fails(
             "parse-unknown-version",
-            "Version byte 0x02.",
-            replace(good, 0, b"\x02"),
+            "Version byte 0x03.",
+            replace(good, 0, b"\x03"),
             UnsupportedVersionError,
+        ),
+        parse_fails(
+            "parse-version-1-marked-2",
+            "A valid version-1 identity with its version byte set to 0x02: too short for "
+            "version 2 (1,353 bytes).",
+            replace(good, 0, b"\x02"),
+            FormatError,
         ),
         parse_fails(
             "parse-flipped-version",
@@ -132,11 +160,71 @@ def identity_file() -> str:
                 WeakKeyError,
             )
         )
+    vectors += _identity_v2_vectors()
     return document(
-        "Public identities (129 bytes) and identity generation. 'generate' replays 'random' "
-        "through IdentityKeyPair.generate(); 'parse' is PublicIdentity.from_bytes().",
+        "Public identities (129 bytes, version 2: 1,353 bytes) and identity generation. "
+        "'generate' replays 'random' through IdentityKeyPair.generate(since); 'parse' is "
+        "PublicIdentity.from_bytes(). 'since' and 'xwing_pk' are null for version 1.",
         vectors,
     )
+
+
+def _identity_v2_vectors() -> list[JsonObject]:
+    client = persona_v2("client")
+    good = client.public.to_bytes()
+    body_end = len(good) - 64
+
+    def signed(body: bytes) -> bytes:
+        return body + client._sign(_labels.IDENTITY + body)
+
+    def parse_fails(name: str, comment: str, data: bytes, error: type[CryptoError]) -> JsonObject:
+        return fails(name, comment, "parse", {"public_identity": data.hex()}, error)
+
+    mlkem_size = 1184
+    out_of_range = b"\xff" * 384 + good[65 + 384 : body_end]
+    return [
+        ok(
+            "parse-v2-valid",
+            "A valid version-2 identity parses to its keys and time; its fingerprint is "
+            "the one of its version-1 form (sign_pk and enc_pk only).",
+            "parse",
+            {"public_identity": good.hex()},
+            _identity_expected(client),
+        ),
+        parse_fails("parse-v2-truncated", "One byte short (1,352 bytes).", good[:-1], FormatError),
+        parse_fails(
+            "parse-v2-over-long", "One extra byte (1,354 bytes).", good + b"\x00", FormatError
+        ),
+        parse_fails(
+            "parse-v2-flipped-xwing-pk",
+            "A byte of xwing_pk flipped.",
+            flip(good, 65 + 700),
+            SignatureError,
+        ),
+        parse_fails(
+            "parse-v2-flipped-since", "A byte of since flipped.", flip(good, body_end - 1), SignatureError
+        ),
+        parse_fails(
+            "parse-v2-since-above-2-53",
+            "Correctly self-signed, but since is 2^53 (above 2^53 - 1).",
+            signed(good[: 65 + 1216] + u64(2**53)),
+            FormatError,
+        ),
+        parse_fails(
+            "parse-v2-mlkem-out-of-range",
+            "Correctly self-signed, but the first 256 coefficients of the ML-KEM key are "
+            "4095, above q - 1 = 3328 (FIPS 203's modulus check).",
+            signed(good[:65] + out_of_range[:mlkem_size] + good[65 + mlkem_size : body_end]),
+            WeakKeyError,
+        ),
+        parse_fails(
+            "parse-v2-low-order-xwing-x25519",
+            "Correctly self-signed, but the X25519 part of xwing_pk is the low-order point "
+            "u = 0.",
+            signed(good[: 65 + mlkem_size] + bytes(32) + good[65 + 1216 : body_end]),
+            WeakKeyError,
+        ),
+    ]
 
 
 SALT = bytes.fromhex("000102030405060708090a0b0c0d0e0f")

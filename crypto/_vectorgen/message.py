@@ -474,9 +474,9 @@ def _argument_vectors(seal_base: JsonObject, open_base: JsonObject) -> list[Json
         ),
         fails(
             "open-sender-identity-unknown-version",
-            "The expected sender's identity has version 0x02.",
+            "The expected sender's identity has version 0x03.",
             "open",
-            {**open_base, "sender_identity": replace(public, 0, b"\x02").hex()},
+            {**open_base, "sender_identity": replace(public, 0, b"\x03").hex()},
             UnsupportedVersionError,
         ),
     ]

@@ -17,7 +17,7 @@ TAB, OTHER_TAB, DESK = (
     bytes.fromhex("5e6f708192a3b4c5"),
     bytes.fromhex("0a1b2c3d4e5f6071"),
 )
-NOON = 1_796_479_200_000  # 2026-12-05 12:00:00 UTC, in milliseconds
+NOON = 1_796_479_200_000  # 2026-12-05 14:00:00 UTC, in milliseconds
 MINUTE = 60_000
 
 

@@ -16,7 +16,7 @@ from ..pins import Pin, seal_pins
 from .common import JsonObject, document, fails, flip, identity_secret, ok, persona, replace
 from .rng import deterministic_random
 
-AT = 1_796_479_200  # 2026-12-05 12:00:00 UTC, in seconds
+AT = 1_796_479_200  # 2026-12-05 14:00:00 UTC, in seconds
 
 
 def _pin_json(pin: Pin) -> JsonObject:

@@ -22,6 +22,7 @@ from .common import (
     identity_secret,
     ok,
     persona,
+    persona_v2,
     replace,
 )
 
@@ -184,8 +185,8 @@ def succession_file() -> str:
         ),
         (
             "verify-unknown-version",
-            "Version 0x02.",
-            replace(good, 0, b"\x02"),
+            "Version 0x03.",
+            replace(good, 0, b"\x03"),
             UnsupportedVersionError,
         ),
         ("verify-truncated", "346 bytes.", good[:-1], FormatError),
@@ -225,14 +226,87 @@ def succession_file() -> str:
             BindingError,
         ),
     ]
+    vectors += _version_2_vectors(therapist, old)
     return document(
-        "Identity successions (347 bytes): body = 0x01 || u64(user_id) || u64(confirmer_id) || "
+        "Identity successions (347 bytes; version 2, with a version-2 identity, 1,571 or "
+        "2,795 bytes): body = 0x01 || u64(user_id) || u64(confirmer_id) || "
         "u64(confirmed_at) || previous_identity(129) || new_identity(129); succession = body "
         "|| Ed25519-Sign(confirmer_sign_sk, 'confide/v1/identity-succession' || body). "
         "'sign' gives the signed statement (label || body) and the succession; 'verify' "
         "checks one against the expected confirmer, user, confirmer id and new identity.",
         vectors,
     )
+
+
+def _version_2_vectors(therapist: IdentityKeyPair, old: IdentityKeyPair) -> list[JsonObject]:
+    """A version-1 identity replaced by a version-2 one, as every recovery now does."""
+    new = persona_v2("other-client")
+    fields: JsonObject = {
+        "user_id": CLIENT_ID,
+        "confirmer_id": THERAPIST_ID,
+        "confirmed_at": CONFIRMED_AT,
+        "previous_identity": old.public.to_bytes().hex(),
+        "new_identity": new.public.to_bytes().hex(),
+    }
+    good = sign_succession(
+        therapist,
+        user_id=CLIENT_ID,
+        confirmer_id=THERAPIST_ID,
+        confirmed_at=CONFIRMED_AT,
+        previous_identity=old.public,
+        new_identity=new.public,
+    )
+    body = good[:-64]
+    expect = {
+        "confirmer_identity": therapist.public.to_bytes().hex(),
+        "user_id": CLIENT_ID,
+        "confirmer_id": THERAPIST_ID,
+        "new_identity": new.public.to_bytes().hex(),
+    }
+
+    def verify_fails(name: str, comment: str, data: bytes, error: type[CryptoError]) -> JsonObject:
+        return fails(name, comment, "verify", {"succession": data.hex(), **expect}, error)
+
+    return [
+        ok(
+            "sign-v2",
+            "The new identity is of version 2: the succession is version 2, 1,571 bytes, "
+            "each identity as long as its own version byte says.",
+            "sign",
+            {"confirmer_secret": identity_secret(therapist).hex(), **fields},
+            {
+                "statement": (_labels.IDENTITY_SUCCESSION + body).hex(),
+                "succession": good.hex(),
+            },
+        ),
+        ok("verify-v2", "It verifies.", "verify", {"succession": good.hex(), **expect}, fields),
+        verify_fails("verify-v2-truncated", "One byte short.", good[:-1], FormatError),
+        verify_fails("verify-v2-over-long", "One byte more.", good + b"\x00", FormatError),
+        verify_fails(
+            "verify-v2-read-as-version-1",
+            "The version byte set to 0x01: no version-1 length.",
+            replace(good, 0, b"\x01"),
+            FormatError,
+        ),
+        verify_fails(
+            "verify-v2-unknown-identity-version",
+            "The previous identity's version byte set to 0x03: its length is unknown.",
+            replace(good, 25, b"\x03"),
+            FormatError,
+        ),
+        verify_fails(
+            "verify-v2-previous-read-as-version-2",
+            "The previous identity's version byte set to 0x02: the lengths no longer add up.",
+            replace(good, 25, b"\x02"),
+            FormatError,
+        ),
+        verify_fails(
+            "verify-v2-flipped-new-identity",
+            "A byte of the new identity's X-Wing key flipped.",
+            flip(good, 25 + 129 + 900),
+            SignatureError,
+        ),
+    ]
 
 
 def _sign_failures(therapist: IdentityKeyPair, fields: JsonObject) -> list[JsonObject]:

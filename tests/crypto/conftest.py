@@ -19,22 +19,22 @@ SMALL_KDF_PARAMS = KdfParams(opslimit=2, memlimit=32 * 1024 * 1024)
 
 @pytest.fixture(scope="session")
 def clara() -> IdentityKeyPair:
-    return IdentityKeyPair.generate()
+    return IdentityKeyPair.generate(since=None)
 
 
 @pytest.fixture(scope="session")
 def theo() -> IdentityKeyPair:
-    return IdentityKeyPair.generate()
+    return IdentityKeyPair.generate(since=None)
 
 
 @pytest.fixture(scope="session")
 def olive() -> IdentityKeyPair:
-    return IdentityKeyPair.generate()
+    return IdentityKeyPair.generate(since=None)
 
 
 @pytest.fixture(scope="session")
 def oscar() -> IdentityKeyPair:
-    return IdentityKeyPair.generate()
+    return IdentityKeyPair.generate(since=None)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from crypto import (
     MAX_PLAINTEXT,
     MESSAGE_OVERHEAD,
     PUBLIC_IDENTITY_SIZE,
+    PUBLIC_IDENTITY_SIZE_V2,
     BundleKind,
     ConversationKey,
     FormatError,
@@ -132,10 +133,16 @@ def test_a_member_can_wrap_the_key_to_themselves(
 def test_identities_round_trip_through_their_public_and_bundle_forms() -> None:
     identity = IdentityKeyPair.generate()
     encoded = identity.public.to_bytes()
-    assert len(encoded) == PUBLIC_IDENTITY_SIZE == 129
+    assert len(encoded) == PUBLIC_IDENTITY_SIZE_V2 == 1353
     assert PublicIdentity.from_bytes(encoded) == identity.public
+    version_1 = IdentityKeyPair(identity._secret_material())
+    assert len(version_1.public.to_bytes()) == PUBLIC_IDENTITY_SIZE == 129
+    assert version_1.public.fingerprint() == identity.public.fingerprint()
     recovery = RecoveryKey.generate()
     blob = wrap_identity(identity, recovery.wrapping_key(), BundleKind.RECOVERY)
     assert len(blob) == 106
     restored = RecoveryKey.from_display(recovery.display())
-    assert unwrap_identity(blob, restored.wrapping_key(), identity.public) == identity
+    unwrapped = unwrap_identity(blob, restored.wrapping_key(), identity.public)
+    assert unwrapped == identity
+    assert unwrapped.public == identity.public
+    assert unwrap_identity(blob, restored.wrapping_key(), version_1.public).public.version == 1

@@ -174,7 +174,7 @@ def test_an_unknown_version_is_named_in_hex(
 
 def test_the_version_is_checked_before_the_length() -> None:
     with pytest.raises(UnsupportedVersionError):
-        parse_envelope(b"\x03")
+        parse_envelope(b"\x04")
 
 
 def test_a_message_id_must_be_16_bytes_or_a_uuid(
