@@ -173,7 +173,7 @@ class User(AbstractBaseUser):
     kdf_opslimit = models.PositiveIntegerField()
     kdf_memlimit = models.PositiveBigIntegerField()
     # Public, signed: the server checks the signature on upload.
-    public_identity = models.BinaryField(max_length=129)
+    public_identity = models.BinaryField(max_length=1353)
     # Ciphertext: private keys wrapped by the password-derived key / the recovery key.
     key_bundle = models.BinaryField(max_length=106)
     recovery_bundle = models.BinaryField(max_length=106)
@@ -309,7 +309,7 @@ class AssistedRecovery(models.Model):
     kdf_salt = models.BinaryField(max_length=16)
     kdf_opslimit = models.PositiveIntegerField()
     kdf_memlimit = models.PositiveBigIntegerField()
-    public_identity = models.BinaryField(max_length=129)
+    public_identity = models.BinaryField(max_length=1353)
     key_bundle = models.BinaryField(max_length=106)
     recovery_bundle = models.BinaryField(max_length=106)
     # Who confirmed or declined it, and when; the identity a confirmation replaced, and the
@@ -319,7 +319,7 @@ class AssistedRecovery(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    previous_identity = models.BinaryField(max_length=129, null=True, blank=True)
+    previous_identity = models.BinaryField(max_length=1353, null=True, blank=True)
     succession = models.BinaryField(max_length=347, null=True, blank=True)
 
     class Meta:
@@ -351,7 +351,7 @@ class RecoveryEnvelope(models.Model):
     wrapper = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     conversation_id = models.UUIDField()
     epoch = models.PositiveIntegerField()
-    envelope = models.BinaryField(max_length=253)
+    envelope = models.BinaryField(max_length=1381)
 
     class Meta:
         constraints = [

@@ -75,6 +75,7 @@ from confide_client.records import (
     Invitation,
     InvitationDetails,
     InvitationSummary,
+    KeyDowngradeRefused,
     Member,
     MessageStatus,
     OrderWarning,
@@ -127,6 +128,8 @@ from protocol.http import (
     ConversationAnswer,
     ConversationsAnswer,
     CsrfAnswer,
+    IdentityAnswer,
+    IdentityRequest,
     KdfBody,
     LookupAnswer,
     OkAnswer,
@@ -328,6 +331,8 @@ class ConfideClient:
         self._own_stored: dict[uuid.UUID, tuple[int, bytes]] = {}
         # When each epoch began, as its version-2 envelope signs it (ms since 1970).
         self._epoch_times: dict[tuple[uuid.UUID, int], int] = {}
+        # The epochs whose key came to this user wrapped with X25519 alone (not X-Wing).
+        self._classical_epochs: set[tuple[uuid.UUID, int]] = set()
         # The person's pins (crypto/SPEC.md, "Pins"), read from the server at each sign-in:
         # the peers' identities seen and verified, by user id, and the record's counter.
         self._pins: dict[int, crypto.Pin] = {}
@@ -495,8 +500,35 @@ class ConfideClient:
                 f"The key bundle does not open to this account's identity: {type(exc).__name__}"
             ) from None
         self._become(account, identity)
+        await self._publish_x_wing_key()
         await self._load_pins()
         return account
+
+    async def _publish_x_wing_key(self) -> None:
+        """At the first sign-in after this person's identity was of version 1: publishes
+        the version-2 form of the same keys, which later epochs are wrapped to with X-Wing
+        (crypto/SPEC.md, "Version 2: an X-Wing key for envelopes"), and uses the identity
+        the server then publishes (another session's, if it was first) once it certifies
+        these keys."""
+        if self.identity.public.version == crypto.IDENTITY_VERSION_2:
+            return
+        upgraded = self.identity.upgraded()
+        request = build(
+            lambda: IdentityRequest(public_identity=b64encode(upgraded.public.to_bytes())),
+            "identity",
+        )
+        answer = await self._http.post("/api/me/identity", request, IdentityAnswer)
+        try:
+            published = crypto.PublicIdentity.from_bytes(
+                decoded(answer.public_identity, "public_identity")
+            )
+            identity = self.identity.as_published(published)
+        except CryptoError as exc:
+            raise KeysError(
+                f"The server published another identity than these keys': {type(exc).__name__}"
+            ) from None
+        if self.account is not None:
+            self._become(dataclasses.replace(self.account, identity=published), identity)
 
     async def recover_password(
         self,
@@ -594,6 +626,7 @@ class ConfideClient:
         if account.identity != expected:
             raise KeysError("The server answered with another identity than the one recovered")
         self._become(account, material.identity)
+        await self._publish_x_wing_key()
         await self._load_pins()
         return account
 
@@ -1009,6 +1042,18 @@ class ConfideClient:
                         envelope.envelope, identity, signer, data.id, envelope.epoch
                     )
                     break
+                except crypto.DowngradeError:
+                    log.warning(
+                        "refused a key wrapped without X-Wing after this identity held one "
+                        "(epoch %d, wrapped by member %d)",
+                        envelope.epoch,
+                        envelope.wrapper,
+                    )
+                    self.events.put_nowait(
+                        KeyDowngradeRefused(data.id, envelope.epoch, envelope.wrapper)
+                    )
+                    problem = "DowngradeError"
+                    break
                 except CryptoError as exc:
                     problem = type(exc).__name__
             if key is None:
@@ -1278,10 +1323,24 @@ class ConfideClient:
             self._own_stored[conversation] = (seq, crypto.message_reference(ciphertext))
 
     def _note_epoch_time(self, conversation: uuid.UUID, epoch: int, envelope: bytes) -> None:
-        """Keeps when an epoch began, as its version-2 envelope signs it."""
-        created_at = crypto.parse_envelope(envelope).created_at
-        if created_at is not None:
-            self._epoch_times[(conversation, epoch)] = created_at
+        """Keeps when an epoch began, as its version-2 or 3 envelope signs it, and whether
+        its key came wrapped with X25519 alone."""
+        info = crypto.parse_envelope(envelope)
+        if info.created_at is not None:
+            self._epoch_times[(conversation, epoch)] = info.created_at
+        if info.version != crypto.ENVELOPE_VERSION_3:
+            self._classical_epochs.add((conversation, epoch))
+        else:
+            self._classical_epochs.discard((conversation, epoch))
+
+    def _due_for_x_wing(self, conversation: uuid.UUID, epoch: int, state: _Conversation) -> bool:
+        """Whether the epoch's key came wrapped with X25519 alone while every member now
+        holds an X-Wing key: the next message starts an epoch wrapped with X-Wing
+        (crypto/SPEC.md, "Version 3: wrapped with X-Wing")."""
+        return (conversation, epoch) in self._classical_epochs and all(
+            member.identity.version == crypto.IDENTITY_VERSION_2
+            for member in state.members.values()
+        )
 
     def _epoch_is_over(self, conversation: uuid.UUID, epoch: int) -> bool:
         """Whether the epoch's signed start is as old as the rotation rule allows."""
@@ -1307,9 +1366,12 @@ class ConfideClient:
         state = await self._known(conversation_id)
         epoch = state.current_epoch
         key = await self._key_for(conversation_id, epoch)
-        if self._epoch_is_over(conversation_id, epoch):
+        if self._epoch_is_over(conversation_id, epoch) or self._due_for_x_wing(
+            conversation_id, epoch, state
+        ):
             # Its envelope signs a start older than the rotation rule allows: an old epoch
-            # presented as current is not written in (crypto/SPEC.md, "Epoch rotation").
+            # presented as current is not written in (crypto/SPEC.md, "Epoch rotation");
+            # or its key came without X-Wing and every member now holds an X-Wing key.
             epoch = await self.rekey(conversation_id)
             key = await self._key_for(conversation_id, epoch)
         self._refuse_if_held(conversation_id)
@@ -1486,6 +1548,8 @@ class ConfideClient:
         await self._request(frame, RekeyOkFrame)
         self._keyring.add(conversation_id, epoch, key)
         self._epoch_times[(conversation_id, epoch)] = created_at
+        if self.identity.public.version != crypto.IDENTITY_VERSION_2:
+            self._classical_epochs.add((conversation_id, epoch))
         # The conversation may have been listed again (a new state) while the reply came.
         state = await self._known(conversation_id)
         state.current_epoch = max(state.current_epoch, epoch)

@@ -34,6 +34,7 @@ __all__ = [
     "MessageState",
     "MessageStatus",
     "InboxEntry",
+    "KeyDowngradeRefused",
     "OrderWarning",
     "PeerKeyChanged",
     "PeerRecovered",
@@ -278,6 +279,18 @@ class PeerKeyChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyDowngradeRefused:
+    """An epoch's key was wrapped to this user with X25519 alone after their identity held
+    an X-Wing key (crypto/SPEC.md, "Version 3: wrapped with X-Wing"): the server served
+    ``wrapper`` an older identity of this user, so the envelope was refused and nothing of
+    that epoch is read or written; the next message starts a new epoch."""
+
+    conversation: uuid.UUID
+    epoch: int
+    wrapper: int
+
+
+@dataclass(frozen=True, slots=True)
 class PeerRecovered:
     """A member's public identity changed through an assisted recovery that this client
     verified: a succession signed by the therapist who confirmed it (this user, or the
@@ -404,6 +417,7 @@ ClientEvent = (
     | Typing
     | EpochStarted
     | PeerKeyChanged
+    | KeyDowngradeRefused
     | PeerRecovered
     | RejectedMessage
     | OrderWarning

@@ -3,8 +3,8 @@
 Only primitives that libsodium.js also exposes are used, so that the browser implementation
 produces the same bytes: BLAKE2b (``crypto_generichash``), XChaCha20-Poly1305-IETF,
 Ed25519 detached signatures, X25519 and X-Wing (``crypto_kem_xwing``; PyNaCl does not bind
-it, so it is put together here from OpenSSL's ML-KEM-768 and libsodium's X25519). Every libsodium failure is translated into the
-package's own exceptions here, and nowhere else.
+it, so it is put together here from OpenSSL's ML-KEM-768 and libsodium's X25519). Every
+libsodium failure is translated into the package's own exceptions here, and nowhere else.
 """
 
 from __future__ import annotations

@@ -198,7 +198,9 @@ def _split(envelope: bytes) -> _Envelope:
         created_at=created_at,
         commitment=commitment,
     )
-    eph_pk = reader.take(XWING_CIPHERTEXT_SIZE if version == ENVELOPE_VERSION_3 else PUBLIC_KEY_SIZE)
+    eph_pk = reader.take(
+        XWING_CIPHERTEXT_SIZE if version == ENVELOPE_VERSION_3 else PUBLIC_KEY_SIZE
+    )
     nonce = reader.take(NONCE_SIZE)
     ciphertext = reader.take(_CT_SIZE)
     signature = reader.rest()

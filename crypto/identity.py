@@ -57,6 +57,7 @@ from .errors import BindingError, FormatError
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
+
 __all__ = [
     "IDENTITY_SECRET_SIZE",
     "IDENTITY_VERSION",
@@ -120,7 +121,9 @@ class PublicIdentity:
         data = require_bytes(encoded, "A public identity")
         version = check_version(data, _SIZES, "public identity")
         require_length(
-            data, _SIZES[version], "A public identity" if version == 1 else "A version 2 public identity"
+            data,
+            _SIZES[version],
+            "A public identity" if version == 1 else "A version 2 public identity",
         )
         body_end = len(data) - SIGNATURE_SIZE
         sign_key = data[1:33]

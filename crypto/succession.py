@@ -130,8 +130,8 @@ def verify_succession(
     Raises, in this order: :class:`FormatError` for empty input,
     :class:`UnsupportedVersionError` for a version other than 0x01 or 0x02,
     :class:`FormatError` for a length other than 347 bytes (version 2: than the two
-    identities' own versions give, each 0x01 or 0x02), :class:`SignatureError` if it does not verify under
-    ``confirmer``'s signing key, :class:`FormatError` for an id or time above
+    identities' own versions give, each 0x01 or 0x02), :class:`SignatureError` if it does
+    not verify under ``confirmer``'s signing key, :class:`FormatError` for an id or time above
     ``2**53 - 1``, :class:`BindingError` if it names another user, another confirmer or
     another new identity, the errors of :class:`PublicIdentity` for a previous identity
     that is not one, and :class:`FormatError` if the previous identity is the new one.

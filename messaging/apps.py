@@ -29,6 +29,7 @@ class MessagingConfig(AppConfig):
         from accounts.access import access_ended
         from accounts.agreement import agreement_published
         from accounts.assisted_recovery import recovery_requested
+        from accounts.identity_upgrade import identity_upgraded
         from messaging.services import agreements, messages, push, recoveries, sessions
 
         messages.start()
@@ -44,4 +45,8 @@ class MessagingConfig(AppConfig):
         recovery_requested.connect(
             recoveries.tell_therapists_of_a_request,
             dispatch_uid="messaging.recovery_requested",
+        )
+        identity_upgraded.connect(
+            recoveries.tell_members_of_an_upgrade,
+            dispatch_uid="messaging.identity_upgraded",
         )

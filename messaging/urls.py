@@ -9,6 +9,7 @@ from accounts import second_factor
 from accounts import views as accounts
 from accounts.assisted_recovery import assisted_recovery
 from accounts.availability import availability
+from accounts.identity_upgrade import publish_identity
 from accounts.pins import pins
 from accounts.recovery import recover_begin, recover_finish
 from messaging import console, recoveries, subscriptions, views
@@ -39,6 +40,7 @@ urlpatterns = [
     ),
     path("me/availability", availability, name="api-me-availability"),
     path("me/pins", pins, name="api-me-pins"),
+    path("me/identity", publish_identity, name="api-me-identity"),
     path("me/push", subscriptions.push_settings, name="api-me-push"),
     path("me/push/subscribe", subscriptions.push_subscribe, name="api-me-push-subscribe"),
     path("me/push/unsubscribe", subscriptions.push_unsubscribe, name="api-me-push-unsubscribe"),

@@ -94,9 +94,10 @@ Token = Annotated[str, Field(min_length=20, max_length=100, pattern=r"^[A-Za-z0-
 # A password recovery's 32-byte challenge and 64-byte proof (crypto/SPEC.md, "Recovery").
 Challenge = Annotated[str, Field(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")]
 Proof = Annotated[str, Field(min_length=86, max_length=86, pattern=r"^[A-Za-z0-9_-]+$")]
-# A 347-byte identity succession (crypto/SPEC.md, "Identity succession"), base64url.
-SuccessionText = Annotated[str, Field(min_length=463, max_length=463, pattern=r"^[A-Za-z0-9_-]+$")]
-KeyMaterial = Annotated[B64, Field(max_length=1024)]
+# An identity succession (crypto/SPEC.md, "Identity succession"), base64url: 347 bytes,
+# or up to 2,795 for version 2.
+SuccessionText = Annotated[str, Field(min_length=463, max_length=3727, pattern=r"^[A-Za-z0-9_-]+$")]
+KeyMaterial = Annotated[B64, Field(max_length=MAX_ENVELOPE_CHARS)]
 RoleName = Literal["therapist", "client", "admin"]
 ConversationStatus = Literal["active", "discharged"]
 # A member's own label for a conversation: trimmed, at most 150 characters, none of them
@@ -254,6 +255,21 @@ class PinsAnswer(Strict):
 
     record: B64 | None
     counter: Annotated[int, Field(ge=0)]
+
+
+class IdentityRequest(Strict):
+    """``POST /api/me/identity``: the version-2 form of the person's own keys
+    (crypto/SPEC.md, "Version 2: an X-Wing key for envelopes"), published at the first
+    sign-in after their identity was of version 1."""
+
+    public_identity: KeyMaterial
+
+
+class IdentityAnswer(Strict):
+    """``POST /api/me/identity``: the identity now published; another session's if it
+    moved to version 2 first (a client checks it certifies its own keys, and uses it)."""
+
+    public_identity: B64
 
 
 class PinsRequest(Strict):

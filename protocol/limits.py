@@ -24,8 +24,9 @@ __all__ = [
 # base64url of at most 1 MiB + 225 bytes of message overhead (crypto/SPEC.md, version 2:
 # 1,398,402 characters).
 MAX_CIPHERTEXT_CHARS = 1_400_000
-# An envelope is a few hundred bytes (crypto/SPEC.md, "Envelopes").
-MAX_ENVELOPE_CHARS = 512
+# An envelope is at most 1,381 bytes (crypto/SPEC.md, "Version 3: wrapped with X-Wing"):
+# 1,842 characters of base64url.
+MAX_ENVELOPE_CHARS = 1_842
 # A pin record (crypto/SPEC.md, "Pins": 85 bytes and 49 a pin) as base64url, within
 # MAX_BODY_BYTES: 60,000 characters are 45,000 bytes, about 900 pins.
 MAX_PINS_CHARS = 60_000
@@ -35,9 +36,10 @@ MAX_SYNC = 500
 MAX_ENVELOPES = 16
 # An HTTP request body.
 MAX_BODY_BYTES = 64 * 1024
-# Envelopes in one request of an assisted recovery's confirmation (about 51 KB of JSON,
-# within MAX_BODY_BYTES); a longer history is sent in several requests.
-MAX_RECOVERY_ENVELOPES = 150
+# Envelopes in one request of an assisted recovery's confirmation (at most about 57 KB of
+# JSON with version-3 envelopes, within MAX_BODY_BYTES); a longer history is sent in
+# several requests.
+MAX_RECOVERY_ENVELOPES = 30
 
 Positive = Annotated[int, Field(ge=1)]
 

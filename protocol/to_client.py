@@ -313,17 +313,21 @@ class RecoveryRequestedEvent(ToClient):
 
 
 class IdentityChangedEvent(ToClient):
-    """A member's identity changed by an assisted recovery that ``confirmed_by`` confirmed
-    (to the other members of their conversations, and to them): list the conversations
-    again to read the new identity."""
+    """A member's identity changed (to the other members of their conversations, and to
+    them): list the conversations again to read the new identity. ``reason`` is
+    ``recovery`` for an assisted recovery that ``confirmed_by`` confirmed (new keys), or
+    ``post_quantum`` when the same keys were published as a version-2 identity, which
+    later epochs are wrapped to with X-Wing (no ``confirmed_by``; the fingerprint is the
+    same)."""
 
     type: Literal["identity_changed"] = "identity_changed"
     user: UserId
-    reason: Literal["recovery"] = "recovery"
-    confirmed_by: UserId
+    reason: Literal["recovery", "post_quantum"] = "recovery"
+    confirmed_by: UserId | None = None
 
     EXAMPLES: ClassVar[Examples] = (
         {"type": "identity_changed", "user": 8, "reason": "recovery", "confirmed_by": 7},
+        {"type": "identity_changed", "user": 8, "reason": "post_quantum"},
     )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import time
 import uuid
 from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs, urlsplit
@@ -48,6 +49,11 @@ NAMES = {
     "other_client": "Oscar",
     "admin": "Ada",
 }
+
+
+def now_ms() -> int:
+    """Now, in milliseconds since 1970: an epoch's signed creation time."""
+    return int(time.time() * 1000)
 
 
 @dataclass
@@ -126,6 +132,7 @@ def make_person(practice: Practice, role: Role, name: str, *, totp: bool | None 
 def make_chat(practice: Practice, therapist: Person, client: Person) -> Chat:
     conversation = Conversation.objects.create(practice=practice)
     key = ConversationKey.generate()
+    created_at = now_ms()
     for member in (client, therapist):
         Membership.objects.create(conversation=conversation, user=member.user)
         KeyEnvelope.objects.create(
@@ -134,7 +141,7 @@ def make_chat(practice: Practice, therapist: Person, client: Person) -> Chat:
             recipient=member.user,
             wrapper=client.user,
             envelope=crypto.wrap_conversation_key(
-                key, conversation.id, 0, member.identity.public, client.identity
+                key, conversation.id, 0, member.identity.public, client.identity, created_at
             ),
         )
     return Chat(conversation, key, (client, therapist))

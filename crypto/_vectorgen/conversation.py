@@ -24,11 +24,13 @@ from ..errors import (
     WeakKeyError,
 )
 from ..identity import IdentityKeyPair
+from . import xwing_kat
 from .common import (
     CONVERSATION_ID,
     LOW_ORDER_POINTS,
     NO_DRAW,
     OTHER_CONVERSATION_ID,
+    PERSONA_SINCE,
     JsonObject,
     bad_epoch_vectors,
     document,
@@ -36,12 +38,10 @@ from .common import (
     flip,
     identity_secret,
     ok,
-    PERSONA_SINCE,
     persona,
     persona_v2,
     replace,
 )
-from . import xwing_kat
 from .rng import deterministic_random
 
 EPOCH = 7
@@ -602,7 +602,9 @@ def _version_3_vectors(
         "epoch": EPOCH,
     }
 
-    def unwrap(name: str, comment: str, data: bytes, error: type[CryptoError] | None, **more: Any) -> JsonObject:
+    def unwrap(
+        name: str, comment: str, data: bytes, error: type[CryptoError] | None, **more: Any
+    ) -> JsonObject:
         arguments = {**unwrap_inputs, "envelope": data.hex(), **more}
         if error is None:
             return ok(f"v3-{name}", comment, "unwrap", arguments, {"epoch_key": EPOCH_KEY.hex()})
@@ -663,8 +665,7 @@ def _version_3_vectors(
         ),
         unwrap(
             "low-order-xwing-x25519",
-            "The X25519 part of the X-Wing ciphertext set to the low-order point u = 0, "
-            "re-signed.",
+            "The X25519 part of the X-Wing ciphertext set to the low-order point u = 0, re-signed.",
             low_order,
             WeakKeyError,
         ),
@@ -713,7 +714,11 @@ def _version_3_vectors(
             "implementation that can encapsulate from a given seed checks; 'ss' is "
             "Decapsulate(seed, ct).",
             "xwing",
-            {"seed": xwing_kat.XWING_SEED, "eseed": xwing_kat.XWING_ESEED, "ct": xwing_kat.XWING_CT},
+            {
+                "seed": xwing_kat.XWING_SEED,
+                "eseed": xwing_kat.XWING_ESEED,
+                "ct": xwing_kat.XWING_CT,
+            },
             {"pk": xwing_kat.XWING_PK, "ss": xwing_kat.XWING_SS},
         ),
     ]

@@ -6,6 +6,7 @@ import unicodedata
 from dataclasses import replace as replaced
 
 from .. import _labels
+from .._fields import u64
 from .._primitives import aead_encrypt, h
 from ..bundle import BundleKind, WrappingKey, wrap_identity
 from ..errors import (
@@ -35,19 +36,18 @@ from ..recovery import (
 from .common import (
     LOW_ORDER_POINTS,
     NO_DRAW,
+    PERSONA_SINCE,
     JsonObject,
     document,
     fails,
     flip,
     identity_secret,
     ok,
-    PERSONA_SINCE,
     persona,
     persona_v2,
     replace,
 )
 from .rng import deterministic_random
-from .._fields import u64
 
 
 def _identity_expected(identity: IdentityKeyPair) -> JsonObject:
@@ -202,7 +202,10 @@ def _identity_v2_vectors() -> list[JsonObject]:
             SignatureError,
         ),
         parse_fails(
-            "parse-v2-flipped-since", "A byte of since flipped.", flip(good, body_end - 1), SignatureError
+            "parse-v2-flipped-since",
+            "A byte of since flipped.",
+            flip(good, body_end - 1),
+            SignatureError,
         ),
         parse_fails(
             "parse-v2-since-above-2-53",
@@ -219,8 +222,7 @@ def _identity_v2_vectors() -> list[JsonObject]:
         ),
         parse_fails(
             "parse-v2-low-order-xwing-x25519",
-            "Correctly self-signed, but the X25519 part of xwing_pk is the low-order point "
-            "u = 0.",
+            "Correctly self-signed, but the X25519 part of xwing_pk is the low-order point u = 0.",
             signed(good[: 65 + mlkem_size] + bytes(32) + good[65 + 1216 : body_end]),
             WeakKeyError,
         ),

@@ -4,9 +4,7 @@ Both implementations check their X-Wing against it (crypto/SPEC.md, "X-Wing").""
 
 from __future__ import annotations
 
-XWING_SEED = (
-    "7f9c2ba4e88f827d616045507605853ed73b8093f6efbc88eb1a6eacfa66ef26"
-)
+XWING_SEED = "7f9c2ba4e88f827d616045507605853ed73b8093f6efbc88eb1a6eacfa66ef26"
 XWING_PK = (
     "e2236b35a8c24b39b10aa1323a96a919a2ced88400633a7b07131713fc14b2b5b19cfc3da5fa1a92c49f2551"
     "3e0fd30d6b1611c9ab9635d7086727a4b7d21d34244e66969cf15b3b2a785329f61b096b277ea037383479a6"
@@ -69,6 +67,4 @@ XWING_CT = (
     "7adf3397ed4d68707b8d13b24ce4cd8fb22851bfe9d632407f31ed6f7cb1600de56f17576740ce2a32fc5145"
     "030145cfb97e63e0e41d354274a079d3e6fb2e15"
 )
-XWING_SS = (
-    "d2df0522128f09dd8e2c92b1e905c793d8f57a54c3da25861f10bf4ca613e384"
-)
+XWING_SS = "d2df0522128f09dd8e2c92b1e905c793d8f57a54c3da25861f10bf4ca613e384"

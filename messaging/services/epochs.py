@@ -25,6 +25,18 @@ class CheckedEnvelope:
     envelope: bytes
 
 
+def envelope_version_for(recipient: PublicIdentity, given: int) -> int:
+    """The envelope version an honest wrapper makes for ``recipient`` (crypto/SPEC.md,
+    "Version 3: wrapped with X-Wing"): 3 for a version-2 identity; for a version-1 one,
+    2, or 1 where the wrapper made a version-1 envelope (``given``, a client of before
+    signed epochs)."""
+    if recipient.version == crypto.IDENTITY_VERSION_2:
+        return crypto.ENVELOPE_VERSION_3
+    return (
+        crypto.ENVELOPE_VERSION if given == crypto.ENVELOPE_VERSION else crypto.ENVELOPE_VERSION_2
+    )
+
+
 def check_envelopes(
     conversation_id: uuid.UUID,
     epoch: int,
@@ -33,14 +45,17 @@ def check_envelopes(
     members: dict[int, PublicIdentity],
 ) -> list[CheckedEnvelope]:
     """One envelope per member, each signed by ``wrapper`` and bound to its member and epoch,
-    all of one version and, for version 2, all signing the same creation time and key
-    commitment: every member is given the key the commitment names, or the epoch does not
-    begin (crypto/SPEC.md, "Version 2: the epoch's time and key, signed")."""
+    each of the version its member's published identity takes (3, X-Wing, for a version-2
+    identity), and all signing the same creation time and key commitment: every member is
+    given the key the commitment names, or the epoch does not begin (crypto/SPEC.md,
+    "Version 2: the epoch's time and key, signed"). An envelope wrapped to an identity the
+    server no longer publishes (a member whose identity just moved to version 2) is
+    refused: the wrapper reads the members again and wraps anew."""
     recipients = [recipient for recipient, _ in envelopes]
     if sorted(recipients) != sorted(members):
         raise BadEnvelopesError("There must be exactly one envelope for each member.")
     checked = []
-    signed: set[tuple[int, int | None, bytes | None]] = set()
+    signed: set[tuple[bool, int | None, bytes | None]] = set()
     for recipient_id, envelope in envelopes:
         try:
             info = crypto.verify_envelope(envelope, wrapper)
@@ -50,16 +65,24 @@ def check_envelopes(
             raise BadEnvelopesError(
                 f"Envelope for member {recipient_id} is bound to another conversation or epoch."
             )
-        if info.recipient_enc_pk != members[recipient_id].enc_key:
+        recipient = members[recipient_id]
+        if info.recipient_enc_pk != recipient.enc_key:
             raise BadEnvelopesError(
                 f"Envelope for member {recipient_id} is not wrapped to that member's key."
             )
-        signed.add((info.version, info.created_at, info.commitment))
+        expected = envelope_version_for(recipient, info.version)
+        if info.version != expected:
+            raise BadEnvelopesError(
+                f"Envelope for member {recipient_id} is of version {info.version}; that "
+                f"member's identity takes version {expected}: read the members' identities "
+                "again."
+            )
+        signed.add((info.version == crypto.ENVELOPE_VERSION, info.created_at, info.commitment))
         checked.append(CheckedEnvelope(recipient_id, envelope))
     if len(signed) > 1:
         raise BadEnvelopesError(
-            "The envelopes of one epoch must be of one version and sign one creation time "
-            "and one key commitment."
+            "The envelopes of one epoch must all be of version 1, or all sign one creation "
+            "time and one key commitment."
         )
     return checked
 

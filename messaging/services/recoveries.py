@@ -37,6 +37,7 @@ from accounts.models import AssistedRecovery, RecoveryEnvelope, User
 from crypto import CryptoError, PublicIdentity
 from messaging.models import Conversation, KeyEnvelope, Membership
 from messaging.services import events
+from messaging.services.epochs import envelope_version_for
 from protocol.errors import BadEnvelopesError, NotFoundError
 from protocol.to_client import IdentityChangedEvent, RecoveryRequestedEvent
 
@@ -149,6 +150,11 @@ def _check(
         if info.recipient_enc_pk != new_identity.enc_key:
             raise BadEnvelopesError(
                 f"Envelope {index} is not wrapped to the identity this recovery asks for."
+            )
+        if info.version != envelope_version_for(new_identity, info.version):
+            raise BadEnvelopesError(
+                f"Envelope {index} is of version {info.version}; the new identity takes "
+                f"version {envelope_version_for(new_identity, info.version)}."
             )
         if (conversation, info.epoch) in seen:
             raise BadEnvelopesError(f"Envelope {index} repeats an epoch of this request.")
@@ -272,14 +278,28 @@ def decline_recovery(therapist: User, recovery_id: int) -> Decided:
 def _announce(client: User, therapist: User) -> None:
     """After the commit: every member of the client's conversations, and the client, learn
     that the client's identity changed by a recovery that ``therapist`` confirmed."""
+    events.publish_on_commit(
+        _members_and_self(client.pk),
+        IdentityChangedEvent(user=client.pk, confirmed_by=therapist.pk),
+    )
+
+
+def _members_and_self(user_id: int) -> list[int]:
     members = set(
         Membership.objects.filter(
-            conversation__in=Membership.objects.filter(user=client).values("conversation_id")
+            conversation__in=Membership.objects.filter(user_id=user_id).values("conversation_id")
         ).values_list("user_id", flat=True)
     )
-    members.add(client.pk)
+    members.add(user_id)
+    return sorted(members)
+
+
+def tell_members_of_an_upgrade(sender: object, user_id: int, **kwargs: object) -> None:
+    """Receives ``accounts.identity_upgrade.identity_upgraded`` (after the commit): the
+    members of the person's conversations, and the person's other sessions, read the
+    version-2 identity before they wrap the next epoch's key to it."""
     events.publish_on_commit(
-        sorted(members), IdentityChangedEvent(user=client.pk, confirmed_by=therapist.pk)
+        _members_and_self(user_id), IdentityChangedEvent(user=user_id, reason="post_quantum")
     )
 
 

@@ -29,6 +29,7 @@ import contextlib
 import json
 import re
 import secrets
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -231,7 +232,12 @@ class StandInPortal:
     ) -> None:
         for member in conversation.members:
             envelope = crypto.wrap_conversation_key(
-                key, conversation.id, epoch, member.material.public_identity, by.identity
+                key,
+                conversation.id,
+                epoch,
+                member.material.public_identity,
+                by.identity,
+                int(time.time() * 1000),
             )
             conversation.envelopes[(epoch, member.id)] = (by.id, envelope)
 

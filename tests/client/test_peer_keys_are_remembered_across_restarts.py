@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import stat
+import time
 import uuid
 from pathlib import Path
 from typing import Any, TypeVar
@@ -176,7 +177,9 @@ async def test_an_epoch_from_a_member_learned_by_listing_again_is_accepted() -> 
         read_seqs={},
     )
     key = ConversationKey.generate()
-    envelope = crypto.wrap_conversation_key(key, listing.conversation, 1, me.public, peer)
+    envelope = crypto.wrap_conversation_key(
+        key, listing.conversation, 1, me.public, peer, int(time.time() * 1000)
+    )
 
     await client._accept_epoch(
         EpochEvent(

@@ -73,7 +73,14 @@ def test_the_wheel_holds_only_the_three_packages(wheel: Path) -> None:
 
 def test_its_metadata_names_no_part_of_the_server(wheel: Path) -> None:
     required = {canonicalize_name(r.name) for r in _requirements(wheel)}
-    assert required == {"pynacl", "pydantic", "httpx", "websockets", "prompt-toolkit"}
+    assert required == {
+        "pynacl",
+        "cryptography",
+        "pydantic",
+        "httpx",
+        "websockets",
+        "prompt-toolkit",
+    }
     assert not required & SERVER_DISTRIBUTIONS
 
 

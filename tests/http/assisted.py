@@ -14,7 +14,7 @@ from accounts.models import AssistedRecovery, User
 from crypto import ConversationKey, IdentityKeyPair, PublicIdentity, SignUpMaterial
 from messaging.models import Conversation, KeyEnvelope
 from tests.http.conftest import Browser, Reply
-from tests.personas import TEST_KDF, Chat, Person
+from tests.personas import TEST_KDF, Chat, Person, now_ms
 
 REQUEST = "/api/auth/assisted-recovery"
 LIST = "/api/recoveries"
@@ -75,6 +75,7 @@ def add_epoch(chat: Chat, epoch: int, wrapper: Person) -> ConversationKey:
     """A new epoch of ``chat``: a key wrapped by ``wrapper`` to each member, as a rekey
     stores it."""
     key = ConversationKey.generate()
+    created_at = now_ms()
     for member in chat.members:
         KeyEnvelope.objects.create(
             conversation=chat.conversation,
@@ -82,7 +83,7 @@ def add_epoch(chat: Chat, epoch: int, wrapper: Person) -> ConversationKey:
             recipient=member.user,
             wrapper=wrapper.user,
             envelope=crypto.wrap_conversation_key(
-                key, chat.id, epoch, member.identity.public, wrapper.identity
+                key, chat.id, epoch, member.identity.public, wrapper.identity, created_at
             ),
         )
     Conversation.objects.filter(pk=chat.id).update(current_epoch=epoch)
@@ -118,7 +119,7 @@ def rewrap(
     return [
         crypto.b64encode(
             crypto.wrap_conversation_key(
-                key, conversation, epoch, recipient, wrapper or therapist.identity
+                key, conversation, epoch, recipient, wrapper or therapist.identity, now_ms()
             )
         )
         for epoch, key in sorted(keys.items())

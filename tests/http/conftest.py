@@ -27,7 +27,7 @@ from crypto import (
     SignUpMaterial,
     make_sign_up_material,
 )
-from tests.personas import TEST_KDF, Person, Practice5, make_practice
+from tests.personas import TEST_KDF, Person, Practice5, make_practice, now_ms
 
 PASSWORD = "correct horse battery staple"
 ACCOUNT_EMAIL = "sam@practice.invalid"
@@ -190,6 +190,8 @@ class Applicant:
     key: ConversationKey = field(repr=False)
     email: str = "nina@client.invalid"
     display_name: str = "Nina"
+    # When the epoch began: every envelope of one epoch signs the same time.
+    created_at: int = field(default_factory=now_ms)
 
     @property
     def identity(self) -> IdentityKeyPair:
@@ -205,7 +207,7 @@ class Applicant:
     ) -> bytes:
         """The epoch key wrapped to ``recipient``, by this applicant unless told otherwise."""
         return crypto.wrap_conversation_key(
-            self.key, conversation, epoch, recipient, wrapper or self.identity
+            self.key, conversation, epoch, recipient, wrapper or self.identity, self.created_at
         )
 
     def accept_body(

@@ -34,12 +34,14 @@ def test_a_history_of_many_epochs_arrives_whole(world: Practice5, browser_for: B
     envelopes = rewrap(theo, world.chat.id, asked.public)
     browser = browser_for(theo)
 
-    too_many = confirm(browser, recovery.pk, envelopes, by=theo)
+    too_many = confirm(browser, recovery.pk, envelopes[: MAX_RECOVERY_ENVELOPES + 1], by=theo)
+    whole = confirm(browser, recovery.pk, envelopes, by=theo)
     first = stage(browser, recovery.pk, envelopes[:MAX_RECOVERY_ENVELOPES])
     early = confirm(browser, recovery.pk, envelopes[MAX_RECOVERY_ENVELOPES:-1], by=theo)
     last = confirm(browser, recovery.pk, envelopes[MAX_RECOVERY_ENVELOPES:], by=theo)
 
     assert (too_many.status, too_many.code) == (400, "bad_request")
+    assert (whole.status, whole.code) == (413, "body_too_large")
     assert first.json() == {
         "recovery": recovery.pk,
         "staged": MAX_RECOVERY_ENVELOPES,

@@ -29,7 +29,7 @@ from tests.http.assisted import (
     stored_envelopes,
 )
 from tests.http.conftest import BrowserFor
-from tests.personas import Practice5
+from tests.personas import Practice5, now_ms
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +66,7 @@ def one_epoch_twice(world: Practice5, asked: Asked) -> list[str]:
 def for_an_epoch_that_does_not_exist(world: Practice5, asked: Asked) -> list[str]:
     key = crypto.ConversationKey.generate()
     extra = crypto.wrap_conversation_key(
-        key, world.chat.id, 7, asked.public, world.therapist.identity
+        key, world.chat.id, 7, asked.public, world.therapist.identity, now_ms()
     )
     return [*rewrap(world.therapist, world.chat.id, asked.public), crypto.b64encode(extra)]
 
@@ -74,7 +74,7 @@ def for_an_epoch_that_does_not_exist(world: Practice5, asked: Asked) -> list[str
 def for_olives_conversation(world: Practice5, asked: Asked) -> list[str]:
     key = crypto.ConversationKey.generate()
     other = crypto.wrap_conversation_key(
-        key, world.other_chat.id, 0, asked.public, world.therapist.identity
+        key, world.other_chat.id, 0, asked.public, world.therapist.identity, now_ms()
     )
     return [*rewrap(world.therapist, world.chat.id, asked.public), crypto.b64encode(other)]
 

@@ -17,7 +17,7 @@ from accounts.models import Role
 from crypto import ConversationKey
 from messaging.models import Conversation, KeyEnvelope, Membership, Message
 from tests.http.conftest import BrowserFor
-from tests.personas import Chat, Person, Practice5, make_chat, make_person
+from tests.personas import Chat, Person, Practice5, make_chat, make_person, now_ms
 
 pytestmark = pytest.mark.django_db
 
@@ -149,6 +149,7 @@ def test_unread_counts_one_conversation_at_a_time(
 
 def add_epoch(chat: Chat, epoch: int, wrapper: Person) -> ConversationKey:
     key = ConversationKey.generate()
+    created_at = now_ms()
     for member in chat.members:
         KeyEnvelope.objects.create(
             conversation=chat.conversation,
@@ -156,7 +157,7 @@ def add_epoch(chat: Chat, epoch: int, wrapper: Person) -> ConversationKey:
             recipient=member.user,
             wrapper=wrapper.user,
             envelope=crypto.wrap_conversation_key(
-                key, chat.id, epoch, member.identity.public, wrapper.identity
+                key, chat.id, epoch, member.identity.public, wrapper.identity, created_at
             ),
         )
     Conversation.objects.filter(pk=chat.id).update(current_epoch=epoch)

@@ -318,6 +318,16 @@ ENDPOINTS = [
         signed_in(400),
         body=lambda world: {"record": "AQID", "previous": 0},
     ),
+    # Only the version-2 form of one's own keys is published: another's keys, for everyone.
+    Endpoint(
+        "publish an identity of other keys as one's own",
+        "api-me-identity",
+        "POST",
+        signed_in(400),
+        body=lambda world: {
+            "public_identity": crypto.b64encode(crypto.IdentityKeyPair.generate().public.to_bytes())
+        },
+    ),
     Endpoint("read the server's push key", "api-me-push", "GET", signed_in(200)),
     # Read before anything else, so whether this server has a VAPID key does not matter.
     Endpoint(

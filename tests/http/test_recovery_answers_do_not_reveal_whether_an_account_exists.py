@@ -99,4 +99,4 @@ def test_the_same_work_is_done_for_an_email_with_or_without_an_account(
     made.clear()
     begin(browser, NOBODY)
 
-    assert for_account == made == [b"identity", b"bundle"]
+    assert for_account == made == [b"identity", b"since", b"bundle"]

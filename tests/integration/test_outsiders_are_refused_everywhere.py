@@ -19,7 +19,7 @@ import crypto
 from confide_client import ConfideClient, NotFoundError, ReadReceipt, Typing, UnauthenticatedError
 from harness.servers import LiveServer
 from tests.integration.helpers import no_event_of, nothing_more
-from tests.personas import LivePersona, LivePersonas
+from tests.personas import LivePersona, LivePersonas, now_ms
 
 OpenClient = Callable[..., Awaitable[ConfideClient]]
 KINDS = ("send", "sync", "history", "read", "typing", "rekey")
@@ -33,7 +33,7 @@ def _frames(outsider: ConfideClient, conversation: uuid.UUID, epoch: int) -> dic
     message_id = uuid.uuid4()
     sealed = crypto.seal_text("intrusion", key, conversation, epoch, outsider.identity, message_id)
     envelope = crypto.wrap_conversation_key(
-        key, conversation, epoch + 1, outsider.identity.public, outsider.identity
+        key, conversation, epoch + 1, outsider.identity.public, outsider.identity, now_ms()
     )
     target = str(conversation)
     return {

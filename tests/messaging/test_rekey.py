@@ -8,11 +8,11 @@ import pytest
 from channels.db import database_sync_to_async
 
 import crypto
-from crypto import ConversationKey
+from crypto import ConversationKey, IdentityKeyPair
 from messaging.models import Conversation, KeyEnvelope
 from tests.messaging.conftest import Connect
 from tests.messaging.test_send_and_ack import send_frame
-from tests.personas import Person, Practice5
+from tests.personas import Person, Practice5, now_ms
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,6 +27,7 @@ def rekey_frame(
 ) -> dict[str, Any]:
     recipients = recipients if recipients is not None else list(world.chat.members)
     bound = conversation_in_envelope or world.chat.id
+    created_at = now_ms()
     return {
         "type": "rekey",
         "conversation": str(world.chat.id),
@@ -36,7 +37,7 @@ def rekey_frame(
                 "recipient": member.id,
                 "envelope": crypto.b64encode(
                     crypto.wrap_conversation_key(
-                        key, bound, epoch, member.identity.public, wrapper.identity
+                        key, bound, epoch, member.identity.public, wrapper.identity, created_at
                     )
                 ),
             }
@@ -68,7 +69,7 @@ async def test_a_version_2_epoch_signs_one_time_and_one_key_for_every_member(
     assert (await theo.request(frame))["type"] == "rekey_ok"
     event = await clara.receive_type("epoch")
     info = crypto.parse_envelope(crypto.b64decode(event["envelope"]))
-    assert (info.version, info.created_at, info.commitment) == (2, 1234, key.commitment())
+    assert (info.version, info.created_at, info.commitment) == (3, 1234, key.commitment())
 
 
 async def test_each_member_gets_their_own_envelope_and_can_open_it(
@@ -118,7 +119,7 @@ async def test_after_a_rekey_the_old_epoch_is_stale_and_the_new_one_works(
         "skips an epoch",
         "two keys for one epoch",
         "two creation times",
-        "two versions",
+        "without X-Wing to an X-Wing identity",
     ],
 )
 async def test_bad_envelopes_are_refused_and_nothing_changes(
@@ -137,12 +138,23 @@ async def test_bad_envelopes_are_refused_and_nothing_changes(
         )
     elif defect == "signed by someone else":
         frame = rekey_frame(world, world.client, key)
-    elif defect in ("two keys for one epoch", "two creation times", "two versions"):
+    elif defect == "without X-Wing to an X-Wing identity":
+        # Wrapped with X25519 alone to Clara's version-1 identity of the same keys, which
+        # the server no longer publishes: the wrapper was given a stale identity.
+        frame = rekey_frame(world, world.therapist, key)
+        classical = IdentityKeyPair(world.client.identity._secret_material()).public
+        frame["envelopes"][0]["envelope"] = crypto.b64encode(
+            crypto.wrap_conversation_key(
+                key, world.chat.id, 1, classical, world.therapist.identity, now_ms()
+            )
+        )
+        assert frame["envelopes"][0]["recipient"] == world.client.id
+    elif defect in ("two keys for one epoch", "two creation times"):
         # Each member's envelope is sound alone; together they give members different keys
         # or different accounts of the epoch (crypto/SPEC.md, "Version 2").
         other_key = ConversationKey.generate() if defect == "two keys for one epoch" else key
         times = {"two keys for one epoch": (1, 1), "two creation times": (1, 2)}
-        first, second = times.get(defect, (1, None))
+        first, second = times[defect]
         frame = rekey_frame(world, world.therapist, key)
         for item, member, created_at, wrapped in zip(
             frame["envelopes"],

@@ -13,7 +13,7 @@ import crypto
 from messaging.models import Conversation, KeyEnvelope, Membership
 from tests.messaging.conftest import Connect, Socket
 from tests.messaging.test_send_and_ack import send_frame, stored_count
-from tests.personas import Person, Practice5
+from tests.personas import Person, Practice5, now_ms
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,7 +39,7 @@ def _rekey(world: Practice5, outsider: Person) -> dict[str, Any]:
                 "recipient": member.id,
                 "envelope": crypto.b64encode(
                     crypto.wrap_conversation_key(
-                        key, world.chat.id, 1, member.identity.public, outsider.identity
+                        key, world.chat.id, 1, member.identity.public, outsider.identity, now_ms()
                     )
                 ),
             }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,7 @@ def _start_conversation(
     """What accepting an invitation does: the client makes the epoch-0 key and wraps it."""
     conversation = Conversation.objects.create(practice=practice)
     key = ConversationKey.generate()
+    created_at = int(time.time() * 1000)
     client_user, client_material = client
     for user, material in (client, therapist):
         Membership.objects.create(conversation=conversation, user=user)
@@ -128,6 +130,11 @@ def _start_conversation(
             recipient=user,
             wrapper=client_user,
             envelope=crypto.wrap_conversation_key(
-                key, conversation.id, 0, material.public_identity, client_material.identity
+                key,
+                conversation.id,
+                0,
+                material.public_identity,
+                client_material.identity,
+                created_at,
             ),
         )
