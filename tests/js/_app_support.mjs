@@ -143,8 +143,11 @@ export async function signedInTab({ listing = {}, storage = new MemoryStorage(),
   const { Messenger } = await appModule('messenger.js');
   const { SeenIdentities } = await appModule('seen.js');
 
-  const mine = confide.IdentityKeyPair.generate();
-  const theirs = confide.IdentityKeyPair.generate();
+  // Without a signed creation time the epochs are of version 1, as before identities held
+  // X-Wing keys; with one, both identities are version 2 and the envelopes version 3.
+  const version = createdAt === null ? null : undefined;
+  const mine = confide.IdentityKeyPair.generate(version);
+  const theirs = confide.IdentityKeyPair.generate(version);
   const epochKeys = [confide.ConversationKey.generate()];
   const b64 = confide.b64encode;
   const envelope = (epoch) => ({

@@ -13,6 +13,7 @@ import {
   blake2b,
   concat,
   confide,
+  cryptoModule,
   exactly,
   fromHex,
   replayRandom,
@@ -26,13 +27,21 @@ import {
 
 const { ConversationKey, IdentityKeyPair, KdfParams, PublicIdentity, RecoveryKey, WrappingKey } =
   confide;
+const { xwingDecapsulate, xwingPublicKey } = await cryptoModule('_primitives.js');
 
 const publicFields = (identity) => ({
+  version: identity.version,
   sign_pk: toHex(identity.signKey),
   enc_pk: toHex(identity.encKey),
+  xwing_pk: identity.xwingKey === null ? null : toHex(identity.xwingKey),
+  since: identity.since,
   public_identity: toHex(identity.toBytes()),
   fingerprint: toHex(identity.fingerprint()),
 });
+
+/** The recipient of an 'unwrap' vector: its public identity is version 2 from 'recipient_since'. */
+const recipientOf = (inputs) =>
+  new IdentityKeyPair(fromHex(inputs.recipient_secret), inputs.recipient_since ?? null);
 
 const openArguments = (inputs) => [
   fromHex(inputs.wire),
@@ -95,8 +104,17 @@ const recoveryClaim = (inputs) =>
 const RUNNERS = {
   identity: {
     generate(inputs) {
-      const identity = replayRandom(inputs.random, () => IdentityKeyPair.generate());
-      return { secret: toHex(secretMaterial(identity)), ...publicFields(identity.public) };
+      const identity = replayRandom(inputs.random, () => IdentityKeyPair.generate(inputs.since));
+      const secret = secretMaterial(identity);
+      if (inputs.since !== null) {
+        // The X-Wing key as SPEC.md derives it, computed here with libsodium directly.
+        const seed = blake2b(secret.subarray(32), utf8('confide/v1/xwing-seed'));
+        assert.equal(
+          toHex(identity.public.xwingKey),
+          toHex(sodium.crypto_kem_xwing_seed_keypair(seed).publicKey),
+        );
+      }
+      return { secret: toHex(secret), ...publicFields(identity.public) };
     },
     parse: (inputs) => publicFields(PublicIdentity.fromBytes(fromHex(inputs.public_identity))),
   },
@@ -247,12 +265,26 @@ const RUNNERS = {
     unwrap(inputs) {
       const key = confide.unwrapConversationKey(
         fromHex(inputs.envelope),
-        new IdentityKeyPair(fromHex(inputs.recipient_secret)),
+        recipientOf(inputs),
         new PublicIdentity(fromHex(inputs.wrapper_identity)),
         fromHex(inputs.conversation_id),
         inputs.epoch,
       );
       return { epoch_key: toHex(secretMaterial(key)) };
+    },
+    xwing(inputs) {
+      // The draft's test vector: the package's derivation of the public key and its
+      // decapsulation, and libsodium's deterministic encapsulation giving exactly 'ct'.
+      const seed = fromHex(inputs.seed);
+      const pk = xwingPublicKey(seed);
+      assert.equal(toHex(sodium.crypto_kem_xwing_seed_keypair(seed).publicKey), toHex(pk));
+      const encapsulated = sodium.crypto_kem_xwing_enc_deterministic(pk, fromHex(inputs.eseed));
+      if (toHex(encapsulated.ciphertext) !== inputs.ct) {
+        throw new Error('The deterministic encapsulation does not give the recorded ciphertext');
+      }
+      const ss = xwingDecapsulate(seed, fromHex(inputs.ct));
+      assert.equal(toHex(encapsulated.sharedSecret), toHex(ss));
+      return { pk: toHex(pk), ss: toHex(ss) };
     },
     verify(inputs) {
       const info = confide.verifyEnvelope(
@@ -405,8 +437,9 @@ const RUNNERS = {
         new DataView(out.buffer).setBigUint64(0, BigInt(value));
         return out;
       };
+      const identities = [fromHex(inputs.previous_identity), fromHex(inputs.new_identity)];
       const body = concat(
-        Uint8Array.of(1),
+        Uint8Array.of(identities.every((identity) => identity[0] === 1) ? 1 : 2),
         u64(inputs.user_id),
         u64(inputs.confirmer_id),
         u64(inputs.confirmed_at),

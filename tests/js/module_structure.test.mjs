@@ -16,7 +16,7 @@ test('the error classes and their hierarchy are those of crypto/errors.py', () =
   for (const match of readFileSync(ERRORS_PY, 'utf8').matchAll(/^class (\w+)\((\w+)\):/gm)) {
     python[match[1]] = match[2];
   }
-  assert.equal(Object.keys(python).length, 8);
+  assert.equal(Object.keys(python).length, 9);
   const errors = Object.fromEntries(
     Object.entries(confide).filter(
       ([, value]) => typeof value === 'function' && value.prototype instanceof Error,

@@ -6,15 +6,28 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { confide, cryptoModule, sodium, utf8 } from './_support.mjs';
+import {
+  blake2b,
+  confide,
+  cryptoModule,
+  exactly,
+  fromHex,
+  secretMaterial,
+  substituteRandomSource,
+  sodium,
+  utf8,
+  vectorFiles,
+} from './_support.mjs';
 
-const { BundleKind, ConversationKey, IdentityKeyPair, RecoveryKey, WrappingKey } = confide;
+const { BundleKind, ConversationKey, IdentityKeyPair, PublicIdentity, RecoveryKey, WrappingKey } =
+  confide;
 
 const SIZES = [0, 1, 32, 1234, 65536];
 const TEXTS = { empty: '', emoji: 'Hello 🙂 ça va? 👩🏽‍⚕️ — 日本語' };
 
-const client = IdentityKeyPair.generate();
-const therapist = IdentityKeyPair.generate();
+// Version-1 identities for the formats of version 1; version 2 further down.
+const client = IdentityKeyPair.generate(null);
+const therapist = IdentityKeyPair.generate(null);
 const key = ConversationKey.generate();
 const conversation = randomUUID();
 const EPOCH = 3;
@@ -23,8 +36,11 @@ const bytesOf = (size) => Uint8Array.from({ length: size }, (_, i) => (i * 7 + 3
 
 test('the protocol constants are the sizes of SPEC.md', () => {
   assert.equal(confide.PUBLIC_IDENTITY_SIZE, 129);
+  assert.equal(confide.PUBLIC_IDENTITY_SIZE_V2, 1353);
   assert.equal(confide.BUNDLE_SIZE, 106);
   assert.equal(confide.ENVELOPE_SIZE, 253);
+  assert.equal(confide.ENVELOPE_SIZE_V2, 293);
+  assert.equal(confide.ENVELOPE_SIZE_V3, 1381);
   assert.equal(confide.HEADER_SIZE, 93);
   assert.equal(confide.MESSAGE_OVERHEAD, 173);
   assert.equal(confide.MAX_PLAINTEXT, 1048572);
@@ -221,4 +237,211 @@ test('ids may be given as UUID strings or as the same 16 bytes', () => {
   assert.deepEqual(confide.parseMessage(wire).conversationId, bytes);
   assert.deepEqual(confide.openMessage(wire, key, client.public, bytes, EPOCH, bytes), utf8('hi'));
   assert.equal(confide.idToUuid(bytes), uuid.toLowerCase());
+});
+
+// Version-2 identities (X-Wing) and version-3 envelopes.
+
+const SINCE = Date.UTC(2026, 10, 1);
+const clientV2 = client.upgraded(SINCE);
+const therapistV2 = IdentityKeyPair.generate(SINCE);
+
+/** The number of draws from random.js while `body` runs, and its result. */
+function countingDraws(body) {
+  const draws = [];
+  const restore = substituteRandomSource((n) => {
+    draws.push(n);
+    return sodium.randombytes_buf(n);
+  });
+  try {
+    return { result: body(), draws };
+  } finally {
+    restore();
+  }
+}
+
+test('a new identity is version 2 from now unless asked for version 1', () => {
+  const before = Date.now();
+  const identity = IdentityKeyPair.generate();
+  assert.equal(identity.public.version, 2);
+  assert.ok(identity.public.since >= before && identity.public.since <= Date.now());
+  const old = IdentityKeyPair.generate(null);
+  assert.equal(old.public.version, 1);
+  assert.equal(old.public.xwingKey, null);
+  assert.equal(old.public.since, null);
+  assert.equal(IdentityKeyPair.generate(0).public.since, 0);
+  assert.equal(IdentityKeyPair.generate(Number.MAX_SAFE_INTEGER).public.since, Number.MAX_SAFE_INTEGER);
+});
+
+test('a version-2 public identity is 1,353 bytes, parses back, and keeps the fingerprint of version 1', () => {
+  const encoded = clientV2.public.toBytes();
+  assert.equal(encoded.length, 1353);
+  assert.equal(encoded[0], 2);
+  const parsed = PublicIdentity.fromBytes(encoded);
+  assert.ok(parsed.equals(clientV2.public));
+  assert.ok(!parsed.equals(client.public));
+  assert.equal(parsed.version, 2);
+  assert.equal(parsed.since, SINCE);
+  assert.equal(parsed.xwingKey.length, 1216);
+  assert.deepEqual(parsed.signKey, client.signKey);
+  assert.deepEqual(parsed.encKey, client.encKey);
+  assert.deepEqual(parsed.fingerprint(), client.public.fingerprint());
+  assert.equal(JSON.stringify(parsed), JSON.stringify(confide.b64encode(encoded)));
+  // The X-Wing key is the one of the seed H(enc_sk, "confide/v1/xwing-seed").
+  const seed = blake2b(secretMaterial(client).subarray(32), utf8('confide/v1/xwing-seed'));
+  assert.deepEqual(parsed.xwingKey, sodium.crypto_kem_xwing_seed_keypair(seed).publicKey);
+});
+
+test('upgrading keeps the keys, and an identity is bound to a published form only of its own keys', () => {
+  assert.ok(clientV2.equals(client));
+  assert.equal(clientV2.upgraded(SINCE + 1), clientV2);
+  assert.equal(client.asPublished(client.public), client);
+  const published = client.asPublished(clientV2.public);
+  assert.ok(published.public.equals(clientV2.public));
+  assert.ok(clientV2.asPublished(client.public).public.equals(client.public));
+  assert.throws(() => client.asPublished(therapistV2.public), exactly('BindingError'));
+  assert.throws(() => client.asPublished(therapist.public), exactly('BindingError'));
+  assert.throws(() => client.asPublished(client.public.toBytes()), exactly('FormatError'));
+  for (const since of [-1, 2 ** 53, 1.5, '1', true, Number.NaN]) {
+    assert.throws(() => IdentityKeyPair.generate(since), exactly('FormatError'), String(since));
+    assert.throws(() => client.upgraded(since), exactly('FormatError'), String(since));
+  }
+});
+
+test('a version-3 envelope is 1,381 bytes and unwraps to the same key for each version-2 member', () => {
+  for (const recipient of [clientV2, therapistV2]) {
+    const envelope = confide.wrapConversationKey(
+      key,
+      conversation,
+      EPOCH,
+      recipient.public,
+      therapistV2,
+      SINCE + 1000,
+    );
+    assert.equal(envelope.length, 1381);
+    assert.equal(envelope[0], 3);
+    const unwrapped = confide.unwrapConversationKey(
+      envelope,
+      recipient,
+      therapistV2.public,
+      conversation,
+      EPOCH,
+    );
+    assert.ok(unwrapped.equals(key));
+    const info = confide.verifyEnvelope(envelope, therapistV2.public);
+    assert.equal(info.version, 3);
+    assert.equal(info.conversationUuid, conversation);
+    assert.equal(info.epoch, EPOCH);
+    assert.equal(info.createdAt, SINCE + 1000);
+    assert.deepEqual(info.commitment, key.commitment());
+    assert.deepEqual(info.recipientEncPk, recipient.encKey);
+    assert.deepEqual(info.wrapperSignPk, therapistV2.signKey);
+  }
+});
+
+test('a version-3 envelope opens for the same keys in their version-1 form, and with a version-1 wrapper', () => {
+  const envelope = confide.wrapConversationKey(key, conversation, EPOCH, clientV2.public, therapist, 5);
+  assert.equal(envelope.length, 1381);
+  assert.ok(confide.unwrapConversationKey(envelope, client, therapist.public, conversation, EPOCH).equals(key));
+});
+
+test('a version-3 wrap draws only its nonce through random.js; two envelopes of the same key differ', () => {
+  const { result: first, draws } = countingDraws(() =>
+    confide.wrapConversationKey(key, conversation, EPOCH, clientV2.public, therapist, SINCE),
+  );
+  assert.deepEqual(draws, [24]);
+  const second = confide.wrapConversationKey(key, conversation, EPOCH, clientV2.public, therapist, SINCE);
+  assert.notDeepEqual(first.subarray(125, 1245), second.subarray(125, 1245));
+  assert.notDeepEqual(first.subarray(1245, 1269), second.subarray(1245, 1269));
+});
+
+test('wrapping to a version-2 identity without the epoch time is refused before anything is drawn', () => {
+  const { draws } = countingDraws(() =>
+    assert.throws(
+      () => confide.wrapConversationKey(key, conversation, EPOCH, clientV2.public, therapist),
+      exactly('FormatError'),
+    ),
+  );
+  assert.deepEqual(draws, []);
+});
+
+test('a version-2 recipient refuses a version-2 envelope of an epoch begun at or after its since', () => {
+  // The server hands the wrapper the recipient's old, version-1 identity.
+  for (const createdAt of [SINCE, SINCE + 1, Number.MAX_SAFE_INTEGER]) {
+    const envelope = confide.wrapConversationKey(key, conversation, EPOCH, client.public, therapist, createdAt);
+    assert.equal(envelope.length, 293);
+    assert.throws(
+      () => confide.unwrapConversationKey(envelope, clientV2, therapist.public, conversation, EPOCH),
+      (error) => exactly('DowngradeError')(error) && error instanceof confide.BindingError,
+    );
+    // Its version-1 form, which makes no promise, still opens it.
+    assert.ok(confide.unwrapConversationKey(envelope, client, therapist.public, conversation, EPOCH).equals(key));
+  }
+});
+
+test('history from before since opens for a version-2 recipient: version-2 envelopes made earlier, and version 1', () => {
+  for (const createdAt of [0, SINCE - 1]) {
+    const envelope = confide.wrapConversationKey(key, conversation, EPOCH, client.public, therapist, createdAt);
+    assert.ok(
+      confide.unwrapConversationKey(envelope, clientV2, therapist.public, conversation, EPOCH).equals(key),
+    );
+  }
+  const version1 = confide.wrapConversationKey(key, conversation, EPOCH, client.public, therapist);
+  assert.equal(version1.length, 253);
+  assert.ok(confide.unwrapConversationKey(version1, clientV2, therapist.public, conversation, EPOCH).equals(key));
+});
+
+test('a key bundle holds the same 64 bytes for both versions and unwraps to the published form', () => {
+  const wrapping = new WrappingKey(sodium.randombytes_buf(32));
+  for (const holder of [client, clientV2]) {
+    const blob = confide.wrapIdentity(holder, wrapping, BundleKind.PASSWORD);
+    assert.equal(blob.length, 106);
+    for (const expected of [client.public, clientV2.public]) {
+      const identity = confide.unwrapIdentity(blob, wrapping, expected);
+      assert.ok(identity.equals(client));
+      assert.ok(identity.public.equals(expected));
+    }
+    assert.throws(() => confide.unwrapIdentity(blob, wrapping, therapistV2.public), exactly('DecryptionError'));
+  }
+});
+
+test('a succession is version 2, exactly as long as its two identities, when either is version 2', () => {
+  const cases = [
+    [client.public, therapist.public, 1, 347],
+    [client.public, therapistV2.public, 2, 25 + 129 + 1353 + 64],
+    [clientV2.public, therapist.public, 2, 25 + 1353 + 129 + 64],
+    [clientV2.public, therapistV2.public, 2, 25 + 1353 + 1353 + 64],
+  ];
+  for (const [previousIdentity, newIdentity, version, size] of cases) {
+    const succession = confide.signSuccession(therapistV2, {
+      userId: 8,
+      confirmerId: 7,
+      confirmedAt: 1796400000,
+      previousIdentity,
+      newIdentity,
+    });
+    assert.equal(succession[0], version);
+    assert.equal(succession.length, size);
+    const stated = confide.verifySuccession(succession, therapistV2.public, {
+      userId: 8,
+      confirmerId: 7,
+      newIdentity,
+    });
+    assert.ok(stated.previousIdentity.equals(previousIdentity));
+    assert.ok(stated.newIdentity.equals(newIdentity));
+    assert.equal(stated.confirmedAt, 1796400000);
+  }
+});
+
+test("an envelope made here to a Python-made identity opens with that identity's secret", () => {
+  const identities = vectorFiles().find(({ file }) => file === 'identity').document.vectors;
+  for (const vector of identities.filter((each) => each.name.startsWith('generate-v2-'))) {
+    const recipient = PublicIdentity.fromBytes(fromHex(vector.expected.public_identity));
+    const envelope = confide.wrapConversationKey(key, conversation, EPOCH, recipient, therapistV2, SINCE);
+    assert.equal(envelope.length, 1381);
+    const holder = new IdentityKeyPair(fromHex(vector.expected.secret), vector.inputs.since);
+    assert.ok(holder.public.equals(recipient));
+    assert.ok(
+      confide.unwrapConversationKey(envelope, holder, therapistV2.public, conversation, EPOCH).equals(key),
+    );
+  }
 });

@@ -81,7 +81,7 @@ for (const [kind, make] of Object.entries(FACTORIES)) {
 }
 
 test('a wiped key cannot be used by any operation', () => {
-  const client = IdentityKeyPair.generate();
+  const client = IdentityKeyPair.generate(null);
   const key = ConversationKey.generate();
   const conversation = sodium.randombytes_buf(16);
   const wire = confide.sealMessage(
@@ -107,7 +107,7 @@ test('a wiped key cannot be used by any operation', () => {
     () => confide.wrapIdentity(client, wrapping, confide.BundleKind.PASSWORD),
     confide.FormatError,
   );
-  const recipient = IdentityKeyPair.generate();
+  const recipient = IdentityKeyPair.generate(null);
   client.wipe();
   assert.throws(
     () =>

@@ -10,8 +10,9 @@ import { _sign, concat, confide, exactly, flip, replace, sodium, utf8 } from './
 
 const { BundleKind, ConversationKey, IdentityKeyPair, WrappingKey } = confide;
 
-const client = IdentityKeyPair.generate();
-const therapist = IdentityKeyPair.generate();
+// Version-1 identities for the formats of version 1; version 2 further down.
+const client = IdentityKeyPair.generate(null);
+const therapist = IdentityKeyPair.generate(null);
 const key = ConversationKey.generate();
 const conversation = sodium.randombytes_buf(16);
 const messageId = sodium.randombytes_buf(16);
@@ -80,7 +81,7 @@ function resignMessage(data, signer = client) {
   return concat(signed, _sign(signer, concat(utf8('confide/v1/message-sig'), signed)));
 }
 function resignEnvelope(data, signer = therapist) {
-  const body = data.subarray(0, 189);
+  const body = data.subarray(0, data.length - 64);
   return concat(body, _sign(signer, concat(utf8('confide/v1/envelope-sig'), body)));
 }
 
@@ -180,7 +181,7 @@ for (const [region, start, end] of ENVELOPE_REGIONS) {
 }
 
 test('envelope: the body naming another wrapper, signed by the expected one, is a BindingError', () => {
-  const other = IdentityKeyPair.generate();
+  const other = IdentityKeyPair.generate(null);
   const altered = resignEnvelope(replace(envelope, 53, other.signKey));
   assert.throws(() => openEnvelope(altered), exactly('BindingError'));
 });
@@ -249,4 +250,167 @@ test('a safety QR payload with any byte flipped does not verify', () => {
       exactly(expected),
     );
   }
+});
+
+// Version-2 identities (X-Wing) and version-3 envelopes.
+
+const SINCE = Date.UTC(2026, 10, 1);
+const clientV2 = client.upgraded(SINCE);
+const CREATED_AT = SINCE + 60_000;
+
+/** [region, first offset, end offset] of a version-3 envelope. */
+const ENVELOPE_V3_REGIONS = [
+  ['version', 0, 1],
+  ['conversation-id', 1, 17],
+  ['epoch', 17, 21],
+  ['created-at-top-byte', 21, 22],
+  ['created-at', 22, 29],
+  ['commitment', 29, 61],
+  ['recipient-enc-pk', 61, 93],
+  ['wrapper-sign-pk', 93, 125],
+  ['xwing-ct', 125, 1245],
+  ['nonce', 1245, 1269],
+  ['ciphertext', 1269, 1301],
+  ['tag', 1301, 1317],
+  ['signature', 1317, 1381],
+];
+const IDENTITY_V2_REGIONS = [
+  ['version', 0, 1],
+  ['sign-pk', 1, 33],
+  ['enc-pk', 33, 65],
+  ['xwing-pk', 65, 1281],
+  ['since', 1281, 1289],
+  ['signature', 1289, 1353],
+];
+
+const envelopeV3 = confide.wrapConversationKey(
+  key,
+  conversation,
+  EPOCH,
+  clientV2.public,
+  therapist,
+  CREATED_AT,
+);
+const openEnvelopeV3 = (data) =>
+  confide.unwrapConversationKey(data, clientV2, therapist.public, conversation, EPOCH);
+
+/** A public identity with `part` written at `offset` and signed again by its owner. */
+function resignIdentity(identity, offset, part) {
+  const body = replace(identity.public.toBytes(), offset, part).subarray(0, -64);
+  return concat(body, _sign(identity, concat(utf8('confide/v1/identity'), body)));
+}
+
+test('the untouched version-2 formats open', () => {
+  assert.equal(envelopeV3.length, 1381);
+  assert.ok(openEnvelopeV3(envelopeV3).equals(key));
+  assert.ok(confide.PublicIdentity.fromBytes(clientV2.public.toBytes()).equals(clientV2.public));
+  assert.ok(confide.PublicIdentity.fromBytes(resignIdentity(clientV2, 0, [2])).equals(clientV2.public));
+});
+
+// The version byte 0x03 flips to 0x02, a known version of another length; a flip in the
+// top byte of the time puts it above 2^53 - 1, which the shape check refuses.
+everyByte(
+  'version-3 envelope',
+  envelopeV3,
+  ENVELOPE_V3_REGIONS,
+  openEnvelopeV3,
+  (region) =>
+    ({ version: 'FormatError', 'created-at-top-byte': 'FormatError' })[region] ?? 'SignatureError',
+);
+// The version byte 0x02 flips to 0x03, an unknown one.
+everyByte(
+  'version-2 public identity',
+  clientV2.public.toBytes(),
+  IDENTITY_V2_REGIONS,
+  confide.PublicIdentity.fromBytes,
+  (region) => (region === 'version' ? 'UnsupportedVersionError' : 'SignatureError'),
+);
+
+const RESIGNED_ENVELOPE_V3 = {
+  'conversation-id': 'BindingError',
+  epoch: 'BindingError',
+  'created-at': 'DecryptionError',
+  commitment: 'DecryptionError',
+  'recipient-enc-pk': 'BindingError',
+  'wrapper-sign-pk': 'BindingError',
+  'xwing-ct': 'DecryptionError',
+  nonce: 'DecryptionError',
+  ciphertext: 'DecryptionError',
+  tag: 'DecryptionError',
+};
+for (const [region, start, end] of ENVELOPE_V3_REGIONS) {
+  if (!(region in RESIGNED_ENVELOPE_V3)) continue;
+  test(`version-3 envelope: a flipped ${region} byte re-signed by the wrapper fails with ${RESIGNED_ENVELOPE_V3[region]}`, () => {
+    // Both ends of each region, and for the X-Wing ciphertext both ends of its two parts.
+    const offsets = region === 'xwing-ct' ? [start, start + 1087, start + 1088, end - 1] : [start, end - 1];
+    for (const offset of offsets) {
+      const altered = resignEnvelope(flip(envelopeV3, offset));
+      assert.throws(() => openEnvelopeV3(altered), exactly(RESIGNED_ENVELOPE_V3[region]), `offset ${offset}`);
+    }
+  });
+}
+
+test("version-3 envelope: a low-order X25519 part of the X-Wing ciphertext (u = 0, u = 1) re-signed by the wrapper is a WeakKeyError", () => {
+  for (const point of [new Uint8Array(32), replace(new Uint8Array(32), 0, [1])]) {
+    assert.throws(
+      () => openEnvelopeV3(resignEnvelope(replace(envelopeV3, 1245 - 32, point))),
+      exactly('WeakKeyError'),
+    );
+  }
+});
+
+test('version-3 envelope: a version-2 envelope of the same epoch, signed by the wrapper, is a DowngradeError', () => {
+  const downgraded = confide.wrapConversationKey(key, conversation, EPOCH, client.public, therapist, CREATED_AT);
+  assert.throws(() => openEnvelopeV3(downgraded), exactly('DowngradeError'));
+  // Re-dated before the recipient's since by the wrapper: the commitment and the AEAD hold.
+  const redated = resignEnvelope(replace(downgraded, 21, confide.b64decode('AAAAAAAAAAA')));
+  assert.throws(() => openEnvelopeV3(redated), exactly('DecryptionError'));
+});
+
+test('version-2 public identity: weak keys and times re-signed by the owner are refused', () => {
+  const u64 = (value) => {
+    const out = new Uint8Array(8);
+    new DataView(out.buffer).setBigUint64(0, value);
+    return out;
+  };
+  // The X25519 part of the X-Wing key, then the identity's own X25519 key, at low order.
+  for (const offset of [1281 - 32, 33]) {
+    for (const point of [new Uint8Array(32), replace(new Uint8Array(32), 0, [1])]) {
+      assert.throws(
+        () => confide.PublicIdentity.fromBytes(resignIdentity(clientV2, offset, point)),
+        exactly('WeakKeyError'),
+        `offset ${offset}`,
+      );
+    }
+  }
+  assert.throws(
+    () => confide.PublicIdentity.fromBytes(resignIdentity(clientV2, 1281, u64(2n ** 53n))),
+    exactly('FormatError'),
+  );
+  const latest = confide.PublicIdentity.fromBytes(resignIdentity(clientV2, 1281, u64(2n ** 53n - 1n)));
+  assert.equal(latest.since, Number.MAX_SAFE_INTEGER);
+});
+
+test("version-2 public identity: an ML-KEM coefficient of q = 3329 or more is refused, 3328 is not (FIPS 203's modulus check)", () => {
+  const mlkem = clientV2.public.toBytes().subarray(65, 65 + 1184);
+  // The first two bytes of ByteEncode12 hold the first coefficient in 12 bits, low byte first.
+  const withFirst = (coefficient) =>
+    Uint8Array.of(coefficient & 0xff, (mlkem[1] & 0xf0) | (coefficient >> 8));
+  for (const coefficient of [3329, 3330, 4095]) {
+    assert.throws(
+      () => confide.PublicIdentity.fromBytes(resignIdentity(clientV2, 65, withFirst(coefficient))),
+      exactly('WeakKeyError'),
+      String(coefficient),
+    );
+  }
+  for (const coefficient of [0, 3328]) {
+    const parsed = confide.PublicIdentity.fromBytes(resignIdentity(clientV2, 65, withFirst(coefficient)));
+    assert.equal(parsed.version, 2, String(coefficient));
+  }
+  // The last coefficient of the last polynomial (bytes 1150 and 1151 of the key).
+  const last = Uint8Array.of((mlkem[1150] & 0x0f) | 0x10, 0xd0); // 3329 = 0xd01
+  assert.throws(
+    () => confide.PublicIdentity.fromBytes(resignIdentity(clientV2, 65 + 1150, last)),
+    exactly('WeakKeyError'),
+  );
 });

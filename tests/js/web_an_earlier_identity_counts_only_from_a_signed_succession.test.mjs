@@ -65,7 +65,7 @@ const theoAsKnown = (w) => ({ id: THEO, displayName: 'Theo', identity: w.theo.pu
  * message that `author` signed for an epoch key `reader` did not hold.
  */
 function opensWhatWasSignedBy(author, accepted) {
-  const reader = confide.IdentityKeyPair.generate();
+  const reader = confide.IdentityKeyPair.generate(null);
   const keys = new Keys(reader);
   const epochKey = confide.ConversationKey.generate();
   const envelope = b64encode(confide.wrapConversationKey(epochKey, CONVERSATION, 3, reader.public, author));

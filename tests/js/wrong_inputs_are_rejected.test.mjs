@@ -10,7 +10,7 @@ import { confide, exactly, sodium, utf8 } from './_support.mjs';
 const { BundleKind, ConversationKey, IdentityKeyPair, KdfParams, RecoveryKey, WrappingKey } =
   confide;
 
-const client = IdentityKeyPair.generate();
+const client = IdentityKeyPair.generate(null);
 const key = ConversationKey.generate();
 const conversation = sodium.randombytes_buf(16);
 const wire = confide.sealMessage(
@@ -57,8 +57,9 @@ for (const [format, [good, parse]] of Object.entries(PARSERS)) {
   });
 
   test(`${format}: an unknown version is an UnsupportedVersionError even at a wrong length`, () => {
-    // Messages have a version 2 (crypto/SPEC.md, "Order"); 0x03 is unknown to every format.
-    for (const version of [0x00, 0x03, 0xff]) {
+    // Envelopes have versions 2 and 3, messages and identities a version 2 (crypto/SPEC.md);
+    // 0x04 is unknown to every format.
+    for (const version of [0x00, 0x04, 0xff]) {
       for (const length of [1, good.length, good.length + 1]) {
         const data = withLength(good, length);
         data[0] = version;

@@ -10,7 +10,7 @@
  */
 
 import * as api from './api.js';
-import { isCryptoError, parseIdentity, verifySuccession } from './keys.js';
+import { isCryptoError, isDowngrade, parseIdentity, verifySuccession } from './keys.js';
 
 /**
  * @typedef {object} Member
@@ -66,6 +66,9 @@ import { isCryptoError, parseIdentity, verifySuccession } from './keys.js';
  *   archived (a message from the other member after that time brings it back)
  * @property {string|null} lastIncomingAt when the other member last wrote, of the messages
  *   this page has seen
+ * @property {{epoch: number, wrapper: number}|null} [downgradeRefused] an epoch's key came
+ *   wrapped with X25519 alone after this person's identity held an X-Wing key, and was
+ *   refused (the newest such epoch); the next send begins a new epoch
  */
 
 /** @typedef {(type: string, detail?: object) => void} Emit */
@@ -292,10 +295,25 @@ export class ConversationList {
       } catch (error) {
         if (!isCryptoError(error)) throw error;
         // An envelope that does not verify is ignored: its messages will show as unopenable.
+        if (isDowngrade(error)) this.refusedDowngrade(conversation, item.epoch, item.wrapper);
       }
     }
     this.byId.set(conversation.id, conversation);
     return conversation;
+  }
+
+  /**
+   * An epoch's key came wrapped without X-Wing after this person's identity held one: it
+   * was refused (crypto/SPEC.md, "Version 3: wrapped with X-Wing"), and the conversation
+   * says so once for the newest such epoch.
+   * @param {Conversation} conversation
+   * @param {number} epoch
+   * @param {number} wrapper
+   */
+  refusedDowngrade(conversation, epoch, wrapper) {
+    if ((conversation.downgradeRefused?.epoch ?? -1) >= epoch) return;
+    conversation.downgradeRefused = { epoch, wrapper };
+    this.emit('key-downgrade', { conversation: conversation.id, epoch, wrapper });
   }
 
   /**

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ROTATE_AFTER_MESSAGES, isCryptoError, needsRotation } from './keys.js';
+import { ROTATE_AFTER_MESSAGES, isCryptoError, isDowngrade, needsRotation } from './keys.js';
 import { rekeyFrame } from './frames.js';
 
 /**
@@ -82,7 +82,9 @@ export class Epochs {
    * messages or is 7 days old, or a member's keys changed. A current epoch whose key this
    * browser cannot open counts as a change of keys: its envelope was wrapped to an identity
    * this person no longer has (after an assisted recovery, in a conversation whose history
-   * nobody wrapped to the new one), and a new epoch is the way to write again.
+   * nobody wrapped to the new one), or was refused as a downgrade, and a new epoch is the
+   * way to write again. So does a key that came without X-Wing once every member holds an
+   * X-Wing key.
    * @param {Conversation} conversation
    */
   async rotateIfDue(conversation) {
@@ -95,12 +97,18 @@ export class Epochs {
         ? conversation.timeline?.epochUsage(conversation.currentEpoch) ?? { count: 0, oldest: null }
         : await this.#count(conversation);
     const keyless = !this.keys.hasKey(conversation.id, conversation.currentEpoch);
+    // A key that came without X-Wing while every member now holds an X-Wing key: the next
+    // epoch is wrapped with X-Wing (crypto/SPEC.md, "Version 3: wrapped with X-Wing").
+    const forXWing =
+      !keyless &&
+      !this.keys.ring.wrappedWithXWing(conversation.id, conversation.currentEpoch) &&
+      [...conversation.members.values()].every((member) => member.identity.version === 2);
     const due = rotationDue({
       serverCount: conversation.epochMessages,
       serverStartedAt: conversation.epochStartedAt,
       localCount: local.count,
       localOldest: local.oldest,
-      keysChanged: conversation.keysChanged || keyless,
+      keysChanged: conversation.keysChanged || keyless || forXWing,
       now: Date.now(),
       signedStartedAt,
     });
@@ -138,6 +146,11 @@ export class Epochs {
     } catch (error) {
       // An envelope that does not verify is not kept: the epoch's messages will not open.
       if (!isCryptoError(error)) throw error;
+      if (isDowngrade(error)) {
+        this.conversations.refusedDowngrade(conversation, frame.epoch, frame.wrapper);
+        // What is written next goes under a new epoch, wrapped with X-Wing.
+        conversation.currentEpoch = Math.max(conversation.currentEpoch, frame.epoch);
+      }
     }
   }
 

@@ -69,6 +69,9 @@ export class KeyRing {
   #keys = new Map();
   /** @type {Map<string, number>} */
   #created = new Map();
+  /** The epochs whose key came wrapped with X-Wing (a version-3 envelope). */
+  /** @type {Set<string>} */
+  #xwing = new Set();
 
   /**
    * @param {string} conversation
@@ -88,6 +91,16 @@ export class KeyRing {
   }
 
   /**
+   * Whether the epoch's key came to this person wrapped with X-Wing (crypto/SPEC.md,
+   * "Version 3: wrapped with X-Wing"), not with X25519 alone.
+   * @param {string} conversation
+   * @param {number} epoch
+   */
+  wrappedWithXWing(conversation, epoch) {
+    return this.#xwing.has(`${conversation}/${epoch}`);
+  }
+
+  /**
    * @param {string} conversation
    * @param {number} epoch
    */
@@ -100,13 +113,16 @@ export class KeyRing {
    * @param {number} epoch
    * @param {confide.ConversationKey} key
    * @param {number|null} [createdAt] when the epoch began, signed (version 2)
+   * @param {boolean} [xwing] whether the key came wrapped with X-Wing (version 3)
    */
-  add(conversation, epoch, key, createdAt = null) {
+  add(conversation, epoch, key, createdAt = null, xwing = false) {
     const name = `${conversation}/${epoch}`;
     const old = this.#keys.get(name);
     if (old && old !== key) old.wipe();
     this.#keys.set(name, key);
     if (createdAt !== null) this.#created.set(name, createdAt);
+    if (xwing) this.#xwing.add(name);
+    else this.#xwing.delete(name);
   }
 
   get size() {
@@ -171,6 +187,33 @@ export class Keys {
   }
 
   /**
+   * At the first sign-in after this person's identity was of version 1: publish the
+   * version-2 form of the same keys, which later epochs are wrapped to with X-Wing
+   * (crypto/SPEC.md, "Version 2: an X-Wing key for envelopes"), and use the identity the
+   * server then publishes (another session's, if it was first), once it certifies these
+   * very keys (BindingError otherwise). Returns the published identity, base64url, or
+   * null when there was nothing to do.
+   * @param {(path: string, body: object) => Promise<any>} post
+   * @returns {Promise<string|null>}
+   */
+  async publishXWingKey(post) {
+    const own = this.#own();
+    if (own.public.version === 2) return null;
+    const upgraded = own.upgraded();
+    const answer = await post('/api/me/identity', {
+      public_identity: confide.b64encode(upgraded.public.toBytes()),
+    });
+    const published = parseIdentity(answer.public_identity);
+    const adopted = own.asPublished(published);
+    if (adopted !== upgraded) upgraded.wipe();
+    if (adopted !== own) {
+      this.#identity = adopted;
+      own.wipe();
+    }
+    return answer.public_identity;
+  }
+
+  /**
    * The path of an invitation link this therapist gives (crypto/SPEC.md, "Invitation
    * links"): the server's token and the fingerprint of the identity this browser holds,
    * never of one the server serves, so the client's browser can refuse a substituted key.
@@ -192,7 +235,8 @@ export class Keys {
     const key = confide.unwrapConversationKey(bytes, this.#own(), wrapper, conversation, epoch);
     // A version-2 envelope signs when its epoch began (crypto/SPEC.md, "Version 2: the
     // epoch's time and key, signed"): the age the rotation rule reads.
-    this.ring.add(conversation, epoch, key, confide.parseEnvelope(bytes).createdAt);
+    const info = confide.parseEnvelope(bytes);
+    this.ring.add(conversation, epoch, key, info.createdAt, info.version === 3);
   }
 
   /**
@@ -227,8 +271,9 @@ export class Keys {
           epoch,
           recipient,
           this.#own(),
-          // Its own time when this browser knows it, signed (version 2); else version 1.
-          this.ring.createdAt(conversation, epoch),
+          // Its own time when this browser knows it, signed; else, to an identity with an
+          // X-Wing key (version 3 needs a time), 0 for "not known"; else version 1.
+          this.ring.createdAt(conversation, epoch) ?? (recipient.version === 2 ? 0 : null),
         ),
       ),
     );
@@ -490,7 +535,8 @@ export class Keys {
    * @param {number|null} [createdAt] when it began, as its envelopes sign it
    */
   keep(conversation, epoch, key, createdAt = null) {
-    this.ring.add(conversation, epoch, key, createdAt);
+    // Its envelope to this person is version 3 when this person's identity holds X-Wing.
+    this.ring.add(conversation, epoch, key, createdAt, this.#own().public.version === 2);
   }
 
   /**
@@ -815,6 +861,14 @@ export function needsRotation(messagesInEpoch, ageSeconds, keysChanged) {
 /** The crypto package's error base class, for `instanceof` checks. */
 export function isCryptoError(/** @type {unknown} */ error) {
   return error instanceof confide.CryptoError;
+}
+
+/**
+ * Whether `error` refuses a key wrapped with X25519 alone for an epoch begun after this
+ * person's identity held an X-Wing key (crypto/SPEC.md, "Version 3: wrapped with X-Wing").
+ */
+export function isDowngrade(/** @type {unknown} */ error) {
+  return error instanceof confide.DowngradeError;
 }
 
 /**

@@ -26,7 +26,7 @@ import { h } from './dom.js';
 import { IdleTimer } from './idle.js';
 import { Messenger } from './messenger.js';
 import { disablePush, registerWorker } from './push.js';
-import { fingerprintOf, serverPinStore } from './keys.js';
+import { fingerprintOf, isCryptoError, serverPinStore } from './keys.js';
 import { SeenIdentities } from './seen.js';
 import { forgetStored, storageOf } from './storage.js';
 import { renderAgreement } from './views/agreement.js';
@@ -182,6 +182,13 @@ async function beginSession(me, keys, conversation = null) {
   messenger.addEventListener('agreement-required', () => askAgreementAgain());
   idle.start();
   try {
+    // A person whose identity is of version 1 publishes its X-Wing key now; if that fails
+    // (a network error), the next sign-in tries again.
+    const published = await keys.publishXWingKey(api.post).catch((/** @type {unknown} */ error) => {
+      if (isCryptoError(error)) throw error;
+      return null;
+    });
+    if (published) me.public_identity = published;
     if (me.role === 'client') session.agreement = await fetchAgreement(api.get);
     await seen.load();
     await messenger.start();

@@ -379,9 +379,12 @@ export class Messenger extends EventTarget {
         break;
       case 'identity_changed':
         // A member's identity changed by a confirmed recovery: read the new one (and the
-        // earlier ones its history is signed with), then say so.
+        // earlier ones its history is signed with), then say so. Or a member published the
+        // X-Wing key of the same keys: read it before the next epoch is wrapped to them
+        // (nothing to say: the fingerprint is the same).
         this.#incoming.enqueue(async () => {
           await this.#conversations.refreshAll().catch(() => undefined);
+          if (frame.reason === 'post_quantum') return;
           this.#emit('identity-recovered', { user: frame.user, confirmedBy: frame.confirmed_by });
         });
         break;

@@ -30,6 +30,8 @@ export const IDENTITY_SUCCESSION = label('confide/v1/identity-succession');
 export const MESSAGE_REFERENCE = label('confide/v1/message-reference');
 export const PINS = label('confide/v1/pins');
 export const KEY_COMMITMENT = label('confide/v1/key-commitment');
+export const XWING_SEED = label('confide/v1/xwing-seed');
+export const ENVELOPE_XWING = label('confide/v1/envelope-xwing');
 
 /** Every label, in the order of the Python module. */
 export const ALL_LABELS = Object.freeze([
@@ -50,4 +52,6 @@ export const ALL_LABELS = Object.freeze([
   MESSAGE_REFERENCE,
   PINS,
   KEY_COMMITMENT,
+  XWING_SEED,
+  ENVELOPE_XWING,
 ]);

@@ -34,7 +34,12 @@ import {
 } from './_primitives.js';
 import { Secret, fieldsOf, secretMaterial } from './_secret.js';
 import { BindingError, FormatError } from './errors.js';
-import { IDENTITY_SECRET_SIZE, IdentityKeyPair, PublicIdentity } from './identity.js';
+import {
+  IDENTITY_SECRET_SIZE,
+  IDENTITY_VERSION,
+  IdentityKeyPair,
+  PublicIdentity,
+} from './identity.js';
 
 export const BUNDLE_VERSION = 0x01;
 export const BUNDLE_SIZE = 1 + 1 + NONCE_SIZE + IDENTITY_SECRET_SIZE + TAG_SIZE; // 106
@@ -129,7 +134,7 @@ export function parseBundle(blob) {
  * UnsupportedVersionError/FormatError for a bad shape; DecryptionError for a wrong
  * password or recovery key, an altered bundle, or a bundle of another identity (the
  * causes are indistinguishable); BindingError if it decrypts to keys other than
- * `expected`.
+ * `expected`. The returned identity publishes `expected` itself (version 1 or 2).
  * @param {Uint8Array} blob
  * @param {WrappingKey} key
  * @param {PublicIdentity} expected
@@ -166,5 +171,15 @@ export function unwrapIdentity(blob, key, expected) {
       'The key bundle decrypts to keys that do not match the expected identity',
     );
   }
-  return identity;
+  if (expected.version === IDENTITY_VERSION) return identity;
+  // A version-2 identity's X-Wing key is derived from these keys; it must be that one.
+  let published;
+  try {
+    published = identity.asPublished(expected);
+  } catch (error) {
+    identity.wipe();
+    throw error;
+  }
+  if (published !== identity) identity.wipe();
+  return published;
 }

@@ -17,6 +17,19 @@
  *            || recipient_enc_pk(32) || wrapper_sign_pk(32) || eph_pk(32) || nonce(24) || ct(48)
  *     commitment = H(epoch_key, "confide/v1/key-commitment")
  *
+ * Version 3 (1,381 bytes) wraps the key with X-Wing (X25519 + ML-KEM-768) to the
+ * recipient's version-2 identity, so that a copy of the database kept for a future quantum
+ * computer does not open it; it signs what version 2 signs:
+ *
+ *     body = 0x03 || conversation_id(16) || u32(epoch) || u64(created_at) || commitment(32)
+ *            || recipient_enc_pk(32) || wrapper_sign_pk(32) || xwing_ct(1120) || nonce(24)
+ *            || ct(48)
+ *     (shared, xwing_ct) = X-Wing.Encaps(recipient_xwing_pk)
+ *     k  = H(shared, "confide/v1/envelope-xwing")
+ *
+ * A reader whose identity is version 2 refuses a version-2 envelope created at or after the
+ * time its identity holds the X-Wing key from (a downgrade).
+ *
  * @module
  */
 
@@ -44,6 +57,7 @@ import {
   PUBLIC_KEY_SIZE,
   SIGNATURE_SIZE,
   TAG_SIZE,
+  XWING_CIPHERTEXT_SIZE,
   aeadDecrypt,
   aeadEncrypt,
   h,
@@ -52,11 +66,18 @@ import {
   wipeBytes,
   x25519,
   x25519Base,
+  xwingEncapsulate,
 } from './_primitives.js';
 import { randomBytes } from './random.js';
 import { Secret, fieldsOf } from './_secret.js';
-import { BindingError, FormatError } from './errors.js';
-import { IdentityKeyPair, PublicIdentity, _sharedSecret, _sign } from './identity.js';
+import { BindingError, DowngradeError, FormatError } from './errors.js';
+import {
+  IdentityKeyPair,
+  PublicIdentity,
+  _sharedSecret,
+  _sign,
+  _xwingDecapsulate,
+} from './identity.js';
 
 export const ENVELOPE_VERSION = 0x01;
 const CT_SIZE = KEY_SIZE + TAG_SIZE;
@@ -66,12 +87,14 @@ export const ENVELOPE_SIZE = BODY_SIZE + SIGNATURE_SIZE; // 253
 export const ENVELOPE_VERSION_2 = 0x02;
 const EPOCH_FIELDS = 8 + HASH_SIZE; // created_at, commitment: 40
 export const ENVELOPE_SIZE_V2 = ENVELOPE_SIZE + EPOCH_FIELDS; // 293
+export const ENVELOPE_VERSION_3 = 0x03;
+export const ENVELOPE_SIZE_V3 = ENVELOPE_SIZE_V2 - PUBLIC_KEY_SIZE + XWING_CIPHERTEXT_SIZE; // 1381
 /** @type {Map<number, number>} */
 const SIZES = new Map([
   [ENVELOPE_VERSION, ENVELOPE_SIZE],
   [ENVELOPE_VERSION_2, ENVELOPE_SIZE_V2],
+  [ENVELOPE_VERSION_3, ENVELOPE_SIZE_V3],
 ]);
-
 
 export const ROTATE_AFTER_MESSAGES = 100;
 export const ROTATE_AFTER_SECONDS = 7 * 24 * 60 * 60;
@@ -111,7 +134,12 @@ export class ConversationKey extends Secret {
   }
 }
 
-/** The public fields of an envelope; readable without any key. */
+/**
+ * The public fields of an envelope; readable without any key.
+ *
+ * `createdAt` (milliseconds since 1970, by the creator's clock) and `commitment` are those
+ * of versions 2 and 3; null for version 1. Version 3 wraps with X-Wing.
+ */
 export class EnvelopeInfo {
   /**
    * @param {number} version
@@ -119,8 +147,8 @@ export class EnvelopeInfo {
    * @param {number} epoch
    * @param {Uint8Array} recipientEncPk
    * @param {Uint8Array} wrapperSignPk
-   * @param {number|null} [createdAt] version 2: the epoch's creation, ms since 1970
-   * @param {Uint8Array|null} [commitment] version 2: the commitment to its key
+   * @param {number|null} [createdAt] versions 2 and 3: the epoch's creation, ms since 1970
+   * @param {Uint8Array|null} [commitment] versions 2 and 3: the commitment to its key
    */
   constructor(
     version,
@@ -150,7 +178,7 @@ export class EnvelopeInfo {
 /**
  * @typedef {object} SplitEnvelope
  * @property {EnvelopeInfo} info
- * @property {Uint8Array} ephPk
+ * @property {Uint8Array} ephPk the X-Wing ciphertext, for version 3
  * @property {Uint8Array} nonce
  * @property {Uint8Array} ciphertext
  * @property {Uint8Array} ad
@@ -167,14 +195,14 @@ function split(envelope) {
   const version = checkVersion(data, SIZES, 'envelope');
   const size = /** @type {number} */ (SIZES.get(version));
   requireLength(data, size, `A version ${version} envelope`);
-  const extra = version === ENVELOPE_VERSION_2 ? EPOCH_FIELDS : 0;
+  const extra = data.length - ENVELOPE_SIZE;
   const reader = new Reader(data);
   reader.take(1);
   const conversationId = reader.take(ID_SIZE);
   const epoch = reader.takeU32();
   let createdAt = null;
   let commitment = null;
-  if (version === ENVELOPE_VERSION_2) {
+  if (version !== ENVELOPE_VERSION) {
     createdAt = reader.takeU64();
     if (!Number.isFinite(createdAt)) {
       throw new FormatError("The epoch's creation time is above 2^53 - 1");
@@ -190,7 +218,7 @@ function split(envelope) {
     createdAt,
     commitment,
   );
-  const ephPk = reader.take(PUBLIC_KEY_SIZE);
+  const ephPk = reader.take(version === ENVELOPE_VERSION_3 ? XWING_CIPHERTEXT_SIZE : PUBLIC_KEY_SIZE);
   const nonce = reader.take(NONCE_SIZE);
   const ciphertext = reader.take(CT_SIZE);
   const signature = reader.rest();
@@ -232,21 +260,27 @@ function envelopeKey(shared, ephPk, recipientEncPk) {
 }
 
 /**
- * Wrap an epoch key to one member and sign it: a 253-byte envelope.
+ * Wrap an epoch key to one member and sign it: a 253-byte envelope, or with `createdAt`
+ * (the epoch's creation, milliseconds since 1970, 0 to 2^53 - 1) a 293-byte version-2
+ * envelope that also signs that time and the key's commitment, or, to a version-2
+ * identity, a 1,381-byte version-3 envelope that wraps with X-Wing.
  *
- * X25519 from a fresh ephemeral key to the recipient's key, a BLAKE2b-derived wrapping key,
- * XChaCha20-Poly1305 with a random 24-byte nonce (drawn after the ephemeral key), and an
- * Ed25519 signature by `wrapper`. Wrap to every member, the wrapper included.
+ * X25519 from a fresh ephemeral key to the recipient's key (version 3: X-Wing
+ * encapsulation to its X-Wing key, with libsodium's own randomness), a BLAKE2b-derived
+ * wrapping key, XChaCha20-Poly1305 with a random 24-byte nonce (drawn after the ephemeral
+ * key), and an Ed25519 signature by `wrapper`. Wrap to every member, the wrapper included.
  *
- * Throws FormatError for a bad id, an epoch outside `u32` or an argument of the wrong type
- * (a verified PublicIdentity never has a low-order key).
+ * Throws FormatError for a bad id, an epoch outside `u32`, an argument of the wrong type,
+ * or no `createdAt` for a version-2 recipient, before anything random is drawn (a
+ * verified PublicIdentity never has a weak key).
  * @param {ConversationKey} key
  * @param {Uint8Array | string} conversationId 16 bytes or a UUID string
  * @param {number} epoch
  * @param {PublicIdentity} recipient
  * @param {IdentityKeyPair} wrapper
  * @param {number|null} [createdAt] the epoch's creation (ms since 1970, 0 to 2^53 - 1):
- *   a version-2 envelope that signs it and the key's commitment
+ *   a version-2 envelope that signs it and the key's commitment (version 3 to a version-2
+ *   recipient, for which it is required)
  * @returns {Uint8Array}
  */
 export function wrapConversationKey(key, conversationId, epoch, recipient, wrapper, createdAt = null) {
@@ -271,14 +305,38 @@ export function wrapConversationKey(key, conversationId, epoch, recipient, wrapp
     epochFields = concat(u64(createdAt), key.commitment());
     version = ENVELOPE_VERSION_2;
   }
+  const xwingKey = recipient.xwingKey;
+  if (xwingKey !== null) {
+    if (createdAt === null) {
+      throw new FormatError(
+        "An envelope to a version-2 identity signs the epoch's creation time: " +
+          'createdAt is required',
+      );
+    }
+    version = ENVELOPE_VERSION_3;
+  }
   const epochKey = fieldsOf(key).key;
-  const ephSk = randomBytes(KEY_SIZE);
+  const recipientEncPk = recipient.encKey;
+  /** @type {Uint8Array | null} */
+  let ephSk = null;
+  /** @type {Uint8Array | null} */
   let shared = null;
+  /** @type {Uint8Array | null} */
   let k = null;
   try {
-    const ephPk = x25519Base(ephSk);
-    const recipientEncPk = recipient.encKey;
-    shared = x25519(ephSk, recipientEncPk, "recipient's encryption key");
+    /** @type {Uint8Array} */
+    let ephPk;
+    if (xwingKey !== null) {
+      const encapsulated = xwingEncapsulate(xwingKey, "recipient's X-Wing key");
+      shared = encapsulated.sharedSecret;
+      ephPk = encapsulated.ciphertext;
+      k = h(shared, labels.ENVELOPE_XWING);
+    } else {
+      ephSk = randomBytes(KEY_SIZE);
+      ephPk = x25519Base(ephSk);
+      shared = x25519(ephSk, recipientEncPk, "recipient's encryption key");
+      k = envelopeKey(shared, ephPk, recipientEncPk);
+    }
     const nonce = newNonce();
     const ad = concat(
       Uint8Array.of(version),
@@ -290,7 +348,6 @@ export function wrapConversationKey(key, conversationId, epoch, recipient, wrapp
       ephPk,
       nonce,
     );
-    k = envelopeKey(shared, ephPk, recipientEncPk);
     const body = concat(ad, aeadEncrypt(k, nonce, epochKey, ad));
     return concat(body, _sign(wrapper, concat(labels.ENVELOPE_SIG, body)));
   } finally {
@@ -304,8 +361,11 @@ export function wrapConversationKey(key, conversationId, epoch, recipient, wrapp
  * Checks, in this order, throwing at the first failure: empty input (FormatError) and
  * version (UnsupportedVersionError); length (FormatError); the signature under
  * `wrapper`'s key (SignatureError); that the envelope names `wrapper`, the expected
- * conversation and epoch, and `recipient`'s key (BindingError); that the ephemeral key is
- * not a low-order point (WeakKeyError); decryption (DecryptionError).
+ * conversation and epoch, and `recipient`'s key (BindingError); for a recipient whose
+ * public identity is version 2, that a version-2 envelope was created before its `since`
+ * (DowngradeError, a BindingError); that the ephemeral key (the X25519 part of the X-Wing
+ * ciphertext) is not a low-order point (WeakKeyError); decryption (DecryptionError); the
+ * key commitment (BindingError).
  * @param {Uint8Array} envelope
  * @param {IdentityKeyPair} recipient
  * @param {PublicIdentity} wrapper
@@ -330,8 +390,29 @@ export function unwrapConversationKey(envelope, recipient, wrapper, conversation
   if (!equalBytes(info.recipientEncPk, recipient.encKey)) {
     throw new BindingError("The envelope is wrapped to another recipient's key");
   }
-  const shared = _sharedSecret(recipient, parsed.ephPk, "envelope's ephemeral key");
-  const k = envelopeKey(shared, parsed.ephPk, info.recipientEncPk);
+  const since = recipient.public.since;
+  if (
+    since !== null &&
+    info.version === ENVELOPE_VERSION_2 &&
+    info.createdAt !== null &&
+    info.createdAt >= since
+  ) {
+    throw new DowngradeError(
+      'The envelope wraps the key with X25519 alone for an epoch begun after the ' +
+        "recipient's identity held an X-Wing key: the wrapper was given an older identity",
+    );
+  }
+  /** @type {Uint8Array} */
+  let shared;
+  /** @type {Uint8Array} */
+  let k;
+  if (info.version === ENVELOPE_VERSION_3) {
+    shared = _xwingDecapsulate(recipient, parsed.ephPk);
+    k = h(shared, labels.ENVELOPE_XWING);
+  } else {
+    shared = _sharedSecret(recipient, parsed.ephPk, "envelope's ephemeral key");
+    k = envelopeKey(shared, parsed.ephPk, info.recipientEncPk);
+  }
   let epochKey = null;
   try {
     epochKey = aeadDecrypt(

@@ -63,6 +63,13 @@ SignatureError.prototype.name = 'SignatureError';
 export class BindingError extends CryptoError {}
 BindingError.prototype.name = 'BindingError';
 
+/**
+ * A classical (X25519-only) envelope for an epoch that began after its recipient's
+ * identity held an X-Wing key: the server offered the wrapper an older identity.
+ */
+export class DowngradeError extends BindingError {}
+DowngradeError.prototype.name = 'DowngradeError';
+
 /** An X25519 public key is a low-order point, so the shared secret would be all zeros. */
 export class WeakKeyError extends CryptoError {}
 WeakKeyError.prototype.name = 'WeakKeyError';

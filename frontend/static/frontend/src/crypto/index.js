@@ -22,6 +22,7 @@ export {
   BindingError,
   CryptoError,
   DecryptionError,
+  DowngradeError,
   FormatError,
   SignatureError,
   UnsupportedVersionError,
@@ -32,7 +33,9 @@ export { b64decode, b64encode } from './encoding.js';
 export { idToUuid } from './_fields.js';
 export {
   IDENTITY_VERSION,
+  IDENTITY_VERSION_2,
   PUBLIC_IDENTITY_SIZE,
+  PUBLIC_IDENTITY_SIZE_V2,
   IdentityKeyPair,
   PublicIdentity,
 } from './identity.js';
@@ -66,8 +69,10 @@ export {
 export {
   ENVELOPE_SIZE,
   ENVELOPE_SIZE_V2,
+  ENVELOPE_SIZE_V3,
   ENVELOPE_VERSION,
   ENVELOPE_VERSION_2,
+  ENVELOPE_VERSION_3,
   ROTATE_AFTER_MESSAGES,
   ROTATE_AFTER_SECONDS,
   ConversationKey,
@@ -81,6 +86,7 @@ export {
 export {
   SUCCESSION_SIZE,
   SUCCESSION_VERSION,
+  SUCCESSION_VERSION_2,
   Succession,
   signSuccession,
   verifySuccession,

@@ -169,6 +169,7 @@ export function renderConversation(root, { messenger, me, conversationId, announ
   const scroller = h('div', { class: 'messages', tabindex: '0', 'aria-label': 'Message history' }, older, emptyNote, list);
   const banner = h('div', { class: 'banner', role: 'status', hidden: true });
   const recoveredNote = h('p', { class: 'notice identity-note', hidden: true });
+  const downgradeNote = h('p', { class: 'notice downgrade-note', role: 'status', hidden: true });
   const typing = h('p', { class: 'typing', 'aria-live': 'polite' });
   const textarea = /** @type {HTMLTextAreaElement} */ (h('textarea', {
     id: 'composer-text', name: 'message', rows: '2', required: true, maxlength: '20000',
@@ -204,6 +205,7 @@ export function renderConversation(root, { messenger, me, conversationId, announ
       search.bar,
       banner,
       recoveredNote,
+      downgradeNote,
       readOnly ? h('p', { class: 'notice' }, 'This conversation is read-only.') : null,
       scroller,
       availability?.autoReply ?? null,
@@ -372,6 +374,11 @@ export function renderConversation(root, { messenger, me, conversationId, announ
         h('p', {}, 'The record of the security keys you have seen could not be read: it may have been altered on the server. Compare the safety number with the people you write to.'),
       );
     }
+    const downgrade = conversation.downgradeRefused;
+    downgradeNote.hidden = !downgrade;
+    if (downgrade) {
+      downgradeNote.textContent = `A key for this conversation arrived without the protection against future quantum computers that your account has, so it was refused. Your next message starts new keys. The server may have given ${downgrade.wrapper === me.id ? 'your browser' : peer.displayName} an old copy of your security key.`;
+    }
     search.refresh();
     if (stick) scroller.scrollTop = scroller.scrollHeight;
   };
@@ -471,6 +478,7 @@ export function renderConversation(root, { messenger, me, conversationId, announ
   messenger.addEventListener('typing', onTyping);
   messenger.addEventListener('identity-changed', onIdentity);
   messenger.addEventListener('identity-recovered', onIdentity);
+  messenger.addEventListener('key-downgrade', onIdentity);
   document.addEventListener('visibilitychange', readIfVisible);
 
   draw();
@@ -489,6 +497,7 @@ export function renderConversation(root, { messenger, me, conversationId, announ
     messenger.removeEventListener('typing', onTyping);
     messenger.removeEventListener('identity-changed', onIdentity);
     messenger.removeEventListener('identity-recovered', onIdentity);
+    messenger.removeEventListener('key-downgrade', onIdentity);
     document.removeEventListener('visibilitychange', readIfVisible);
   };
 }
