@@ -50,17 +50,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=7, help="timed runs per operation")
     args = parser.parse_args(argv)
 
+    from crypto import _primitives
+
+    # Version-2 identities (X-Wing keys), and the version-1 form of Theo's beside them.
     clara = crypto.IdentityKeyPair.generate()
     theo = crypto.IdentityKeyPair.generate()
+    theo_v1 = crypto.IdentityKeyPair(theo._secret_material())
     conversation, message_id = uuid.uuid4(), uuid.uuid4()
     key = crypto.ConversationKey.generate()
     plaintext = bytes(1024)
+    created_at = int(time.time() * 1000)
     wire = crypto.seal_message(plaintext, key, conversation, 0, clara, message_id)
-    envelope = crypto.wrap_conversation_key(key, conversation, 0, theo.public, clara)
+    classical = crypto.wrap_conversation_key(
+        key, conversation, 0, theo_v1.public, clara, created_at
+    )
+    envelope = crypto.wrap_conversation_key(key, conversation, 0, theo.public, clara, created_at)
+    xwing_key = theo.public.xwing_key
+    assert xwing_key is not None
+    _, xwing_ct = _primitives.xwing_encapsulate(xwing_key)
     salt = crypto.new_salt()
 
     cases: list[tuple[str, Callable[[], object], int]] = [
-        ("identity key generation", crypto.IdentityKeyPair.generate, 200),
+        ("identity key generation (version 2)", crypto.IdentityKeyPair.generate, 200),
+        ("X-Wing encapsulation", lambda: _primitives.xwing_encapsulate(xwing_key), 300),
+        ("X-Wing decapsulation", lambda: theo._xwing_decapsulate(xwing_ct), 300),
         (
             "Argon2id, default params (3, 64 MiB)",
             lambda: crypto.derive_password_keys("correct horse", salt, crypto.DEFAULT_KDF_PARAMS),
@@ -77,19 +90,40 @@ def main(argv: list[str] | None = None) -> int:
             500,
         ),
         (
-            "wrap_conversation_key",
-            lambda: crypto.wrap_conversation_key(key, conversation, 0, theo.public, clara),
+            "wrap, X25519 (version 2 envelope)",
+            lambda: crypto.wrap_conversation_key(
+                key, conversation, 0, theo_v1.public, clara, created_at
+            ),
             300,
         ),
         (
-            "unwrap_conversation_key",
+            "unwrap, X25519 (version 2 envelope)",
+            lambda: crypto.unwrap_conversation_key(
+                classical, theo_v1, clara.public, conversation, 0
+            ),
+            300,
+        ),
+        (
+            "wrap, X-Wing (version 3 envelope)",
+            lambda: crypto.wrap_conversation_key(
+                key, conversation, 0, theo.public, clara, created_at
+            ),
+            300,
+        ),
+        (
+            "unwrap, X-Wing (version 3 envelope)",
             lambda: crypto.unwrap_conversation_key(envelope, theo, clara.public, conversation, 0),
             300,
         ),
         ("verify_message (server)", lambda: crypto.verify_message(wire, clara.public), 500),
         ("verify_envelope (server)", lambda: crypto.verify_envelope(envelope, clara.public), 500),
         (
-            "PublicIdentity.from_bytes",
+            "PublicIdentity.from_bytes, version 1",
+            lambda: crypto.PublicIdentity.from_bytes(theo_v1.public.to_bytes()),
+            300,
+        ),
+        (
+            "PublicIdentity.from_bytes, version 2",
             lambda: crypto.PublicIdentity.from_bytes(clara.public.to_bytes()),
             300,
         ),

@@ -333,6 +333,7 @@ class ConfideClient:
         self._epoch_times: dict[tuple[uuid.UUID, int], int] = {}
         # The epochs whose key came to this user wrapped with X25519 alone (not X-Wing).
         self._classical_epochs: set[tuple[uuid.UUID, int]] = set()
+        self._downgrades_told: set[tuple[uuid.UUID, int]] = set()
         # The person's pins (crypto/SPEC.md, "Pins"), read from the server at each sign-in:
         # the peers' identities seen and verified, by user id, and the record's counter.
         self._pins: dict[int, crypto.Pin] = {}
@@ -1043,15 +1044,7 @@ class ConfideClient:
                     )
                     break
                 except crypto.DowngradeError:
-                    log.warning(
-                        "refused a key wrapped without X-Wing after this identity held one "
-                        "(epoch %d, wrapped by member %d)",
-                        envelope.epoch,
-                        envelope.wrapper,
-                    )
-                    self.events.put_nowait(
-                        KeyDowngradeRefused(data.id, envelope.epoch, envelope.wrapper)
-                    )
+                    self._refused_downgrade(data.id, envelope.epoch, envelope.wrapper)
                     problem = "DowngradeError"
                     break
                 except CryptoError as exc:
@@ -1322,6 +1315,20 @@ class ConfideClient:
         if known is None or seq > known[0]:
             self._own_stored[conversation] = (seq, crypto.message_reference(ciphertext))
 
+    def _refused_downgrade(self, conversation: uuid.UUID, epoch: int, wrapper: int) -> None:
+        """An envelope wrapped with X25519 alone for an epoch begun after this identity held
+        an X-Wing key: refused, said once (crypto/SPEC.md, "Version 3")."""
+        if (conversation, epoch) in self._downgrades_told:
+            return
+        self._downgrades_told.add((conversation, epoch))
+        log.warning(
+            "refused a key wrapped without X-Wing after this identity held one "
+            "(epoch %d, wrapped by member %d)",
+            epoch,
+            wrapper,
+        )
+        self.events.put_nowait(KeyDowngradeRefused(conversation, epoch, wrapper))
+
     def _note_epoch_time(self, conversation: uuid.UUID, epoch: int, envelope: bytes) -> None:
         """Keeps when an epoch began, as its version-2 or 3 envelope signs it, and whether
         its key came wrapped with X25519 alone."""
@@ -1365,13 +1372,17 @@ class ConfideClient:
         self._refuse_if_held(conversation_id)
         state = await self._known(conversation_id)
         epoch = state.current_epoch
-        key = await self._key_for(conversation_id, epoch)
-        if self._epoch_is_over(conversation_id, epoch) or self._due_for_x_wing(
-            conversation_id, epoch, state
+        refused = (conversation_id, epoch) in self._downgrades_told
+        key = None if refused else await self._key_for(conversation_id, epoch)
+        if (
+            key is None
+            or self._epoch_is_over(conversation_id, epoch)
+            or self._due_for_x_wing(conversation_id, epoch, state)
         ):
             # Its envelope signs a start older than the rotation rule allows: an old epoch
             # presented as current is not written in (crypto/SPEC.md, "Epoch rotation");
-            # or its key came without X-Wing and every member now holds an X-Wing key.
+            # or its key came without X-Wing and every member now holds an X-Wing key, or
+            # was refused as a downgrade.
             epoch = await self.rekey(conversation_id)
             key = await self._key_for(conversation_id, epoch)
         self._refuse_if_held(conversation_id)
@@ -1714,9 +1725,15 @@ class ConfideClient:
             wrapper = state.members.get(wrapper_id)
         if wrapper is None:
             raise KeysError("An epoch was started by someone who is not a member")
-        key = crypto.unwrap_conversation_key(
-            envelope, self.identity, wrapper.identity, conversation, epoch
-        )
+        try:
+            key = crypto.unwrap_conversation_key(
+                envelope, self.identity, wrapper.identity, conversation, epoch
+            )
+        except crypto.DowngradeError:
+            self._refused_downgrade(conversation, epoch, wrapper_id)
+            # Current, but keyless: the next message starts a new epoch.
+            state.current_epoch = max(state.current_epoch, epoch)
+            return
         self._keyring.add(conversation, epoch, key)
         self._note_epoch_time(conversation, epoch, envelope)
         state.current_epoch = max(state.current_epoch, epoch)

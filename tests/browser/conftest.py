@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from harness.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.server import Server, make_server
 from tests.conftest import running_in_ci
 from tests.personas import LivePersona
@@ -23,17 +23,8 @@ if TYPE_CHECKING:
 
     from tests.browser.pages import Watched
 
-CHROMIUM = Path("/usr/bin/chromium")
 # The demo client's name, as the therapist's inbox shows it (messaging's seed_demo).
 CLIENT_NAME = "Casey Client"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def _unavailable(reason: str) -> None:

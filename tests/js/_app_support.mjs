@@ -134,10 +134,21 @@ function jsonAnswer(body) {
  * A signed-in tab with real keys and stand-ins for the browser (location, WebSocket) and
  * the HTTP API (fetch): the client (ME) and their therapist (PEER) share CONVERSATION,
  * whose epoch-0 key the therapist wrapped. `listing` overrides fields of the server's
- * account of the conversation; `createdAt` makes the epoch-0 envelope version 2, signing
- * that time. Call `close()` at the end (it wipes and stops the timers).
+ * account of the conversation; `createdAt` makes both identities version 2 (holding X-Wing
+ * keys) and the epoch-0 envelope version 3, signing that time. With it, `classical` wraps
+ * the envelopes to this person with X25519 alone (version 2, to the version-1 form of the
+ * same keys, as before they published their X-Wing key at `since`), and `peerVersion1`
+ * leaves the therapist's identity at version 1. Call `close()` at the end (it wipes and
+ * stops the timers).
  */
-export async function signedInTab({ listing = {}, storage = new MemoryStorage(), createdAt = null } = {}) {
+export async function signedInTab({
+  listing = {},
+  storage = new MemoryStorage(),
+  createdAt = null,
+  classical = false,
+  since = Date.now(),
+  peerVersion1 = false,
+} = {}) {
   const { confide } = await import('./_support.mjs');
   const { Keys } = await appModule('keys.js');
   const { Messenger } = await appModule('messenger.js');
@@ -146,15 +157,17 @@ export async function signedInTab({ listing = {}, storage = new MemoryStorage(),
   // Without a signed creation time the epochs are of version 1, as before identities held
   // X-Wing keys; with one, both identities are version 2 and the envelopes version 3.
   const version = createdAt === null ? null : undefined;
-  const mine = confide.IdentityKeyPair.generate(version);
-  const theirs = confide.IdentityKeyPair.generate(version);
+  const before = confide.IdentityKeyPair.generate(null);
+  const mine = version === null ? before : before.upgraded(since);
+  const theirs = confide.IdentityKeyPair.generate(peerVersion1 ? null : version);
+  const wrappedTo = classical ? before.public : mine.public;
   const epochKeys = [confide.ConversationKey.generate()];
   const b64 = confide.b64encode;
   const envelope = (epoch) => ({
     epoch,
     wrapper: PEER,
     envelope: b64(
-      confide.wrapConversationKey(epochKeys[epoch], CONVERSATION, epoch, mine.public, theirs, createdAt),
+      confide.wrapConversationKey(epochKeys[epoch], CONVERSATION, epoch, wrappedTo, theirs, createdAt),
     ),
   });
   const conversation = {
@@ -191,7 +204,7 @@ export async function signedInTab({ listing = {}, storage = new MemoryStorage(),
   const seen = new SeenIdentities(new MemoryPinStore(), sameString);
   const messenger = new Messenger({ me, keys, storage, seen });
   const events = [];
-  for (const type of ['conversations', 'timeline', 'incoming', 'typing', 'status', 'epoch', 'session-ended', 'recoveries', 'identity-recovered']) {
+  for (const type of ['conversations', 'timeline', 'incoming', 'typing', 'status', 'epoch', 'session-ended', 'recoveries', 'identity-recovered', 'key-downgrade']) {
     messenger.addEventListener(type, (event) => events.push({ type, detail: event.detail }));
   }
 
@@ -199,6 +212,10 @@ export async function signedInTab({ listing = {}, storage = new MemoryStorage(),
     messenger,
     seen,
     keys,
+    mine,
+    theirs,
+    /** The version-1 form of this person's keys. */
+    before,
     conversation,
     requests,
     events,

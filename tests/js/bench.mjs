@@ -27,8 +27,11 @@ function measure(runs, batch, operation) {
   return { median: median(times), min: Math.min(...times), max: Math.max(...times), runs, batch };
 }
 
+// Version-2 identities (X-Wing keys) and, beside them, the version-1 form of the client's.
 const client = IdentityKeyPair.generate();
 const therapist = IdentityKeyPair.generate();
+const classicalClient = IdentityKeyPair.generate(null);
+const createdAt = Date.now();
 const key = ConversationKey.generate();
 const conversation = randomUUID();
 const plaintext = new Uint8Array(1024).fill(0x61);
@@ -48,11 +51,22 @@ const wire = confide.sealMessage(plaintext, key, conversation, 1, client, random
 results['open 1 KiB'] = measure(9, 200, () =>
   confide.openMessage(wire, key, client.public, conversation, 1),
 );
-results['wrap conversation key'] = measure(9, 200, () =>
-  confide.wrapConversationKey(key, conversation, 1, client.public, therapist),
+results['identity key generation (version 2)'] = measure(9, 50, () => IdentityKeyPair.generate().wipe());
+results['PublicIdentity.fromBytes, version 2'] = measure(9, 200, () =>
+  confide.PublicIdentity.fromBytes(client.public.toBytes()),
 );
-const envelope = confide.wrapConversationKey(key, conversation, 1, client.public, therapist);
-results['unwrap conversation key'] = measure(9, 200, () =>
+results['wrap, X25519 (version 2 envelope)'] = measure(9, 200, () =>
+  confide.wrapConversationKey(key, conversation, 1, classicalClient.public, therapist, createdAt),
+);
+const classical = confide.wrapConversationKey(key, conversation, 1, classicalClient.public, therapist, createdAt);
+results['unwrap, X25519 (version 2 envelope)'] = measure(9, 200, () =>
+  confide.unwrapConversationKey(classical, classicalClient, therapist.public, conversation, 1).wipe(),
+);
+results['wrap, X-Wing (version 3 envelope)'] = measure(9, 200, () =>
+  confide.wrapConversationKey(key, conversation, 1, client.public, therapist, createdAt),
+);
+const envelope = confide.wrapConversationKey(key, conversation, 1, client.public, therapist, createdAt);
+results['unwrap, X-Wing (version 3 envelope)'] = measure(9, 200, () =>
   confide.unwrapConversationKey(envelope, client, therapist.public, conversation, 1).wipe(),
 );
 

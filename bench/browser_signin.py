@@ -1,0 +1,230 @@
+"""Sign-in in Chromium, from the click to the conversation on screen, with keys wrapped
+with X25519 alone and with X-Wing (crypto/SPEC.md, "Version 3: wrapped with X-Wing").
+
+Run from the repository root (Debian's Chromium and the test extra installed)::
+
+    .venv/bin/python bench/browser_signin.py [--conversations 150] [--epochs 1 20] [--runs 5]
+
+For each number of epochs, two embedded stacks are seeded with one client in
+``--conversations`` conversations (each with a therapist of its own), every conversation
+with that many epochs, each epoch's key wrapped to both members:
+
+- ``X25519``: the client's identity is of version 1 and its envelopes of version 2, as
+  every account was before X-Wing. Its first sign-in publishes the X-Wing key of the same
+  keys (``POST /api/me/identity``); the later ones read the same envelopes as before.
+- ``X-Wing``: version-2 identities and version-3 envelopes, as every account made now.
+
+Each run is a fresh browser context (nothing cached but the HTTP cache of the static
+files, which the first run fills), signing in with the password (Argon2id at the default
+parameters, as a person would) and timed until the conversation list or the conversation
+is on screen, that is, after every envelope of the listing was opened. The listing's size
+is read from the response.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def seed(request: dict[str, Any]) -> dict[str, Any]:
+    """In the stack's own process (``-m bench.browser_signin seed``): the client, their
+    therapists and conversations, every envelope wrapped with real keys."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    import django
+
+    django.setup()
+    from django.db import transaction
+
+    import crypto
+    from accounts.agreement import accept_agreement, current_agreement
+    from accounts.models import Practice, Role, User
+    from messaging.models import Conversation, KeyEnvelope, Membership
+
+    xwing = request["xwing"]
+    since: int | None = int(time.time() * 1000) - 86_400_000 if xwing else None
+    conversations, epochs = request["conversations"], request["epochs"]
+    keys = crypto.derive_password_keys(
+        request["password"], salt := crypto.new_salt(), crypto.DEFAULT_KDF_PARAMS
+    )
+    client_identity = crypto.IdentityKeyPair.generate(since=since)
+
+    def user(email: str, role: str, identity: crypto.IdentityKeyPair, **more: Any) -> User:
+        return User.objects.create_user(
+            email,
+            display_name=email.split("@")[0].replace("-", " ").title(),
+            role=role,
+            practice=practice,
+            public_identity=identity.public.to_bytes(),
+            **more,
+        )
+
+    with transaction.atomic():
+        practice = Practice.objects.create(name=f"Bench practice {secrets.token_hex(3)}")
+        agreement = current_agreement(practice.pk)
+        assert agreement is not None
+        client = user(
+            "bench-client@bench.invalid",
+            Role.CLIENT,
+            client_identity,
+            auth_secret=keys.auth_secret_b64(),
+            kdf_salt=salt,
+            kdf_opslimit=crypto.DEFAULT_KDF_PARAMS.opslimit,
+            kdf_memlimit=crypto.DEFAULT_KDF_PARAMS.memlimit,
+            key_bundle=crypto.wrap_identity(client_identity, keys.kek, crypto.BundleKind.PASSWORD),
+            recovery_bundle=b"",
+        )
+        accept_agreement(client, agreement.version)
+        envelopes = []
+        for index in range(conversations):
+            identity = crypto.IdentityKeyPair.generate(since=since)
+            therapist = user(
+                f"bench-therapist-{index}@bench.invalid",
+                Role.THERAPIST,
+                identity,
+                kdf_salt=b"",
+                kdf_opslimit=2,
+                kdf_memlimit=32 * 1024 * 1024,
+                key_bundle=b"",
+                recovery_bundle=b"",
+            )
+            conversation = Conversation.objects.create(practice=practice, current_epoch=epochs - 1)
+            members = ((client, client_identity.public), (therapist, identity.public))
+            for member, _ in members:
+                Membership.objects.create(conversation=conversation, user=member)
+            started = int(time.time() * 1000) - epochs * 60_000
+            for epoch in range(epochs):
+                key = crypto.ConversationKey.generate()
+                created_at = started + epoch * 60_000 if xwing else started - 86_400_000
+                for member, public in members:
+                    envelopes.append(
+                        KeyEnvelope(
+                            conversation=conversation,
+                            epoch=epoch,
+                            recipient=member,
+                            wrapper=therapist,
+                            envelope=crypto.wrap_conversation_key(
+                                key, conversation.id, epoch, public, identity, created_at
+                            ),
+                        )
+                    )
+        KeyEnvelope.objects.bulk_create(envelopes, batch_size=2000)
+    return {"email": client.email, "identity_version": client_identity.public.version}
+
+
+def _sign_in_once(browser: Any, url: str, email: str, password: str) -> tuple[float, int]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    listed: list[int] = []
+
+    def on_response(response: Any) -> None:
+        if response.url.endswith("/api/conversations") and response.request.method == "GET":
+            listed.append(len(response.body()))
+
+    page.on("response", on_response)
+    page.goto(url + "/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    started = time.perf_counter()
+    page.get_by_role("button", name="Sign in").click()
+    page.locator(":is(.conversation, .inbox):visible").first.wait_for(timeout=300_000)
+    elapsed = time.perf_counter() - started
+    context.close()
+    return elapsed, (listed[0] if listed else 0)
+
+
+def measure(
+    browser: Any, conversations: int, epochs: int, xwing: bool, runs: int
+) -> dict[str, Any]:
+    from harness.servers import make_embedded_stack
+
+    with tempfile.TemporaryDirectory(prefix="confide-signin-") as data_dir:
+        stack = make_embedded_stack(Path(data_dir))
+        password = secrets.token_urlsafe(16)
+        request = {
+            "conversations": conversations,
+            "epochs": epochs,
+            "xwing": xwing,
+            "password": password,
+        }
+        seeded = json.loads(
+            stack.manage("-m", "bench.browser_signin", "seed", stdin=json.dumps(request))
+        )
+        server = stack.start_server()
+        try:
+            times, sizes = [], []
+            for _ in range(runs):
+                elapsed, size = _sign_in_once(browser, server.url, seeded["email"], password)
+                times.append(elapsed)
+                sizes.append(size)
+            published = bytes(
+                stack.query_one(
+                    "SELECT public_identity FROM accounts_user WHERE email = ?", seeded["email"]
+                )
+            )[0]
+        finally:
+            stack.stop_servers()
+    return {
+        "conversations": conversations,
+        "epochs": epochs,
+        "envelopes": "X-Wing" if xwing else "X25519",
+        "first_s": round(times[0], 3),
+        "later_median_s": round(statistics.median(times[1:] or times), 3),
+        "listing_bytes": sizes[-1],
+        "identity_version_before": seeded["identity_version"],
+        "identity_version_after": published,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--conversations", type=int, default=150)
+    parser.add_argument("--epochs", type=int, nargs="+", default=[1, 20])
+    parser.add_argument("--runs", type=int, default=5, help="sign-ins per stack (>= 2)")
+    args = parser.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    from harness.browser import CHROMIUM, CHROMIUM_ARGS
+
+    rows = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            for epochs in args.epochs:
+                for xwing in (False, True):
+                    rows.append(
+                        measure(browser, args.conversations, epochs, xwing, max(2, args.runs))
+                    )
+                    print(json.dumps(rows[-1]), flush=True)
+        finally:
+            browser.close()
+    print(f"\n{platform.processor() or platform.machine()}, Chromium, {args.runs} sign-ins each")
+    print("| conversations × epochs | envelopes | first sign-in | later (median) | listing |")
+    print("| --- | --- | --- | --- | --- |")
+    for row in rows:
+        print(
+            f"| {row['conversations']} × {row['epochs']} | {row['envelopes']} | "
+            f"{row['first_s']:.2f} s | {row['later_median_s']:.2f} s | "
+            f"{row['listing_bytes'] / 1e6:.2f} MB |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["seed"]:
+        json.dump(seed(json.load(sys.stdin)), sys.stdout)
+        sys.exit(0)
+    sys.exit(main())
