@@ -346,6 +346,9 @@ class ConfideClient:
         self._key_changes_told: set[tuple[uuid.UUID, int, bytes]] = set()
         #: Whether the pin record the server served did not open (it was altered).
         self.pins_unreadable = False
+        #: Whether the server served an older pin record than this client (or, with a
+        #: state folder, this computer) saw: it was rolled back.
+        self.pins_rolled_back = False
         self._received = self._rejected = self._syncs = self._gap_sync_count = 0
         self._realtime: Realtime | None = None
         self._work: asyncio.Queue[_Work] = asyncio.Queue()
@@ -884,6 +887,16 @@ class ConfideClient:
         self.pins_unreadable = False
         counter, pins = await self._read_pins()
         self._pins_counter = counter
+        highest = self._seen_identities.pins_counter(self._identity_scope)
+        # A record older than one this computer saw: the server rolled it back (its pins are
+        # still the person's own, so they are used, and the person is told).
+        self.pins_rolled_back = counter < highest
+        if self.pins_rolled_back:
+            log.warning(
+                "the server served pin record %d; this computer saw record %d", counter, highest
+            )
+        else:
+            self._seen_identities.saw_pins(self._identity_scope, counter)
         if pins is None:
             self.pins_unreadable = counter > 0
             return
@@ -909,6 +922,7 @@ class ConfideClient:
         pin. A record that went back (a lower counter) is refused."""
         counter, pins = await self._read_pins()
         if counter < self._pins_counter:
+            self.pins_rolled_back = True
             raise KeysError("The server served an older pin record than this client wrote")
         self._pins_counter = counter
         for theirs in pins or []:
@@ -994,6 +1008,7 @@ class ConfideClient:
                 log.warning("the pins could not be written: %s", exc.code)
                 return
             self._pins_counter = answer.counter
+            self._seen_identities.saw_pins(self._identity_scope, answer.counter)
             for user_id, pin in written.items():
                 if self._pin_changes.get(user_id) == pin:
                     del self._pin_changes[user_id]

@@ -10,7 +10,12 @@ start. Only public data is stored: user ids and public identities, never a secre
 The file is JSON, written whole to a temporary file and renamed over the old one, with
 mode 0600 in a directory made with mode 0700::
 
-    {"format": 1, "accounts": {"<server origin> <user id>": {"<peer id>": "<b64 identity>"}}}
+    {"format": 1, "accounts": {"<server origin> <user id>": {"<peer id>": "<b64 identity>"}},
+     "pins": {"<server origin> <user id>": <highest pin record counter seen>}}
+
+The highest counter lets a client notice a pin record the server rolled back to an older
+one between two runs (``ConfideClient.pins_rolled_back``); a file without ``pins`` (written
+before they were kept) reads as none seen.
 """
 
 from __future__ import annotations
@@ -36,10 +41,22 @@ def default_identity_file() -> Path:
 
 
 class SeenIdentities:
-    """The peers' identities seen so far, in memory, per ``scope`` (server and account)."""
+    """The peers' identities seen so far, in memory, per ``scope`` (server and account),
+    and the highest counter of the person's pin record seen (crypto/SPEC.md, "Pins")."""
 
     def __init__(self) -> None:
         self._accounts: dict[str, dict[int, PublicIdentity]] = {}
+        self._pins: dict[str, int] = {}
+
+    def pins_counter(self, scope: str) -> int:
+        """The highest counter of the scope's pin record seen here (0: none)."""
+        return self._pins.get(scope, 0)
+
+    def saw_pins(self, scope: str, counter: int) -> None:
+        """Remembers a pin record's counter, if higher than any seen before."""
+        if counter > self._pins.get(scope, 0):
+            self._pins[scope] = counter
+            self._changed()
 
     def seen(self, scope: str, user_id: int) -> PublicIdentity | None:
         return self._accounts.get(scope, {}).get(user_id)
@@ -66,13 +83,19 @@ class IdentityFile(SeenIdentities):
         super().__init__()
         self.path = path
         if path.exists():
-            self._accounts = self._read()
+            self._accounts, self._pins = self._read()
 
     def __repr__(self) -> str:
         return f"IdentityFile({str(self.path)!r})"
 
-    def _read(self) -> dict[str, dict[int, PublicIdentity]]:
+    def _read(self) -> tuple[dict[str, dict[int, PublicIdentity]], dict[str, int]]:
         data = read_state(self.path, FORMAT, self._damaged)
+        pins = data.get("pins", {})
+        if not isinstance(pins, dict) or not all(
+            isinstance(counter, int) and not isinstance(counter, bool) and counter >= 0
+            for counter in pins.values()
+        ):
+            raise self._damaged("has pin record counters that are not counts")
         accounts = data.get("accounts")
         if not isinstance(accounts, dict):
             raise self._damaged("has no accounts object")
@@ -88,7 +111,7 @@ class IdentityFile(SeenIdentities):
                     loaded[scope][int(user_id)] = PublicIdentity.from_bytes(b64decode(identity))
                 except CryptoError:
                     raise self._damaged(f"has an invalid identity for user {user_id}") from None
-        return loaded
+        return loaded, dict(pins)
 
     def _damaged(self, what: str) -> StateFileError:
         return StateFileError(
@@ -107,6 +130,7 @@ class IdentityFile(SeenIdentities):
                 }
                 for scope, peers in sorted(self._accounts.items())
             },
+            "pins": dict(sorted(self._pins.items())),
         }
         text = json.dumps(data, indent=1, sort_keys=True) + "\n"
         write_private(self.path, text, "identity file")

@@ -124,6 +124,8 @@ def test_the_file_is_private_and_holds_only_public_identities(tmp_path: Path) ->
     peer = IdentityKeyPair.generate()
     store = IdentityFile(path)
     store.remember("http://127.0.0.1:8000 5", PEER, peer.public)
+    store.saw_pins("http://127.0.0.1:8000 5", 4)
+    store.saw_pins("http://127.0.0.1:8000 5", 3)  # never goes back
 
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
@@ -133,9 +135,12 @@ def test_the_file_is_private_and_holds_only_public_identities(tmp_path: Path) ->
         "accounts": {
             "http://127.0.0.1:8000 5": {str(PEER): crypto.b64encode(peer.public.to_bytes())}
         },
+        "pins": {"http://127.0.0.1:8000 5": 4},
     }
     again = IdentityFile(path)
     assert again.seen("http://127.0.0.1:8000 5", PEER) == peer.public
+    assert again.pins_counter("http://127.0.0.1:8000 5") == 4
+    assert again.pins_counter("http://127.0.0.1:8000 6") == 0
     # Another account, or the same id on another server, is another trust record.
     assert again.seen("http://127.0.0.1:8000 6", PEER) is None
     assert again.seen("https://portal.example.org 5", PEER) is None
@@ -149,8 +154,20 @@ def test_the_file_is_private_and_holds_only_public_identities(tmp_path: Path) ->
         '{"format": 2, "accounts": {}}',
         '{"format": 1, "accounts": {"s 5": {"seven": "AAAA"}}}',
         '{"format": 1, "accounts": {"s 5": {"7": "not an identity"}}}',
+        '{"format": 1, "accounts": {}, "pins": {"s 5": -1}}',
+        '{"format": 1, "accounts": {}, "pins": {"s 5": true}}',
+        '{"format": 1, "accounts": {}, "pins": []}',
     ],
-    ids=["not JSON", "a list", "a later format", "a user id not a number", "a bad identity"],
+    ids=[
+        "not JSON",
+        "a list",
+        "a later format",
+        "a user id not a number",
+        "a bad identity",
+        "a negative pin counter",
+        "a pin counter that is not a number",
+        "pin counters not an object",
+    ],
 )
 def test_a_damaged_file_is_refused_clearly_and_left_as_it_is(tmp_path: Path, content: str) -> None:
     path = tmp_path / "seen-identities.json"
