@@ -33,7 +33,9 @@ log = logging.getLogger(__name__)
 # Sent after the commit with ``user_id``: the person's identity moved to version 2.
 identity_upgraded = Signal()
 
-# How far ahead of the server's clock a new identity's ``since`` may be.
+# How far from the server's clock a new identity's ``since`` may be, either way: a time far
+# ahead would let keys wrapped without X-Wing count as history for longer; one far behind
+# would have the person refuse keys made for them before they published it.
 _CLOCK_SKEW_MS = 5 * 60 * 1000
 
 
@@ -48,11 +50,15 @@ def upgrade_identity(user_id: int, new: crypto.PublicIdentity) -> crypto.PublicI
     """Publishes ``new`` (version 2) in place of the user's version-1 identity of the same
     keys; answers the identity published afterwards (the one already there, if it is of
     version 2 already). ``BadRequestError`` for another version, other keys or a time
-    ahead of the server's clock."""
+    more than 5 minutes from the server's clock."""
     if new.version != crypto.IDENTITY_VERSION_2:
         raise BadRequestError("Only a version-2 identity can be published in place of one.")
-    if (new.since or 0) > time.time() * 1000 + _CLOCK_SKEW_MS:
-        raise BadRequestError("The identity's time is ahead of the server's clock.")
+    now = time.time() * 1000
+    if abs((new.since or 0) - now) > _CLOCK_SKEW_MS:
+        raise BadRequestError(
+            "The identity's time is more than 5 minutes from the server's clock: check this "
+            "device's clock."
+        )
     with transaction.atomic():
         user = User.objects.select_for_update().only("public_identity").get(pk=user_id)
         current = crypto.PublicIdentity.from_bytes(bytes(user.public_identity))

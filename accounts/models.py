@@ -320,7 +320,7 @@ class AssistedRecovery(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     previous_identity = models.BinaryField(max_length=1353, null=True, blank=True)
-    succession = models.BinaryField(max_length=347, null=True, blank=True)
+    succession = models.BinaryField(max_length=2795, null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -131,27 +131,13 @@ def _stand_in(email: str, purpose: bytes, size: int) -> bytes:
     return output[:size]
 
 
-# Stand-in identities are of version 2, as every account's is once it signed in; each holds
-# its X-Wing key from a time within the year before this day (2026-12-01 UTC), stable for
-# its email.
-_STAND_IN_SINCE_END_MS = 1_796_083_200_000
-_YEAR_MS = 365 * 24 * 60 * 60 * 1000
-
-
-def _stand_in_since(email: str) -> int:
-    offset = int.from_bytes(_stand_in(email, b"since", 8), "big") % _YEAR_MS
-    return _STAND_IN_SINCE_END_MS - offset
-
-
 def recovery_source(email: str) -> RecoverySource:
     """The account of ``email`` (normalised) if it exists and is active, else stand-ins:
     a valid public identity and a well-formed recovery bundle, both stable for the email,
     that no recovery key opens (the stand-in identity's secret exists only here). The
     stand-ins are made for every email, so that the time of the answer does not tell
     whether the email has an account."""
-    identity = IdentityKeyPair(
-        _stand_in(email, b"identity", _IDENTITY_SECRET_SIZE), _stand_in_since(email)
-    )
+    identity = IdentityKeyPair(_stand_in(email, b"identity", _IDENTITY_SECRET_SIZE))
     header = bytes([crypto.BUNDLE_VERSION, BundleKind.RECOVERY])
     stand_in = RecoverySource(
         None, identity.public, header + _stand_in(email, b"bundle", BUNDLE_SIZE - len(header))
@@ -421,7 +407,9 @@ def recover_begin(request: HttpRequest) -> RecoverBeginAnswer:
     defaults = crypto.DEFAULT_KDF_PARAMS
     return RecoverBeginAnswer(
         challenge=crypto.b64encode(challenge),
-        public_identity=crypto.b64encode(source.public_identity.to_bytes()),
+        # The keys only: a stand-in's are as random as any account's, while a whole
+        # identity's version and time would set the two apart.
+        keys=crypto.b64encode(crypto.identity_keys(source.public_identity)),
         recovery_bundle=crypto.b64encode(source.recovery_bundle),
         kdf=RecoveryKdfBody(opslimit=defaults.opslimit, memlimit=defaults.memlimit),
         expires_at=expires_at,

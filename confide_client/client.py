@@ -98,7 +98,6 @@ from confide_client.wire import (
     decoded,
     parse_account,
     parse_conversation,
-    parse_identity,
     parse_kdf,
     parse_member,
     parse_message,
@@ -521,7 +520,12 @@ class ConfideClient:
             lambda: IdentityRequest(public_identity=b64encode(upgraded.public.to_bytes())),
             "identity",
         )
-        answer = await self._http.post("/api/me/identity", request, IdentityAnswer)
+        try:
+            answer = await self._http.post("/api/me/identity", request, IdentityAnswer)
+        except ClientError as exc:
+            # Signed in all the same, as in the browser; the next sign-in tries again.
+            log.warning("the X-Wing key was not published: %s", exc.code)
+            return
         try:
             published = crypto.PublicIdentity.from_bytes(
                 decoded(answer.public_identity, "public_identity")
@@ -531,6 +535,8 @@ class ConfideClient:
             raise KeysError(
                 f"The server published another identity than these keys': {type(exc).__name__}"
             ) from None
+        if published.version != crypto.IDENTITY_VERSION_2:
+            raise KeysError("The server answered the X-Wing key's publication without it")
         if self.account is not None:
             self._become(dataclasses.replace(self.account, identity=published), identity)
 
@@ -587,7 +593,7 @@ class ConfideClient:
             max(served.opslimit, DEFAULT_KDF_PARAMS.opslimit),
             max(served.memlimit, DEFAULT_KDF_PARAMS.memlimit),
         )
-        expected = parse_identity(begun.public_identity, "public_identity")
+        expected = decoded(begun.keys, "keys")
         bundle = decoded(begun.recovery_bundle, "recovery_bundle")
         challenge = decoded(begun.challenge, "challenge")
         try:
@@ -627,9 +633,13 @@ class ConfideClient:
         else:
             user = answer.user
         account = parse_account(user)
-        if account.identity != expected:
-            raise KeysError("The server answered with another identity than the one recovered")
-        self._become(account, material.identity)
+        try:
+            identity = material.identity.as_published(account.identity)
+        except CryptoError:
+            raise KeysError(
+                "The server answered with another identity than the one recovered"
+            ) from None
+        self._become(account, identity)
         await self._publish_x_wing_key()
         await self._load_pins()
         return account
@@ -810,9 +820,17 @@ class ConfideClient:
         self._pin_changes.clear()
 
     def _become(self, account: Account, identity: IdentityKeyPair) -> None:
+        scope = f"{self._http.base_url} {account.id}"
+        newer = self._seen_identities.newer_form(scope, account.id, account.identity)
+        if newer is not None:
+            # The server serves an older form of this person's own keys than this computer
+            # saw: the X-Wing one stays theirs, and keys wrapped without it are refused.
+            log.warning("the server serves an older form of this account's identity")
+            identity = identity.as_published(newer)
+            account = dataclasses.replace(account, identity=newer)
         self.account = account
         self._identity = identity
-        self._identity_scope = f"{self._http.base_url} {account.id}"
+        self._identity_scope = scope
         self._seen_identities.remember(self._identity_scope, account.id, account.identity)
 
     # --- conversations and keys ----------------------------------------------------------
@@ -1025,7 +1043,15 @@ class ConfideClient:
         identity = self.identity
         known = self._conversations.get(data.id)
         members = {member.id: self._with_earlier(member, data) for member in data.members}
-        for member in members.values():
+        for member in list(members.values()):
+            newer = self._seen_identities.newer_form(
+                self._identity_scope, member.id, member.identity
+            )
+            if newer is not None:
+                # An older form of keys seen with an X-Wing key: nothing is wrapped to it
+                # without X-Wing (an honest server then refuses the epoch, which is said).
+                log.warning("the server serves an older form of member %d's identity", member.id)
+                member = members[member.id] = dataclasses.replace(member, identity=newer)
             if self.account is None or member.id != self.account.id:
                 self._compare_with_pins(data.id, member)
             self._seen_identities.remember(self._identity_scope, member.id, member.identity)
@@ -1356,12 +1382,13 @@ class ConfideClient:
             self._classical_epochs.discard((conversation, epoch))
 
     def _due_for_x_wing(self, conversation: uuid.UUID, epoch: int, state: _Conversation) -> bool:
-        """Whether the epoch's key came wrapped with X25519 alone while every member now
-        holds an X-Wing key: the next message starts an epoch wrapped with X-Wing
-        (crypto/SPEC.md, "Version 3: wrapped with X-Wing")."""
-        return (conversation, epoch) in self._classical_epochs and all(
-            member.identity.version == crypto.IDENTITY_VERSION_2
-            for member in state.members.values()
+        """Whether the epoch's key came to this person wrapped with X25519 alone although
+        they hold an X-Wing key: the next message starts an epoch wrapped with X-Wing to
+        whoever holds one (crypto/SPEC.md, "Version 3: wrapped with X-Wing"), whatever the
+        server says of the other members' identities."""
+        return (
+            self.identity.public.version == crypto.IDENTITY_VERSION_2
+            and (conversation, epoch) in self._classical_epochs
         )
 
     def _epoch_is_over(self, conversation: uuid.UUID, epoch: int) -> bool:
@@ -1556,16 +1583,15 @@ class ConfideClient:
         epoch = state.current_epoch + 1
         key = ConversationKey.generate()
         created_at = _now_ms()
-        envelopes = [
-            EnvelopeItem(
-                recipient=member.id,
-                envelope=b64encode(
-                    crypto.wrap_conversation_key(
-                        key, conversation_id, epoch, member.identity, self.identity, created_at
-                    )
-                ),
+        wrapped = {
+            member.id: crypto.wrap_conversation_key(
+                key, conversation_id, epoch, member.identity, self.identity, created_at
             )
             for member in state.members.values()
+        }
+        envelopes = [
+            EnvelopeItem(recipient=member, envelope=b64encode(envelope))
+            for member, envelope in wrapped.items()
         ]
         frame = build(
             lambda: RekeyFrame(conversation=conversation_id, epoch=epoch, envelopes=envelopes),
@@ -1574,7 +1600,8 @@ class ConfideClient:
         await self._request(frame, RekeyOkFrame)
         self._keyring.add(conversation_id, epoch, key)
         self._epoch_times[(conversation_id, epoch)] = created_at
-        if self.identity.public.version != crypto.IDENTITY_VERSION_2:
+        own = wrapped.get(self.account.id if self.account else -1, b"")
+        if own[:1] != bytes([crypto.ENVELOPE_VERSION_3]):
             self._classical_epochs.add((conversation_id, epoch))
         # The conversation may have been listed again (a new state) while the reply came.
         state = await self._known(conversation_id)

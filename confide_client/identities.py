@@ -62,10 +62,32 @@ class SeenIdentities:
         return self._accounts.get(scope, {}).get(user_id)
 
     def remember(self, scope: str, user_id: int, identity: PublicIdentity) -> None:
+        """Keeps ``identity`` as the one seen for ``user_id``, unless it is an older form of
+        the keys seen (version 1, or a later ``since``, of the same keys: see
+        :meth:`newer_form`)."""
         known = self._accounts.setdefault(scope, {})
-        if known.get(user_id) != identity:
+        if known.get(user_id) != identity and self.newer_form(scope, user_id, identity) is None:
             known[user_id] = identity
             self._changed()
+
+    def newer_form(
+        self, scope: str, user_id: int, identity: PublicIdentity
+    ) -> PublicIdentity | None:
+        """The form of ``identity``'s own keys seen before, when it holds an X-Wing key from
+        earlier than ``identity`` does (``identity`` of version 1, or with a later
+        ``since``): a server serving the older form would have keys wrapped without X-Wing
+        (crypto/SPEC.md, "Version 3: wrapped with X-Wing"). None otherwise."""
+        seen = self.seen(scope, user_id)
+        if (
+            seen is None
+            or seen.since is None
+            or seen.sign_key != identity.sign_key
+            or seen.enc_key != identity.enc_key
+        ):
+            return None
+        if identity.since is not None and identity.since <= seen.since:
+            return None
+        return seen
 
     def _changed(self) -> None:
         """Called after each change; a store that persists writes here."""

@@ -61,7 +61,7 @@ class RecoveryMaterial:
 def make_recovery_material(
     recovery_key: RecoveryKey,
     recovery_bundle: bytes,
-    public_identity: PublicIdentity,
+    public_identity: PublicIdentity | bytes,
     new_password: str,
     *,
     challenge: bytes,
@@ -76,7 +76,8 @@ def make_recovery_material(
 
     Raises :class:`DecryptionError` if the recovery key does not open ``recovery_bundle``
     (a wrong key, or a bundle of another identity), :class:`BindingError` if it opens to
-    keys other than ``public_identity``, :class:`FormatError` for a malformed argument or
+    keys other than ``public_identity`` (the identity, or its 64 bytes of keys as
+    ``recover/begin`` tells them), :class:`FormatError` for a malformed argument or
     an empty new password.
     """
     recovery_key = require_type(recovery_key, RecoveryKey, "The recovery key")

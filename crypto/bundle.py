@@ -24,10 +24,12 @@ from .errors import BindingError, FormatError
 from .identity import IDENTITY_SECRET_SIZE, IdentityKeyPair, PublicIdentity
 
 __all__ = [
+    "IDENTITY_KEYS_SIZE",
     "BUNDLE_SIZE",
     "BUNDLE_VERSION",
     "BundleKind",
     "WrappingKey",
+    "identity_keys",
     "parse_bundle",
     "unwrap_identity",
     "wrap_identity",
@@ -97,40 +99,64 @@ def parse_bundle(blob: bytes) -> BundleKind:
     return BundleKind(_check_kind(data[1]))
 
 
-def unwrap_identity(blob: bytes, key: WrappingKey, expected: PublicIdentity) -> IdentityKeyPair:
+def unwrap_identity(
+    blob: bytes, key: WrappingKey, expected: PublicIdentity | bytes
+) -> IdentityKeyPair:
     """Open a bundle made by :func:`wrap_identity` and return the private identity.
 
-    ``expected`` is the user's published public identity. Raises, in this order:
+    ``expected`` is the user's published public identity, or only its keys,
+    ``sign_pk || enc_pk`` (64 bytes: what a password recovery is told, crypto/SPEC.md,
+    "Recovery"). Raises, in this order:
     :class:`UnsupportedVersionError`/:class:`FormatError` for a bad shape;
     :class:`DecryptionError` for a wrong password or recovery key, an altered bundle, or a
     bundle of another identity (the causes are indistinguishable);
     :class:`BindingError` if it decrypts to keys other than ``expected``. The returned
-    identity publishes ``expected`` itself (version 1 or 2).
+    identity publishes ``expected`` itself (version 1 or 2), or, given keys only, their
+    version-1 form (bind it to the published identity with ``as_published``).
     """
     data = require_bytes(blob, "A key bundle")
     parse_bundle(data)
     key = require_type(key, WrappingKey, "The wrapping key")
-    expected = require_type(expected, PublicIdentity, "The expected identity")
+    published: PublicIdentity | None = None
+    if isinstance(expected, bytes | bytearray):
+        keys = require_length(bytes(expected), IDENTITY_KEYS_SIZE, "The expected keys")
+        expected_sign, expected_enc = keys[:32], keys[32:]
+    else:
+        published = require_type(expected, PublicIdentity, "The expected identity")
+        expected_sign, expected_enc = published.sign_key, published.enc_key
     header, nonce, ciphertext = data[:2], data[2 : 2 + NONCE_SIZE], data[2 + NONCE_SIZE :]
     plaintext = aead_decrypt(
         key._secret_material(),
         nonce,
         ciphertext,
-        _ad(header, expected.sign_key),
+        _ad(header, expected_sign),
         "The key bundle could not be decrypted: the password or recovery key is wrong, or "
         "the bundle belongs to another identity or was altered",
     )
     identity = IdentityKeyPair(plaintext)
     # Compare the keys, not the encoded identities: the signature is not what is at stake.
     if not (
-        hmac.compare_digest(identity.sign_key, expected.sign_key)
-        and hmac.compare_digest(identity.enc_key, expected.enc_key)
+        hmac.compare_digest(identity.sign_key, expected_sign)
+        and hmac.compare_digest(identity.enc_key, expected_enc)
     ):
         raise BindingError(
             "The key bundle decrypts to keys that do not match the expected identity"
         )
     # A version-2 identity's X-Wing key is derived from these keys; it must be that one.
-    return identity.as_published(expected) if expected.version != 1 else identity
+    if published is not None and published.version != 1:
+        return identity.as_published(published)
+    return identity
+
+
+# An identity's keys without the identity: sign_pk || enc_pk.
+IDENTITY_KEYS_SIZE = 64
+
+
+def identity_keys(identity: PublicIdentity) -> bytes:
+    """``sign_pk || enc_pk`` (64 bytes): what a key bundle must hold, without the rest of
+    the identity (its version and time)."""
+    identity = require_type(identity, PublicIdentity, "The identity")
+    return identity.sign_key + identity.enc_key
 
 
 def _check_kind(kind: object) -> int:

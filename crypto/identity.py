@@ -12,10 +12,11 @@ Version 2, 1,353 bytes, adds the X-Wing key that epoch keys are wrapped to (vers
 envelopes) and the time from which the identity holds it::
 
     0x02 || sign_pk(32) || enc_pk(32) || xwing_pk(1216) || u64(since) || sig(64)
-    xwing_seed = H(enc_sk, "confide/v1/xwing-seed")
+    xwing_seed = H(sign_seed, "confide/v1/xwing-seed")
 
-The X-Wing key is derived from the X25519 secret, so a key bundle holds the same 64 bytes
-for both versions, and the fingerprint (of sign_pk and enc_pk) does not change when an
+The X-Wing key is derived from the Ed25519 seed (never from the X25519 secret, which a
+quantum computer recovers from enc_pk), so a key bundle holds the same 64 bytes for both
+versions, and the fingerprint (of sign_pk and enc_pk) does not change when an
 identity moves to version 2.
 """
 
@@ -235,7 +236,9 @@ class IdentityKeyPair(Secret):
         self._secret = data
         self._sign_seed = data[:SEED_SIZE]
         self._enc_secret = data[SEED_SIZE:]
-        self._xwing_seed = h(self._enc_secret, _labels.XWING_SEED)
+        # From the Ed25519 seed, not the X25519 secret: X25519 falls to a quantum computer,
+        # and its secret would then give the X-Wing key too; the seed stays behind SHA-512.
+        self._xwing_seed = h(self._sign_seed, _labels.XWING_SEED)
         sign_key, self._sign_secret = sign_seed_keypair(self._sign_seed)
         enc_key = x25519_base(self._enc_secret)
         xwing_key = xwing_public_key(self._xwing_seed) if since is not None else b""

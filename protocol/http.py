@@ -369,10 +369,12 @@ class RecoveryKdfBody(Strict):
 
 class RecoverBeginAnswer(Strict):
     """``POST /api/auth/recover/begin``: what the recovery key opens, and a challenge to
-    sign. The same shape, stable per email, for an email with no account."""
+    sign. The same shape, stable per email, for an email with no account. ``keys`` are the
+    account's ``sign_pk || enc_pk`` (64 bytes), never its whole identity: a version-2
+    identity's time would tell a real account from a made-up one."""
 
     challenge: Challenge
-    public_identity: B64
+    keys: Annotated[str, Field(min_length=86, max_length=86, pattern=r"^[A-Za-z0-9_-]+$")]
     recovery_bundle: B64
     kdf: RecoveryKdfBody
     expires_at: Time

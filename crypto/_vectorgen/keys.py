@@ -86,7 +86,7 @@ def identity_file() -> str:
                 f"generate-v2-{name}",
                 "The same draws with 'since': a version-2 identity, 0x02 || sign_pk || "
                 "enc_pk || xwing_pk || u64(since) || self-signature, where xwing_pk is the "
-                "X-Wing public key of the seed H(enc_sk, 'confide/v1/xwing-seed').",
+                "X-Wing public key of the seed H(sign_seed, 'confide/v1/xwing-seed').",
                 "generate",
                 {"random": [value.hex() for value in rng.drawn], "since": PERSONA_SINCE},
                 {"secret": identity_secret(identity).hex(), **_identity_expected(identity)},

@@ -25,16 +25,14 @@ class CheckedEnvelope:
     envelope: bytes
 
 
-def envelope_version_for(recipient: PublicIdentity, given: int) -> int:
-    """The envelope version an honest wrapper makes for ``recipient`` (crypto/SPEC.md,
-    "Version 3: wrapped with X-Wing"): 3 for a version-2 identity; for a version-1 one,
-    2, or 1 where the wrapper made a version-1 envelope (``given``, a client of before
-    signed epochs)."""
+def envelope_version_for(recipient: PublicIdentity) -> int:
+    """The envelope version a wrapper makes now for ``recipient`` (crypto/SPEC.md,
+    "Version 3: wrapped with X-Wing"): 3 (X-Wing) for a version-2 identity, 2 for a
+    version-1 one. Version 1, which signs no time, is never taken for a new epoch: a
+    recipient cannot tell it from history."""
     if recipient.version == crypto.IDENTITY_VERSION_2:
         return crypto.ENVELOPE_VERSION_3
-    return (
-        crypto.ENVELOPE_VERSION if given == crypto.ENVELOPE_VERSION else crypto.ENVELOPE_VERSION_2
-    )
+    return crypto.ENVELOPE_VERSION_2
 
 
 def check_envelopes(
@@ -55,7 +53,7 @@ def check_envelopes(
     if sorted(recipients) != sorted(members):
         raise BadEnvelopesError("There must be exactly one envelope for each member.")
     checked = []
-    signed: set[tuple[bool, int | None, bytes | None]] = set()
+    signed: set[tuple[int | None, bytes | None]] = set()
     for recipient_id, envelope in envelopes:
         try:
             info = crypto.verify_envelope(envelope, wrapper)
@@ -70,19 +68,18 @@ def check_envelopes(
             raise BadEnvelopesError(
                 f"Envelope for member {recipient_id} is not wrapped to that member's key."
             )
-        expected = envelope_version_for(recipient, info.version)
+        expected = envelope_version_for(recipient)
         if info.version != expected:
             raise BadEnvelopesError(
                 f"Envelope for member {recipient_id} is of version {info.version}; that "
                 f"member's identity takes version {expected}: read the members' identities "
                 "again."
             )
-        signed.add((info.version == crypto.ENVELOPE_VERSION, info.created_at, info.commitment))
+        signed.add((info.created_at, info.commitment))
         checked.append(CheckedEnvelope(recipient_id, envelope))
     if len(signed) > 1:
         raise BadEnvelopesError(
-            "The envelopes of one epoch must all be of version 1, or all sign one creation "
-            "time and one key commitment."
+            "The envelopes of one epoch must all sign one creation time and one key commitment."
         )
     return checked
 

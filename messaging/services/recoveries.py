@@ -151,10 +151,10 @@ def _check(
             raise BadEnvelopesError(
                 f"Envelope {index} is not wrapped to the identity this recovery asks for."
             )
-        if info.version != envelope_version_for(new_identity, info.version):
+        if info.version != envelope_version_for(new_identity):
             raise BadEnvelopesError(
                 f"Envelope {index} is of version {info.version}; the new identity takes "
-                f"version {envelope_version_for(new_identity, info.version)}."
+                f"version {envelope_version_for(new_identity)}."
             )
         if (conversation, info.epoch) in seen:
             raise BadEnvelopesError(f"Envelope {index} repeats an epoch of this request.")

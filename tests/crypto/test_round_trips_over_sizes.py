@@ -31,6 +31,7 @@ from crypto import (
     wrap_conversation_key,
     wrap_identity,
 )
+from crypto._primitives import h, xwing_public_key
 
 SETTINGS = settings(max_examples=40, deadline=None, database=None)
 
@@ -137,6 +138,12 @@ def test_identities_round_trip_through_their_public_and_bundle_forms() -> None:
     assert PublicIdentity.from_bytes(encoded) == identity.public
     version_1 = IdentityKeyPair(identity._secret_material())
     assert len(version_1.public.to_bytes()) == PUBLIC_IDENTITY_SIZE == 129
+    # The X-Wing key comes from the Ed25519 seed, never from the X25519 secret, which a
+    # quantum computer recovers from enc_pk (crypto/SPEC.md, "Version 2: an X-Wing key").
+    sign_seed, enc_secret = identity._secret_material()[:32], identity._secret_material()[32:]
+    label = b"confide/v1/xwing-seed"
+    assert identity.public.xwing_key == xwing_public_key(h(sign_seed, label))
+    assert identity.public.xwing_key != xwing_public_key(h(enc_secret, label))
     assert version_1.public.fingerprint() == identity.public.fingerprint()
     recovery = RecoveryKey.generate()
     blob = wrap_identity(identity, recovery.wrapping_key(), BundleKind.RECOVERY)

@@ -10,7 +10,6 @@ from accounts.models import User
 from crypto import (
     BundleKind,
     KdfParams,
-    PublicIdentity,
     RecoveryKey,
     RecoveryMaterial,
     make_recovery_material,
@@ -51,7 +50,7 @@ def material_for(
     return make_recovery_material(
         key,
         crypto.b64decode(begun["recovery_bundle"]),
-        PublicIdentity.from_bytes(crypto.b64decode(begun["public_identity"])),
+        crypto.b64decode(begun["keys"]),
         password,
         challenge=crypto.b64decode(begun["challenge"]),
         email=email,

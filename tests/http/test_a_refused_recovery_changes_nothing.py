@@ -283,7 +283,7 @@ def test_a_deactivated_account_cannot_be_recovered(
         "recovery_bundle": crypto.b64encode(
             bytes(User.objects.get(pk=world.client.id).recovery_bundle)
         ),
-        "public_identity": crypto.b64encode(world.client.identity.public.to_bytes()),
+        "keys": crypto.b64encode(crypto.identity_keys(world.client.identity.public)),
     }
     reply = browser.post(FINISH, finish_body(material_for(real, clara_key, email)))
 

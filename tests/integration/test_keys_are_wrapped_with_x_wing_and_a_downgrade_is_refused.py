@@ -11,9 +11,18 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
 
 import crypto
-from confide_client import ConfideClient, KeyDowngradeRefused, PeerKeyChanged
+from confide_client import (
+    ConfideClient,
+    KeyDowngradeRefused,
+    PeerKeyChanged,
+    ServerRefusedError,
+    StateFolder,
+)
 from crypto import IdentityKeyPair, PublicIdentity
 from harness.servers import LiveServer, Stack
 from tests.integration.helpers import event_of, no_event_of, stored_ciphertexts, stored_identity
@@ -133,3 +142,50 @@ async def test_a_key_wrapped_without_x_wing_after_the_identity_held_one_is_refus
     wire = stored_ciphertexts(stack, conversation)[seq - 1]
     assert crypto.parse_message(wire).epoch == 2
     assert envelope_version(stack, conversation, 2, client_persona.user_id) == 3
+
+
+async def test_a_client_with_a_state_folder_keeps_the_x_wing_forms_it_saw(
+    server: LiveServer,
+    stack: Stack,
+    personas: LivePersonas,
+    open_client: OpenClient,
+    new_pair: NewPair,
+    tmp_path: Path,
+) -> None:
+    """The server serves the version-1 form again, to the client itself and to its
+    therapist: neither takes it in place of the X-Wing form it saw before."""
+    client_persona, conversation = await new_pair()
+    old = await version_1_form(open_client, server.url, client_persona)
+    real = stored_identity(stack, client_persona.user_id)
+    therapist_folder = tmp_path / "therapist"
+    therapist = await open_client(
+        server.url, personas.therapist, backfill=False, state=StateFolder(therapist_folder)
+    )
+    await therapist.conversations()  # sees the client's X-Wing form
+    await therapist.close()
+    client_folder = tmp_path / "client"
+    first = await open_client(server.url, client_persona, state=StateFolder(client_folder))
+    await first.close()
+
+    serve_identity(stack, client_persona.user_id, old)
+    try:
+        # The client keeps its own X-Wing form, so the downgrade check stays on.
+        client = await open_client(server.url, client_persona, state=StateFolder(client_folder))
+        assert client.identity.public.to_bytes() == real
+        # The therapist wraps to the X-Wing form it saw, never to the one served now; the
+        # server, holding the older form, refuses the epoch, and nothing begins.
+        therapist = await open_client(
+            server.url, personas.therapist, backfill=False, state=StateFolder(therapist_folder)
+        )
+        await therapist.connect()
+        with pytest.raises(ServerRefusedError) as refused:
+            await therapist.rekey(conversation)
+        assert refused.value.code == "bad_envelopes"
+    finally:
+        serve_identity(stack, client_persona.user_id, real)
+    assert (
+        stack.query_one(
+            "SELECT current_epoch FROM messaging_conversation WHERE id = ?", conversation
+        )
+        == 0
+    )

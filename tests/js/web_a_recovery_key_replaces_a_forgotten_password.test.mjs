@@ -30,9 +30,11 @@ function account() {
 /** A stand-in of the API: answers `begin` and `finish` as the server does, and records. */
 function server(held, { answerIdentity } = {}) {
   const requests = [];
+  // The published identity, which `begin` never shows whole (only its keys).
+  const published = b64encode(held.identity.public.toBytes());
   const begun = {
     challenge: b64encode(sodium.randombytes_buf(32)),
-    public_identity: b64encode(held.identity.public.toBytes()),
+    keys: b64encode(confide.identityKeys(held.identity.public)),
     recovery_bundle: b64encode(held.bundle),
     kdf: SMALL_KDF,
     expires_at: new Date(Date.now() + 600_000).toISOString(),
@@ -41,6 +43,7 @@ function server(held, { answerIdentity } = {}) {
   return {
     requests,
     begun,
+    published,
     async post(path, body) {
       requests.push({ path, body });
       if (path === '/api/auth/recover/begin') return begun;
@@ -48,7 +51,7 @@ function server(held, { answerIdentity } = {}) {
         return {
           user: {
             id: 7,
-            public_identity: answerIdentity ?? begun.public_identity,
+            public_identity: answerIdentity ?? published,
             key_bundle: body.key_bundle,
           },
         };
@@ -202,7 +205,7 @@ test('an account with a second factor is recovered only through its second step'
     return post(path, body);
   };
   const asked = [];
-  const user = { id: 7, public_identity: api.begun.public_identity, key_bundle: 'x' };
+  const user = { id: 7, public_identity: api.published, key_bundle: 'x' };
 
   const { me, keys } = await recoverAccount(
     {

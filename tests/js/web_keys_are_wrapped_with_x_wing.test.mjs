@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { APP_URL, CONVERSATION, PEER, flush, signedInTab } from './_app_support.mjs';
+import { APP_URL, CONVERSATION, ME, PEER, flush, signedInTab } from './_app_support.mjs';
 import { confide } from './_support.mjs';
 
 const HOUR = 3_600_000;
@@ -40,7 +40,9 @@ test('a key that came without X-Wing starts an X-Wing epoch once every member ho
   }
 });
 
-test('a key that came without X-Wing is kept while a member holds no X-Wing key', async () => {
+test('whatever the server says of the others, one X-Wing epoch begins, and only one', async () => {
+  // The therapist is served as holding no X-Wing key: this person's own key still goes
+  // X-Wing's way, the therapist's as their identity allows; the next message keeps it.
   const tab = await signedInTab({
     createdAt: Date.now() - HOUR,
     since: Date.now(),
@@ -49,10 +51,18 @@ test('a key that came without X-Wing is kept while a member holds no X-Wing key'
   });
   try {
     await tab.connect();
-    await tab.messenger.sendText(CONVERSATION, 'under the current key');
+    const { rekey, sends } = await sendAfterRekey(tab, 'under keys a quantum computer cannot open');
+    assert.equal(rekey?.epoch, 1);
+    tab.ws.deliver(tab.ackOf(sends[0], 1));
     await flush();
-    assert.deepEqual(tab.ws.sentOf('rekey'), []);
-    assert.deepEqual(tab.ws.sentOf('send').map((send) => send.epoch), [0]);
+    assert.deepEqual(rekey.envelopes.map((item) => [item.recipient, versionOf(item.envelope)]), [
+      [ME, 3],
+      [PEER, 2],
+    ]);
+    await tab.messenger.sendText(CONVERSATION, 'and under the same keys again');
+    await flush();
+    assert.equal(tab.ws.sentOf('rekey').length, 1, 'one new epoch, not one a message');
+    assert.deepEqual(tab.ws.sentOf('send').map((send) => send.epoch), [1, 1]);
   } finally {
     tab.close();
   }

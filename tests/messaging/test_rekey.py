@@ -120,6 +120,7 @@ async def test_after_a_rekey_the_old_epoch_is_stale_and_the_new_one_works(
         "two keys for one epoch",
         "two creation times",
         "without X-Wing to an X-Wing identity",
+        "version 1, which signs no time",
     ],
 )
 async def test_bad_envelopes_are_refused_and_nothing_changes(
@@ -149,6 +150,16 @@ async def test_bad_envelopes_are_refused_and_nothing_changes(
             )
         )
         assert frame["envelopes"][0]["recipient"] == world.client.id
+    elif defect == "version 1, which signs no time":
+        # A recipient could not tell such an epoch from history: no new epoch is one.
+        frame = rekey_frame(world, world.therapist, key)
+        for item, member in zip(frame["envelopes"], world.chat.members, strict=True):
+            classical = IdentityKeyPair(member.identity._secret_material()).public
+            item["envelope"] = crypto.b64encode(
+                crypto.wrap_conversation_key(
+                    key, world.chat.id, 1, classical, world.therapist.identity
+                )
+            )
     elif defect in ("two keys for one epoch", "two creation times"):
         # Each member's envelope is sound alone; together they give members different keys
         # or different accounts of the epoch (crypto/SPEC.md, "Version 2").

@@ -83,8 +83,8 @@ export class Epochs {
    * browser cannot open counts as a change of keys: its envelope was wrapped to an identity
    * this person no longer has (after an assisted recovery, in a conversation whose history
    * nobody wrapped to the new one), or was refused as a downgrade, and a new epoch is the
-   * way to write again. So does a key that came without X-Wing once every member holds an
-   * X-Wing key.
+   * way to write again. So does a key that came to this person without X-Wing although
+   * they hold an X-Wing key.
    * @param {Conversation} conversation
    */
   async rotateIfDue(conversation) {
@@ -97,12 +97,13 @@ export class Epochs {
         ? conversation.timeline?.epochUsage(conversation.currentEpoch) ?? { count: 0, oldest: null }
         : await this.#count(conversation);
     const keyless = !this.keys.hasKey(conversation.id, conversation.currentEpoch);
-    // A key that came without X-Wing while every member now holds an X-Wing key: the next
-    // epoch is wrapped with X-Wing (crypto/SPEC.md, "Version 3: wrapped with X-Wing").
+    // A key that came to this person without X-Wing although they hold an X-Wing key: the
+    // next epoch is wrapped with X-Wing to whoever holds one (crypto/SPEC.md, "Version 3:
+    // wrapped with X-Wing"), whatever the server says of the others' identities.
     const forXWing =
       !keyless &&
-      !this.keys.ring.wrappedWithXWing(conversation.id, conversation.currentEpoch) &&
-      [...conversation.members.values()].every((member) => member.identity.version === 2);
+      this.keys.publicIdentity.version === 2 &&
+      !this.keys.ring.wrappedWithXWing(conversation.id, conversation.currentEpoch);
     const due = rotationDue({
       serverCount: conversation.epochMessages,
       serverStartedAt: conversation.epochStartedAt,
@@ -115,10 +116,10 @@ export class Epochs {
     if (!due) return;
     const epoch = conversation.currentEpoch + 1;
     const members = [...conversation.members.values()];
-    const { key, envelopes, createdAt } = this.keys.newEpoch(conversation.id, epoch, members);
+    const { key, envelopes, createdAt, xwing } = this.keys.newEpoch(conversation.id, epoch, members);
     try {
       await this.socket.request(rekeyFrame(conversation.id, epoch, envelopes));
-      this.keys.keep(conversation.id, epoch, key, createdAt);
+      this.keys.keep(conversation.id, epoch, key, createdAt, xwing);
       this.#began(conversation, epoch, new Date().toISOString());
     } catch {
       // Someone else began it first, or the socket dropped: use whatever epoch is current.

@@ -204,6 +204,10 @@ export class Keys {
       public_identity: confide.b64encode(upgraded.public.toBytes()),
     });
     const published = parseIdentity(answer.public_identity);
+    if (published.version !== 2) {
+      upgraded.wipe();
+      throw new confide.BindingError('The server answered the X-Wing key\'s publication without it');
+    }
     const adopted = own.asPublished(published);
     if (adopted !== upgraded) upgraded.wipe();
     if (adopted !== own) {
@@ -211,6 +215,21 @@ export class Keys {
       own.wipe();
     }
     return answer.public_identity;
+  }
+
+  /**
+   * Use `published` (base64url), the identity the server publishes for this person, if it
+   * certifies these very keys (a recovery opens the keys without their identity). Throws
+   * BindingError otherwise, and nothing changes.
+   * @param {string} published
+   */
+  adopt(published) {
+    const own = this.#own();
+    const adopted = own.asPublished(parseIdentity(published));
+    if (adopted !== own) {
+      this.#identity = adopted;
+      own.wipe();
+    }
   }
 
   /**
@@ -518,13 +537,16 @@ export class Keys {
     const key = confide.ConversationKey.generate();
     // Every envelope signs the same time and commitment (crypto/SPEC.md, version 2).
     const createdAt = Date.now();
-    const envelopes = members.map((member) => ({
-      recipient: member.id,
-      envelope: confide.b64encode(
-        confide.wrapConversationKey(key, conversation, epoch, member.identity, this.#own(), createdAt),
-      ),
-    }));
-    return { key, envelopes, createdAt };
+    const own = this.#own();
+    const mine = confide.b64encode(own.signKey);
+    let xwing = false;
+    const envelopes = members.map((member) => {
+      const wrapped = confide.wrapConversationKey(key, conversation, epoch, member.identity, own, createdAt);
+      // Whether this person's own envelope is X-Wing's: what the rotation rule reads.
+      if (confide.b64encode(member.identity.signKey) === mine) xwing = wrapped[0] === 3;
+      return { recipient: member.id, envelope: confide.b64encode(wrapped) };
+    });
+    return { key, envelopes, createdAt, xwing };
   }
 
   /**
@@ -533,10 +555,11 @@ export class Keys {
    * @param {number} epoch
    * @param {confide.ConversationKey} key
    * @param {number|null} [createdAt] when it began, as its envelopes sign it
+   * @param {boolean|null} [xwing] whether its envelope to this person was X-Wing's (null:
+   *   as this person's identity holds an X-Wing key)
    */
-  keep(conversation, epoch, key, createdAt = null) {
-    // Its envelope to this person is version 3 when this person's identity holds X-Wing.
-    this.ring.add(conversation, epoch, key, createdAt, this.#own().public.version === 2);
+  keep(conversation, epoch, key, createdAt = null, xwing = null) {
+    this.ring.add(conversation, epoch, key, createdAt, xwing ?? this.#own().public.version === 2);
   }
 
   /**
@@ -907,7 +930,8 @@ export async function makeRecovery({ begun, recoveryKey, email, newPassword }) {
     opslimit: Math.max(served.opslimit, confide.DEFAULT_KDF_PARAMS.opslimit),
     memlimit: Math.max(served.memlimit, confide.DEFAULT_KDF_PARAMS.memlimit),
   });
-  const expected = parseIdentity(begun.public_identity);
+  // The account's keys only (sign_pk || enc_pk), never its whole identity.
+  const expected = confide.b64decode(begun.keys);
   const recoveryWrap = recoveryKey.wrappingKey();
   let identity;
   try {

@@ -76,7 +76,10 @@ export async function recoverAccount({ email, recoveryKey, newPassword, secondFa
         }
         answer = { user: await secondFactor(answer) };
       }
-      if (answer?.user?.public_identity !== begun.public_identity) {
+      try {
+        // The identity the server publishes must certify the keys the recovery key opened.
+        made.keys.adopt(answer?.user?.public_identity);
+      } catch {
         throw new api.ApiError(
           'server_error',
           'The server answered with another identity than the one recovered.',

@@ -127,24 +127,52 @@ export function parseBundle(blob) {
   return checkKind(data[1]);
 }
 
+/** An identity's keys without the identity, `sign_pk || enc_pk`. */
+export const IDENTITY_KEYS_SIZE = 64;
+
+/**
+ * `sign_pk || enc_pk` (64 bytes): what a key bundle must hold, without the rest of the
+ * identity (its version and time).
+ * @param {PublicIdentity} identity
+ */
+export function identityKeys(identity) {
+  requireType(identity, PublicIdentity, 'The identity');
+  return concat(identity.signKey, identity.encKey);
+}
+
 /**
  * Open a bundle made by {@link wrapIdentity} and return the private identity.
  *
- * `expected` is the user's published public identity. Throws, in this order:
+ * `expected` is the user's published public identity, or only its keys, `sign_pk ||
+ * enc_pk` (64 bytes: what a password recovery is told, crypto/SPEC.md, "Recovery"); given
+ * keys only, the returned identity publishes their version-1 form (bind it to the
+ * published identity with `asPublished`). Throws, in this order:
  * UnsupportedVersionError/FormatError for a bad shape; DecryptionError for a wrong
  * password or recovery key, an altered bundle, or a bundle of another identity (the
  * causes are indistinguishable); BindingError if it decrypts to keys other than
  * `expected`. The returned identity publishes `expected` itself (version 1 or 2).
  * @param {Uint8Array} blob
  * @param {WrappingKey} key
- * @param {PublicIdentity} expected
+ * @param {PublicIdentity|Uint8Array} expected
  * @returns {IdentityKeyPair}
  */
 export function unwrapIdentity(blob, key, expected) {
   const data = requireBytes(blob, 'A key bundle');
   parseBundle(data);
   requireType(key, WrappingKey, 'The wrapping key');
-  requireType(expected, PublicIdentity, 'The expected identity');
+  /** @type {{signKey: Uint8Array, encKey: Uint8Array, version: number}} */
+  let wanted;
+  if (expected instanceof Uint8Array) {
+    requireLength(expected, IDENTITY_KEYS_SIZE, 'The expected keys');
+    wanted = {
+      signKey: expected.subarray(0, 32),
+      encKey: expected.subarray(32),
+      version: IDENTITY_VERSION,
+    };
+  } else {
+    requireType(expected, PublicIdentity, 'The expected identity');
+    wanted = expected;
+  }
   const header = data.subarray(0, 2);
   const nonce = data.subarray(2, 2 + NONCE_SIZE);
   const ciphertext = data.subarray(2 + NONCE_SIZE);
@@ -152,7 +180,7 @@ export function unwrapIdentity(blob, key, expected) {
     fieldsOf(key).key,
     nonce,
     ciphertext,
-    bundleAd(header, expected.signKey),
+    bundleAd(header, wanted.signKey),
     'The key bundle could not be decrypted: the password or recovery key is wrong, or ' +
       'the bundle belongs to another identity or was altered',
   );
@@ -164,18 +192,18 @@ export function unwrapIdentity(blob, key, expected) {
   }
   // Compare the keys, not the encoded identities: the signature is not what is at stake.
   if (!(
-    equalBytes(identity.signKey, expected.signKey) && equalBytes(identity.encKey, expected.encKey)
+    equalBytes(identity.signKey, wanted.signKey) && equalBytes(identity.encKey, wanted.encKey)
   )) {
     identity.wipe();
     throw new BindingError(
       'The key bundle decrypts to keys that do not match the expected identity',
     );
   }
-  if (expected.version === IDENTITY_VERSION) return identity;
+  if (wanted.version === IDENTITY_VERSION) return identity;
   // A version-2 identity's X-Wing key is derived from these keys; it must be that one.
   let published;
   try {
-    published = identity.asPublished(expected);
+    published = identity.asPublished(/** @type {PublicIdentity} */ (expected));
   } catch (error) {
     identity.wipe();
     throw error;

@@ -13,10 +13,11 @@
  * envelopes) and the time from which the identity holds it:
  *
  *     0x02 || sign_pk(32) || enc_pk(32) || xwing_pk(1216) || u64(since) || sig(64)
- *     xwing_seed = H(enc_sk, "confide/v1/xwing-seed")
+ *     xwing_seed = H(sign_seed, "confide/v1/xwing-seed")
  *
- * The X-Wing key is derived from the X25519 secret, so a key bundle holds the same 64 bytes
- * for both versions, and the fingerprint (of sign_pk and enc_pk) does not change when an
+ * The X-Wing key is derived from the Ed25519 seed (never from the X25519 secret, which a
+ * quantum computer recovers from enc_pk), so a key bundle holds the same 64 bytes for both
+ * versions, and the fingerprint (of sign_pk and enc_pk) does not change when an
  * identity moves to version 2.
  *
  * @module
@@ -286,7 +287,9 @@ export class IdentityKeyPair extends Secret {
     const encSecret = data.slice(SEED_SIZE);
     wipeBytes(data);
     const { publicKey: signKey, secretKey: signSecret } = signSeedKeypair(signSeed);
-    const xwingSeed = h(encSecret, labels.XWING_SEED);
+    // From the Ed25519 seed, not the X25519 secret: X25519 falls to a quantum computer,
+    // and its secret would then give the X-Wing key too; the seed stays behind SHA-512.
+    const xwingSeed = h(signSeed, labels.XWING_SEED);
     super({ signSeed, encSecret, signSecret, xwingSeed }, { material: ['signSeed', 'encSecret'] });
     const encKey = x25519Base(encSecret);
     const xwingKey = since === null ? null : xwingPublicKey(xwingSeed);
