@@ -27,6 +27,7 @@ from .bundle import (
     wrap_identity,
 )
 from .conversation import (
+    DOWNGRADE_GRACE_MS,
     ENVELOPE_SIZE,
     ENVELOPE_SIZE_V2,
     ENVELOPE_SIZE_V3,
@@ -155,6 +156,7 @@ __all__ = [
     "PUBLIC_IDENTITY_SIZE_V2",
     "RECOVERY_CHALLENGE_SIZE",
     "ROTATE_AFTER_MESSAGES",
+    "DOWNGRADE_GRACE_MS",
     "ROTATE_AFTER_SECONDS",
     "SUCCESSION_SIZE",
     "SUCCESSION_VERSION",

@@ -28,8 +28,8 @@ does not open it; it signs what version 2 signs::
     (shared, xwing_ct) = X-Wing.Encaps(recipient_xwing_pk)
     k  = H(shared, "confide/v1/envelope-xwing")
 
-A reader whose identity is version 2 refuses a version-2 envelope created at or after the
-time its identity holds the X-Wing key from (a downgrade).
+A reader whose identity is version 2 refuses a version-2 envelope created 5 minutes or
+more after the time its identity holds the X-Wing key from (a downgrade).
 """
 
 from __future__ import annotations
@@ -75,6 +75,7 @@ from .errors import BindingError, DowngradeError, FormatError
 from .identity import IdentityKeyPair, PublicIdentity
 
 __all__ = [
+    "DOWNGRADE_GRACE_MS",
     "ENVELOPE_SIZE",
     "ENVELOPE_SIZE_V2",
     "ENVELOPE_VERSION",
@@ -110,6 +111,10 @@ _SIZES = {
 
 ROTATE_AFTER_MESSAGES = 100
 ROTATE_AFTER_SECONDS = 7 * 24 * 60 * 60
+# How long after an identity holds its X-Wing key a version-2 envelope to it may still have
+# been made: the wrapper's clock and the owner's differ, and a wrapper may have read the
+# members just before the owner published (crypto/SPEC.md, "Version 3").
+DOWNGRADE_GRACE_MS = 5 * 60 * 1000
 
 
 class ConversationKey(Secret):
@@ -308,8 +313,9 @@ def unwrap_conversation_key(
     ``wrapper``'s key (:class:`SignatureError`); that the envelope names ``wrapper``, the
     expected conversation and epoch, and ``recipient``'s key (:class:`BindingError`); for a
     recipient whose public identity is version 2, that a version-2 envelope was created
-    before its ``since`` (:class:`DowngradeError`); that the ephemeral key (the X25519 part
-    of the X-Wing ciphertext) is not a low-order point (:class:`WeakKeyError`); decryption
+    before its ``since`` and 5 minutes (:class:`DowngradeError`); that the ephemeral key
+    (the X25519 part of the X-Wing ciphertext) is not a low-order point
+    (:class:`WeakKeyError`); decryption
     (:class:`DecryptionError`); the key commitment (:class:`BindingError`).
     """
     parsed = _split(envelope)
@@ -330,7 +336,7 @@ def unwrap_conversation_key(
         since is not None
         and info.version == ENVELOPE_VERSION_2
         and info.created_at is not None
-        and info.created_at >= since
+        and info.created_at >= since + DOWNGRADE_GRACE_MS
     ):
         raise DowngradeError(
             "The envelope wraps the key with X25519 alone for an epoch begun after the "

@@ -8,6 +8,7 @@ from typing import Any
 from .. import _labels
 from .._primitives import aead_encrypt, h, x25519, x25519_base
 from ..conversation import (
+    DOWNGRADE_GRACE_MS,
     ROTATE_AFTER_MESSAGES,
     ROTATE_AFTER_SECONDS,
     ConversationKey,
@@ -678,19 +679,30 @@ def _version_3_vectors(
             DowngradeError,
         ),
         unwrap(
-            "downgrade-made-at-since",
-            "The same with 'since' equal to the envelope's created_at: still refused.",
+            "downgrade-made-at-the-end-of-the-grace",
+            "The same with 'since' 5 minutes (300,000 ms) before the envelope's created_at: "
+            "the grace for clocks that differ is over, and it is refused.",
             v2,
             DowngradeError,
-            recipient_since=CREATED_AT,
+            recipient_since=CREATED_AT - DOWNGRADE_GRACE_MS,
+        ),
+        unwrap(
+            "made-within-the-grace",
+            "The same version-2 envelope to a recipient whose identity holds the X-Wing key "
+            "from one millisecond less than 5 minutes before it was made: within the grace "
+            "(the wrapper's clock may run ahead, or it read the members just before the "
+            "recipient published), and it opens.",
+            v2,
+            None,
+            recipient_since=CREATED_AT - DOWNGRADE_GRACE_MS + 1,
         ),
         unwrap(
             "history-before-since",
             "The same version-2 envelope to a recipient whose identity holds the X-Wing key "
-            "only from one millisecond later: history, and it opens.",
+            "only from a day later: history, and it opens.",
             v2,
             None,
-            recipient_since=CREATED_AT + 1,
+            recipient_since=CREATED_AT + 86_400_000,
         ),
         fails(
             "v3-wrap-without-created-at",

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from confide_client import ConfideClient
+from confide_client import client as client_module
 from crypto import IdentityKeyPair, PublicIdentity, parse_message
 from tests.browser.conftest import Demo
 from tests.browser.pages import (
@@ -91,8 +92,19 @@ def _as_therapist(server: Server, demo: Demo, work: Callable[[ConfideClient], Aw
     return run(signed_in)
 
 
-def _therapist_rekeys(server: Server, demo: Demo, conversation: uuid.UUID) -> int:
-    return _as_therapist(server, demo, lambda therapist: therapist.rekey(conversation))
+def _therapist_rekeys(
+    server: Server, demo: Demo, conversation: uuid.UUID, ahead_ms: int = 0
+) -> int:
+    """The therapist begins the next epoch, by a clock ``ahead_ms`` ahead (as if that much
+    later: past the 5 minutes' grace after an identity holds its X-Wing key)."""
+    if not ahead_ms:
+        return _as_therapist(server, demo, lambda therapist: therapist.rekey(conversation))
+    real = client_module._now_ms
+    client_module._now_ms = lambda: real() + ahead_ms
+    try:
+        return _as_therapist(server, demo, lambda therapist: therapist.rekey(conversation))
+    finally:
+        client_module._now_ms = real
 
 
 async def _read_all(therapist: ConfideClient, conversation: uuid.UUID) -> list[str]:
@@ -148,7 +160,7 @@ def test_a_key_wrapped_without_x_wing_is_refused_and_said(
     real = _identity(server, persona.email)
     _serve(server, persona.email, old)
     try:
-        assert _therapist_rekeys(server, demo, conversation) == 1
+        assert _therapist_rekeys(server, demo, conversation, ahead_ms=10 * 60 * 1000) == 1
     finally:
         _serve(server, persona.email, real)
 

@@ -23,12 +23,14 @@ from confide_client import (
     ServerRefusedError,
     StateFolder,
 )
+from confide_client import client as client_module
 from crypto import IdentityKeyPair, PublicIdentity
 from harness.servers import LiveServer, Stack
 from tests.integration.helpers import event_of, no_event_of, stored_ciphertexts, stored_identity
 from tests.personas import LivePersona, LivePersonas
 
 OpenClient = Callable[..., Awaitable[ConfideClient]]
+TEN_MINUTES_MS = 10 * 60 * 1000
 NewPair = Callable[..., Awaitable[tuple[LivePersona, uuid.UUID]]]
 
 
@@ -111,6 +113,7 @@ async def test_a_key_wrapped_without_x_wing_after_the_identity_held_one_is_refus
     personas: LivePersonas,
     open_client: OpenClient,
     new_pair: NewPair,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     client_persona, conversation = await new_pair()
     old = await version_1_form(open_client, server.url, client_persona)
@@ -122,7 +125,13 @@ async def test_a_key_wrapped_without_x_wing_after_the_identity_held_one_is_refus
     try:
         therapist = await open_client(server.url, personas.therapist, backfill=False)
         await therapist.connect()
-        assert await therapist.rekey(conversation) == 1
+        # Ten minutes after the client's identity held its X-Wing key: past the grace for
+        # clocks that differ (crypto/SPEC.md, "Version 3").
+        with monkeypatch.context() as clock:
+            clock.setattr(
+                client_module, "_now_ms", lambda: time.time_ns() // 1_000_000 + TEN_MINUTES_MS
+            )
+            assert await therapist.rekey(conversation) == 1
     finally:
         serve_identity(stack, client_persona.user_id, real)
     assert envelope_version(stack, conversation, 1, client_persona.user_id) == 2

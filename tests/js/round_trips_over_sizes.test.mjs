@@ -365,9 +365,11 @@ test('wrapping to a version-2 identity without the epoch time is refused before 
   assert.deepEqual(draws, []);
 });
 
-test('a version-2 recipient refuses a version-2 envelope of an epoch begun at or after its since', () => {
+test('a version-2 recipient refuses a version-2 envelope of an epoch begun 5 minutes or more after its since', () => {
   // The server hands the wrapper the recipient's old, version-1 identity.
-  for (const createdAt of [SINCE, SINCE + 1, Number.MAX_SAFE_INTEGER]) {
+  const grace = confide.DOWNGRADE_GRACE_MS;
+  assert.equal(grace, 300_000);
+  for (const createdAt of [SINCE + grace, SINCE + grace + 1, Number.MAX_SAFE_INTEGER]) {
     const envelope = confide.wrapConversationKey(key, conversation, EPOCH, client.public, therapist, createdAt);
     assert.equal(envelope.length, 293);
     assert.throws(
@@ -380,7 +382,8 @@ test('a version-2 recipient refuses a version-2 envelope of an epoch begun at or
 });
 
 test('history from before since opens for a version-2 recipient: version-2 envelopes made earlier, and version 1', () => {
-  for (const createdAt of [0, SINCE - 1]) {
+  // And within the grace: the wrapper's clock may run ahead of the owner's.
+  for (const createdAt of [0, SINCE - 1, SINCE, SINCE + confide.DOWNGRADE_GRACE_MS - 1]) {
     const envelope = confide.wrapConversationKey(key, conversation, EPOCH, client.public, therapist, createdAt);
     assert.ok(
       confide.unwrapConversationKey(envelope, clientV2, therapist.public, conversation, EPOCH).equals(key),

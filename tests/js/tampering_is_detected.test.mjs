@@ -360,7 +360,8 @@ test("version-3 envelope: a low-order X25519 part of the X-Wing ciphertext (u = 
 });
 
 test('version-3 envelope: a version-2 envelope of the same epoch, signed by the wrapper, is a DowngradeError', () => {
-  const downgraded = confide.wrapConversationKey(key, conversation, EPOCH, client.public, therapist, CREATED_AT);
+  const late = SINCE + confide.DOWNGRADE_GRACE_MS;
+  const downgraded = confide.wrapConversationKey(key, conversation, EPOCH, client.public, therapist, late);
   assert.throws(() => openEnvelopeV3(downgraded), exactly('DowngradeError'));
   // Re-dated before the recipient's since by the wrapper: the commitment and the AEAD hold.
   const redated = resignEnvelope(replace(downgraded, 21, confide.b64decode('AAAAAAAAAAA')));

@@ -98,6 +98,12 @@ const SIZES = new Map([
 
 export const ROTATE_AFTER_MESSAGES = 100;
 export const ROTATE_AFTER_SECONDS = 7 * 24 * 60 * 60;
+/**
+ * How long after an identity holds its X-Wing key a version-2 envelope to it may still
+ * have been made: the wrapper's clock and the owner's differ, and a wrapper may have read
+ * the members just before the owner published (crypto/SPEC.md, "Version 3").
+ */
+export const DOWNGRADE_GRACE_MS = 5 * 60 * 1000;
 
 /**
  * The 32-byte key of one conversation epoch (secret).
@@ -395,7 +401,7 @@ export function unwrapConversationKey(envelope, recipient, wrapper, conversation
     since !== null &&
     info.version === ENVELOPE_VERSION_2 &&
     info.createdAt !== null &&
-    info.createdAt >= since
+    info.createdAt >= since + DOWNGRADE_GRACE_MS
   ) {
     throw new DowngradeError(
       'The envelope wraps the key with X25519 alone for an epoch begun after the ' +
