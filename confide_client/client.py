@@ -98,6 +98,7 @@ from confide_client.wire import (
     decoded,
     parse_account,
     parse_conversation,
+    parse_identity,
     parse_kdf,
     parse_member,
     parse_message,
@@ -526,10 +527,8 @@ class ConfideClient:
             # Signed in all the same, as in the browser; the next sign-in tries again.
             log.warning("the X-Wing key was not published: %s", exc.code)
             return
+        published = parse_identity(answer.public_identity, "public_identity")
         try:
-            published = crypto.PublicIdentity.from_bytes(
-                decoded(answer.public_identity, "public_identity")
-            )
             identity = self.identity.as_published(published)
         except CryptoError as exc:
             raise KeysError(
@@ -1381,7 +1380,7 @@ class ConfideClient:
         else:
             self._classical_epochs.discard((conversation, epoch))
 
-    def _due_for_x_wing(self, conversation: uuid.UUID, epoch: int, state: _Conversation) -> bool:
+    def _due_for_x_wing(self, conversation: uuid.UUID, epoch: int) -> bool:
         """Whether the epoch's key came to this person wrapped with X25519 alone although
         they hold an X-Wing key: the next message starts an epoch wrapped with X-Wing to
         whoever holds one (crypto/SPEC.md, "Version 3: wrapped with X-Wing"), whatever the
@@ -1419,12 +1418,12 @@ class ConfideClient:
         if (
             key is None
             or self._epoch_is_over(conversation_id, epoch)
-            or self._due_for_x_wing(conversation_id, epoch, state)
+            or self._due_for_x_wing(conversation_id, epoch)
         ):
             # Its envelope signs a start older than the rotation rule allows: an old epoch
             # presented as current is not written in (crypto/SPEC.md, "Epoch rotation");
-            # or its key came without X-Wing and every member now holds an X-Wing key, or
-            # was refused as a downgrade.
+            # or its key came to this person without X-Wing though they hold an X-Wing key,
+            # or was refused as a downgrade.
             epoch = await self.rekey(conversation_id)
             key = await self._key_for(conversation_id, epoch)
         self._refuse_if_held(conversation_id)

@@ -69,8 +69,7 @@ export class KeyRing {
   #keys = new Map();
   /** @type {Map<string, number>} */
   #created = new Map();
-  /** The epochs whose key came wrapped with X-Wing (a version-3 envelope). */
-  /** @type {Set<string>} */
+  /** @type {Set<string>} the epochs whose key came wrapped with X-Wing (version 3) */
   #xwing = new Set();
 
   /**
@@ -203,17 +202,11 @@ export class Keys {
     const answer = await post('/api/me/identity', {
       public_identity: confide.b64encode(upgraded.public.toBytes()),
     });
-    const published = parseIdentity(answer.public_identity);
-    if (published.version !== 2) {
-      upgraded.wipe();
+    upgraded.wipe();
+    if (parseIdentity(answer.public_identity).version !== 2) {
       throw new confide.BindingError('The server answered the X-Wing key\'s publication without it');
     }
-    const adopted = own.asPublished(published);
-    if (adopted !== upgraded) upgraded.wipe();
-    if (adopted !== own) {
-      this.#identity = adopted;
-      own.wipe();
-    }
+    this.adopt(answer.public_identity);
     return answer.public_identity;
   }
 
