@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import Concatenate, ParamSpec, TypeVar
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
@@ -84,6 +85,11 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
     """Django's CSRF failure, as the API's error (``CSRF_FAILURE_VIEW``) rather than its
     HTML page; the reason stays in the server's log."""
     log.info("CSRF check failed: %s", reason)
+    if settings.CSRF_COOKIE_SECURE and not request.is_secure():
+        # Its cookies go only over https, so nothing sent over plain http can pass.
+        return error_response(
+            CsrfFailedError("This server works only over https: open https:// instead of http://.")
+        )
     return error_response(
         CsrfFailedError("The CSRF token is missing or wrong: GET /api/csrf, then send it.")
     )

@@ -44,6 +44,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import salted_hmac
 
 from accounts.counters import give_back, hit
+from accounts.metrics import SIGNIN_FAILURES
 from accounts.models import User
 from protocol.errors import RateLimitedError
 
@@ -216,6 +217,7 @@ class SignInAttempt:
             if limit.attempts is not None and count > limit.attempts:
                 give_back(limit.key)
                 self._give_back()
+                SIGNIN_FAILURES.labels(reason="rate_limited").inc()
                 raise RateLimitedError(
                     "Too many sign-in attempts; try again later.", retry_after_s=limit.window_s
                 )

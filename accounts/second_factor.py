@@ -28,6 +28,7 @@ from accounts.counters import give_back, hit
 from accounts.factors import passkeys, pending, recovery_codes, totp
 from accounts.factors.attempts import SecondFactorBudget, TwoStepAttempt
 from accounts.limits import sets_known_browser
+from accounts.metrics import SIGNIN_FAILURES
 from accounts.models import Passkey, RecoveryCode, TotpDevice, User
 from accounts.recovery import Recovered, apply_recovered
 from accounts.views import me_body
@@ -100,6 +101,7 @@ def signin_second_factor(request: HttpRequest) -> UserAnswer:
         _check(request, user, body, waiting)
     except SecondFactorInvalidError as exc:
         attempt.settle(correct=False)
+        SIGNIN_FAILURES.labels(reason="second_factor").inc()
         waiting.tries += 1
         if waiting.tries >= pending.MAX_TRIES:
             pending.end(request)

@@ -34,6 +34,7 @@ from accounts.assisted_recovery import identity_change
 from accounts.factors import methods_of, needs_enrolment, pending
 from accounts.factors.attempts import TwoStepAttempt
 from accounts.limits import sets_known_browser
+from accounts.metrics import SIGNIN_FAILURES
 from accounts.models import AgreementAcceptance, User, normalise_email
 from accounts.practices import practice_body
 from protocol.errors import ForbiddenError, NotFoundError, UnauthenticatedError
@@ -126,6 +127,7 @@ def signin(request: HttpRequest) -> UserAnswer | SecondFactorRequiredAnswer:
     user = authenticate(request, username=email, password=body.auth_secret)
     if not isinstance(user, User):
         attempt.settle(correct=False)
+        SIGNIN_FAILURES.labels(reason="password").inc()
         raise UnauthenticatedError("The email or password is wrong.")
     methods = methods_of(user)
     if methods:

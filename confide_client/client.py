@@ -22,10 +22,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import json
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -84,6 +86,7 @@ from confide_client.records import (
     ReadReceipt,
     ReceivedMessage,
     RejectedMessage,
+    ServerRestored,
     SignUp,
     Typing,
     UnmatchedError,
@@ -155,6 +158,7 @@ from protocol.to_client import (
     ReadOkFrame,
     RekeyOkFrame,
     ServerFrame,
+    SyncPage,
     SyncReply,
     TypingEvent,
 )
@@ -177,6 +181,9 @@ log = logging.getLogger(__name__)
 # A conversation whose epoch keeps moving under a message is given up after this many
 # re-seals, rather than looping.
 _MAX_RESEALS = 3
+# This client's own stored messages kept per conversation, to upload again after the
+# server was restored from a backup (docs/protocol.md, "Restores").
+OWN_MESSAGES_KEPT = 1000
 # A reply of the type each request expects.
 R = TypeVar("R", PongFrame, HistoryReply, ReadOkFrame, RekeyOkFrame, SyncReply)
 
@@ -234,6 +241,17 @@ class _SyncWork:
     conversations: tuple[uuid.UUID, ...] | None
     generation: int = 0
     done: asyncio.Future[None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _OwnMessage:
+    """One of this client's own messages as stored: what is uploaded again, the same bytes
+    (re-sealed only if its epoch is gone), after the server was restored to before it."""
+
+    client_message_id: uuid.UUID
+    epoch: int
+    ciphertext: bytes
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,6 +347,20 @@ class ConfideClient:
         self._counters: dict[uuid.UUID, int] = {}
         # This client's own newest acknowledged message per conversation: number, reference.
         self._own_stored: dict[uuid.UUID, tuple[int, bytes]] = {}
+        # Restores (docs/protocol.md, "Restores"): the database generation the last
+        # ``ready`` announced, the one whose numbering every held conversation was last
+        # checked against, and the conversations checked since the generation changed.
+        self._server_generation: str | None = None
+        self._checked_generation: str | None = None
+        self._restore_checked: set[uuid.UUID] = set()
+        # This client's own messages as the server numbered them (the newest
+        # OWN_MESSAGES_KEPT per conversation), to upload again after a restore.
+        self._own_messages: dict[uuid.UUID, OrderedDict[int, _OwnMessage]] = {}
+        # Conversations whose listing may name an older epoch than one held (a restore
+        # was seen), and those where that older epoch is not written in: the next message
+        # starts a new one.
+        self._rollback_allowed: set[uuid.UUID] = set()
+        self._rotate_before_writing: dict[uuid.UUID, int] = {}
         # When each epoch began, as its version-2 envelope signs it (ms since 1970).
         self._epoch_times: dict[tuple[uuid.UUID, int], int] = {}
         # The epochs whose key came to this user wrapped with X25519 alone (not X-Wing).
@@ -1064,8 +1096,16 @@ class ConfideClient:
             members=members,
             read_seqs=data.read_seqs,
         )
-        if known is not None:
-            state.current_epoch = max(known.current_epoch, data.current_epoch)
+        if known is not None and data.current_epoch < known.current_epoch:
+            if data.id in self._rollback_allowed:
+                # The server was restored to before the epochs after this one: their keys
+                # go (it numbers its next epochs again), and this older epoch, presented
+                # as current, is not written in (crypto/SPEC.md, "Epoch rotation").
+                self._keyring.forget_after(data.id, data.current_epoch)
+                self._rotate_before_writing[data.id] = data.current_epoch
+            else:
+                state.current_epoch = known.current_epoch
+        self._rollback_allowed.discard(data.id)
         self._conversations[data.id] = state
         for user, seq in data.read_seqs.items():
             self._note_read(data.id, user, seq)
@@ -1355,6 +1395,10 @@ class ConfideClient:
         if known is None or seq > known[0]:
             self._own_stored[conversation] = (seq, crypto.message_reference(ciphertext))
 
+    def _note_own_acked(self, entry: OutgoingMessage, acked: asyncio.Future[Ack]) -> None:
+        """``_note_own_stored`` with the bytes the entry holds at its ack."""
+        self._note_own_stored(entry.conversation, acked, entry.ciphertext)
+
     def _refused_downgrade(self, conversation: uuid.UUID, epoch: int, wrapper: int) -> None:
         """An envelope wrapped with X25519 alone for an epoch begun after this identity held
         an X-Wing key: refused, said once (crypto/SPEC.md, "Version 3")."""
@@ -1398,6 +1442,11 @@ class ConfideClient:
         age = max(0.0, (_now_ms() - created_at) / 1000)
         return crypto.epoch_needs_rotation(0, age, False)
 
+    def _writes_refused(self, conversation_id: uuid.UUID, epoch: int) -> bool:
+        """Whether ``epoch`` is a restored server's older epoch, listed as current after a
+        restore: nothing new is written in it (a newer one, begun since, is written in)."""
+        return epoch <= self._rotate_before_writing.get(conversation_id, -1)
+
     def _refuse_if_held(self, conversation_id: uuid.UUID) -> None:
         """Nothing is sealed or wrapped to a verified peer's changed key (crypto/SPEC.md,
         "Pins"); called right before sealing or wrapping, after every wait."""
@@ -1417,6 +1466,7 @@ class ConfideClient:
         key = None if refused else await self._key_for(conversation_id, epoch)
         if (
             key is None
+            or self._writes_refused(conversation_id, epoch)
             or self._epoch_is_over(conversation_id, epoch)
             or self._due_for_x_wing(conversation_id, epoch)
         ):
@@ -1506,7 +1556,13 @@ class ConfideClient:
             raise KeysError("The text of this message is unknown here, so it cannot be re-sealed")
         await self.conversations()
         state = await self._known(entry.conversation)
-        if state.current_epoch == entry.epoch:
+        rotated = self._writes_refused(entry.conversation, state.current_epoch)
+        if rotated:
+            # A restored server's epoch, older than one this client held, is not written
+            # in: a new one begins (its number may be the lost epoch's, its key is new).
+            await self.rekey(entry.conversation)
+            state = await self._known(entry.conversation)
+        elif state.current_epoch == entry.epoch:
             raise StaleEpochError("The server says the epoch is stale but lists it as current")
         key = await self._key_for(entry.conversation, state.current_epoch)
         self._refuse_if_held(entry.conversation)
@@ -1597,6 +1653,7 @@ class ConfideClient:
             "new epoch",
         )
         await self._request(frame, RekeyOkFrame)
+        self._rotate_before_writing.pop(conversation_id, None)
         self._keyring.add(conversation_id, epoch, key)
         self._epoch_times[(conversation_id, epoch)] = created_at
         own = wrapped.get(self.account.id if self.account else -1, b"")
@@ -1635,11 +1692,17 @@ class ConfideClient:
         """The highest sequence number held, without a gap, in the conversation."""
         return self.inbox.position(conversation_id)
 
-    def _on_ready(self, user: int, limits: Limits) -> None:
+    def _on_ready(self, user: int, limits: Limits, generation: str | None) -> None:
         if self.account is not None and user != self.account.id:
             log.warning("the socket belongs to another user than the signed-in one")
             self.drop_connection()
             return
+        # A server older than generations announces none: it changes nothing here.
+        if generation is not None and generation != self._server_generation:
+            if self._server_generation is not None:
+                log.warning("the server announces a new database generation")
+            self._server_generation = generation
+            self._restore_checked.clear()
         self._synced.clear()
         self._work.put_nowait(_SyncWork(None, generation=self.connections))
 
@@ -1721,11 +1784,24 @@ class ConfideClient:
             work.done.set_result(None)
         if work.conversations is None and work.generation == self.connections:
             self._last_full_sync = time.monotonic()
+            # Every conversation held was checked against this generation's numbering.
+            self._checked_generation = self._server_generation
+            self._restore_checked.clear()
             self._synced.set()
 
     async def _sync(self, conversations: tuple[uuid.UUID, ...] | None) -> None:
         """Sync pages until nothing more follows. Runs only in the inbox task, which alone
         feeds the inbox, so that messages are delivered in order."""
+        if (
+            conversations is None
+            and self._checked_generation is not None
+            and self._checked_generation != self._server_generation
+        ):
+            # A new database generation: the restore may have taken epochs back even where
+            # no message held was lost. The listing may say so, once (docs/protocol.md,
+            # "Restores", 5): nothing new is then written in the older epoch.
+            self._rollback_allowed.update(self._conversations)
+            await self.conversations()
         targets = list(self.inbox.positions() if conversations is None else conversations)
         while targets:
             chunk, targets = targets[:MAX_SYNC], targets[MAX_SYNC:]
@@ -1746,6 +1822,9 @@ class ConfideClient:
             for page in reply.conversations:
                 if page.conversation not in chunk:
                     raise ProtocolError("A sync page is of a conversation not asked for")
+                if await self._restored(page, frame.after[page.conversation]):
+                    targets.append(page.conversation)  # again, from the restored end
+                    continue
                 for item in page.messages:
                     data = parse_message(item)
                     if data.conversation != page.conversation:
@@ -1753,6 +1832,96 @@ class ConfideClient:
                     await self.inbox.accept(data)
                 if page.has_more:
                     targets.append(page.conversation)
+
+    async def _restored(self, page: SyncPage, asked_after: int) -> bool:
+        """Whether the page shows that the server lost messages this client holds (its
+        database was restored from a backup); if so, says so, follows the conversation
+        again from where it was restored to, and uploads this client's own lost messages
+        again. The caller then syncs the conversation again, from there.
+
+        A server that lists fewer messages than held was restored, whatever it announces.
+        One that announces a new database generation says where each conversation was
+        restored to (``restored_at``): what this client held after that, numbered under
+        the earlier generation, is lost there, even if newer messages took its numbers."""
+        conversation = page.conversation
+        held = asked_after
+        restored_at: int | None = None
+        generation: str | None = None
+        changed = (
+            self._checked_generation is not None
+            and self._checked_generation != self._server_generation
+            and conversation not in self._restore_checked
+        )
+        if changed:
+            self._restore_checked.add(conversation)
+            if page.restored_at is not None and held > page.restored_at:
+                restored_at, generation = page.restored_at, self._server_generation
+        if restored_at is None and held > page.last_seq:
+            restored_at = page.last_seq
+            generation = self._server_generation if changed else None
+        if restored_at is None:
+            return False
+        own = self._own_messages.get(conversation, OrderedDict())
+        lost = [(seq, message) for seq, message in own.items() if seq > restored_at]
+        for seq, _ in lost:
+            del own[seq]
+        lost_ids = {message.client_message_id for _, message in lost}
+        # This client's own sends in the lost range that it kept no copy of.
+        unkept = sum(
+            1
+            for status in self._sent.of(conversation)
+            if status.seq is not None
+            and status.seq > restored_at
+            and status.client_message_id not in lost_ids
+        )
+        log.warning(
+            "the server was restored: conversation messages after %d are gone from it "
+            "(held up to %d); uploading %d of this client's own again",
+            restored_at,
+            held,
+            len(lost),
+        )
+        self.inbox.rewind(conversation, restored_at)
+        newest = self._own_stored.get(conversation)
+        if newest is not None and newest[0] > restored_at:
+            del self._own_stored[conversation]
+        # Its epochs may have gone back too: the listing may now name an older one.
+        self._rollback_allowed.add(conversation)
+        await self.conversations()
+        resent = []
+        for _, message in lost:
+            if self.outbox.get(conversation, message.client_message_id) is not None:
+                continue  # still waiting for its ack: it goes again anyway
+            entry = self.outbox.add(
+                conversation,
+                message.client_message_id,
+                message.epoch,
+                message.ciphertext,
+                message.text,
+            )
+            entry.acked.add_done_callback(functools.partial(self._note_own_acked, entry))
+            self._start_delivery(entry)
+            resent.append(message.client_message_id)
+        self.events.put_nowait(
+            ServerRestored(
+                conversation=conversation,
+                restored_at=restored_at,
+                held_up_to=held,
+                resent=tuple(resent),
+                not_resent=unkept,
+                generation=generation,
+            )
+        )
+        return True
+
+    def _keep_own(self, data: MessageData, text: str) -> None:
+        """Keeps one of this client's own stored messages (the newest ``OWN_MESSAGES_KEPT``
+        of each conversation) for an upload again after a restore."""
+        own = self._own_messages.setdefault(data.conversation, OrderedDict())
+        own[data.seq] = _OwnMessage(data.client_message_id, data.epoch, data.ciphertext, text)
+        own.move_to_end(data.seq)
+        while len(own) > OWN_MESSAGES_KEPT:
+            own.popitem(last=False)
 
     async def _accept_epoch(self, frame: EpochEvent) -> None:
         conversation, epoch, wrapper_id = frame.conversation, frame.epoch, frame.wrapper
@@ -1805,6 +1974,8 @@ class ConfideClient:
             return None
         if report:
             self._received += 1
+        if self.account is not None and data.sender == self.account.id:
+            self._keep_own(data, text)
         order = crypto.parse_message(data.ciphertext).order
         return ReceivedMessage(
             conversation=data.conversation,

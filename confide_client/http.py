@@ -96,6 +96,8 @@ class HttpApi:
             token = self.cookie(CSRF_COOKIE)
             if token is not None:
                 headers["X-CSRFToken"] = token
+            # As a browser does: over https the server takes a change only from its origin.
+            headers["Origin"] = self.origin
             content = body.encode("utf-8")
         try:
             response = await self._client.request(method, path, content=content, headers=headers)
@@ -111,6 +113,15 @@ def _decode(response: httpx.Response, method: str, path: str, answer: type[A]) -
     """The answer as ``answer``, or the error it reports as an exception."""
     if response.is_success:
         return read_json(answer, response.content, f"The answer to {method} {path}")
+    location = response.headers.get("Location", "")
+    if response.is_redirect and location.startswith("https://"):
+        https = urlunsplit(("https", urlsplit(location).netloc, "", "", ""))
+        asked = f"{response.url.scheme}://{response.url.netloc.decode('ascii')}"
+        raise ClientError(
+            f"This server works only over https: use {https} instead of {asked}.",
+            code="https_required",
+            status=response.status_code,
+        )
     data = loads(response.content)
     if isinstance(data, dict) and "error" in data:
         try:

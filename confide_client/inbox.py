@@ -166,6 +166,22 @@ class Inbox:
             return None
         return run.entries[-1].seq, run.entries[-1].reference
 
+    def rewind(self, conversation: uuid.UUID, position: int) -> None:
+        """Follows a conversation again from ``position``, lower than the one held: the
+        server was restored to it, and numbers what follows anew. What was delivered stays
+        delivered (a message uploaded again under a new number is a replay, not shown
+        twice); the order check keeps only the messages up to ``position``."""
+        old = self._orders.get(conversation)
+        self._buffers[conversation] = SequenceBuffer(position)
+        run = _OrderRun(from_start=old.from_start if old is not None else position == 0)
+        if old is not None:
+            for entry in old.entries:
+                if entry.seq <= position:
+                    run.add(entry)
+            run.reported = set(old.reported)
+            run.unusual = False
+        self._orders[conversation] = run
+
     def has_gap(self, conversation: uuid.UUID) -> bool:
         buffer = self._buffers.get(conversation)
         return buffer is not None and buffer.has_gap

@@ -64,5 +64,13 @@ class KeyRing:
     def has(self, conversation: uuid.UUID, epoch: int) -> bool:
         return (conversation, epoch) in self._keys
 
+    def forget_after(self, conversation: uuid.UUID, epoch: int) -> int:
+        """Drops the conversation's keys of epochs after ``epoch`` (a restored server
+        numbers its next epochs again); returns how many."""
+        gone = [key for key in self._keys if key[0] == conversation and key[1] > epoch]
+        for key in gone:
+            del self._keys[key]
+        return len(gone)
+
     def clear(self) -> None:
         self._keys.clear()

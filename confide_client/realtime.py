@@ -75,7 +75,8 @@ class Realtime:
     """The client's websocket, kept open until :meth:`close`.
 
     ``on_frame`` receives every frame that is not a reply someone is waiting for;
-    ``on_ready`` runs after each (re)connect, once the server's ``ready`` arrived. Both are
+    ``on_ready`` runs after each (re)connect, once the server's ``ready`` arrived, with
+    the user, the limits and the database generation it announces. Both are
     called from the reader and must not block. ``on_status`` is told every change of
     :attr:`status` (it must not block either).
     """
@@ -87,7 +88,7 @@ class Realtime:
         origin: str,
         cookie: Callable[[], str | None],
         on_frame: Callable[[ServerFrame], None],
-        on_ready: Callable[[int, Limits], None],
+        on_ready: Callable[[int, Limits, str | None], None],
         backoff: Backoff | None = None,
         open_timeout: float = 10.0,
         max_attempts: int | None = None,
@@ -319,7 +320,7 @@ class Realtime:
             self.backoff.reset()
             self.connected.set()
             self._set_status(ConnectionStatus(ConnectionState.CONNECTED))
-            self._on_ready(ready.user, limits)
+            self._on_ready(ready.user, limits, ready.generation)
             await self._read(ws)
         finally:
             self._ws = None

@@ -304,6 +304,27 @@ class PeerRecovered:
 
 
 @dataclass(frozen=True, slots=True)
+class ServerRestored:
+    """The server went back in time (its database was restored from a backup): the
+    conversation's messages numbered after ``restored_at``, which this client held up to
+    ``held_up_to``, are no longer on the server.
+
+    The ones this client sent itself are uploaded again (``resent``: their client message
+    ids; ``not_resent``: how many were older than what this client keeps), under their own
+    ids, and get new numbers; the others' come back when their senders' clients do the
+    same, and are not shown twice. ``generation`` is the database generation the server
+    now announces; None when it announced no new one (a restore it was not told of, seen
+    only because it lists fewer messages than this client holds)."""
+
+    conversation: uuid.UUID
+    restored_at: int
+    held_up_to: int
+    resent: tuple[uuid.UUID, ...]
+    not_resent: int
+    generation: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class RejectedMessage:
     """A stored message that did not verify or decrypt; it is skipped, not shown."""
 
@@ -420,6 +441,7 @@ ClientEvent = (
     | KeyDowngradeRefused
     | PeerRecovered
     | RejectedMessage
+    | ServerRestored
     | OrderWarning
     | UnmatchedError
     | ConnectionStatus

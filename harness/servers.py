@@ -123,16 +123,20 @@ class Stack:
         return result.stdout
 
     def start_server(
-        self, extra_env: dict[str, str] | None = None, command: list[str] | None = None
+        self,
+        extra_env: dict[str, str] | None = None,
+        command: list[str] | None = None,
+        cwd: Path | None = None,
     ) -> LiveServer:
-        """Starts ``confide serve`` on a free port and returns once ``/healthz`` answers."""
+        """Starts ``confide serve`` on a free port and returns once ``/healthz`` answers;
+        from ``cwd`` (another version's source tree, for an upgrade) when given."""
         index = len(self.servers)
         log_path = self.data_dir / f"server-{index}.log"
         env = {**self.env, "CONFIDE_HOST": "127.0.0.1", "CONFIDE_PORT": "0", **(extra_env or {})}
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 command or [sys.executable, "-m", "portal.cli", "serve"],
-                cwd=ROOT,
+                cwd=cwd or ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -279,9 +283,15 @@ def make_embedded_stack(data_dir: Path, settings: dict[str, str] | None = None) 
 
 
 def make_production_stack(
-    data_dir: Path, database_url: str, redis_url: str, settings: dict[str, str] | None = None
+    data_dir: Path,
+    database_url: str,
+    redis_url: str,
+    settings: dict[str, str] | None = None,
+    *,
+    migrate: bool = True,
 ) -> Stack:
-    """A new PostgreSQL database and a Redis key prefix of this test session, migrated."""
+    """A new PostgreSQL database and a Redis key prefix of this test session, migrated
+    (unless ``migrate`` is false: an upgrade test migrates it with another version)."""
     import psycopg
     from psycopg import sql
 
@@ -303,6 +313,8 @@ def make_production_stack(
     )
     env.update(settings or {})
     stack = Stack("production", data_dir, env, database_name=name)
+    if not migrate:
+        return stack
     try:
         stack.manage("migrate", "--noinput")
     except Exception:

@@ -26,6 +26,7 @@ from typing import Generic, TypeVar
 
 from django.db import InterfaceError, OperationalError, connection
 
+from messaging.metrics import WRITE_BATCH_SIZE
 from protocol.errors import OverloadedError, UnavailableError
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,7 @@ class _LoopQueue(Generic[Req, Res]):
                         if not future.done():
                             future.set_exception(exc)
                     continue
+                WRITE_BATCH_SIZE.observe(len(live))
                 if batcher.committed is not None:
                     try:
                         await batcher.committed(results)

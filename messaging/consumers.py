@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -24,7 +25,16 @@ import crypto
 from accounts.factors import STAFF_ROLES, needs_enrolment
 from crypto import CryptoError, PublicIdentity
 from messaging.limits import TokenBucket, claim_socket, release_socket
-from messaging.services import agreements, epochs, events, messages, receipts, sessions
+from messaging.metrics import ACK_SECONDS, MESSAGES_REFUSED, MESSAGES_STORED, SOCKETS_OPEN
+from messaging.services import (
+    agreements,
+    epochs,
+    events,
+    generations,
+    messages,
+    receipts,
+    sessions,
+)
 from protocol import encode
 from protocol.common import loads
 from protocol.errors import ApiError, CloseCode, ErrorCode, FrameError, RateLimitedError
@@ -104,6 +114,7 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self.bucket = TokenBucket(settings.CONFIDE_MESSAGE_RATE, settings.CONFIDE_MESSAGE_BURST)
         await self.channel_layer.group_add(events.user_group(self.user_id), self.channel_name)
         self.joined = True
+        SOCKETS_OPEN.inc()
         sessions.watch().add(self.channel_name, self.user_id, self.session_key)
         # Read once the socket is in its group, so that a new agreement published from now
         # on reaches it as an event, and one published before is in what is read.
@@ -115,7 +126,8 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             history_page=settings.CONFIDE_HISTORY_PAGE,
             max_sockets=settings.CONFIDE_MAX_SOCKETS_PER_USER,
         )
-        await self.send_frame(ReadyFrame(user=self.user_id, limits=limits))
+        generation = await generations.announced()
+        await self.send_frame(ReadyFrame(user=self.user_id, limits=limits, generation=generation))
 
     async def disconnect(self, code: int) -> None:
         """Runs when the client or the server closes the socket."""
@@ -126,6 +138,7 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self.gone = True
         if self.joined:
             self.joined = False
+            SOCKETS_OPEN.dec()
             sessions.watch().discard(self.channel_name)
             try:
                 await self.channel_layer.group_discard(
@@ -163,6 +176,8 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             frame = parse_client_frame(text_data)
             await self.dispatch_frame(frame)
         except ApiError as exc:
+            if isinstance(frame, SendFrame):
+                MESSAGES_REFUSED.labels(code=exc.code.value).inc()
             ref = frame.ref if frame is not None else _ref_of(text_data)
             await self.send_frame(ErrorFrame.of(exc, ref))
         except Exception:
@@ -214,14 +229,17 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             frame.epoch,
             ciphertext,
         )
-        task = asyncio.ensure_future(self.acknowledge(frame, pending))
+        task = asyncio.ensure_future(self.acknowledge(frame, pending, time.monotonic()))
         self.sends.add(task)
         task.add_done_callback(self.sends.discard)
 
-    async def acknowledge(self, frame: SendFrame, pending: messages.PendingSend) -> None:
+    async def acknowledge(
+        self, frame: SendFrame, pending: messages.PendingSend, received: float
+    ) -> None:
         try:
             stored = await pending.stored()
         except ApiError as exc:
+            MESSAGES_REFUSED.labels(code=exc.code.value).inc()
             if not self.gone:
                 await self.send_frame(ErrorFrame.of(exc, frame.ref))
             return
@@ -232,6 +250,8 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                     ErrorFrame.of(ApiError("Unexpected server error."), frame.ref)
                 )
             return
+        if not stored.duplicate:
+            MESSAGES_STORED.inc()
         if self.gone:
             return  # the client resends; the server answers it as a duplicate
         await self.send_frame(
@@ -244,6 +264,7 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                 duplicate=stored.duplicate,
             )
         )
+        ACK_SECONDS.observe(time.monotonic() - received)
 
     async def on_sync(self, frame: SyncFrame) -> None:
         pages = await messages.sync_messages(
@@ -258,6 +279,7 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                         messages=list(page.messages),
                         has_more=page.has_more,
                         last_seq=page.last_seq,
+                        restored_at=page.restored_at,
                     )
                     for page in pages
                 ],

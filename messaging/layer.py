@@ -36,6 +36,8 @@ from typing import Any
 import msgpack  # type: ignore[import-untyped]
 from channels.layers import BaseChannelLayer
 
+from messaging.metrics import LAYER_RESETS
+
 log = logging.getLogger(__name__)
 
 RESET = {"type": "layer.reset"}
@@ -93,6 +95,7 @@ class _Channel:
             self.queue.get_nowait()
         self.bytes = 0
         self.queue.put_nowait(RESET)
+        LAYER_RESETS.labels(reason="queue_full").inc()
 
     async def get(self) -> dict[str, Any]:
         message = await self.queue.get()
@@ -146,6 +149,7 @@ class _Redis:
                 _raise_if_cancelled()
                 if not first:
                     # Publications may have been missed while the connection was down.
+                    LAYER_RESETS.labels(reason="redis_lost").inc()
                     self.layer.reset_all()
                 first = False
                 attempt = 0
@@ -208,6 +212,8 @@ class _Redis:
                         pipe.publish(topic, payload)
                     await pipe.execute()
                 self.unsent.difference_update(resets)
+                if resets:
+                    LAYER_RESETS.labels(reason="publish_dropped").inc(len(resets))
                 attempt = 0
             except Exception as exc:
                 _raise_if_cancelled()

@@ -214,3 +214,34 @@ class Invitation(models.Model):
                 condition=Q(expires_at__gt=F("created_at")), name="expires_later"
             ),
         ]
+
+
+class Generation(models.Model):
+    """A database generation: a new one begins when the database is restored from a backup
+    (messaging/services/generations.py). Its token is announced to every socket."""
+
+    token = models.CharField(max_length=32, unique=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    # What the database was when it began (its OID, cluster and timeline on PostgreSQL).
+    database_identity = models.CharField(max_length=200)
+    # Whether it began on a restored (or moved) database: then its starts below say where
+    # each conversation was restored to.
+    restored = models.BooleanField(default=False)
+    reason = models.CharField(max_length=500)
+
+
+class GenerationStart(models.Model):
+    """A conversation's last sequence number when a generation began on a restored database."""
+
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="starts")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="generation_starts"
+    )
+    last_seq = models.PositiveBigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["generation", "conversation"], name="one_start_per_generation"
+            )
+        ]

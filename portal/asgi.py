@@ -1,12 +1,24 @@
-"""ASGI entry point: http goes to Django (its body refused over the limit before anything
-reads it, portal/bodies.py); a websocket passes the origin check (only the
-portal's own pages, portal/origins.py), then session authentication, then reaches the
-messaging consumer."""
+"""ASGI entry point, outermost first:
+
+1. ``RequestLog`` (portal/logs.py): a request id for every request and socket, and one log
+   line each; it takes the proxy's request id only from a peer named in
+   ``CONFIDE_FORWARDED_ALLOW_IPS``.
+2. Behind the TLS proxy (``CONFIDE_BEHIND_TLS_PROXY``), uvicorn's ``ProxyHeadersMiddleware``:
+   the client's address and the scheme from ``X-Forwarded-For`` and ``X-Forwarded-Proto``,
+   believed only from those peers. Django reads both from the scope: no header of its own
+   is trusted (there is no ``SECURE_PROXY_SSL_HEADER``), so nobody who reaches a process
+   directly can claim https or an address.
+3. ``OperatorEndpoints`` (portal/health.py): /healthz, /readyz, /metrics.
+4. http goes to Django (its body refused over the limit before anything reads it,
+   portal/bodies.py); a websocket passes the origin check (only the portal's own pages,
+   portal/origins.py), then session authentication, then reaches the messaging consumer.
+"""
 
 from __future__ import annotations
 
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -15,14 +27,25 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware  # noqa: E402
 
 from messaging.routing import websocket_urlpatterns  # noqa: E402
 from portal.bodies import BodyLimit  # noqa: E402
+from portal.health import OperatorEndpoints  # noqa: E402
+from portal.logs import ASGIApp, RequestLog  # noqa: E402
 from portal.origins import OwnOriginValidator  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": BodyLimit(django_asgi_app),
-        "websocket": OwnOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
-    }
+served: ASGIApp = OperatorEndpoints(
+    ProtocolTypeRouter(
+        {
+            "http": BodyLimit(django_asgi_app),
+            "websocket": OwnOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        }
+    )
 )
+
+if settings.CONFIDE_BEHIND_TLS_PROXY:
+    proxied = ProxyHeadersMiddleware(served, trusted_hosts=settings.CONFIDE_FORWARDED_ALLOW_IPS)  # type: ignore[arg-type]
+    application = RequestLog(proxied, trusted_peer=proxied.trusted_hosts.__contains__)  # type: ignore[arg-type]
+else:
+    application = RequestLog(served, trusted_peer=None)

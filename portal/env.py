@@ -74,6 +74,29 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def private_directory(path: Path) -> Path:
+    """``path``, made with mode 0700 when missing (an existing one is left as it is, and the
+    system check says when others can read it)."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"The data directory {path} cannot be made ({exc.strerror}): run from a directory "
+            "this user can write, or set CONFIDE_DATA_DIR."
+        ) from exc
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """``path``, made empty with mode 0600 when missing, so that whatever writes it next
+    (SQLite) keeps it private whatever the process's umask."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    return path
+
+
 def persistent_secret_key(path: Path) -> str:
     """The embedded default's secret key: made once, kept in ``path`` (mode 0600).
 

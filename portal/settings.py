@@ -13,6 +13,7 @@ Every variable is listed in the README.
 
 from __future__ import annotations
 
+import ipaddress
 import warnings
 from pathlib import Path
 from typing import Any
@@ -20,15 +21,33 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_float, env_int, env_list, env_str, persistent_secret_key
+from portal.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    persistent_secret_key,
+    private_directory,
+    private_file,
+)
+from portal.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(env_str("CONFIDE_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+# Where the embedded database, the secret key, push keys, mail files and collected static
+# files live: ``var`` under the directory the command runs in, never inside the installed
+# package. Made 0700 (portal/checks.py warns when it is open to others).
+DATA_DIR = Path(env_str("CONFIDE_DATA_DIR", "var")).resolve()
 
 DATABASE_URL = env_str("DATABASE_URL")
 REDIS_URL = env_str("REDIS_URL")
 CONFIDE_REDIS_PREFIX = env_str("CONFIDE_REDIS_PREFIX", "confide")
 PRODUCTION = bool(DATABASE_URL)
+if not PRODUCTION:
+    # The embedded default keeps its database and secret key there from the first command
+    # on; production writes there only what it must (collected static files, mail files),
+    # into directories made 0700 by the process's umask (portal/cli.py).
+    private_directory(DATA_DIR)
 
 DEBUG = env_bool("DEBUG", default=False)
 
@@ -74,6 +93,7 @@ INSTALLED_APPS = [
     "accounts",
     "messaging",
     "frontend",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -108,10 +128,11 @@ if DATABASE_URL:
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
     }
 else:
+    # Made 0600 before SQLite opens it: its -wal and -shm files take the same mode.
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "confide.sqlite3",
+            "NAME": private_file(DATA_DIR / "confide.sqlite3"),
             # One process owns the file: keep its connection rather than open one per
             # database call. WAL keeps each commit to one fsync, and readers off the writer.
             "CONN_MAX_AGE": None,
@@ -169,18 +190,16 @@ CSRF_COOKIE_SAMESITE = "Strict"
 SECURE_COOKIES = env_bool("CONFIDE_SECURE_COOKIES", default=PRODUCTION)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
-if env_bool("CONFIDE_BEHIND_TLS_PROXY", default=False):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # HTTPS only, in production: the encryption is only as good as the JavaScript the portal
 # serves, so a connection stripped of TLS would hand over the password. Browsers remember
-# HSTS for a year; plain http is redirected (but for /healthz, which a proxy or a load
-# balancer may ask over http). The HSTS preload list is a commitment a practice makes for
-# its own domain: off unless asked for (its deployment check, W021, is silenced then).
+# HSTS for a year; plain http is redirected (/healthz, /readyz and /metrics are answered
+# before Django, portal/health.py, for the operator's tools on 127.0.0.1). The HSTS preload
+# list is a commitment a practice makes for its own domain: off unless asked for (its
+# deployment check, W021, is silenced then).
 SECURE_HSTS_SECONDS = env_int("CONFIDE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CONFIDE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env_bool("CONFIDE_HSTS_PRELOAD", default=False)
 SECURE_SSL_REDIRECT = env_bool("CONFIDE_SSL_REDIRECT", default=PRODUCTION)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "no-referrer"
@@ -204,20 +223,31 @@ WHITENOISE_AUTOREFRESH = DEBUG
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Nothing here logs request bodies or frames: the server would only ever see
-# ciphertext, but keys, secrets and cookies travel in them too.
-LOGGING: dict[str, Any] = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"client_faults": {"()": "portal.logs.ClientFaultsWithoutTraceback"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "uvicorn.error": {"filters": ["client_faults"]},
-        # Its debug lines name each URL posted to: a push endpoint is a capability.
-        "urllib3": {"level": "INFO"},
-    },
-}
+# ciphertext, but keys, secrets and cookies travel in them too. One line per event, with its
+# request id (portal/logs.py): JSON in production, text in the embedded default.
+CONFIDE_LOG_FORMAT = env_str("CONFIDE_LOG_FORMAT", "json" if PRODUCTION else "text")
+if CONFIDE_LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(
+        f"CONFIDE_LOG_FORMAT must be 'json' or 'text', not {CONFIDE_LOG_FORMAT!r}"
+    )
+LOGGING: dict[str, Any] = logging_config(CONFIDE_LOG_FORMAT, env_str("LOG_LEVEL", "INFO"))
+# Behind the TLS proxy, the client's address and https come from its X-Forwarded-For and
+# X-Forwarded-Proto, believed only from these peers (portal/asgi.py); never "*", which would
+# let anyone who reaches a process claim any address.
+CONFIDE_BEHIND_TLS_PROXY = env_bool("CONFIDE_BEHIND_TLS_PROXY", default=False)
+CONFIDE_FORWARDED_ALLOW_IPS = env_list("CONFIDE_FORWARDED_ALLOW_IPS", ["127.0.0.1"])
+if "*" in CONFIDE_FORWARDED_ALLOW_IPS:
+    raise ImproperlyConfigured("CONFIDE_FORWARDED_ALLOW_IPS must name the proxy; '*' is refused.")
+# Who may read /metrics (portal/health.py): addresses or networks, as the server sees the
+# client (behind the proxy, the forwarded address); empty: nobody.
+CONFIDE_METRICS_ALLOW_IPS = env_list("CONFIDE_METRICS_ALLOW_IPS", ["127.0.0.1", "::1"])
+for _network in CONFIDE_METRICS_ALLOW_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"CONFIDE_METRICS_ALLOW_IPS: {_network!r} is not an address or a network"
+        ) from None
 
 # Limits of the realtime protocol (docs/protocol.md).
 CONFIDE_MAX_FRAME_BYTES = env_int("CONFIDE_MAX_FRAME_BYTES", 256 * 1024, minimum=4096)

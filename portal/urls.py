@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
 from frontend.views import index, security_txt, service_worker, web_manifest
-
-
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness for a reverse proxy or orchestrator; says nothing about anyone."""
-    return JsonResponse({"ok": True})
-
 
 urlpatterns = [
     path("", index, name="index"),
     path("invite", index, name="invite"),
     path("recover", index, name="recover"),
     path("setup", index, name="setup"),
-    path("healthz", healthz, name="healthz"),
     path("service-worker.js", service_worker, name="service-worker"),
     path("manifest.webmanifest", web_manifest, name="web-manifest"),
     path(".well-known/security.txt", security_txt, name="security-txt"),

@@ -56,16 +56,22 @@ class ToClient(Strict):
 
 
 class ReadyFrame(ToClient):
-    """The first frame of every connection: whose socket it is and its limits."""
+    """The first frame of every connection: whose socket it is, its limits, and the
+    database generation (a new one after a restore from a backup: docs/protocol.md,
+    "Restores")."""
 
     type: Literal["ready"] = "ready"
     user: UserId
     limits: Limits
+    # Absent from a server older than generations (during a rolling upgrade): then no
+    # restore is seen by it, only by the numbering.
+    generation: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")] | None = None
 
     EXAMPLES: ClassVar[Examples] = (
         {
             "type": "ready",
             "user": 7,
+            "generation": "5f0c2a7e9b6d4e31a8c2f4d6b1e3a597",
             "limits": {
                 "max_frame_bytes": 262144,
                 "message_rate": 20,
@@ -128,10 +134,16 @@ class AckFrame(ToClient):
 
 
 class SyncPage(Strict):
+    """``restored_at``: when the database generation announced in ``ready`` began on a
+    restored database, the conversation's last sequence number then (absent otherwise). A
+    client that last synced under an earlier generation and holds messages numbered after
+    it holds messages the server lost (docs/protocol.md, "Restores")."""
+
     conversation: uuid.UUID
     messages: list[MessageFrame]
     has_more: bool
     last_seq: Seq
+    restored_at: Seq | None = None
 
 
 class SyncReply(ToClient):

@@ -29,6 +29,7 @@ from confide_client.records import (
     ReadReceipt,
     ReceivedMessage,
     RejectedMessage,
+    ServerRestored,
     Typing,
 )
 
@@ -51,6 +52,22 @@ TYPING_SECONDS = 6.0
 
 def stamp(moment: datetime) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def restored_text(event: ServerRestored) -> str:
+    """A restore of the server, said plainly: what is gone from it and what happens now."""
+    lost = event.held_up_to - event.restored_at
+    what = "the last message" if lost == 1 else f"the last {lost} messages"
+    said = (
+        f"The portal's server was restored from a backup: {what} of this conversation"
+        f" (after #{event.restored_at}) are no longer on it. This computer still has them."
+    )
+    if event.resent:
+        mine = "one of yours is" if len(event.resent) == 1 else f"{len(event.resent)} of yours are"
+        said += f" {mine.capitalize()} being sent again and will show new numbers."
+    if event.not_resent:
+        said += f" {event.not_resent} older one(s) of yours could not be sent again."
+    return said + " The others' come back when their devices reconnect."
 
 
 def order_warning_text(warning: OrderWarning, names: dict[int, str], me: int | None) -> str:
@@ -404,6 +421,8 @@ class Chat:
             )
         elif isinstance(event, OrderWarning):
             self.screen.say("! " + order_warning_text(event, self.names, self.me))
+        elif isinstance(event, ServerRestored):
+            self.screen.say("! " + restored_text(event))
 
 
 def connection_text(status: ConnectionStatus) -> str:

@@ -26,7 +26,7 @@ from messaging import load
 from messaging.batching import Batcher
 from messaging.limits import TokenBucket
 from messaging.models import Message
-from messaging.services import events
+from messaging.services import events, generations
 from messaging.services.common import in_db_thread, member_conversation
 from messaging.services.writer import SendRequest, StoredMessage, message_frame, store_batch
 from protocol.errors import OverloadedError
@@ -139,6 +139,8 @@ class Page:
     messages: tuple[MessageFrame, ...]
     has_more: bool
     last_seq: int
+    # Where the conversation was restored to, in a generation begun on a restored database.
+    restored_at: int | None = None
 
 
 def _frames(conversation_id: uuid.UUID, rows: Sequence[Message]) -> tuple[MessageFrame, ...]:
@@ -158,6 +160,7 @@ def _frames(conversation_id: uuid.UUID, rows: Sequence[Message]) -> tuple[Messag
 
 def _messages_after(user_id: int, after: dict[uuid.UUID, int], limit: int) -> list[Page]:
     pages = []
+    restored = generations.restored_at(list(after))
     for conversation_id, seq in after.items():
         conversation = member_conversation(user_id, conversation_id, lock=False)
         rows = list(
@@ -171,6 +174,7 @@ def _messages_after(user_id: int, after: dict[uuid.UUID, int], limit: int) -> li
                 _frames(conversation_id, rows[:limit]),
                 len(rows) > limit,
                 conversation.last_seq,
+                restored.get(conversation_id),
             )
         )
     return pages

@@ -53,7 +53,7 @@ async def new_realtime() -> AsyncIterator[NewRealtime]:
             origin="http://127.0.0.1:8000",
             cookie=lambda: "the-session",
             on_frame=pushes.append,
-            on_ready=lambda user, limits: ready_limits.append(limits),
+            on_ready=lambda user, limits, generation: ready_limits.append(limits),
             backoff=Backoff(initial=0.01, maximum=0.05),
             open_timeout=5,
         )

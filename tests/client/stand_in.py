@@ -37,6 +37,8 @@ from protocol.to_client import (
 )
 from protocol.to_server import HistoryFrame, PingFrame, ReadFrame, TypingFrame, parse_client_frame
 
+# The database generation the stand-in announces.
+GENERATION = "0" * 32
 USER = 7
 CONVERSATION = uuid.UUID("6f1c2b9e-0d3e-4b8e-9b8a-1c2d3e4f5a6b")
 # A conversation that is not the user's.
@@ -69,7 +71,7 @@ class StandIn:
         if self.end_session:
             await socket.close(4401)
             return
-        await socket.send(encode(ReadyFrame(user=USER, limits=LIMITS)))
+        await socket.send(encode(ReadyFrame(user=USER, limits=LIMITS, generation=GENERATION)))
         async for text in socket:
             for reply in self.answer(text):
                 await socket.send(reply)

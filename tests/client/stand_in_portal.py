@@ -40,7 +40,7 @@ import uvicorn
 from pydantic import BaseModel, ValidationError
 
 import crypto
-from crypto import ConversationKey, IdentityKeyPair, SignUpMaterial, b64encode
+from crypto import ConversationKey, IdentityKeyPair, SignUpMaterial, b64decode, b64encode
 from protocol.common import MalformedError, as_json, encode
 from protocol.errors import ERRORS, ErrorCode
 from protocol.http import (
@@ -84,6 +84,7 @@ from protocol.to_client import (
     ReadEvent,
     ReadOkFrame,
     ReadyFrame,
+    RekeyOkFrame,
     SyncPage,
     SyncReply,
     TypingEvent,
@@ -93,6 +94,7 @@ from protocol.to_server import (
     HistoryFrame,
     PingFrame,
     ReadFrame,
+    RekeyFrame,
     SendFrame,
     SyncFrame,
     TypingFrame,
@@ -187,6 +189,12 @@ class StandInPortal:
         self.requests: list[tuple[str, str]] = []
         self.silent = False
         self.lose_acks = False
+        # The database generation its sockets announce (a new one after a restore), and
+        # where each conversation was restored to when it began.
+        self.generation = uuid.uuid4().hex
+        self.restored_at: dict[uuid.UUID, int] = {}
+        # People whose sockets are closed at once with 1012, as by a server that is down.
+        self.unreachable_for: set[int] = set()
         self._ids = iter(range(1, 1_000_000))
 
     # --- set-up ----------------------------------------------------------------------------
@@ -246,6 +254,21 @@ class StandInPortal:
         for socket in list(self.sockets):
             if user is None or socket.user is user:
                 socket.outgoing.put_nowait(code)
+
+    def restore(
+        self, conversation_id: uuid.UUID, to_seq: int, *, epoch: int, announce: bool = True
+    ) -> None:
+        """Goes back in time as a restore from a backup does: the conversation keeps its
+        first ``to_seq`` messages and its epochs up to ``epoch``; with ``announce``, a new
+        database generation begins (as ``confide restore`` makes one)."""
+        conversation = self.conversations[conversation_id]
+        del conversation.messages[to_seq:]
+        conversation.epoch = epoch
+        for key in [k for k in conversation.envelopes if k[0] > epoch]:
+            del conversation.envelopes[key]
+        if announce:
+            self.generation = uuid.uuid4().hex
+            self.restored_at = {cid: len(c.messages) for cid, c in self.conversations.items()}
 
     def stored(self, conversation_id: uuid.UUID) -> list[MessageFrame]:
         return list(self.conversations[conversation_id].messages)
@@ -484,9 +507,14 @@ class StandInPortal:
         if user is None:
             await send({"type": "websocket.close", "code": 4401})
             return
+        if user.id in self.unreachable_for:
+            await send({"type": "websocket.close", "code": 1012})
+            return
         socket = Socket(user, session)
         self.sockets.add(socket)
-        socket.outgoing.put_nowait(encode(ReadyFrame(user=user.id, limits=LIMITS)))
+        socket.outgoing.put_nowait(
+            encode(ReadyFrame(user=user.id, limits=LIMITS, generation=self.generation))
+        )
         writer = asyncio.create_task(self._write(socket, send))
         try:
             while True:
@@ -550,6 +578,7 @@ class StandInPortal:
                         messages=messages,
                         has_more=after + PAGE < len(conversation.messages),
                         last_seq=len(conversation.messages),
+                        restored_at=self.restored_at.get(conversation_id),
                     )
                 )
             return [encode(SyncReply(ref=frame.ref, conversations=pages))]
@@ -572,6 +601,22 @@ class StandInPortal:
             event = ReadEvent(conversation=conversation.id, user=socket.user.id, seq=seq)
             self._push(conversation, encode(event))
             return [encode(ReadOkFrame(ref=frame.ref, conversation=conversation.id, seq=seq))]
+        if isinstance(frame, RekeyFrame):
+            conversation = self._member_of(socket, frame.conversation)
+            if frame.epoch != conversation.epoch + 1:
+                raise Refused(
+                    ErrorCode.STALE_EPOCH, "Not the next epoch.", current_epoch=conversation.epoch
+                )
+            conversation.epoch = frame.epoch
+            for item in frame.envelopes:
+                envelope = b64decode(item.envelope)
+                conversation.envelopes[(frame.epoch, item.recipient)] = (socket.user.id, envelope)
+            for other in list(self.sockets):
+                if other.user in conversation.members and other.user is not socket.user:
+                    other.outgoing.put_nowait(encode(self.epoch_event(conversation.id, other.user)))
+            return [
+                encode(RekeyOkFrame(ref=frame.ref, conversation=conversation.id, epoch=frame.epoch))
+            ]
         if isinstance(frame, TypingFrame):
             conversation = self._member_of(socket, frame.conversation)
             typing = TypingEvent(conversation=conversation.id, user=socket.user.id)

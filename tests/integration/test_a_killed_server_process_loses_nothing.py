@@ -34,4 +34,4 @@ async def test_clients_of_a_killed_process_move_to_the_other_and_lose_nothing(
     # Both reconnected, and only the survivor can have taken them.
     assert exchange.client.connections >= 2 and exchange.therapist.connections >= 2
     assert front.accepted > accepted_before
-    assert survivor.log().count(b'"WebSocket /ws" [accepted]') >= 2
+    assert survivor.log().count(b'"event": "ws_open"') >= 2

@@ -62,6 +62,18 @@ export const EXAMPLE_MESSAGE_ID = '0b7e54a2-5f0c-4d59-9d8e-2f5c1a7b3e90';
 /** The people of the schema's examples: the client signed in here, and their therapist. */
 export const ME = 7;
 export const PEER = 8;
+/** The database generation a `ready` names unless a test says otherwise. */
+export const GENERATION = '5f0c2a7e9b6d4e31a8c2f4d6b1e3a597';
+
+/** The server's `ready` for this person, naming the database generation. */
+export function readyFrame(generation = GENERATION) {
+  return {
+    type: 'ready',
+    user: ME,
+    generation,
+    limits: { max_frame_bytes: 262144, message_rate: 20, message_burst: 40, history_page: 100, max_sockets: 10 },
+  };
+}
 
 /**
  * A WebSocket stand-in: the page's socket.js talks to it, and the test plays the server
@@ -119,6 +131,26 @@ const sentAt = (seq) => new Date(STORED_FROM + seq * 1000).toISOString();
 /** Let every promise chain that waits on nothing but other promises run to its end. */
 export function flush() {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Flush until `predicate()` holds (at most `rounds` times); returns its last value. */
+export async function waitFor(predicate, rounds = 100) {
+  for (let round = 0; round < rounds; round += 1) {
+    const value = predicate();
+    if (value) return value;
+    await flush();
+  }
+  return predicate();
+}
+
+/** The `n`-th sync request (from 0) the page sent on its current socket, once it is sent. */
+export function syncRequest(tab, n) {
+  return waitFor(() => tab.ws.sentOf('sync')[n]);
+}
+
+/** The server's reply to a sync `request`: one page of CONVERSATION, with `page`'s fields. */
+export function syncReply(request, page) {
+  return { type: 'sync', ref: request.ref, conversations: [{ conversation: CONVERSATION, has_more: false, ...page }] };
 }
 
 function jsonAnswer(body) {
@@ -204,7 +236,7 @@ export async function signedInTab({
   const seen = new SeenIdentities(new MemoryPinStore(), sameString);
   const messenger = new Messenger({ me, keys, storage, seen });
   const events = [];
-  for (const type of ['conversations', 'timeline', 'incoming', 'typing', 'status', 'epoch', 'session-ended', 'recoveries', 'identity-recovered', 'key-downgrade']) {
+  for (const type of ['conversations', 'timeline', 'incoming', 'typing', 'status', 'epoch', 'session-ended', 'recoveries', 'identity-recovered', 'key-downgrade', 'restored']) {
     messenger.addEventListener(type, (event) => events.push({ type, detail: event.detail }));
   }
 
@@ -225,13 +257,20 @@ export async function signedInTab({
       return FakeWebSocket.latest;
     },
     /** Start the messenger and answer its socket with the server's `ready`. */
-    async connect() {
+    async connect({ generation = GENERATION } = {}) {
       await messenger.start();
-      tab.ws.deliver({
-        type: 'ready',
-        user: ME,
-        limits: { max_frame_bytes: 262144, message_rate: 20, message_burst: 40, history_page: 100, max_sockets: 10 },
-      });
+      tab.ws.deliver(readyFrame(generation));
+      await flush();
+    },
+    /**
+     * The connection drops and comes back (`tick` moves the test's mocked timers on, past
+     * the first reconnect delay); the new socket gets a `ready` naming `generation`.
+     */
+    async reconnect({ generation = GENERATION, tick }) {
+      tab.ws.drop(1006);
+      await flush();
+      tick(1000);
+      tab.ws.deliver(readyFrame(generation));
       await flush();
     },
     /** Open the conversation's timeline, answering its first history request. */
@@ -246,6 +285,11 @@ export async function signedInTab({
       await opening;
       await flush();
       return messenger.conversations.get(CONVERSATION).timeline;
+    },
+    /** The server is restored to before epoch `epoch`: it and the later ones are not listed. */
+    forgetEpochsFrom(epoch) {
+      conversation.current_epoch = epoch - 1;
+      conversation.envelopes = conversation.envelopes.filter((item) => item.epoch < epoch);
     },
     /** The server starts epoch `epoch`, wrapped by the therapist (listed from then on). */
     beginEpoch(epoch) {

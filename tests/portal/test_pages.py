@@ -29,9 +29,16 @@ def test_static_files_are_served_without_debug(client: Client) -> None:
     assert response.status_code == 200
 
 
-def test_health_check_answers(client: Client) -> None:
-    response = client.get("/healthz")
-    assert response.json() == {"ok": True}
+async def test_health_check_answers_before_django() -> None:
+    from channels.testing import HttpCommunicator
+
+    from portal.asgi import application
+
+    # Any Host: a probe by address needs no name of ALLOWED_HOSTS.
+    answer = await HttpCommunicator(
+        application, "GET", "/healthz", headers=[(b"host", b"10.0.0.9:8001")]
+    ).get_response()
+    assert (answer["status"], answer["body"]) == (200, b'{"ok": true}')
 
 
 def test_the_password_derivation_worker_is_served_from_this_origin_under_the_policy(

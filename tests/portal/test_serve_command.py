@@ -14,6 +14,9 @@ def run_serve(monkeypatch: pytest.MonkeyPatch, workers: list[str] | None = None)
     monkeypatch.setattr("uvicorn.run", lambda app, **options: seen.append((app, options)))
     started = workers if workers is not None else []
     monkeypatch.setattr("portal.worker.start_worker", lambda: started.append("worker"))
+    # The umask is the served process's (tests/portal/test_the_data_directory_is_private.py).
+    monkeypatch.setattr("portal.cli.private_files", lambda: None)
+    monkeypatch.setattr("portal.cli.announce_generation", lambda: None)
     portal.cli.main(["confide", "serve"])
     app, options = seen[0]
     assert app == "portal.asgi:application"
@@ -35,20 +38,16 @@ def test_serve_listens_on_127_0_0_1_port_8000_by_default(monkeypatch: pytest.Mon
     assert (options["host"], options["port"]) == ("127.0.0.1", 8000)
 
 
-def test_without_a_proxy_no_forwarded_header_is_trusted(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CONFIDE_BEHIND_TLS_PROXY", raising=False)
+@pytest.mark.parametrize("behind_proxy", ["true", "false"])
+def test_uvicorn_trusts_no_forwarded_header_itself(
+    monkeypatch: pytest.MonkeyPatch, behind_proxy: str
+) -> None:
+    # The application reads them, after logging the real peer (portal/asgi.py;
+    # tests/integration/test_forwarded_headers_are_believed_only_from_the_proxy.py).
+    monkeypatch.setenv("CONFIDE_BEHIND_TLS_PROXY", behind_proxy)
     options = run_serve(monkeypatch)
     assert options["proxy_headers"] is False
-    assert options["forwarded_allow_ips"] == ""
-
-
-def test_behind_a_proxy_the_forwarded_client_address_is_used(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("CONFIDE_BEHIND_TLS_PROXY", "true")
-    options = run_serve(monkeypatch)
-    assert options["proxy_headers"] is True
-    assert options["forwarded_allow_ips"] == "127.0.0.1"
+    assert "forwarded_allow_ips" not in options
 
 
 def test_compression_is_off_and_frames_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,7 +11,7 @@ from messaging.vapid import VapidKey, generate_private_key
 
 
 class Command(BaseCommand):
-    help = "Print a new VAPID private key (base64url) for CONFIDE_VAPID_PRIVATE_KEY."
+    help = "Prints a new VAPID private key (base64url) for CONFIDE_VAPID_PRIVATE_KEY."
 
     def handle(self, *args: Any, **options: Any) -> None:
         key = VapidKey.from_private_raw(generate_private_key())

@@ -69,6 +69,27 @@ import { isCryptoError, isDowngrade, parseIdentity, verifySuccession } from './k
  * @property {{epoch: number, wrapper: number}|null} [downgradeRefused] an epoch's key came
  *   wrapped with X25519 alone after this person's identity held an X-Wing key, and was
  *   refused (the newest such epoch); the next send begins a new epoch
+ * @property {number|null} [restoredEpoch] the older epoch a server restored from a backup
+ *   listed as current, taken only because a restore was seen in this conversation: nothing
+ *   new is written in it or before it, the next message begins a new epoch first
+ *   (epochs.js, `writesRefused`)
+ * @property {RestoreNote|null} [restore] the last restore of the server seen in this
+ *   conversation, for the view to say
+ */
+
+/**
+ * What a restore of the server from a backup took off it, as this browser saw it
+ * (incoming.js): the number it went back to, the messages shown that are no longer on
+ * it (this person's and the other member's), how many of this person's go again and how
+ * many could not (their bytes were no longer kept), and whether the server announced it
+ * (a new database generation) or only listed fewer messages than held.
+ * @typedef {object} RestoreNote
+ * @property {number} restoredAt
+ * @property {number} lost
+ * @property {number} theirs
+ * @property {number} resent
+ * @property {number} notResent
+ * @property {boolean} announced
  */
 
 /** @typedef {(type: string, detail?: object) => void} Emit */
@@ -98,6 +119,12 @@ export class ConversationList {
   /** Read by the views through `Messenger.conversations`; changed only here. */
   /** @type {Map<string, Conversation>} */
   byId = new Map();
+  /** Conversations being listed again after a restore was seen in them. */
+  /** @type {Set<string>} */
+  #afterRestore = new Set();
+  /** The older epoch each of those went back to, when it did. */
+  /** @type {Map<string, number>} */
+  #rolledBack = new Map();
 
   /**
    * @param {{me: any, keys: import('./keys.js').Keys, seen: import('./seen.js').SeenIdentities,
@@ -155,6 +182,27 @@ export class ConversationList {
     const conversation = this.#absorb(answer.conversation);
     this.emit('conversations');
     return conversation;
+  }
+
+  /**
+   * List a conversation again after a restore of the server was seen in it (incoming.js):
+   * its numbers, read positions and epoch count are the server's again, and only here may
+   * the listing name an older current epoch than the one this browser knew. Then the keys
+   * of the later epochs are forgotten (the server numbers its next epochs again, with new
+   * keys) and the older epoch is not written in (`restoredEpoch`). Resolves to the epoch it
+   * went back to, or null when it did not.
+   * @param {string} id
+   * @returns {Promise<number|null>}
+   */
+  async refreshAfterRestore(id) {
+    this.#afterRestore.add(id);
+    try {
+      await this.refresh(id);
+      return this.#rolledBack.get(id) ?? null;
+    } finally {
+      this.#afterRestore.delete(id);
+      this.#rolledBack.delete(id);
+    }
   }
 
   /**
@@ -256,22 +304,36 @@ export class ConversationList {
       label: '',
       archivedAt: null,
       lastIncomingAt: null,
+      restoredEpoch: null,
+      restore: null,
     };
     conversation.status = raw.status;
     applyInboxEntry(conversation, raw);
-    if (raw.current_epoch >= (known?.currentEpoch ?? 0)) {
+    const restored = known !== undefined && this.#afterRestore.has(raw.id);
+    // An older current epoch than one held is taken only after a restore was seen here: an
+    // old epoch presented as current is otherwise not believed (crypto/SPEC.md, "Epoch
+    // rotation"), and even then it is not written in.
+    const rollback = restored && raw.current_epoch < (known?.currentEpoch ?? 0);
+    if (rollback) {
+      this.keys.ring.forgetAfter(raw.id, raw.current_epoch);
+      conversation.restoredEpoch = raw.current_epoch;
+      this.#rolledBack.set(raw.id, raw.current_epoch);
+    }
+    if (restored || raw.current_epoch >= (known?.currentEpoch ?? 0)) {
       // The server's account of the current epoch, for the rotation policy. A server that
       // understates it is outvoted by what this browser holds (see rotationDue).
       conversation.epochStartedAt = typeof raw.epoch_started_at === 'string' ? raw.epoch_started_at : null;
       conversation.epochMessages = Number.isInteger(raw.epoch_messages) ? raw.epoch_messages : 0;
       conversation.countedSeq = raw.last_seq;
     }
-    conversation.currentEpoch = Math.max(known?.currentEpoch ?? 0, raw.current_epoch);
-    conversation.lastSeq = Math.max(known?.lastSeq ?? 0, raw.last_seq);
+    conversation.currentEpoch = rollback ? raw.current_epoch : Math.max(known?.currentEpoch ?? 0, raw.current_epoch);
+    // After a restore the server numbers anew: its numbers and read positions stand.
+    conversation.lastSeq = restored ? raw.last_seq : Math.max(known?.lastSeq ?? 0, raw.last_seq);
     conversation.lastMessageAt = raw.last_message_at ?? conversation.lastMessageAt;
-    conversation.lastReadSeq = Math.max(known?.lastReadSeq ?? 0, raw.last_read_seq);
+    conversation.lastReadSeq = restored ? raw.last_read_seq : Math.max(known?.lastReadSeq ?? 0, raw.last_read_seq);
     conversation.unread = raw.unread;
     conversation.members = members;
+    if (restored) conversation.readSeqs.clear();
     for (const [user, seq] of Object.entries(raw.read_seqs ?? {})) {
       const id = Number(user);
       conversation.readSeqs.set(id, Math.max(conversation.readSeqs.get(id) ?? 0, Number(seq)));

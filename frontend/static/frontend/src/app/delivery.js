@@ -15,10 +15,16 @@
  * until the person accepted the practice's messaging agreement (the page shows it), then
  * goes again; anything else is for the person to decide (Retry).
  *
+ * After a restore of the server from a backup (incoming.js), this person's own messages
+ * it lost go again (`reupload`): the same id and bytes, sealed again first only when
+ * their epoch's key was forgotten with the epochs the server lost; and nothing is sealed
+ * in an older epoch the restored server lists as current (epochs.js, `writesRefused`).
+ *
  * @module
  */
 
 import { backoffDelay } from './backoff.js';
+import { writesRefused } from './epochs.js';
 import { sendFrame } from './frames.js';
 import { RESEND } from './protocol.js';
 import { SocketError } from './socket.js';
@@ -72,6 +78,13 @@ export class Delivery {
    * @type {Map<string, boolean>}
    */
   #held = new Map();
+  /**
+   * Entries whose bytes must not go as they are: sealed in an epoch whose key was
+   * forgotten after a restore, or in an older epoch a restored server lists as current
+   * (when no new epoch could begin just then). Sealed again, in a new epoch, first.
+   * @type {Set<string>}
+   */
+  #resealFirst = new Set();
   #stopped = false;
 
   /**
@@ -119,9 +132,53 @@ export class Delivery {
     });
     this.#text.set(clientMessageId, text);
     this.outbox.add({ conversation: id, clientMessageId, epoch, ciphertext });
+    // No new epoch could begin (offline, or the rekey failed): it waits to be sealed again
+    // in one, never going in the older epoch a restored server presented as current.
+    if (writesRefused(conversation)) this.#resealFirst.add(clientMessageId);
     this.emit('timeline', { conversation: id });
     this.#transmit(clientMessageId);
     return clientMessageId;
+  }
+
+  /**
+   * The server was restored from a backup and lost these messages of this person's
+   * (incoming.js): each goes again under its own id, with the bytes the server had stored,
+   * unless it is still waiting in the outbox (it goes anyway). Those sealed in an epoch
+   * after `rolledBackTo`, whose key is forgotten, are sealed again in a new epoch first,
+   * and so are such entries of the outbox; one refused meanwhile for its epoch goes again.
+   * Returns how many go again.
+   * @param {string} id
+   * @param {{clientMessageId: string, epoch: number, ciphertext: string, text: string}[]} messages
+   *   oldest first
+   * @param {number|null} rolledBackTo the older epoch the listing went back to, if it did
+   */
+  reupload(id, messages, rolledBackTo) {
+    if (this.#stopped) return 0;
+    const forgotten = (/** @type {number} */ epoch) => rolledBackTo !== null && epoch > rolledBackTo;
+    for (const entry of this.outbox.entries(id)) {
+      if (forgotten(entry.epoch)) this.#resealFirst.add(entry.clientMessageId);
+      if (entry.state === 'failed' && entry.error === 'stale_epoch') {
+        this.outbox.retry(entry.clientMessageId);
+        this.#held.delete(entry.clientMessageId);
+        this.#transmit(entry.clientMessageId);
+      }
+    }
+    let count = 0;
+    for (const message of messages) {
+      count += 1;
+      if (this.outbox.has(message.clientMessageId)) continue;
+      this.outbox.add({
+        conversation: id,
+        clientMessageId: message.clientMessageId,
+        epoch: message.epoch,
+        ciphertext: message.ciphertext,
+      });
+      this.#text.set(message.clientMessageId, message.text);
+      if (forgotten(message.epoch)) this.#resealFirst.add(message.clientMessageId);
+      this.#transmit(message.clientMessageId);
+    }
+    this.emit('timeline', { conversation: id });
+    return count;
   }
 
   /**
@@ -215,6 +272,7 @@ export class Delivery {
     const entry = this.outbox.acknowledge(ack.client_message_id);
     if (!entry) return false;
     this.#held.delete(entry.clientMessageId);
+    this.#resealFirst.delete(entry.clientMessageId);
     const clientMessageId = entry.clientMessageId;
     const text = this.#text.get(clientMessageId) ?? null;
     this.#text.delete(clientMessageId);
@@ -231,6 +289,8 @@ export class Delivery {
         problem: text === null ? 'not shown' : null,
         // Sealed by this tab, so its order is this person's own word.
         ...this.keys.orderFacts(entry.ciphertext, true),
+        // The bytes stored: what goes again should a restore of the server lose them.
+        ciphertext: entry.ciphertext,
       });
     }
     this.emit('timeline', { conversation: entry.conversation });
@@ -258,6 +318,7 @@ export class Delivery {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     this.#held.clear();
+    this.#resealFirst.clear();
     this.#text.clear();
   }
 
@@ -272,6 +333,11 @@ export class Delivery {
     }
     if (!this.socket.connected) {
       this.outbox.markQueued(clientMessageId, entry.error);
+      this.emit('timeline', { conversation: entry.conversation });
+      return;
+    }
+    if (this.#resealFirst.delete(clientMessageId)) {
+      this.#resealThenSend(clientMessageId, 'stale_epoch', true);
       this.emit('timeline', { conversation: entry.conversation });
       return;
     }
@@ -311,21 +377,7 @@ export class Delivery {
       const told = error instanceof SocketError ? error.data.retry_after_ms : undefined;
       this.#later(clientMessageId, typeof told === 'number' ? told : backoffDelay(entry.attempts));
     } else if (code === 'stale_epoch') {
-      this.outbox.markQueued(clientMessageId, code);
-      // In flight until resealed: nothing written later overtakes it (its order).
-      this.#resealing.add(clientMessageId);
-      this.#reseal(clientMessageId)
-        .catch((failure) => {
-          this.outbox.markFailed(
-            clientMessageId,
-            failure instanceof VerifiedKeyChangedError ? 'verified_key_changed' : code,
-          );
-          this.emit('timeline', { conversation: entry.conversation });
-        })
-        .finally(() => {
-          this.#resealing.delete(clientMessageId);
-          this.#release(entry.conversation);
-        });
+      this.#resealThenSend(clientMessageId, code, this.#resealFirst.delete(clientMessageId));
     } else {
       this.outbox.markFailed(clientMessageId, code);
       // Held until the agreement is accepted (`afterAgreement`); the page shows it.
@@ -390,10 +442,42 @@ export class Delivery {
   }
 
   /**
-   * After `stale_epoch`: the same text and message id, sealed under the current epoch.
+   * Seal the entry again, then send it; *Not sent* when that cannot be done.
    * @param {string} clientMessageId
+   * @param {string} code the error it fails with
+   * @param {boolean} force whether its bytes must not go even in an epoch of the same number
    */
-  async #reseal(clientMessageId) {
+  #resealThenSend(clientMessageId, code, force) {
+    const entry = this.outbox.get(clientMessageId);
+    if (!entry) return;
+    this.outbox.markQueued(clientMessageId, code);
+    // In flight until resealed: nothing written later overtakes it (its order).
+    this.#resealing.add(clientMessageId);
+    this.#reseal(clientMessageId, force)
+      .catch((failure) => {
+        this.outbox.markFailed(
+          clientMessageId,
+          failure instanceof VerifiedKeyChangedError ? 'verified_key_changed' : code,
+        );
+        if (force) this.#resealFirst.add(clientMessageId); // a Retry seals it again too
+        this.emit('timeline', { conversation: entry.conversation });
+      })
+      .finally(() => {
+        this.#resealing.delete(clientMessageId);
+        this.#release(entry.conversation);
+      });
+  }
+
+  /**
+   * After `stale_epoch`: the same text and message id, sealed under the current epoch.
+   * An older epoch a restored server lists as current is not written in: a new epoch
+   * begins first (its number may be one the server lost; its key is new). With `force`
+   * the bytes are sealed again even when the epoch's number did not change: they were
+   * sealed under a key forgotten since.
+   * @param {string} clientMessageId
+   * @param {boolean} [force]
+   */
+  async #reseal(clientMessageId, force = false) {
     const entry = this.outbox.get(clientMessageId);
     const text = this.#text.get(clientMessageId);
     if (!entry || text === undefined) throw new Error('Nothing to reseal');
@@ -402,7 +486,12 @@ export class Delivery {
     const conversation = await this.conversations.refresh(entry.conversation);
     // Nothing is sealed to a verified peer's changed key (crypto/SPEC.md, "Pins").
     if (conversation.identityChanged?.verified) throw new VerifiedKeyChangedError();
-    if (conversation.currentEpoch === entry.epoch) throw new Error('The epoch did not change');
+    if (writesRefused(conversation)) {
+      await this.epochs.rotateIfDue(conversation);
+      if (writesRefused(conversation)) throw new Error('No new epoch could begin');
+    } else if (!force && conversation.currentEpoch === entry.epoch) {
+      throw new Error('The epoch did not change');
+    }
     const ciphertext = this.keys.seal(text, entry.conversation, conversation.currentEpoch, clientMessageId, {
       keepOrderOf: entry.ciphertext,
     });

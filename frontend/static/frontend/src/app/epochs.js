@@ -44,6 +44,19 @@ export function rotationDue({
 
 /** @typedef {import('./conversations.js').Conversation} Conversation */
 
+/**
+ * Whether nothing new may be written in the conversation's current epoch: a server
+ * restored from a backup listed it as current although this browser had held a later one
+ * (conversations.js, `refreshAfterRestore`). Its key is genuine, but what was sealed in
+ * the epochs after it is gone from the server with their numbers, so the next message
+ * begins a new epoch first, with a new key, as the Python client does.
+ * @param {Conversation} conversation
+ */
+export function writesRefused(conversation) {
+  const refused = conversation.restoredEpoch;
+  return refused !== null && refused !== undefined && conversation.currentEpoch <= refused;
+}
+
 export class Epochs {
   /**
    * @param {{keys: import('./keys.js').Keys, socket: import('./socket.js').Socket,
@@ -84,7 +97,8 @@ export class Epochs {
    * this person no longer has (after an assisted recovery, in a conversation whose history
    * nobody wrapped to the new one), or was refused as a downgrade, and a new epoch is the
    * way to write again. So does a key that came to this person without X-Wing although
-   * they hold an X-Wing key.
+   * they hold an X-Wing key. So does an older epoch a restored server listed as current
+   * (`writesRefused`).
    * @param {Conversation} conversation
    */
   async rotateIfDue(conversation) {
@@ -109,7 +123,7 @@ export class Epochs {
       serverStartedAt: conversation.epochStartedAt,
       localCount: local.count,
       localOldest: local.oldest,
-      keysChanged: conversation.keysChanged || keyless || forXWing,
+      keysChanged: conversation.keysChanged || keyless || forXWing || writesRefused(conversation),
       now: Date.now(),
       signedStartedAt,
     });

@@ -12,6 +12,15 @@
  * A message of this person's own, pushed or in a page, is only a message here: it never
  * settles the outbox, which only its `ack` does (delivery.js).
  *
+ * A server restored from a backup has lost the messages stored after the backup, and
+ * numbers anew from there (docs/protocol.md, "Restores"; the Python client's
+ * `ConfideClient._restored` is the twin of `#restoredPoint` and `#restored`). A sync page
+ * shows it: the `ready` announced a new database generation and the page's `restored_at`
+ * is below what this browser holds, or the page lists fewer messages than held (a restore
+ * nobody announced). The conversation is then followed again from that number (its
+ * timeline rewound: nothing shown disappears or shows twice), this person's own lost
+ * messages go again (delivery.js, `reupload`), and the conversation says so.
+ *
  * @module
  */
 
@@ -29,22 +38,46 @@ export const HISTORY_PAGE = 50;
 export class Incoming {
   /** @type {Promise<unknown>} */
   #queue = Promise.resolve();
+  /** The database generation the last `ready` announced (null: none yet, or none named). */
+  /** @type {string|null} */
+  #generation = null;
+  /** The generation every held conversation was last fully synced under. */
+  /** @type {string|null} */
+  #checkedGeneration = null;
+  /** The conversations checked for a restore since the generation changed. */
+  /** @type {Set<string>} */
+  #restoreChecked = new Set();
 
   /**
    * @param {{me: any, keys: import('./keys.js').Keys, socket: import('./socket.js').Socket,
    *          conversations: import('./conversations.js').ConversationList,
    *          emit: import('./conversations.js').Emit,
-   *          ownStored?: (clientMessageId: string) => void}} options
+   *          ownStored?: (clientMessageId: string) => void,
+   *          reupload?: (conversation: Conversation, messages: {clientMessageId: string,
+   *            epoch: number, ciphertext: string, text: string}[], rolledBackTo: number|null) => number}} options
    *   `ownStored` hears of each of this person's messages that opened in a timeline: it
-   *   is stored, whatever the outbox still thinks.
+   *   is stored, whatever the outbox still thinks. `reupload` sends this person's own
+   *   messages a restore of the server lost again, and answers how many go.
    */
-  constructor({ me, keys, socket, conversations, emit, ownStored }) {
+  constructor({ me, keys, socket, conversations, emit, ownStored, reupload }) {
     this.me = me;
     this.keys = keys;
     this.socket = socket;
     this.conversations = conversations;
     this.emit = emit;
     this.ownStored = ownStored ?? (() => undefined);
+    this.reupload = reupload ?? (() => 0);
+  }
+
+  /**
+   * The server's `ready`: the database generation it names. A new one means the database
+   * may have been restored: each held conversation is checked once against its sync page.
+   * @param {unknown} generation
+   */
+  ready(generation) {
+    if (typeof generation !== 'string' || generation === this.#generation) return;
+    this.#generation = generation;
+    this.#restoreChecked.clear();
   }
 
   /**
@@ -153,15 +186,25 @@ export class Incoming {
     }
   }
 
-  /** Sync every conversation whose timeline is held, from what it holds. */
+  /**
+   * Sync every conversation whose timeline is held, from what it holds. Once that is done
+   * on one connection, every conversation held was checked against its generation.
+   */
   async #syncHeld() {
+    const connection = this.socket.connections;
     const held = [...this.conversations.byId.values()].filter((c) => c.timeline);
-    if (held.length) await this.#sync(held);
+    const done = held.length ? await this.#sync(held) : this.socket.connected;
+    if (done && this.socket.connected && connection === this.socket.connections) {
+      this.#checkedGeneration = this.#generation;
+      this.#restoreChecked.clear();
+    }
   }
 
   /**
    * Ask for what follows the held position, page after page, until nothing more follows.
+   * Resolves to whether it got that far.
    * @param {Conversation[]} targets
+   * @returns {Promise<boolean>}
    */
   async #sync(targets) {
     let pending = targets;
@@ -180,18 +223,111 @@ export class Incoming {
           pending = pending.filter((c) => this.conversations.byId.has(c.id));
           continue;
         }
-        return; // lost connection or timeout: the next connection syncs again
+        return false; // lost connection or timeout: the next connection syncs again
       }
       const more = [];
       for (const page of reply.conversations ?? []) {
         const conversation = this.conversations.get(page.conversation);
         if (!conversation) continue;
+        const restored = this.#restoredPoint(conversation, page, after[page.conversation]);
+        if (restored !== null) {
+          await this.#restored(conversation, restored.at, restored.announced);
+          more.push(conversation); // again, from the number it went back to
+          continue;
+        }
         conversation.lastSeq = Math.max(conversation.lastSeq, page.last_seq);
         await this.#acceptPage(conversation, page.messages, true);
         if (page.has_more) more.push(conversation);
       }
       pending = more;
     }
+    return pending.length === 0;
+  }
+
+  /**
+   * Whether a sync page shows that the server lost messages this browser holds, and the
+   * number it went back to. A server that announced a new database generation says where
+   * each conversation was restored to (`restored_at`, checked once per conversation after
+   * the change): what is held above it was numbered before, and is lost there even if new
+   * messages took its numbers. A page whose last number is below what is held shows a
+   * restore whatever the server announced.
+   * @param {Conversation} conversation
+   * @param {any} page
+   * @param {number|undefined} asked the number this browser held and asked after
+   * @returns {{at: number, announced: boolean}|null}
+   */
+  #restoredPoint(conversation, page, asked) {
+    if (!conversation.timeline || !Number.isInteger(asked)) return null;
+    const held = /** @type {number} */ (asked);
+    const changed =
+      this.#checkedGeneration !== null &&
+      this.#checkedGeneration !== this.#generation &&
+      !this.#restoreChecked.has(conversation.id);
+    if (changed) {
+      this.#restoreChecked.add(conversation.id);
+      if (Number.isInteger(page.restored_at) && held > page.restored_at) {
+        return { at: page.restored_at, announced: true };
+      }
+    }
+    if (Number.isInteger(page.last_seq) && held > page.last_seq) return { at: page.last_seq, announced: changed };
+    return null;
+  }
+
+  /**
+   * The server lost this conversation's messages above `restoredAt`: follow it again from
+   * there, keeping on screen what was shown; send this person's own lost messages again;
+   * say so in the conversation.
+   * @param {Conversation} conversation
+   * @param {number} restoredAt
+   * @param {boolean} announced
+   */
+  async #restored(conversation, restoredAt, announced) {
+    const timeline = /** @type {import('./timeline.js').Timeline} */ (conversation.timeline);
+    const gone = timeline.rewind(restoredAt);
+    conversation.lastSeq = restoredAt;
+    conversation.countedSeq = Math.min(conversation.countedSeq, restoredAt);
+    conversation.lastReadSeq = Math.min(conversation.lastReadSeq, restoredAt);
+    // Its epochs may have gone back too: only now may the listing name an older one.
+    let rolledBackTo = null;
+    try {
+      rolledBackTo = await this.conversations.refreshAfterRestore(conversation.id);
+    } catch {
+      // Listed again at the next reconnect; an older epoch is then not believed.
+    }
+    /** @type {Set<string>} */
+    const lost = new Set();
+    /** @type {Map<string, HeldMessage>} */
+    const own = new Map();
+    let theirs = 0;
+    for (const message of gone) {
+      const key = message.text === null ? `#${message.seq}` : message.clientMessageId;
+      if (lost.has(key) || (message.text !== null && timeline.seqOf(key) !== undefined)) continue;
+      lost.add(key);
+      if (message.sender !== this.me.id) theirs += 1;
+      else if (message.text !== null) own.set(key, message);
+    }
+    const again = [...own.values()].filter((message) => message.ciphertext !== undefined);
+    const resent = this.reupload(
+      conversation,
+      again.map((message) => ({
+        clientMessageId: message.clientMessageId,
+        epoch: message.epoch,
+        ciphertext: /** @type {string} */ (message.ciphertext),
+        text: /** @type {string} */ (message.text),
+      })),
+      rolledBackTo,
+    );
+    conversation.restore = {
+      restoredAt,
+      lost: lost.size,
+      theirs,
+      resent,
+      notResent: own.size - again.length,
+      announced,
+    };
+    this.emit('restored', { conversation: conversation.id });
+    this.emit('timeline', { conversation: conversation.id });
+    this.emit('conversations');
   }
 
   /**
@@ -304,7 +440,11 @@ export class Incoming {
         raw.epoch,
         raw.client_message_id,
       );
-      return { ...base, text, problem: null, order: this.keys.orderOf(raw.ciphertext) };
+      const order = this.keys.orderOf(raw.ciphertext);
+      // This person's own bytes are kept (timeline.js caps them): after a restore of the
+      // server they go again, the same bytes.
+      if (raw.sender === this.me.id) return { ...base, text, problem: null, order, ciphertext: raw.ciphertext };
+      return { ...base, text, problem: null, order };
     } catch (error) {
       if (error instanceof MissingKeyError) {
         // Without the key it cannot be read, but its signature still vouches for its order.

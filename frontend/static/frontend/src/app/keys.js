@@ -124,6 +124,26 @@ export class KeyRing {
     else this.#xwing.delete(name);
   }
 
+  /**
+   * Forget the conversation's keys of the epochs after `epoch` (wiped): a server restored
+   * from a backup numbers its next epochs again, with new keys. Returns how many went.
+   * @param {string} conversation
+   * @param {number} epoch
+   */
+  forgetAfter(conversation, epoch) {
+    let gone = 0;
+    for (const [name, key] of [...this.#keys]) {
+      const slash = name.lastIndexOf('/');
+      if (name.slice(0, slash) !== conversation || Number(name.slice(slash + 1)) <= epoch) continue;
+      key.wipe();
+      this.#keys.delete(name);
+      this.#created.delete(name);
+      this.#xwing.delete(name);
+      gone += 1;
+    }
+    return gone;
+  }
+
   get size() {
     return this.#keys.size;
   }

@@ -15,7 +15,9 @@
  * refused a message until the practice's current messaging agreement is accepted),
  * `recoveries` [{recovery}] (a client of this therapist asked for an assisted recovery),
  * `identity-recovered` [{user, confirmedBy}] (a member's identity changed by an assisted
- * recovery; the conversations were listed again).
+ * recovery; the conversations were listed again), `restored` [{conversation}] (the server
+ * was restored from a backup and lost messages of the conversation that this tab holds:
+ * `conversation.restore` says what; incoming.js).
  *
  * @module
  */
@@ -67,7 +69,7 @@ export class Messenger extends EventTarget {
     const socket = new Socket({
       url: '/ws',
       onFrame: (frame) => this.#dispatch(frame),
-      onReady: () => this.#onReady(),
+      onReady: (frame) => this.#onReady(frame),
       onState: (state) => emit('status', { state }),
       onSessionGone: (code) => emit('session-ended', { code }),
     });
@@ -79,6 +81,8 @@ export class Messenger extends EventTarget {
       conversations,
       emit,
       ownStored: (clientMessageId) => this.#delivery.heardStored(clientMessageId),
+      reupload: (conversation, messages, rolledBackTo) =>
+        this.#delivery.reupload(conversation.id, messages, rolledBackTo),
     });
     const epochs = new Epochs({
       keys,
@@ -336,10 +340,31 @@ export class Messenger extends EventTarget {
     return peer && (conversation.readSeqs.get(peer.id) ?? 0) >= seq ? 'read' : 'sent';
   }
 
+  /**
+   * The state of a message a restore of the server took off it (`message.lost`), which the
+   * timeline still shows: this person's own is *Sent* or *Read* again once it is stored
+   * under a new number, and while it goes again it is in the outbox (*Sending…*, or *Not
+   * sent* with Retry); otherwise, and for the other member's until their device sends it
+   * again, it is no longer on the server (`restored`).
+   * @param {Conversation} conversation
+   * @param {import('./timeline.js').HeldMessage} message
+   * @returns {{state: string|null, error: string|null}}
+   */
+  lostState(conversation, message) {
+    const mine = message.sender === this.me.id;
+    const seq = message.text === null ? undefined : conversation.timeline?.seqOf(message.clientMessageId);
+    if (seq !== undefined) return { state: mine ? this.ownState(conversation, seq) : null, error: null };
+    const entry = mine && message.text !== null ? this.outbox.get(message.clientMessageId) : undefined;
+    if (entry && entry.conversation === conversation.id) return { state: entry.state, error: entry.error };
+    return { state: 'restored', error: null };
+  }
+
   // --- the socket's side ---------------------------------------------------------------
 
-  #onReady() {
+  /** @param {any} frame the server's `ready` */
+  #onReady(frame) {
     if (this.#stopped) return;
+    this.#incoming.ready(frame?.generation);
     this.#delivery.resendWaiting();
     this.#incoming.catchUp();
   }

@@ -15,8 +15,19 @@
  * did not open are not matched by id (theirs is unauthenticated), so a forged copy cannot
  * hide a genuine message.
  *
+ * A server restored from a backup numbers anew from where it was restored to (`rewind`):
+ * the messages held above that number stay shown where they were, as lost from the
+ * server, and their ids stay known, so that each one uploaded again under a new number is
+ * a replay, held but not shown twice.
+ *
  * @module
  */
+
+/**
+ * This person's own messages that keep their sealed bytes, newest by number: what is
+ * uploaded again after a restore of the server lost them.
+ */
+export const OWN_BYTES_KEPT = 1000;
 
 /**
  * @typedef {object} HeldMessage
@@ -30,7 +41,16 @@
  * @property {string} [reference] the reference of its bytes (crypto/SPEC.md, "Order")
  * @property {import('./keys.js').HeldOrder|null} [order] its sender's order, if it is a
  *   version-2 message whose signature verified
+ * @property {string} [ciphertext] its sealed bytes (base64url), kept for this person's own
+ *   messages only (the newest `OWN_BYTES_KEPT` by number, and those a restore took off the
+ *   server), to upload the same bytes again after a restore
+ * @property {{after: number, round: number}} [lost] set on a message that a restore of the
+ *   server took off it: shown after the message numbered `after` now, it keeps the `seq` it
+ *   had then; `round` counts the restores this timeline followed (its key in the view)
  */
+
+/** @param {HeldMessage} a @param {HeldMessage} b */
+const bySeq = (a, b) => a.seq - b.seq;
 
 export class Timeline {
   /** @type {Map<number, HeldMessage>} */
@@ -42,6 +62,16 @@ export class Timeline {
   #low = 0;
   /** @type {number} */
   #position = 0;
+  /** The messages a restore took off the server, in the order they are shown. */
+  /** @type {HeldMessage[]} */
+  #lost = [];
+  /** The client message ids of the lost messages that opened. */
+  /** @type {Set<string>} */
+  #lostIds = new Set();
+  /** The numbers of the held messages that keep their bytes. */
+  /** @type {Set<number>} */
+  #withBytes = new Set();
+  #rounds = 0;
   /** Whether the oldest message (seq 1) is known to be held or there is nothing older. */
   complete = false;
   /** Bumped at every change, so that what is worked out from the messages can be kept. */
@@ -94,6 +124,7 @@ export class Timeline {
     if (this.#messages.has(seq)) return false;
     this.#messages.set(seq, message);
     this.version += 1;
+    if (message.ciphertext !== undefined) this.#keepBytes(message);
     if (message.text !== null) {
       const first = this.#firstSeq.get(message.clientMessageId);
       if (first === undefined || seq < first) this.#firstSeq.set(message.clientMessageId, seq);
@@ -124,22 +155,91 @@ export class Timeline {
   isReplay(seq) {
     const message = this.#messages.get(seq);
     if (!message || message.text === null) return false;
-    return this.#firstSeq.get(message.clientMessageId) !== seq;
+    const id = message.clientMessageId;
+    return this.#lostIds.has(id) || this.#firstSeq.get(id) !== seq;
   }
 
   /**
-   * Whether an opened message with this client message id is held.
+   * Whether an opened message with this client message id is held (or shown as lost from
+   * the server).
    * @param {string} clientMessageId
    */
   hasMessageId(clientMessageId) {
-    return this.#firstSeq.has(clientMessageId);
+    return this.#firstSeq.has(clientMessageId) || this.#lostIds.has(clientMessageId);
   }
 
-  /** The messages to show, in sequence order: each `seq` once, and no replay. */
+  /**
+   * The number an opened message with this client message id holds now, if any (for a
+   * lost one: the number it was uploaded again under).
+   * @param {string} clientMessageId
+   * @returns {number|undefined}
+   */
+  seqOf(clientMessageId) {
+    return this.#firstSeq.get(clientMessageId);
+  }
+
+  /**
+   * The messages to show: each `seq` once and no replay, in sequence order, with those a
+   * restore took off the server where they were shown, after the number it went back to.
+   */
   sorted() {
-    return [...this.#messages.values()]
-      .filter((message) => !this.isReplay(message.seq))
-      .sort((a, b) => a.seq - b.seq);
+    const held = [...this.#messages.values()].filter((message) => !this.isReplay(message.seq)).sort(bySeq);
+    if (!this.#lost.length) return held;
+    const shown = [];
+    let next = 0;
+    for (const lost of this.#lost) {
+      const after = /** @type {{after: number}} */ (lost.lost).after;
+      while (next < held.length && held[next].seq <= after) shown.push(held[next++]);
+      shown.push(lost);
+    }
+    return shown.concat(held.slice(next));
+  }
+
+  /**
+   * Follow the conversation again from `position`: the server was restored from a backup
+   * to it, and numbers what follows anew. Every message shown after it stays shown, in
+   * the same place, as lost from the server; the numbers above it are free for what the
+   * server holds now, and what it sends again is known by its id (a replay). Returns the
+   * messages that were held above `position`, replays included, oldest first: the copies
+   * the server no longer has.
+   * @param {number} position
+   * @returns {HeldMessage[]}
+   */
+  rewind(position) {
+    this.#rounds += 1;
+    const round = this.#rounds;
+    /** @type {HeldMessage[]} */
+    const lost = [];
+    for (const message of this.sorted()) {
+      if (message.lost) {
+        lost.push(message.lost.after > position ? { ...message, lost: { after: position, round: message.lost.round } } : message);
+      } else if (message.seq > position) {
+        lost.push({ ...message, lost: { after: position, round } });
+      }
+    }
+    const gone = [...this.#messages.values()].filter((message) => message.seq > position).sort(bySeq);
+    for (const message of gone) {
+      this.#messages.delete(message.seq);
+      this.#withBytes.delete(message.seq);
+    }
+    this.#lost = lost;
+    this.#lostIds = new Set(lost.filter((m) => m.text !== null).map((m) => m.clientMessageId));
+    this.#firstSeq.clear();
+    for (const message of this.#messages.values()) {
+      if (message.text === null) continue;
+      const first = this.#firstSeq.get(message.clientMessageId);
+      if (first === undefined || message.seq < first) this.#firstSeq.set(message.clientMessageId, message.seq);
+    }
+    if (this.#messages.size === 0) {
+      // Nothing held up to it: what follows it comes next, and nothing is older at 0.
+      this.#low = position + 1;
+      this.#position = position;
+      if (position === 0) this.complete = true;
+    } else {
+      this.#position = Math.min(this.#position, position);
+    }
+    this.version += 1;
+    return gone;
   }
 
   /**
@@ -196,11 +296,27 @@ export class Timeline {
     return newest?.reference ?? null;
   }
 
+  /**
+   * Keep the bytes of this person's newest messages only (`OWN_BYTES_KEPT`).
+   * @param {HeldMessage} message
+   */
+  #keepBytes(message) {
+    this.#withBytes.add(message.seq);
+    if (this.#withBytes.size <= OWN_BYTES_KEPT) return;
+    const oldest = Math.min(...this.#withBytes);
+    this.#withBytes.delete(oldest);
+    const held = this.#messages.get(oldest);
+    if (held) delete held.ciphertext;
+  }
+
   /** Forget every message (sign-out). */
   clear() {
     this.version += 1;
     this.#messages.clear();
     this.#firstSeq.clear();
+    this.#lost = [];
+    this.#lostIds.clear();
+    this.#withBytes.clear();
     this.#low = 0;
     this.#position = 0;
     this.complete = false;

@@ -20,6 +20,7 @@ const STATE_LABEL = /** @type {Record<string, string>} */ ({
   failed: 'Not sent',
   sent: 'Sent',
   read: 'Read',
+  restored: 'No longer on the server',
 });
 
 /** Why a message was not sent, by the error code that stopped it (docs/protocol.md). */
@@ -73,6 +74,25 @@ function recoveryWords(recovery, myId) {
   const when = Number.isNaN(date.getTime()) ? 'a recent date' : date.toLocaleDateString(undefined, { year: 'numeric', month: 'long', day: 'numeric' });
   const who = recovery.confirmedBy === myId ? 'you' : recovery.confirmedByName || 'their therapist';
   return `an account recovery confirmed by ${who} on ${when}`;
+}
+
+/**
+ * What the conversation says after the server was restored from a backup and lost some of
+ * its messages (incoming.js): plainly, what is gone from the server, that this browser
+ * still shows it, and what happens now.
+ * @param {import('../conversations.js').RestoreNote} restore
+ * @param {string} peer the other member's name
+ */
+export function restoreNoticeText(restore, peer) {
+  const { lost, theirs, resent, notResent } = restore;
+  const one = lost === 1;
+  let text = `The portal's server was restored from a backup: ${one ? 'the last message of this conversation is' : `the last ${lost} messages of this conversation are`} no longer on it. This browser still shows ${one ? 'it' : 'them'}.`;
+  if (resent) text += ` ${resent === 1 && !theirs && one ? 'It is' : resent === 1 ? 'Yours is' : 'Yours are'} being sent again.`;
+  if (notResent) {
+    text += ` ${notResent === 1 ? 'One older message of yours' : `${notResent} older messages of yours`} could not be sent again: if ${notResent === 1 ? 'it' : 'they'} mattered, write ${notResent === 1 ? 'it' : 'them'} again.`;
+  }
+  if (theirs) text += ` ${theirs === 1 ? `The one from ${peer} comes` : `Those from ${peer} come`} back when ${peer}'s device connects again.`;
+  return text;
 }
 
 /** The latest instant a Date holds; a signed time beyond it is a wrong clock's. */
@@ -170,6 +190,8 @@ export function renderConversation(root, { messenger, me, conversationId, announ
   const banner = h('div', { class: 'banner', role: 'status', hidden: true });
   const recoveredNote = h('p', { class: 'notice identity-note', hidden: true });
   const downgradeNote = h('p', { class: 'notice downgrade-note', role: 'status', hidden: true });
+  // Said once through the page's polite live region when it happens (`onRestored`).
+  const restoreNote = h('p', { class: 'notice restore-note', hidden: true });
   const typing = h('p', { class: 'typing', 'aria-live': 'polite' });
   const textarea = /** @type {HTMLTextAreaElement} */ (h('textarea', {
     id: 'composer-text', name: 'message', rows: '2', required: true, maxlength: '20000',
@@ -206,6 +228,7 @@ export function renderConversation(root, { messenger, me, conversationId, announ
       banner,
       recoveredNote,
       downgradeNote,
+      restoreNote,
       readOnly ? h('p', { class: 'notice' }, 'This conversation is read-only.') : null,
       scroller,
       availability?.autoReply ?? null,
@@ -305,6 +328,21 @@ export function renderConversation(root, { messenger, me, conversationId, announ
       const time = writtenAt(message.order, message.sentAt);
       const separator = daySeparator(time);
       if (separator) wanted.push(separator);
+      if (message.lost) {
+        // Taken off the server by a restore: shown where it was, under its old number
+        // (which the server has given to another message since), without order notices.
+        const { state, error } = messenger.lostState(conversation, message);
+        wanted.push(row(`r${message.lost.round}.${message.seq}`, {
+          mine,
+          text: message.text,
+          problem: message.problem,
+          time,
+          state,
+          clientMessageId: mine ? message.clientMessageId : undefined,
+          error,
+        }));
+        continue;
+      }
       for (const notice of notices.get(message.seq) ?? []) wanted.push(noticeRow(notice));
       wanted.push(row(`s${message.seq}`, {
         mine,
@@ -378,6 +416,12 @@ export function renderConversation(root, { messenger, me, conversationId, announ
     downgradeNote.hidden = !downgrade;
     if (downgrade) {
       downgradeNote.textContent = `A key for this conversation arrived without the protection against future quantum computers that your account has, so it was refused. Your next message starts new keys. The server may have given ${downgrade.wrapper === me.id ? 'your browser' : peer.displayName} an old copy of your security key.`;
+    }
+    const restore = conversation.restore;
+    restoreNote.hidden = !restore;
+    if (restore) {
+      const text = restoreNoticeText(restore, peer.displayName);
+      if (restoreNote.textContent !== text) restoreNote.textContent = text;
     }
     search.refresh();
     if (stick) scroller.scrollTop = scroller.scrollHeight;
@@ -472,6 +516,13 @@ export function renderConversation(root, { messenger, me, conversationId, announ
       typing.textContent = '';
     }, TYPING_SHOW_MS);
   };
+  /** @param {Event} event */
+  const onRestored = (event) => {
+    const detail = /** @type {CustomEvent} */ (event).detail;
+    if (detail.conversation !== conversationId || !conversation.restore) return;
+    draw();
+    announce(restoreNoticeText(conversation.restore, peer.displayName));
+  };
   const onIdentity = () => draw();
   messenger.addEventListener('timeline', onTimeline);
   messenger.addEventListener('incoming', onIncoming);
@@ -479,6 +530,7 @@ export function renderConversation(root, { messenger, me, conversationId, announ
   messenger.addEventListener('identity-changed', onIdentity);
   messenger.addEventListener('identity-recovered', onIdentity);
   messenger.addEventListener('key-downgrade', onIdentity);
+  messenger.addEventListener('restored', onRestored);
   document.addEventListener('visibilitychange', readIfVisible);
 
   draw();
@@ -498,6 +550,7 @@ export function renderConversation(root, { messenger, me, conversationId, announ
     messenger.removeEventListener('identity-changed', onIdentity);
     messenger.removeEventListener('identity-recovered', onIdentity);
     messenger.removeEventListener('key-downgrade', onIdentity);
+    messenger.removeEventListener('restored', onRestored);
     document.removeEventListener('visibilitychange', readIfVisible);
   };
 }
