@@ -123,6 +123,10 @@ function describe(problem) {
       return 'Too many attempts. Wait a few minutes, then try again.';
     }
     if (problem.code === 'network') return 'The server could not be reached. Check your connection.';
+    if (problem.code === 'csrf_failed' && location.protocol === 'http:') {
+      // Its cookies go over https only: nothing sent over plain http can pass.
+      return `This portal works only over https: open https://${location.host}/ instead.`;
+    }
     return `Signing in failed (${problem.code}).`;
   }
   if (isWeakParameters(problem)) return WEAK_PARAMETERS_TEXT;
