@@ -252,6 +252,9 @@ class _OwnMessage:
     epoch: int
     ciphertext: bytes
     text: str
+    # Who it was written to: each member's id and identity fingerprint then. It is sealed
+    # again (after a restore took its epoch) only to the very same keys.
+    members: frozenset[tuple[int, bytes]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,7 +363,11 @@ class ConfideClient:
         # was seen), and those where that older epoch is not written in: the next message
         # starts a new one.
         self._rollback_allowed: set[uuid.UUID] = set()
-        self._rotate_before_writing: dict[uuid.UUID, int] = {}
+        # Conversations where a restore was seen: the highest epoch held before it, and when
+        # (ms), for ``_writes_refused``.
+        self._rotate_before_writing: dict[uuid.UUID, tuple[int, int]] = {}
+        # The members each message sent again after a restore was written to.
+        self._reupload_members: dict[uuid.UUID, frozenset[tuple[int, bytes]]] = {}
         # When each epoch began, as its version-2 envelope signs it (ms since 1970).
         self._epoch_times: dict[tuple[uuid.UUID, int], int] = {}
         # The epochs whose key came to this user wrapped with X25519 alone (not X-Wing).
@@ -1102,7 +1109,7 @@ class ConfideClient:
                 # go (it numbers its next epochs again), and this older epoch, presented
                 # as current, is not written in (crypto/SPEC.md, "Epoch rotation").
                 self._keyring.forget_after(data.id, data.current_epoch)
-                self._rotate_before_writing[data.id] = data.current_epoch
+                self._rotate_before_writing[data.id] = (known.current_epoch, _now_ms())
             else:
                 state.current_epoch = known.current_epoch
         self._rollback_allowed.discard(data.id)
@@ -1443,9 +1450,18 @@ class ConfideClient:
         return crypto.epoch_needs_rotation(0, age, False)
 
     def _writes_refused(self, conversation_id: uuid.UUID, epoch: int) -> bool:
-        """Whether ``epoch`` is a restored server's older epoch, listed as current after a
-        restore: nothing new is written in it (a newer one, begun since, is written in)."""
-        return epoch <= self._rotate_before_writing.get(conversation_id, -1)
+        """Whether nothing new may be written in ``epoch`` after a restore: any epoch up to
+        the highest this client held before it, unless this client began it since (a
+        ``rekey`` lifts the refusal) or its envelope signs a start after the restore was
+        seen. A server cannot then bring back a genuine older epoch as current."""
+        refused = self._rotate_before_writing.get(conversation_id)
+        if refused is None:
+            return False
+        highest, seen_at = refused
+        if epoch > highest:
+            return False
+        started = self._epoch_times.get((conversation_id, epoch))
+        return started is None or started < seen_at
 
     def _refuse_if_held(self, conversation_id: uuid.UUID) -> None:
         """Nothing is sealed or wrapped to a verified peer's changed key (crypto/SPEC.md,
@@ -1556,6 +1572,12 @@ class ConfideClient:
             raise KeysError("The text of this message is unknown here, so it cannot be re-sealed")
         await self.conversations()
         state = await self._known(entry.conversation)
+        written_to = self._reupload_members.get(entry.client_message_id)
+        if written_to is not None and written_to != self._members_now(state):
+            raise KeysError(
+                "The members' keys changed since this message was written: it is not sealed "
+                "to the new ones"
+            )
         rotated = self._writes_refused(entry.conversation, state.current_epoch)
         if rotated:
             # A restored server's epoch, older than one this client held, is not written
@@ -1653,7 +1675,6 @@ class ConfideClient:
             "new epoch",
         )
         await self._request(frame, RekeyOkFrame)
-        self._rotate_before_writing.pop(conversation_id, None)
         self._keyring.add(conversation_id, epoch, key)
         self._epoch_times[(conversation_id, epoch)] = created_at
         own = wrapped.get(self.account.id if self.account else -1, b"")
@@ -1888,20 +1909,41 @@ class ConfideClient:
         # Its epochs may have gone back too: the listing may now name an older one.
         self._rollback_allowed.add(conversation)
         await self.conversations()
+        state = await self._known(conversation)
+        members = self._members_now(state)
         resent = []
         for _, message in lost:
             if self.outbox.get(conversation, message.client_message_id) is not None:
                 continue  # still waiting for its ack: it goes again anyway
+            if message.members != members:
+                # Written to other keys than the members hold now: never sealed to the new
+                # ones (a server could claim a restore to have history sealed to a key it
+                # put in a member's place). It stays lost from the server; others show it.
+                unkept += 1
+                continue
+            self._reupload_members[message.client_message_id] = message.members
+            epoch, ciphertext = message.epoch, message.ciphertext
+            if epoch > state.current_epoch:
+                # Its epoch is gone from the server (its number will name a new key): the
+                # same text, id and place in the order, sealed in an epoch written now. (In
+                # an epoch the server still has, the same bytes go: nothing new is written.)
+                try:
+                    epoch, ciphertext = await self._sealed_again(conversation, message)
+                except (ClientError, CryptoError) as exc:
+                    log.warning("a lost message could not be sealed again: %s", exc)
+                    unkept += 1
+                    continue
             entry = self.outbox.add(
-                conversation,
-                message.client_message_id,
-                message.epoch,
-                message.ciphertext,
-                message.text,
+                conversation, message.client_message_id, epoch, ciphertext, message.text
             )
             entry.acked.add_done_callback(functools.partial(self._note_own_acked, entry))
             self._start_delivery(entry)
             resent.append(message.client_message_id)
+        for entry in self.outbox.pending():
+            # Waiting since before the restore, sealed in an epoch the server no longer has.
+            if entry.conversation == conversation and entry.epoch > state.current_epoch:
+                with contextlib.suppress(ClientError, CryptoError):
+                    entry.reseal(*await self._sealed_again(conversation, entry))
         self.events.put_nowait(
             ServerRestored(
                 conversation=conversation,
@@ -1914,11 +1956,50 @@ class ConfideClient:
         )
         return True
 
+    @staticmethod
+    def _members_now(state: _Conversation) -> frozenset[tuple[int, bytes]]:
+        return frozenset((m.id, m.identity.fingerprint()) for m in state.members.values())
+
+    async def _sealed_again(
+        self, conversation: uuid.UUID, message: _OwnMessage | OutgoingMessage
+    ) -> tuple[int, bytes]:
+        """A message's text sealed again, with its id and its place in the sender's order,
+        in an epoch this client may write in now (a new one first, after a restore)."""
+        if message.text is None:
+            raise KeysError("The text of this message is unknown here, so it cannot be re-sealed")
+        state = await self._known(conversation)
+        epoch = state.current_epoch
+        for _ in range(_MAX_RESEALS):
+            if not self._writes_refused(conversation, epoch) and self._keyring.has(
+                conversation, epoch
+            ):
+                break
+            try:
+                epoch = await self.rekey(conversation)
+            except StaleEpochError:
+                # Another member began one first: read it, and write in it if it is new.
+                await self.conversations()
+                epoch = (await self._known(conversation)).current_epoch
+        else:
+            raise StaleEpochError("The conversation's epoch kept changing under this message")
+        key = await self._key_for(conversation, epoch)
+        self._refuse_if_held(conversation)
+        order = crypto.parse_message(message.ciphertext).order
+        ciphertext = crypto.seal_text(
+            message.text, key, conversation, epoch, self.identity, message.client_message_id, order
+        )
+        return epoch, ciphertext
+
     def _keep_own(self, data: MessageData, text: str) -> None:
         """Keeps one of this client's own stored messages (the newest ``OWN_MESSAGES_KEPT``
         of each conversation) for an upload again after a restore."""
+        state = self._conversations.get(data.conversation)
+        if state is None:
+            return
         own = self._own_messages.setdefault(data.conversation, OrderedDict())
-        own[data.seq] = _OwnMessage(data.client_message_id, data.epoch, data.ciphertext, text)
+        own[data.seq] = _OwnMessage(
+            data.client_message_id, data.epoch, data.ciphertext, text, self._members_now(state)
+        )
         own.move_to_end(data.seq)
         while len(own) > OWN_MESSAGES_KEPT:
             own.popitem(last=False)

@@ -115,8 +115,15 @@ def _decode(response: httpx.Response, method: str, path: str, answer: type[A]) -
         return read_json(answer, response.content, f"The answer to {method} {path}")
     location = response.headers.get("Location", "")
     if response.is_redirect and location.startswith("https://"):
-        https = urlunsplit(("https", urlsplit(location).netloc, "", "", ""))
         asked = f"{response.url.scheme}://{response.url.netloc.decode('ascii')}"
+        # The redirect's own port, but never another host than the one asked: whoever
+        # answers plain http could name any.
+        target = urlsplit(location)
+        https = (
+            urlunsplit(("https", target.netloc, "", "", ""))
+            if target.hostname == response.url.host
+            else f"https://{response.url.host}"
+        )
         raise ClientError(
             f"This server works only over https: use {https} instead of {asked}.",
             code="https_required",

@@ -32,6 +32,21 @@ __all__ = ["Backup", "BackupError", "make_backup", "prune", "restore_backup"]
 NAME = re.compile(r"^confide-\d{8}T\d{6}Z\.(dump|sqlite3)$")
 
 
+# DATABASE_URL's options and the libpq variables that carry them to pg_dump and pg_restore.
+_LIBPQ_OPTIONS = {
+    "sslmode": "PGSSLMODE",
+    "sslrootcert": "PGSSLROOTCERT",
+    "sslcert": "PGSSLCERT",
+    "sslkey": "PGSSLKEY",
+    "sslcrl": "PGSSLCRL",
+    "sslnegotiation": "PGSSLNEGOTIATION",
+    "target_session_attrs": "PGTARGETSESSIONATTRS",
+    "connect_timeout": "PGCONNECT_TIMEOUT",
+    "application_name": "PGAPPNAME",
+    "options": "PGOPTIONS",
+}
+
+
 class BackupError(Exception):
     """A backup or restore that could not be made; the message says why and what to do."""
 
@@ -57,6 +72,16 @@ def _postgres_env() -> dict[str, str]:
         value = db.get(key)
         if value:
             env[variable] = str(value)
+    # The connection's TLS (DATABASE_URL's ?sslmode=verify-full&sslrootcert=...): the dump
+    # travels as the server's own connections do, never downgraded.
+    for option, given in db.get("OPTIONS", {}).items():
+        libpq = _LIBPQ_OPTIONS.get(option)
+        if libpq is None:
+            raise BackupError(
+                f"DATABASE_URL's option {option!r} has no libpq variable for pg_dump; "
+                "remove it, or back up with pg_dump yourself."
+            )
+        env[libpq] = str(given)
     return env
 
 

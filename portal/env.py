@@ -84,6 +84,13 @@ def private_directory(path: Path) -> Path:
             f"The data directory {path} cannot be made ({exc.strerror}): run from a directory "
             "this user can write, or set CONFIDE_DATA_DIR."
         ) from exc
+    # Someone else's, or one others may write in, could hold a secret key they planted.
+    found = path.lstat()
+    if path.is_symlink() or found.st_uid != os.geteuid() or found.st_mode & 0o022:
+        raise ImproperlyConfigured(
+            f"The data directory {path} is not this user's alone (a link, another owner, or "
+            "writable by others): use a directory of this user's, mode 0700."
+        )
     return path
 
 
@@ -93,7 +100,10 @@ def private_file(path: Path) -> Path:
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
-        pass
+        if path.is_symlink():
+            raise ImproperlyConfigured(
+                f"{path} is a link: the portal opens only its own file."
+            ) from None
     return path
 
 

@@ -6,7 +6,8 @@ name of ``ALLOWED_HOSTS``, is never redirected to https, and costs no middleware
 
 * ``GET /healthz``: liveness. Answers without touching anything: the process runs.
 * ``GET /readyz``: readiness. 200 when the database answers and, with ``REDIS_URL``, Redis
-  does; 503 naming which does not. A load balancer sends traffic by it.
+  does; 503 naming which does not. A load balancer sends traffic by it. Like /metrics it
+  asks the services, so it answers only the addresses below (404 to anyone else).
 * ``GET /metrics``: Prometheus's text format (prometheus_client), answered only to the
   addresses of ``CONFIDE_METRICS_ALLOW_IPS`` (127.0.0.1 and ::1 by default; empty: to
   nobody), as the server sees the client (behind the proxy, the forwarded address), and
@@ -66,14 +67,15 @@ class OperatorEndpoints:
         path = scope["path"]
         if path == "/healthz":
             await _answer(send, 200, b'{"ok": true}', "application/json")
+        elif not may_read_metrics((scope.get("client") or ("", 0))[0]):
+            # Each asks the database (and Redis): for the operator's tools only.
+            await _answer(send, 404, b'{"ok": false}', "application/json")
         elif path == "/readyz":
             status, body = await readiness()
             await _answer(send, status, json.dumps(body).encode(), "application/json")
-        elif may_read_metrics((scope.get("client") or ("", 0))[0]):
+        else:
             text = await database_sync_to_async(generate_latest)(REGISTRY)
             await _answer(send, 200, text, CONTENT_TYPE_LATEST)
-        else:
-            await _answer(send, 404, b'{"ok": false}', "application/json")
 
 
 async def _answer(send: Send, status: int, body: bytes, content_type: str) -> None:

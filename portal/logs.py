@@ -50,8 +50,9 @@ class ClientFaultsWithoutTraceback(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str) and (
-            record.msg.endswith('"WebSocket %s" [accepted]') or record.msg in _PER_SOCKET
+            '"WebSocket %s"' in record.msg or record.msg in _PER_SOCKET
         ):
+            # uvicorn's own line per socket (with the query string): RequestLog writes one.
             return False
         if record.getMessage() in _CLIENT_FAULTS:
             record.exc_info = None
@@ -119,6 +120,13 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
     }
 
 
+def _printable(text: str) -> str:
+    """``text`` with its control characters escaped (``\\n``, ``\\x1b``)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 def _client(scope: Scope) -> str:
     return str((scope.get("client") or ("-", 0))[0])
 
@@ -157,7 +165,8 @@ class RequestLog:
         rid = new_request_id(scope, trusted)
         token = request_id.set(rid)
         started = time.monotonic()
-        path = scope.get("path", "")
+        # uvicorn decodes %0A and the like: escaped, no path writes a line of its own.
+        path = _printable(scope.get("path", ""))
         state: dict[str, Any] = {"status": None, "accepted": False, "close": None}
 
         async def send_noting(message: Message) -> None:

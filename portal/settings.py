@@ -236,17 +236,28 @@ LOGGING: dict[str, Any] = logging_config(CONFIDE_LOG_FORMAT, env_str("LOG_LEVEL"
 # let anyone who reaches a process claim any address.
 CONFIDE_BEHIND_TLS_PROXY = env_bool("CONFIDE_BEHIND_TLS_PROXY", default=False)
 CONFIDE_FORWARDED_ALLOW_IPS = env_list("CONFIDE_FORWARDED_ALLOW_IPS", ["127.0.0.1"])
-if "*" in CONFIDE_FORWARDED_ALLOW_IPS:
-    raise ImproperlyConfigured("CONFIDE_FORWARDED_ALLOW_IPS must name the proxy; '*' is refused.")
+for _proxy in CONFIDE_FORWARDED_ALLOW_IPS:
+    try:
+        _network = ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"CONFIDE_FORWARDED_ALLOW_IPS must name the proxy's addresses; {_proxy!r} is not one"
+            " (no '*', no host names)."
+        ) from None
+    if _network.prefixlen < (8 if _network.version == 4 else 32):
+        raise ImproperlyConfigured(
+            f"CONFIDE_FORWARDED_ALLOW_IPS: {_proxy!r} would let most of the internet claim "
+            "any address; name the proxy's own."
+        )
 # Who may read /metrics (portal/health.py): addresses or networks, as the server sees the
 # client (behind the proxy, the forwarded address); empty: nobody.
 CONFIDE_METRICS_ALLOW_IPS = env_list("CONFIDE_METRICS_ALLOW_IPS", ["127.0.0.1", "::1"])
-for _network in CONFIDE_METRICS_ALLOW_IPS:
+for _operator in CONFIDE_METRICS_ALLOW_IPS:
     try:
-        ipaddress.ip_network(_network, strict=False)
+        ipaddress.ip_network(_operator, strict=False)
     except ValueError:
         raise ImproperlyConfigured(
-            f"CONFIDE_METRICS_ALLOW_IPS: {_network!r} is not an address or a network"
+            f"CONFIDE_METRICS_ALLOW_IPS: {_operator!r} is not an address or a network"
         ) from None
 
 # Limits of the realtime protocol (docs/protocol.md).

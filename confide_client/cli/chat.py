@@ -59,7 +59,7 @@ def restored_text(event: ServerRestored) -> str:
     lost = event.held_up_to - event.restored_at
     what = "the last message" if lost == 1 else f"the last {lost} messages"
     said = (
-        f"The portal's server was restored from a backup: {what} of this conversation"
+        f"The portal's server says it was restored from a backup: {what} of this conversation"
         f" (after #{event.restored_at}) are no longer on it. This computer still has them."
     )
     if event.resent:

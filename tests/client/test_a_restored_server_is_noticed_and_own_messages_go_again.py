@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import uuid
 
+import crypto
 from confide_client import ConfideClient, ReceivedMessage, ServerRestored
 from tests.client.conftest import Practice, SignIn
+from tests.client.stand_in_portal import QUICK_KDF
 from tests.integration.helpers import event_of
 from tests.waiting import until
 
@@ -174,3 +176,51 @@ async def test_an_epoch_lost_with_the_restore_is_not_written_in_again(
     assert key != lost_key
     texts = [m.text for m in await drain(theo, 1)]
     assert texts[-1] == "three"
+
+
+async def test_a_restore_claimed_after_a_key_was_replaced_seals_nothing_to_the_new_key(
+    practice: Practice, sign_in: SignIn
+) -> None:
+    """A server that puts its own key in Theo's place, then claims a restore, gets none of
+    Clara's kept messages sealed to that key: they were written to Theo's real one."""
+    theo = await sign_in(practice.therapist)
+    clara = await sign_in(practice.client)
+    await five_messages(practice, theo, clara)
+    practice.portal.people[practice.therapist.id].material = crypto.make_sign_up_material(
+        "the server's own", QUICK_KDF
+    )
+    practice.portal.restore(practice.conversation, 2, epoch=0, announce=False)
+    await practice.portal.drop_sockets(practice.client)
+
+    told = await event_of(clara, ServerRestored, timeout=10)
+    assert (told.restored_at, told.resent, told.not_resent) == (2, (), 2)
+    await clara.wait_synced(5)
+    assert len(practice.portal.stored(practice.conversation)) == 2
+
+
+async def test_a_genuine_older_epoch_brought_back_after_a_restore_is_not_written_in(
+    practice: Practice, sign_in: SignIn
+) -> None:
+    theo = await sign_in(practice.therapist)
+    clara = await sign_in(practice.client)
+    await clara.send_text(practice.conversation, "one")
+    await theo.rekey(practice.conversation)  # epoch 1
+    await theo.rekey(practice.conversation)  # epoch 2
+    await theo.send_text(practice.conversation, "two, in epoch 2")
+    await drain(clara, 2)
+    conversation = practice.portal.conversations[practice.conversation]
+    epoch_one = {k: v for k, v in conversation.envelopes.items() if k[0] == 1}
+
+    # A restore to epoch 0, then epoch 1 (a genuine envelope of before) brought back.
+    practice.portal.restore(practice.conversation, 1, epoch=0)
+    await practice.portal.drop_sockets(practice.client)
+    await event_of(clara, ServerRestored, timeout=10)
+    conversation.envelopes.update(epoch_one)
+    conversation.epoch = 1
+    await clara.conversations()
+    assert (await clara.conversation(practice.conversation)).current_epoch == 1
+
+    await clara.send_text(practice.conversation, "three")
+    (last,) = practice.portal.stored(practice.conversation)[-1:]
+    assert last.sender == practice.client.id and last.epoch == 2  # a new epoch 2, hers
+    assert conversation.envelopes[(2, practice.client.id)][0] == practice.client.id

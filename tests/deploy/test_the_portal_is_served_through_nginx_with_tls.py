@@ -410,16 +410,24 @@ def test_bodies_are_capped_at_nginx_and_at_the_portal(portal: Portal) -> None:
         assert too_large_for_nginx.encode() not in server.log()
 
 
-def test_metrics_are_not_served_through_nginx(portal: Portal) -> None:
+def test_metrics_and_readiness_are_not_served_through_nginx(portal: Portal) -> None:
     with portal.through_proxy() as browser:
-        for path in ("/metrics", "/metrics/", "/%6Detrics", "//metrics", "/metrics?format=x"):
+        for path in (
+            "/metrics",
+            "/metrics/",
+            "/%6Detrics",
+            "//metrics",
+            "/metrics?format=x",
+            "/readyz",
+            "/%72eadyz",
+        ):
             response = browser.get(httpx.URL(portal.url + path))
             assert response.request.url.raw_path == path.encode()
             assert response.status_code == 404, path
             assert _from_nginx(response), path
             _one_hsts(response)
     for line in portal.access_log():
-        if "metrics" in line:
+        if "metrics" in line or "readyz" in line:
             assert "upstream=-" in line, line
 
 

@@ -73,6 +73,11 @@ async def test_requests_and_sockets_are_logged_once_each_with_their_request_id(
     (closed,) = events(server, "ws_closed")
     assert opened["request_id"] == closed["request_id"] != "-"
     assert closed["path"] == "/ws" and closed["duration_ms"] > 0
+    # A path that decodes to a line break writes no line of its own.
+    forged = httpx.get(f"{server.url}/api/x%0A%7B%22event%22%3A%22forged%22%7D", trust_env=False)
+    await until(lambda: any("forged" in line["path"] for line in events(server, "http_request")), 5)
+    assert not any(line.get("event") == "forged" for line in lines(server))
+    assert forged.status_code == 404
     text = server.log().decode()
     assert "connection open" not in text  # uvicorn's own line per socket, without an id
     for secret in ("secret-in-a-query", "a-cookie", personas.therapist.password, "sessionid"):

@@ -48,6 +48,14 @@ def test_probes_by_address_are_answered_over_http_in_production(
     assert _get(server, "/api/csrf").status_code == 400  # 127.0.0.1 is not its name
 
 
+def test_readiness_is_for_the_operators_addresses_only(
+    stack: Stack, live_servers: Callable[..., list[LiveServer]]
+) -> None:
+    (server,) = live_servers(1, stack, {"CONFIDE_METRICS_ALLOW_IPS": "192.0.2.0/24"})
+    assert _get(server, "/healthz").status_code == 200
+    assert _get(server, "/readyz").status_code == 404
+
+
 def test_a_process_without_its_database_is_alive_and_not_ready(
     production_stack: Stack, live_servers: Callable[..., list[LiveServer]]
 ) -> None:

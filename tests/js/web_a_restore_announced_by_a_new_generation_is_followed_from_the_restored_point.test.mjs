@@ -93,11 +93,11 @@ test('messages held above the restored point stay shown once, and new ones under
 
     assert.equal(tab.events.filter((e) => e.type === 'restored').length, 1);
     assert.deepEqual(conversation.restore, {
-      restoredAt: 2, lost: 2, theirs: 1, resent: 1, notResent: 0, announced: true,
+      restoredAt: 2, lost: 2, theirs: 1, resent: 1, notResent: 0, keysChanged: 0, announced: true,
     });
     assert.equal(
       restoreNoticeText(conversation.restore, 'Theo Therapist'),
-      "The portal's server was restored from a backup: the last 2 messages of this conversation are no longer on it. " +
+      "The portal's server says it was restored from a backup: the last 2 messages of this conversation are no longer on it. " +
         'This browser still shows them. Yours is being sent again. ' +
         "The one from Theo Therapist comes back when Theo Therapist's device connects again.",
     );

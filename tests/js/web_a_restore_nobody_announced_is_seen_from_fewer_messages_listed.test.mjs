@@ -49,7 +49,7 @@ test('a page listing fewer messages than held is a restore, whatever the generat
     assert.equal(tab.messenger.outbox.size, 0);
     const conversation = tab.messenger.conversations.get(CONVERSATION);
     assert.deepEqual(conversation.restore, {
-      restoredAt: 2, lost: 2, theirs: 1, resent: 1, notResent: 0, announced: false,
+      restoredAt: 2, lost: 2, theirs: 1, resent: 1, notResent: 0, keysChanged: 0, announced: false,
     });
     assert.equal(tab.events.filter((e) => e.type === 'restored').length, 1);
   } finally {

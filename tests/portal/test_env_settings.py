@@ -155,3 +155,42 @@ def test_a_security_contact_that_is_not_a_mailto_or_https_uri_is_refused(tmp_pat
     )
     assert result.returncode != 0
     assert "mailto: or https://" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("proxies", "said"),
+    [
+        ("*", "is not one"),
+        ("proxy.internal", "is not one"),
+        ("0.0.0.0/0", "most of the internet"),
+        ("::/0", "most of the internet"),
+    ],
+)
+def test_a_proxy_allow_list_that_trusts_everyone_is_refused(
+    tmp_path: Path, proxies: str, said: str
+) -> None:
+    result = _settings_in_subprocess(
+        {"CONFIDE_DATA_DIR": str(tmp_path), "CONFIDE_FORWARDED_ALLOW_IPS": proxies},
+        "settings.CONFIDE_FORWARDED_ALLOW_IPS",
+    )
+    assert result.returncode != 0
+    assert said in result.stderr
+
+
+def test_a_proxy_network_of_the_site_is_taken(tmp_path: Path) -> None:
+    result = _settings_in_subprocess(
+        {"CONFIDE_DATA_DIR": str(tmp_path), "CONFIDE_FORWARDED_ALLOW_IPS": "10.0.0.0/8,::1"},
+        "settings.CONFIDE_FORWARDED_ALLOW_IPS",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['10.0.0.0/8', '::1']"
+
+
+def test_a_data_directory_others_may_write_in_is_refused(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    result = _settings_in_subprocess({"CONFIDE_DATA_DIR": str(shared)}, "settings.SECRET_KEY")
+    assert result.returncode != 0
+    assert "is not this user's alone" in result.stderr
+    assert not (shared / "secret_key").exists()

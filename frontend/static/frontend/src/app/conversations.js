@@ -69,10 +69,13 @@ import { isCryptoError, isDowngrade, parseIdentity, verifySuccession } from './k
  * @property {{epoch: number, wrapper: number}|null} [downgradeRefused] an epoch's key came
  *   wrapped with X25519 alone after this person's identity held an X-Wing key, and was
  *   refused (the newest such epoch); the next send begins a new epoch
- * @property {number|null} [restoredEpoch] the older epoch a server restored from a backup
- *   listed as current, taken only because a restore was seen in this conversation: nothing
- *   new is written in it or before it, the next message begins a new epoch first
- *   (epochs.js, `writesRefused`)
+ * @property {{highest: number, seenAt: number}|null} [restoredFrom] set once a restore of
+ *   the server seen in this conversation took its listing back to an older epoch: the
+ *   highest epoch this browser held before (`highest`) and when the restore was seen (ms
+ *   since 1970). Nothing new is written in an epoch up to `highest` unless its envelope
+ *   signs a start after `seenAt` (an epoch begun since), so neither the older epoch listed
+ *   nor a genuine later one the server brings back is written in (epochs.js,
+ *   `writesRefused`)
  * @property {RestoreNote|null} [restore] the last restore of the server seen in this
  *   conversation, for the view to say
  */
@@ -80,15 +83,19 @@ import { isCryptoError, isDowngrade, parseIdentity, verifySuccession } from './k
 /**
  * What a restore of the server from a backup took off it, as this browser saw it
  * (incoming.js): the number it went back to, the messages shown that are no longer on
- * it (this person's and the other member's), how many of this person's go again and how
- * many could not (their bytes were no longer kept), and whether the server announced it
- * (a new database generation) or only listed fewer messages than held.
+ * it (this person's and the other member's), how many of this person's go again, how
+ * many could not (their bytes were no longer kept), how many were not sent again because
+ * the members' keys are no longer those they were written to (`keysChanged`: a server
+ * could claim a restore to have them sealed to a key it put in a member's place), and
+ * whether the server announced it (a new database generation) or only listed fewer
+ * messages than held.
  * @typedef {object} RestoreNote
  * @property {number} restoredAt
  * @property {number} lost
  * @property {number} theirs
  * @property {number} resent
  * @property {number} notResent
+ * @property {number} keysChanged
  * @property {boolean} announced
  */
 
@@ -189,8 +196,9 @@ export class ConversationList {
    * its numbers, read positions and epoch count are the server's again, and only here may
    * the listing name an older current epoch than the one this browser knew. Then the keys
    * of the later epochs are forgotten (the server numbers its next epochs again, with new
-   * keys) and the older epoch is not written in (`restoredEpoch`). Resolves to the epoch it
-   * went back to, or null when it did not.
+   * keys), and no epoch up to the highest held before is written in unless it began after
+   * this moment (`restoredFrom`). Resolves to the epoch it went back to, or null when it
+   * did not.
    * @param {string} id
    * @returns {Promise<number|null>}
    */
@@ -304,7 +312,7 @@ export class ConversationList {
       label: '',
       archivedAt: null,
       lastIncomingAt: null,
-      restoredEpoch: null,
+      restoredFrom: null,
       restore: null,
     };
     conversation.status = raw.status;
@@ -316,7 +324,13 @@ export class ConversationList {
     const rollback = restored && raw.current_epoch < (known?.currentEpoch ?? 0);
     if (rollback) {
       this.keys.ring.forgetAfter(raw.id, raw.current_epoch);
-      conversation.restoredEpoch = raw.current_epoch;
+      // Every epoch up to the highest held is refused, not only the one listed: the server
+      // could otherwise bring back a later one with its genuine old envelope, as current.
+      // An earlier restore's refusal stays (it keeps its highest epoch, from now on).
+      conversation.restoredFrom = {
+        highest: Math.max(known?.currentEpoch ?? 0, conversation.restoredFrom?.highest ?? 0),
+        seenAt: Date.now(),
+      };
       this.#rolledBack.set(raw.id, raw.current_epoch);
     }
     if (restored || raw.current_epoch >= (known?.currentEpoch ?? 0)) {

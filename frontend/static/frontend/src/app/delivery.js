@@ -17,14 +17,19 @@
  *
  * After a restore of the server from a backup (incoming.js), this person's own messages
  * it lost go again (`reupload`): the same id and bytes, sealed again first only when
- * their epoch's key was forgotten with the epochs the server lost; and nothing is sealed
- * in an older epoch the restored server lists as current (epochs.js, `writesRefused`).
+ * their epoch is above the restored server's (its key was forgotten with the epochs the
+ * server lost, and its number will name a new key); and nothing is sealed in an epoch
+ * begun before the restore that the server lists as current (epochs.js, `writesRefused`).
+ * A lost message goes again, and is sealed again, only while the members' keys are those
+ * it was written to: a server can claim a restore, and it could have put a key of its
+ * own in a member's place, so nothing kept is ever sealed to another key.
  *
  * @module
  */
 
 import { backoffDelay } from './backoff.js';
 import { writesRefused } from './epochs.js';
+import { recipientsOf } from './keys.js';
 import { sendFrame } from './frames.js';
 import { RESEND } from './protocol.js';
 import { SocketError } from './socket.js';
@@ -60,6 +65,17 @@ export class VerifiedKeyChangedError extends Error {
   }
 }
 
+/**
+ * A message sent again after a restore is not sealed again: the members' keys are not
+ * those it was written to.
+ */
+export class KeysChangedSinceError extends Error {
+  constructor() {
+    super('The keys of the people in this conversation changed since it was written');
+    this.name = 'KeysChangedSinceError';
+  }
+}
+
 export class Delivery {
   /** Messages being sealed again after `stale_epoch`: in flight for the order. */
   /** @type {Set<string>} */
@@ -85,6 +101,18 @@ export class Delivery {
    * @type {Set<string>}
    */
   #resealFirst = new Set();
+  /**
+   * Who each unacknowledged message was sealed for (keys.js, `recipientsOf`), kept with
+   * its bytes once it is stored (the timeline's `writtenTo`).
+   * @type {Map<string, string>}
+   */
+  #writtenTo = new Map();
+  /**
+   * The messages sent again after a restore of the server: sealed again only to the keys
+   * they were written to (`#writtenTo`).
+   * @type {Set<string>}
+   */
+  #reuploaded = new Set();
   #stopped = false;
 
   /**
@@ -131,10 +159,11 @@ export class Delivery {
       keepOrderOf: replacing,
     });
     this.#text.set(clientMessageId, text);
+    this.#writtenTo.set(clientMessageId, recipientsOf(conversation.members.values()));
     this.outbox.add({ conversation: id, clientMessageId, epoch, ciphertext });
     // No new epoch could begin (offline, or the rekey failed): it waits to be sealed again
-    // in one, never going in the older epoch a restored server presented as current.
-    if (writesRefused(conversation)) this.#resealFirst.add(clientMessageId);
+    // in one, never going in an epoch a restored server presented as current.
+    if (writesRefused(conversation, this.keys)) this.#resealFirst.add(clientMessageId);
     this.emit('timeline', { conversation: id });
     this.#transmit(clientMessageId);
     return clientMessageId;
@@ -143,18 +172,27 @@ export class Delivery {
   /**
    * The server was restored from a backup and lost these messages of this person's
    * (incoming.js): each goes again under its own id, with the bytes the server had stored,
-   * unless it is still waiting in the outbox (it goes anyway). Those sealed in an epoch
-   * after `rolledBackTo`, whose key is forgotten, are sealed again in a new epoch first,
-   * and so are such entries of the outbox; one refused meanwhile for its epoch goes again.
-   * Returns how many go again.
+   * unless it is still waiting in the outbox (it goes anyway). Only while the members'
+   * keys are exactly those it was written to (`writtenTo`): otherwise it is not sent at
+   * all, since sealing it again would seal it to a key that may be the server's own.
+   * Those sealed in an epoch above the restored server's current one (after
+   * `rolledBackTo`), whose key is forgotten and whose number will name a new key, never go
+   * with their bytes: they are sealed again in a new epoch first, and so are such entries
+   * of the outbox; one refused meanwhile for its epoch goes again. Returns how many go
+   * again, and how many do not because the keys changed.
    * @param {string} id
-   * @param {{clientMessageId: string, epoch: number, ciphertext: string, text: string}[]} messages
-   *   oldest first
+   * @param {{clientMessageId: string, epoch: number, ciphertext: string, text: string,
+   *          writtenTo?: string}[]} messages oldest first
    * @param {number|null} rolledBackTo the older epoch the listing went back to, if it did
+   * @returns {{resent: number, keysChanged: number}}
    */
   reupload(id, messages, rolledBackTo) {
-    if (this.#stopped) return 0;
-    const forgotten = (/** @type {number} */ epoch) => rolledBackTo !== null && epoch > rolledBackTo;
+    const outcome = { resent: 0, keysChanged: 0 };
+    const conversation = this.conversations.get(id);
+    if (this.#stopped || !conversation) return outcome;
+    const current = conversation.currentEpoch;
+    const forgotten = (/** @type {number} */ epoch) =>
+      epoch > current || (rolledBackTo !== null && epoch > rolledBackTo);
     for (const entry of this.outbox.entries(id)) {
       if (forgotten(entry.epoch)) this.#resealFirst.add(entry.clientMessageId);
       if (entry.state === 'failed' && entry.error === 'stale_epoch') {
@@ -163,10 +201,16 @@ export class Delivery {
         this.#transmit(entry.clientMessageId);
       }
     }
-    let count = 0;
+    const members = recipientsOf(conversation.members.values());
     for (const message of messages) {
-      count += 1;
-      if (this.outbox.has(message.clientMessageId)) continue;
+      if (this.outbox.has(message.clientMessageId)) {
+        outcome.resent += 1; // still waiting for its ack: it goes anyway
+        continue;
+      }
+      if (message.writtenTo !== members) {
+        outcome.keysChanged += 1;
+        continue;
+      }
       this.outbox.add({
         conversation: id,
         clientMessageId: message.clientMessageId,
@@ -174,11 +218,14 @@ export class Delivery {
         ciphertext: message.ciphertext,
       });
       this.#text.set(message.clientMessageId, message.text);
+      this.#writtenTo.set(message.clientMessageId, message.writtenTo);
+      this.#reuploaded.add(message.clientMessageId);
       if (forgotten(message.epoch)) this.#resealFirst.add(message.clientMessageId);
+      outcome.resent += 1;
       this.#transmit(message.clientMessageId);
     }
     this.emit('timeline', { conversation: id });
-    return count;
+    return outcome;
   }
 
   /**
@@ -192,9 +239,14 @@ export class Delivery {
       throw new VerifiedKeyChangedError();
     }
     if (entry.error !== null && NEVER_ACCEPTED.has(entry.error)) {
+      const conversation = this.conversations.get(entry.conversation);
+      if (conversation && !this.#mayReseal(clientMessageId, conversation)) {
+        this.#keysChangedSince(clientMessageId);
+        return;
+      }
       const text = this.#text.get(clientMessageId);
       this.outbox.discard(clientMessageId);
-      this.#text.delete(clientMessageId);
+      this.#forget(clientMessageId);
       this.emit('timeline', { conversation: entry.conversation });
       if (text !== undefined) await this.sendText(entry.conversation, text, entry.ciphertext);
       return;
@@ -275,7 +327,8 @@ export class Delivery {
     this.#resealFirst.delete(entry.clientMessageId);
     const clientMessageId = entry.clientMessageId;
     const text = this.#text.get(clientMessageId) ?? null;
-    this.#text.delete(clientMessageId);
+    const writtenTo = this.#writtenTo.get(clientMessageId);
+    this.#forget(clientMessageId);
     const conversation = this.conversations.get(entry.conversation);
     if (conversation) {
       this.conversations.noteStored(conversation, ack.seq, entry.epoch, ack.sent_at);
@@ -289,8 +342,10 @@ export class Delivery {
         problem: text === null ? 'not shown' : null,
         // Sealed by this tab, so its order is this person's own word.
         ...this.keys.orderFacts(entry.ciphertext, true),
-        // The bytes stored: what goes again should a restore of the server lose them.
+        // The bytes stored: what goes again should a restore of the server lose them, to
+        // the keys they were sealed for.
         ciphertext: entry.ciphertext,
+        writtenTo: writtenTo ?? recipientsOf(conversation.members.values()),
       });
     }
     this.emit('timeline', { conversation: entry.conversation });
@@ -320,6 +375,51 @@ export class Delivery {
     this.#held.clear();
     this.#resealFirst.clear();
     this.#text.clear();
+    this.#writtenTo.clear();
+    this.#reuploaded.clear();
+  }
+
+  /**
+   * What is kept of a message here for as long as it is unacknowledged, forgotten.
+   * @param {string} clientMessageId
+   */
+  #forget(clientMessageId) {
+    this.#text.delete(clientMessageId);
+    this.#writtenTo.delete(clientMessageId);
+    this.#reuploaded.delete(clientMessageId);
+  }
+
+  /**
+   * Whether the message may be sealed again to the conversation's members now: always,
+   * unless it is one sent again after a restore of the server and the members' keys are
+   * not those it was written to.
+   * @param {string} clientMessageId
+   * @param {import('./conversations.js').Conversation} conversation
+   */
+  #mayReseal(clientMessageId, conversation) {
+    if (!this.#reuploaded.has(clientMessageId)) return true;
+    return this.#writtenTo.get(clientMessageId) === recipientsOf(conversation.members.values());
+  }
+
+  /**
+   * A message sent again after a restore is not sealed to keys other than those it was
+   * written to: it goes no further, and the conversation shows it as no longer on the
+   * server (counted in the restore's notice).
+   * @param {string} clientMessageId
+   */
+  #keysChangedSince(clientMessageId) {
+    const entry = this.outbox.discard(clientMessageId);
+    this.#resealFirst.delete(clientMessageId);
+    this.#held.delete(clientMessageId);
+    this.#forget(clientMessageId);
+    if (!entry) return;
+    const note = this.conversations.get(entry.conversation)?.restore;
+    if (note) {
+      note.resent = Math.max(0, note.resent - 1);
+      note.keysChanged += 1;
+    }
+    this.emit('timeline', { conversation: entry.conversation });
+    this.emit('conversations');
   }
 
   /** @param {string} clientMessageId */
@@ -455,6 +555,10 @@ export class Delivery {
     this.#resealing.add(clientMessageId);
     this.#reseal(clientMessageId, force)
       .catch((failure) => {
+        if (failure instanceof KeysChangedSinceError) {
+          this.#keysChangedSince(clientMessageId);
+          return;
+        }
         this.outbox.markFailed(
           clientMessageId,
           failure instanceof VerifiedKeyChangedError ? 'verified_key_changed' : code,
@@ -470,10 +574,12 @@ export class Delivery {
 
   /**
    * After `stale_epoch`: the same text and message id, sealed under the current epoch.
-   * An older epoch a restored server lists as current is not written in: a new epoch
-   * begins first (its number may be one the server lost; its key is new). With `force`
-   * the bytes are sealed again even when the epoch's number did not change: they were
-   * sealed under a key forgotten since.
+   * An epoch begun before a restore of the server that it lists as current is not written
+   * in: a new epoch begins first (its number may be one the server lost; its key is new).
+   * With `force` the bytes are sealed again even when the epoch's number did not change:
+   * they were sealed under a key forgotten since. A message sent again after a restore is
+   * sealed only to the keys it was written to (KeysChangedSinceError otherwise), checked
+   * before a new epoch is wrapped to them and again right before it is sealed.
    * @param {string} clientMessageId
    * @param {boolean} [force]
    */
@@ -486,16 +592,21 @@ export class Delivery {
     const conversation = await this.conversations.refresh(entry.conversation);
     // Nothing is sealed to a verified peer's changed key (crypto/SPEC.md, "Pins").
     if (conversation.identityChanged?.verified) throw new VerifiedKeyChangedError();
-    if (writesRefused(conversation)) {
+    if (!this.#mayReseal(clientMessageId, conversation)) throw new KeysChangedSinceError();
+    if (writesRefused(conversation, this.keys)) {
       await this.epochs.rotateIfDue(conversation);
-      if (writesRefused(conversation)) throw new Error('No new epoch could begin');
+      if (writesRefused(conversation, this.keys)) throw new Error('No new epoch could begin');
     } else if (!force && conversation.currentEpoch === entry.epoch) {
       throw new Error('The epoch did not change');
     }
+    // Checked again after the waits: a listing meanwhile may have changed the members.
+    if (conversation.identityChanged?.verified) throw new VerifiedKeyChangedError();
+    if (!this.#mayReseal(clientMessageId, conversation)) throw new KeysChangedSinceError();
     const ciphertext = this.keys.seal(text, entry.conversation, conversation.currentEpoch, clientMessageId, {
       keepOrderOf: entry.ciphertext,
     });
     this.outbox.reseal(clientMessageId, conversation.currentEpoch, ciphertext);
+    this.#writtenTo.set(clientMessageId, recipientsOf(conversation.members.values()));
     this.#transmit(clientMessageId);
   }
 

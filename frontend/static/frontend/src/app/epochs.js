@@ -45,16 +45,25 @@ export function rotationDue({
 /** @typedef {import('./conversations.js').Conversation} Conversation */
 
 /**
- * Whether nothing new may be written in the conversation's current epoch: a server
- * restored from a backup listed it as current although this browser had held a later one
- * (conversations.js, `refreshAfterRestore`). Its key is genuine, but what was sealed in
- * the epochs after it is gone from the server with their numbers, so the next message
- * begins a new epoch first, with a new key, as the Python client does.
+ * Whether nothing new may be written in `epoch` (the conversation's current one unless
+ * given) after a server restored from a backup listed an older epoch as current than one
+ * this browser held (conversations.js, `refreshAfterRestore`, `restoredFrom`): any epoch up
+ * to the highest held before, unless its envelope signs a start after the restore was
+ * seen (an epoch this browser or the other member began since). What was sealed in the
+ * epochs the server lost is gone with their numbers, and a server must not be able to
+ * bring back a genuine older epoch (the one it listed, or a later one with its old
+ * envelope, by an `epoch` event or a listing) to have new text written in it: the next
+ * message begins a new epoch first, with a new key, as the Python client does. An epoch
+ * whose start is not signed (a version-1 envelope) counts as begun before.
  * @param {Conversation} conversation
+ * @param {import('./keys.js').Keys} keys
+ * @param {number} [epoch]
  */
-export function writesRefused(conversation) {
-  const refused = conversation.restoredEpoch;
-  return refused !== null && refused !== undefined && conversation.currentEpoch <= refused;
+export function writesRefused(conversation, keys, epoch = conversation.currentEpoch) {
+  const refused = conversation.restoredFrom;
+  if (!refused || epoch > refused.highest) return false;
+  const began = keys.ring.createdAt(conversation.id, epoch);
+  return began === null || began < refused.seenAt;
 }
 
 export class Epochs {
@@ -97,8 +106,8 @@ export class Epochs {
    * this person no longer has (after an assisted recovery, in a conversation whose history
    * nobody wrapped to the new one), or was refused as a downgrade, and a new epoch is the
    * way to write again. So does a key that came to this person without X-Wing although
-   * they hold an X-Wing key. So does an older epoch a restored server listed as current
-   * (`writesRefused`).
+   * they hold an X-Wing key. So does, after a restore of the server, an epoch begun before
+   * it that the server lists or brings back as current (`writesRefused`).
    * @param {Conversation} conversation
    */
   async rotateIfDue(conversation) {
@@ -123,7 +132,7 @@ export class Epochs {
       serverStartedAt: conversation.epochStartedAt,
       localCount: local.count,
       localOldest: local.oldest,
-      keysChanged: conversation.keysChanged || keyless || forXWing || writesRefused(conversation),
+      keysChanged: conversation.keysChanged || keyless || forXWing || writesRefused(conversation, this.keys),
       now: Date.now(),
       signedStartedAt,
     });

@@ -19,14 +19,17 @@
  * is below what this browser holds, or the page lists fewer messages than held (a restore
  * nobody announced). The conversation is then followed again from that number (its
  * timeline rewound: nothing shown disappears or shows twice), this person's own lost
- * messages go again (delivery.js, `reupload`), and the conversation says so.
+ * messages go again (delivery.js, `reupload`) if the members' keys are still those they
+ * were written to, and the conversation says so. A server can claim a restore it never
+ * had: nothing of this gives it a message sealed to a key it put in a member's place, nor
+ * a message written in an epoch it brings back (epochs.js, `writesRefused`).
  *
  * @module
  */
 
 import * as api from './api.js';
 import { identitiesOf } from './conversations.js';
-import { MissingKeyError, isCryptoError } from './keys.js';
+import { MissingKeyError, isCryptoError, recipientsOf } from './keys.js';
 import { historyFrame, syncFrame } from './frames.js';
 import { SocketError } from './socket.js';
 
@@ -54,10 +57,12 @@ export class Incoming {
    *          emit: import('./conversations.js').Emit,
    *          ownStored?: (clientMessageId: string) => void,
    *          reupload?: (conversation: Conversation, messages: {clientMessageId: string,
-   *            epoch: number, ciphertext: string, text: string}[], rolledBackTo: number|null) => number}} options
+   *            epoch: number, ciphertext: string, text: string, writtenTo?: string}[],
+   *            rolledBackTo: number|null) => {resent: number, keysChanged: number}}} options
    *   `ownStored` hears of each of this person's messages that opened in a timeline: it
    *   is stored, whatever the outbox still thinks. `reupload` sends this person's own
-   *   messages a restore of the server lost again, and answers how many go.
+   *   messages a restore of the server lost again, and answers how many go and how many
+   *   do not because the members' keys are no longer those they were written to.
    */
   constructor({ me, keys, socket, conversations, emit, ownStored, reupload }) {
     this.me = me;
@@ -66,7 +71,7 @@ export class Incoming {
     this.conversations = conversations;
     this.emit = emit;
     this.ownStored = ownStored ?? (() => undefined);
-    this.reupload = reupload ?? (() => 0);
+    this.reupload = reupload ?? (() => ({ resent: 0, keysChanged: 0 }));
   }
 
   /**
@@ -307,13 +312,15 @@ export class Incoming {
       else if (message.text !== null) own.set(key, message);
     }
     const again = [...own.values()].filter((message) => message.ciphertext !== undefined);
-    const resent = this.reupload(
+    // Each with the keys it was written to: it goes again only to the very same ones.
+    const { resent, keysChanged } = this.reupload(
       conversation,
       again.map((message) => ({
         clientMessageId: message.clientMessageId,
         epoch: message.epoch,
         ciphertext: /** @type {string} */ (message.ciphertext),
         text: /** @type {string} */ (message.text),
+        writtenTo: message.writtenTo,
       })),
       rolledBackTo,
     );
@@ -323,6 +330,7 @@ export class Incoming {
       theirs,
       resent,
       notResent: own.size - again.length,
+      keysChanged,
       announced,
     };
     this.emit('restored', { conversation: conversation.id });
@@ -441,9 +449,15 @@ export class Incoming {
         raw.client_message_id,
       );
       const order = this.keys.orderOf(raw.ciphertext);
-      // This person's own bytes are kept (timeline.js caps them): after a restore of the
-      // server they go again, the same bytes.
-      if (raw.sender === this.me.id) return { ...base, text, problem: null, order, ciphertext: raw.ciphertext };
+      // This person's own bytes are kept (timeline.js caps them), with the keys of the
+      // members now: after a restore of the server they go again, the same bytes, to the
+      // same keys only.
+      if (raw.sender === this.me.id) {
+        // Not while a member's key differs from the one this person saw before and the
+        // change is not dealt with: the members now cannot vouch for who it was written to.
+        const writtenTo = conversation.identityChanged ? undefined : recipientsOf(conversation.members.values());
+        return { ...base, text, problem: null, order, ciphertext: raw.ciphertext, writtenTo };
+      }
       return { ...base, text, problem: null, order };
     } catch (error) {
       if (error instanceof MissingKeyError) {

@@ -649,6 +649,21 @@ export function fingerprintOf(identity) {
 }
 
 /**
+ * Who a message is written to: each member's user id and the fingerprint of their
+ * identity, as one text that is equal exactly when both are (crypto/SPEC.md, "Identity").
+ * Kept with each of this person's own messages, so that after a restore of the server one
+ * is sealed again only to the very keys it was written to (delivery.js, `reupload`).
+ * @param {Iterable<{id: number, identity: confide.PublicIdentity}>} members
+ * @returns {string}
+ */
+export function recipientsOf(members) {
+  return [...members]
+    .map((member) => `${member.id}:${confide.b64encode(member.identity.fingerprint())}`)
+    .sort()
+    .join(',');
+}
+
+/**
  * This person's pin record on the server (`/api/me/pins`), read and written through their
  * keys: what `SeenIdentities` keeps.
  * @param {Keys} keys

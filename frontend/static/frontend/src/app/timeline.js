@@ -44,6 +44,9 @@ export const OWN_BYTES_KEPT = 1000;
  * @property {string} [ciphertext] its sealed bytes (base64url), kept for this person's own
  *   messages only (the newest `OWN_BYTES_KEPT` by number, and those a restore took off the
  *   server), to upload the same bytes again after a restore
+ * @property {string} [writtenTo] with `ciphertext`: who it was written to, each member's
+ *   id and identity fingerprint then (keys.js, `recipientsOf`); after a restore it goes
+ *   again only while the members are exactly those
  * @property {{after: number, round: number}} [lost] set on a message that a restore of the
  *   server took off it: shown after the message numbered `after` now, it keeps the `seq` it
  *   had then; `round` counts the restores this timeline followed (its key in the view)
@@ -306,7 +309,10 @@ export class Timeline {
     const oldest = Math.min(...this.#withBytes);
     this.#withBytes.delete(oldest);
     const held = this.#messages.get(oldest);
-    if (held) delete held.ciphertext;
+    if (held) {
+      delete held.ciphertext;
+      delete held.writtenTo;
+    }
   }
 
   /** Forget every message (sign-out). */

@@ -77,17 +77,26 @@ function recoveryWords(recovery, myId) {
 }
 
 /**
- * What the conversation says after the server was restored from a backup and lost some of
- * its messages (incoming.js): plainly, what is gone from the server, that this browser
- * still shows it, and what happens now.
+ * What the conversation says after the server said it was restored from a backup and lost
+ * some of its messages (incoming.js): plainly, what is gone from the server, that this
+ * browser still shows it, and what happens now. It is the server's word (a server can
+ * claim a restore it never had), and it says so.
  * @param {import('../conversations.js').RestoreNote} restore
  * @param {string} peer the other member's name
  */
 export function restoreNoticeText(restore, peer) {
   const { lost, theirs, resent, notResent } = restore;
+  const keysChanged = restore.keysChanged ?? 0;
   const one = lost === 1;
-  let text = `The portal's server was restored from a backup: ${one ? 'the last message of this conversation is' : `the last ${lost} messages of this conversation are`} no longer on it. This browser still shows ${one ? 'it' : 'them'}.`;
-  if (resent) text += ` ${resent === 1 && !theirs && one ? 'It is' : resent === 1 ? 'Yours is' : 'Yours are'} being sent again.`;
+  let text = `The portal's server says it was restored from a backup: ${one ? 'the last message of this conversation is' : `the last ${lost} messages of this conversation are`} no longer on it. This browser still shows ${one ? 'it' : 'them'}.`;
+  if (resent && (notResent || keysChanged)) {
+    text += ` ${resent === 1 ? 'One of yours is' : `${resent} of yours are`} being sent again.`;
+  } else if (resent) {
+    text += ` ${resent === 1 && !theirs && one ? 'It is' : resent === 1 ? 'Yours is' : 'Yours are'} being sent again.`;
+  }
+  if (keysChanged) {
+    text += ` ${keysChanged === 1 ? 'One of yours was' : `${keysChanged} of yours were`} not sent again: the keys of the people in this conversation changed since you wrote ${keysChanged === 1 ? 'it' : 'them'}.`;
+  }
   if (notResent) {
     text += ` ${notResent === 1 ? 'One older message of yours' : `${notResent} older messages of yours`} could not be sent again: if ${notResent === 1 ? 'it' : 'they'} mattered, write ${notResent === 1 ? 'it' : 'them'} again.`;
   }
