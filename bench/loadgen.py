@@ -366,10 +366,12 @@ def seed_pairs(stack: Stack, pairs: list[Pair]) -> None:
     """Creates the accounts, conversations and sessions in the server's database."""
     public = []
     for pair in pairs:
+        # Version-3 envelopes to version-2 identities sign the epoch's start: one for both.
+        created_at = int(time.time() * 1000)
         envelopes = {
             side: crypto.b64encode(
                 crypto.wrap_conversation_key(
-                    pair.key, pair.conversation, 0, member.public, pair.client
+                    pair.key, pair.conversation, 0, member.public, pair.client, created_at
                 )
             )
             for side, member in (("client", pair.client), ("therapist", pair.therapist))
