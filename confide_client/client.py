@@ -1578,31 +1578,15 @@ class ConfideClient:
                 "The members' keys changed since this message was written: it is not sealed "
                 "to the new ones"
             )
-        rotated = self._writes_refused(entry.conversation, state.current_epoch)
-        if rotated:
-            # A restored server's epoch, older than one this client held, is not written
-            # in: a new one begins (its number may be the lost epoch's, its key is new).
-            await self.rekey(entry.conversation)
-            state = await self._known(entry.conversation)
-        elif state.current_epoch == entry.epoch:
+        if (
+            not self._writes_refused(entry.conversation, state.current_epoch)
+            and state.current_epoch == entry.epoch
+        ):
             raise StaleEpochError("The server says the epoch is stale but lists it as current")
-        key = await self._key_for(entry.conversation, state.current_epoch)
-        self._refuse_if_held(entry.conversation)
         try:
-            # The same message keeps its place in this session's order.
-            order = crypto.parse_message(entry.ciphertext).order
-            ciphertext = crypto.seal_text(
-                entry.text,
-                key,
-                entry.conversation,
-                state.current_epoch,
-                self.identity,
-                entry.client_message_id,
-                order,
-            )
+            entry.reseal(*await self._sealed_again(entry.conversation, entry))
         except CryptoError as exc:
             raise KeysError(f"The message cannot be re-sealed: {type(exc).__name__}") from None
-        entry.reseal(state.current_epoch, ciphertext)
 
     # --- other requests ------------------------------------------------------------------
 
@@ -1964,15 +1948,14 @@ class ConfideClient:
         self, conversation: uuid.UUID, message: _OwnMessage | OutgoingMessage
     ) -> tuple[int, bytes]:
         """A message's text sealed again, with its id and its place in the sender's order,
-        in an epoch this client may write in now (a new one first, after a restore)."""
+        in an epoch this client may write in now: after a restore, a new one first (its
+        number may be a lost epoch's, its key is new)."""
         if message.text is None:
             raise KeysError("The text of this message is unknown here, so it cannot be re-sealed")
         state = await self._known(conversation)
         epoch = state.current_epoch
         for _ in range(_MAX_RESEALS):
-            if not self._writes_refused(conversation, epoch) and self._keyring.has(
-                conversation, epoch
-            ):
+            if not self._writes_refused(conversation, epoch):
                 break
             try:
                 epoch = await self.rekey(conversation)

@@ -30,9 +30,10 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware  # noqa: E402
 
 from messaging.routing import websocket_urlpatterns  # noqa: E402
+from portal.asgi_types import ASGIApp  # noqa: E402
 from portal.bodies import BodyLimit  # noqa: E402
 from portal.health import OperatorEndpoints  # noqa: E402
-from portal.logs import ASGIApp, RequestLog  # noqa: E402
+from portal.logs import RequestLog  # noqa: E402
 from portal.origins import OwnOriginValidator  # noqa: E402
 
 served: ASGIApp = OperatorEndpoints(

@@ -75,8 +75,9 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 def private_directory(path: Path) -> Path:
-    """``path``, made with mode 0700 when missing (an existing one is left as it is, and the
-    system check says when others can read it)."""
+    """``path``, made with mode 0700 when missing; refused unless it is this user's own
+    directory that nobody else may write in (the system check also says when others can
+    read it)."""
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:

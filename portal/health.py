@@ -21,7 +21,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import Iterator
 from datetime import timedelta
 from functools import cache
 from typing import Any
@@ -36,11 +36,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+from portal.asgi_types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +63,7 @@ class OperatorEndpoints:
         path = scope["path"]
         if path == "/healthz":
             await _answer(send, 200, b'{"ok": true}', "application/json")
-        elif not may_read_metrics((scope.get("client") or ("", 0))[0]):
+        elif not from_operator((scope.get("client") or ("", 0))[0]):
             # Each asks the database (and Redis): for the operator's tools only.
             await _answer(send, 404, b'{"ok": false}', "application/json")
         elif path == "/readyz":
@@ -144,7 +140,7 @@ def _allowed_networks() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, 
     )
 
 
-def may_read_metrics(client: str) -> bool:
+def from_operator(client: str) -> bool:
     """Whether ``client`` (the address the server believes) is one the operator allows."""
     try:
         address = ipaddress.ip_address(client)
