@@ -24,6 +24,9 @@ DEFAULT_CRISIS_LINES: tuple[tuple[str, str], ...] = (
     ("Emergency", "911"),
 )
 DEFAULT_REPLY_PROMISE = "Usually answered within two business days."
+# California keeps a psychologist's records seven years after discharge (Business and
+# Professions Code 2919); HIPAA six years for the practice's own documentation.
+DEFAULT_RETENTION_YEARS = 7
 
 
 def default_crisis_lines() -> list[dict[str, str]]:
@@ -44,6 +47,8 @@ class Practice(models.Model):
     # [{"label": str, "number": str}, ...], shown in this order.
     crisis_lines = models.JSONField(default=default_crisis_lines)
     reply_promise = models.CharField(max_length=300, default=DEFAULT_REPLY_PROMISE)
+    # Years a discharged conversation is kept before it is erased (docs/records.md).
+    retention_years = models.PositiveSmallIntegerField(default=DEFAULT_RETENTION_YEARS)
 
     def __str__(self) -> str:
         return self.name

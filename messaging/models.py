@@ -27,6 +27,10 @@ class Conversation(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         DISCHARGED = "discharged", "Discharged (read-only)"
+        # Cryptographic erasure under way (messaging.services.erasure): it resumes until done.
+        ERASING = "erasing", "Being erased"
+        # Every envelope, message and sealed record destroyed; this row is the tombstone.
+        ERASED = "erased", "Erased"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     practice = models.ForeignKey(
@@ -40,6 +44,18 @@ class Conversation(models.Model):
     # The sequence number given to the latest message (0: none yet).
     last_seq = models.PositiveBigIntegerField(default=0)
     last_message_at = models.DateTimeField(null=True, blank=True)
+    # Discharge (docs/records.md): read-only from then on, kept for the practice's retention.
+    discharged_at = models.DateTimeField(null=True, blank=True)
+    discharged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A recorded request to erase it before its retention ends (who, when), and when the
+    # erasure finished.
+    erasure_requested_at = models.DateTimeField(null=True, blank=True)
+    erasure_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Conversation {self.id}"
@@ -185,6 +201,39 @@ class Message(models.Model):
                 fields=["conversation", "client_message_id"], name="one_client_message_id"
             ),
             models.CheckConstraint(condition=Q(seq__gte=1), name="seq_from_one"),
+        ]
+
+
+class Disclosure(models.Model):
+    """A disclosure outside the conversation, as the therapist recorded it for the
+    accounting of disclosures (docs/records.md): the date and the legal basis are plain
+    metadata; the recipient, what was disclosed and why are ``sealed`` under the
+    conversation's epoch key (crypto/SPEC.md, "Disclosure records"), so the client can
+    read them and the server cannot. ``id`` is bound into the seal."""
+
+    class LegalBasis(models.TextChoices):
+        DUTY_TO_PROTECT = "duty_to_protect", "Duty to protect or warn"
+        MANDATED_REPORT = "mandated_report", "Mandated report"
+        COURT_ORDER = "court_order", "Court order or subpoena"
+        CLIENT_AUTHORISED = "client_authorised", "Authorised by the client"
+        OTHER_LAW = "other_law", "Another disclosure required or allowed by law"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="disclosures"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+    disclosed_on = models.DateField()
+    legal_basis = models.CharField(max_length=32, choices=LegalBasis.choices)
+    epoch = models.PositiveIntegerField()
+    sealed = models.BinaryField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["conversation", "recorded_at"], name="disclosure_conversation")
         ]
 
 

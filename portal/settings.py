@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "channels",
     "django_tasks",
     "django_tasks_db",
+    "audit",
     "accounts",
     "messaging",
     "frontend",

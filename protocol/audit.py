@@ -1,0 +1,84 @@
+"""The audit log's kinds of event and the admin console's view of it
+(``GET /api/admin/audit``, ``GET /api/admin/audit.csv``; docs/records.md).
+
+An event says who, when, from where and what kind; its details are a few plain values
+(counts, ids, categories), never content and never a key.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field
+
+from protocol.common import Strict, Time
+
+__all__ = ["AuditEventItem", "AuditKind", "AuditPage", "DetailValue"]
+
+
+class AuditKind(StrEnum):
+    """Every kind of event the audit log holds."""
+
+    # signing in and out
+    SIGNIN = "signin"
+    SIGNIN_FAILED = "signin_failed"
+    SECOND_FACTOR_FAILED = "second_factor_failed"
+    SIGNOUT = "signout"
+    # an account's secrets and keys
+    SECOND_FACTOR_ADDED = "second_factor_added"
+    SECOND_FACTOR_REMOVED = "second_factor_removed"
+    PASSWORD_RECOVERED = "password_recovered"  # noqa: S105 (a kind, not a password)
+    ASSISTED_RECOVERY_REQUESTED = "assisted_recovery_requested"
+    ASSISTED_RECOVERY_CONFIRMED = "assisted_recovery_confirmed"
+    ASSISTED_RECOVERY_DECLINED = "assisted_recovery_declined"
+    IDENTITY_CHANGED = "identity_changed"
+    EPOCH_STARTED = "epoch_started"
+    # people
+    INVITATION_CREATED = "invitation_created"
+    INVITATION_ACCEPTED = "invitation_accepted"
+    INVITATION_REVOKED = "invitation_revoked"
+    INVITATION_RENEWED = "invitation_renewed"
+    SETUP_LINK_CREATED = "setup_link_created"
+    SETUP_LINK_REVOKED = "setup_link_revoked"
+    ACCOUNT_CREATED = "account_created"
+    ACCOUNT_DEACTIVATED = "account_deactivated"
+    ACCOUNT_REACTIVATED = "account_reactivated"
+    # the practice
+    PRACTICE_CREATED = "practice_created"
+    PRACTICE_SETTINGS_CHANGED = "practice_settings_changed"
+    AGREEMENT_PUBLISHED = "agreement_published"
+    AGREEMENT_ACCEPTED = "agreement_accepted"
+    # records
+    EXPORT_MADE = "export_made"
+    DISCLOSURE_RECORDED = "disclosure_recorded"
+    CONVERSATION_DISCHARGED = "conversation_discharged"
+    ERASURE_REQUESTED = "erasure_requested"
+    ERASURE_STARTED = "erasure_started"
+    CONVERSATION_ERASED = "conversation_erased"
+    # the log itself
+    AUDIT_DOWNLOADED = "audit_downloaded"
+    AUDIT_PRUNED = "audit_pruned"
+
+
+DetailValue = str | int | bool | None
+
+
+class AuditEventItem(Strict):
+    seq: Annotated[int, Field(ge=1)]
+    at: Time
+    kind: AuditKind
+    actor_id: int | None
+    actor: str
+    subject: str
+    address: str
+    user_agent: str
+    details: dict[str, DetailValue]
+
+
+class AuditPage(Strict):
+    """``GET /api/admin/audit``: the newest events first, ``before`` (a ``seq``) pages
+    back; ``next_before`` is null on the last page."""
+
+    events: list[AuditEventItem]
+    next_before: int | None
