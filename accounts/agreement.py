@@ -29,6 +29,8 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from accounts.models import AgreementAcceptance, AgreementVersion, Practice, User
+from audit.log import record
+from protocol.audit import AuditKind
 from protocol.errors import AgreementRequiredError
 from protocol.http import AgreementSection, AgreementText
 
@@ -160,7 +162,15 @@ def accept_agreement(user: User, version: str) -> AgreementAcceptance:
             f"Version {version} is not the current messaging agreement of your practice: "
             "GET /api/agreement, read it and accept its version."
         )
-    acceptance, _ = AgreementAcceptance.objects.get_or_create(user=user, version=version)
+    with transaction.atomic():
+        acceptance, created = AgreementAcceptance.objects.get_or_create(user=user, version=version)
+        if created:
+            record(
+                AuditKind.AGREEMENT_ACCEPTED,
+                actor=user,
+                subject=f"user:{user.pk}",
+                details={"version": version},
+            )
     return acceptance
 
 

@@ -95,6 +95,24 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
     )
 
 
+def gate(
+    request: HttpRequest, roles: tuple[str, ...] | None, *, before_enrolment: bool = False
+) -> User:
+    """The checks of a view behind ``@api(auth=True)``, for a view that answers something
+    other than JSON: signed in, a second factor for staff, the role. Returns the account."""
+    if not request.user.is_authenticated:
+        raise UnauthenticatedError("Sign in first.")
+    user = signed_in_user(request)
+    if not before_enrolment and needs_enrolment(user):
+        raise SecondFactorEnrolmentRequiredError(
+            "Set up a second factor first (an authenticator app or a passkey): "
+            "therapists and admins need one before anything else."
+        )
+    if roles is not None and user.role not in roles:
+        raise ForbiddenError("Your role may not do this.")
+    return user
+
+
 def api(
     *,
     methods: tuple[str, ...],
@@ -120,14 +138,9 @@ def api(
                 response["Allow"] = ", ".join(methods)
                 return response
             try:
-                if auth and not request.user.is_authenticated:
-                    raise UnauthenticatedError("Sign in first.")
-                if auth and not before_enrolment and needs_enrolment(signed_in_user(request)):
-                    raise SecondFactorEnrolmentRequiredError(
-                        "Set up a second factor first (an authenticator app or a passkey): "
-                        "therapists and admins need one before anything else."
-                    )
-                if roles is not None and getattr(request.user, "role", None) not in roles:
+                if auth:
+                    gate(request, roles, before_enrolment=before_enrolment)
+                elif roles is not None and getattr(request.user, "role", None) not in roles:
                     raise ForbiddenError("Your role may not do this.")
                 answer = view(request, *args, **kwargs)
             except ApiError as exc:
@@ -146,4 +159,4 @@ def api(
     return decorate
 
 
-__all__ = ["api", "error_response", "parse_body", "signed_in_user"]
+__all__ = ["api", "error_response", "gate", "parse_body", "signed_in_user"]

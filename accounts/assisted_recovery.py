@@ -50,7 +50,9 @@ from accounts.models import (
     normalise_email,
 )
 from accounts.signup import account_keys, check_keys
+from audit.log import record
 from crypto import CryptoError, PublicIdentity
+from protocol.audit import AuditKind
 from protocol.errors import BadRequestError, RateLimitedError, RecoveryInvalidError
 from protocol.http import (
     AssistedRecoveryAnswer,
@@ -185,6 +187,13 @@ def request_recovery(body: AssistedRecoveryRequest) -> Requested:
             lambda: recovery_requested.send(
                 sender=request_recovery, recovery_id=recovery.pk, client_id=client.pk
             )
+        )
+        record(
+            AuditKind.ASSISTED_RECOVERY_REQUESTED,
+            actor_email=client.email,
+            practice_id=client.practice_id,
+            subject=f"user:{client.pk}",
+            details={"recovery": recovery.pk},
         )
     log.info("assisted recovery %s requested for user %s", recovery.pk, client.pk)
     return Requested(expires_at, recovery)

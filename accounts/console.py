@@ -36,7 +36,9 @@ from accounts.setup import (
 )
 from accounts.signup import account_keys
 from accounts.views import me_body
+from audit.log import record
 from protocol import practice as body
+from protocol.audit import AuditKind
 from protocol.errors import (
     AgreementChangedError,
     BadRequestError,
@@ -119,9 +121,16 @@ def setup_links(request: HttpRequest) -> body.SetupLinksAnswer | body.SetupLinkA
             f"An admin makes at most {limit} setup links a day; try again tomorrow.",
             retry_after_s=86400,
         )
-    new = create_setup_link(
-        admin.practice, wanted.role, wanted.email, wanted.display_name, created_by=admin
-    )
+    with transaction.atomic():
+        new = create_setup_link(
+            admin.practice, wanted.role, wanted.email, wanted.display_name, created_by=admin
+        )
+        record(
+            AuditKind.SETUP_LINK_CREATED,
+            request=request,
+            subject=f"setup_link:{new.link.pk}",
+            details={"role": wanted.role, "email": wanted.email},
+        )
     log.info("admin %s made setup link %s (%s)", admin.pk, new.link.pk, wanted.role)
     return body.SetupLinkAnswer(
         id=new.link.pk, token=new.token, path=new.path, expires_at=new.link.expires_at
@@ -131,7 +140,9 @@ def setup_links(request: HttpRequest) -> body.SetupLinksAnswer | body.SetupLinkA
 @api(methods=("POST",), roles=ADMIN)
 def setup_link_revoke(request: HttpRequest, link_id: int) -> body.SetupLinkItemAnswer:
     admin = signed_in_user(request)
-    link, state = revoke_setup_link(admin.practice, link_id)
+    with transaction.atomic():
+        link, state = revoke_setup_link(admin.practice, link_id)
+        record(AuditKind.SETUP_LINK_REVOKED, request=request, subject=f"setup_link:{link.pk}")
     log.info("admin %s revoked setup link %s", admin.pk, link.pk)
     return body.SetupLinkItemAnswer(link=link_item(link, state))
 
@@ -193,6 +204,12 @@ def member_active(request: HttpRequest, user_id: int) -> body.MemberAnswer:
             member.save(update_fields=["is_active"])
             if not wanted.active:
                 revoke_links_made_by(member)
+            record(
+                AuditKind.ACCOUNT_REACTIVATED if wanted.active else AuditKind.ACCOUNT_DEACTIVATED,
+                request=request,
+                subject=f"user:{member.pk}",
+                details={"email": member.email, "role": member.role},
+            )
             log.info(
                 "admin %s %s member %s",
                 admin.pk,
@@ -222,9 +239,14 @@ def practice_settings(request: HttpRequest) -> body.PracticeSettingsAnswer:
         return body.PracticeSettingsAnswer(practice=settings_of(admin.practice))
     wanted = parse_body(request, body.PracticeSettings)
     log.info("admin %s changed the settings of practice %s", admin.pk, admin.practice_id)
-    return body.PracticeSettingsAnswer(
-        practice=settings_of(change_settings(admin.practice_id, wanted))
-    )
+    with transaction.atomic():
+        changed = change_settings(admin.practice_id, wanted)
+        record(
+            AuditKind.PRACTICE_SETTINGS_CHANGED,
+            request=request,
+            subject=f"practice:{admin.practice_id}",
+        )
+    return body.PracticeSettingsAnswer(practice=settings_of(changed))
 
 
 # --- the messaging agreement -----------------------------------------------------------------
@@ -320,5 +342,11 @@ def agreement(request: HttpRequest) -> body.AdminAgreementAnswer:
                 "The text is the same as the current version; nothing was published."
             )
         published = publish_agreement(practice, _version_name(practice), sections)
+        record(
+            AuditKind.AGREEMENT_PUBLISHED,
+            request=request,
+            subject=f"practice:{practice.pk}",
+            details={"version": published.version},
+        )
         log.info("admin %s published agreement version %s", admin.pk, published.version)
     return _admin_agreement(admin.practice_id)

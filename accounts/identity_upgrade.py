@@ -23,6 +23,8 @@ from django.http import HttpRequest
 import crypto
 from accounts.api import api, parse_body, signed_in_user
 from accounts.models import User
+from audit.log import record
+from protocol.audit import AuditKind
 from protocol.errors import BadRequestError
 from protocol.http import IdentityAnswer, IdentityRequest
 
@@ -60,7 +62,11 @@ def upgrade_identity(user_id: int, new: crypto.PublicIdentity) -> crypto.PublicI
             "device's clock."
         )
     with transaction.atomic():
-        user = User.objects.select_for_update().only("public_identity").get(pk=user_id)
+        user = (
+            User.objects.select_for_update()
+            .only("public_identity", "email", "practice_id")
+            .get(pk=user_id)
+        )
         current = crypto.PublicIdentity.from_bytes(bytes(user.public_identity))
         same_keys = hmac.compare_digest(current.sign_key, new.sign_key) and hmac.compare_digest(
             current.enc_key, new.enc_key
@@ -74,6 +80,12 @@ def upgrade_identity(user_id: int, new: crypto.PublicIdentity) -> crypto.PublicI
             return current
         User.objects.filter(pk=user_id).update(public_identity=new.to_bytes())
         transaction.on_commit(lambda: identity_upgraded.send(sender=User, user_id=user_id))
+        record(
+            AuditKind.IDENTITY_CHANGED,
+            actor=user,
+            subject=f"user:{user_id}",
+            details={"version": new.version, "why": "upgrade"},
+        )
     log.info("identity of user %s moved to version 2", user_id)
     return new
 

@@ -46,6 +46,7 @@ from accounts.factors import methods_of, pending
 from accounts.limits import client_network, counter_key, remember_place, sets_known_browser
 from accounts.models import User, normalise_email
 from accounts.views import end_session, me_body
+from audit.log import record
 from crypto import (
     BUNDLE_SIZE,
     RECOVERY_CHALLENGE_SIZE,
@@ -58,6 +59,7 @@ from crypto import (
     RecoveryClaim,
     SignatureError,
 )
+from protocol.audit import AuditKind
 from protocol.errors import (
     BadRequestError,
     RateLimitedError,
@@ -385,6 +387,7 @@ def apply_recovered(recovered: Recovered) -> User:
         user.save(
             update_fields=["password", "kdf_salt", "kdf_opslimit", "kdf_memlimit", "key_bundle"]
         )
+        record(AuditKind.PASSWORD_RECOVERED, actor=user, subject=f"user:{user.pk}")
     log.info("password recovered with the recovery key for user %s", user.pk)
     return user
 

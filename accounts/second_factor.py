@@ -32,6 +32,8 @@ from accounts.metrics import SIGNIN_FAILURES
 from accounts.models import Passkey, RecoveryCode, TotpDevice, User
 from accounts.recovery import Recovered, apply_recovered
 from accounts.views import me_body
+from audit.log import record
+from protocol.audit import AuditKind
 from protocol.errors import (
     ForbiddenError,
     NotFoundError,
@@ -102,6 +104,13 @@ def signin_second_factor(request: HttpRequest) -> UserAnswer:
     except SecondFactorInvalidError as exc:
         attempt.settle(correct=False)
         SIGNIN_FAILURES.labels(reason="second_factor").inc()
+        record(
+            AuditKind.SECOND_FACTOR_FAILED,
+            request=request,
+            actor=user,
+            subject=f"user:{user.pk}",
+            details={"method": _method(body)},
+        )
         waiting.tries += 1
         if waiting.tries >= pending.MAX_TRIES:
             pending.end(request)
@@ -122,6 +131,12 @@ def signin_second_factor(request: HttpRequest) -> UserAnswer:
     attempt.settle(correct=True, held=waiting.held)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return UserAnswer(user=me_body(user))
+
+
+def _method(body: SecondFactorRequest) -> str:
+    if body.totp is not None:
+        return "totp"
+    return "recovery_code" if body.recovery_code is not None else "passkey"
 
 
 def _check(
@@ -197,7 +212,9 @@ def totp_begin(request: HttpRequest) -> TotpBeginAnswer:
 def totp_confirm(request: HttpRequest) -> TotpConfirmAnswer:
     user = signed_in_user(request)
     body = parse_body(request, TotpConfirmRequest)
-    codes = totp.confirm(user, body.code)
+    with transaction.atomic():
+        codes = totp.confirm(user, body.code)
+        record(AuditKind.SECOND_FACTOR_ADDED, request=request, details={"method": "totp"})
     return TotpConfirmAnswer(factors=factors_answer(user), recovery_codes=codes)
 
 
@@ -216,6 +233,11 @@ def passkey_register_finish(request: HttpRequest) -> PasskeyRegisteredAnswer:
         first = not factors.has_second_factor(user)
         passkey = passkeys.register(request, user, body.credential, body.name)
         codes = recovery_codes.issue(user) if first else None
+        record(
+            AuditKind.SECOND_FACTOR_ADDED,
+            request=request,
+            details={"method": "passkey", "passkey": passkey.pk},
+        )
     return PasskeyRegisteredAnswer(
         factors=factors_answer(user), passkey=passkey_item(passkey), recovery_codes=codes
     )
@@ -252,6 +274,11 @@ def remove_factor(request: HttpRequest) -> FactorsAnswer:
             passkeys.delete()
         if remaining == 0:
             RecoveryCode.objects.filter(user=user).delete()
+        record(
+            AuditKind.SECOND_FACTOR_REMOVED,
+            request=request,
+            details={"method": body.factor, "passkey": body.passkey_id, "left": remaining},
+        )
     return factors_answer(user)
 
 

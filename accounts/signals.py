@@ -16,12 +16,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
+from django.http import HttpRequest
 
 from accounts.access import end_access
 from accounts.agreement import give_default_agreement
-from accounts.models import Practice, User, lost_access
+from accounts.models import Practice, User, lost_access, normalise_email
+from audit.log import record
+from protocol.audit import AuditKind
 
 
 @receiver(pre_save, sender=User)
@@ -52,3 +56,53 @@ def give_a_new_practice_its_agreement(
 ) -> None:
     if created and not raw:
         give_default_agreement(instance)
+        record(
+            AuditKind.PRACTICE_CREATED, practice_id=instance.pk, subject=f"practice:{instance.pk}"
+        )
+
+
+# --- the audit log (audit.log): signing in and out, accounts made -------------------------------
+
+
+@receiver(post_save, sender=User)
+def audit_new_account(
+    sender: type[User], instance: User, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
+    if created and not raw:
+        record(
+            AuditKind.ACCOUNT_CREATED,
+            actor=instance,
+            subject=f"user:{instance.pk}",
+            details={"role": instance.role},
+        )
+
+
+@receiver(user_logged_in)
+def audit_signin(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
+    record(AuditKind.SIGNIN, request=request, actor=user, subject=f"user:{user.pk}")
+
+
+@receiver(user_logged_out)
+def audit_signout(
+    sender: Any, request: HttpRequest | None, user: User | None, **kwargs: Any
+) -> None:
+    if isinstance(user, User):
+        record(AuditKind.SIGNOUT, request=request, actor=user, subject=f"user:{user.pk}")
+
+
+@receiver(user_login_failed)
+def audit_failed_signin(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    """A wrong password, or an account that does not exist or is deactivated: the email as
+    typed, and the practice when the account exists."""
+    email = normalise_email(str(credentials.get("username") or ""))
+    account = User.objects.filter(email=email).only("pk", "email", "practice_id").first()
+    record(
+        AuditKind.SIGNIN_FAILED,
+        request=request,
+        actor_email=email,
+        practice_id=None if account is None else account.practice_id,
+        subject="" if account is None else f"user:{account.pk}",
+        details={"reason": "password"},
+    )

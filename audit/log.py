@@ -19,7 +19,8 @@ import hashlib
 import ipaddress
 import json
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -36,12 +37,16 @@ __all__ = [
     "Actor",
     "Anchor",
     "Finding",
+    "Origin",
+    "OriginMiddleware",
     "Report",
     "canonical",
     "digest_of",
     "log_head",
     "prune",
     "record",
+    "origin_of",
+    "set_origin",
     "verify",
 ]
 
@@ -107,18 +112,50 @@ def _details(details: Mapping[str, DetailValue] | None) -> dict[str, DetailValue
     return checked
 
 
-def _address(request: HttpRequest | None) -> str:
-    raw = "" if request is None else str(request.META.get("REMOTE_ADDR") or "")
-    try:
-        return str(ipaddress.ip_address(raw))
-    except ValueError:
-        return ""
+@dataclass(frozen=True)
+class Origin:
+    """Where the request or socket being served came from: the client's address as the
+    server saw it (after the proxy middleware, docs/operations.md) and its user agent."""
+
+    address: str
+    user_agent: str
+
+    @classmethod
+    def of(cls, address: object, user_agent: object) -> Origin:
+        try:
+            checked = str(ipaddress.ip_address(str(address or "")))
+        except ValueError:
+            checked = ""
+        return cls(checked, str(user_agent or "")[:USER_AGENT_LENGTH])
 
 
-def _user_agent(request: HttpRequest | None) -> str:
-    if request is None:
-        return ""
-    return str(request.META.get("HTTP_USER_AGENT") or "")[:USER_AGENT_LENGTH]
+NOWHERE = Origin("", "")
+_origin: ContextVar[Origin] = ContextVar("audit_origin", default=NOWHERE)
+
+
+def set_origin(origin: Origin) -> None:
+    """Names where the work of this context comes from (a websocket consumer calls it
+    when its socket opens); :func:`record` uses it when not given a request."""
+    _origin.set(origin)
+
+
+def origin_of(request: HttpRequest) -> Origin:
+    return Origin.of(request.META.get("REMOTE_ADDR"), request.META.get("HTTP_USER_AGENT"))
+
+
+class OriginMiddleware:
+    """Django middleware: every event a request's work records carries the request's
+    address and user agent, however deep in a service it is recorded."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> Any:
+        token = _origin.set(origin_of(request))
+        try:
+            return self.get_response(request)
+        finally:
+            _origin.reset(token)
 
 
 def record(
@@ -130,23 +167,22 @@ def record(
     practice_id: int | None = None,
     subject: str = "",
     details: Mapping[str, DetailValue] | None = None,
-    address: str | None = None,
-    user_agent: str | None = None,
 ) -> Event:
     """Appends an event, and returns it.
 
     ``actor`` defaults to the request's signed-in user; ``actor_email`` names someone who
     is not signed in (a failed sign-in's address as typed). ``practice_id`` defaults to
-    the actor's. The address and user agent come from ``request`` (the address as the
-    proxy middleware set it, docs/operations.md) unless given, as a websocket consumer
-    does from its scope.
+    the actor's. The address and user agent come from ``request``, or else from the
+    context (:class:`OriginMiddleware`, :func:`set_origin`).
 
     Call it as the last write of a transaction: it locks the head row until the commit.
     """
-    if actor is None and request is not None and request.user.is_authenticated:
-        actor = request.user  # type: ignore[assignment]
+    user = getattr(request, "user", None)
+    if actor is None and not actor_email and user is not None and user.is_authenticated:
+        actor = user
     if practice_id is None and actor is not None:
         practice_id = actor.practice_id
+    origin = _origin.get() if request is None else origin_of(request)
     event = Event(
         at=timezone.now(),
         kind=AuditKind(kind).value,
@@ -154,8 +190,8 @@ def record(
         actor=(actor.email if actor is not None else actor_email)[:254],
         practice_id=practice_id,
         subject=subject[:80],
-        address=_address(request) if address is None else address[:45],
-        user_agent=_user_agent(request) if user_agent is None else user_agent[:USER_AGENT_LENGTH],
+        address=origin.address,
+        user_agent=origin.user_agent,
         details=_details(details),
     )
     with transaction.atomic():
@@ -260,8 +296,8 @@ def _link_problem(event: Event, expected: int) -> str:
         return "it was written after a row that is no longer in the log (replaced or deleted)"
     if written_after < expected - 1:
         first, last = written_after + 1, expected - 1
-        rows = f"row {first}" if first == last else f"rows {first} to {last}"
-        return f"it was written right after row {written_after}: {rows} were inserted"
+        rows = f"row {first} was" if first == last else f"rows {first} to {last} were"
+        return f"it was written right after row {written_after}: {rows} inserted"
     return f"it was written after the row now numbered {written_after}: rows were reordered"
 
 
@@ -276,9 +312,9 @@ def verify(anchors: Iterable[Anchor] = ()) -> Report:
     for event in _events():
         if event.seq != expected:
             missing = (
-                f"row {expected}"
+                f"row {expected} is"
                 if event.seq == expected + 1
-                else (f"rows {expected} to {event.seq - 1}")
+                else f"rows {expected} to {event.seq - 1} are"
             )
             finding = Finding(expected, f"{missing} missing: deleted from the log")
             break
@@ -323,7 +359,7 @@ def _check_end(
         return None
     if head.seq > last:
         first = last + 1
-        rows = f"row {first}" if first == head.seq else f"rows {first} to {head.seq}"
+        rows = f"row {first} is" if first == head.seq else f"rows {first} to {head.seq} are"
         return Finding(first, f"{rows} missing: deleted from the end of the log")
     if head.seq < last:
         return Finding(head.seq + 1, "added after the head: written outside the portal")

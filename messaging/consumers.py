@@ -23,6 +23,7 @@ from django.conf import settings
 
 import crypto
 from accounts.factors import STAFF_ROLES, needs_enrolment
+from audit.log import Origin, set_origin
 from crypto import CryptoError, PublicIdentity
 from messaging.limits import TokenBucket, claim_socket, release_socket
 from messaging.metrics import ACK_SECONDS, MESSAGES_REFUSED, MESSAGES_STORED, SOCKETS_OPEN
@@ -66,6 +67,13 @@ from protocol.to_server import (
 log = logging.getLogger(__name__)
 
 
+def origin_of_scope(scope: dict[str, Any]) -> Origin:
+    """The socket's address (after the proxy middleware) and user agent, for the audit log."""
+    client = scope.get("client") or ("", 0)
+    agent = dict(scope.get("headers") or []).get(b"user-agent", b"")
+    return Origin.of(client[0], agent.decode("latin-1"))
+
+
 class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     """One signed-in tab's socket."""
 
@@ -104,6 +112,7 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             return
         self.user_id = user.pk
         self.identity = PublicIdentity.from_bytes(bytes(user.public_identity))
+        set_origin(origin_of_scope(self.scope))
         session = self.scope.get("session")
         self.session_key = session.session_key if session is not None else None
         if not await claim_socket(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import path
 
+from accounts import audit_console, second_factor
 from accounts import console as admin
-from accounts import second_factor
 from accounts import views as accounts
 from accounts.assisted_recovery import assisted_recovery
 from accounts.availability import availability
@@ -106,6 +106,8 @@ urlpatterns = [
         name="api-admin-invitation-revoke",
     ),
     path("admin/agreement", admin.agreement, name="api-admin-agreement"),
+    path("admin/audit", audit_console.audit_page, name="api-admin-audit"),
+    path("admin/audit.csv", audit_console.audit_csv, name="api-admin-audit-csv"),
     path("conversations", views.conversations, name="api-conversations"),
     path(
         "conversations/<uuid:conversation_id>", views.conversation_detail, name="api-conversation"

@@ -22,7 +22,7 @@ _DJANGO_COMMANDS = {
     "db_worker": "Runs the job worker on its own (with CONFIDE_WORKER=false on the servers).",
     "shell": "A Python shell with the portal's settings and models.",
 }
-_OWN_APPS = ("accounts", "messaging", "frontend", "portal")
+_OWN_APPS = ("audit", "accounts", "messaging", "frontend", "portal")
 _HELP_ARGS: tuple[list[str], ...] = ([], ["-h"], ["--help"], ["help"])
 
 

@@ -105,6 +105,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.log.OriginMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -339,6 +340,12 @@ CONFIDE_ASSISTED_RECOVERY_EMAIL_WINDOW_SECONDS = env_int(
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 CONFIDE_WORKER = env_bool("CONFIDE_WORKER", True)
 CONFIDE_WORKER_INTERVAL_SECONDS = env_float("CONFIDE_WORKER_INTERVAL_SECONDS", 1.0, minimum=0.05)
+# The periodic job (portal.periodic): how often it looks for due work.
+CONFIDE_TICK_SECONDS = env_int("CONFIDE_TICK_SECONDS", 300, minimum=1)
+# The audit log (docs/records.md): its head written to the log output this often, and how
+# many years its events are kept (HIPAA keeps documentation six years, 45 CFR 164.316).
+CONFIDE_AUDIT_ANCHOR_SECONDS = env_int("CONFIDE_AUDIT_ANCHOR_SECONDS", 3600, minimum=1)
+CONFIDE_AUDIT_RETENTION_YEARS = env_int("CONFIDE_AUDIT_RETENTION_YEARS", 6, minimum=1, maximum=100)
 
 # Email notifications (messaging/services/notifications.py; docs/operations.md, "Email"):
 # one email, saying only that a secure message waits, to someone with no live socket this long after

@@ -15,6 +15,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from portal.periodic import ensure_ticking
+
 __all__ = ["requeue_abandoned", "start_worker"]
 
 # A job running longer than this was abandoned: its process ended while it ran. (A job of
@@ -32,6 +34,7 @@ def start_worker() -> threading.Thread | None:
     from django_tasks_db.management.commands.db_worker import Worker
 
     requeue_abandoned()
+    ensure_ticking()
     smtp = settings.EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
     if smtp and not settings.CONFIDE_PUBLIC_URL:
         log.warning("CONFIDE_PUBLIC_URL is not set: notification emails link to this machine")

@@ -7,14 +7,17 @@ An event says who, when, from where and what kind; its details are a few plain v
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from protocol.common import Strict, Time
 
-__all__ = ["AuditEventItem", "AuditKind", "AuditPage", "DetailValue"]
+__all__ = ["AUDIT_PAGE", "AuditEventItem", "AuditKind", "AuditPage", "AuditQuery", "DetailValue"]
+
+AUDIT_PAGE = 100
 
 
 class AuditKind(StrEnum):
@@ -82,3 +85,17 @@ class AuditPage(Strict):
 
     events: list[AuditEventItem]
     next_before: int | None
+
+
+class AuditQuery(BaseModel):
+    """The console's filters, from the query string (so numbers and dates come as text):
+    ``person`` (an account id), ``kind``, ``since`` and ``until`` (dates, inclusive, in
+    the practice's time zone), ``before`` (a ``seq``: the page before it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    person: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
+    kind: AuditKind | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    before: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter
 
-from protocol import availability, factors, http, practice
+from protocol import audit, availability, factors, http, practice
 from protocol.errors import ERRORS, RESEND, SESSION_GONE, CloseCode
 from protocol.limits import (
     MAX_BODY_BYTES,
@@ -109,6 +109,7 @@ _ANSWERS: tuple[type[BaseModel], ...] = (
     practice.AdminInvitationItem,
     practice.PracticeSettingsAnswer,
     practice.AdminAgreementAnswer,
+    audit.AuditPage,
     factors.SecondFactorRequiredAnswer,
     factors.PasskeyOptionsAnswer,
     factors.TotpBeginAnswer,

@@ -11,10 +11,12 @@ from django.utils import timezone
 
 import crypto
 from accounts.models import User
+from audit.log import record
 from crypto import CryptoError, PublicIdentity
 from messaging.models import Conversation, KeyEnvelope
 from messaging.services import events
 from messaging.services.common import in_db_thread, member_conversation
+from protocol.audit import AuditKind
 from protocol.errors import BadEnvelopesError, ConversationClosedError, StaleEpochError
 from protocol.to_client import EpochEvent
 
@@ -96,9 +98,11 @@ def _start_epoch(
                 f"The next epoch is {conversation.current_epoch + 1}.",
                 current_epoch=conversation.current_epoch,
             )
+        users = {
+            user.pk: user for user in User.objects.filter(memberships__conversation=conversation)
+        }
         members = {
-            user.pk: PublicIdentity.from_bytes(bytes(user.public_identity))
-            for user in User.objects.filter(memberships__conversation=conversation)
+            pk: PublicIdentity.from_bytes(bytes(user.public_identity)) for pk, user in users.items()
         }
         checked = check_envelopes(conversation_id, epoch, members[user_id], envelopes, members)
         KeyEnvelope.objects.bulk_create(
@@ -113,6 +117,12 @@ def _start_epoch(
         )
         Conversation.objects.filter(pk=conversation.pk).update(
             current_epoch=epoch, epoch_started_at=timezone.now()
+        )
+        record(
+            AuditKind.EPOCH_STARTED,
+            actor=users[user_id],
+            subject=f"conversation:{conversation_id}",
+            details={"epoch": epoch, "envelopes": len(checked)},
         )
         return tuple(checked)
 

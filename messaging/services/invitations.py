@@ -26,10 +26,12 @@ from accounts.counters import hit
 from accounts.models import Role, User, normalise_email
 from accounts.signup import AccountKeys, check_keys
 from accounts.tokens import hash_token, new_token
+from audit.log import record
 from crypto import PublicIdentity
 from messaging.models import Conversation, Invitation, KeyEnvelope, Membership
 from messaging.services import events
 from messaging.services.epochs import CheckedEnvelope, check_envelopes
+from protocol.audit import AuditKind
 from protocol.errors import (
     EmailTakenError,
     InvitationInvalidError,
@@ -48,13 +50,15 @@ class NewInvitation:
 def create_invitation(therapist: User, client_name: str) -> NewInvitation:
     token = new_token()
     now = timezone.now()
-    invitation = Invitation.objects.create(
-        token_hash=hash_token(token),
-        therapist=therapist,
-        client_name=client_name,
-        created_at=now,
-        expires_at=now + timedelta(hours=settings.CONFIDE_INVITATION_HOURS),
-    )
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            token_hash=hash_token(token),
+            therapist=therapist,
+            client_name=client_name,
+            created_at=now,
+            expires_at=now + timedelta(hours=settings.CONFIDE_INVITATION_HOURS),
+        )
+        record(AuditKind.INVITATION_CREATED, actor=therapist, subject=f"invitation:{invitation.pk}")
     return NewInvitation(token, invitation)
 
 
@@ -157,6 +161,11 @@ def revoke_invitation(therapist: User, invitation_id: int) -> ListedInvitation:
         if _state(invitation, joined) == "pending":
             invitation.revoked_at = timezone.now()
             invitation.save(update_fields=["revoked_at"])
+            record(
+                AuditKind.INVITATION_REVOKED,
+                actor=therapist,
+                subject=f"invitation:{invitation.pk}",
+            )
     return ListedInvitation(invitation, _state(invitation, joined))
 
 
@@ -203,6 +212,12 @@ def renew_invitation(therapist: User, invitation_id: int, *, extend: bool) -> Ne
             )
             fields.append("expires_at")
         invitation.save(update_fields=fields)
+        record(
+            AuditKind.INVITATION_RENEWED,
+            actor=therapist,
+            subject=f"invitation:{invitation.pk}",
+            details={"extended": extend},
+        )
     return NewInvitation(token, invitation)
 
 
@@ -303,6 +318,12 @@ def _create(
     )
     invitation.used_at = timezone.now()
     invitation.save(update_fields=["used_at"])
+    record(
+        AuditKind.INVITATION_ACCEPTED,
+        actor=client,
+        subject=f"invitation:{invitation.pk}",
+        details={"conversation": str(conversation.id), "therapist": therapist.pk},
+    )
     # The therapist's open inbox learns of it without polling, once it is committed. The
     # event carries the conversation's id only; a lost one is made up by the next listing.
     events.publish_on_commit([therapist.pk], ConversationAddedEvent(conversation=conversation.id))

@@ -34,10 +34,12 @@ from django.utils import timezone
 import crypto
 from accounts import assisted_recovery
 from accounts.models import AssistedRecovery, RecoveryEnvelope, User
+from audit.log import record
 from crypto import CryptoError, PublicIdentity
 from messaging.models import Conversation, KeyEnvelope, Membership
 from messaging.services import events
 from messaging.services.epochs import envelope_version_for
+from protocol.audit import AuditKind
 from protocol.errors import BadEnvelopesError, NotFoundError
 from protocol.to_client import IdentityChangedEvent, RecoveryRequestedEvent
 
@@ -262,6 +264,12 @@ def confirm_recovery(
             for (conversation, epoch), envelope in sorted(staged.items())
         )
         _announce(client, therapist)
+        record(
+            AuditKind.ASSISTED_RECOVERY_CONFIRMED,
+            actor=therapist,
+            subject=f"user:{client.pk}",
+            details={"recovery": recovery.pk, "envelopes": len(staged)},
+        )
     return Decided(recovery, client, sorted(needed))
 
 
@@ -272,6 +280,12 @@ def decline_recovery(therapist: User, recovery_id: int) -> Decided:
         recovery = _locked(therapist, recovery_id)
         assisted_recovery.decline(recovery, therapist)
         needed = needed_epochs(therapist.pk, recovery.client_id)
+        record(
+            AuditKind.ASSISTED_RECOVERY_DECLINED,
+            actor=therapist,
+            subject=f"user:{recovery.client_id}",
+            details={"recovery": recovery.pk},
+        )
     return Decided(recovery, recovery.client, sorted(needed))
 
 

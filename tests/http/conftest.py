@@ -122,7 +122,8 @@ class Browser:
 
     @staticmethod
     def _reply(response: Any) -> Reply:
-        return Reply(response.status_code, dict(response.headers), response.content)
+        content = b"".join(response.streaming_content) if response.streaming else response.content
+        return Reply(response.status_code, dict(response.headers), content)
 
 
 @pytest.fixture(autouse=True)

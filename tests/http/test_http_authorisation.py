@@ -499,6 +499,8 @@ ENDPOINTS = [
         kwargs=theos_invitation,
     ),
     Endpoint("read the agreement's versions", "api-admin-agreement", "GET", ADMIN_ONLY),
+    Endpoint("read the audit log", "api-admin-audit", "GET", ADMIN_ONLY),
+    Endpoint("download the audit log", "api-admin-audit-csv", "GET", ADMIN_ONLY),
     Endpoint(
         "publish an agreement version",
         "api-admin-agreement",

@@ -78,6 +78,7 @@ def test_a_warning_only_when_smtp_sends_emails_without_a_public_address(
     from portal import worker
 
     monkeypatch.setattr(worker, "requeue_abandoned", lambda: 0)
+    monkeypatch.setattr(worker, "ensure_ticking", lambda: None)
     monkeypatch.setattr(threading.Thread, "start", lambda self: None)
     settings.CONFIDE_WORKER = True
     settings.CONFIDE_PUBLIC_URL = ""

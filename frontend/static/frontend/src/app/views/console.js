@@ -1,7 +1,7 @@
 /**
  * The practice admin's console (`#/admin/<part>`): people (add a therapist or admin by a
  * one-time setup link, deactivate and reactivate anyone), client invitations of every
- * therapist, the practice's settings, and the messaging agreement's versions.
+ * therapist, the practice's settings, the messaging agreement's versions, and the audit log.
  *
  * An admin manages people and texts. Nothing here asks for or shows a key, an envelope
  * or a message: the endpoints under `/api/admin/` carry none.
@@ -12,14 +12,16 @@
 import * as api from '../api.js';
 import { h, focusHeading } from '../dom.js';
 import { explain, fillRows, showOnce, when } from './console-common.js';
+import { renderAuditPanel } from './console-audit.js';
 import { renderAgreementPanel, renderPracticePanel } from './console-practice.js';
 
-export const PARTS = /** @type {const} */ (['people', 'invitations', 'practice', 'agreement']);
+export const PARTS = /** @type {const} */ (['people', 'invitations', 'practice', 'agreement', 'audit']);
 const TITLES = /** @type {Record<string, string>} */ ({
   people: 'People',
   invitations: 'Client invitations',
   practice: 'Practice settings',
   agreement: 'Messaging agreement',
+  audit: 'Audit log',
 });
 const ROLE = /** @type {Record<string, string>} */ ({ admin: 'Admin', therapist: 'Therapist', client: 'Client' });
 const STATE = /** @type {Record<string, string>} */ ({
@@ -60,6 +62,7 @@ export function renderConsole(root, { me, part }) {
   if (current === 'people') renderPeople(body, me);
   else if (current === 'invitations') renderInvitations(body);
   else if (current === 'practice') renderPracticePanel(body);
+  else if (current === 'audit') renderAuditPanel(body);
   else renderAgreementPanel(body);
   focusHeading(root);
 }

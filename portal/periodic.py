@@ -1,0 +1,97 @@
+"""Work done every so often, as one job of Django's tasks framework that enqueues its own
+next run (the database backend has no timetable of its own).
+
+:func:`tick` runs whatever is due (each duty at most once per its interval, wherever the
+last run happened, from :class:`~portal.models.DutyRun`), then enqueues the next tick.
+The worker (``portal.worker``) makes sure a tick is waiting when it starts; should two
+processes both enqueue one, the tick that finds another waiting does not enqueue again, so
+one chain of ticks remains.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import TaskResultStatus, task
+
+from audit import jobs as audit_jobs
+
+log = logging.getLogger(__name__)
+
+TICK_PATH = "portal.periodic.tick"
+
+
+@dataclass(frozen=True)
+class Duty:
+    name: str
+    every: Callable[[], timedelta]
+    run: Callable[[], object]
+
+
+def duties() -> tuple[Duty, ...]:
+    return (
+        Duty(
+            "audit_anchor",
+            lambda: timedelta(seconds=settings.CONFIDE_AUDIT_ANCHOR_SECONDS),
+            audit_jobs.anchor,
+        ),
+        Duty("audit_retention", lambda: timedelta(days=1), audit_jobs.keep_for_retention),
+    )
+
+
+def run_due() -> list[str]:
+    """Runs each duty whose interval has passed since its last run; returns their names.
+    Each duty is claimed in a transaction (its row locked), so two workers never run it
+    at once, and one that fails is logged and tried at the next tick."""
+    from portal.models import DutyRun
+
+    ran = []
+    for duty in duties():
+        with transaction.atomic():
+            row, _ = DutyRun.objects.select_for_update().get_or_create(name=duty.name)
+            now = timezone.now()
+            previous = row.last_run
+            if previous is not None and now - previous < duty.every():
+                continue
+            row.last_run = now
+            row.save(update_fields=["last_run"])
+        try:
+            duty.run()
+            ran.append(duty.name)
+        except Exception:
+            log.exception("the periodic duty %s failed; it runs again at the next tick", duty.name)
+            DutyRun.objects.filter(name=duty.name, last_run=now).update(last_run=previous)
+    return ran
+
+
+@task()
+def tick() -> None:
+    try:
+        run_due()
+    finally:
+        if not _another_waiting():
+            tick.using(
+                run_after=timezone.now() + timedelta(seconds=settings.CONFIDE_TICK_SECONDS)
+            ).enqueue()
+
+
+def _waiting() -> int:
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(task_path=TICK_PATH, status=TaskResultStatus.READY).count()
+
+
+def _another_waiting() -> bool:
+    return _waiting() > 0
+
+
+def ensure_ticking() -> None:
+    """Enqueues a tick unless one waits already (the worker calls it when it starts)."""
+    if not _waiting():
+        tick.enqueue()
