@@ -26,7 +26,7 @@ test('only the filters that are set go in the query, the page last', () => {
 });
 
 test('details are a short line, with nothing for empty values', () => {
-  assert.equal(detailsLine({ epoch: 4, envelopes: 2, reason: null, extended: false }), 'epoch 4, envelopes 2, extended false');
-  assert.equal(detailsLine({ through_seq: 9 }), 'through seq 9');
+  assert.equal(detailsLine({ epoch: 4, envelopes: 2, reason: null, extended: false }), 'epoch: 4, envelopes: 2, extended: false');
+  assert.equal(detailsLine({ through_seq: 9 }), 'through seq: 9');
   assert.equal(detailsLine({}), '');
 });

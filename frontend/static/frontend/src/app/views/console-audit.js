@@ -63,13 +63,13 @@ export function auditQuery(filters, before = null) {
 }
 
 /**
- * An event's details as a short line ("epoch 4, envelopes 2").
+ * An event's details as a short line ("epoch: 4, envelopes: 2").
  * @param {Record<string, unknown>} details
  */
 export function detailsLine(details) {
   return Object.entries(details)
     .filter(([, value]) => value !== null && value !== '')
-    .map(([name, value]) => `${name.replaceAll('_', ' ')} ${String(value)}`)
+    .map(([name, value]) => `${name.replaceAll('_', ' ')}: ${String(value)}`)
     .join(', ');
 }
 
