@@ -15,14 +15,14 @@ import zoneinfo
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from pydantic import ValidationError
 
 from accounts.api import api, error_response, gate, signed_in_user
 from accounts.models import Role
-from audit.log import record
+from audit.log import record, timestamp
 from audit.models import Event
 from protocol.audit import AUDIT_PAGE, AuditEventItem, AuditKind, AuditPage, AuditQuery
 from protocol.common import describe
@@ -55,7 +55,9 @@ def _query(request: HttpRequest) -> AuditQuery:
 def _events(practice_id: int, time_zone: str, query: AuditQuery) -> QuerySet[Event]:
     events = Event.objects.filter(practice_id=practice_id)
     if query.person is not None:
-        events = events.filter(actor_id=query.person)
+        # What they did, and what was done to their account (a failed sign-in with their
+        # email has no actor).
+        events = events.filter(Q(actor_id=query.person) | Q(subject=f"user:{query.person}"))
     if query.kind is not None:
         events = events.filter(kind=query.kind.value)
     zone = zoneinfo.ZoneInfo(time_zone)
@@ -112,7 +114,7 @@ def _csv_rows(events: QuerySet[Event]) -> Iterator[str]:
         yield writer.writerow(
             [
                 event.seq,
-                event.at.isoformat(),
+                timestamp(event.at),
                 event.kind,
                 "" if event.actor_id is None else event.actor_id,
                 _cell(event.actor),
@@ -120,7 +122,9 @@ def _csv_rows(events: QuerySet[Event]) -> Iterator[str]:
                 _cell(event.subject),
                 event.address,
                 _cell(event.user_agent),
-                json.dumps(event.details, sort_keys=True, separators=(",", ":")),
+                json.dumps(
+                    event.details, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+                ),
                 event.previous,
                 event.digest,
             ]

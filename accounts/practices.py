@@ -1,5 +1,6 @@
 """A practice's settings (DESIGN.md section 6): its name, its time zone, the crisis lines
-its clients see beside every conversation and the reply-time promise under their composer.
+its clients see beside every conversation, the reply-time promise under their composer,
+and how many years a discharged conversation is kept before it is erased.
 
 They are the practice's own words, shown as they are; none of them is message content. The
 admin console changes them (``accounts.console``), ``confide create_practice`` sets the
@@ -51,6 +52,7 @@ def settings_of(practice: Practice) -> PracticeSettings:
         time_zone=practice.time_zone,
         crisis_lines=[CrisisLine.model_validate(line) for line in practice.crisis_lines],
         reply_promise=practice.reply_promise,
+        retention_years=practice.retention_years,
     )
 
 
@@ -63,7 +65,11 @@ def change_settings(practice_id: int, settings: PracticeSettings) -> Practice:
         practice.time_zone = settings.time_zone
         practice.crisis_lines = [line.model_dump() for line in settings.crisis_lines]
         practice.reply_promise = settings.reply_promise
-        practice.save(update_fields=["name", "time_zone", "crisis_lines", "reply_promise"])
+        if settings.retention_years is not None:
+            practice.retention_years = settings.retention_years
+        practice.save(
+            update_fields=["name", "time_zone", "crisis_lines", "reply_promise", "retention_years"]
+        )
     return practice
 
 

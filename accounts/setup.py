@@ -27,6 +27,8 @@ from accounts.factors import STAFF_ROLES
 from accounts.models import Practice, SetupLink, User, normalise_email
 from accounts.signup import AccountKeys, check_keys
 from accounts.tokens import hash_token, new_token
+from audit.log import record
+from protocol.audit import AuditKind
 from protocol.errors import BadRequestError, EmailTakenError, NotFoundError, SetupLinkInvalidError
 
 LinkState = Literal["pending", "used", "expired", "revoked"]
@@ -153,6 +155,12 @@ def accept_setup_link(token: str, display_name: str, keys: AccountKeys) -> User:
             link.used_at = timezone.now()
             link.account = user
             link.save(update_fields=["used_at", "account"])
+            record(
+                AuditKind.ACCOUNT_CREATED,
+                actor=user,
+                subject=f"user:{user.pk}",
+                details={"role": user.role, "setup_link": link.pk},
+            )
     except IntegrityError:
         # Another request took the email at the same moment.
         raise EmailTakenError("This email already has an account.") from None

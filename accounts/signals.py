@@ -56,25 +56,9 @@ def give_a_new_practice_its_agreement(
 ) -> None:
     if created and not raw:
         give_default_agreement(instance)
-        record(
-            AuditKind.PRACTICE_CREATED, practice_id=instance.pk, subject=f"practice:{instance.pk}"
-        )
 
 
-# --- the audit log (audit.log): signing in and out, accounts made -------------------------------
-
-
-@receiver(post_save, sender=User)
-def audit_new_account(
-    sender: type[User], instance: User, created: bool, raw: bool = False, **kwargs: Any
-) -> None:
-    if created and not raw:
-        record(
-            AuditKind.ACCOUNT_CREATED,
-            actor=instance,
-            subject=f"user:{instance.pk}",
-            details={"role": instance.role},
-        )
+# --- the audit log (audit.log): signing in and out -------------------------------
 
 
 @receiver(user_logged_in)

@@ -47,6 +47,7 @@ __all__ = [
     "record",
     "origin_of",
     "set_origin",
+    "timestamp",
     "verify",
 ]
 
@@ -69,7 +70,8 @@ class Actor(Protocol):
     def practice_id(self) -> int: ...
 
 
-def _timestamp(at: datetime) -> str:
+def timestamp(at: datetime) -> str:
+    """An event's time as its hash covers it (UTC, microseconds, ``Z``)."""
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -78,7 +80,7 @@ def canonical(event: Event) -> bytes:
     sorted keys and no spaces."""
     fields = {
         "seq": event.seq,
-        "at": _timestamp(event.at),
+        "at": timestamp(event.at),
         "kind": event.kind,
         "actor_id": event.actor_id,
         "actor": event.actor,
@@ -195,13 +197,25 @@ def record(
         details=_details(details),
     )
     with transaction.atomic():
+        _check_constraints_now()
         head = _take_head()
+        # Stamped once the head is held, so that times never go back along the chain.
+        event.at = timezone.now()
         event.seq = head.seq
         event.previous = head.digest
         event.digest = digest_of(event)
         event.save(force_insert=True)
         Head.objects.filter(pk=1).update(digest=event.digest)
     return event
+
+
+def _check_constraints_now() -> None:
+    """PostgreSQL checks Django's foreign keys at the commit, taking a share lock on each
+    row they point at: after the head was taken, that could wait on a transaction that
+    holds such a row and waits for the head. Checked now, those locks come first."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def _take_head() -> Head:
@@ -221,11 +235,17 @@ def _restore_head() -> None:
     last = Event.objects.order_by("-seq").first()
     if last is not None:
         log.error("the audit log's head row was missing: continued from event %d", last.seq)
+    cut = Event.objects.filter(kind=AuditKind.AUDIT_PRUNED).order_by("-seq").first()
+    through = 0 if cut is None else int(cut.details.get("through_seq") or 0)
     Head.objects.get_or_create(
         pk=1,
         defaults={
             "seq": 0 if last is None else last.seq,
             "digest": GENESIS if last is None else last.digest,
+            "pruned_seq": through,
+            "pruned_digest": str(cut.details.get("through_digest") or GENESIS)
+            if cut is not None
+            else GENESIS,
         },
     )
 
@@ -286,14 +306,14 @@ def _events(batch: int = 2000) -> Iterator[Event]:
         after = rows[-1].seq
 
 
-def _link_problem(event: Event, expected: int) -> str:
+def _link_problem(event: Event, expected: int) -> str | None:
     """Why ``event.previous`` is not the hash of the row before it: which row it was
     written after, if that row is still here."""
     written_after = (
         Event.objects.filter(digest=event.previous).values_list("seq", flat=True).first()
     )
     if written_after is None:
-        return "it was written after a row that is no longer in the log (replaced or deleted)"
+        return None
     if written_after < expected - 1:
         first, last = written_after + 1, expected - 1
         rows = f"row {first} was" if first == last else f"rows {first} to {last} were"
@@ -306,10 +326,20 @@ def verify(anchors: Iterable[Anchor] = ()) -> Report:
     head = Head.objects.filter(pk=1).first()
     start_seq, previous = (0, GENESIS) if head is None else (head.pruned_seq, head.pruned_digest)
     wanted = {anchor.seq: anchor.digest for anchor in anchors}
+    # Anchors of rows retention removed: the cut's own row is checked against the head's
+    # record of it; older ones can no longer be.
+    finding: Finding | None = None
+    if start_seq in wanted and wanted[start_seq] != previous:
+        finding = Finding(start_seq, "its hash differs from the anchor's: the chain was rewritten")
+    wanted = {seq: digest for seq, digest in wanted.items() if seq > start_seq}
     expected = start_seq + 1
     checked = 0
-    finding: Finding | None = None
-    for event in _events():
+    for event in _events() if finding is None else ():
+        if event.seq < expected:
+            finding = Finding(
+                event.seq, f"the head says the log starts at row {expected}: the head was edited"
+            )
+            break
         if event.seq != expected:
             missing = (
                 f"row {expected} is"
@@ -319,7 +349,20 @@ def verify(anchors: Iterable[Anchor] = ()) -> Report:
             finding = Finding(expected, f"{missing} missing: deleted from the log")
             break
         if event.previous != previous:
-            finding = Finding(event.seq, _link_problem(event, expected))
+            problem = _link_problem(event, expected)
+            finding = (
+                Finding(event.seq, problem)
+                if problem is not None
+                # The row before holds a hash this row was not written after: it was
+                # edited and its hash made again (or replaced by another).
+                else Finding(
+                    expected - 1,
+                    f"its hash is not the one row {event.seq} was written after: "
+                    "edited after it was written, and its hash made again",
+                )
+                if expected - 1 > start_seq
+                else Finding(event.seq, "it was written after a row that is no longer in the log")
+            )
             break
         if digest_of(event) != event.digest:
             finding = Finding(
@@ -366,8 +409,9 @@ def _check_end(
     if head.digest != digest:
         return Finding(last, "its hash differs from the head's: edited after it was written")
     for seq in sorted(anchors):
-        where = "before the oldest row kept" if seq <= start_seq else "after the newest row"
-        return Finding(seq, f"the anchor names a row {where}: the log is shorter than it was")
+        return Finding(
+            seq, "the anchor names a row after the newest: the log is shorter than it was"
+        )
     return None
 
 
@@ -406,13 +450,18 @@ def prune(years: int, now: datetime | None = None) -> int:
         through = older.order_by("-seq").first()
         if through is None:
             return 0
-        permit = PrunePermit.objects.create(pk=1)
+        permit = PrunePermit.objects.create(pk=1, through=through.seq)
         count, _ = Event.objects.filter(seq__lte=through.seq).delete()
         permit.delete()
         Head.objects.filter(pk=1).update(pruned_seq=through.seq, pruned_digest=through.digest)
         record(
             AuditKind.AUDIT_PRUNED,
-            details={"through_seq": through.seq, "rows": count, "years": years},
+            details={
+                "through_seq": through.seq,
+                "through_digest": through.digest,
+                "rows": count,
+                "years": years,
+            },
         )
     return count
 

@@ -6,8 +6,11 @@ hash of the newest event, and where retention last cut the chain. Writing an eve
 the head row first, so that writers in several processes form one line.
 
 On PostgreSQL a trigger refuses UPDATE and DELETE of an event (migration 0001); only the
-retention job deletes, the oldest rows only, in a transaction holding a row of
-:class:`PrunePermit` that no other transaction sees.
+retention job deletes, the oldest rows only (up to the permit's ``through``), in a
+transaction holding a row of :class:`PrunePermit` that no other transaction sees. The
+portal's own database role can write that table, so the trigger stops mistakes and the
+portal's code, not someone with the role's password: the chain and its anchors find what
+they do (docs/records.md).
 """
 
 from __future__ import annotations
@@ -69,6 +72,8 @@ class PrunePermit(models.Model):
     events through while a row of it is visible (only to that transaction)."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    # The newest event the cut may remove: the trigger refuses a DELETE of any later one.
+    through = models.BigIntegerField(default=0)
 
     class Meta:
         db_table = "audit_prune_permit"

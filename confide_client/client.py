@@ -30,13 +30,16 @@ import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 import crypto
+from confide_client import disclosures as disclosure_records
+from confide_client import exports as export_files
 from confide_client import practice
 from confide_client.backoff import Backoff
 from confide_client.errors import (
@@ -71,6 +74,8 @@ from confide_client.records import (
     ConnectionState,
     ConnectionStatus,
     ConversationSummary,
+    Disclosure,
+    DisclosureRecorded,
     EpochStarted,
     HistoryPage,
     InboxEntry,
@@ -122,6 +127,7 @@ from crypto import (
     make_recovery_material,
     make_sign_up_material,
 )
+from crypto.export import MAX_EXPORT_TIME
 from protocol.availability import AvailabilityAnswer, AvailabilitySettings, TherapistAvailability
 from protocol.common import describe
 from protocol.factors import SecondFactorRequiredAnswer, SignInAnswer
@@ -131,6 +137,8 @@ from protocol.http import (
     ConversationAnswer,
     ConversationsAnswer,
     CsrfAnswer,
+    ExportAnswer,
+    ExportRequest,
     IdentityAnswer,
     IdentityRequest,
     KdfBody,
@@ -149,6 +157,7 @@ from protocol.limits import MAX_SYNC
 from protocol.to_client import (
     AckFrame,
     ConversationAddedEvent,
+    DisclosureRecordedEvent,
     EpochEvent,
     ErrorFrame,
     HistoryReply,
@@ -810,6 +819,95 @@ class ConfideClient:
         """Archives a conversation in the therapist's inbox, or brings it back. Messages
         still arrive and go; the client is not told."""
         return await practice.set_inbox_entry(self._http, conversation_id, archived=archived)
+
+    async def discharge_conversation(self, conversation_id: uuid.UUID) -> None:
+        """The therapist discharges the conversation: read-only for both members from now
+        on, its history still readable and exportable for the practice's retention. Every
+        send after it, and every message still waiting in the outbox, is refused with
+        :class:`ConversationClosedError`."""
+        await practice.discharge(self._http, conversation_id)
+        known = self._conversations.get(conversation_id)
+        if known is not None:
+            known.status = "discharged"
+
+    # --- the accounting of disclosures ----------------------------------------------------
+
+    async def record_disclosure(
+        self,
+        conversation_id: uuid.UUID,
+        *,
+        disclosed_on: date,
+        legal_basis: str,
+        recipient: str,
+        information: str,
+        purpose: str,
+    ) -> Disclosure:
+        """The therapist records a disclosure made outside the conversation, for the client's
+        accounting of disclosures: the day, the legal basis (one of
+        ``crypto.LEGAL_BASES``: ``duty_to_protect``, ``mandated_report``, ``court_order``,
+        ``client_authorised``, ``other_law``), to whom, what was disclosed and why.
+
+        The three texts are sealed to the conversation in its current epoch and signed
+        with this identity (crypto/SPEC.md, "Disclosure records"): the client reads them,
+        the server cannot. The date and the basis are also plain metadata on the server,
+        in its audit log. Raises :class:`InvalidRequestError` for a description off the
+        rules (an empty text, a control character other than a line break, over 8,188
+        bytes), and ``conversation_closed`` once the conversation is no longer active."""
+        description = disclosure_records.describe(
+            disclosed_on, legal_basis, recipient, information, purpose
+        )
+        record_id = uuid.uuid4()
+        for attempt in range(2):
+            state = await self._known(conversation_id)
+            epoch = state.current_epoch
+            key = await self._key_for(conversation_id, epoch)
+            request = disclosure_records.seal(
+                description, key, conversation_id, epoch, self.identity, record_id
+            )
+            try:
+                item = await disclosure_records.record(self._http, conversation_id, request)
+            except StaleEpochError:
+                if attempt:
+                    raise
+                await self.conversations()  # a new epoch began: seal in it
+                continue
+            return Disclosure(
+                id=item.id,
+                conversation=item.conversation,
+                recorded_by=item.recorded_by,
+                recorded_at=item.recorded_at,
+                disclosed_on=item.disclosed_on,
+                legal_basis=item.legal_basis,
+                epoch=item.epoch,
+                description=description,
+            )
+        raise AssertionError("unreachable: the second attempt returns or raises")
+
+    async def disclosures(self, conversation_id: uuid.UUID) -> list[Disclosure]:
+        """The conversation's accounting of disclosures, oldest first, each opened and
+        checked: signed by the conversation's therapist, bound to its conversation, epoch
+        and id, with the date and basis the server lists. A record that does not open is
+        listed with ``description`` ``None`` and its ``problem``, never left out."""
+        items = await disclosure_records.list_items(self._http, conversation_id)
+        state = await self._known(conversation_id)
+        opened = []
+        for item in items:
+            member = state.members.get(item.recorded_by)
+            if member is None:
+                await self.conversations()  # perhaps a member this client has not listed
+                state = await self._known(conversation_id)
+                member = state.members.get(item.recorded_by)
+            recorder = (
+                (member.identity, *member.earlier)
+                if member is not None and member.role == "therapist"
+                else None
+            )
+            key = self._keyring.get(conversation_id, item.epoch)
+            if key is None and recorder is not None:
+                with contextlib.suppress(KeysError):
+                    key = await self._key_for(conversation_id, item.epoch)
+            opened.append(disclosure_records.open_item(item, key, recorder))
+        return opened
 
     async def availability(self, conversation_id: uuid.UUID) -> TherapistAvailability | None:
         """The availability of the conversation's therapist: the reply time, whether they
@@ -1590,6 +1688,105 @@ class ConfideClient:
 
     # --- other requests ------------------------------------------------------------------
 
+    # --- exports ---------------------------------------------------------------------------
+
+    async def export_conversation(
+        self, conversation_id: uuid.UUID, path: str | Path
+    ) -> crypto.VerifiedExport:
+        """Exports the whole conversation to ``path``: every message is fetched, verified and
+        opened here, and written as one printable HTML file with a list of every message
+        signed by this identity (crypto/SPEC.md, "Exports"). A message that does not open
+        is listed as such, so that its number is no gap. The export is recorded in the
+        server's audit log (how many messages, never their words) before the file is
+        written, mode 0600: it holds the conversation in plaintext. A discharged
+        (read-only) conversation exports as any other. Returns the file's own check."""
+        state = await self._known(conversation_id)
+        members = {member.role: member for member in state.members.values()}
+        if set(members) != {"client", "therapist"}:
+            raise KeysError("A conversation is exported between a client and a therapist")
+        messages = []
+        for data in await self._whole_history(conversation_id):
+            sender = state.members.get(data.sender)
+            if sender is None:
+                raise KeysError("A message of the conversation is from someone not in it")
+            opened = await self._open_message(data, report=False)
+            time_ms = _milliseconds(data.sent_at)
+            signer = text = None
+            if opened is not None:
+                info = crypto.parse_message(data.ciphertext)
+                signer, text = info.sender_sign_pk, opened.text
+                written = None if info.order is None else info.order.sent_at
+                if written is not None and written <= MAX_EXPORT_TIME:
+                    time_ms = written
+            messages.append(crypto.ExportMessage(data.seq, sender.role, time_ms, signer, text))
+        data = crypto.make_export(
+            self.identity,
+            conversation_id,
+            client=crypto.ExportMember(members["client"].display_name, members["client"].identity),
+            therapist=crypto.ExportMember(
+                members["therapist"].display_name, members["therapist"].identity
+            ),
+            messages=messages,
+            exported_at=_now_ms(),
+        )
+        request = build(lambda: ExportRequest(messages=len(messages)), "export record")
+        await self._http.post(
+            f"/api/conversations/{conversation_id}/exports", request, ExportAnswer
+        )
+        export_files.write_export(Path(path), data)
+        log.info("exported a conversation: %d messages", len(messages))
+        return crypto.verify_export(data, trusted=[self.identity.public])
+
+    def verify_export(
+        self,
+        path: str | Path,
+        *,
+        fingerprints: tuple[bytes, ...] = (),
+        safety_numbers: tuple[str, ...] = (),
+    ) -> crypto.VerifiedExport:
+        """Checks an export file, made here or in a browser: its signer must be this
+        identity, a member of a conversation this client knows (as the identity it saw for
+        them), a peer kept in the state folder, or given by ``fingerprints`` or the members'
+        ``safety_numbers``. Raises :class:`crypto.CryptoError` saying what failed, naming each
+        message changed, missing or added."""
+        trusted = [self.identity.public]
+        for known in self._conversations.values():
+            trusted.extend(member.identity for member in known.members.values())
+        return export_files.verify_export_file(
+            Path(path),
+            trusted=trusted,
+            fingerprints=fingerprints,
+            safety_numbers=safety_numbers,
+            state=self._state,
+        )
+
+    async def _whole_history(self, conversation_id: uuid.UUID) -> list[Any]:
+        """Every stored message of the conversation, oldest first, as the server holds them."""
+        pages: list[list[Any]] = []
+        before: int | None = None
+        while True:
+            frame = build(
+                functools.partial(
+                    HistoryFrame, conversation=conversation_id, before=before, limit=1000
+                ),
+                "history request",
+            )
+            reply = await self._request(frame, HistoryReply)
+            if reply.conversation != conversation_id:
+                raise ProtocolError("The history page is another conversation's")
+            page = [parse_message(item) for item in reply.messages]
+            if any(data.conversation != conversation_id for data in page):
+                raise ProtocolError("The history page holds another conversation's message")
+            pages.append(page)
+            if not reply.has_more or not page:
+                break
+            lowest = min(data.seq for data in page)
+            if before is not None and lowest >= before:
+                raise ProtocolError("The history pages do not go back in time")
+            before = lowest
+        held = {data.seq: data for page in pages for data in page}
+        return [held[seq] for seq in sorted(held)]
+
     async def history(
         self, conversation_id: uuid.UUID, before: int | None = None, limit: int | None = None
     ) -> HistoryPage:
@@ -1738,6 +1935,8 @@ class ConfideClient:
             elif isinstance(frame, ConversationAddedEvent):
                 # Listed at the next (re)connect or listing: the event carries the id only.
                 pass
+            elif isinstance(frame, DisclosureRecordedEvent):
+                self.events.put_nowait(DisclosureRecorded(frame.conversation, frame.disclosure))
             elif isinstance(frame, ErrorFrame):
                 self.events.put_nowait(
                     UnmatchedError(code=str(frame.code), message=frame.message, ref=frame.ref)
@@ -2104,6 +2303,15 @@ class ConfideClient:
                 continue
             if time.monotonic() - self._last_full_sync >= self.sync_seconds:
                 self._work.put_nowait(_SyncWork(None, generation=self.connections))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _milliseconds(moment: datetime) -> int:
+    """An aware datetime as whole milliseconds since 1970 (rounded down, as a browser's
+    ``Date`` reads the server's times)."""
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
 def _now_ms() -> int:

@@ -23,6 +23,7 @@ __all__ = [
     "AgreementRequiredError",
     "BadCiphertextError",
     "ClientClosedError",
+    "ConversationClosedError",
     "ClientError",
     "ConversationRefusedError",
     "ConnectionLostError",
@@ -120,6 +121,13 @@ class InvitationInvalidError(ServerRefusedError):
     code = ErrorCode.INVITATION_INVALID.value
 
 
+class ConversationClosedError(ServerRefusedError):
+    """The conversation was discharged (read-only) or erased: nothing more is written to
+    it. A message refused with it leaves the outbox; it is never sent again."""
+
+    code = ErrorCode.CONVERSATION_CLOSED.value
+
+
 class StaleEpochError(ServerRefusedError):
     """The message used an epoch older than the conversation's current one."""
 
@@ -173,6 +181,7 @@ _BY_CODE: Mapping[ErrorCode, type[ServerRefusedError]] = MappingProxyType(
         ErrorCode.AGREEMENT_REQUIRED: AgreementRequiredError,
         ErrorCode.NOT_FOUND: NotFoundError,
         ErrorCode.INVITATION_INVALID: InvitationInvalidError,
+        ErrorCode.CONVERSATION_CLOSED: ConversationClosedError,
         ErrorCode.STALE_EPOCH: StaleEpochError,
         ErrorCode.BAD_CIPHERTEXT: BadCiphertextError,
         ErrorCode.RATE_LIMITED: RateLimitedError,

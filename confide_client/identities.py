@@ -61,6 +61,10 @@ class SeenIdentities:
     def seen(self, scope: str, user_id: int) -> PublicIdentity | None:
         return self._accounts.get(scope, {}).get(user_id)
 
+    def every(self) -> list[PublicIdentity]:
+        """Every identity seen, for any scope: the people written with from here."""
+        return [identity for peers in self._accounts.values() for identity in peers.values()]
+
     def remember(self, scope: str, user_id: int, identity: PublicIdentity) -> None:
         """Keeps ``identity`` as the one seen for ``user_id``, unless it is an older form of
         the keys seen (version 1, or a later ``since``, of the same keys: see

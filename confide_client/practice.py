@@ -34,6 +34,7 @@ from protocol.http import (
     AgreementAnswer,
     AgreementRequest,
     ArchiveRequest,
+    ConversationAnswer,
     CurrentAgreementAnswer,
     InboxEntryAnswer,
     InvitationAnswer,
@@ -46,6 +47,7 @@ from protocol.http import (
 
 __all__ = [
     "accept_agreement",
+    "discharge",
     "availability",
     "set_availability",
     "create_invitation",
@@ -161,6 +163,20 @@ async def renew_invitation(
     request = build(lambda: RenewRequest(extend=extend), "renewal")
     path = _invitation_path(invitation_id, "renew")
     return _invitation(await http.post(path, request, InvitationAnswer), therapist)
+
+
+async def discharge(http: HttpApi, conversation: uuid.UUID) -> str:
+    """``POST /api/conversations/<id>/discharge``: the therapist discharges the
+    conversation (read-only for both members from then on); returns its new status.
+    One already discharged or erased is refused with ``ConversationClosedError``."""
+    if not isinstance(conversation, uuid.UUID):
+        raise InvalidRequestError("A conversation id is a UUID")
+    answer = await http.post(
+        f"/api/conversations/{conversation}/discharge", None, ConversationAnswer
+    )
+    if answer.conversation.id != conversation:
+        raise ProtocolError("The server answered for another conversation than asked for")
+    return answer.conversation.status
 
 
 async def set_inbox_entry(

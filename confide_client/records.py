@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from crypto import PublicIdentity
+from crypto import DisclosureDescription, PublicIdentity
 
 __all__ = [
     "AcceptedAgreement",
@@ -25,6 +25,8 @@ __all__ = [
     "ConnectionState",
     "ConnectionStatus",
     "ConversationSummary",
+    "Disclosure",
+    "DisclosureRecorded",
     "EpochStarted",
     "HistoryPage",
     "Invitation",
@@ -257,6 +259,33 @@ class Typing:
 
 
 @dataclass(frozen=True, slots=True)
+class Disclosure:
+    """One entry of a conversation's accounting of disclosures: the plain metadata the
+    server keeps, and the description the therapist sealed (to whom, what, why), opened and
+    checked against the therapist's identity and that metadata.
+
+    A record that did not verify or open is kept, never dropped: ``description`` is then
+    ``None`` and ``problem`` says why (an error's name, or ``"no_key"``, ``"not_therapist"``).
+    The description never appears in a ``repr``.
+    """
+
+    id: uuid.UUID
+    conversation: uuid.UUID
+    recorded_by: int
+    recorded_at: datetime
+    disclosed_on: date
+    legal_basis: str
+    epoch: int
+    description: DisclosureDescription | None = field(default=None, repr=False)
+    problem: str | None = None
+
+    @property
+    def readable(self) -> bool:
+        """Whether the description opened and matched the metadata."""
+        return self.description is not None
+
+
+@dataclass(frozen=True, slots=True)
 class EpochStarted:
     """A member started a new epoch; its key has been unwrapped and kept."""
 
@@ -433,8 +462,18 @@ class MessageStatus:
     reason: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class DisclosureRecorded:
+    """The therapist recorded a disclosure in a conversation's accounting:
+    :meth:`ConfideClient.disclosures` reads it."""
+
+    conversation: uuid.UUID
+    disclosure: uuid.UUID
+
+
 ClientEvent = (
     ReadReceipt
+    | DisclosureRecorded
     | Typing
     | EpochStarted
     | PeerKeyChanged

@@ -44,6 +44,18 @@ from .conversation import (
     verify_envelope,
     wrap_conversation_key,
 )
+from .disclosure import (
+    DISCLOSURE_VERSION,
+    LEGAL_BASES,
+    MAX_DESCRIPTION,
+    MAX_DISCLOSURE_SIZE,
+    DisclosureDescription,
+    DisclosureInfo,
+    open_disclosure,
+    parse_disclosure,
+    seal_disclosure,
+    verify_disclosure,
+)
 from .encoding import b64decode, b64encode
 from .errors import (
     BindingError,
@@ -55,6 +67,16 @@ from .errors import (
     UnsupportedVersionError,
     WeakKeyError,
     WeakParametersError,
+)
+from .export import (
+    EXPORT_FORMAT,
+    EXPORT_VERSION,
+    ExportMember,
+    ExportMessage,
+    VerifiedExport,
+    export_message_hash,
+    make_export,
+    verify_export,
 )
 from .identity import (
     IDENTITY_VERSION,
@@ -125,6 +147,24 @@ from .succession import (
 )
 
 __all__ = [
+    "EXPORT_FORMAT",
+    "EXPORT_VERSION",
+    "ExportMember",
+    "ExportMessage",
+    "VerifiedExport",
+    "export_message_hash",
+    "make_export",
+    "verify_export",
+    "DISCLOSURE_VERSION",
+    "LEGAL_BASES",
+    "MAX_DESCRIPTION",
+    "MAX_DISCLOSURE_SIZE",
+    "DisclosureDescription",
+    "DisclosureInfo",
+    "open_disclosure",
+    "parse_disclosure",
+    "seal_disclosure",
+    "verify_disclosure",
     "seal_pins",
     "parse_pins",
     "open_pins",

@@ -27,6 +27,11 @@ PINS = b"confide/v1/pins"
 KEY_COMMITMENT = b"confide/v1/key-commitment"
 XWING_SEED = b"confide/v1/xwing-seed"
 ENVELOPE_XWING = b"confide/v1/envelope-xwing"
+DISCLOSURE_KEY = b"confide/v1/disclosure-key"
+DISCLOSURE = b"confide/v1/disclosure"
+DISCLOSURE_SIG = b"confide/v1/disclosure-sig"
+EXPORT = b"confide/v1/export"
+EXPORT_MESSAGE = b"confide/v1/export-message"
 
 ALL_LABELS: tuple[bytes, ...] = (
     IDENTITY,
@@ -48,4 +53,9 @@ ALL_LABELS: tuple[bytes, ...] = (
     KEY_COMMITMENT,
     XWING_SEED,
     ENVELOPE_XWING,
+    DISCLOSURE_KEY,
+    DISCLOSURE,
+    DISCLOSURE_SIG,
+    EXPORT,
+    EXPORT_MESSAGE,
 )

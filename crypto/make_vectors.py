@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ._vectorgen import conversation, keys, message, misc, order, pins, succession
+from ._vectorgen.disclosure import disclosure_file
+from ._vectorgen.export import export_file
 
 __all__ = ["VECTOR_DIR", "generate_all", "main"]
 
@@ -34,6 +36,8 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "invitation.json": misc.invitation_file,
     "succession.json": succession.succession_file,
     "encoding.json": misc.encoding_file,
+    "disclosure.json": disclosure_file,
+    "export.json": export_file,
 }
 
 

@@ -32,7 +32,8 @@ def admin_invitation_item(listed: ListedInvitation) -> body.AdminInvitationItem:
 @api(methods=("GET",), roles=(Role.ADMIN,))
 def invitations(request: HttpRequest) -> body.AdminInvitationsAnswer:
     """The practice's client invitations, newest first."""
-    practice_id = signed_in_user(request).practice_id
+    admin = signed_in_user(request)
+    practice_id = admin.practice_id
     return body.AdminInvitationsAnswer(
         invitations=[admin_invitation_item(listed) for listed in practice_invitations(practice_id)]
     )
@@ -42,7 +43,8 @@ def invitations(request: HttpRequest) -> body.AdminInvitationsAnswer:
 def invitation_revoke(request: HttpRequest, invitation_id: int) -> body.AdminInvitationItem:
     """Withdraws a pending invitation of any therapist of the admin's practice, as its
     therapist would (``revoke_invitation``); another practice's is ``not_found``."""
-    practice_id = signed_in_user(request).practice_id
+    admin = signed_in_user(request)
+    practice_id = admin.practice_id
     if not 1 <= invitation_id <= _LARGEST_ID:
         raise NotFoundError("No such invitation.")
     invitation = (
@@ -52,4 +54,4 @@ def invitation_revoke(request: HttpRequest, invitation_id: int) -> body.AdminInv
     )
     if invitation is None:
         raise NotFoundError("No such invitation.")
-    return admin_invitation_item(revoke_invitation(invitation.therapist, invitation_id))
+    return admin_invitation_item(revoke_invitation(invitation.therapist, invitation_id, by=admin))

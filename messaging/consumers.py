@@ -289,6 +289,7 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                         has_more=page.has_more,
                         last_seq=page.last_seq,
                         restored_at=page.restored_at,
+                        status=page.status,
                     )
                     for page in pages
                 ],
@@ -306,6 +307,7 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                 messages=list(page.messages),
                 has_more=page.has_more,
                 last_seq=page.last_seq,
+                status=page.status,
             )
         )
 

@@ -12,7 +12,15 @@ from accounts.availability import availability
 from accounts.identity_upgrade import publish_identity
 from accounts.pins import pins
 from accounts.recovery import recover_begin, recover_finish
-from messaging import console, recoveries, subscriptions, views
+from messaging import (
+    console,
+    disclosures,
+    exports,
+    records,
+    recoveries,
+    subscriptions,
+    views,
+)
 
 urlpatterns = [
     path("csrf", accounts.csrf, name="api-csrf"),
@@ -106,6 +114,12 @@ urlpatterns = [
         name="api-admin-invitation-revoke",
     ),
     path("admin/agreement", admin.agreement, name="api-admin-agreement"),
+    path("admin/records", records.records, name="api-admin-records"),
+    path(
+        "admin/records/<uuid:conversation_id>/erase",
+        records.record_erase,
+        name="api-admin-record-erase",
+    ),
     path("admin/audit", audit_console.audit_page, name="api-admin-audit"),
     path("admin/audit.csv", audit_console.audit_csv, name="api-admin-audit-csv"),
     path("conversations", views.conversations, name="api-conversations"),
@@ -126,5 +140,20 @@ urlpatterns = [
         "conversations/<uuid:conversation_id>/archive",
         views.conversation_archive,
         name="api-conversation-archive",
+    ),
+    path(
+        "conversations/<uuid:conversation_id>/discharge",
+        views.conversation_discharge,
+        name="api-conversation-discharge",
+    ),
+    path(
+        "conversations/<uuid:conversation_id>/exports",
+        exports.conversation_export,
+        name="api-conversation-exports",
+    ),
+    path(
+        "conversations/<uuid:conversation_id>/disclosures",
+        disclosures.disclosures,
+        name="api-conversation-disclosures",
     ),
 ]

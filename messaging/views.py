@@ -17,6 +17,7 @@ from accounts.models import Role, User
 from accounts.signup import account_keys, decode
 from accounts.views import me_body, member_body
 from messaging.models import KeyEnvelope, Membership
+from messaging.services.discharge import discharge
 from messaging.services.inbox import InboxEntry, set_archived, set_label, shown_archived_at
 from messaging.services.invitations import (
     ListedInvitation,
@@ -150,6 +151,8 @@ def conversation_body(membership: Membership) -> http.ConversationBody:
         archived_at=shown_archived_at(
             membership.archived_at, getattr(membership, "last_incoming_at", None)
         ),
+        discharged_at=conversation.discharged_at,
+        erased_at=conversation.erased_at,
     )
 
 
@@ -243,6 +246,18 @@ def conversation_archive(request: HttpRequest, conversation_id: uuid.UUID) -> ht
     """The therapist archives the conversation for themselves, or brings it back."""
     body = parse_body(request, http.ArchiveRequest)
     return inbox_entry(set_archived(signed_in_user(request), conversation_id, body.archived))
+
+
+@api(methods=("POST",), roles=(Role.THERAPIST,))
+def conversation_discharge(
+    request: HttpRequest, conversation_id: uuid.UUID
+) -> http.ConversationAnswer:
+    """The therapist discharges the conversation: read-only for both members from now on,
+    kept for the practice's retention (``services.discharge``)."""
+    user = signed_in_user(request)
+    discharge(user, conversation_id, request)
+    shown = _memberships(user, conversation_id)[0]
+    return http.ConversationAnswer(conversation=conversation_body(shown))
 
 
 def inbox_entry(entry: InboxEntry) -> http.InboxEntryAnswer:

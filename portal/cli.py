@@ -38,7 +38,20 @@ def main(argv: list[str] | None = None) -> None:
         return
     from django.core.management import execute_from_command_line
 
+    if len(args) > 1 and args[1] == "db_worker":
+        start_ticking()
     execute_from_command_line(args)
+
+
+def start_ticking() -> None:
+    """A worker on its own (``CONFIDE_WORKER=false`` on the servers) starts the periodic
+    job too, as ``confide serve``'s worker does (portal/periodic.py)."""
+    import django
+
+    django.setup()
+    from portal.periodic import ensure_ticking
+
+    ensure_ticking()
 
 
 def private_files() -> None:

@@ -3,9 +3,9 @@ next run (the database backend has no timetable of its own).
 
 :func:`tick` runs whatever is due (each duty at most once per its interval, wherever the
 last run happened, from :class:`~portal.models.DutyRun`), then enqueues the next tick.
-The worker (``portal.worker``) makes sure a tick is waiting when it starts; should two
-processes both enqueue one, the tick that finds another waiting does not enqueue again, so
-one chain of ticks remains.
+Every worker (``portal.worker``, ``confide db_worker``) makes sure a tick is waiting; a tick
+enqueues its successor only if none waits, deciding under a row lock, so one chain of
+ticks remains whatever the number of workers.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -21,6 +21,7 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 
 from audit import jobs as audit_jobs
+from messaging.services import erasure
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,9 @@ def duties() -> tuple[Duty, ...]:
             audit_jobs.anchor,
         ),
         Duty("audit_retention", lambda: timedelta(days=1), audit_jobs.keep_for_retention),
+        # Discharged conversations past their practice's retention, requested erasures
+        # whose job was lost, and interrupted erasures (messaging.services.erasure).
+        Duty("conversation_erasure", lambda: timedelta(hours=1), erasure.sweep),
     )
 
 
@@ -75,10 +79,7 @@ def tick() -> None:
     try:
         run_due()
     finally:
-        if not _another_waiting():
-            tick.using(
-                run_after=timezone.now() + timedelta(seconds=settings.CONFIDE_TICK_SECONDS)
-            ).enqueue()
+        _enqueue_next(timezone.now() + timedelta(seconds=settings.CONFIDE_TICK_SECONDS))
 
 
 def _waiting() -> int:
@@ -87,11 +88,19 @@ def _waiting() -> int:
     return DBTaskResult.objects.filter(task_path=TICK_PATH, status=TaskResultStatus.READY).count()
 
 
-def _another_waiting() -> bool:
-    return _waiting() > 0
+def _enqueue_next(when: datetime | None = None) -> None:
+    """Enqueues a tick unless one waits already. The look and the enqueue happen under one
+    row lock, so that two ticks ending at once (or two workers starting) leave one."""
+    from portal.models import DutyRun
+
+    with transaction.atomic():
+        DutyRun.objects.get_or_create(name="tick")
+        DutyRun.objects.select_for_update().get(name="tick")
+        if not _waiting():
+            (tick if when is None else tick.using(run_after=when)).enqueue()
 
 
 def ensure_ticking() -> None:
-    """Enqueues a tick unless one waits already (the worker calls it when it starts)."""
-    if not _waiting():
-        tick.enqueue()
+    """Enqueues a tick unless one waits already: when a worker starts (``confide serve``'s,
+    or ``confide db_worker``)."""
+    _enqueue_next()

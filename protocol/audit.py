@@ -18,6 +18,9 @@ from protocol.common import Strict, Time
 __all__ = ["AUDIT_PAGE", "AuditEventItem", "AuditKind", "AuditPage", "AuditQuery", "DetailValue"]
 
 AUDIT_PAGE = 100
+# The dates a filter may name (a later one would overflow the database's time type).
+EARLIEST = dt.date(2000, 1, 1)
+LATEST = dt.date(9000, 12, 31)
 
 
 class AuditKind(StrEnum):
@@ -96,6 +99,6 @@ class AuditQuery(BaseModel):
 
     person: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
     kind: AuditKind | None = None
-    since: dt.date | None = None
-    until: dt.date | None = None
+    since: Annotated[dt.date, Field(ge=EARLIEST, le=LATEST)] | None = None
+    until: Annotated[dt.date, Field(ge=EARLIEST, le=LATEST)] | None = None
     before: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None

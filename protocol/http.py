@@ -7,6 +7,7 @@ the Python client reads every answer with them.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
@@ -34,9 +35,15 @@ __all__ = [
     "CrisisLineBody",
     "CsrfAnswer",
     "CurrentAgreementAnswer",
+    "DisclosureAnswer",
+    "DisclosureItem",
+    "DisclosureRequest",
+    "DisclosuresAnswer",
     "EnvelopeBody",
     "ErrorBody",
     "ErrorDetail",
+    "ExportAnswer",
+    "ExportRequest",
     "IdentityChangeBody",
     "InboxEntryAnswer",
     "InvitationAnswer",
@@ -44,6 +51,7 @@ __all__ = [
     "InvitationRequest",
     "InvitationsAnswer",
     "KdfBody",
+    "LegalBasis",
     "LabelRequest",
     "LookupAnswer",
     "MeBody",
@@ -99,7 +107,9 @@ Proof = Annotated[str, Field(min_length=86, max_length=86, pattern=r"^[A-Za-z0-9
 SuccessionText = Annotated[str, Field(min_length=463, max_length=3727, pattern=r"^[A-Za-z0-9_-]+$")]
 KeyMaterial = Annotated[B64, Field(max_length=MAX_ENVELOPE_CHARS)]
 RoleName = Literal["therapist", "client", "admin"]
-ConversationStatus = Literal["active", "discharged"]
+# active; discharged (read-only, kept for the practice's retention); erasing (its
+# erasure under way: nothing of it is served); erased (a tombstone: nothing of it remains).
+ConversationStatus = Literal["active", "discharged", "erasing", "erased"]
 # A member's own label for a conversation: trimmed, at most 150 characters, none of them
 # in TEXT_FORBIDDEN. Empty: no label.
 LABEL_FORBIDDEN = TEXT_FORBIDDEN
@@ -490,6 +500,10 @@ class ConversationBody(Strict):
     # written to by the other member since).
     label: Label = ""
     archived_at: Time | None = None
+    # When the therapist discharged it (null while active), and when its erasure finished
+    # (null until then; docs/protocol.md, "Discharge and erasure").
+    discharged_at: Time | None = None
+    erased_at: Time | None = None
 
 
 class ConversationsAnswer(Strict):
@@ -566,6 +580,67 @@ class InboxEntryAnswer(Strict):
     conversation: uuid.UUID
     label: Label
     archived_at: Time | None
+
+
+class ExportRequest(Strict):
+    """``POST /api/conversations/<id>/exports``: a member made an export of the
+    conversation on their own device (crypto/SPEC.md, "Exports"). Only how many messages
+    it holds is said and recorded, never a word of them."""
+
+    messages: Seq
+
+
+class ExportAnswer(Strict):
+    """The export's entry in the audit log: when it was recorded."""
+
+    recorded_at: Time
+
+
+# The legal bases of a disclosure (crypto/SPEC.md, "Disclosure records").
+LegalBasis = Literal[
+    "duty_to_protect", "mandated_report", "court_order", "client_authorised", "other_law"
+]
+# A sealed disclosure record, base64url: at most 8,365 bytes.
+MAX_DISCLOSURE_CHARS = 11_154
+
+
+class DisclosureRequest(Strict):
+    """``POST /api/conversations/<id>/disclosures``: the therapist records a disclosure.
+    ``id`` is new, made by the therapist's client and bound into ``sealed`` with the
+    conversation and ``epoch`` (an epoch the conversation has); ``disclosed_on`` and
+    ``legal_basis`` are the plain metadata the audit log keeps, repeated inside the seal."""
+
+    id: uuid.UUID
+    disclosed_on: dt.date
+    legal_basis: LegalBasis
+    epoch: Epoch
+    sealed: Annotated[B64, Field(max_length=MAX_DISCLOSURE_CHARS)]
+
+
+class DisclosureItem(Strict):
+    """One disclosure of the accounting: the plain metadata and the sealed description."""
+
+    id: uuid.UUID
+    conversation: uuid.UUID
+    recorded_by: UserId
+    recorded_at: Time
+    disclosed_on: dt.date
+    legal_basis: LegalBasis
+    epoch: Epoch
+    sealed: B64
+
+
+class DisclosureAnswer(Strict):
+    """``POST /api/conversations/<id>/disclosures``: the record as stored."""
+
+    disclosure: DisclosureItem
+
+
+class DisclosuresAnswer(Strict):
+    """``GET /api/conversations/<id>/disclosures``: the conversation's accounting of
+    disclosures, oldest first, for either member."""
+
+    disclosures: list[DisclosureItem]
 
 
 class ErrorDetail(ErrorFields):

@@ -6,6 +6,7 @@ and texts, never conversations.
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -28,9 +29,14 @@ __all__ = [
     "AdminAgreementAnswer",
     "AdminInvitationItem",
     "AdminInvitationsAnswer",
+    "AdminRecordAnswer",
+    "AdminRecordItem",
+    "AdminRecordsAnswer",
     "AgreementVersionItem",
     "ClientAcceptanceItem",
     "CrisisLine",
+    "ErasureReason",
+    "ErasureRequest",
     "MemberActiveRequest",
     "MemberAnswer",
     "MemberItem",
@@ -62,6 +68,7 @@ Paragraph = Annotated[str, Field(min_length=1, max_length=4000, pattern=rf"^[^{T
 # A number to call or text: digits, spaces and + - ( ), as people write them.
 PhoneNumber = Annotated[str, Field(min_length=2, max_length=32, pattern=r"^\+?[0-9][0-9 ()-]*$")]
 TimeZoneName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+/-]+$")]
+RetentionYears = Annotated[int, Field(ge=1, le=100)]
 StaffRoleName = Literal["therapist", "admin"]
 LinkState = Literal["pending", "used", "expired", "revoked"]
 
@@ -203,10 +210,54 @@ class PracticeSettings(Strict):
     reply_promise: Annotated[
         str, Field(min_length=1, max_length=300, pattern=r"^[^\x00-\x1f\x7f]+$")
     ]
+    # How many years a discharged conversation is kept before it is erased (docs/records.md,
+    # docs/operations.md "Retention and erasure"). Always in an answer; a POST without it
+    # keeps the current value.
+    retention_years: RetentionYears | None = None
 
 
 class PracticeSettingsAnswer(Strict):
     practice: PracticeSettings
+
+
+# --- discharged conversations and their erasure ------------------------------------------------
+
+# Why an admin records a request to erase a conversation before its retention ends: a
+# category, never free text (the audit log keeps it).
+ErasureReason = Literal["client_request", "court_order", "practice_closing", "made_in_error"]
+
+
+class AdminRecordItem(Strict):
+    """A conversation that is no longer active, as the admin console lists it: its people,
+    its dates, and when retention erases it (``erase_after``); never content."""
+
+    conversation: uuid.UUID
+    therapist: str
+    client: str
+    status: Literal["discharged", "erasing", "erased"]
+    discharged_at: Time | None
+    erase_after: Time | None
+    erasure_requested_at: Time | None
+    erased_at: Time | None
+
+
+class AdminRecordsAnswer(Strict):
+    """``GET /api/admin/records``: the practice's discharged and erased conversations,
+    most recently discharged first."""
+
+    retention_years: RetentionYears
+    records: list[AdminRecordItem]
+
+
+class ErasureRequest(Strict):
+    """``POST /api/admin/records/<conversation>/erase``: erase a discharged conversation
+    now rather than when its retention ends; the worker's job does it."""
+
+    reason: ErasureReason
+
+
+class AdminRecordAnswer(Strict):
+    record: AdminRecordItem
 
 
 # --- the messaging agreement -----------------------------------------------------------------

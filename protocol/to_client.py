@@ -19,6 +19,8 @@ from protocol.limits import Limits
 __all__ = [
     "AckFrame",
     "ConversationAddedEvent",
+    "ConversationStatusEvent",
+    "DisclosureRecordedEvent",
     "EpochEvent",
     "ErrorFields",
     "ErrorFrame",
@@ -40,6 +42,9 @@ __all__ = [
 ]
 
 MessageSeq = Annotated[int, Field(ge=1, le=2**62)]
+# A conversation whose erasure began ("erasing") or finished ("erased"): nothing of its
+# history is served, not even part of it.
+Erasure = Literal["erasing", "erased"]
 
 _CONVERSATION = "6f1c2b9e-0d3e-4b8e-9b8a-1c2d3e4f5a6b"
 _MESSAGE_ID = "0b7e54a2-5f0c-4d59-9d8e-2f5c1a7b3e90"
@@ -144,6 +149,9 @@ class SyncPage(Strict):
     has_more: bool
     last_seq: Seq
     restored_at: Seq | None = None
+    # Set when the conversation is being erased or was erased: the page holds no message,
+    # and none will come (docs/protocol.md, "Discharge and erasure").
+    status: Erasure | None = None
 
 
 class SyncReply(ToClient):
@@ -171,6 +179,8 @@ class HistoryReply(ToClient):
     messages: list[MessageFrame]
     has_more: bool
     last_seq: Seq
+    # As in ``SyncPage``: set when the conversation is being or was erased.
+    status: Erasure | None = None
 
     EXAMPLES: ClassVar[Examples] = (
         {
@@ -313,6 +323,48 @@ class ConversationAddedEvent(ToClient):
     EXAMPLES: ClassVar[Examples] = ({"type": "conversation_added", "conversation": _CONVERSATION},)
 
 
+class DisclosureRecordedEvent(ToClient):
+    """The therapist recorded a disclosure in the conversation's accounting (to both
+    members); it carries the ids only: ``GET /api/conversations/<id>/disclosures``."""
+
+    type: Literal["disclosure_recorded"] = "disclosure_recorded"
+    conversation: uuid.UUID
+    disclosure: uuid.UUID
+
+    EXAMPLES: ClassVar[Examples] = (
+        {
+            "type": "disclosure_recorded",
+            "conversation": _CONVERSATION,
+            "disclosure": "5d1c0a7e-9b3f-4e21-a8c6-d0b2e4f60718",
+        },
+    )
+
+
+class ConversationStatusEvent(ToClient):
+    """The conversation's status changed (to both members): the therapist discharged it
+    (read-only from now on), or its erasure began or finished. ``at`` is when."""
+
+    type: Literal["conversation_status"] = "conversation_status"
+    conversation: uuid.UUID
+    status: Literal["discharged", "erasing", "erased"]
+    at: Time
+
+    EXAMPLES: ClassVar[Examples] = (
+        {
+            "type": "conversation_status",
+            "conversation": _CONVERSATION,
+            "status": "discharged",
+            "at": _SENT_AT,
+        },
+        {
+            "type": "conversation_status",
+            "conversation": _CONVERSATION,
+            "status": "erased",
+            "at": _SENT_AT,
+        },
+    )
+
+
 class RecoveryRequestedEvent(ToClient):
     """A client of the therapist asked to recover their account with the therapist's help
     (to the therapists of their conversations); it carries the id only:
@@ -357,6 +409,8 @@ ServerFrame = Annotated[
     | TypingEvent
     | EpochEvent
     | ConversationAddedEvent
+    | ConversationStatusEvent
+    | DisclosureRecordedEvent
     | RecoveryRequestedEvent
     | IdentityChangedEvent,
     Field(discriminator="type"),

@@ -3,6 +3,7 @@
     confide-chat --email you@example.org    # sign in and chat
     confide-chat --accept                   # accept an invitation (the link is asked for)
     confide-chat --recover                  # forgot password: the recovery key sets a new one
+    confide-chat verify-export FILE         # check an export: nothing changed, signed by whom
 
 The server is reached before the password is asked for. Keys are made and used here; the
 server receives what the browser would send. The state folder (``--state``) keeps the
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from confide_client.cli.chat import HELP, Chat, refused_for_now
+from confide_client.cli.exporting import verify_export_main
 from confide_client.cli.onboarding import (
     accept_agreement_if_asked,
     recover,
@@ -87,7 +89,8 @@ def parser() -> argparse.ArgumentParser:
     made = argparse.ArgumentParser(
         prog="confide-chat",
         description="End-to-end encrypted messages with your therapist or your clients.",
-        epilog=f"{HELP}\n\n{epilog}",
+        epilog=f"{HELP}\n\nconfide-chat verify-export FILE checks an export (see its --help)."
+        f"\n\n{epilog}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     who = made.add_mutually_exclusive_group(required=True)
@@ -123,7 +126,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    given = sys.argv[1:] if argv is None else list(argv)
+    if given[:1] == ["verify-export"]:
+        return verify_export_main(given[1:])
+    args = parser().parse_args(given)
     try:
         token = None
         url = args.url or DEFAULT_URL

@@ -11,8 +11,10 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 from confide_client.cli.availability import availability_lines
+from confide_client.cli.exporting import export_line
 from confide_client.cli.onboarding import accept_agreement_if_asked
 from confide_client.cli.screen import Screen
 from confide_client.client import ConfideClient
@@ -22,6 +24,8 @@ from confide_client.records import (
     ConnectionState,
     ConnectionStatus,
     ConversationSummary,
+    Disclosure,
+    DisclosureRecorded,
     MessageState,
     MessageStatus,
     OrderWarning,
@@ -40,6 +44,8 @@ HELP = """Commands:
   /history          earlier messages              /read        mark everything shown as read
   /status           the connection, and your messages not yet read
   /safety           the safety number to compare with the other person in a session
+  /export FILE      the whole conversation as a signed, printable file (HTML)
+  /disclosures      the accounting of disclosures of the current conversation
   /agreement        (clients) read the practice's messaging agreement, and accept a new one
   /invite NAME      (therapists) a one-time invitation link for a new client
   /invitations      (therapists) your invitations  /revoke ID  withdraw a pending one
@@ -299,6 +305,35 @@ class Chat:
                 number = self.client.safety_number(conversation.id, member.id)
                 self.screen.say(f"Safety number with {member.display_name}: {number}")
 
+    # --- the accounting of disclosures ----------------------------------------------------
+
+    async def show_disclosures(self) -> None:
+        conversation = self._conversation(self.current)
+        if conversation is None:
+            return
+        records = await self.client.disclosures(conversation.id)
+        if not records:
+            self.screen.say("No disclosure has been recorded in this conversation.")
+        for record in records:
+            for line in disclosure_lines(record, self.names):
+                self.screen.say(line)
+
+    async def export(self, name: str) -> None:
+        """Writes the current conversation to the file ``name`` (crypto/SPEC.md, "Exports")."""
+        conversation = self._conversation(self.current)
+        if conversation is None:
+            return
+        if not name:
+            self.screen.say("Give the file to write: /export conversation.html")
+            return
+        path = Path(name).expanduser()
+        try:
+            verified = await self.client.export_conversation(conversation.id, path)
+        except OSError as exc:
+            self.screen.say(f"! {path} could not be written: {exc.strerror or exc}")
+            return
+        self.screen.say(export_line(len(verified.messages), path))
+
     # --- invitations -----------------------------------------------------------------------
 
     async def invite(self, name: str) -> None:
@@ -362,6 +397,10 @@ class Chat:
             await self.agreement()
         elif command == "/safety":
             self.show_safety()
+        elif command == "/export":
+            await self.export(rest)
+        elif command == "/disclosures":
+            await self.show_disclosures()
         elif command == "/invite":
             await self.invite(rest)
         elif command == "/invitations":
@@ -423,6 +462,42 @@ class Chat:
             self.screen.say("! " + order_warning_text(event, self.names, self.me))
         elif isinstance(event, ServerRestored):
             self.screen.say("! " + restored_text(event))
+        elif isinstance(event, DisclosureRecorded):
+            self.screen.say(
+                "! A disclosure was recorded in the accounting of a conversation:"
+                " /disclosures shows it (in that conversation)."
+            )
+
+
+LEGAL_BASES = {
+    "duty_to_protect": "Duty to protect or warn",
+    "mandated_report": "Mandated report",
+    "court_order": "Court order or subpoena",
+    "client_authorised": "Authorised by the client",
+    "other_law": "Another disclosure required or allowed by law",
+}
+
+
+def disclosure_lines(record: Disclosure, names: dict[int, str]) -> list[str]:
+    """One entry of the accounting of disclosures, as the chat shows it; a record that did
+    not open is shown with why, never left out."""
+    basis = LEGAL_BASES.get(record.legal_basis, record.legal_basis)
+    who = names.get(record.recorded_by, f"member {record.recorded_by}")
+    recorded = f"recorded by {who}, {stamp(record.recorded_at)}"
+    head = f"{record.disclosed_on.isoformat()}  {basis}  ({recorded})"
+    description = record.description
+    if description is None:
+        return [
+            head,
+            f"  ! This record could not be verified or opened ({record.problem}): its"
+            " description is not shown. Ask the practice about it.",
+        ]
+    return [
+        head,
+        f"  To: {description.recipient}",
+        f"  What was disclosed: {description.information}",
+        f"  Purpose: {description.purpose}",
+    ]
 
 
 def connection_text(status: ConnectionStatus) -> str:

@@ -140,7 +140,9 @@ def practice_invitations(practice_id: int) -> list[ListedInvitation]:
 _LARGEST_ID = 2**63 - 1
 
 
-def revoke_invitation(therapist: User, invitation_id: int) -> ListedInvitation:
+def revoke_invitation(
+    therapist: User, invitation_id: int, *, by: User | None = None
+) -> ListedInvitation:
     """Withdraws one of the therapist's pending invitations: its link then opens nothing
     (``invitation_invalid``, as a used one). Someone else's or an unknown id is
     ``not_found``, the same answer. One that is no longer pending (accepted, expired,
@@ -163,7 +165,7 @@ def revoke_invitation(therapist: User, invitation_id: int) -> ListedInvitation:
             invitation.save(update_fields=["revoked_at"])
             record(
                 AuditKind.INVITATION_REVOKED,
-                actor=therapist,
+                actor=by or therapist,
                 subject=f"invitation:{invitation.pk}",
             )
     return ListedInvitation(invitation, _state(invitation, joined))
@@ -318,6 +320,12 @@ def _create(
     )
     invitation.used_at = timezone.now()
     invitation.save(update_fields=["used_at"])
+    record(
+        AuditKind.ACCOUNT_CREATED,
+        actor=client,
+        subject=f"user:{client.pk}",
+        details={"role": client.role},
+    )
     record(
         AuditKind.INVITATION_ACCEPTED,
         actor=client,

@@ -25,12 +25,12 @@ from crypto import PublicIdentity
 from messaging import load
 from messaging.batching import Batcher
 from messaging.limits import TokenBucket
-from messaging.models import Message
+from messaging.models import Conversation, Message
 from messaging.services import events, generations
 from messaging.services.common import in_db_thread, member_conversation
 from messaging.services.writer import SendRequest, StoredMessage, message_frame, store_batch
 from protocol.errors import OverloadedError
-from protocol.to_client import MessageFrame
+from protocol.to_client import Erasure, MessageFrame
 
 
 class Admission:
@@ -141,6 +141,8 @@ class Page:
     last_seq: int
     # Where the conversation was restored to, in a generation begun on a restored database.
     restored_at: int | None = None
+    # "erasing" or "erased": nothing of its history is served (services/erasure.py).
+    status: Erasure | None = None
 
 
 def _frames(conversation_id: uuid.UUID, rows: Sequence[Message]) -> tuple[MessageFrame, ...]:
@@ -163,6 +165,10 @@ def _messages_after(user_id: int, after: dict[uuid.UUID, int], limit: int) -> li
     restored = generations.restored_at(list(after))
     for conversation_id, seq in after.items():
         conversation = member_conversation(user_id, conversation_id, lock=False)
+        erasure = _erasure(conversation)
+        if erasure is not None:
+            pages.append(Page(conversation_id, (), False, conversation.last_seq, status=erasure))
+            continue
         rows = list(
             Message.objects.filter(conversation=conversation, seq__gt=seq).order_by("seq")[
                 : limit + 1
@@ -184,6 +190,9 @@ def _messages_before(
     user_id: int, conversation_id: uuid.UUID, before: int | None, limit: int
 ) -> Page:
     conversation = member_conversation(user_id, conversation_id, lock=False)
+    erasure = _erasure(conversation)
+    if erasure is not None:
+        return Page(conversation_id, (), False, conversation.last_seq, status=erasure)
     query = Message.objects.filter(conversation=conversation)
     if before is not None:
         query = query.filter(seq__lt=before)
@@ -195,6 +204,16 @@ def _messages_before(
         len(rows) > limit,
         conversation.last_seq,
     )
+
+
+def _erasure(conversation: Conversation) -> Erasure | None:
+    """Whether the conversation's erasure began or finished: then no page holds any of its
+    messages, not even those not yet destroyed."""
+    if conversation.status == Conversation.Status.ERASING:
+        return "erasing"
+    if conversation.status == Conversation.Status.ERASED:
+        return "erased"
+    return None
 
 
 # One page per conversation after the given sequence numbers, oldest first.

@@ -270,6 +270,12 @@ def confirm_recovery(
             subject=f"user:{client.pk}",
             details={"recovery": recovery.pk, "envelopes": len(staged)},
         )
+        record(
+            AuditKind.IDENTITY_CHANGED,
+            actor=therapist,
+            subject=f"user:{client.pk}",
+            details={"why": "assisted_recovery", "recovery": recovery.pk},
+        )
     return Decided(recovery, client, sorted(needed))
 
 

@@ -150,3 +150,21 @@ def test_a_chain_rewritten_with_fresh_hashes_is_caught_by_an_anchor(ten: list[Ev
 def test_an_anchor_that_is_not_an_anchor_is_refused_clearly(ten: list[Event]) -> None:
     with pytest.raises(CommandError, match="is not an anchor: give SEQ:HASH"):
         call_command("audit", "verify", "--anchor", "12:nothex")
+
+
+def test_a_row_edited_and_given_a_fresh_hash_is_named(ten: list[Event]) -> None:
+    """The edited row's own hash is made again, so it matches its contents; the row after
+    it was written after the old hash, which names the edited row."""
+    edited = Event.objects.get(seq=ten[2].seq)
+    edited.actor = "someone@else.invalid"
+    edited.digest = hashlib.sha256(b"confide/v1/audit\n" + canonical(edited)).hexdigest()
+    sql(
+        "UPDATE audit_event SET actor = %s, digest = %s WHERE seq = %s",
+        edited.actor,
+        edited.digest,
+        edited.seq,
+    )
+    assert finding() == (
+        f"row {ten[2].seq}: its hash is not the one row {ten[3].seq} was written after: "
+        "edited after it was written, and its hash made again"
+    )

@@ -10,8 +10,8 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from audit.log import prune, record, verify
-from audit.models import Event, Head
+from audit.log import Anchor, prune, record, verify
+from audit.models import Event, Head, PrunePermit
 from protocol.audit import AuditKind
 from tests.conftest import require_service
 
@@ -66,7 +66,15 @@ def test_retention_cuts_only_the_oldest_rows_and_the_chain_still_verifies() -> N
     head = Head.objects.get(pk=1)
     assert (head.pruned_seq, head.pruned_digest) == (old[-1].seq, old[-1].digest)
     cut = Event.objects.get(kind=AuditKind.AUDIT_PRUNED)
-    assert cut.details == {"through_seq": old[-1].seq, "rows": 3, "years": 6}
+    assert cut.details == {
+        "through_seq": old[-1].seq,
+        "through_digest": old[-1].digest,
+        "rows": 3,
+        "years": 6,
+    }
+    # An anchor of the cut's last row still checks; one of a removed row is passed over.
+    assert verify([Anchor(old[-1].seq, old[-1].digest), Anchor(old[0].seq, old[0].digest)]).ok
+    assert not verify([Anchor(old[-1].seq, "0" * 64)]).ok
     assert verify().ok, verify().finding
     assert Event.objects.filter(seq__in=[e.seq for e in recent]).count() == 2
     # Outside the cut, a DELETE is refused again (the permit was the cut's alone).
@@ -83,3 +91,14 @@ def test_a_cut_the_log_does_not_record_is_found() -> None:
     assert str(verify().finding) == (
         f"row {events[1].seq}: the rows before this one are gone, and no retention cut says so"
     )
+
+
+def test_a_permit_lets_through_only_the_rows_it_names() -> None:
+    """The cut's permit names the newest row it may remove: with it, a later row is still
+    refused (a bug in the cut, or a statement slipped into its transaction)."""
+    events = [record(AuditKind.SIGNIN, actor_email=f"p{n}@example.invalid") for n in range(3)]
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        PrunePermit.objects.create(pk=1, through=events[0].seq)
+        Event.objects.filter(seq=events[0].seq).delete()
+        Event.objects.filter(seq=events[2].seq).delete()
+    assert Event.objects.filter(seq__in=[e.seq for e in events]).count() == 3

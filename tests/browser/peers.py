@@ -7,6 +7,7 @@ client work runs to completion in a thread of its own with a loop of its own.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -48,3 +49,31 @@ def as_user(
             await client.close()
 
     return run(signed_in)
+
+
+def new_client(
+    server_url: str,
+    therapist_email: str,
+    therapist_password: str,
+    name: str,
+    email: str,
+    password: str,
+) -> uuid.UUID:
+    """The therapist invites a client, who signs up and accepts the agreement (Python);
+    returns their conversation."""
+
+    async def invite(therapist: ConfideClient) -> str:
+        return (await therapist.create_invitation(name)).fragment
+
+    token = as_user(server_url, therapist_email, therapist_password, invite)
+
+    async def sign_up() -> uuid.UUID:
+        client = ConfideClient(server_url, backfill=False)
+        try:
+            signed_up = await client.accept_invitation(token, email, name, password)
+            await client.accept_agreement((await client.agreement()).version)
+            return signed_up.conversation
+        finally:
+            await client.close()
+
+    return run(sign_up)

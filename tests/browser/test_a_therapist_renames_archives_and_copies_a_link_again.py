@@ -10,9 +10,10 @@ import uuid
 from collections.abc import Callable
 
 from confide_client import ConfideClient
+from tests.browser import peers
 from tests.browser.conftest import Demo
 from tests.browser.pages import Watched, check_accessibility, expect, screenshot, sign_in
-from tests.browser.peers import as_user, run
+from tests.browser.peers import run
 from tests.browser.server import Server
 
 PASSWORD = "filing needs a long enough password"
@@ -20,22 +21,8 @@ PASSWORD = "filing needs a long enough password"
 
 def new_client(server: Server, demo: Demo, name: str, email: str) -> uuid.UUID:
     """The therapist invites a client, who signs up and accepts the agreement (Python)."""
-
-    async def invite(therapist: ConfideClient) -> str:
-        return (await therapist.create_invitation(name)).fragment
-
-    token = as_user(server.url, demo.therapist.email, demo.therapist.password, invite)
-
-    async def sign_up() -> uuid.UUID:
-        client = ConfideClient(server.url, backfill=False)
-        try:
-            signed_up = await client.accept_invitation(token, email, name, PASSWORD)
-            await client.accept_agreement((await client.agreement()).version)
-            return signed_up.conversation
-        finally:
-            await client.close()
-
-    return run(sign_up)
+    therapist = demo.therapist
+    return peers.new_client(server.url, therapist.email, therapist.password, name, email, PASSWORD)
 
 
 def test_a_therapist_renames_archives_and_copies_a_link_again(

@@ -35,7 +35,7 @@ def test_an_admin_reads_and_downloads_the_audit_log(
         rows = page.locator(".audit-table tbody tr")
         expect(rows.first).to_be_visible()
         page.get_by_label("Kind").select_option("signin_failed")
-        page.get_by_role("button", name="Show").click()
+        page.get_by_role("button", name="Show", exact=True).click()
         failed = page.locator(".audit-table tbody tr", has_text=therapist.email)
         expect(failed.first).to_be_visible()
         expect(failed.first).to_contain_text("Sign-in failed")
@@ -60,5 +60,5 @@ def test_an_admin_reads_and_downloads_the_audit_log(
 
     # The download is itself in the log.
     page.get_by_label("Kind").select_option("audit_downloaded")
-    page.get_by_role("button", name="Show").click()
+    page.get_by_role("button", name="Show", exact=True).click()
     expect(page.locator(".audit-table tbody tr", has_text=admin.email).first).to_be_visible()

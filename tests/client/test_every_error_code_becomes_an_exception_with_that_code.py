@@ -9,6 +9,7 @@ import pytest
 from confide_client.errors import (
     AgreementRequiredError,
     BadCiphertextError,
+    ConversationClosedError,
     ForbiddenError,
     InvitationInvalidError,
     NotFoundError,
@@ -30,6 +31,7 @@ CLASSES: dict[ErrorCode, type[ServerRefusedError]] = {
     ErrorCode.AGREEMENT_REQUIRED: AgreementRequiredError,
     ErrorCode.NOT_FOUND: NotFoundError,
     ErrorCode.INVITATION_INVALID: InvitationInvalidError,
+    ErrorCode.CONVERSATION_CLOSED: ConversationClosedError,
     ErrorCode.STALE_EPOCH: StaleEpochError,
     ErrorCode.BAD_CIPHERTEXT: BadCiphertextError,
     ErrorCode.RATE_LIMITED: RateLimitedError,

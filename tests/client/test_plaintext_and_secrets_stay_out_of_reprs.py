@@ -4,11 +4,11 @@ or a traceback cannot leak one."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from confide_client.keys import KeyRing
-from confide_client.records import Account, Invitation, ReceivedMessage, SignUp
-from crypto import ConversationKey, IdentityKeyPair
+from confide_client.records import Account, Disclosure, Invitation, ReceivedMessage, SignUp
+from crypto import ConversationKey, DisclosureDescription, IdentityKeyPair
 
 
 def test_a_received_message_hides_its_text() -> None:
@@ -44,3 +44,27 @@ def test_a_key_ring_shows_only_how_many_keys_it_holds() -> None:
     ring.add(uuid.uuid4(), 0, key)
     assert repr(ring) == "KeyRing(1 keys)"
     assert key._secret_material().hex() not in repr(ring)
+
+
+def test_a_disclosure_hides_its_description() -> None:
+    description = DisclosureDescription(
+        date(2026, 11, 26),
+        "mandated_report",
+        recipient="County child protective services",
+        information="What the client said about home",
+        purpose="A report the law requires",
+    )
+    record = Disclosure(
+        id=uuid.uuid4(),
+        conversation=uuid.uuid4(),
+        recorded_by=2,
+        recorded_at=datetime.now(UTC),
+        disclosed_on=description.disclosed_on,
+        legal_basis=description.legal_basis,
+        epoch=0,
+        description=description,
+    )
+    for shown in (repr(record), str(record), repr(description), f"{record!r} {description}"):
+        assert "mandated_report" in shown
+        for word in ("County", "about home", "requires"):
+            assert word not in shown

@@ -8,7 +8,9 @@ written in SPEC.md.
 from __future__ import annotations
 
 import base64
+import datetime
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ import crypto.kdf
 from crypto import (
     ConversationKey,
     CryptoError,
+    DisclosureDescription,
     IdentityKeyPair,
     KdfParams,
     MessageOrder,
@@ -41,17 +44,20 @@ from crypto import (
     format_safety_number,
     identity_number,
     identity_qr_payload,
+    open_disclosure,
     open_message,
     open_pins,
     open_text,
     pad,
     padded_size,
     parse_bundle,
+    parse_disclosure,
     parse_message,
     parse_pins,
     recovery_statement,
     safety_number,
     safety_qr_payload,
+    seal_disclosure,
     seal_message,
     seal_pins,
     sign_recovery,
@@ -59,6 +65,7 @@ from crypto import (
     unpad,
     unwrap_conversation_key,
     unwrap_identity,
+    verify_disclosure,
     verify_envelope,
     verify_identity_qr,
     verify_message,
@@ -71,6 +78,7 @@ from crypto import (
 from crypto._primitives import xwing_decapsulate, xwing_public_key
 from crypto._vectorgen.rng import replay_random
 from crypto.make_vectors import GENERATORS, VECTOR_DIR
+from tests.crypto.export_runners import export_make, export_verify
 
 Inputs = dict[str, Any]
 Result = dict[str, Any]
@@ -381,6 +389,83 @@ def message_verify(inputs: Inputs) -> Result:
     }
 
 
+def _description(fields: dict[str, Any]) -> DisclosureDescription:
+    return DisclosureDescription(
+        _date(fields["disclosed_on_text"]),
+        fields["legal_basis_text"],
+        fields["recipient_text"],
+        fields["information_text"],
+        fields["purpose_text"],
+    )
+
+
+def _date(text: Any) -> Any:
+    """A date from the vector's text; text that is not one is given as it is, to be refused."""
+    try:
+        return datetime.date.fromisoformat(text) if re.fullmatch(r"[0-9-]{10}", text) else text
+    except (TypeError, ValueError):
+        return text
+
+
+def _description_fields(description: DisclosureDescription) -> Result:
+    return {
+        "disclosed_on_text": description.disclosed_on.isoformat(),
+        "legal_basis_text": description.legal_basis,
+        "recipient_text": description.recipient,
+        "information_text": description.information,
+        "purpose_text": description.purpose,
+    }
+
+
+def disclosure_describe(inputs: Inputs) -> Result:
+    return {"description": _description(inputs).to_json().hex()}
+
+
+def disclosure_seal(inputs: Inputs) -> Result:
+    epoch_key = _b(inputs["epoch_key"])
+    description = _description(inputs["description"])
+    with replay_random(_random(inputs)):
+        record = seal_disclosure(
+            description,
+            ConversationKey(epoch_key),
+            _b(inputs["conversation_id"]),
+            inputs["epoch"],
+            IdentityKeyPair(_b(inputs["recorder_secret"])),
+            _b(inputs["disclosure_id"]),
+        )
+    return {
+        "disclosure_key": _h(epoch_key, b"confide/v1/disclosure-key").hex(),
+        "padded_size": parse_disclosure(record).padded_size,
+        "record": record.hex(),
+    }
+
+
+def disclosure_open(inputs: Inputs) -> Result:
+    description = open_disclosure(
+        _b(inputs["record"]),
+        ConversationKey(_b(inputs["epoch_key"])),
+        PublicIdentity(_b(inputs["recorder_identity"])),
+        _b(inputs["conversation_id"]),
+        inputs["epoch"],
+        _b(inputs["disclosure_id"]),
+        _date(inputs["disclosed_on_text"]),
+        inputs["legal_basis_text"],
+    )
+    return {"description": _description_fields(description)}
+
+
+def disclosure_verify(inputs: Inputs) -> Result:
+    info = verify_disclosure(_b(inputs["record"]), PublicIdentity(_b(inputs["recorder_identity"])))
+    return {
+        "version": info.version,
+        "conversation_id": info.conversation_id.hex(),
+        "epoch": info.epoch,
+        "recorder_sign_pk": info.recorder_sign_pk.hex(),
+        "disclosure_id": info.disclosure_id.hex(),
+        "padded_size": info.padded_size,
+    }
+
+
 def order_check(inputs: Inputs) -> Result:
     entries = [
         OrderEntry(
@@ -550,6 +635,8 @@ def encoding_decode(inputs: Inputs) -> Result:
 
 
 RUNNERS: dict[tuple[str, str], Callable[[Inputs], Result]] = {
+    ("export", "make"): export_make,
+    ("export", "verify"): export_verify,
     ("identity", "generate"): identity_generate,
     ("identity", "parse"): identity_parse,
     ("kdf", "derive"): kdf_derive,
@@ -587,6 +674,11 @@ RUNNERS: dict[tuple[str, str], Callable[[Inputs], Result]] = {
     ("succession", "verify"): succession_verify,
     ("encoding", "round_trip"): encoding_round_trip,
     ("encoding", "decode"): encoding_decode,
+    ("disclosure", "describe"): disclosure_describe,
+    ("disclosure", "seal"): disclosure_seal,
+    ("disclosure", "open"): disclosure_open,
+    ("disclosure", "verify"): disclosure_verify,
+    ("disclosure", "open_as_message"): message_open,
 }
 
 

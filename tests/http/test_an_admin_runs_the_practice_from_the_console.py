@@ -91,7 +91,8 @@ def test_the_practice_settings_start_with_988_and_911_and_change_together(
     }
     reply = admin.post("/api/admin/practice", changed)
     assert reply.status == 200, reply.content
-    assert reply.json()["practice"] == changed
+    # Retention after discharge, not sent, is unchanged.
+    assert reply.json()["practice"] == {**changed, "retention_years": 7}
     # Every member sees them (the client's crisis lines and reply promise).
     me = Browser().sign_in_as(world.client).get("/api/me").json()["user"]["practice"]
     assert me["crisis_lines"] == changed["crisis_lines"]

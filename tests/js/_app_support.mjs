@@ -236,7 +236,7 @@ export async function signedInTab({
   const seen = new SeenIdentities(new MemoryPinStore(), sameString);
   const messenger = new Messenger({ me, keys, storage, seen });
   const events = [];
-  for (const type of ['conversations', 'timeline', 'incoming', 'typing', 'status', 'epoch', 'session-ended', 'recoveries', 'identity-recovered', 'key-downgrade', 'restored']) {
+  for (const type of ['conversations', 'timeline', 'incoming', 'typing', 'status', 'epoch', 'session-ended', 'recoveries', 'identity-recovered', 'key-downgrade', 'restored', 'disclosure']) {
     messenger.addEventListener(type, (event) => events.push({ type, detail: event.detail }));
   }
 

@@ -24,6 +24,7 @@ import {
   utf8,
   vectorFiles,
 } from './_support.mjs';
+import { exportRunners } from './_export_runners.mjs';
 
 const { ConversationKey, IdentityKeyPair, KdfParams, PublicIdentity, RecoveryKey, WrappingKey } =
   confide;
@@ -51,6 +52,16 @@ const openArguments = (inputs) => [
   inputs.epoch,
   inputs.client_message_id === null ? null : fromHex(inputs.client_message_id),
 ];
+
+/** A disclosure's description from the `_text` fields of a vector. */
+const descriptionOf = (fields) =>
+  new confide.DisclosureDescription({
+    disclosedOn: fields.disclosed_on_text,
+    legalBasis: fields.legal_basis_text,
+    recipient: fields.recipient_text,
+    information: fields.information_text,
+    purpose: fields.purpose_text,
+  });
 
 const FLOATS = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': -Infinity };
 
@@ -102,6 +113,7 @@ const recoveryClaim = (inputs) =>
 
 /** (file, operation) -> inputs -> result fields, like RUNNERS in the Python test. */
 const RUNNERS = {
+  export: exportRunners,
   identity: {
     generate(inputs) {
       const identity = replayRandom(inputs.random, () => IdentityKeyPair.generate(inputs.since));
@@ -506,6 +518,66 @@ const RUNNERS = {
       assert.equal(result, undefined);
       return {};
     },
+  },
+  disclosure: {
+    describe: (inputs) => ({ description: toHex(descriptionOf(inputs).toJson()) }),
+    seal(inputs) {
+      const epochKey = fromHex(inputs.epoch_key);
+      const description = descriptionOf(inputs.description);
+      const record = replayRandom(inputs.random, () =>
+        confide.sealDisclosure(
+          description,
+          new ConversationKey(epochKey),
+          fromHex(inputs.conversation_id),
+          inputs.epoch,
+          new IdentityKeyPair(fromHex(inputs.recorder_secret)),
+          fromHex(inputs.disclosure_id),
+        ),
+      );
+      return {
+        disclosure_key: toHex(blake2b(epochKey, utf8('confide/v1/disclosure-key'))),
+        padded_size: confide.parseDisclosure(record).paddedSize,
+        record: toHex(record),
+      };
+    },
+    open(inputs) {
+      const description = confide.openDisclosure(
+        fromHex(inputs.record),
+        new ConversationKey(fromHex(inputs.epoch_key)),
+        new PublicIdentity(fromHex(inputs.recorder_identity)),
+        fromHex(inputs.conversation_id),
+        inputs.epoch,
+        fromHex(inputs.disclosure_id),
+        inputs.disclosed_on_text,
+        inputs.legal_basis_text,
+      );
+      return {
+        description: {
+          disclosed_on_text: description.disclosedOn,
+          legal_basis_text: description.legalBasis,
+          recipient_text: description.recipient,
+          information_text: description.information,
+          purpose_text: description.purpose,
+        },
+      };
+    },
+    verify(inputs) {
+      const info = confide.verifyDisclosure(
+        fromHex(inputs.record),
+        new PublicIdentity(fromHex(inputs.recorder_identity)),
+      );
+      return {
+        version: info.version,
+        conversation_id: toHex(info.conversationId),
+        epoch: info.epoch,
+        recorder_sign_pk: toHex(info.recorderSignPk),
+        disclosure_id: toHex(info.disclosureId),
+        padded_size: info.paddedSize,
+      };
+    },
+    open_as_message: (inputs) => ({
+      plaintext: toHex(confide.openMessage(...openArguments(inputs))),
+    }),
   },
   encoding: {
     round_trip(inputs) {

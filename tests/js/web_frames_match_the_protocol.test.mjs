@@ -206,6 +206,31 @@ const scenarios = {
     assert.ok(tab.events.slice(events).some((e) => e.type === 'conversations'));
   },
 
+  async disclosure_recorded(tab, example) {
+    await tab.connect();
+    const before = tab.requests.length;
+    tab.ws.deliver(example);
+    await flush();
+    assert.deepEqual(tab.events.find((e) => e.type === 'disclosure')?.detail, {
+      conversation: example.conversation,
+      disclosure: example.disclosure,
+    });
+    assert.deepEqual(tab.requests.slice(before), [], 'the accounting view lists them, not the engine');
+  },
+
+  async conversation_status(tab, example) {
+    await tab.connect();
+    const conversation = tab.messenger.conversations.get(example.conversation);
+    tab.ws.deliver(example);
+    await flush();
+    assert.equal(conversation.status, example.status);
+    if (example.status === 'discharged') assert.equal(conversation.dischargedAt, example.at);
+    if (example.status === 'erased') {
+      assert.equal(conversation.erasedAt, example.at);
+      assert.equal(conversation.timeline, null, 'nothing of an erased conversation is kept');
+    }
+    assert.ok(tab.events.some((e) => e.type === 'conversations'));
+  },
   async recovery_requested(tab, example) {
     await tab.connect();
     const before = tab.requests.length;

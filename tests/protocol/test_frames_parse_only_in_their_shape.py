@@ -39,6 +39,8 @@ def test_every_server_frame_type_has_an_example() -> None:
         "typing",
         "epoch",
         "conversation_added",
+        "conversation_status",
+        "disclosure_recorded",
         "recovery_requested",
         "identity_changed",
     }

@@ -20,6 +20,8 @@ from accounts.models import Practice, Role
 from accounts.practices import check_time_zone
 from accounts.setup import create_setup_link
 from accounts.staff_links import print_link, public_url
+from audit.log import record
+from protocol.audit import AuditKind
 from protocol.errors import ApiError
 
 
@@ -56,6 +58,18 @@ class Command(BaseCommand):
                 practice = Practice.objects.create(name=name, time_zone=zone)
                 new = create_setup_link(
                     practice, Role.ADMIN, options["admin_email"], options["admin_name"]
+                )
+                record(
+                    AuditKind.PRACTICE_CREATED,
+                    practice_id=practice.pk,
+                    subject=f"practice:{practice.pk}",
+                    details={"by": "operator"},
+                )
+                record(
+                    AuditKind.SETUP_LINK_CREATED,
+                    practice_id=practice.pk,
+                    subject=f"setup_link:{new.link.pk}",
+                    details={"role": "admin", "email": new.link.email, "by": "operator"},
                 )
         except ApiError as exc:
             raise CommandError(exc.message) from None

@@ -12,6 +12,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from accounts.models import User, normalise_email
+from audit.log import record
+from protocol.audit import AuditKind
 
 
 class Command(BaseCommand):
@@ -27,5 +29,13 @@ class Command(BaseCommand):
             unknown = sorted(set(emails) - set(users.values_list("email", flat=True)))
             if unknown:
                 raise CommandError(f"No account with the email: {', '.join(unknown)}")
+            operated = list(users.filter(is_active=True))
             count = users.deactivate()
+            for user in operated:
+                record(
+                    AuditKind.ACCOUNT_DEACTIVATED,
+                    practice_id=user.practice_id,
+                    subject=f"user:{user.pk}",
+                    details={"email": user.email, "role": user.role, "by": "operator"},
+                )
         self.stdout.write(f"Deactivated {count} account(s); their websockets are being closed.")

@@ -13,6 +13,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from accounts.models import User, normalise_email
+from audit.log import record
+from protocol.audit import AuditKind
 
 
 class Command(BaseCommand):
@@ -28,5 +30,13 @@ class Command(BaseCommand):
             unknown = sorted(set(emails) - set(users.values_list("email", flat=True)))
             if unknown:
                 raise CommandError(f"No account with the email: {', '.join(unknown)}")
+            operated = list(users.filter(is_active=False))
             count = users.filter(is_active=False).update(is_active=True)
+            for user in operated:
+                record(
+                    AuditKind.ACCOUNT_REACTIVATED,
+                    practice_id=user.practice_id,
+                    subject=f"user:{user.pk}",
+                    details={"email": user.email, "role": user.role, "by": "operator"},
+                )
         self.stdout.write(f"Reactivated {count} account(s); they can sign in again.")

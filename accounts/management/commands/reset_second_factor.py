@@ -18,6 +18,8 @@ from django.db import transaction
 
 from accounts.factors import STAFF_ROLES
 from accounts.models import Passkey, RecoveryCode, TotpDevice, User, normalise_email
+from audit.log import record
+from protocol.audit import AuditKind
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,12 @@ class Command(BaseCommand):
             apps, _ = TotpDevice.objects.filter(user=user).delete()
             passkeys, _ = Passkey.objects.filter(user=user).delete()
             RecoveryCode.objects.filter(user=user).delete()
+            record(
+                AuditKind.SECOND_FACTOR_REMOVED,
+                practice_id=user.practice_id,
+                subject=f"user:{user.pk}",
+                details={"method": "all", "apps": apps, "passkeys": passkeys, "by": "operator"},
+            )
         log.info("second factors of user %s removed by the operator", user.pk)
         then = (
             "they sign in with their password and set up a new one before anything else."

@@ -7,10 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from accounts.models import Practice, Role
 from accounts.setup import create_setup_link
 from accounts.staff_links import print_link, public_url
+from audit.log import record
+from protocol.audit import AuditKind
 from protocol.errors import ApiError
 
 
@@ -33,7 +36,14 @@ class Command(BaseCommand):
         name = options["name"] or ("Practice admin" if role == Role.ADMIN else "Therapist")
         try:
             base = public_url(options["url"])
-            new = create_setup_link(practice, role, options["email"], name)
+            with transaction.atomic():
+                new = create_setup_link(practice, role, options["email"], name)
+                record(
+                    AuditKind.SETUP_LINK_CREATED,
+                    practice_id=practice.pk,
+                    subject=f"setup_link:{new.link.pk}",
+                    details={"role": role.value, "email": new.link.email, "by": "operator"},
+                )
         except ApiError as exc:
             raise CommandError(exc.message) from None
         print_link(self.stdout, base, new)

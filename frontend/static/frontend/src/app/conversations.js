@@ -12,6 +12,9 @@
 import * as api from './api.js';
 import { isCryptoError, isDowngrade, parseIdentity, verifySuccession } from './keys.js';
 
+
+/** A conversation's statuses in the order they come; it never goes back. */
+const STATUS_ORDER = ['active', 'discharged', 'erasing', 'erased'];
 /**
  * @typedef {object} Member
  * @property {number} id
@@ -37,7 +40,10 @@ import { isCryptoError, isDowngrade, parseIdentity, verifySuccession } from './k
 /**
  * @typedef {object} Conversation
  * @property {string} id
- * @property {string} status
+ * @property {string} status 'active', 'discharged' (read-only), 'erasing' or 'erased' (nothing
+ *   of its history is kept, here or on the server)
+ * @property {string|null} dischargedAt when the therapist discharged it
+ * @property {string|null} erasedAt when its erasure finished
  * @property {number} currentEpoch
  * @property {string|null} epochStartedAt when the server says the current epoch began
  * @property {number} epochMessages messages of the current epoch (the server's count at the
@@ -259,6 +265,51 @@ export class ConversationList {
     this.emit('timeline', { conversation: id });
   }
 
+  /**
+   * The server said the conversation's status changed (a `conversation_status` event, or a
+   * history or sync page of a conversation being erased): discharged, it is read-only;
+   * being erased or erased, nothing of its history is kept here either.
+   * @param {string} id
+   * @param {string} status
+   * @param {string|null} at when, if the server said
+   */
+  noteStatus(id, status, at) {
+    const conversation = this.byId.get(id);
+    if (!conversation) return;
+    const discharged = status === 'discharged' ? at : conversation.dischargedAt;
+    const erased = status === 'erased' ? at : conversation.erasedAt;
+    if (!this.#applyStatus(conversation, status, discharged, erased)) return;
+    this.emit('conversation-status', { conversation: id, status });
+    this.emit('timeline', { conversation: id });
+    this.emit('conversations');
+  }
+
+  /**
+   * @param {Conversation} conversation
+   * @param {string} status
+   * @param {string|null} dischargedAt
+   * @param {string|null} erasedAt
+   * @returns {boolean} whether anything changed
+   */
+  #applyStatus(conversation, status, dischargedAt, erasedAt) {
+    const changed =
+      conversation.status !== status ||
+      conversation.dischargedAt !== dischargedAt ||
+      conversation.erasedAt !== erasedAt;
+    // A conversation never becomes active again, whatever a late answer says.
+    if (conversation.status === 'active' || STATUS_ORDER.indexOf(status) > STATUS_ORDER.indexOf(conversation.status)) {
+      conversation.status = status;
+    }
+    conversation.dischargedAt = dischargedAt;
+    conversation.erasedAt = erasedAt;
+    if (conversation.status === 'erasing' || conversation.status === 'erased') {
+      conversation.timeline?.clear();
+      conversation.timeline = null;
+      conversation.unread = 0;
+    }
+    return changed;
+  }
+
   /** Forget every conversation and its messages (the session ended). */
   clear() {
     for (const conversation of this.byId.values()) conversation.timeline?.clear();
@@ -314,8 +365,10 @@ export class ConversationList {
       lastIncomingAt: null,
       restoredFrom: null,
       restore: null,
+      dischargedAt: null,
+      erasedAt: null,
     };
-    conversation.status = raw.status;
+    this.#applyStatus(conversation, raw.status, raw.discharged_at ?? null, raw.erased_at ?? null);
     applyInboxEntry(conversation, raw);
     const restored = known !== undefined && this.#afterRestore.has(raw.id);
     // An older current epoch than one held is taken only after a restore was seen here: an

@@ -367,6 +367,35 @@ export class Delivery {
     this.#transmit(clientMessageId);
   }
 
+  /**
+   * The conversation is no longer active (discharged, or being erased): nothing waiting
+   * for it goes, and nothing is tried again. Discharged, each waiting message becomes
+   * *Not sent* saying the conversation is read-only; erased, they are dropped with the
+   * rest of its history. One on its way gets the server's `conversation_closed`.
+   * @param {string} id
+   */
+  closed(id) {
+    const status = this.conversations.get(id)?.status;
+    if (status === undefined || status === 'active') return;
+    for (const entry of this.outbox.entries(id)) {
+      if (status === 'erasing' || status === 'erased') {
+        this.outbox.discard(entry.clientMessageId);
+        this.#held.delete(entry.clientMessageId);
+        this.#resealFirst.delete(entry.clientMessageId);
+        this.#forget(entry.clientMessageId);
+      } else if (entry.state !== 'sending') {
+        this.#closedEntry(entry.clientMessageId);
+      }
+    }
+    this.emit('timeline', { conversation: id });
+  }
+
+  /** @param {string} clientMessageId */
+  #closedEntry(clientMessageId) {
+    this.#held.delete(clientMessageId);
+    this.outbox.markFailed(clientMessageId, 'conversation_closed');
+  }
+
   /** The session ended: nothing more is sent, and no text is kept. */
   stop() {
     this.#stopped = true;
@@ -426,6 +455,14 @@ export class Delivery {
   #transmit(clientMessageId) {
     const entry = this.outbox.get(clientMessageId);
     if (!entry || entry.state === 'sending' || entry.state === 'failed' || this.#stopped) return;
+    // Discharged or erased: the server would refuse it; it is not sent, nor tried again.
+    const status = this.conversations.get(entry.conversation)?.status;
+    if (status !== undefined && status !== 'active') {
+      this.#closedEntry(clientMessageId);
+      this.emit('timeline', { conversation: entry.conversation });
+      this.#release(entry.conversation);
+      return;
+    }
     if (this.#heldBehind(entry)) {
       this.#held.set(clientMessageId, true);
       this.outbox.markQueued(clientMessageId, entry.error);

@@ -129,6 +129,7 @@ export class Incoming {
           limit: HISTORY_PAGE,
         }),
       );
+      if (this.#erased(conversation, reply)) return false;
       await this.enqueue(() => this.#acceptPage(conversation, reply.messages, false));
       if (!reply.has_more) timeline.complete = true;
     } finally {
@@ -181,6 +182,7 @@ export class Incoming {
     conversation.loading = true;
     try {
       const reply = await this.socket.request(historyFrame(conversation.id, { limit: HISTORY_PAGE }));
+      if (this.#erased(conversation, reply)) return;
       await this.#acceptPage(conversation, reply.messages, false);
       if (!reply.has_more) timeline.complete = true;
     } catch (error) {
@@ -233,7 +235,7 @@ export class Incoming {
       const more = [];
       for (const page of reply.conversations ?? []) {
         const conversation = this.conversations.get(page.conversation);
-        if (!conversation) continue;
+        if (!conversation || this.#erased(conversation, page)) continue;
         const restored = this.#restoredPoint(conversation, page, after[page.conversation]);
         if (restored !== null) {
           await this.#restored(conversation, restored.at, restored.announced);
@@ -247,6 +249,19 @@ export class Incoming {
       pending = more;
     }
     return pending.length === 0;
+  }
+
+  /**
+   * Whether a page says the conversation is being erased or was erased (`status`): then it
+   * holds no message and none will come; what this browser held of it goes too, and the
+   * view says so, rather than show part of a history.
+   * @param {Conversation} conversation
+   * @param {any} page a history reply or a sync page
+   */
+  #erased(conversation, page) {
+    if (page?.status !== 'erasing' && page?.status !== 'erased') return false;
+    this.conversations.noteStatus(conversation.id, page.status, null);
+    return true;
   }
 
   /**
@@ -449,6 +464,8 @@ export class Incoming {
         raw.client_message_id,
       );
       const order = this.keys.orderOf(raw.ciphertext);
+      // The key whose signature verified, for an export (crypto/SPEC.md, "Exports").
+      const signer = this.keys.signerOf(raw.ciphertext);
       // This person's own bytes are kept (timeline.js caps them), with the keys of the
       // members now: after a restore of the server they go again, the same bytes, to the
       // same keys only.
@@ -456,9 +473,9 @@ export class Incoming {
         // Not while a member's key differs from the one this person saw before and the
         // change is not dealt with: the members now cannot vouch for who it was written to.
         const writtenTo = conversation.identityChanged ? undefined : recipientsOf(conversation.members.values());
-        return { ...base, text, problem: null, order, ciphertext: raw.ciphertext, writtenTo };
+        return { ...base, text, problem: null, order, signer, ciphertext: raw.ciphertext, writtenTo };
       }
-      return { ...base, text, problem: null, order };
+      return { ...base, text, problem: null, order, signer };
     } catch (error) {
       if (error instanceof MissingKeyError) {
         // Without the key it cannot be read, but its signature still vouches for its order.

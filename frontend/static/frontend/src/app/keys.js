@@ -395,6 +395,46 @@ export class Keys {
   }
 
   /**
+   * The Ed25519 key (base64url) a message names as its signer, read without verifying:
+   * call it only for a message that opened (so verified under that key).
+   * @param {string} ciphertext base64url
+   * @returns {string}
+   */
+  signerOf(ciphertext) {
+    return confide.b64encode(confide.parseMessage(confide.b64decode(ciphertext)).senderSignPk);
+  }
+
+  /** This person's Ed25519 key (base64url): the signer of every message sealed here. */
+  get signKeyB64() {
+    return confide.b64encode(this.#own().signKey);
+  }
+
+  /**
+   * This person's export of a conversation (crypto/SPEC.md, "Exports"): the file's bytes,
+   * signed with their identity.
+   * @param {string} conversation
+   * @param {{client: {name: string, identity: confide.PublicIdentity},
+   *          therapist: {name: string, identity: confide.PublicIdentity},
+   *          messages: {seq: number, sender: string, time: number, signer: string|null,
+   *                     text: string|null}[], exportedAt: number}} contents
+   * @returns {Uint8Array}
+   */
+  makeExport(conversation, { client, therapist, messages, exportedAt }) {
+    return confide.makeExport(this.#own(), conversation, {
+      client: new confide.ExportMember(client),
+      therapist: new confide.ExportMember(therapist),
+      messages: messages.map(
+        (message) =>
+          new confide.ExportMessage({
+            ...message,
+            signer: message.signer === null ? null : confide.b64decode(message.signer),
+          }),
+      ),
+      exportedAt,
+    });
+  }
+
+  /**
    * The version-2 order a message carries, read without verifying: call it only for a
    * message that opened (so verified) or that this person sealed; null for version 1.
    * @param {string} ciphertext base64url
@@ -538,6 +578,53 @@ export class Keys {
     return firstThatVerifies(senders, (sender) =>
       this.open(ciphertext, sender, conversation, epoch, clientMessageId),
     );
+  }
+
+  /**
+   * A disclosure's description sealed to the conversation in `epoch` and signed by this
+   * person (crypto/SPEC.md, "Disclosure records"), base64url. Throws FormatError for a
+   * description off the rules (an empty text, a control character, too long) and
+   * MissingKeyError without the epoch's key.
+   * @param {{disclosedOn: string, legalBasis: string, recipient: string, information: string,
+   *   purpose: string}} fields
+   * @param {string} conversation
+   * @param {number} epoch
+   * @param {string} disclosureId
+   */
+  sealDisclosure(fields, conversation, epoch, disclosureId) {
+    const description = new confide.DisclosureDescription(fields);
+    const key = this.#key(conversation, epoch);
+    return confide.b64encode(
+      confide.sealDisclosure(description, key, conversation, epoch, this.#own(), disclosureId),
+    );
+  }
+
+  /**
+   * Verify and open a disclosure record as the server lists it, against the identities of
+   * the conversation's therapist (current first) and the date and basis listed beside it.
+   * Throws a CryptoError subclass (or MissingKeyError) when it does not verify or open.
+   * @param {{id: string, conversation: string, epoch: number, disclosed_on: string,
+   *   legal_basis: string, sealed: string}} item
+   * @param {confide.PublicIdentity[]} recorders
+   * @returns {{disclosedOn: string, legalBasis: string, recipient: string,
+   *   information: string, purpose: string}}
+   */
+  openDisclosure(item, recorders) {
+    const key = this.#key(item.conversation, item.epoch);
+    const record = confide.b64decode(item.sealed);
+    const description = firstThatVerifies(recorders, (recorder) =>
+      confide.openDisclosure(
+        record,
+        key,
+        recorder,
+        item.conversation,
+        item.epoch,
+        item.id,
+        item.disclosed_on,
+        item.legal_basis,
+      ),
+    );
+    return { ...description };
   }
 
   /**

@@ -12,7 +12,7 @@
  * password: the recovery key sets a new one), `/setup#<token>` (a
  * new therapist or admin opening their setup link), and on `/`: `#/` home (therapist:
  * inbox; client: their conversation; admin: the console), `#/c/<id>` a conversation,
- * `#/safety/<id>` its safety number, `#/recovery/<id>` a client's assisted recovery to
+ * `#/safety/<id>` its safety number, `#/disclosures/<id>` its accounting of disclosures, `#/recovery/<id>` a client's assisted recovery to
  * compare and confirm (therapists), `#/availability` a therapist's office hours and away
  * status, `#/admin/<part>` a part of the admin's console.
  *
@@ -39,6 +39,7 @@ import { renderInvite } from './views/invite.js';
 import { renderRecover } from './views/recover.js';
 import { renderRecoveryConfirm } from './views/recoveries.js';
 import { renderSafety } from './views/safety.js';
+import { renderDisclosures } from './views/disclosures.js';
 import { renderSetup } from './views/setup.js';
 import { renderSignIn } from './views/signin.js';
 
@@ -420,6 +421,7 @@ function route() {
   }
   const conversation = hash.match(new RegExp(`^#/c/(${UUID})$`));
   const safety = hash.match(new RegExp(`^#/safety/(${UUID})$`));
+  const disclosures = hash.match(new RegExp(`^#/disclosures/(${UUID})$`));
   const recovery = me.role === 'therapist' ? hash.match(/^#\/recovery\/([1-9][0-9]*)$/) : null;
   if (me.role === 'therapist' && (conversation || ['', '#', '#/'].includes(hash))) {
     const main = inboxBeside(session);
@@ -441,6 +443,8 @@ function route() {
     });
   } else if (safety) {
     cleanup = renderSafety(root, { messenger, conversationId: safety[1] });
+  } else if (disclosures) {
+    cleanup = renderDisclosures(root, { messenger, me, conversationId: disclosures[1], announce });
   } else if (recovery) {
     cleanup = renderRecoveryConfirm(root, { messenger, recoveryId: Number(recovery[1]), announce });
   } else if (client && messenger.conversations.size === 1) {

@@ -17,11 +17,13 @@
  * `identity-recovered` [{user, confirmedBy}] (a member's identity changed by an assisted
  * recovery; the conversations were listed again), `restored` [{conversation}] (the server
  * was restored from a backup and lost messages of the conversation that this tab holds:
- * `conversation.restore` says what; incoming.js).
+ * `conversation.restore` says what; incoming.js), `conversation-status` [{conversation,
+ * status}] (discharged, being erased or erased: `conversation.status`).
  *
  * @module
  */
 
+import * as api from './api.js';
 import { ConversationList } from './conversations.js';
 import { Delivery, VerifiedKeyChangedError } from './delivery.js';
 import { Epochs } from './epochs.js';
@@ -97,6 +99,11 @@ export class Messenger extends EventTarget {
     this.#incoming = incoming;
     this.#epochs = epochs;
     this.#delivery = new Delivery({ me, keys, socket, outbox, conversations, incoming, epochs, emit });
+    // However the news came (an event, a page, a listing), a conversation no longer active
+    // sends nothing more.
+    this.addEventListener('conversation-status', (event) =>
+      this.#delivery.closed(/** @type {CustomEvent} */ (event).detail.conversation),
+    );
   }
 
   /** The conversations by id (read them; the messenger changes them). */
@@ -398,6 +405,14 @@ export class Messenger extends EventTarget {
         // nothing else). Lost events are made up by the listing after each reconnect.
         this.#incoming.enqueue(() => this.#conversations.refreshAll().catch(() => undefined));
         break;
+      case 'disclosure_recorded':
+        // The therapist recorded a disclosure: an open accounting view lists them again.
+        this.#emit('disclosure', { conversation: frame.conversation, disclosure: frame.disclosure });
+        break;
+      case 'conversation_status':
+        // Discharged (read-only), or being erased or erased (nothing of it is kept).
+        this.#incoming.enqueue(() => this.#closed(frame.conversation, frame.status, frame.at));
+        break;
       case 'recovery_requested':
         // A client of this therapist asked for an assisted recovery: the views list them.
         this.#emit('recoveries', { recovery: frame.recovery });
@@ -416,6 +431,27 @@ export class Messenger extends EventTarget {
       default:
         break;
     }
+  }
+
+  /**
+   * The therapist discharges the conversation (docs/protocol.md, "Discharge and erasure"):
+   * read-only for both from then on. Resolves once the server stored it.
+   * @param {string} id
+   */
+  async discharge(id) {
+    const answer = await api.post(`/api/conversations/${encodeURIComponent(id)}/discharge`);
+    const raw = answer?.conversation;
+    this.#closed(id, raw?.status ?? 'discharged', raw?.discharged_at ?? null);
+  }
+
+  /**
+   * @param {string} id
+   * @param {string} status
+   * @param {string|null} at
+   */
+  #closed(id, status, at) {
+    // Its `conversation-status` event closes the outbox's entries (see the constructor).
+    this.#conversations.noteStatus(id, status, at);
   }
 
   /**

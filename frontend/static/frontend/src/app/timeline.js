@@ -39,6 +39,8 @@ export const OWN_BYTES_KEPT = 1000;
  * @property {string|null} text the opened text, or null if it did not verify or open
  * @property {string|null} problem why it could not be opened
  * @property {string} [reference] the reference of its bytes (crypto/SPEC.md, "Order")
+ * @property {string} [signer] the Ed25519 key (base64url) whose signature verified, on a
+ *   message that opened
  * @property {import('./keys.js').HeldOrder|null} [order] its sender's order, if it is a
  *   version-2 message whose signature verified
  * @property {string} [ciphertext] its sealed bytes (base64url), kept for this person's own

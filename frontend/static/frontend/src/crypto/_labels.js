@@ -32,6 +32,11 @@ export const PINS = label('confide/v1/pins');
 export const KEY_COMMITMENT = label('confide/v1/key-commitment');
 export const XWING_SEED = label('confide/v1/xwing-seed');
 export const ENVELOPE_XWING = label('confide/v1/envelope-xwing');
+export const DISCLOSURE_KEY = label('confide/v1/disclosure-key');
+export const DISCLOSURE = label('confide/v1/disclosure');
+export const DISCLOSURE_SIG = label('confide/v1/disclosure-sig');
+export const EXPORT = label('confide/v1/export');
+export const EXPORT_MESSAGE = label('confide/v1/export-message');
 
 /** Every label, in the order of the Python module. */
 export const ALL_LABELS = Object.freeze([
@@ -54,4 +59,9 @@ export const ALL_LABELS = Object.freeze([
   KEY_COMMITMENT,
   XWING_SEED,
   ENVELOPE_XWING,
+  DISCLOSURE_KEY,
+  DISCLOSURE,
+  DISCLOSURE_SIG,
+  EXPORT,
+  EXPORT_MESSAGE,
 ]);

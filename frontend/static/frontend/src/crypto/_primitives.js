@@ -266,3 +266,13 @@ export function wipeBytes(...arrays) {
     if (array instanceof Uint8Array) sodium.memzero(array);
   }
 }
+
+/**
+ * SHA-256 (`crypto_hash_sha256`), for exports, whose hashes anyone can check with common
+ * tools.
+ * @param {Uint8Array} message
+ * @returns {Uint8Array}
+ */
+export function sha256(message) {
+  return sodium.crypto_hash_sha256(message);
+}

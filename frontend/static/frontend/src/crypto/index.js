@@ -96,6 +96,28 @@ export {
 } from './succession.js';
 export { MAX_PLAINTEXT, pad, paddedSize, unpad } from './padding.js';
 export {
+  EXPORT_FORMAT,
+  EXPORT_VERSION,
+  ExportMember,
+  ExportMessage,
+  VerifiedExport,
+  exportMessageHash,
+  makeExport,
+  verifyExport,
+} from './export.js';
+export {
+  DISCLOSURE_VERSION,
+  LEGAL_BASES,
+  MAX_DESCRIPTION,
+  MAX_DISCLOSURE_SIZE,
+  DisclosureDescription,
+  DisclosureInfo,
+  openDisclosure,
+  parseDisclosure,
+  sealDisclosure,
+  verifyDisclosure,
+} from './disclosure.js';
+export {
   CHAIN_SIZE,
   HEADER_SIZE,
   HEADER_SIZE_V2,

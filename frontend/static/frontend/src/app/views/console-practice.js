@@ -37,6 +37,10 @@ export async function renderPracticePanel(body) {
   const name = h('input', { id: 'practice-name', type: 'text', required: true, maxlength: 200, value: settings.name });
   const zone = h('select', { id: 'practice-zone' }, ...zones(settings.time_zone).map((z) => h('option', { value: z, selected: z === settings.time_zone }, z)));
   const promise = h('input', { id: 'practice-promise', type: 'text', required: true, maxlength: 300, value: settings.reply_promise, 'aria-describedby': 'practice-promise-hint' });
+  const retention = h('input', {
+    id: 'practice-retention', type: 'number', inputmode: 'numeric', required: true, min: 1, max: 100, step: 1,
+    value: String(settings.retention_years ?? 7), 'aria-describedby': 'practice-retention-hint',
+  });
   const lines = h('ol', { class: 'crisis-lines', 'aria-label': 'Crisis lines' });
   let counter = 0;
   const addLine = (/** @type {{label: string, number: string}} */ line) => {
@@ -88,6 +92,13 @@ export async function renderPracticePanel(body) {
       h('p', { class: 'hint', id: 'practice-promise-hint' }, 'Shown to clients under the message box.'),
       promise,
     ),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: 'practice-retention' }, 'Retention after discharge (years)'),
+      h('p', { class: 'hint', id: 'practice-retention-hint' }, 'How long a discharged conversation is kept, read-only, before it is erased: its messages and keys are destroyed on the server. From 1 to 100 years.'),
+      retention,
+    ),
     error,
     status,
     submit,
@@ -104,6 +115,12 @@ export async function renderPracticePanel(body) {
       error.textContent = 'Each crisis line needs a label and a number, and there must be at least one.';
       return;
     }
+    const years = Number(/** @type {HTMLInputElement} */ (retention).value);
+    if (!Number.isInteger(years) || years < 1 || years > 100) {
+      error.textContent = 'Retention after discharge is a whole number of years, from 1 to 100.';
+      retention.focus();
+      return;
+    }
     submit.setAttribute('disabled', '');
     try {
       await api.post('/api/admin/practice', {
@@ -111,6 +128,7 @@ export async function renderPracticePanel(body) {
         time_zone: /** @type {HTMLSelectElement} */ (zone).value,
         crisis_lines: crisis,
         reply_promise: /** @type {HTMLInputElement} */ (promise).value.trim(),
+        retention_years: years,
       });
       status.textContent = 'Saved. Clients see the new settings the next time they sign in.';
     } catch (failure) {

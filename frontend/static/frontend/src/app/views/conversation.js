@@ -10,6 +10,9 @@
 import { h, focusHeading, dayKey, dayLabel } from '../dom.js';
 import { availabilityBanner } from './availability-banner.js';
 import { conversationSearch } from './conversation-search.js';
+import { dischargeControls } from './discharge.js';
+import { disclosureControls } from './disclosures.js';
+import { exportAction } from './export.js';
 import { VerifiedKeyChangedError } from '../messenger.js';
 
 const TYPING_SEND_MS = 3_000;
@@ -220,6 +223,12 @@ export function renderConversation(root, { messenger, me, conversationId, announ
     composerError);
 
   const title = h('h1', { id: 'conversation-title' }, peer.displayName);
+  // Discharge (the therapist's action) and the notice of a read-only or erased conversation.
+  const closed = dischargeControls({
+    messenger, me, conversationId, peerName: peer.displayName, announce,
+    composer: [composer, typing, availability?.element, availability?.autoReply], history: scroller,
+  });
+  const exporter = exportAction({ messenger, me, conversationId, announce });
   const search = conversationSearch({
     list,
     name: peer.displayName,
@@ -232,13 +241,18 @@ export function renderConversation(root, { messenger, me, conversationId, announ
         showBack ? h('a', { class: 'back', href: '#/' }, '← All conversations') : null,
         title,
         search.toggle,
-        h('a', { class: 'button secondary', href: `#/safety/${conversationId}` }, 'Safety number')),
+        closed.action,
+        h('a', { class: 'button secondary', href: `#/safety/${conversationId}` }, 'Safety number'),
+        disclosureControls({ messenger, me, conversationId, announce }),
+        exporter.element),
+      exporter.status,
       search.bar,
       banner,
       recoveredNote,
       downgradeNote,
       restoreNote,
-      readOnly ? h('p', { class: 'notice' }, 'This conversation is read-only.') : null,
+      closed.notice,
+      closed.dialog,
       scroller,
       availability?.autoReply ?? null,
       typing,
@@ -553,6 +567,7 @@ export function renderConversation(root, { messenger, me, conversationId, announ
   return () => {
     clearTimeout(typingTimer);
     availability?.stop();
+    closed.stop();
     messenger.removeEventListener('timeline', onTimeline);
     messenger.removeEventListener('incoming', onIncoming);
     messenger.removeEventListener('typing', onTyping);

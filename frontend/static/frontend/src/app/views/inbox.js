@@ -71,7 +71,7 @@ export function renderInbox(root, { messenger, me, title, current }) {
         conversation.label && peer ? h('span', { class: 'inbox-realname' }, ` (${peer.displayName})`) : null),
       h('span', { class: 'inbox-when' }, when ? h('time', { datetime: when }, shortTime(when)) : 'No messages yet'),
       unread ? h('span', { class: 'badge', 'aria-label': `${unread} unread` }, String(unread)) : null,
-      conversation.status === 'discharged' ? h('span', { class: 'tag' }, 'Read-only') : null,
+      conversation.status === 'active' ? null : h('span', { class: 'tag' }, conversation.status === 'discharged' ? 'Read-only' : 'Erased'),
     );
     if (!therapist) return h('li', {}, link);
     if (editing?.id === id) return h('li', { class: 'inbox-row editing', dataset: { row: id } }, editing.form);
