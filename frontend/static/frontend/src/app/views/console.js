@@ -1,7 +1,8 @@
 /**
  * The practice admin's console (`#/admin/<part>`): people (add a therapist or admin by a
  * one-time setup link, deactivate and reactivate anyone), client invitations of every
- * therapist, the practice's settings, the messaging agreement's versions, and the audit log.
+ * therapist, the practice's settings, the messaging agreement's versions, the audit log, and
+ * the discharged conversations with their erasure.
  *
  * An admin manages people and texts. Nothing here asks for or shows a key, an envelope
  * or a message: the endpoints under `/api/admin/` carry none.
@@ -13,15 +14,17 @@ import * as api from '../api.js';
 import { h, focusHeading } from '../dom.js';
 import { explain, fillRows, showOnce, when } from './console-common.js';
 import { renderAuditPanel } from './console-audit.js';
+import { renderRecordsPanel } from './console-records.js';
 import { renderAgreementPanel, renderPracticePanel } from './console-practice.js';
 
-export const PARTS = /** @type {const} */ (['people', 'invitations', 'practice', 'agreement', 'audit']);
+export const PARTS = /** @type {const} */ (['people', 'invitations', 'practice', 'agreement', 'audit', 'records']);
 const TITLES = /** @type {Record<string, string>} */ ({
   people: 'People',
   invitations: 'Client invitations',
   practice: 'Practice settings',
   agreement: 'Messaging agreement',
   audit: 'Audit log',
+  records: 'Records',
 });
 const ROLE = /** @type {Record<string, string>} */ ({ admin: 'Admin', therapist: 'Therapist', client: 'Client' });
 const STATE = /** @type {Record<string, string>} */ ({
@@ -63,6 +66,7 @@ export function renderConsole(root, { me, part }) {
   else if (current === 'invitations') renderInvitations(body);
   else if (current === 'practice') renderPracticePanel(body);
   else if (current === 'audit') renderAuditPanel(body);
+  else if (current === 'records') renderRecordsPanel(body);
   else renderAgreementPanel(body);
   focusHeading(root);
 }

@@ -223,17 +223,19 @@ export function renderConversation(root, { messenger, me, conversationId, announ
     composerError);
 
   const title = h('h1', { id: 'conversation-title' }, peer.displayName);
-  // Discharge (the therapist's action) and the notice of a read-only or erased conversation.
-  const closed = dischargeControls({
-    messenger, me, conversationId, peerName: peer.displayName, announce,
-    composer: [composer, typing, availability?.element, availability?.autoReply], history: scroller,
-  });
   const exporter = exportAction({ messenger, me, conversationId, announce });
+  const disclosures = disclosureControls({ messenger, me, conversationId, announce });
   const search = conversationSearch({
     list,
     name: peer.displayName,
     complete: () => Boolean(conversation.timeline?.complete),
     loadOlder: () => messenger.loadOlder(conversationId),
+  });
+  // Discharge (the therapist's action) and the notice of a read-only or erased conversation.
+  const closed = dischargeControls({
+    messenger, me, conversationId, peerName: peer.displayName, announce,
+    composer: [composer, typing, availability?.element, availability?.autoReply],
+    history: [scroller, exporter.element, disclosures, search.toggle],
   });
   root.replaceChildren(
     h('section', { class: 'screen conversation', 'aria-labelledby': 'conversation-title' },
@@ -243,7 +245,7 @@ export function renderConversation(root, { messenger, me, conversationId, announ
         search.toggle,
         closed.action,
         h('a', { class: 'button secondary', href: `#/safety/${conversationId}` }, 'Safety number'),
-        disclosureControls({ messenger, me, conversationId, announce }),
+        disclosures,
         exporter.element),
       exporter.status,
       search.bar,

@@ -53,9 +53,10 @@ export function statusText(conversation, isClient, peer) {
 /**
  * @param {{messenger: import('../messenger.js').Messenger, me: any, conversationId: string,
  *          peerName: string, announce: (text: string) => void,
- *          composer: (HTMLElement|null|undefined)[], history: HTMLElement}} options
+ *          composer: (HTMLElement|null|undefined)[], history: (HTMLElement|null|undefined)[]}} options
  *   `composer`: what is hidden while the conversation is not active; `history`: what is
- *   hidden while it is being erased or erased
+ *   hidden while it is being erased or erased (the messages, and the actions that read
+ *   them: export, the accounting of disclosures)
  * @returns {{action: HTMLElement|null, dialog: HTMLElement|null, notice: HTMLElement,
  *            stop: () => void}}
  */
@@ -75,7 +76,8 @@ export function dischargeControls({ messenger, me, conversationId, peerName, ann
     if (text !== null && notice.textContent !== text) notice.textContent = text;
     const active = conversation.status === 'active';
     for (const element of composer) if (element) element.hidden = !active;
-    history.hidden = conversation.status === 'erasing' || conversation.status === 'erased';
+    const gone = conversation.status === 'erasing' || conversation.status === 'erased';
+    for (const element of history) if (element) element.hidden = gone;
     if (action) action.hidden = !active;
   };
 
