@@ -75,9 +75,11 @@ export function dischargeControls({ messenger, me, conversationId, peerName, ann
     notice.hidden = text === null;
     if (text !== null && notice.textContent !== text) notice.textContent = text;
     const active = conversation.status === 'active';
-    for (const element of composer) if (element) element.hidden = !active;
+    // A class of its own, not `hidden`: each element keeps its own shown or hidden state
+    // (the automatic reply until a message is sent, the availability banner until fetched).
+    for (const element of composer) element?.classList.toggle('closed-away', !active);
     const gone = conversation.status === 'erasing' || conversation.status === 'erased';
-    for (const element of history) if (element) element.hidden = gone;
+    for (const element of history) element?.classList.toggle('closed-away', gone);
     if (action) action.hidden = !active;
   };
 
