@@ -32,6 +32,8 @@ DISCLOSURE = b"confide/v1/disclosure"
 DISCLOSURE_SIG = b"confide/v1/disclosure-sig"
 EXPORT = b"confide/v1/export"
 EXPORT_MESSAGE = b"confide/v1/export-message"
+ATTACHMENT = b"confide/v1/attachment"
+ATTACHMENT_DIGEST = b"confide/v1/attachment-digest"
 
 ALL_LABELS: tuple[bytes, ...] = (
     IDENTITY,
@@ -58,4 +60,6 @@ ALL_LABELS: tuple[bytes, ...] = (
     DISCLOSURE_SIG,
     EXPORT,
     EXPORT_MESSAGE,
+    ATTACHMENT,
+    ATTACHMENT_DIGEST,
 )

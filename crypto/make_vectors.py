@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ._vectorgen import conversation, keys, message, misc, order, pins, succession
+from ._vectorgen.attachment import attachment_file
 from ._vectorgen.disclosure import disclosure_file
 from ._vectorgen.export import export_file
 
@@ -38,6 +39,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "encoding.json": misc.encoding_file,
     "disclosure.json": disclosure_file,
     "export.json": export_file,
+    "attachment.json": attachment_file,
 }
 
 

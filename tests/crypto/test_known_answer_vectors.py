@@ -78,6 +78,7 @@ from crypto import (
 from crypto._primitives import xwing_decapsulate, xwing_public_key
 from crypto._vectorgen.rng import replay_random
 from crypto.make_vectors import GENERATORS, VECTOR_DIR
+from tests.crypto.attachment_runners import RUNNERS as ATTACHMENT_RUNNERS
 from tests.crypto.export_runners import export_make, export_verify
 
 Inputs = dict[str, Any]
@@ -679,6 +680,7 @@ RUNNERS: dict[tuple[str, str], Callable[[Inputs], Result]] = {
     ("disclosure", "open"): disclosure_open,
     ("disclosure", "verify"): disclosure_verify,
     ("disclosure", "open_as_message"): message_open,
+    **ATTACHMENT_RUNNERS,
 }
 
 

@@ -24,6 +24,7 @@ import {
   utf8,
   vectorFiles,
 } from './_support.mjs';
+import { attachmentRunners } from './_attachment_runners.mjs';
 import { exportRunners } from './_export_runners.mjs';
 
 const { ConversationKey, IdentityKeyPair, KdfParams, PublicIdentity, RecoveryKey, WrappingKey } =
@@ -113,6 +114,7 @@ const recoveryClaim = (inputs) =>
 
 /** (file, operation) -> inputs -> result fields, like RUNNERS in the Python test. */
 const RUNNERS = {
+  attachment: attachmentRunners,
   export: exportRunners,
   identity: {
     generate(inputs) {

@@ -37,6 +37,8 @@ export const DISCLOSURE = label('confide/v1/disclosure');
 export const DISCLOSURE_SIG = label('confide/v1/disclosure-sig');
 export const EXPORT = label('confide/v1/export');
 export const EXPORT_MESSAGE = label('confide/v1/export-message');
+export const ATTACHMENT = label('confide/v1/attachment');
+export const ATTACHMENT_DIGEST = label('confide/v1/attachment-digest');
 
 /** Every label, in the order of the Python module. */
 export const ALL_LABELS = Object.freeze([
@@ -64,4 +66,6 @@ export const ALL_LABELS = Object.freeze([
   DISCLOSURE_SIG,
   EXPORT,
   EXPORT_MESSAGE,
+  ATTACHMENT,
+  ATTACHMENT_DIGEST,
 ]);

@@ -8,7 +8,8 @@
  * Every failure throws a subclass of CryptoError. Nonces, ephemeral keys and fresh secrets
  * are made inside the package; no function accepts them. Ids are 16-byte Uint8Arrays or
  * UUID strings. Secret-holding objects (IdentityKeyPair, WrappingKey, PasswordKeys,
- * RecoveryKey, ConversationKey) print as `Type(secret=<hidden>)` and offer `wipe()`.
+ * RecoveryKey, ConversationKey, AttachmentReference, AttachmentSealer) print as
+ * `Type(secret=<hidden>)` and offer `wipe()`.
  *
  * Usage: `import * as confide from './crypto/index.js'; await confide.ready();` (importing
  * already waits for libsodium; `ready()` is there to make the dependency explicit).
@@ -137,6 +138,27 @@ export {
   verifyMessage,
 } from './message.js';
 export { NOTICE_KINDS, OrderEntry, OrderNotice, checkOrder } from './order.js';
+export {
+  ATTACHMENT_CHUNK,
+  ATTACHMENT_VERSION,
+  CONTENT_VERSION,
+  MAX_ATTACHMENTS,
+  MAX_FILE_SIZE,
+  MAX_NAME,
+  MAX_TYPE,
+  AttachmentOpener,
+  AttachmentReference,
+  AttachmentSealer,
+  MessageContent,
+  SealedAttachment,
+  attachmentCiphertextSize,
+  attachmentDigest,
+  attachmentDigestHasher,
+  decodeContent,
+  encodeContent,
+  openAttachment,
+  sealAttachment,
+} from './attachment.js';
 export { MAX_PINS, PINS_VERSION, Pin, PinRecord, openPins, parsePins, sealPins } from './pins.js';
 export {
   checkInvitationTherapist,
