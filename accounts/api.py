@@ -37,22 +37,32 @@ P = ParamSpec("P")
 M = TypeVar("M", bound=BaseModel)
 
 
-def parse_body(request: HttpRequest, schema: type[M]) -> M:
-    """The request's JSON body as ``schema``, or ``BadRequestError`` saying what is wrong."""
-    # portal/bodies.py refuses these before Django reads them; here for every other way in.
-    too_large = BodyTooLargeError(f"The request body may be at most {MAX_BODY_BYTES} bytes.")
+def read_body(request: HttpRequest, limit: int, too_large: BodyTooLargeError) -> bytes:
+    """The request's body, refused with ``too_large`` past ``limit`` bytes, whatever its
+    Content-Length says. portal/bodies.py refuses such bodies before Django reads them; this
+    is for every other way in."""
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         raise BadRequestError("The Content-Length header is not a number.") from None
-    if declared > MAX_BODY_BYTES:
+    if declared > limit:
         raise too_large
     try:
         body = request.body
     except RequestDataTooBig:
         raise too_large from None
-    if len(body) > MAX_BODY_BYTES:
+    if len(body) > limit:
         raise too_large
+    return body
+
+
+def parse_body(request: HttpRequest, schema: type[M]) -> M:
+    """The request's JSON body as ``schema``, or ``BadRequestError`` saying what is wrong."""
+    body = read_body(
+        request,
+        MAX_BODY_BYTES,
+        BodyTooLargeError(f"The request body may be at most {MAX_BODY_BYTES} bytes."),
+    )
     if nests_deeper_than(body, MAX_NESTING):
         raise BadRequestError(f"Invalid request: nested deeper than {MAX_NESTING} levels")
     try:
@@ -159,4 +169,4 @@ def api(
     return decorate
 
 
-__all__ = ["api", "error_response", "gate", "parse_body", "signed_in_user"]
+__all__ = ["api", "error_response", "gate", "parse_body", "read_body", "signed_in_user"]

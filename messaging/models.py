@@ -294,3 +294,80 @@ class GenerationStart(models.Model):
                 fields=["generation", "conversation"], name="one_start_per_generation"
             )
         ]
+
+
+class Attachment(models.Model):
+    """An encrypted file a member uploads to a conversation (messaging.services.attachments):
+    one opaque stream, stored as parts of ``part_size`` bytes through the storage
+    ``STORAGES["attachments"]`` (messaging/parts.py). The server knows its length, who
+    uploaded it where and when, never its name, type or content; the key that opens it and
+    the file's name travel sealed in the message that presents it.
+
+    ``size`` is the stream's length, declared before the first part and counted against the
+    practice's quota from then on; ``digest`` (BLAKE2b-256 of the stream, labelled as
+    crypto/SPEC.md says) is set when the upload is completed, and only then may anyone but
+    its uploader read it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.PROTECT, related_name="attachments"
+    )
+    uploader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    size = models.PositiveBigIntegerField()
+    part_size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    digest = models.BinaryField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(size__gte=1) & Q(part_size__gte=1), name="attachment_sizes"
+            ),
+            models.CheckConstraint(
+                condition=Q(completed_at__isnull=True, digest__isnull=True)
+                | Q(completed_at__isnull=False, digest__isnull=False),
+                name="attachment_digest_when_complete",
+            ),
+        ]
+        indexes = [
+            # What the collection of abandoned uploads looks for.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(completed_at__isnull=True),
+                name="attachment_incomplete",
+            ),
+        ]
+
+    @property
+    def parts(self) -> int:
+        """How many parts the stream is cut in."""
+        return -(-self.size // self.part_size)
+
+    def part_length(self, number: int) -> int:
+        """The exact length of part ``number``: ``part_size``, or the rest for the last."""
+        if number == self.parts - 1:
+            return self.size - self.part_size * (self.parts - 1)
+        return self.part_size
+
+
+class AttachmentPart(models.Model):
+    """One stored part of an attachment's stream. ``digest`` (BLAKE2b-256 of its bytes) tells
+    the same part sent again (a resumed upload: accepted, nothing written) from another
+    (refused, the stored one kept), and finds a part the storage lost or changed."""
+
+    id = models.BigAutoField(primary_key=True)
+    attachment = models.ForeignKey(
+        Attachment, on_delete=models.CASCADE, related_name="stored_parts"
+    )
+    number = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    digest = models.BinaryField()
+    stored_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["attachment", "number"], name="one_part_per_number"),
+        ]

@@ -13,6 +13,7 @@ from accounts.identity_upgrade import publish_identity
 from accounts.pins import pins
 from accounts.recovery import recover_begin, recover_finish
 from messaging import (
+    attachments,
     console,
     disclosures,
     exports,
@@ -155,5 +156,26 @@ urlpatterns = [
         "conversations/<uuid:conversation_id>/disclosures",
         disclosures.disclosures,
         name="api-conversation-disclosures",
+    ),
+    path(
+        "conversations/<uuid:conversation_id>/attachments",
+        attachments.conversation_attachments,
+        name="api-conversation-attachments",
+    ),
+    path("attachments/<uuid:attachment_id>", attachments.attachment, name="api-attachment"),
+    path(
+        "attachments/<uuid:attachment_id>/parts/<int:number>",
+        attachments.attachment_part,
+        name="api-attachment-part",
+    ),
+    path(
+        "attachments/<uuid:attachment_id>/complete",
+        attachments.attachment_complete,
+        name="api-attachment-complete",
+    ),
+    path(
+        "attachments/<uuid:attachment_id>/content",
+        attachments.attachment_content,
+        name="api-attachment-content",
     ),
 ]

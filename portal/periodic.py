@@ -21,7 +21,7 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 
 from audit import jobs as audit_jobs
-from messaging.services import erasure
+from messaging.services import attachments, erasure
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,8 @@ def duties() -> tuple[Duty, ...]:
         # Discharged conversations past their practice's retention, requested erasures
         # whose job was lost, and interrupted erasures (messaging.services.erasure).
         Duty("conversation_erasure", lambda: timedelta(hours=1), erasure.sweep),
+        # Uploads left incomplete past CONFIDE_ATTACHMENT_ABANDON_HOURS, with their parts.
+        Duty("attachment_collection", lambda: timedelta(hours=1), attachments.collect_abandoned),
     )
 
 

@@ -13,6 +13,7 @@ Every variable is listed in the README.
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import warnings
 from pathlib import Path
@@ -32,6 +33,7 @@ from portal.env import (
     private_file,
 )
 from portal.logs import logging_config
+from protocol.limits import ATTACHMENT_PART_BYTES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Where the embedded database, the secret key, push keys, mail files and collected static
@@ -214,9 +216,69 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# Attachments (messaging/services/attachments.py; docs/operations.md, "Attachments"): the
+# encrypted streams members upload, each part an object of its own. A folder of the data
+# directory by default (CONFIDE_ATTACHMENT_STORAGE=filesystem), or an S3-compatible bucket
+# through django-storages (=s3), which then must be installed.
+CONFIDE_ATTACHMENT_STORAGE = env_str("CONFIDE_ATTACHMENT_STORAGE", "filesystem")
+if CONFIDE_ATTACHMENT_STORAGE == "filesystem":
+    _ATTACHMENTS: dict[str, Any] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": str(DATA_DIR / "attachments"),
+            # A part sent again after an interrupted write replaces what that write left.
+            "allow_overwrite": True,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    }
+elif CONFIDE_ATTACHMENT_STORAGE == "s3":
+    if importlib.util.find_spec("storages") is None:
+        raise ImproperlyConfigured(
+            "CONFIDE_ATTACHMENT_STORAGE=s3 needs django-storages with boto3: "
+            "pip install 'django-storages[s3]' into the server's virtualenv."
+        )
+    _BUCKET = env_str("CONFIDE_S3_BUCKET")
+    if not _BUCKET:
+        raise ImproperlyConfigured("CONFIDE_ATTACHMENT_STORAGE=s3 needs CONFIDE_S3_BUCKET.")
+    _ATTACHMENTS = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _BUCKET,
+            # Unset: AWS itself; otherwise the S3-compatible service's URL (MinIO, Ceph, ...).
+            "endpoint_url": env_str("CONFIDE_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("CONFIDE_S3_REGION") or None,
+            # Unset: boto3 finds credentials itself (an instance role, ~/.aws).
+            "access_key": env_str("CONFIDE_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("CONFIDE_S3_SECRET_ACCESS_KEY") or None,
+            "location": env_str("CONFIDE_S3_PREFIX", "attachments"),
+            "file_overwrite": True,
+            # The bucket's own policy decides who reads: no ACL is set on an object, and the
+            # server streams every download itself (no presigned URLs leave it).
+            "default_acl": None,
+        },
+    }
+else:
+    raise ImproperlyConfigured(
+        "CONFIDE_ATTACHMENT_STORAGE must be 'filesystem' or 's3', "
+        f"not {CONFIDE_ATTACHMENT_STORAGE!r}"
+    )
 STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "attachments": _ATTACHMENTS,
 }
+# The largest file (bytes of plaintext) a member may attach; its stream is a little longer
+# (crypto.attachment.attachment_ciphertext_size).
+CONFIDE_ATTACHMENT_MAX_BYTES = env_int(
+    "CONFIDE_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, minimum=1, maximum=4 * 1024**3
+)
+# The bytes of stream one practice may store, completed uploads and those under way.
+CONFIDE_ATTACHMENT_QUOTA_BYTES = env_int("CONFIDE_ATTACHMENT_QUOTA_BYTES", 10 * 1024**3, minimum=0)
+# An upload not completed this long after it began is deleted with its parts.
+CONFIDE_ATTACHMENT_ABANDON_HOURS = env_int("CONFIDE_ATTACHMENT_ABANDON_HOURS", 24, minimum=1)
+# Request bodies: JSON ones are refused past 64 KiB (portal/bodies.py, accounts/api.py); a
+# part of an attachment is the one larger body, exactly ATTACHMENT_PART_BYTES at most.
+DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_PART_BYTES
 WHITENOISE_USE_FINDERS = True
 # Files are served from the apps' static folders (finders) until collectstatic has run.
 warnings.filterwarnings("ignore", message="No directory at: ")

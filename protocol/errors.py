@@ -20,6 +20,8 @@ __all__ = [
     "AgreementChangedError",
     "AgreementRequiredError",
     "ApiError",
+    "AttachmentIncompleteError",
+    "AttachmentTooLargeError",
     "BadCiphertextError",
     "BadEnvelopesError",
     "BadRequestError",
@@ -28,6 +30,7 @@ __all__ = [
     "CloseCode",
     "ConversationClosedError",
     "CsrfFailedError",
+    "DigestMismatchError",
     "EmailTakenError",
     "ErrorCode",
     "ErrorData",
@@ -38,7 +41,10 @@ __all__ = [
     "MethodNotAllowedError",
     "NotFoundError",
     "OverloadedError",
+    "PartConflictError",
     "PinsChangedError",
+    "QuotaExceededError",
+    "RangeNotSatisfiableError",
     "RateLimitedError",
     "RecoveryChallengeInvalidError",
     "RecoveryInvalidError",
@@ -82,6 +88,12 @@ class ErrorCode(StrEnum):
     SECOND_FACTOR_INVALID = "second_factor_invalid"
     SECOND_FACTOR_EXPIRED = "second_factor_expired"
     SECOND_FACTOR_ENROLMENT_REQUIRED = "second_factor_enrolment_required"
+    ATTACHMENT_TOO_LARGE = "attachment_too_large"
+    QUOTA_EXCEEDED = "quota_exceeded"
+    PART_CONFLICT = "part_conflict"
+    ATTACHMENT_INCOMPLETE = "attachment_incomplete"
+    DIGEST_MISMATCH = "digest_mismatch"
+    RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
     UNAVAILABLE = "unavailable"
     OVERLOADED = "overloaded"
     SERVER_ERROR = "server_error"
@@ -119,6 +131,9 @@ ERRORS: MappingProxyType[ErrorCode, ErrorSpec] = MappingProxyType(
         ErrorCode.EMAIL_TAKEN: ErrorSpec(409),
         ErrorCode.AGREEMENT_CHANGED: ErrorSpec(409),
         ErrorCode.PINS_CHANGED: ErrorSpec(409),
+        ErrorCode.PART_CONFLICT: ErrorSpec(409),
+        ErrorCode.ATTACHMENT_INCOMPLETE: ErrorSpec(409),
+        ErrorCode.DIGEST_MISMATCH: ErrorSpec(409),
         ErrorCode.INVITATION_INVALID: ErrorSpec(410),
         ErrorCode.SETUP_LINK_INVALID: ErrorSpec(410),
         ErrorCode.RECOVERY_CHALLENGE_INVALID: ErrorSpec(410),
@@ -126,6 +141,9 @@ ERRORS: MappingProxyType[ErrorCode, ErrorSpec] = MappingProxyType(
         ErrorCode.SECOND_FACTOR_EXPIRED: ErrorSpec(410),
         ErrorCode.FRAME_TOO_LARGE: ErrorSpec(413),
         ErrorCode.BODY_TOO_LARGE: ErrorSpec(413),
+        ErrorCode.ATTACHMENT_TOO_LARGE: ErrorSpec(413),
+        ErrorCode.QUOTA_EXCEEDED: ErrorSpec(413),
+        ErrorCode.RANGE_NOT_SATISFIABLE: ErrorSpec(416),
         ErrorCode.RATE_LIMITED: ErrorSpec(429, resend=True),
         ErrorCode.SERVER_ERROR: ErrorSpec(500, resend=True),
         ErrorCode.UNAVAILABLE: ErrorSpec(503, resend=True),
@@ -176,6 +194,12 @@ class ErrorData(TypedDict, total=False):
     current_epoch: int
     # email_taken: whether the invitation can still be used.
     invitation_used_up: bool
+    # attachment_too_large: the largest file (bytes of plaintext) the server takes.
+    max_bytes: int
+    # quota_exceeded: the bytes of stream the practice may still store.
+    remaining_bytes: int
+    # attachment_incomplete: the parts still to send.
+    missing_parts: list[int]
 
 
 class ApiError(Exception):
@@ -332,6 +356,45 @@ class SecondFactorEnrolmentRequiredError(ApiError):
     ``/api/me``, signing out) is answered until they have one."""
 
     code = ErrorCode.SECOND_FACTOR_ENROLMENT_REQUIRED
+
+
+class AttachmentTooLargeError(ApiError):
+    """A file over the server's limit (``max_bytes``): nothing was stored."""
+
+    code = ErrorCode.ATTACHMENT_TOO_LARGE
+
+
+class QuotaExceededError(ApiError):
+    """The practice's attachments would pass its quota (``remaining_bytes`` are left):
+    nothing was stored."""
+
+    code = ErrorCode.QUOTA_EXCEEDED
+
+
+class PartConflictError(ApiError):
+    """A part of an upload sent again with other bytes than those stored: the stored part
+    is kept, and the upload cannot be finished with these."""
+
+    code = ErrorCode.PART_CONFLICT
+
+
+class AttachmentIncompleteError(ApiError):
+    """An upload that lacks parts (``missing_parts``) or was not completed yet."""
+
+    code = ErrorCode.ATTACHMENT_INCOMPLETE
+
+
+class DigestMismatchError(ApiError):
+    """The stored parts make a stream of another digest than the one the client sent: the
+    upload stays incomplete."""
+
+    code = ErrorCode.DIGEST_MISMATCH
+
+
+class RangeNotSatisfiableError(ApiError):
+    """A ``Range`` that begins at or past the end of the stream."""
+
+    code = ErrorCode.RANGE_NOT_SATISFIABLE
 
 
 class UnauthenticatedError(ApiError):

@@ -29,6 +29,10 @@ __all__ = [
     "ArchiveRequest",
     "AssistedRecoveryAnswer",
     "AssistedRecoveryRequest",
+    "AttachmentAnswer",
+    "AttachmentBody",
+    "AttachmentCompleteRequest",
+    "AttachmentRequest",
     "ConversationAnswer",
     "ConversationBody",
     "ConversationsAnswer",
@@ -641,6 +645,53 @@ class DisclosuresAnswer(Strict):
     disclosures, oldest first, for either member."""
 
     disclosures: list[DisclosureItem]
+
+
+# The length of an attachment's stream (crypto/SPEC.md, "Attachments"), in bytes: a whole
+# number JavaScript holds exactly.
+StreamSize = Annotated[int, Field(ge=1, le=2**53 - 1)]
+# The digest of an attachment's stream, BLAKE2b-256 (32 bytes), base64url.
+StreamDigest = Annotated[str, Field(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class AttachmentRequest(Strict):
+    """``POST /api/conversations/<id>/attachments``: the length of the encrypted stream a
+    member is about to upload (``attachment_ciphertext_size`` of the file's size)."""
+
+    size: StreamSize
+
+
+class AttachmentCompleteRequest(Strict):
+    """``POST /api/attachments/<id>/complete``: the digest of the whole stream, as the
+    client computed it while encrypting."""
+
+    digest: StreamDigest
+
+
+class AttachmentBody(Strict):
+    """An attachment as the server holds it: who uploaded it where, its stream's length,
+    how it is cut in parts (``part_size`` bytes each but the last, ``parts`` of them,
+    numbered from 0), which parts are stored, and, once complete, the stream's digest.
+    ``expires_at``: when an upload still incomplete is deleted (null once complete)."""
+
+    id: uuid.UUID
+    conversation: uuid.UUID
+    uploader: UserId
+    size: StreamSize
+    part_size: Annotated[int, Field(ge=1)]
+    parts: Annotated[int, Field(ge=1)]
+    stored: list[Annotated[int, Field(ge=0)]]
+    complete: bool
+    digest: StreamDigest | None
+    created_at: Time
+    completed_at: Time | None
+    expires_at: Time | None
+
+
+class AttachmentAnswer(Strict):
+    """Every attachment endpoint but the content's: the attachment as it now is."""
+
+    attachment: AttachmentBody
 
 
 class ErrorDetail(ErrorFields):

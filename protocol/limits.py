@@ -10,6 +10,7 @@ from pydantic import Field
 from protocol.common import MAX_NESTING, Strict
 
 __all__ = [
+    "ATTACHMENT_PART_BYTES",
     "MAX_BODY_BYTES",
     "MAX_CIPHERTEXT_CHARS",
     "MAX_ENVELOPES",
@@ -36,6 +37,10 @@ MAX_SYNC = 500
 MAX_ENVELOPES = 16
 # An HTTP request body.
 MAX_BODY_BYTES = 64 * 1024
+# A part of an attachment's stream (docs/protocol.md, "Attachments"): every part but the
+# last is exactly this long, the last the rest. The one request body allowed past
+# MAX_BODY_BYTES, and only on its own route.
+ATTACHMENT_PART_BYTES = 1024 * 1024
 # Envelopes in one request of an assisted recovery's confirmation (at most about 57 KB of
 # JSON with version-3 envelopes, within MAX_BODY_BYTES); a longer history is sent in
 # several requests.

@@ -23,6 +23,7 @@ from pydantic import BaseModel, TypeAdapter
 from protocol import audit, availability, factors, http, practice
 from protocol.errors import ERRORS, RESEND, SESSION_GONE, CloseCode
 from protocol.limits import (
+    ATTACHMENT_PART_BYTES,
     MAX_BODY_BYTES,
     MAX_CIPHERTEXT_CHARS,
     MAX_ENVELOPES,
@@ -77,6 +78,8 @@ _REQUESTS: tuple[type[BaseModel], ...] = (
     factors.PasskeyFinishRequest,
     factors.RemoveFactorRequest,
     availability.AvailabilitySettings,
+    http.AttachmentRequest,
+    http.AttachmentCompleteRequest,
 )
 _ANSWERS: tuple[type[BaseModel], ...] = (
     http.CsrfAnswer,
@@ -118,6 +121,7 @@ _ANSWERS: tuple[type[BaseModel], ...] = (
     factors.PasskeyRegisteredAnswer,
     availability.AvailabilityAnswer,
     availability.TherapistAvailabilityAnswer,
+    http.AttachmentAnswer,
 )
 
 
@@ -157,6 +161,7 @@ def javascript() -> str:
     close = {code.name: int(code) for code in CloseCode}
     gone = sorted(int(code) for code in SESSION_GONE)
     limits = {
+        "ATTACHMENT_PART_BYTES": ATTACHMENT_PART_BYTES,
         "MAX_BODY_BYTES": MAX_BODY_BYTES,
         "MAX_CIPHERTEXT_CHARS": MAX_CIPHERTEXT_CHARS,
         "MAX_ENVELOPES": MAX_ENVELOPES,

@@ -239,6 +239,9 @@ class ErrorFields(Strict):
     retry_after_s: Annotated[int, Field(ge=0)] | None = None
     current_epoch: Epoch | None = None
     invitation_used_up: bool | None = None
+    max_bytes: Annotated[int, Field(ge=0)] | None = None
+    remaining_bytes: Annotated[int, Field(ge=0)] | None = None
+    missing_parts: list[Annotated[int, Field(ge=0)]] | None = None
 
 
 class ErrorFrame(ToClient, ErrorFields):

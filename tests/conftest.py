@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import NoReturn
+from pathlib import Path
+from typing import Any, NoReturn
 
 import pytest
 
@@ -63,3 +64,23 @@ def postgres_url() -> str:
     return require_service(
         "DATABASE_URL", "PostgreSQL (postgres://postgres@127.0.0.1:5432/confide_ci)"
     )
+
+
+@pytest.fixture
+def attachment_folder(settings: Any, tmp_path: Path) -> Path:
+    """Attachments stored in a folder of the test's own (as the embedded default stores
+    them in the data directory), so that a test can look at exactly what is on disk."""
+    folder = tmp_path / "attachments"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {
+                "location": str(folder),
+                "allow_overwrite": True,
+                "file_permissions_mode": 0o600,
+                "directory_permissions_mode": 0o700,
+            },
+        },
+    }
+    return folder

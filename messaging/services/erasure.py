@@ -2,9 +2,10 @@
 "Retention, erasure and backups").
 
 Every key envelope of the conversation (the only copies of its epoch keys the server
-keeps), every message's ciphertext, every sealed disclosure record and every notice are
-destroyed; the conversation's row stays as a tombstone (status ``erased``, ``erased_at``),
-its memberships stay with their labels cleared, and the audit log keeps the entries.
+keeps), every message's ciphertext, every attachment (its row and its stored parts), every
+sealed disclosure record and every notice are destroyed; the conversation's row stays as a
+tombstone (status ``erased``, ``erased_at``), its memberships stay with their labels
+cleared, and the audit log keeps the entries.
 
 It runs in three steps, each committed before the next:
 
@@ -14,7 +15,9 @@ It runs in three steps, each committed before the next:
    ``sync`` or ``history`` answers with no message and ``status: erasing``, so a client
    never sees part of the history without being told why.
 2. :func:`destroy`: the rows go in batches (``BATCH`` a statement), envelopes first, so that
-   the keys are gone before the bulk of the ciphertext is.
+   the keys are gone before the bulk of the ciphertext is. Attachments go
+   ``attachments.BATCH`` at a time, their stored parts deleted under their row locks before
+   the rows are, so that an interruption never leaves stored bytes that no row names.
 3. :func:`finish`: under the row lock again, whatever is left goes (a row written by a
    writer that did not look at the status), the status becomes ``erased`` with
    ``erased_at``, the members are told, and ``conversation_erased`` is audited.
@@ -44,8 +47,16 @@ from django_tasks import task
 
 from accounts.models import Practice, User
 from audit.log import record
-from messaging.models import Conversation, Disclosure, KeyEnvelope, Membership, Message, Notice
-from messaging.services import events
+from messaging.models import (
+    Attachment,
+    Conversation,
+    Disclosure,
+    KeyEnvelope,
+    Membership,
+    Message,
+    Notice,
+)
+from messaging.services import attachments, events
 from messaging.services.discharge import member_ids, years_after
 from protocol.audit import AuditKind
 from protocol.errors import BadRequestError, NotFoundError
@@ -73,6 +84,7 @@ BATCH = 500
 _KINDS: tuple[tuple[str, type[models.Model]], ...] = (
     ("envelopes", KeyEnvelope),
     ("messages", Message),
+    ("attachments", Attachment),
     ("disclosures", Disclosure),
     ("notices", Notice),
 )
@@ -172,6 +184,9 @@ def begin(conversation_id: uuid.UUID, why: str) -> bool:
 def _batches(model: type[models.Model], conversation_id: uuid.UUID) -> Iterator[int]:
     """Deletes the conversation's rows of ``model``, ``BATCH`` at a time, each batch
     committed; yields each batch's count."""
+    if model is Attachment:
+        yield from _attachment_batches(conversation_id)
+        return
     while True:
         with transaction.atomic():
             ids = list(
@@ -183,6 +198,20 @@ def _batches(model: type[models.Model], conversation_id: uuid.UUID) -> Iterator[
                 return
             count, _ = model._default_manager.filter(pk__in=ids).delete()
         yield count
+
+
+def _attachment_batches(conversation_id: uuid.UUID) -> Iterator[int]:
+    """Deletes the conversation's attachments with their stored parts, ``attachments.BATCH``
+    at a time; yields each batch's count."""
+    while True:
+        ids = list(
+            Attachment.objects.filter(conversation_id=conversation_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)[: attachments.BATCH]
+        )
+        if not ids:
+            return
+        yield attachments.delete_attachments(ids)
 
 
 def destroy(
@@ -209,6 +238,10 @@ def finish(conversation_id: uuid.UUID, destroyed: Destroyed) -> bool:
         if conversation is None or conversation.status != Conversation.Status.ERASING:
             return False
         for name, model in _KINDS:
+            if model is Attachment:
+                for count in _attachment_batches(conversation_id):
+                    destroyed.add(name, count)
+                continue
             count, _ = model._default_manager.filter(conversation_id=conversation_id).delete()
             destroyed.add(name, count)
         Membership.objects.filter(conversation_id=conversation_id).update(

@@ -28,6 +28,7 @@ import secrets
 import socket
 import ssl
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -47,6 +48,7 @@ from harness.proxy import (
     site_for_test,
 )
 from harness.servers import LiveServer, Stack, drop_production_stack, make_production_stack
+from protocol.limits import ATTACHMENT_PART_BYTES
 from tests.conftest import require_programs, require_service
 from tests.integration.helpers import messages_from
 from tests.personas import demo_therapist, invite_client
@@ -408,6 +410,23 @@ def test_bodies_are_capped_at_nginx_and_at_the_portal(portal: Portal) -> None:
     # Nothing of the first reached a process.
     for server in portal.servers:
         assert too_large_for_nginx.encode() not in server.log()
+
+
+def test_a_part_of_an_attachment_passes_nginx_up_to_a_mebibyte(portal: Portal) -> None:
+    part = f"/api/attachments/{uuid.uuid4()}/parts/0"
+    too_large = f"/api/attachments/{uuid.uuid4()}/parts/1"
+    headers = {"Content-Type": "application/octet-stream"}
+    with portal.through_proxy() as browser:
+        passed = browser.put(part, content=bytes(ATTACHMENT_PART_BYTES), headers=headers)
+        refused = browser.put(too_large, content=bytes(ATTACHMENT_PART_BYTES + 1), headers=headers)
+
+    # The portal answered (no session, no CSRF token): nginx let the whole mebibyte through.
+    assert passed.status_code == 403
+    assert passed.json()["error"]["code"] == "csrf_failed"
+    assert refused.status_code == 413
+    assert _from_nginx(refused)
+    [logged] = [line for line in portal.access_log() if f" {too_large} HTTP/" in line]
+    assert "upstream=-" in logged, logged
 
 
 def test_metrics_and_readiness_are_not_served_through_nginx(portal: Portal) -> None:

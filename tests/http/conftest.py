@@ -12,6 +12,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -77,6 +78,18 @@ class Browser:
         )
         return self._reply(response)
 
+    def put_bytes(
+        self, path: str, data: bytes, content_type: str = "application/octet-stream"
+    ) -> Reply:
+        """PUTs raw bytes, as the portal's page sends a part of an attachment."""
+        response = self.client.put(
+            path, data=data, content_type=content_type, headers={"X-CSRFToken": self.csrf_token()}
+        )
+        return self._reply(response)
+
+    def get_with(self, path: str, headers: dict[str, str]) -> Reply:
+        return self._reply(self.client.get(path, headers=headers))
+
     def csrf_token(self) -> str:
         token: str = self.client.get("/api/csrf").json()["csrf_token"]
         return token
@@ -132,6 +145,12 @@ def clear_sign_in_counters() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def attachments_apart(attachment_folder: Path) -> Path:
+    """No test stores attachments in the data directory."""
+    return attachment_folder
 
 
 @pytest.fixture

@@ -18,6 +18,12 @@ import crypto
 from accounts.models import Role
 from accounts.setup import NewSetupLink, create_setup_link
 from crypto import PublicIdentity
+from crypto.attachment import attachment_ciphertext_size, attachment_digest
+from messaging.services.attachments import (
+    complete_upload,
+    start_upload,
+    store_part,
+)
 from messaging.services.invitations import create_invitation
 from messaging.urls import urlpatterns
 from tests.http.assisted import ask, new_material, pending_of, request_body, rewrap, succession
@@ -83,6 +89,8 @@ class Endpoint:
     body: Callable[[Practice5], Any] = field(default=no_body)
     # Error codes of this row where they are not those of ERROR_CODES.
     codes: dict[int, str] = field(default_factory=dict)
+    # A body of raw bytes instead of JSON (a part of an attachment).
+    raw: Callable[[Practice5], bytes] | None = None
 
     def path(self, world: Practice5) -> str:
         return reverse(self.route, kwargs=self.kwargs(world))
@@ -90,6 +98,8 @@ class Endpoint:
     def call(self, browser: Browser, world: Practice5) -> Reply:
         if self.method == "GET":
             return browser.get(self.path(world))
+        if self.method == "PUT" and self.raw is not None:
+            return browser.put_bytes(self.path(world), self.raw(world))
         if self.method == "PUT":
             return browser.put_json(self.path(world), self.body(world))
         return browser.post(self.path(world), self.body(world))
@@ -171,6 +181,44 @@ def theos_confirmation_of_claras_recovery(world: Practice5) -> dict[str, Any]:
         "succession": succession(world.therapist, recovery_id),
     }
 
+
+# Theo's upload: a file of 1,000 bytes, in one part.
+THEOS_PART = bytes(attachment_ciphertext_size(1000))
+
+
+def theos_upload(world: Practice5) -> dict[str, Any]:
+    """Theo began an upload in his conversation with Clara; no part is sent yet."""
+    upload = start_upload(world.therapist.user, world.chat.id, len(THEOS_PART))
+    return {"attachment_id": upload.attachment.pk}
+
+
+def theos_upload_part(world: Practice5) -> dict[str, Any]:
+    return {**theos_upload(world), "number": 0}
+
+
+def theos_upload_with_its_part(world: Practice5) -> dict[str, Any]:
+    attachment_id = theos_upload(world)["attachment_id"]
+    store_part(world.therapist.user, attachment_id, 0, THEOS_PART)
+    return {"attachment_id": attachment_id}
+
+
+def theos_digest(world: Practice5) -> dict[str, Any]:
+    digest = attachment_digest(THEOS_PART)
+    return {"digest": crypto.b64encode(digest)}
+
+
+def claras_attachment(world: Practice5) -> dict[str, Any]:
+    """Clara's complete attachment, in her conversation with Theo."""
+    data = bytes(attachment_ciphertext_size(10))
+    attachment_id = start_upload(world.client.user, world.chat.id, len(data)).attachment.pk
+    store_part(world.client.user, attachment_id, 0, data)
+    digest = attachment_digest(data)
+    complete_upload(world.client.user, attachment_id, digest)
+    return {"attachment_id": attachment_id}
+
+
+ATTACHMENT_MEMBERS = expect(signed_out=401, clara=200, theo=200, olive=404, oscar=404, ada=403)
+THEOS_UPLOAD_ONLY = expect(signed_out=401, clara=404, theo=200, olive=404, oscar=404, ada=403)
 
 # The shape of a succession, for a request that is refused before any is read.
 ANY_SUCCESSION = crypto.b64encode(bytes(crypto.SUCCESSION_SIZE))
@@ -657,6 +705,67 @@ ENDPOINTS = [
         kwargs=nowhere,
         body=lambda world: {"messages": 0},
     ),
+    Endpoint(
+        "begin an upload in Theo and Clara's conversation",
+        "api-conversation-attachments",
+        "POST",
+        ATTACHMENT_MEMBERS,
+        kwargs=theo_clara,
+        body=lambda world: {"size": len(THEOS_PART)},
+    ),
+    Endpoint(
+        "begin an upload in a conversation that does not exist",
+        "api-conversation-attachments",
+        "POST",
+        expect(signed_out=401, clara=404, theo=404, olive=404, oscar=404, ada=403),
+        kwargs=nowhere,
+        body=lambda world: {"size": len(THEOS_PART)},
+    ),
+    Endpoint(
+        "the state of Theo's upload under way",
+        "api-attachment",
+        "GET",
+        THEOS_UPLOAD_ONLY,
+        kwargs=theos_upload,
+    ),
+    Endpoint(
+        "the state of Clara's complete attachment",
+        "api-attachment",
+        "GET",
+        ATTACHMENT_MEMBERS,
+        kwargs=claras_attachment,
+    ),
+    Endpoint(
+        "send a part of Theo's upload",
+        "api-attachment-part",
+        "PUT",
+        THEOS_UPLOAD_ONLY,
+        kwargs=theos_upload_part,
+        raw=lambda world: THEOS_PART,
+    ),
+    Endpoint(
+        "complete Theo's upload",
+        "api-attachment-complete",
+        "POST",
+        THEOS_UPLOAD_ONLY,
+        kwargs=theos_upload_with_its_part,
+        body=theos_digest,
+    ),
+    Endpoint(
+        "download Theo's upload under way",
+        "api-attachment-content",
+        "GET",
+        expect(signed_out=401, clara=404, theo=409, olive=404, oscar=404, ada=403),
+        kwargs=theos_upload_with_its_part,
+        codes={409: "attachment_incomplete"},
+    ),
+    Endpoint(
+        "download Clara's complete attachment",
+        "api-attachment-content",
+        "GET",
+        ATTACHMENT_MEMBERS,
+        kwargs=claras_attachment,
+    ),
 ]
 
 CASES = [(endpoint, name) for endpoint in ENDPOINTS for name in PERSONAS]
@@ -736,7 +845,7 @@ def test_every_route_refuses_the_other_method_and_says_which_is_allowed(
     path = endpoint.path(world)
     allowed = METHODS[endpoint.route]
 
-    if allowed in ("GET", "GET, PUT"):
+    if allowed in ("GET", "GET, PUT", "PUT"):
         reply = browser.post(path, {})
     elif allowed == "POST":
         reply = browser.get(path)

@@ -6,6 +6,7 @@ import asyncio
 import json
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -73,6 +74,12 @@ def communicator(cookie: str | None, origin: bytes | None = ORIGIN) -> Websocket
     if cookie is not None:
         headers.append((b"cookie", f"sessionid={cookie}".encode()))
     return WebsocketCommunicator(application, "/ws", headers=headers)
+
+
+@pytest.fixture(autouse=True)
+def attachments_apart(attachment_folder: Path) -> Path:
+    """No test stores attachments in the data directory."""
+    return attachment_folder
 
 
 @pytest.fixture

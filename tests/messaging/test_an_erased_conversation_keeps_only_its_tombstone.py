@@ -141,7 +141,13 @@ def test_a_requested_erasure_runs_from_its_job_and_leaves_a_tombstone(
     assert requested.details == {"reason": "client_request"}
     assert requested.actor_id == world.admin.id
     erased = Event.objects.get(kind=AuditKind.CONVERSATION_ERASED)
-    assert erased.details == {"envelopes": 2, "messages": 3, "disclosures": 1, "notices": 1}
+    assert erased.details == {
+        "envelopes": 2,
+        "messages": 3,
+        "attachments": 0,
+        "disclosures": 1,
+        "notices": 1,
+    }
     assert erased.practice_id == world.practice.pk and erased.actor_id is None
     # Erased once: running again changes nothing, and another request is refused.
     assert erasure.erase(world.chat.id) is False

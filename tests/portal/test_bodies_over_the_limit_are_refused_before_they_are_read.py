@@ -95,3 +95,56 @@ async def test_a_body_within_the_limit_reaches_django_whole(size: int) -> None:
     status, _ = await answer(communicator)
     assert status == 200
     assert django.bodies == [sent]
+
+
+PART = 1024 * 1024
+PART_PATH = "/api/attachments/6f1c2b9e-0d3e-4b8e-9b8a-1c2d3e4f5a6b/parts/3"
+
+
+def part_scope(length: int | None, method: str = "PUT", path: str = PART_PATH) -> dict[str, Any]:
+    headers = [(b"content-type", b"application/octet-stream")]
+    if length is not None:
+        headers.append((b"content-length", str(length).encode()))
+    return {"type": "http", "method": method, "path": path, "headers": headers}
+
+
+async def test_a_part_of_an_attachment_may_be_a_whole_mebibyte() -> None:
+    django = Recording()
+    communicator = talk_to(django, part_scope(PART))
+    sent = bytes(PART)
+    await communicator.send_input({"type": "http.request", "body": sent, "more_body": False})
+    status, _ = await answer(communicator)
+    assert status == 200
+    assert django.bodies == [sent]
+
+
+@pytest.mark.parametrize("declared", [PART + 1, None])
+async def test_a_part_over_a_mebibyte_is_refused(declared: int | None) -> None:
+    django = Recording()
+    communicator = talk_to(django, part_scope(declared))
+    if declared is None:
+        for _ in range(2):
+            await communicator.send_input(
+                {"type": "http.request", "body": bytes(PART // 2 + 1), "more_body": True}
+            )
+    status, body = await answer(communicator)
+    assert status == 413
+    assert body["error"]["message"] == f"The request body may be at most {PART} bytes."
+    assert django.bodies == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", PART_PATH),
+        ("PUT", "/api/me/pins"),
+        ("PUT", PART_PATH + "/more"),
+        ("PUT", "/api/attachments/not-an-id-of-thirty-six-characters!!/parts/3"),
+    ],
+)
+async def test_no_other_route_or_method_takes_more_than_64_kib(method: str, path: str) -> None:
+    django = Recording()
+    communicator = talk_to(django, part_scope(LIMIT + 1, method, path))
+    status, _ = await answer(communicator)
+    assert status == 413
+    assert django.bodies == []

@@ -28,7 +28,12 @@ def waiting_ticks() -> int:
 def test_each_duty_runs_once_per_interval(caplog: pytest.LogCaptureFixture) -> None:
     event = record(AuditKind.SIGNIN, actor_email="clara@example.invalid")
     with caplog.at_level(logging.INFO, logger="audit"):
-        assert run_due() == ["audit_anchor", "audit_retention", "conversation_erasure"]
+        assert run_due() == [
+            "audit_anchor",
+            "audit_retention",
+            "conversation_erasure",
+            "attachment_collection",
+        ]
     heads = [r for r in caplog.records if r.getMessage().startswith("audit_head")]
     assert [r.getMessage() for r in heads] == [f"audit_head seq={event.seq} hash={event.digest}"]
     assert run_due() == []
@@ -44,7 +49,7 @@ def test_a_failing_duty_does_not_stop_the_others(monkeypatch: pytest.MonkeyPatch
         raise RuntimeError("the database went away")
 
     monkeypatch.setattr(jobs, "anchor", broken)
-    assert run_due() == ["audit_retention", "conversation_erasure"]
+    assert run_due() == ["audit_retention", "conversation_erasure", "attachment_collection"]
     # The failed duty is due again at the next tick; the one that ran is not.
     monkeypatch.undo()
     assert run_due() == ["audit_anchor"]

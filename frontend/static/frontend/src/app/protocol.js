@@ -11,6 +11,8 @@ export const PROTOCOL_VERSION = 1;
 export const ERROR_STATUS = Object.freeze({
   "agreement_changed": 409,
   "agreement_required": 403,
+  "attachment_incomplete": 409,
+  "attachment_too_large": 413,
   "bad_ciphertext": 400,
   "bad_envelopes": 400,
   "bad_frame": 400,
@@ -19,6 +21,7 @@ export const ERROR_STATUS = Object.freeze({
   "client_message_id_reused": 409,
   "conversation_closed": 409,
   "csrf_failed": 403,
+  "digest_mismatch": 409,
   "email_taken": 409,
   "forbidden": 403,
   "frame_too_large": 413,
@@ -26,7 +29,10 @@ export const ERROR_STATUS = Object.freeze({
   "method_not_allowed": 405,
   "not_found": 404,
   "overloaded": 503,
+  "part_conflict": 409,
   "pins_changed": 409,
+  "quota_exceeded": 413,
+  "range_not_satisfiable": 416,
   "rate_limited": 429,
   "recovery_challenge_invalid": 410,
   "recovery_invalid": 410,
@@ -69,6 +75,7 @@ export const SESSION_GONE = new Set([
 
 /** Limits fixed by the protocol. */
 export const LIMITS = Object.freeze({
+  "ATTACHMENT_PART_BYTES": 1048576,
   "MAX_BODY_BYTES": 65536,
   "MAX_CIPHERTEXT_CHARS": 1400000,
   "MAX_ENVELOPES": 16,
