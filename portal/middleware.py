@@ -15,7 +15,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         # The Argon2id Worker (frontend/static/frontend/src/crypto/kdf-worker.js).
         "worker-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",
+        "img-src 'self' data: blob:",
         "connect-src 'self'",
         "font-src 'self'",
         "manifest-src 'self'",

@@ -31,32 +31,53 @@ async function refreshCsrf() {
 }
 
 /**
+ * @typedef {object} RequestOptions
+ * @property {boolean} [keepalive]
+ * @property {AbortSignal} [signal] aborting it rejects with the signal's reason (an
+ *   AbortError), never with an ApiError
+ */
+
+/**
  * @param {string} method
  * @param {string} path
- * @param {unknown} [body]
- * @param {{keepalive?: boolean}} [options]
+ * @param {unknown} [body] JSON, or raw bytes (a Uint8Array, sent as application/octet-stream)
+ * @param {RequestOptions} [options]
  * @returns {Promise<any>}
  */
 async function request(method, path, body, options = {}) {
+  const raw = body instanceof Uint8Array;
   /** @type {Record<string, string>} */
   const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (body !== undefined) headers['Content-Type'] = raw ? 'application/octet-stream' : 'application/json';
   if (method !== 'GET' && csrfToken) headers['X-CSRFToken'] = csrfToken;
   let response;
   try {
     response = await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : raw ? /** @type {Uint8Array} */ (body) : JSON.stringify(body),
       credentials: 'same-origin',
       cache: 'no-store',
       keepalive: options.keepalive ?? false,
+      signal: options.signal,
     });
   } catch {
+    options.signal?.throwIfAborted();
     throw new ApiError('network', 'The server could not be reached.', 0);
   }
+  return answerOf(response, options.signal);
+}
+
+/**
+ * The JSON answer of a response, or its error as an ApiError.
+ * @param {Response} response
+ * @param {AbortSignal} [signal]
+ * @returns {Promise<any>}
+ */
+export async function answerOf(response, signal) {
   const type = response.headers.get('Content-Type') ?? '';
   const answer = type.includes('application/json') ? await response.json().catch(() => null) : null;
+  signal?.throwIfAborted();
   if (response.ok && answer !== null) return answer;
   const error = answer?.error;
   if (error && typeof error.code === 'string') {
@@ -69,9 +90,10 @@ async function request(method, path, body, options = {}) {
 /**
  * GET a path of the API.
  * @param {string} path
+ * @param {RequestOptions} [options]
  */
-export function get(path) {
-  return request('GET', path);
+export function get(path, options = {}) {
+  return request('GET', path, undefined, options);
 }
 
 /**
@@ -79,7 +101,7 @@ export function get(path) {
  * server refused it: signing in rotates it).
  * @param {string} path
  * @param {unknown} [body]
- * @param {{keepalive?: boolean}} [options]
+ * @param {RequestOptions} [options]
  */
 export async function post(path, body = {}, options = {}) {
   return withCsrf('POST', path, body, options);
@@ -95,10 +117,21 @@ export async function put(path, body) {
 }
 
 /**
+ * PUT raw bytes (`application/octet-stream`: a part of an attachment's stream), with the
+ * CSRF token as for `post`.
+ * @param {string} path
+ * @param {Uint8Array} bytes
+ * @param {RequestOptions} [options]
+ */
+export async function putBytes(path, bytes, options = {}) {
+  return withCsrf('PUT', path, bytes, options);
+}
+
+/**
  * @param {string} method
  * @param {string} path
  * @param {unknown} body
- * @param {{keepalive?: boolean}} options
+ * @param {RequestOptions} options
  */
 async function withCsrf(method, path, body, options) {
   if (!csrfToken) await refreshCsrf();

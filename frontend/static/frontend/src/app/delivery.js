@@ -29,7 +29,7 @@
 
 import { backoffDelay } from './backoff.js';
 import { writesRefused } from './epochs.js';
-import { recipientsOf } from './keys.js';
+import { attachmentsOf, messageContent, recipientsOf, textOf } from './keys.js';
 import { sendFrame } from './frames.js';
 import { RESEND } from './protocol.js';
 import { SocketError } from './socket.js';
@@ -47,6 +47,7 @@ const NEVER_ACCEPTED = new Set(['bad_ciphertext', 'client_message_id_reused']);
  * @property {string|null} error
  * @property {string} createdAt
  * @property {string|null} text null when it could not be recovered after a reload
+ * @property {import('./keys.js').AttachmentReference[]} [attachments] the files it presents
  */
 
 /**
@@ -80,8 +81,11 @@ export class Delivery {
   /** Messages being sealed again after `stale_epoch`: in flight for the order. */
   /** @type {Set<string>} */
   #resealing = new Set();
-  /** Plaintext of unacknowledged messages, in memory only (never stored). */
-  /** @type {Map<string, string>} */
+  /**
+   * Plaintext of unacknowledged messages, in memory only (never stored): the text, or the
+   * text and the references of the files it presents (keys.js, `Content`).
+   * @type {Map<string, import('./keys.js').Content>}
+   */
   #text = new Map();
   /** Resends waiting out a pause, cleared when the session ends. */
   /** @type {Set<ReturnType<typeof setTimeout>>} */
@@ -145,7 +149,19 @@ export class Delivery {
    * @param {string|null} [replacing] the ciphertext of a message the server never stored
    *   that this one replaces: it keeps that one's place in this session's order
    */
-  async sendText(id, text, replacing = null) {
+  sendText(id, text, replacing = null) {
+    return this.sendContent(id, text, replacing);
+  }
+
+  /**
+   * Seal a message's content (its text, and the references of the files it presents,
+   * uploaded and complete: attachments.js) and send it until acknowledged, exactly as a
+   * text. Returns the client message id.
+   * @param {string} id
+   * @param {import('./keys.js').Content} content
+   * @param {string|null} [replacing] as for `sendText`
+   */
+  async sendContent(id, content, replacing = null) {
     const conversation = this.conversations.get(id);
     if (!conversation) throw new Error('No such conversation');
     await this.epochs.rotateIfDue(conversation);
@@ -154,11 +170,11 @@ export class Delivery {
     // Checked after every wait: the listing may have just found a verified key changed.
     if (this.conversations.get(id)?.identityChanged?.verified) throw new VerifiedKeyChangedError();
     const clientMessageId = globalThis.crypto.randomUUID();
-    const ciphertext = this.keys.seal(text, id, epoch, clientMessageId, {
+    const ciphertext = this.keys.seal(content, id, epoch, clientMessageId, {
       previous: conversation.timeline?.newestReference() ?? null,
       keepOrderOf: replacing,
     });
-    this.#text.set(clientMessageId, text);
+    this.#text.set(clientMessageId, content);
     this.#writtenTo.set(clientMessageId, recipientsOf(conversation.members.values()));
     this.outbox.add({ conversation: id, clientMessageId, epoch, ciphertext });
     // No new epoch could begin (offline, or the rekey failed): it waits to be sealed again
@@ -182,6 +198,7 @@ export class Delivery {
    * again, and how many do not because the keys changed.
    * @param {string} id
    * @param {{clientMessageId: string, epoch: number, ciphertext: string, text: string,
+   *          attachments?: import('./keys.js').AttachmentReference[],
    *          writtenTo?: string}[]} messages oldest first
    * @param {number|null} rolledBackTo the older epoch the listing went back to, if it did
    * @returns {{resent: number, keysChanged: number}}
@@ -217,7 +234,7 @@ export class Delivery {
         epoch: message.epoch,
         ciphertext: message.ciphertext,
       });
-      this.#text.set(message.clientMessageId, message.text);
+      this.#text.set(message.clientMessageId, messageContent(message.text, message.attachments));
       this.#writtenTo.set(message.clientMessageId, message.writtenTo);
       this.#reuploaded.add(message.clientMessageId);
       if (forgotten(message.epoch)) this.#resealFirst.add(message.clientMessageId);
@@ -248,7 +265,7 @@ export class Delivery {
       this.outbox.discard(clientMessageId);
       this.#forget(clientMessageId);
       this.emit('timeline', { conversation: entry.conversation });
-      if (text !== undefined) await this.sendText(entry.conversation, text, entry.ciphertext);
+      if (text !== undefined) await this.sendContent(entry.conversation, text, entry.ciphertext);
       return;
     }
     this.outbox.retry(clientMessageId);
@@ -300,13 +317,17 @@ export class Delivery {
         // shown once, as held. Only an opened message counts, as the id of one that did
         // not open is unauthenticated and could hide this one.
         .filter((entry) => !timeline?.hasMessageId(entry.clientMessageId))
-        .map((entry) => ({
-          clientMessageId: entry.clientMessageId,
-          state: entry.state,
-          error: entry.error,
-          createdAt: entry.createdAt,
-          text: this.#text.get(entry.clientMessageId) ?? null,
-        }))
+        .map((entry) => {
+          const content = this.#text.get(entry.clientMessageId);
+          return {
+            clientMessageId: entry.clientMessageId,
+            state: entry.state,
+            error: entry.error,
+            createdAt: entry.createdAt,
+            text: content === undefined ? null : textOf(content),
+            attachments: content === undefined ? [] : attachmentsOf(content),
+          };
+        })
     );
   }
 
@@ -326,7 +347,9 @@ export class Delivery {
     this.#held.delete(entry.clientMessageId);
     this.#resealFirst.delete(entry.clientMessageId);
     const clientMessageId = entry.clientMessageId;
-    const text = this.#text.get(clientMessageId) ?? null;
+    const content = this.#text.get(clientMessageId);
+    const text = content === undefined ? null : textOf(content);
+    const attachments = content === undefined ? [] : attachmentsOf(content);
     const writtenTo = this.#writtenTo.get(clientMessageId);
     this.#forget(clientMessageId);
     const conversation = this.conversations.get(entry.conversation);
@@ -339,6 +362,7 @@ export class Delivery {
         epoch: entry.epoch,
         sentAt: ack.sent_at,
         text,
+        ...(attachments.length ? { attachments } : {}),
         problem: text === null ? 'not shown' : null,
         // Sealed by this tab, so its order is this person's own word.
         ...this.keys.orderFacts(entry.ciphertext, true),
@@ -654,14 +678,14 @@ export class Delivery {
   #recoverText(entry) {
     if (this.#text.has(entry.clientMessageId)) return;
     try {
-      const text = this.keys.open(
+      const content = this.keys.openContent(
         entry.ciphertext,
         this.keys.publicIdentity,
         entry.conversation,
         entry.epoch,
         entry.clientMessageId,
       );
-      this.#text.set(entry.clientMessageId, text);
+      this.#text.set(entry.clientMessageId, content);
     } catch {
       // Shown as "a message you sent" without text; it is still delivered.
     }

@@ -29,7 +29,7 @@
 
 import * as api from './api.js';
 import { identitiesOf } from './conversations.js';
-import { MissingKeyError, isCryptoError, recipientsOf } from './keys.js';
+import { MissingKeyError, attachmentsOf, isCryptoError, recipientsOf, textOf } from './keys.js';
 import { historyFrame, syncFrame } from './frames.js';
 import { SocketError } from './socket.js';
 
@@ -57,7 +57,8 @@ export class Incoming {
    *          emit: import('./conversations.js').Emit,
    *          ownStored?: (clientMessageId: string) => void,
    *          reupload?: (conversation: Conversation, messages: {clientMessageId: string,
-   *            epoch: number, ciphertext: string, text: string, writtenTo?: string}[],
+   *            epoch: number, ciphertext: string, text: string,
+   *            attachments?: import('./keys.js').AttachmentReference[], writtenTo?: string}[],
    *            rolledBackTo: number|null) => {resent: number, keysChanged: number}}} options
    *   `ownStored` hears of each of this person's messages that opened in a timeline: it
    *   is stored, whatever the outbox still thinks. `reupload` sends this person's own
@@ -335,6 +336,7 @@ export class Incoming {
         epoch: message.epoch,
         ciphertext: /** @type {string} */ (message.ciphertext),
         text: /** @type {string} */ (message.text),
+        attachments: message.attachments,
         writtenTo: message.writtenTo,
       })),
       rolledBackTo,
@@ -456,13 +458,17 @@ export class Incoming {
         sender = conversation.members.get(raw.sender);
       }
       if (!sender) return { ...base, text: null, problem: 'unknown sender' };
-      const text = this.keys.openFromAny(
+      // Its text, and the files it presents, if any (crypto/SPEC.md, "Message content").
+      const content = this.keys.openContentFromAny(
         raw.ciphertext,
         identitiesOf(sender),
         conversation.id,
         raw.epoch,
         raw.client_message_id,
       );
+      const text = textOf(content);
+      const files = attachmentsOf(content);
+      const attachments = files.length ? { attachments: files } : {};
       const order = this.keys.orderOf(raw.ciphertext);
       // The key whose signature verified, for an export (crypto/SPEC.md, "Exports").
       const signer = this.keys.signerOf(raw.ciphertext);
@@ -473,9 +479,9 @@ export class Incoming {
         // Not while a member's key differs from the one this person saw before and the
         // change is not dealt with: the members now cannot vouch for who it was written to.
         const writtenTo = conversation.identityChanged ? undefined : recipientsOf(conversation.members.values());
-        return { ...base, text, problem: null, order, signer, ciphertext: raw.ciphertext, writtenTo };
+        return { ...base, text, ...attachments, problem: null, order, signer, ciphertext: raw.ciphertext, writtenTo };
       }
-      return { ...base, text, problem: null, order, signer };
+      return { ...base, text, ...attachments, problem: null, order, signer };
     } catch (error) {
       if (error instanceof MissingKeyError) {
         // Without the key it cannot be read, but its signature still vouches for its order.

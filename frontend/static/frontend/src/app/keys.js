@@ -13,6 +13,13 @@ import * as confide from '../crypto/index.js';
 
 export const { CryptoError, FormatError, DecryptionError, ROTATE_AFTER_MESSAGES } = confide;
 
+/**
+ * What a message says (crypto/SPEC.md, "Message content"): its text alone, as a string,
+ * or its text and the files it presents.
+ * @typedef {string | confide.MessageContent} Content
+ */
+/** @typedef {confide.AttachmentReference} AttachmentReference */
+
 /** Argon2id parameters served for an account, checked against crypto/SPEC.md's bounds. */
 function kdfParams(/** @type {any} */ kdf) {
   if (!kdf || kdf.algorithm !== 'argon2id13') {
@@ -333,27 +340,38 @@ export class Keys {
   }
 
   /**
-   * Seal text for sending as a version-2 message; returns the base64url wire form.
+   * Seal a message's content (its text, or its text and the files it presents: crypto/SPEC.md,
+   * "Message content") for sending as a version-2 message; returns the base64url wire form.
    *
    * A new message takes this session's next counter in the conversation, the time now,
    * and `previous`, the reference of the newest message held (null: none). A message
    * sealed again (`keepOrderOf`, the ciphertext it replaces) keeps that one's order, so
    * that its place in the session does not change. A seal that fails gives its counter
    * back.
-   * @param {string} text
+   * @param {Content} content a string for a message of text only
    * @param {string} conversation
    * @param {number} epoch
    * @param {string} clientMessageId
    * @param {{previous?: string|null, keepOrderOf?: string|null}} [options]
    */
-  seal(text, conversation, epoch, clientMessageId, { previous = null, keepOrderOf = null } = {}) {
+  seal(content, conversation, epoch, clientMessageId, { previous = null, keepOrderOf = null } = {}) {
     const key = this.#key(conversation, epoch);
     const kept = keepOrderOf === null ? null : orderIn(keepOrderOf);
     const order = kept ?? this.#nextOrder(conversation, previous);
     try {
-      return confide.b64encode(
-        confide.sealText(text, key, conversation, epoch, this.#own(), clientMessageId, order),
-      );
+      if (typeof content === 'string') {
+        return confide.b64encode(
+          confide.sealText(content, key, conversation, epoch, this.#own(), clientMessageId, order),
+        );
+      }
+      const plaintext = confide.encodeContent(content);
+      try {
+        return confide.b64encode(
+          confide.sealMessage(plaintext, key, conversation, epoch, this.#own(), clientMessageId, order),
+        );
+      } finally {
+        plaintext.fill(0);
+      }
     } catch (error) {
       if (kept === null) this.#counters.set(conversation, order.counter - 1);
       throw error;
@@ -560,6 +578,55 @@ export class Keys {
       conversation,
       epoch,
       clientMessageId,
+    );
+  }
+
+  /**
+   * Verify and open a stored message as its content (crypto/SPEC.md, "Message content"):
+   * its text as a string when it presents no file, else a MessageContent with its text and
+   * the references of its files. Throws a CryptoError subclass when it does not verify or
+   * open, or its content is malformed; nothing is returned then.
+   * @param {string} ciphertext base64url
+   * @param {confide.PublicIdentity} sender
+   * @param {string} conversation
+   * @param {number} epoch
+   * @param {string} clientMessageId
+   * @returns {Content}
+   */
+  openContent(ciphertext, sender, conversation, epoch, clientMessageId) {
+    const key = this.#key(conversation, epoch);
+    const plaintext = confide.openMessage(
+      confide.b64decode(ciphertext),
+      key,
+      sender,
+      conversation,
+      epoch,
+      clientMessageId,
+    );
+    // decodeContent copies what it keeps (the references hold their own copies of the file
+    // keys): the plaintext is wiped here whatever it held.
+    let content;
+    try {
+      content = confide.decodeContent(plaintext);
+    } finally {
+      plaintext.fill(0);
+    }
+    return content.attachments.length ? content : content.text;
+  }
+
+  /**
+   * `openContent`, for a sender who may have sealed it with an identity an assisted
+   * recovery replaced since (`openFromAny`).
+   * @param {string} ciphertext base64url
+   * @param {confide.PublicIdentity[]} senders
+   * @param {string} conversation
+   * @param {number} epoch
+   * @param {string} clientMessageId
+   * @returns {Content}
+   */
+  openContentFromAny(ciphertext, senders, conversation, epoch, clientMessageId) {
+    return firstThatVerifies(senders, (sender) =>
+      this.openContent(ciphertext, sender, conversation, epoch, clientMessageId),
     );
   }
 
@@ -1090,3 +1157,137 @@ export async function makeRecovery({ begun, recoveryKey, email, newPassword }) {
     passwordKeys?.wipe();
   }
 }
+
+// --- attachments (crypto/SPEC.md, "Attachments" and "Message content") ------------------
+
+/** Bytes of the file in each chunk of an attachment's stream but the last. */
+export const ATTACHMENT_CHUNK = 65536;
+/** Files one message presents at most. */
+export const MAX_ATTACHMENTS = 10;
+
+/**
+ * A message's content: its text alone when it presents no file.
+ * @param {string} text
+ * @param {AttachmentReference[]} [attachments]
+ * @returns {Content}
+ */
+export function messageContent(text, attachments = []) {
+  return attachments.length ? new confide.MessageContent({ text, attachments }) : text;
+}
+
+/**
+ * The words of a content.
+ * @param {Content} content
+ */
+export function textOf(content) {
+  return typeof content === 'string' ? content : content.text;
+}
+
+/**
+ * The files a content presents (none for text).
+ * @param {Content} content
+ * @returns {AttachmentReference[]}
+ */
+export function attachmentsOf(content) {
+  return typeof content === 'string' ? [] : [...content.attachments];
+}
+
+/**
+ * What the page shows and asks for of a file a message presents; the key stays inside the
+ * reference.
+ * @param {AttachmentReference} reference
+ * @returns {{id: string, name: string, size: number, type: string}}
+ */
+export function describeAttachment(reference) {
+  return {
+    id: reference.attachmentUuid,
+    name: reference.name,
+    size: reference.size,
+    type: reference.type,
+  };
+}
+
+/**
+ * A file sealed as it is read (crypto/SPEC.md, "Attachments"): `start()` gives the stream's
+ * first bytes, `push(piece)` the next chunk for each `ATTACHMENT_CHUNK` bytes of the file
+ * (the rest, for the last); then `digest` (base64url, what the upload is completed with)
+ * and `reference(id)`, for the message that presents it, under the id the server gave
+ * the upload.
+ */
+export class AttachmentSealing {
+  #sealer;
+
+  /**
+   * Throws FormatError for a size, name or type the format does not take.
+   * @param {number} size
+   * @param {string} name
+   * @param {string} type
+   */
+  constructor(size, name, type) {
+    this.#sealer = new confide.AttachmentSealer(size, name, type);
+  }
+
+  /** The length of the stream the server will hold. */
+  get streamSize() {
+    return /** @type {number} */ (this.#sealer.streamSize);
+  }
+
+  /** @returns {Uint8Array} */
+  start() {
+    return this.#sealer.start();
+  }
+
+  /**
+   * @param {Uint8Array} piece
+   * @returns {Uint8Array}
+   */
+  push(piece) {
+    return this.#sealer.push(piece);
+  }
+
+  /** The stream's digest, base64url, once the whole file is pushed. */
+  get digest() {
+    return confide.b64encode(this.#sealer.digest);
+  }
+
+  /**
+   * @param {string} id the upload's id
+   * @returns {AttachmentReference}
+   */
+  reference(id) {
+    return this.#sealer.reference(id);
+  }
+
+  /** Zero the file key: an upload cancelled or failed. */
+  wipe() {
+    this.#sealer.wipe();
+  }
+}
+
+/**
+ * An attachment's stream opened as its bytes arrive: `feed` gives the file's bytes
+ * authenticated so far, and nothing fed is the file until `finish()` returned (it throws
+ * for a stream that ends early or is not the one the message names).
+ */
+export class AttachmentOpening {
+  #opener;
+
+  /** @param {AttachmentReference} reference */
+  constructor(reference) {
+    this.#opener = new confide.AttachmentOpener(reference);
+    this.streamSize = /** @type {number} */ (confide.attachmentCiphertextSize(reference.size));
+  }
+
+  /**
+   * @param {Uint8Array} piece
+   * @returns {Uint8Array}
+   */
+  feed(piece) {
+    return this.#opener.feed(piece);
+  }
+
+  finish() {
+    this.#opener.finish();
+  }
+}
+

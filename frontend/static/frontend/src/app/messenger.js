@@ -24,11 +24,13 @@
  */
 
 import * as api from './api.js';
+import { attachmentName, attachmentType, downloadAttachment, uploadAttachment } from './attachments.js';
 import { ConversationList } from './conversations.js';
 import { Delivery, VerifiedKeyChangedError } from './delivery.js';
 import { Epochs } from './epochs.js';
 import { readFrame, typingFrame } from './frames.js';
 import { Incoming } from './incoming.js';
+import { messageContent } from './keys.js';
 import { Outbox } from './outbox.js';
 import { Socket } from './socket.js';
 import { Timeline } from './timeline.js';
@@ -257,6 +259,49 @@ export class Messenger extends EventTarget {
    */
   sendText(id, text) {
     return this.#delivery.sendText(id, text);
+  }
+
+  /**
+   * Send a message presenting files, already uploaded (attachments.js,
+   * `uploadAttachment`), with `text` (possibly empty): one message, sealed and sent like a
+   * text, its content kept until acknowledged so that it goes again after a reconnect or
+   * is sealed again after `stale_epoch`. Throws as `sendText`.
+   * @param {string} id
+   * @param {string} text
+   * @param {import('./keys.js').AttachmentReference[]} attachments
+   */
+  sendFiles(id, text, attachments) {
+    return this.#delivery.sendContent(id, messageContent(text, attachments));
+  }
+
+  /**
+   * Seal and upload one file to a conversation, as it is read (attachments.js): resolves
+   * to the reference a message presenting it carries (`sendFiles`). Rejects with the
+   * server's refusal (`attachment_too_large`, `quota_exceeded`, ...), or the signal's
+   * reason once it is aborted.
+   * @param {string} id
+   * @param {File} file
+   * @param {{signal?: AbortSignal, onProgress?: (progress: import('./attachments.js').Progress) => void}} [options]
+   */
+  uploadFile(id, file, { signal, onProgress } = {}) {
+    return uploadAttachment({
+      conversation: id,
+      file,
+      name: attachmentName(file.name),
+      type: attachmentType(file),
+      signal,
+      onProgress,
+    });
+  }
+
+  /**
+   * Download and open a file a message presents: its bytes, only once the whole stream
+   * was checked against the message (attachments.js, `downloadAttachment`).
+   * @param {import('./keys.js').AttachmentReference} reference
+   * @param {{signal?: AbortSignal, onProgress?: (progress: import('./attachments.js').Progress) => void}} [options]
+   */
+  downloadFile(reference, { signal, onProgress } = {}) {
+    return downloadAttachment(reference, { signal, onProgress });
   }
 
   /**

@@ -37,6 +37,8 @@ export const OWN_BYTES_KEPT = 1000;
  * @property {number} epoch
  * @property {string} sentAt
  * @property {string|null} text the opened text, or null if it did not verify or open
+ * @property {import('./keys.js').AttachmentReference[]} [attachments] the files an opened
+ *   message presents (crypto/SPEC.md, "Message content"), when it presents any
  * @property {string|null} problem why it could not be opened
  * @property {string} [reference] the reference of its bytes (crypto/SPEC.md, "Order")
  * @property {string} [signer] the Ed25519 key (base64url) whose signature verified, on a

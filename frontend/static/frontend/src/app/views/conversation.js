@@ -8,6 +8,8 @@
  */
 
 import { h, focusHeading, dayKey, dayLabel } from '../dom.js';
+import { filesOf } from '../attachments.js';
+import { composerFiles, messageFiles } from './attachments.js';
 import { availabilityBanner } from './availability-banner.js';
 import { conversationSearch } from './conversation-search.js';
 import { dischargeControls } from './discharge.js';
@@ -216,10 +218,23 @@ export function renderConversation(root, { messenger, me, conversationId, announ
   const availability = isClient && !readOnly
     ? availabilityBanner({ conversationId, crisisLines: me.practice?.crisis_lines ?? [], hint })
     : null;
+  // The files this page uploaded, by attachment id: shown without downloading them again.
+  /** @type {Map<string, Blob>} */
+  const local = new Map();
+  let blocked = false;
+  const files = composerFiles({
+    messenger, conversationId, announce, problem: composerError, local,
+    onChange: () => {
+      sendButton.disabled = readOnly || blocked || files.busy;
+      textarea.readOnly = files.busy;
+    },
+  });
+  const shownFiles = messageFiles({ messenger, announce, local });
   const composer = h('form', { class: 'composer', novalidate: true },
     h('label', { for: 'composer-text' }, `Message to ${peer.displayName}`),
     hint,
-    h('div', { class: 'composer-row' }, textarea, sendButton),
+    files.list,
+    h('div', { class: 'composer-row' }, readOnly ? null : files.picker, textarea, sendButton),
     composerError);
 
   const title = h('h1', { id: 'conversation-title' }, peer.displayName);
@@ -237,8 +252,7 @@ export function renderConversation(root, { messenger, me, conversationId, announ
     composer: [composer, typing, availability?.element, availability?.autoReply],
     history: [scroller, exporter.element, disclosures, search.toggle],
   });
-  root.replaceChildren(
-    h('section', { class: 'screen conversation', 'aria-labelledby': 'conversation-title' },
+  const section = h('section', { class: 'screen conversation', 'aria-labelledby': 'conversation-title' },
       h('header', { class: 'conversation-head' },
         showBack ? h('a', { class: 'back', href: '#/' }, '← All conversations') : null,
         title,
@@ -259,8 +273,10 @@ export function renderConversation(root, { messenger, me, conversationId, announ
       availability?.autoReply ?? null,
       typing,
       availability?.element ?? null,
-      composer),
-  );
+      composer,
+      files.dropHint);
+  if (!readOnly) files.dropOn(section);
+  root.replaceChildren(section);
   focusHeading(root);
 
   // --- drawing ---------------------------------------------------------------------------
@@ -270,17 +286,21 @@ export function renderConversation(root, { messenger, me, conversationId, announ
   /**
    * @param {string} key
    * @param {{mine: boolean, text: string|null, problem?: string|null, time: string|null,
-   *          state: string|null, clientMessageId?: string, error?: string|null}} item
+   *          state: string|null, clientMessageId?: string, error?: string|null,
+   *          attachments?: import('../keys.js').AttachmentReference[]}} item
    */
   const row = (key, item) => {
     let li = rows.get(key);
     if (!li) {
       const body = h('p', { class: 'message-text' });
       const meta = h('p', { class: 'message-meta' });
-      li = h('li', { class: `message ${item.mine ? 'mine' : 'theirs'}`, dataset: { key } }, body, meta);
+      // The files a message presents never change: listed once, between text and meta.
+      const attached = item.text !== null && item.attachments?.length ? shownFiles.list(filesOf(item.attachments)) : null;
+      li = h('li', { class: `message ${item.mine ? 'mine' : 'theirs'}`, dataset: { key } }, body, attached, meta);
       rows.set(key, li);
     }
-    const [body, meta] = /** @type {HTMLElement[]} */ ([...li.children]);
+    const body = /** @type {HTMLElement} */ (li.firstElementChild);
+    const meta = /** @type {HTMLElement} */ (li.lastElementChild);
     const text = item.text ?? (item.problem ? 'This message could not be verified or opened, so it is not shown.' : 'A message you sent from this browser.');
     if (body.textContent !== text) body.textContent = text;
     li.classList.toggle('unopened', item.text === null);
@@ -360,6 +380,7 @@ export function renderConversation(root, { messenger, me, conversationId, announ
         wanted.push(row(`r${message.lost.round}.${message.seq}`, {
           mine,
           text: message.text,
+          attachments: message.attachments,
           problem: message.problem,
           time,
           state,
@@ -372,6 +393,7 @@ export function renderConversation(root, { messenger, me, conversationId, announ
       wanted.push(row(`s${message.seq}`, {
         mine,
         text: message.text,
+        attachments: message.attachments,
         problem: message.problem,
         time,
         state: mine ? messenger.ownState(conversation, message.seq) : null,
@@ -383,6 +405,7 @@ export function renderConversation(root, { messenger, me, conversationId, announ
       wanted.push(row(`p${pending.clientMessageId}`, {
         mine: true,
         text: pending.text,
+        attachments: pending.attachments,
         time: pending.createdAt,
         state: pending.state,
         clientMessageId: pending.clientMessageId,
@@ -407,9 +430,10 @@ export function renderConversation(root, { messenger, me, conversationId, announ
     const change = conversation.identityChanged;
     banner.hidden = !change && !messenger.seen.unreadable;
     // A verified key that changed: nothing goes until it is compared again or accepted.
-    const blocked = Boolean(change?.verified) && !readOnly;
+    blocked = Boolean(change?.verified) && !readOnly;
     textarea.disabled = readOnly || blocked;
-    sendButton.disabled = readOnly || blocked;
+    sendButton.disabled = readOnly || blocked || files.busy;
+    files.setDisabled(readOnly || blocked);
     const shown = messenger.peer(conversation);
     recoveredNote.hidden = Boolean(change) || !shown?.recovery;
     if (shown?.recovery && !change) {
@@ -493,17 +517,37 @@ export function renderConversation(root, { messenger, me, conversationId, announ
   });
   composer.addEventListener('submit', async (event) => {
     event.preventDefault();
+    if (files.busy) return;
     composerError.textContent = '';
     const text = textarea.value;
-    if (!text.trim()) return;
+    const withFiles = files.count > 0;
+    if (!text.trim() && !withFiles) return;
+    /** @type {import('../keys.js').AttachmentReference[]} */
+    let references = [];
+    if (withFiles) {
+      // Uploaded first, the text kept in the composer; nothing is sent if one stops.
+      const uploaded = await files.upload();
+      if (!uploaded) {
+        textarea.focus();
+        return;
+      }
+      references = uploaded;
+    }
+    // What was typed meanwhile (the composer was read-only) is the text sent.
+    const words = withFiles && !textarea.value.trim() ? '' : textarea.value;
     textarea.value = '';
     lastTypingSent = 0;
     try {
-      await messenger.sendText(conversationId, text);
+      if (withFiles) {
+        await messenger.sendFiles(conversationId, words, references);
+        files.clear();
+      } else {
+        await messenger.sendText(conversationId, words);
+      }
       availability?.sent();
       scroller.scrollTop = scroller.scrollHeight;
     } catch (error) {
-      textarea.value = text;
+      textarea.value = words;
       composerError.textContent =
         error instanceof VerifiedKeyChangedError
           ? `Not sent: ${peer.displayName}'s key changed since you verified it. Compare the safety number again, or accept the new key.`
@@ -568,6 +612,8 @@ export function renderConversation(root, { messenger, me, conversationId, announ
 
   return () => {
     clearTimeout(typingTimer);
+    files.stop();
+    shownFiles.stop();
     availability?.stop();
     closed.stop();
     messenger.removeEventListener('timeline', onTimeline);

@@ -12,6 +12,7 @@
  */
 
 import { ApiError, post } from '../api.js';
+import { exportedText, filesOf } from '../attachments.js';
 import { h } from '../dom.js';
 
 /** 9999-12-31T23:59:59.999Z: the last time an export writes as a date (crypto/export.js). */
@@ -97,7 +98,9 @@ export async function buildExport(messenger, me, conversationId) {
       sender: sender.role,
       time: written ?? Date.parse(message.sentAt),
       signer: opened ? /** @type {string} */ (signer) : null,
-      text: opened ? message.text : null,
+      // A message presenting files exports its text and a line for each file: the export
+      // holds text only (crypto/SPEC.md, "Exports"), never the files.
+      text: opened ? exportedText(/** @type {string} */ (message.text), filesOf(message.attachments)) : null,
     });
   }
   const bytes = messenger.keys.makeExport(conversationId, {
