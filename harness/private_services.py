@@ -1,4 +1,5 @@
-"""PostgreSQL and Redis of the fault tests' own, on free ports of 127.0.0.1.
+"""PostgreSQL and Redis of the fault tests' own, on free ports of 127.0.0.1 (and an
+S3-compatible object store, for the attachments' s3 storage).
 
 The fault tests kill, stop and restart these; the services named by DATABASE_URL and
 REDIS_URL are never touched. Both restart on the port they had, so the Daphne processes
@@ -23,6 +24,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -216,3 +218,53 @@ class PrivatePostgres:
             if (self.data / "postmaster.pid").exists():
                 self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+class PrivateS3:
+    """An S3-compatible object store of the tests' own: moto's server on a free port of
+    127.0.0.1, in memory (what it holds goes with it). Any access key is accepted."""
+
+    REGION = "us-east-1"
+    ACCESS_KEY = "test-access-key"
+    SECRET_KEY = "test-secret-key"  # noqa: S105 (moto accepts any)
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        # Installed beside the interpreter running the tests (requirements-test.lock).
+        program = Path(sys.executable).parent / "moto_server"
+        if not program.exists():
+            program = Path(shutil.which("moto_server") or "moto_server")
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        with (self.workdir / "s3.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                [str(program), "-H", "127.0.0.1", "-p", str(self.port)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while not _accepts(self.port):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(
+                    f"moto_server did not start on port {self.port}: "
+                    f"{(self.workdir / 's3.log').read_text(errors='replace')[-2000:]}"
+                )
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)

@@ -13,7 +13,6 @@ Every variable is listed in the README.
 
 from __future__ import annotations
 
-import importlib.util
 import ipaddress
 import warnings
 from pathlib import Path
@@ -233,11 +232,15 @@ if CONFIDE_ATTACHMENT_STORAGE == "filesystem":
         },
     }
 elif CONFIDE_ATTACHMENT_STORAGE == "s3":
-    if importlib.util.find_spec("storages") is None:
+    try:
+        import boto3  # noqa: F401 (only whether it is there)
+        import storages  # noqa: F401
+    except ImportError:
         raise ImproperlyConfigured(
             "CONFIDE_ATTACHMENT_STORAGE=s3 needs django-storages with boto3: "
-            "pip install 'django-storages[s3]' into the server's virtualenv."
-        )
+            "pip install 'confide[s3]' (or 'django-storages[s3]') into the server's "
+            "virtualenv."
+        ) from None
     _BUCKET = env_str("CONFIDE_S3_BUCKET")
     if not _BUCKET:
         raise ImproperlyConfigured("CONFIDE_ATTACHMENT_STORAGE=s3 needs CONFIDE_S3_BUCKET.")

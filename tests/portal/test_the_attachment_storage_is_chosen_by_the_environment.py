@@ -118,8 +118,20 @@ def test_an_s3_bucket_through_django_storages(tmp_path: Path) -> None:
 
 
 def test_s3_without_django_storages_is_refused(tmp_path: Path) -> None:
+    # The test environment has django-storages (for the bucket test): hide it from this one.
+    hide = tmp_path / "hide"
+    hide.mkdir()
+    (hide / "sitecustomize.py").write_text(
+        "import sys\n"
+        "class Hide:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'storages':\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, Hide())\n"
+    )
     result = settings_of(
         {
+            "PYTHONPATH": str(hide),
             "CONFIDE_DATA_DIR": str(tmp_path),
             "CONFIDE_ATTACHMENT_STORAGE": "s3",
             "CONFIDE_S3_BUCKET": "practice-attachments",
@@ -132,12 +144,9 @@ def test_s3_without_django_storages_is_refused(tmp_path: Path) -> None:
 
 
 def test_s3_without_a_bucket_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "storages").mkdir()
-    (tmp_path / "storages" / "__init__.py").write_text("")
     result = settings_of(
         {
             "CONFIDE_DATA_DIR": str(tmp_path),
-            "PYTHONPATH": str(tmp_path),
             "CONFIDE_ATTACHMENT_STORAGE": "s3",
         },
         "settings.STORAGES",
