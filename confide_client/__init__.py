@@ -11,6 +11,7 @@ from confide_client.backoff import Backoff
 from confide_client.client import ClientStats, ConfideClient
 from confide_client.errors import (
     AgreementRequiredError,
+    AttachmentUnreadableError,
     BadCiphertextError,
     ClientClosedError,
     ClientError,
@@ -80,6 +81,7 @@ __all__ = [
     "Agreement",
     "AgreementRequiredError",
     "AgreementSection",
+    "AttachmentUnreadableError",
     "Backoff",
     "BadCiphertextError",
     "ClientClosedError",

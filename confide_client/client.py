@@ -28,16 +28,18 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
+import httpx
 from pydantic import ValidationError
 
 import crypto
+from confide_client import attachments as attachment_files
 from confide_client import disclosures as disclosure_records
 from confide_client import exports as export_files
 from confide_client import practice
@@ -113,10 +115,12 @@ from confide_client.wire import (
 )
 from crypto import (
     DEFAULT_KDF_PARAMS,
+    AttachmentReference,
     ConversationKey,
     CryptoError,
     IdentityKeyPair,
     KdfParams,
+    MessageContent,
     MessageOrder,
     OrderNotice,
     PublicIdentity,
@@ -264,6 +268,8 @@ class _OwnMessage:
     # Who it was written to: each member's id and identity fingerprint then. It is sealed
     # again (after a restore took its epoch) only to the very same keys.
     members: frozenset[tuple[int, bytes]]
+    # The files it presents, sealed again with its text.
+    attachments: tuple[AttachmentReference, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +305,10 @@ class ConfideClient:
     account (crypto/SPEC.md, "The floor"); the sign-up default unless lowered, which only
     a test against accounts made with cheaper parameters has reason to do.
 
+    ``http_transport``: the httpx transport the HTTP requests go through (the websocket
+    does not); httpx's own unless given, which a test does to break a connection on
+    purpose.
+
     What happens is reported on :attr:`events` (see :data:`ClientEvent`), among them every
     change of :attr:`connection` (:class:`ConnectionStatus`) and of each own message's
     state (:class:`MessageStatus`).
@@ -318,13 +328,14 @@ class ConfideClient:
         seen_identities: SeenIdentities | None = None,
         state: StateFolder | None = None,
         kdf_floor: KdfParams = DEFAULT_KDF_PARAMS,
+        http_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         if state is not None and seen_identities is not None:
             raise ValueError("Give a state folder or seen identities, not both")
         if state is not None:
             seen_identities = state.seen_identities
         self._state = state
-        self._http = HttpApi(server_url, timeout=request_timeout)
+        self._http = HttpApi(server_url, timeout=request_timeout, transport=http_transport)
         self.ack_timeout = ack_timeout
         self.request_timeout = request_timeout
         self.backfill = backfill
@@ -1434,9 +1445,17 @@ class ConfideClient:
     # --- sending -------------------------------------------------------------------------
 
     async def send_text(
-        self, conversation_id: uuid.UUID, text: str, *, timeout: float | None = None
+        self,
+        conversation_id: uuid.UUID,
+        text: str,
+        *,
+        timeout: float | None = None,
+        attachments: Sequence[AttachmentReference] = (),
     ) -> int:
         """Seals ``text`` and sends it until acknowledged; returns its sequence number.
+        With ``attachments`` (files uploaded with :meth:`upload_attachment`) the message
+        presents those files too (crypto/SPEC.md, "Message content"); :meth:`send_files`
+        does both.
 
         The message waits in :attr:`outbox` until its ``ack``, and is resent with the same
         bytes after a disconnect, a timeout, or an error of ``protocol.errors.RESEND``
@@ -1450,7 +1469,7 @@ class ConfideClient:
         (``pending``) and goes once :meth:`accept_agreement` is done. Any other refusal
         raises its :class:`ServerRefusedError` and the message leaves the outbox.
         """
-        entry = await self._queue(conversation_id, text)
+        entry = await self._queue(conversation_id, text, tuple(attachments))
         waiting: set[asyncio.Future[Any]] = {entry.acked, entry.held}
         await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         if entry.acked.done():
@@ -1464,12 +1483,18 @@ class ConfideClient:
             )
         raise ReplyTimeoutError("The message was not acknowledged in time; it stays in the outbox")
 
-    async def queue_text(self, conversation_id: uuid.UUID, text: str) -> uuid.UUID:
-        """Seals ``text``, puts it in the outbox and returns its client message id at once,
-        without waiting for the server; delivery goes on as for :meth:`send_text`. Its
-        progress is reported as :class:`MessageStatus` events and by
-        :meth:`message_status`."""
-        return (await self._queue(conversation_id, text)).client_message_id
+    async def queue_text(
+        self,
+        conversation_id: uuid.UUID,
+        text: str,
+        *,
+        attachments: Sequence[AttachmentReference] = (),
+    ) -> uuid.UUID:
+        """Seals ``text`` (and the references of ``attachments``, as :meth:`send_text`),
+        puts it in the outbox and returns its client message id at once, without waiting
+        for the server; delivery goes on as for :meth:`send_text`. Its progress is reported
+        as :class:`MessageStatus` events and by :meth:`message_status`."""
+        return (await self._queue(conversation_id, text, tuple(attachments))).client_message_id
 
     def discard(self, conversation_id: uuid.UUID, client_message_id: uuid.UUID) -> bool:
         """Stops sending a message still in the outbox (one held for the agreement, say)
@@ -1480,6 +1505,88 @@ class ConfideClient:
             return False
         self.outbox.discard(entry, ClientError("The message was discarded", code="discarded"))
         return True
+
+    # --- attachments ---------------------------------------------------------------------
+
+    async def upload_attachment(
+        self, conversation_id: uuid.UUID, path: str | Path
+    ) -> AttachmentReference:
+        """Encrypts the file at ``path`` here and uploads its stream to the conversation
+        (docs/protocol.md, "Attachments"); returns its reference, for a message to present
+        (:meth:`send_text`'s ``attachments``). The file is read and encrypted a piece at a
+        time as its parts go, so it is never held in memory whole. It is sent under its
+        base name, with the media type its name suggests (``mimetypes``; by default
+        ``application/octet-stream``).
+
+        A dropped connection, or a refusal the protocol marks as safe to resend, is waited
+        out with a growing pause: the client then asks the server which parts it holds and
+        sends only the others, and gives up after a few failures in a row.
+
+        Raises, before anything is sent, :class:`InvalidRequestError` for a file that is
+        not there or cannot be read (``file_not_found``, ``file_unreadable``) or is empty
+        (``attachment_empty``); and, before any of the file is read,
+        :class:`ServerRefusedError` with the code ``attachment_too_large`` (its ``data``
+        holds the server's limit, ``max_bytes``), ``quota_exceeded`` (``remaining_bytes``)
+        or ``conversation_closed``; :class:`AgreementRequiredError` for a client who has
+        not accepted the current agreement."""
+        self._refuse_if_held(conversation_id)
+        file = attachment_files.local_file(path)
+        return await attachment_files.upload(
+            self._http, conversation_id, file, pause=self._new_pause()
+        )
+
+    async def send_files(
+        self,
+        conversation_id: uuid.UUID,
+        paths: Sequence[str | Path],
+        text: str = "",
+        *,
+        timeout: float | None = None,
+    ) -> int:
+        """Sends one message that presents the files at ``paths`` (1 to 10), with
+        ``text`` (which may be empty): each file is checked, then uploaded
+        (:meth:`upload_attachment`), then the message goes as :meth:`send_text` sends one,
+        through the outbox. Returns its sequence number. Every file is checked (there,
+        readable, not empty) before the first is uploaded; a refusal of one file's upload
+        sends no message."""
+        self._rt()
+        if isinstance(paths, str | Path):
+            paths = [paths]  # one file, not the characters of its name
+        attachment_files.check_count(paths)
+        files = [attachment_files.local_file(path) for path in paths]
+        references = []
+        for file in files:
+            self._refuse_if_held(conversation_id)
+            references.append(
+                await attachment_files.upload(
+                    self._http, conversation_id, file, pause=self._new_pause()
+                )
+            )
+        return await self.send_text(conversation_id, text, timeout=timeout, attachments=references)
+
+    async def save_attachment(
+        self, reference: AttachmentReference, folder: str | Path = "."
+    ) -> Path:
+        """Downloads the file ``reference`` names (one of a
+        :class:`ReceivedMessage`'s ``attachments``), opens and checks it here, and saves
+        it in ``folder`` (by default the current one) under its name, or ``name (1).ext``,
+        ``name (2).ext``... when that is taken: an existing file is never replaced.
+        Returns where it was saved; the file is readable by its owner only (0600).
+
+        The bytes go to a temporary file in ``folder`` until the whole stream is checked;
+        a dropped download resumes from the byte it stopped at. A stream that does not
+        open (altered on the server, or not the one the message named) raises
+        :class:`AttachmentUnreadableError`, and the temporary file is deleted: nothing is
+        left under the file's name. :class:`InvalidRequestError` (``folder_not_found``)
+        for a folder that is not there."""
+        if not isinstance(reference, AttachmentReference):
+            raise InvalidRequestError("Give one of a received message's attachments")
+        return await attachment_files.save(self._http, reference, folder, pause=self._new_pause())
+
+    def _new_pause(self) -> Backoff:
+        """A pause between retries of its own, growing as the client's reconnects do."""
+        shape = self._backoff
+        return Backoff(shape.initial, shape.maximum, shape.factor, shape.jitter)
 
     def _newest_reference(self, conversation: uuid.UUID) -> bytes:
         """What a new message names as ``previous``: the newest message this client holds
@@ -1571,7 +1678,12 @@ class ConfideClient:
                 "(accept_peer_key) before you write."
             )
 
-    async def _queue(self, conversation_id: uuid.UUID, text: str) -> OutgoingMessage:
+    async def _queue(
+        self,
+        conversation_id: uuid.UUID,
+        text: str,
+        attachments: tuple[AttachmentReference, ...] = (),
+    ) -> OutgoingMessage:
         self._rt()
         self._refuse_if_held(conversation_id)
         state = await self._known(conversation_id)
@@ -1600,13 +1712,16 @@ class ConfideClient:
                 sent_at=_now_ms(),
                 previous=self._newest_reference(conversation_id),
             )
-            ciphertext = crypto.seal_text(
-                text, key, conversation_id, epoch, self.identity, client_message_id, order
+            plaintext = _content(text, attachments)
+            ciphertext = crypto.seal_message(
+                plaintext, key, conversation_id, epoch, self.identity, client_message_id, order
             )
         except CryptoError as exc:
             raise ClientError(f"The message cannot be sealed: {exc}", code="bad_message") from None
         self._counters[conversation_id] = counter
-        entry = self.outbox.add(conversation_id, client_message_id, epoch, ciphertext, text)
+        entry = self.outbox.add(
+            conversation_id, client_message_id, epoch, ciphertext, text, attachments=attachments
+        )
         # The bytes stored are the entry's at the ack (resealed ones after stale_epoch).
         entry.acked.add_done_callback(
             lambda acked: self._note_own_stored(conversation_id, acked, entry.ciphertext)
@@ -1633,16 +1748,20 @@ class ConfideClient:
         if key is None:
             return
         try:
-            entry.text = crypto.open_text(
-                entry.ciphertext,
-                key,
-                self.identity.public,
-                entry.conversation,
-                entry.epoch,
-                entry.client_message_id,
+            content = crypto.decode_content(
+                crypto.open_message(
+                    entry.ciphertext,
+                    key,
+                    self.identity.public,
+                    entry.conversation,
+                    entry.epoch,
+                    entry.client_message_id,
+                )
             )
         except CryptoError as exc:
             log.warning("a message of the outbox file does not open: %s", type(exc).__name__)
+            return
+        entry.text, entry.attachments = content.text, content.attachments
 
     def _on_message_status(self, status: MessageStatus) -> None:
         for changed in self._sent.update(status):
@@ -1714,7 +1833,7 @@ class ConfideClient:
             signer = text = None
             if opened is not None:
                 info = crypto.parse_message(data.ciphertext)
-                signer, text = info.sender_sign_pk, opened.text
+                signer, text = info.sender_sign_pk, _export_text(opened)
                 written = None if info.order is None else info.order.sent_at
                 if written is not None and written <= MAX_EXPORT_TIME:
                     time_ms = written
@@ -2117,7 +2236,12 @@ class ConfideClient:
                     unkept += 1
                     continue
             entry = self.outbox.add(
-                conversation, message.client_message_id, epoch, ciphertext, message.text
+                conversation,
+                message.client_message_id,
+                epoch,
+                ciphertext,
+                message.text,
+                attachments=message.attachments,
             )
             entry.acked.add_done_callback(functools.partial(self._note_own_acked, entry))
             self._start_delivery(entry)
@@ -2167,12 +2291,18 @@ class ConfideClient:
         key = await self._key_for(conversation, epoch)
         self._refuse_if_held(conversation)
         order = crypto.parse_message(message.ciphertext).order
-        ciphertext = crypto.seal_text(
-            message.text, key, conversation, epoch, self.identity, message.client_message_id, order
+        ciphertext = crypto.seal_message(
+            _content(message.text, message.attachments),
+            key,
+            conversation,
+            epoch,
+            self.identity,
+            message.client_message_id,
+            order,
         )
         return epoch, ciphertext
 
-    def _keep_own(self, data: MessageData, text: str) -> None:
+    def _keep_own(self, data: MessageData, content: MessageContent) -> None:
         """Keeps one of this client's own stored messages (the newest ``OWN_MESSAGES_KEPT``
         of each conversation) for an upload again after a restore."""
         state = self._conversations.get(data.conversation)
@@ -2180,7 +2310,12 @@ class ConfideClient:
             return
         own = self._own_messages.setdefault(data.conversation, OrderedDict())
         own[data.seq] = _OwnMessage(
-            data.client_message_id, data.epoch, data.ciphertext, text, self._members_now(state)
+            data.client_message_id,
+            data.epoch,
+            data.ciphertext,
+            content.text,
+            self._members_now(state),
+            content.attachments,
         )
         own.move_to_end(data.seq)
         while len(own) > OWN_MESSAGES_KEPT:
@@ -2225,7 +2360,7 @@ class ConfideClient:
             if sender is None:
                 raise KeysError("The sender is not a member of the conversation")
             key = await self._key_for(data.conversation, data.epoch)
-            text = _open_from_any(data, key, (sender.identity, *sender.earlier))
+            content = _content_from_any(data, key, (sender.identity, *sender.earlier))
         except (ClientError, CryptoError) as exc:
             reason = exc.code if isinstance(exc, ClientError) else type(exc).__name__
             if report:
@@ -2238,16 +2373,17 @@ class ConfideClient:
         if report:
             self._received += 1
         if self.account is not None and data.sender == self.account.id:
-            self._keep_own(data, text)
+            self._keep_own(data, content)
         order = crypto.parse_message(data.ciphertext).order
         return ReceivedMessage(
             conversation=data.conversation,
             seq=data.seq,
             sender_id=data.sender,
-            text=text,
+            text=content.text,
             sent_at=data.sent_at,
             client_message_id=data.client_message_id,
             written_at=_from_milliseconds(None if order is None else order.sent_at),
+            attachments=content.attachments,
         )
 
     async def _verified_order(self, data: MessageData) -> MessageOrder | None:
@@ -2308,6 +2444,17 @@ class ConfideClient:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+def _export_text(message: ReceivedMessage) -> str:
+    """What an export holds of a message: its text, and a line for each file it presents,
+    as the web client writes them (the files themselves are not in an export)."""
+    lines = [message.text] if message.text or not message.attachments else []
+    lines.extend(
+        f"Attachment: {item.name} ({attachment_files.size_text(item.size)})"
+        for item in message.attachments
+    )
+    return "\n".join(lines)
+
+
 def _milliseconds(moment: datetime) -> int:
     """An aware datetime as whole milliseconds since 1970 (rounded down, as a browser's
     ``Date`` reads the server's times)."""
@@ -2342,14 +2489,36 @@ def _invitation_parts(fragment: str) -> tuple[str, bytes]:
         ) from None
 
 
+def _content(text: str | None, attachments: tuple[AttachmentReference, ...]) -> bytes:
+    """A message's plaintext: its text as UTF-8, or the content that presents files with it
+    (crypto/SPEC.md, "Message content")."""
+    if text is None:
+        raise KeysError("The text of this message is unknown here, so it cannot be re-sealed")
+    return crypto.encode_content(MessageContent(text, attachments))
+
+
 def _open_from_any(
     data: MessageData, key: ConversationKey, identities: tuple[PublicIdentity, ...]
 ) -> str:
-    """The message's text, verified under the sender's identity or, for a message written
-    before a confirmed recovery, one of their verified earlier identities."""
+    """The message's text (:func:`_content_from_any`)."""
+    return _content_from_any(data, key, identities).text
+
+
+def _content_from_any(
+    data: MessageData, key: ConversationKey, identities: tuple[PublicIdentity, ...]
+) -> MessageContent:
+    """The message's content (its text, and the files it presents), verified under the
+    sender's identity or, for a message written before a confirmed recovery, one of their
+    verified earlier identities."""
+    return crypto.decode_content(_plaintext_from_any(data, key, identities))
+
+
+def _plaintext_from_any(
+    data: MessageData, key: ConversationKey, identities: tuple[PublicIdentity, ...]
+) -> bytes:
     for number, signer in enumerate(identities):
         try:
-            return crypto.open_text(
+            return crypto.open_message(
                 data.ciphertext, key, signer, data.conversation, data.epoch, data.client_message_id
             )
         except crypto.SignatureError:

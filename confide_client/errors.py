@@ -21,6 +21,7 @@ from protocol.to_client import ErrorFields
 
 __all__ = [
     "AgreementRequiredError",
+    "AttachmentUnreadableError",
     "BadCiphertextError",
     "ClientClosedError",
     "ConversationClosedError",
@@ -308,6 +309,15 @@ class InvitationKeyMismatchError(KeysError):
     key in the therapist's place. Nothing was wrapped to it and no account was made."""
 
     code = "invitation_key_mismatch"
+
+
+class AttachmentUnreadableError(ClientError):
+    """A downloaded attachment did not open: its stream was altered (on the server, or on
+    the way), cut short, or is not the one its message names (crypto/SPEC.md,
+    "Attachments"). Nothing of it was kept: the temporary file is deleted, and no file was
+    written under its name."""
+
+    code = "attachment_unreadable"
 
 
 class MessageTooLargeError(ClientError):

@@ -5,11 +5,16 @@ answer off the protocol is a :class:`ProtocolError` here and nowhere else.
 
 Django rotates the CSRF token at sign-in, so the header is read from the cookie jar before
 every ``POST`` rather than remembered.
+
+An attachment's parts go up as raw bytes (:meth:`HttpApi.put_bytes`) and its stream comes
+down as it arrives (:meth:`HttpApi.download`), never read whole into memory.
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
+import contextlib
+from collections.abc import AsyncIterator
+from typing import NoReturn, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -26,10 +31,14 @@ from confide_client.wire import read_json
 from protocol.common import encode, loads
 from protocol.http import CsrfAnswer, ErrorBody
 
-__all__ = ["CSRF_COOKIE", "SESSION_COOKIE", "HttpApi"]
+__all__ = ["BYTES_TYPE", "CSRF_COOKIE", "SESSION_COOKIE", "Download", "HttpApi"]
 
 SESSION_COOKIE = "sessionid"
 CSRF_COOKIE = "csrftoken"
+# The type of an attachment's parts and content (docs/protocol.md, "Attachments").
+BYTES_TYPE = "application/octet-stream"
+# Request bodies larger than this go as a stream (an attachment's parts).
+_HELD_BODY = 64 * 1024
 
 A = TypeVar("A", bound=BaseModel)
 
@@ -37,7 +46,13 @@ A = TypeVar("A", bound=BaseModel)
 class HttpApi:
     """JSON requests to one Confide server, keeping its cookies."""
 
-    def __init__(self, base_url: str, *, timeout: float = 15.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 15.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise ValueError("The server URL must look like http://host:port or https://host")
@@ -45,7 +60,11 @@ class HttpApi:
         # trust_env=False: the client talks to the server it was given, never through a
         # proxy named by the environment.
         self._client = httpx.AsyncClient(
-            base_url=self.base_url, timeout=timeout, follow_redirects=False, trust_env=False
+            base_url=self.base_url,
+            timeout=timeout,
+            follow_redirects=False,
+            trust_env=False,
+            transport=transport,
         )
 
     @property
@@ -85,34 +104,110 @@ class HttpApi:
             await self._request("GET", "/api/csrf", None, CsrfAnswer)
         return await self._request("POST", path, "{}" if body is None else encode(body), answer)
 
+    async def put_bytes(self, path: str, data: bytes, answer: type[A]) -> A:
+        """``PUT path`` with raw bytes (``application/octet-stream``: a part of an
+        attachment's stream), its answer read as ``answer``."""
+        if self.cookie(CSRF_COOKIE) is None:
+            await self._request("GET", "/api/csrf", None, CsrfAnswer)
+        return await self._request("PUT", path, data, answer, content_type=BYTES_TYPE)
+
+    @contextlib.asynccontextmanager
+    async def download(self, path: str, start: int = 0) -> AsyncIterator[Download]:
+        """``GET path`` of raw bytes, read as they arrive; from byte ``start`` on
+        (``Range: bytes=<start>-``) when it is not 0. An error answer raises as every
+        other request's does; a connection lost before or while the bytes arrive raises
+        :class:`ConnectionLostError`."""
+        headers = {"Accept": f"{BYTES_TYPE}, application/json"}
+        if start:
+            headers["Range"] = f"bytes={start}-"
+        try:
+            async with self._client.stream("GET", path, headers=headers) as response:
+                if not response.is_success:
+                    await response.aread()
+                    _refuse(response, "GET", path)
+                yield Download(response)
+        except httpx.TransportError as exc:
+            raise _lost(self.base_url, "GET", path, exc) from None
+
     async def close(self) -> None:
         await self._client.aclose()
 
-    async def _request(self, method: str, path: str, body: str | None, answer: type[A]) -> A:
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        body: str | bytes | None,
+        answer: type[A],
+        *,
+        content_type: str = "application/json",
+    ) -> A:
         headers = {"Accept": "application/json"}
-        content: bytes | None = None
+        content: bytes | AsyncIterator[bytes] | None = None
         if body is not None:
-            headers["Content-Type"] = "application/json"
+            headers["Content-Type"] = content_type
             token = self.cookie(CSRF_COOKIE)
             if token is not None:
                 headers["X-CSRFToken"] = token
             # As a browser does: over https the server takes a change only from its origin.
             headers["Origin"] = self.origin
-            content = body.encode("utf-8")
+            content = body.encode("utf-8") if isinstance(body, str) else body
+            if isinstance(content, bytes) and len(content) > _HELD_BODY:
+                # httpx keeps a request's bytes until its request and answer, which refer to
+                # each other, are collected: a large body goes as a stream it lets go of.
+                headers["Content-Length"] = str(len(content))
+                content = _once(content)
         try:
             response = await self._client.request(method, path, content=content, headers=headers)
         except httpx.TransportError as exc:
-            raise ConnectionLostError(
-                f"Could not reach {self.base_url} ({method} {path}: {type(exc).__name__})",
-                path=path,
-            ) from None
+            raise _lost(self.base_url, method, path, exc) from None
         return _decode(response, method, path, answer)
+
+
+class Download:
+    """An answer of raw bytes as it arrives (:meth:`HttpApi.download`)."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+
+    @property
+    def status(self) -> int:
+        return self._response.status_code
+
+    @property
+    def content_range(self) -> str | None:
+        """The ``Content-Range`` header of a partial answer (206)."""
+        value: str | None = self._response.headers.get("Content-Range")
+        return value
+
+    @property
+    def content_type(self) -> str:
+        value: str = self._response.headers.get("Content-Type", "")
+        return value
+
+    def pieces(self) -> AsyncIterator[bytes]:
+        """The body's bytes, in the pieces they arrive in."""
+        return self._response.aiter_bytes()
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def _lost(base_url: str, method: str, path: str, exc: Exception) -> ConnectionLostError:
+    return ConnectionLostError(
+        f"Could not reach {base_url} ({method} {path}: {type(exc).__name__})", path=path
+    )
 
 
 def _decode(response: httpx.Response, method: str, path: str, answer: type[A]) -> A:
     """The answer as ``answer``, or the error it reports as an exception."""
     if response.is_success:
         return read_json(answer, response.content, f"The answer to {method} {path}")
+    _refuse(response, method, path)
+
+
+def _refuse(response: httpx.Response, method: str, path: str) -> NoReturn:
+    """Raises the error an answer that is not a success reports."""
     location = response.headers.get("Location", "")
     if response.is_redirect and location.startswith("https://"):
         asked = f"{response.url.scheme}://{response.url.netloc.decode('ascii')}"

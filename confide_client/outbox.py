@@ -50,7 +50,7 @@ from confide_client.errors import (
     known_code,
 )
 from confide_client.records import MessageState, MessageStatus
-from crypto import b64encode
+from crypto import AttachmentReference, b64encode
 from protocol.errors import RESEND, ErrorCode
 from protocol.to_client import AckFrame, ServerFrame
 from protocol.to_server import SendFrame
@@ -117,9 +117,11 @@ class OutboxStore(Protocol):
 class OutgoingMessage:
     """One sealed message waiting for its ``ack``.
 
-    ``text`` is kept only to re-seal after ``stale_epoch``; it is ``None`` for a message
-    taken up from a store whose text could not be recovered (it is then resent as it is,
-    but cannot be re-sealed). Neither it nor the ciphertext appears in ``repr``.
+    ``text`` is kept only to re-seal after ``stale_epoch``, with ``attachments``, the
+    references of the files the message presents (none for a text message); it is ``None``
+    for a message taken up from a store whose text could not be recovered (it is then
+    resent as it is, but cannot be re-sealed). Neither they nor the ciphertext appear in
+    ``repr``.
 
     ``held`` is settled with the :class:`AgreementRequiredError` when the server refused
     the message until the agreement is accepted; the message itself stays waiting.
@@ -137,6 +139,7 @@ class OutgoingMessage:
     reason: str | None = None
     attempts: int = 0
     reseals: int = 0
+    attachments: tuple[AttachmentReference, ...] = field(default=(), repr=False)
 
     @property
     def key(self) -> tuple[uuid.UUID, uuid.UUID]:
@@ -209,9 +212,11 @@ class Outbox:
         text: str | None,
         *,
         queued_at: datetime | None = None,
+        attachments: tuple[AttachmentReference, ...] = (),
     ) -> OutgoingMessage:
         """Keeps a new sealed message (and writes it to the store before it may go); its
-        ``acked`` future resolves with the ``ack``."""
+        ``acked`` future resolves with the ``ack``. ``text`` and ``attachments`` are what
+        it says, kept to seal it again after ``stale_epoch``."""
         key = (conversation, client_message_id)
         if key in self._entries:
             raise ValueError("This client message id is already waiting in the outbox")
@@ -225,6 +230,7 @@ class Outbox:
             acked=loop.create_future(),
             held=loop.create_future(),
             queued_at=queued_at if queued_at is not None else datetime.now(UTC),
+            attachments=attachments,
         )
         self._entries[key] = entry
         try:

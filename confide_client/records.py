@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from crypto import DisclosureDescription, PublicIdentity
+from crypto import AttachmentReference, DisclosureDescription, PublicIdentity
 
 __all__ = [
     "AcceptedAgreement",
@@ -215,7 +215,10 @@ class InboxEntry:
 
 @dataclass(frozen=True, slots=True)
 class ReceivedMessage:
-    """A verified, decrypted message."""
+    """A verified, decrypted message: its text and, for a message that presents files,
+    their references (``attachments``: each file's name, size and media type, and the key
+    and digest that open and check it; :meth:`ConfideClient.save_attachment` saves one).
+    A text message has none."""
 
     conversation: uuid.UUID
     seq: int
@@ -226,6 +229,8 @@ class ReceivedMessage:
     # When the sender wrote it, by the sender's clock, signed with it (a version-2
     # message); None for a message that does not carry it. ``sent_at`` is the server's.
     written_at: datetime | None = None
+    # The files the message presents, in its order (crypto/SPEC.md, "Message content").
+    attachments: tuple[AttachmentReference, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,17 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from confide_client import attachments
 from confide_client.cli.availability import availability_lines
 from confide_client.cli.exporting import export_line
+from confide_client.cli.files import (
+    file_lines,
+    parse_attach,
+    parse_save,
+    saving_refused,
+    sending_refused,
+    size_text,
+)
 from confide_client.cli.onboarding import accept_agreement_if_asked
 from confide_client.cli.screen import Screen
 from confide_client.client import ConfideClient
@@ -36,6 +45,7 @@ from confide_client.records import (
     ServerRestored,
     Typing,
 )
+from crypto import AttachmentReference
 
 __all__ = ["HELP", "Chat"]
 
@@ -45,6 +55,8 @@ HELP = """Commands:
   /status           the connection, and your messages not yet read
   /safety           the safety number to compare with the other person in a session
   /export FILE      the whole conversation as a signed, printable file (HTML)
+  /attach FILE... [-- TEXT]    send files (quote names with spaces), with TEXT
+  /save N [I] [FOLDER]         save the files of message N (or its file I) into FOLDER
   /disclosures      the accounting of disclosures of the current conversation
   /agreement        (clients) read the practice's messaging agreement, and accept a new one
   /invite NAME      (therapists) a one-time invitation link for a new client
@@ -102,6 +114,14 @@ def order_warning_text(warning: OrderWarning, names: dict[int, str], me: int | N
     )
 
 
+def said(message: ReceivedMessage) -> str:
+    """A message's text, or what it presents when it has none."""
+    if message.text or not message.attachments:
+        return message.text
+    count = len(message.attachments)
+    return "(a file)" if count == 1 else f"({count} files)"
+
+
 def excerpt(text: str) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= EXCERPT else flat[: EXCERPT - 1] + "…"
@@ -120,6 +140,8 @@ class Chat:
         # Whether the person was told that a new agreement holds their messages back.
         self.agreement_asked = False
         self.mine: dict[uuid.UUID, str] = {}
+        # The files each message shown presents, by conversation and number, for /save.
+        self.files: dict[tuple[uuid.UUID, int], tuple[AttachmentReference, ...]] = {}
         self.oldest: dict[uuid.UUID, int] = {}
         self.shown_up_to: dict[uuid.UUID, int] = {}
         self.typing: dict[int, float] = {}
@@ -200,18 +222,27 @@ class Chat:
             where = f"[{self.title(conversation) if conversation else '?'}] "
         # A version-2 message carries when its sender wrote it, signed: shown in place of
         # when the server says it arrived.
-        return f"{stamp(message.written_at or message.sent_at)} {where}{who}: {message.text}"
+        return f"{stamp(message.written_at or message.sent_at)} {where}{who}: {said(message)}"
+
+    def lines_for(self, message: ReceivedMessage) -> list[str]:
+        """A message's line, and one for each file it presents (kept for ``/save``)."""
+        if message.attachments:
+            self.files[(message.conversation, message.seq)] = message.attachments
+        return [self.line_for(message), *file_lines(message.attachments, message.seq)]
 
     def show(self, message: ReceivedMessage) -> None:
         """A message, once: pushed, synced and paged copies are the same message."""
         if message.seq <= self.shown_up_to.get(message.conversation, 0):
             return
         self.shown_up_to[message.conversation] = message.seq
+        if message.attachments:
+            self.files[(message.conversation, message.seq)] = message.attachments
         if message.sender_id == self.me and message.client_message_id in self.mine:
             return  # shown when it was typed; its state follows it
         if message.sender_id == self.me:
-            self.mine[message.client_message_id] = message.text
-        self.screen.say(self.line_for(message))
+            self.mine[message.client_message_id] = said(message)
+        for line in self.lines_for(message):
+            self.screen.say(line)
 
     async def show_start(self) -> None:
         """The unread messages of the current conversation and the few before them, and
@@ -266,7 +297,8 @@ class Chat:
         self.oldest[self.current] = page.messages[0].seq
         self.screen.say(f"-- earlier messages ({len(page.messages)}) --")
         for message in page.messages:
-            self.screen.say(self.line_for(message))
+            for line in self.lines_for(message):
+                self.screen.say(line)
         self.screen.say("-- end of earlier messages --")
 
     async def send(self, text: str) -> None:
@@ -276,6 +308,89 @@ class Chat:
         client_message_id = await self.client.queue_text(self.current, text)
         self.mine[client_message_id] = text
         self.screen.say(f"{stamp(datetime.now().astimezone())} you: {text}")
+
+    # --- files ----------------------------------------------------------------------------
+
+    async def attach(self, rest: str) -> None:
+        """``/attach FILE... [-- TEXT]``: every file is checked (there, readable, not
+        empty) before the first is sent; each is encrypted here and uploaded, then one
+        message presents them all, with the text."""
+        if self.current is None:
+            self.screen.say("No conversation to write to.")
+            return
+        try:
+            names, text = parse_attach(rest)
+        except ValueError as exc:
+            self.screen.say(str(exc))
+            return
+        conversation = self.current
+        try:
+            attachments.check_count(names)
+            files = [attachments.local_file(name) for name in names]
+        except ClientError as exc:
+            self.screen.say(f"! {sending_refused(exc, '', None)}")
+            return
+        references = []
+        for file in files:
+            self.screen.say(f"Sending {file.name} ({size_text(file.size)})…")
+            try:
+                references.append(await self.client.upload_attachment(conversation, file.path))
+            except ClientError as exc:
+                self.screen.say(f"! {sending_refused(exc, file.name, file.size)}")
+                if references:
+                    self.screen.say(
+                        "  No message was sent: the files uploaded before it reach no one."
+                    )
+                return
+        client_message_id = await self.client.queue_text(conversation, text, attachments=references)
+        sent = tuple(references)
+        self.mine[client_message_id] = text or ", ".join(item.name for item in sent)
+        self.screen.say(f"{stamp(datetime.now().astimezone())} you: {text}")
+        for line in file_lines(sent, None):
+            self.screen.say(line)
+
+    async def files_of(self, conversation: uuid.UUID, seq: int) -> tuple[AttachmentReference, ...]:
+        """The files message ``seq`` presents: as shown, or fetched from the history."""
+        known = self.files.get((conversation, seq))
+        if known is not None:
+            return known
+        page = await self.client.history(conversation, before=seq + 1, limit=1)
+        for message in page.messages:
+            if message.seq == seq:
+                self.files[(conversation, seq)] = message.attachments
+                return message.attachments
+        return ()
+
+    async def save(self, rest: str) -> None:
+        """``/save N [I] [FOLDER]``: the files of message N (or only its file I), checked and
+        saved into FOLDER (the current one by default), never over a file already there."""
+        if self.current is None:
+            return
+        try:
+            seq, index, folder = parse_save(rest)
+        except ValueError as exc:
+            self.screen.say(str(exc))
+            return
+        files = await self.files_of(self.current, seq)
+        if not files:
+            self.screen.say(f"Message {seq} presents no file.")
+            return
+        if index is not None and not 1 <= index <= len(files):
+            self.screen.say(f"Message {seq} presents files 1 to {len(files)}.")
+            return
+        chosen = list(enumerate(files, start=1))
+        if index is not None:
+            chosen = [chosen[index - 1]]
+        where = Path(folder).expanduser()
+        for _, item in chosen:
+            try:
+                saved = await self.client.save_attachment(item, where)
+            except ClientError as exc:
+                self.screen.say(f"! {saving_refused(exc, item)}")
+                continue
+            self.screen.say(
+                f"Saved {item.name} ({size_text(item.size)}) as {saved.name} in {saved.parent}"
+            )
 
     async def mark_read(self) -> None:
         if self.current is None:
@@ -399,6 +514,10 @@ class Chat:
             self.show_safety()
         elif command == "/export":
             await self.export(rest)
+        elif command == "/attach":
+            await self.attach(rest)
+        elif command == "/save":
+            await self.save(rest)
         elif command == "/disclosures":
             await self.show_disclosures()
         elif command == "/invite":

@@ -14,7 +14,7 @@ from pathlib import Path
 from confide_client.outbox import SealedMessage
 from confide_client.records import MessageState
 from confide_client.state import StateFolder
-from crypto import ConversationKey, seal_text
+from crypto import AttachmentReference, ConversationKey, seal_text
 from tests.client.conftest import Practice, SignIn
 from tests.waiting import until
 
@@ -26,11 +26,16 @@ def _waiting_in_file(folder: Path) -> list[str]:
     return [m["client_message_id"] for p in paths for m in json.loads(p.read_text())["messages"]]
 
 
-async def _queue_unanswered(practice: Practice, sign_in: SignIn, folder: Path) -> uuid.UUID:
+async def _queue_unanswered(
+    practice: Practice,
+    sign_in: SignIn,
+    folder: Path,
+    attachments: tuple[AttachmentReference, ...] = (),
+) -> uuid.UUID:
     """Clara queues a message the stand-in takes but never answers, then her client stops."""
     practice.portal.silent = True
     first = await sign_in(practice.client, state=StateFolder(folder), ack_timeout=60)
-    message_id = await first.queue_text(practice.conversation, TEXT)
+    message_id = await first.queue_text(practice.conversation, TEXT, attachments=attachments)
     await until(lambda: practice.portal.sends)
     await first.close()
     practice.portal.silent = False
@@ -91,6 +96,29 @@ async def test_after_a_new_epoch_the_recovered_text_is_resealed_under_the_same_i
     stale, resealed = practice.portal.sends[1:]
     assert stale.epoch == 0 and resealed.epoch == epoch
     assert resealed.client_message_id == message_id
+    await until(lambda: _waiting_in_file(tmp_path) == [])
+
+
+async def test_a_message_presenting_files_is_resealed_with_its_files(
+    practice: Practice, sign_in: SignIn, tmp_path: Path
+) -> None:
+    files = (
+        AttachmentReference(
+            uuid.uuid4(), bytes(32), bytes(32), 1234, "plan.pdf", "application/pdf"
+        ),
+        AttachmentReference(uuid.uuid4(), bytes(32), bytes(32), 99, "notes.txt", "text/plain"),
+    )
+    message_id = await _queue_unanswered(practice, sign_in, tmp_path, files)
+    epoch = practice.portal.rotate(practice.conversation, by=practice.therapist)
+
+    theo = await sign_in(practice.therapist)
+    await sign_in(practice.client, state=StateFolder(tmp_path))
+
+    received = await theo.next_message(5)
+    assert (received.client_message_id, received.text) == (message_id, TEXT)
+    assert received.attachments == files
+    stale, resealed = practice.portal.sends[1:]
+    assert stale.epoch == 0 and resealed.epoch == epoch
     await until(lambda: _waiting_in_file(tmp_path) == [])
 
 
