@@ -38,6 +38,9 @@ export const PREVIEW_MAX_BYTES = 10 * 1024 * 1024;
 /** Tries of one request before an upload or a download gives up (about 4 minutes). */
 export const MAX_TRIES = 12;
 /** What a person is told of a stream that does not open as the message names it. */
+// The file is read this much at a time (a whole number of the format's chunks).
+const READ_BYTES = 16 * ATTACHMENT_CHUNK;
+
 export const UNREADABLE_TEXT = 'This file could not be opened: it was changed or is not the one the message named.';
 
 /** A media type as the format takes it (crypto/SPEC.md, "Attachments"). */
@@ -370,21 +373,34 @@ async function sealAndSend(sealing, { conversation, file, name, signal, onProgre
     sent += part.bytes.length;
     report(sent);
   };
-  for (const part of cutter.push(sealing.start())) await send(part);
-  for (let offset = 0; offset < file.size; offset += ATTACHMENT_CHUNK) {
+  // One part on its way while the next is read and sealed: at most two parts held.
+  /** @type {Promise<void>} */
+  let inflight = Promise.resolve();
+  /** @param {{number: number, bytes: Uint8Array}} part */
+  const enqueue = async (part) => {
+    await inflight;
+    inflight = send(part);
+    inflight.catch(() => {}); // awaited by the next part or at the end
+  };
+  for (const part of cutter.push(sealing.start())) await enqueue(part);
+  for (let start = 0; start < file.size; start += READ_BYTES) {
     signal?.throwIfAborted();
-    const end = Math.min(file.size, offset + ATTACHMENT_CHUNK);
-    let piece;
+    const stop = Math.min(file.size, start + READ_BYTES);
+    let read;
     try {
-      piece = new Uint8Array(await file.slice(offset, end).arrayBuffer());
+      read = new Uint8Array(await file.slice(start, stop).arrayBuffer());
     } catch {
       throw new FileUnreadableError(name);
     }
-    if (piece.length !== end - offset) throw new FileUnreadableError(name);
-    for (const part of cutter.push(sealing.push(piece))) await send(part);
+    if (read.length !== stop - start) throw new FileUnreadableError(name);
+    for (let offset = 0; offset < read.length; offset += ATTACHMENT_CHUNK) {
+      const piece = read.subarray(offset, offset + ATTACHMENT_CHUNK);
+      for (const part of cutter.push(sealing.push(piece))) await enqueue(part);
+    }
   }
   const last = cutter.finish();
-  if (last) await send(last);
+  if (last) await enqueue(last);
+  await inflight;
   await persist(() => http.post(`${path}/complete`, { digest: sealing.digest }, { signal }), {
     signal,
     wait,
