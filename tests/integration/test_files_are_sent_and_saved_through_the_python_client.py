@@ -382,3 +382,46 @@ async def test_content_this_client_cannot_read_is_reported_and_the_rest_goes_on(
     assert (rejected.seq, rejected.reason) == (1, "UnsupportedVersionError")
     [message] = await messages_from(client, personas.therapist.user_id, 1)
     assert (message.seq, message.text, message.attachments) == (2, "And this one reads", ())
+
+
+@pytest.mark.parametrize(
+    ("stage", "lost"),
+    [("begin", "request"), ("begin", "answer"), ("complete", "request"), ("complete", "answer")],
+)
+async def test_an_upload_dropped_as_it_begins_or_completes_still_arrives_once(
+    stage: str,
+    lost: str,
+    server: LiveServer,
+    stack: Stack,
+    personas: LivePersonas,
+    open_client: OpenClient,
+    new_pair: NewPair,
+    tmp_path: Path,
+) -> None:
+    """The other stages of an upload: its beginning (``POST .../attachments``) and its
+    completion (``POST .../complete``), each lost before the server saw it or after it
+    acted. The file arrives once, whole; a beginning whose answer was lost leaves one
+    upload the client never learnt of, incomplete (collected after a day), and no other."""
+    client_persona, conversation = await new_pair()
+    network = FaultyTransport()
+    client = await open_client(server.url, client_persona, http_transport=network)
+    therapist = await open_client(server.url, personas.therapist, backfill=False)
+    await client.connect()
+    await therapist.connect()
+    path, data = a_file(tmp_path, "form.pdf", PART + 1000)
+    if stage == "begin":
+        network.break_once("POST", f"/conversations/{conversation}/attachments", lost)
+    else:
+        network.break_once("POST", "/complete", lost)
+
+    await client.send_files(conversation, [path], "The form")
+
+    begun = network.paths("POST", f"/conversations/{conversation}/attachments")
+    completed = network.paths("POST", "/complete")
+    assert (len(begun), len(completed)) == ((2, 1) if stage == "begin" else (1, 2))
+    expected_uploads = 2 if (stage, lost) == ("begin", "answer") else 1
+    assert attachments_of(stack, conversation) == expected_uploads
+    [message] = await messages_from(therapist, client_persona.user_id, 1)
+    assert message.text == "The form"
+    [reference] = message.attachments
+    assert (await therapist.save_attachment(reference, tmp_path)).read_bytes() == data

@@ -37,6 +37,9 @@ function fileBytes(n, seed = 1) {
   return bytes;
 }
 
+/** The bytes of a download's parts (Uint8Arrays and the Blobs they were folded into). */
+const bytesOf = async (parts) => new Uint8Array(await new Blob(parts).arrayBuffer());
+
 const concat = (pieces) => {
   const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
   let at = 0;
@@ -215,7 +218,7 @@ test('a file of 2.5 MiB goes up in three parts, each sent once, and opens whole'
   assert.deepEqual([reference.name, reference.type, reference.size, reference.attachmentUuid], ['journal page.png', 'image/png', bytes.length, UPLOAD]);
   const { fetcher } = server.fetcher();
   const pieces = await downloadAttachment(reference, { fetcher, wait: noWait });
-  assert.deepEqual(concat(pieces), bytes);
+  assert.deepEqual(await bytesOf(pieces), bytes);
 });
 
 test('a part whose request dropped goes again; one the server stored anyway does not', async () => {
@@ -230,7 +233,7 @@ test('a part whose request dropped goes again; one the server stored anyway does
   assert.equal(server.requests.filter((r) => r[0] === 'GET').length, 2, 'the server was asked after each failure');
   assert.equal(retrying.length, 2, 'the person sees it trying again');
   const { fetcher } = server.fetcher();
-  assert.deepEqual(concat(await downloadAttachment(reference, { fetcher, wait: noWait })), bytes);
+  assert.deepEqual(await bytesOf(await downloadAttachment(reference, { fetcher, wait: noWait })), bytes);
 });
 
 test('a cancelled upload stops where it is and completes nothing', async () => {
@@ -267,11 +270,11 @@ test('a download cut off goes on from the byte it reached, with Range', async ()
   const reference = await upload(server, bytes);
   const { fetcher, asked } = server.fetcher({ cutAfter: 120_000 });
   const pieces = await downloadAttachment(reference, { fetcher, wait: noWait });
-  assert.deepEqual(concat(pieces), bytes);
+  assert.deepEqual(await bytesOf(pieces), bytes);
   assert.deepEqual(asked, [null, 'bytes=120000-']);
   // A server that answers the whole stream again is read past what was received.
   const whole = server.fetcher({ cutAfter: 80_000, honourRange: false });
-  assert.deepEqual(concat(await downloadAttachment(reference, { fetcher: whole.fetcher, wait: noWait })), bytes);
+  assert.deepEqual(await bytesOf(await downloadAttachment(reference, { fetcher: whole.fetcher, wait: noWait })), bytes);
 });
 
 test('a changed, cut or swapped stream gives nothing: the file is not the one the message named', async () => {
@@ -307,4 +310,17 @@ test('pieces of the file are handed on in chunks of 64 KiB, never as stream', as
   const reference = await upload(server, bytes);
   const pieces = await downloadAttachment(reference, { fetcher: server.fetcher().fetcher, wait: noWait });
   assert.equal(pieces.reduce((n, p) => n + p.length, 0), bytes.length, 'the file only: no header, tag or MAC');
+});
+
+test('a large download is handed to Blobs as it comes, not held whole in the page', async () => {
+  const bytes = fileBytes(9 * 1024 * 1024, 5);
+  const server = new FakeServer();
+  const reference = await upload(server, bytes);
+  const { fetcher } = server.fetcher();
+  const parts = await downloadAttachment(reference, { fetcher, wait: noWait });
+  const folded = parts.filter((part) => part instanceof Blob);
+  assert.equal(folded.length, 2, 'two Blobs of 4 MiB or more');
+  const loose = parts.filter((part) => !(part instanceof Blob)).reduce((n, part) => n + part.length, 0);
+  assert.ok(loose < 4 * 1024 * 1024, `at most 4 MiB left loose (${loose})`);
+  assert.deepEqual(await bytesOf(parts), bytes);
 });

@@ -40,6 +40,8 @@ export const MAX_TRIES = 12;
 /** What a person is told of a stream that does not open as the message names it. */
 // The file is read this much at a time (a whole number of the format's chunks).
 const READ_BYTES = 16 * ATTACHMENT_CHUNK;
+// A download's opened bytes are handed to a Blob each time this much has come.
+const FOLD_BYTES = 4 * 1024 * 1024;
 
 export const UNREADABLE_TEXT = 'This file could not be opened: it was changed or is not the one the message named.';
 
@@ -472,17 +474,23 @@ async function persist(attempt, { signal, wait, onRetry }) {
  * rejects with UnreadableAttachmentError when it does not open as the message names it,
  * with an ApiError when the server refuses it or the connection stays down, or with the
  * signal's reason when aborted. A dropped connection is resumed from the byte reached.
+ * The opened bytes are folded into Blobs every FOLD_BYTES as they come, so that the page
+ * holds at most that much of the file in its own memory besides the Blobs it hands on;
+ * none of it is the file until the whole stream was checked.
  * @param {import('./keys.js').AttachmentReference} reference
  * @param {DownloadOptions} [options]
- * @returns {Promise<Uint8Array[]>}
+ * @returns {Promise<BlobPart[]>} the file's bytes in order, for `new Blob(parts)`
  */
 export async function downloadAttachment(reference, { signal, onProgress, fetcher = (url, init) => fetch(url, init), wait = pause } = {}) {
   const { id } = describeAttachment(reference);
   const opening = new AttachmentOpening(reference);
   const total = opening.streamSize;
   const url = `/api/attachments/${encodeURIComponent(id)}/content`;
+  /** @type {BlobPart[]} */
+  const parts = [];
   /** @type {Uint8Array[]} */
-  const pieces = [];
+  let loose = [];
+  let looseBytes = 0;
   let received = 0;
   let failures = 0;
   onProgress?.({ done: 0, total, retrying: false });
@@ -514,7 +522,15 @@ export async function downloadAttachment(reference, { signal, onProgress, fetche
         }
         const plain = opening.feed(bytes);
         received += bytes.length;
-        if (plain.length) pieces.push(plain);
+        if (plain.length) {
+          loose.push(plain);
+          looseBytes += plain.length;
+          if (looseBytes >= FOLD_BYTES) {
+            parts.push(new Blob(loose));
+            loose = [];
+            looseBytes = 0;
+          }
+        }
         failures = 0;
         onProgress?.({ done: received, total, retrying: false });
       }
@@ -536,7 +552,7 @@ export async function downloadAttachment(reference, { signal, onProgress, fetche
     if (isCryptoError(error)) throw new UnreadableAttachmentError();
     throw error;
   }
-  return pieces;
+  return [...parts, ...loose];
 }
 
 /**

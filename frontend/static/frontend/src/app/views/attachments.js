@@ -411,7 +411,7 @@ export function messageFiles({ messenger, announce, local }) {
     paintAll(state);
     if (purpose === 'download') announce(`Downloading ${file.name}…`);
     try {
-      const pieces = await messenger.downloadFile(file.reference, {
+      const parts = await messenger.downloadFile(file.reference, {
         signal: own.signal,
         onProgress: (progress) => {
           Object.assign(state, { done: progress.done, total: progress.total, retrying: progress.retrying });
@@ -419,7 +419,7 @@ export function messageFiles({ messenger, announce, local }) {
         },
       });
       // Only now, with the whole stream checked, are the pieces the file.
-      const blob = new Blob(/** @type {BlobPart[]} */ (pieces), { type: file.type });
+      const blob = new Blob(parts, { type: file.type });
       if (purpose === 'preview') {
         show(state, blob);
       } else {
