@@ -107,17 +107,20 @@ def test_an_empty_or_too_large_file_is_refused_and_what_was_typed_stays(
     def hold(route: Route) -> None:
         held.append(route)
 
-    c.route(re.compile(r".*/api/attachments/[0-9a-f-]+/parts/0$"), hold)
+    first_part = re.compile(r".*/api/attachments/[0-9a-f-]+/parts/0$")
+    c.route(first_part, hold)
     c.get_by_role("button", name="Remove whole notebook.png").click()
     expect(c.locator(".file-chip")).to_have_count(1)
-    text.press("Enter")
+    # Cancelled once the first part is on its way (and held), not before it leaves.
+    with c.expect_request(first_part):
+        text.press("Enter")
     cancel = c.get_by_role("button", name="Cancel the upload of one page.png")
     cancel.click()
     expect(alert).to_have_text("Upload cancelled. Your message and files are still here.")
     expect(c.locator(".file-chip", has_text="one page.png")).to_be_visible()
     expect(text).to_have_value(words)
     assert len(held) == 1
-    c.unroute(re.compile(r".*/api/attachments/[0-9a-f-]+/parts/0$"))
+    c.unroute(first_part)
     with contextlib.suppress(Exception):  # the page has given up on it already
         held[0].abort()
 
