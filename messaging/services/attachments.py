@@ -183,6 +183,12 @@ def _require_readable(conversation: Conversation) -> None:
         )
 
 
+def _missing(attachment: Attachment) -> list[int]:
+    """The parts not stored yet, in order (one query, whatever the number of parts)."""
+    stored = set(_stored(attachment))
+    return [number for number in range(attachment.parts) if number not in stored]
+
+
 def _stored(attachment: Attachment) -> list[int]:
     return list(
         AttachmentPart.objects.filter(attachment=attachment)
@@ -334,7 +340,7 @@ def complete_upload(user: User, attachment_id: uuid.UUID, digest: bytes) -> Uplo
             raise AttachmentIncompleteError(
                 "A part was dropped meanwhile: list the stored parts, send what is missing, "
                 "then complete.",
-                missing_parts=[n for n in range(locked.parts) if n not in _stored(locked)],
+                missing_parts=_missing(locked),
             )
         now = timezone.now()
         Attachment.objects.filter(pk=locked.pk).update(completed_at=now, digest=digest)
@@ -400,7 +406,7 @@ def readable(user: User, attachment_id: uuid.UUID) -> Attachment:
     attachment = _member_attachment(user, attachment_id, lock=False)
     _require_readable(attachment.conversation)
     if attachment.completed_at is None:
-        missing = [n for n in range(attachment.parts) if n not in _stored(attachment)]
+        missing = _missing(attachment)
         raise AttachmentIncompleteError(
             "This attachment is not complete: "
             + (f"{_numbers(missing)} still to send, then " if missing else "")
