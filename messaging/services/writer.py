@@ -175,18 +175,17 @@ def _store_locked(requests: Sequence[SendRequest]) -> list[StoredMessage | ApiEr
             conversation_id = by_db_id[db_id]
             conversations[conversation_id] = [status, current_epoch, last_seq]
             members.setdefault(conversation_id, {})[member_id] = bool(active)
-        message_ids = list({sql.uuid(r.client_message_id) for r in requests})
+        # The batch's (conversation, message id) pairs looked up as pairs: one index probe
+        # each, however long the conversations' histories (docs/performance.md).
+        pairs = sorted({(r.conversation_id, r.client_message_id) for r in requests})
         cursor.execute(
-            sql.used_ids.format(marks=marks, ids=", ".join(["%s"] * len(message_ids))),
-            db_ids + message_ids,
+            sql.used_ids.format(pairs=", ".join([sql.pair] * len(pairs))),
+            [sql.uuid(value) for pair in pairs for value in pair],
         )
-        used = cursor.fetchall()
+        used = [row[0] for row in cursor.fetchall()]
     known: dict[tuple[uuid.UUID, uuid.UUID], Message] = {}
     if used:  # resends: rare, so read with the ORM
-        for m in Message.objects.filter(
-            conversation_id__in=conversation_ids,
-            client_message_id__in={r.client_message_id for r in requests},
-        ):
+        for m in Message.objects.filter(pk__in=used):
             known[(m.conversation_id, m.client_message_id)] = m
     now = timezone.now()
     results: list[StoredMessage | ApiError] = []
@@ -240,30 +239,55 @@ def _store_locked(requests: Sequence[SendRequest]) -> list[StoredMessage | ApiEr
     return results
 
 
+def _insert_arrays(statement: str, new_rows: list[Message], db_now: Any) -> None:
+    """PostgreSQL: the new rows as one array per column, bound by the server (a cursor of
+    psycopg's own on Django's connection, in its transaction): the statement's text is the
+    same for every batch, and the ciphertexts travel as binary values, never quoted into
+    SQL text."""
+    import psycopg
+
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(
+            statement,
+            (
+                db_now,
+                [m.conversation_id for m in new_rows],
+                [m.seq for m in new_rows],
+                [m.client_message_id for m in new_rows],
+                [m.epoch for m in new_rows],
+                [m.sender_id for m in new_rows],
+                [m.ciphertext for m in new_rows],
+            ),
+        )
+
+
 def _insert(
     sql: BatchSql, new_rows: list[Message], last_seqs: dict[uuid.UUID, int], now: datetime
 ) -> None:
     """The new rows in one statement, and ``last_seq`` moved in one more, whatever the
     batch's size: a round trip costs more than a row."""
     db_now = sql.datetime(now)
-    rows: list[Any] = [
-        (
-            sql.uuid(m.conversation_id),
-            m.seq,
-            sql.uuid(m.client_message_id),
-            m.epoch,
-            m.sender_id,
-            m.ciphertext,
-            db_now,
-        )
-        for m in new_rows
-    ]
     touched = sorted({m.conversation_id for m in new_rows})
+    if sql.insert_arrays:
+        _insert_arrays(sql.insert_arrays, new_rows, db_now)
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql.insert.format(rows=", ".join([sql.insert_row] * len(rows))),
-            [value for row in rows for value in row],
-        )
+        if not sql.insert_arrays:
+            rows: list[Any] = [
+                (
+                    sql.uuid(m.conversation_id),
+                    m.seq,
+                    sql.uuid(m.client_message_id),
+                    m.epoch,
+                    m.sender_id,
+                    m.ciphertext,
+                    db_now,
+                )
+                for m in new_rows
+            ]
+            cursor.execute(
+                sql.insert.format(rows=", ".join([sql.insert_row] * len(rows))),
+                [value for row in rows for value in row],
+            )
         cursor.execute(
             sql.advance.format(
                 cases=" ".join(["WHEN %s THEN %s"] * len(touched)),
@@ -302,14 +326,25 @@ class BatchSql:
             f" WHERE c.id IN ({{marks}}) ORDER BY c.id{lock}"
         )
         self.used_ids = (
-            f"SELECT 1 FROM {message} WHERE conversation_id IN ({{marks}})"
-            f" AND client_message_id IN ({{ids}})"
+            f"SELECT id FROM {message} WHERE (conversation_id, client_message_id)"
+            " IN (VALUES {pairs})"
         )
+        self.pair = "(%s, %s)"
         self.insert = (
             f"INSERT INTO {message} (conversation_id, seq, client_message_id, epoch,"
             " sender_id, ciphertext, created_at) VALUES {rows}"
         )
         self.insert_row = "(%s, %s, %s, %s, %s, %s, %s)"
+        self.insert_arrays = (
+            (
+                f"INSERT INTO {message} (conversation_id, seq, client_message_id, epoch,"
+                " sender_id, ciphertext, created_at) SELECT c, s, m, e, u, b, %s"
+                " FROM unnest(%s::uuid[], %s::bigint[], %s::uuid[], %s::integer[],"
+                " %s::bigint[], %s::bytea[]) AS t(c, s, m, e, u, b)"
+            )
+            if connection.vendor == "postgresql"
+            else ""
+        )
         self.advance = (
             f"UPDATE {conversation} SET last_seq = CASE id {{cases}} END,"
             f" last_message_at = %s WHERE id IN ({{marks}})"
