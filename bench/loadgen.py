@@ -1,7 +1,7 @@
 """The load generator: open-loop traffic through the real protocol, and the same traffic
 through the relay the Channels tutorial teaches, side by side.
 
-    python bench/loadgen.py [--pairs 100] [--idle-sockets 10000] [--quick]
+    python bench/loadgen.py [--pairs 100] [--idle-sockets 10000] [--prefill 10000000]
 
 Needs DATABASE_URL (an administrative PostgreSQL URL; the run makes a database of its own
 and drops it) and REDIS_URL. Writes ``bench/results/<time>.json`` and ``<time>.md``, and
@@ -53,6 +53,7 @@ sys.path.insert(0, str(ROOT))
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
 import crypto  # noqa: E402
+from bench.prefill import prefill  # noqa: E402
 from crypto import ConversationKey, IdentityKeyPair  # noqa: E402
 from harness.servers import (  # noqa: E402
     LiveServer,
@@ -70,11 +71,8 @@ SERVER_LIMITS = {
 }
 
 
-SERVERS: dict[str, list[str] | None] = {
-    "uvicorn": None,  # confide serve
-    "daphne": [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", "0"]
-    + ["portal.asgi:application"],
-}
+# What serves our portal: ``confide serve`` with uvicorn or with Daphne (portal/serving.py).
+SERVERS = ("uvicorn", "daphne")
 
 
 # --- measurements ---------------------------------------------------------------------------
@@ -89,16 +87,25 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    """User + system CPU of a process and of every live process under it (a server of
+    several processes), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except FileNotFoundError:
+        return 0.0
     ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
+    own = (int(fields[11]) + int(fields[12])) / ticks
+    return own + sum(process_cpu_seconds(int(child)) for child in children)
 
 
 def process_rss_bytes(pid: int) -> int:
+    """Resident memory of a process and of every live process under it."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
+            own = int(line.split()[1]) * 1024
+            return own + sum(process_rss_bytes(int(child)) for child in children)
     raise RuntimeError("no VmRSS")
 
 
@@ -840,6 +847,18 @@ def relay_port(data_dir: Path, process: subprocess.Popen[bytes]) -> int:
 # --- report ---------------------------------------------------------------------------------
 
 
+def _prefill_line(report: dict[str, Any]) -> list[str]:
+    made = report.get("prefill")
+    if not made:
+        return ["The message table was empty when the load began.", ""]
+    return [
+        f"The message table already held {made['messages']:,} messages over"
+        f" {made['conversations']:,} conversations ({made['table_bytes'] / 2**30:.1f} GiB,"
+        f" made in {made['total_seconds']} s by bench/prefill.py).",
+        "",
+    ]
+
+
 def markdown(report: dict[str, Any]) -> str:
     ours = report["confide"]
     base = report["baseline"]
@@ -856,8 +875,11 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [
         f"# Load generator results, {report['started']}",
         "",
-        f"{report['machine']}; {report['pairs']} pairs; server and generator on one machine.",
+        f"{report['machine']}; {report['pairs']} pairs; server and generator on one machine;"
+        f" {report['args'].get('server', 'uvicorn')},"
+        f" {report['args'].get('processes', 1)} server process(es).",
         "",
+        *_prefill_line(report),
         row("figure", "ours", "baseline relay", "target"),
         row("---", "---", "---", "---"),
         row(
@@ -941,8 +963,20 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         try:
             if args.only == "baseline":
                 raise _Skip
-            server = stack.start_server(SERVER_LIMITS, SERVERS[args.server])
+            server = stack.start_server(
+                {
+                    **SERVER_LIMITS,
+                    "CONFIDE_SERVER": args.server,
+                    "CONFIDE_SERVER_PROCESSES": str(args.processes),
+                }
+            )
             seed_pairs(stack, pairs)
+            if args.prefill:
+                assert stack.database_url is not None
+                report["prefill"] = prefill(
+                    stack.database_url, args.prefill, args.prefill_conversations
+                )
+                print("prefill:", report["prefill"], flush=True)
             report["confide"] = await staircase(
                 Confide(server), pairs, [server.process.pid], args, rng
             )
@@ -950,7 +984,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 sum(s["acked"] for s in report["confide"]["steps"])
                 + report["confide"]["half_load"]["acked"]
             )
-            report["rows_stored"] = stored_counts(stack)
+            # What the load stored: the rows beyond the prefilled history.
+            report["rows_stored"] = stored_counts(stack) - report.get("prefill", {}).get(
+                "messages", 0
+            )
             if args.overload_seconds:
                 # The operator's capacity setting, a little under the measured saturation,
                 # on a second server process of the same stack.
@@ -1014,9 +1051,19 @@ def main() -> None:
     parser.add_argument("--drain-seconds", type=float, default=20)
     parser.add_argument("--idle-sockets", type=int, default=10000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--prefill",
+        type=int,
+        default=0,
+        help="messages already stored before the load (bench/prefill.py), e.g. 10000000",
+    )
+    parser.add_argument("--prefill-conversations", type=int, default=10_000)
     parser.add_argument("--overload-seconds", type=float, default=60)
     parser.add_argument(
-        "--server", choices=sorted(SERVERS), default="uvicorn", help="what serves our portal"
+        "--server", choices=SERVERS, default="uvicorn", help="what serves our portal"
+    )
+    parser.add_argument(
+        "--processes", type=int, default=1, help="server processes sharing the port"
     )
     parser.add_argument("--only", choices=("confide", "baseline"), default=None)
     parser.add_argument(

@@ -28,9 +28,11 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 30.0
-# uvicorn's line; Daphne's, for the benchmark's comparison (bench/loadgen.py --server daphne).
+# What `confide serve` logs once it listens, with uvicorn or with Daphne (portal/serving.py),
+# and Daphne's own line (bench/loadgen.py's comparison).
 _LISTENING = re.compile(
-    rb"(?:Uvicorn running on http://|Listening on TCP address )127\.0\.0\.1:(\d+)"
+    rb"(?:Uvicorn running on http://|Daphne serving on http://|Listening on TCP address )"
+    rb"127\.0\.0\.1:(\d+)"
 )
 # Variables of the test process that must not reach a server of another stack.
 _STACK_VARIABLES = (
@@ -82,6 +84,9 @@ class Stack:
     env: dict[str, str]
     database_name: str | None = None
     servers: list[LiveServer] = field(default_factory=list)
+    # Settings of every server started from now on (``CONFIDE_SERVER``, say), under the
+    # test's own ``extra_env``.
+    server_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def database_url(self) -> str | None:
@@ -132,7 +137,16 @@ class Stack:
         from ``cwd`` (another version's source tree, for an upgrade) when given."""
         index = len(self.servers)
         log_path = self.data_dir / f"server-{index}.log"
-        env = {**self.env, "CONFIDE_HOST": "127.0.0.1", "CONFIDE_PORT": "0", **(extra_env or {})}
+        env = {
+            **self.env,
+            "CONFIDE_HOST": "127.0.0.1",
+            "CONFIDE_PORT": "0",
+            # One process per server unless a test asks for more: a test that kills a
+            # server kills all of it.
+            "CONFIDE_SERVER_PROCESSES": "1",
+            **self.server_env,
+            **(extra_env or {}),
+        }
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 command or [sys.executable, "-m", "portal.cli", "serve"],

@@ -2,7 +2,7 @@
 
 confide migrate
 confide seed_demo
-confide serve            # the portal on 127.0.0.1:8000 (uvicorn), and the job worker
+confide serve            # the portal on 127.0.0.1:8000 (uvicorn or Daphne), and the job worker
 confide db_worker        # a job worker on its own (with CONFIDE_WORKER=false on servers)
 confide --help           # every command of the project's, with a line on each
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
 
 # Django's commands an operator uses, in the order of docs/operations.md; the project's own
 # are found in its apps. ``confide help --commands`` lists every one.
@@ -78,7 +77,8 @@ def usage() -> str:
         "",
         "Running the portal:",
         f"  {'serve':<{width}}Serves the portal (uvicorn) and runs the job worker beside it;",
-        f"  {'':<{width}}CONFIDE_HOST and CONFIDE_PORT say where (127.0.0.1:8000).",
+        f"  {'':<{width}}CONFIDE_HOST and CONFIDE_PORT say where (127.0.0.1:8000),",
+        f"  {'':<{width}}CONFIDE_SERVER (uvicorn, daphne) and CONFIDE_SERVER_PROCESSES how.",
     ]
     lines += [f"  {name:<{width}}{text}" for name, text in _DJANGO_COMMANDS.items()]
     lines += ["", "The portal's own:"]
@@ -90,38 +90,6 @@ def usage() -> str:
         "(docs/operations.md).",
     ]
     return "\n".join(lines)
-
-
-def server_options() -> dict[str, Any]:
-    """How ``serve`` runs uvicorn, from the environment (docs/operations.md).
-
-    uvicorn rather than Daphne: a third of the CPU per message, and a websocket ``send``
-    that waits while the client's socket buffer is full, so a client that stops reading
-    holds a bounded amount of server memory (docs/performance.md). Compression is off:
-    ciphertext does not compress, and permessage-deflate costs memory per socket.
-    """
-    max_frame = int(os.environ.get("CONFIDE_MAX_FRAME_BYTES", str(256 * 1024)))
-    return {
-        "host": os.environ.get("CONFIDE_HOST", "127.0.0.1"),
-        "port": int(os.environ.get("CONFIDE_PORT", "8000")),
-        "loop": "uvloop",
-        "http": "httptools",
-        "ws": "websockets-sansio",
-        "ws_per_message_deflate": False,
-        # Frames up to four times the protocol's limit reach the consumer, which answers
-        # frame_too_large (docs/protocol.md); larger ones are refused by the server itself.
-        "ws_max_size": 4 * max_frame,
-        "lifespan": "off",
-        # The forwarded headers are read inside the application (portal/asgi.py), after
-        # the request log has seen the real peer; uvicorn itself trusts none of them.
-        "proxy_headers": False,
-        "server_header": False,
-        # Django's LOGGING (portal/logs.py) formats uvicorn's lines too, and RequestLog
-        # writes one per request with its request id instead of uvicorn's access line.
-        "log_config": None,
-        "access_log": False,
-        "timeout_graceful_shutdown": 5,
-    }
 
 
 def announce_generation() -> None:
@@ -143,18 +111,27 @@ def announce_generation() -> None:
 
 
 def serve(extra: list[str]) -> None:
-    """Runs the project's ASGI application (host and port from the environment)."""
+    """Runs the project's ASGI application: host and port, the server and its number of
+    processes from the environment (portal/serving.py, docs/operations.md)."""
     if extra:
         raise SystemExit("confide serve takes no arguments; see docs/operations.md")
     import django
-    import uvicorn
 
     django.setup()
+    from django.conf import settings
+
+    from portal import serving
     from portal.worker import start_worker
 
+    processes = serving.process_count(settings.CONFIDE_SERVER_PROCESSES, bool(settings.REDIS_URL))
     announce_generation()
     start_worker()
-    uvicorn.run("portal.asgi:application", **server_options())
+    serving.run(
+        settings.CONFIDE_SERVER,
+        os.environ.get("CONFIDE_HOST", "127.0.0.1"),
+        int(os.environ.get("CONFIDE_PORT", "8000")),
+        processes,
+    )
 
 
 if __name__ == "__main__":

@@ -403,6 +403,16 @@ CONFIDE_ASSISTED_RECOVERY_EMAIL_WINDOW_SECONDS = env_int(
 # only. ``confide serve`` runs a worker beside the server (CONFIDE_WORKER=false for none,
 # when ``confide worker`` runs apart).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# ``confide serve`` (portal/serving.py): the ASGI server (uvicorn or daphne), and how many
+# server processes share the port (by default one per core with Redis, one without).
+CONFIDE_SERVER = env_str("CONFIDE_SERVER", "uvicorn")
+if CONFIDE_SERVER not in ("uvicorn", "daphne"):
+    raise ImproperlyConfigured("CONFIDE_SERVER must be uvicorn or daphne.")
+CONFIDE_SERVER_PROCESSES = (
+    env_int("CONFIDE_SERVER_PROCESSES", 1, minimum=1, maximum=256)
+    if env_str("CONFIDE_SERVER_PROCESSES")
+    else None
+)
 CONFIDE_WORKER = env_bool("CONFIDE_WORKER", True)
 CONFIDE_WORKER_INTERVAL_SECONDS = env_float("CONFIDE_WORKER_INTERVAL_SECONDS", 1.0, minimum=0.05)
 # The periodic job (portal.periodic): how often it looks for due work.

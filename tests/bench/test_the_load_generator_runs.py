@@ -33,6 +33,9 @@ def test_a_short_load_is_acknowledged_delivered_and_stored(tmp_path: Path) -> No
             "--drain-seconds=2",
             "--start-rate=10",
             "--max-rate=15",
+            # A little history first (bench/prefill.py): the load lands on top of it.
+            "--prefill=3000",
+            "--prefill-conversations=20",
             f"--out={tmp_path}",
         ],
         cwd=ROOT,
@@ -50,5 +53,7 @@ def test_a_short_load_is_acknowledged_delivered_and_stored(tmp_path: Path) -> No
     for step in [*steps, report["confide"]["half_load"]]:
         counts = (step["missing_deliveries"], step["duplicate_deliveries"], step["unanswered"])
         assert counts == (0, 0, 0), step
-    # The database holds exactly what was acknowledged.
+    assert report["prefill"]["messages"] == 3000
+    assert report["prefill"]["conversations"] == 20
+    # The database holds exactly what was acknowledged, beside the history.
     assert report["rows_stored"] == report["acked_total"] > 0

@@ -77,7 +77,8 @@ def test_the_server_unit_runs_as_its_own_user_privately() -> None:
         "NoNewPrivileges=yes",
         "ProtectSystem=strict",
         "Restart=on-failure",
-        f"ExecStart=/usr/bin/env CONFIDE_HOST=127.0.0.1 CONFIDE_PORT=%i {INSTALLED} serve",
+        "ExecStart=/usr/bin/env CONFIDE_HOST=127.0.0.1 CONFIDE_PORT=%i"
+        f" CONFIDE_SERVER_PROCESSES=1 {INSTALLED} serve",
         "EnvironmentFile=/etc/confide/confide.env",
     ):
         assert line in text.splitlines(), line

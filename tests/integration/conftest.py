@@ -49,6 +49,9 @@ from tests.personas import (
     make_live_personas,
 )
 
+# The servers `confide serve` runs (portal/serving.py); the fault tests run on each.
+SERVERS = ("uvicorn", "daphne")
+
 # Quick reconnects keep the fault tests short; the bound is what the client guarantees.
 FAST_BACKOFF = {"initial": 0.05, "maximum": 0.5}
 
@@ -145,13 +148,18 @@ def _fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultStac
         postgres.destroy()
 
 
-@pytest.fixture
-def fault_stack(_fault_stack: FaultStack) -> Iterator[FaultStack]:
+@pytest.fixture(params=SERVERS)
+def fault_stack(request: pytest.FixtureRequest, _fault_stack: FaultStack) -> Iterator[FaultStack]:
     """The session's fault stack, with both services running before and after the test
-    (a test that failed while one was down does not break the next)."""
+    (a test that failed while one was down does not break the next). Each fault test runs
+    twice: its servers are uvicorn, then Daphne (``CONFIDE_SERVER``, portal/serving.py)."""
     _fault_stack.ensure_running()
-    yield _fault_stack
-    _fault_stack.ensure_running()
+    _fault_stack.stack.server_env = {"CONFIDE_SERVER": request.param}
+    try:
+        yield _fault_stack
+    finally:
+        _fault_stack.stack.server_env = {}
+        _fault_stack.ensure_running()
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
-"""One of two Daphne processes killed with SIGKILL while both members send: its clients
-reconnect, through the failover front, to the other process, resend what was not
-acknowledged, backfill what they missed, and lose and duplicate nothing."""
+"""One of two server processes (uvicorn, then Daphne) killed with SIGKILL while both
+members send: its clients reconnect, through the failover front, to the other process,
+resend what was not acknowledged, backfill what they missed, and lose and duplicate
+nothing."""
 
 from __future__ import annotations
 
