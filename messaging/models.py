@@ -43,6 +43,9 @@ class Conversation(models.Model):
     epoch_started_at = models.DateTimeField(default=timezone.now)
     # The sequence number given to the latest message (0: none yet).
     last_seq = models.PositiveBigIntegerField(default=0)
+    # ``last_seq`` when the current epoch began: the epoch's messages are those numbered
+    # after it (the writer takes no other epoch), so their count needs no scan.
+    epoch_start_seq = models.PositiveBigIntegerField(default=0)
     last_message_at = models.DateTimeField(null=True, blank=True)
     # Discharge (docs/records.md): read-only from then on, kept for the practice's retention.
     discharged_at = models.DateTimeField(null=True, blank=True)

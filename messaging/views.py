@@ -6,7 +6,8 @@ import uuid
 from typing import cast
 
 from django.contrib.auth import login
-from django.db.models import Count, F, Max, Prefetch, Q
+from django.db.models import Count, F, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
 import crypto
@@ -16,7 +17,7 @@ from accounts.limits import remember_place, sets_known_browser
 from accounts.models import Role, User
 from accounts.signup import account_keys, decode
 from accounts.views import me_body, member_body
-from messaging.models import KeyEnvelope, Membership
+from messaging.models import KeyEnvelope, Membership, Message
 from messaging.services.discharge import discharge
 from messaging.services.inbox import InboxEntry, set_archived, set_label, shown_archived_at
 from messaging.services.invitations import (
@@ -157,27 +158,33 @@ def conversation_body(membership: Membership) -> http.ConversationBody:
 
 
 def _memberships(user: User, conversation_id: uuid.UUID | None = None) -> list[Membership]:
-    """The user's memberships with what conversation_body shows, in three queries."""
+    """The user's memberships with what conversation_body shows, in three queries.
+
+    Each figure is read from the conversation's messages through its (conversation, seq)
+    index, never by joining every stored message: the unread ones are the range after
+    the member's last read, the other member's latest the first found from the newest
+    back, and the current epoch's count is arithmetic (``epoch_start_seq``)."""
     query = Membership.objects.filter(user=user, user__is_active=True)
     if conversation_id is not None:
         query = query.filter(conversation_id=conversation_id)
+    theirs = Message.objects.filter(conversation_id=OuterRef("conversation_id")).exclude(
+        sender=user
+    )
     return list(
         query.select_related("conversation")
         .annotate(
-            unread=Count(
-                "conversation__messages",
-                filter=Q(conversation__messages__seq__gt=F("last_read_seq"))
-                & ~Q(conversation__messages__sender=user),
+            unread=Coalesce(
+                Subquery(
+                    theirs.filter(seq__gt=OuterRef("last_read_seq"))
+                    .values("conversation_id")
+                    .annotate(n=Count("*"))
+                    .values("n")
+                ),
+                0,
             ),
-            epoch_messages=Count(
-                "conversation__messages",
-                filter=Q(conversation__messages__epoch=F("conversation__current_epoch")),
-            ),
+            epoch_messages=F("conversation__last_seq") - F("conversation__epoch_start_seq"),
             # When the other member last wrote: a newer message ends an archive.
-            last_incoming_at=Max(
-                "conversation__messages__created_at",
-                filter=~Q(conversation__messages__sender=user),
-            ),
+            last_incoming_at=Subquery(theirs.order_by("-seq").values("created_at")[:1]),
         )
         .prefetch_related(
             Prefetch(

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 import crypto
@@ -116,7 +117,7 @@ def _start_epoch(
             for c in checked
         )
         Conversation.objects.filter(pk=conversation.pk).update(
-            current_epoch=epoch, epoch_started_at=timezone.now()
+            current_epoch=epoch, epoch_started_at=timezone.now(), epoch_start_seq=F("last_seq")
         )
         record(
             AuditKind.EPOCH_STARTED,

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import User
@@ -87,10 +86,13 @@ def _clean_label(label: str) -> str:
 
 
 def _entry(membership: Membership) -> InboxEntry:
+    # From the newest back through the (conversation, seq) index, to the first found.
     last_incoming_at: datetime | None = (
         Message.objects.filter(conversation_id=membership.conversation_id)
         .exclude(sender_id=membership.user_id)
-        .aggregate(latest=Max("created_at"))["latest"]
+        .order_by("-seq")
+        .values_list("created_at", flat=True)
+        .first()
     )
     return InboxEntry(
         conversation=membership.conversation_id,

@@ -9,6 +9,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import F
+
 import crypto
 from accounts.models import AssistedRecovery, User
 from crypto import ConversationKey, IdentityKeyPair, PublicIdentity, SignUpMaterial
@@ -86,7 +88,10 @@ def add_epoch(chat: Chat, epoch: int, wrapper: Person) -> ConversationKey:
                 key, chat.id, epoch, member.identity.public, wrapper.identity, created_at
             ),
         )
-    Conversation.objects.filter(pk=chat.id).update(current_epoch=epoch)
+    # As the rekey stores it: the epoch's messages are those numbered after this.
+    Conversation.objects.filter(pk=chat.id).update(
+        current_epoch=epoch, epoch_start_seq=F("last_seq")
+    )
     return key
 
 

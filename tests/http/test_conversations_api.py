@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 import crypto
@@ -160,7 +161,10 @@ def add_epoch(chat: Chat, epoch: int, wrapper: Person) -> ConversationKey:
                 key, chat.id, epoch, member.identity.public, wrapper.identity, created_at
             ),
         )
-    Conversation.objects.filter(pk=chat.id).update(current_epoch=epoch)
+    # As the rekey stores it: the epoch's messages are those numbered after this.
+    Conversation.objects.filter(pk=chat.id).update(
+        current_epoch=epoch, epoch_start_seq=F("last_seq")
+    )
     return key
 
 

@@ -1,0 +1,210 @@
+"""What the conversation listing costs the server as history grows.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
+        .venv/bin/python bench/listing_cost.py [--clients 150] [--epochs 1 100] [--messages 10000]
+
+For each number of epochs: a database of the run's own holding one therapist with
+``--clients`` conversations, each with ``--messages`` messages spread evenly over its
+epochs and one envelope per epoch for the therapist (as long as a real version-3
+envelope; the listing only passes them on), the therapist five messages behind in each.
+Then ``GET /api/conversations`` as the therapist, in this process, ``--runs`` times: the
+median time and the size of the answer. The rows are made inside PostgreSQL, as
+bench/prefill.py makes them; the database is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def _database_url(admin_url: str, name: str) -> str:
+    parts = urlsplit(admin_url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def seed(clients: int, epochs: int, messages: int) -> Any:
+    """The therapist, their clients and conversations; returns the therapist."""
+    from django.db import connection, transaction
+
+    import crypto
+    from accounts.factors import totp
+    from accounts.models import Practice, Role, User
+    from messaging.models import Conversation, KeyEnvelope, Membership
+
+    identity = crypto.IdentityKeyPair.generate()
+    sample = crypto.wrap_conversation_key(
+        crypto.ConversationKey.generate(),
+        uuid.uuid4(),
+        0,
+        identity.public,
+        identity,
+        int(time.time() * 1000),
+    )
+    per_epoch = max(1, messages // epochs)
+    # (A version from before ``epoch_start_seq`` runs this too, for the comparison.)
+    fields = {field.name for field in Conversation._meta.fields}
+    start = {"epoch_start_seq": per_epoch * (epochs - 1)} if "epoch_start_seq" in fields else {}
+
+    def user(email: str, role: str) -> User:
+        return User.objects.create_user(
+            email,
+            display_name=email.split("@")[0],
+            role=role,
+            practice=practice,
+            public_identity=identity.public.to_bytes(),
+            kdf_salt=b"",
+            kdf_opslimit=2,
+            kdf_memlimit=32 * 1024 * 1024,
+            key_bundle=b"",
+            recovery_bundle=b"",
+        )
+
+    with transaction.atomic():
+        practice = Practice.objects.create(name="Listing bench")
+        therapist = user("therapist@bench.invalid", Role.THERAPIST)
+        totp.enrol_confirmed(therapist)  # staff need a second factor set up
+        envelopes = []
+        for index in range(clients):
+            client = user(f"client-{index}@bench.invalid", Role.CLIENT)
+            conversation = Conversation.objects.create(
+                practice=practice, current_epoch=epochs - 1, last_seq=messages, **start
+            )
+            Membership.objects.create(
+                conversation=conversation, user=therapist, last_read_seq=messages - 5
+            )
+            Membership.objects.create(conversation=conversation, user=client)
+            envelopes += [
+                KeyEnvelope(
+                    conversation=conversation,
+                    epoch=epoch,
+                    recipient=therapist,
+                    wrapper=therapist,
+                    envelope=secrets.token_bytes(len(sample)),
+                )
+                for epoch in range(epochs)
+            ]
+        KeyEnvelope.objects.bulk_create(envelopes, batch_size=5000)
+        with connection.cursor() as cursor:
+            # Every message from the client, in epoch order, a 429-byte sealed message each.
+            cursor.execute(
+                "INSERT INTO messaging_message (conversation_id, seq, client_message_id,"
+                " epoch, sender_id, ciphertext, created_at)"
+                " SELECT m.conversation_id, s, gen_random_uuid(),"
+                " LEAST((s - 1) / %s, %s), m.user_id, %s, now() - make_interval(mins => %s - s)"
+                " FROM messaging_membership m CROSS JOIN generate_series(1, %s) AS s"
+                " WHERE m.user_id <> %s",
+                [per_epoch, epochs - 1, secrets.token_bytes(429), messages, messages, therapist.pk],
+            )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    return therapist
+
+
+def measure(therapist: Any, runs: int) -> dict[str, Any]:
+    from django.conf import settings
+    from django.test import Client
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    browser = Client()
+    browser.force_login(therapist)
+    times, size = [], 0
+    for _ in range(runs):
+        started = time.perf_counter()
+        answer = browser.get("/api/conversations", secure=True)
+        times.append(time.perf_counter() - started)
+        assert answer.status_code == 200, answer.content[:300]
+        size = len(answer.content)
+    return {"median_ms": round(statistics.median(times) * 1000, 1), "bytes": size}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=150)
+    parser.add_argument("--epochs", type=int, nargs="+", default=[1, 100])
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    import psycopg
+
+    admin_url = os.environ["DATABASE_URL"]
+    results = []
+    for epochs in args.epochs:
+        name = f"confide_listing_{secrets.token_hex(4)}"
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            # Each size in a process of its own, on its own database.
+            results.append(_run_one(name, admin_url, args.clients, epochs, args))
+        finally:
+            with psycopg.connect(admin_url, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    print(json.dumps(results, indent=2))
+
+
+def _run_one(
+    name: str, admin_url: str, clients: int, epochs: int, args: argparse.Namespace
+) -> dict[str, Any]:
+    import subprocess
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(admin_url, name),
+        "SECRET_KEY": os.environ.get("SECRET_KEY", secrets.token_urlsafe(50)),
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+    }
+    env.pop("REDIS_URL", None)
+    request = json.dumps(
+        {"clients": clients, "epochs": epochs, "messages": args.messages, "runs": args.runs}
+    )
+    done = subprocess.run(
+        [sys.executable, __file__, "--child"],
+        input=request,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(done.stderr[-3000:])
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def child() -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    request = json.loads(sys.stdin.read())
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    therapist = seed(request["clients"], request["epochs"], request["messages"])
+    seeded = time.perf_counter() - started
+    result = {
+        "clients": request["clients"],
+        "epochs": request["epochs"],
+        "messages_each": request["messages"],
+        "seed_seconds": round(seeded, 1),
+        **measure(therapist, request["runs"]),
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--child"]:
+        child()
+    else:
+        main()
