@@ -38,7 +38,8 @@ const scenarios = {
     await flush();
     assert.equal(tab.messenger.socket.connected, true);
     assert.ok(tab.events.some((e) => e.type === 'status' && e.detail.state === 'open'));
-    assert.equal(tab.requests.filter((path) => path === '/api/conversations').length, 2, 'listed again after ready');
+    // The first ready follows the sign-in's listing at once: it is not fetched again.
+    assert.equal(tab.requests.filter((path) => path === '/api/conversations').length, 1, 'listed once');
   },
 
   async message(tab, example) {

@@ -138,6 +138,9 @@ export class ConversationList {
   /** The older epoch each of those went back to, when it did. */
   /** @type {Map<string, number>} */
   #rolledBack = new Map();
+  /** When the last whole listing arrived (performance.now()), or null before any. */
+  /** @type {number|null} */
+  #listedAt = null;
 
   /**
    * @param {{me: any, keys: import('./keys.js').Keys, seen: import('./seen.js').SeenIdentities,
@@ -186,7 +189,17 @@ export class ConversationList {
     for (const id of [...this.byId.keys()]) {
       if (!listed.has(id)) this.byId.delete(id);
     }
+    this.#listedAt = performance.now();
     this.emit('conversations');
+  }
+
+  /**
+   * Whether the whole listing arrived less than `ms` ago: the socket's first connect,
+   * just after the sign-in listed everything, need not list it all again.
+   * @param {number} ms
+   */
+  listedWithin(ms) {
+    return this.#listedAt !== null && performance.now() - this.#listedAt < ms;
   }
 
   /** @param {string} id */
@@ -376,7 +389,7 @@ export class ConversationList {
     // rotation"), and even then it is not written in.
     const rollback = restored && raw.current_epoch < (known?.currentEpoch ?? 0);
     if (rollback) {
-      this.keys.ring.forgetAfter(raw.id, raw.current_epoch);
+      this.keys.forgetAfter(raw.id, raw.current_epoch);
       // Every epoch up to the highest held is refused, not only the one listed: the server
       // could otherwise bring back a later one with its genuine old envelope, as current.
       // An earlier restore's refusal stays (it keeps its highest epoch, from now on).
@@ -416,15 +429,24 @@ export class ConversationList {
       }
     }
     for (const item of raw.envelopes ?? []) {
-      if (this.keys.hasKey(conversation.id, item.epoch)) continue;
+      if (this.keys.ring.has(conversation.id, item.epoch)) continue;
       const wrapper = members.get(item.wrapper);
       if (!wrapper) continue;
-      try {
-        this.keys.unwrapFromAny(conversation.id, item.epoch, item.envelope, identitiesOf(wrapper));
-      } catch (error) {
+      /** @param {unknown} error */
+      const refused = (error) => {
         if (!isCryptoError(error)) throw error;
         // An envelope that does not verify is ignored: its messages will show as unopenable.
         if (isDowngrade(error)) this.refusedDowngrade(conversation, item.epoch, item.wrapper);
+      };
+      if (item.epoch !== conversation.currentEpoch) {
+        // An earlier epoch's key is opened when one of its messages is first read.
+        this.keys.defer(conversation.id, item.epoch, item.envelope, identitiesOf(wrapper), refused);
+        continue;
+      }
+      try {
+        this.keys.unwrapFromAny(conversation.id, item.epoch, item.envelope, identitiesOf(wrapper));
+      } catch (error) {
+        refused(error);
       }
     }
     this.byId.set(conversation.id, conversation);

@@ -34,6 +34,8 @@ import { historyFrame, syncFrame } from './frames.js';
 import { SocketError } from './socket.js';
 
 export const HISTORY_PAGE = 50;
+/** A listing younger than this is not fetched again at the socket's first connect (ms). */
+export const LISTING_FRESH_MS = 10_000;
 
 /** @typedef {import('./conversations.js').Conversation} Conversation */
 /** @typedef {import('./timeline.js').HeldMessage} HeldMessage */
@@ -140,11 +142,19 @@ export class Incoming {
     return !timeline.complete;
   }
 
-  /** After every (re)connect: list again, fill empty timelines, then catch up on the rest. */
-  catchUp() {
+  /**
+   * After every (re)connect: list again, fill empty timelines, then catch up on the rest.
+   * At the socket's first connect, a listing that arrived moments before (the sign-in's)
+   * is not fetched again: what changed in between is what a lost event would be, caught
+   * up by the sync below, the next message, or the next reconnect's listing.
+   * @param {{first?: boolean}} [options]
+   */
+  catchUp({ first = false } = {}) {
     return this.enqueue(async () => {
       try {
-        await this.conversations.refreshAll();
+        if (!(first && this.conversations.listedWithin(LISTING_FRESH_MS))) {
+          await this.conversations.refreshAll();
+        }
       } catch {
         // The list is refreshed again at the next reconnect.
       }

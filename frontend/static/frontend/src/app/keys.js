@@ -179,6 +179,13 @@ export class Keys {
   #identity;
   ring = new KeyRing();
   /**
+   * Envelopes kept unopened until their epoch's key is first needed (`defer`): years of
+   * epochs are listed at sign-in, and opening each there cost seconds of a frozen page.
+   * @type {Map<string, {envelope: string, wrappers: confide.PublicIdentity[],
+   *                     refused: (error: unknown) => void}>}
+   */
+  #deferred = new Map();
+  /**
    * This sign-in's sending session (crypto/SPEC.md, "Version 2: the sender's order"): a
    * chain id drawn once, and the last counter it used in each conversation.
    */
@@ -290,6 +297,59 @@ export class Keys {
    */
   unwrapFromAny(conversation, epoch, envelope, wrappers) {
     firstThatVerifies(wrappers, (wrapper) => this.unwrap(conversation, epoch, envelope, wrapper));
+  }
+
+  /**
+   * Keep an epoch's envelope to open when its key is first needed (`hasKey`, and every
+   * use of the key): as `unwrapFromAny` then, with the wrapper's identities as listed
+   * now, and a failure is given to `refused` (which throws what is not a crypto error)
+   * instead of thrown at the caller.
+   * @param {string} conversation
+   * @param {number} epoch
+   * @param {string} envelope base64url
+   * @param {confide.PublicIdentity[]} wrappers
+   * @param {(error: unknown) => void} refused
+   */
+  defer(conversation, epoch, envelope, wrappers, refused) {
+    const name = `${conversation}/${epoch}`;
+    // The first listing's wrappers stand, as if it had been opened then: a later listing
+    // could name another key as the wrapper's (a server's own, in its place).
+    if (this.ring.has(conversation, epoch) || this.#deferred.has(name)) return;
+    this.#deferred.set(name, { envelope, wrappers, refused });
+  }
+
+  /**
+   * Forget the conversation's keys, held or kept unopened, of the epochs after `epoch`
+   * (a server restored from a backup numbers its next epochs again, with new keys).
+   * @param {string} conversation
+   * @param {number} epoch
+   */
+  forgetAfter(conversation, epoch) {
+    for (const name of [...this.#deferred.keys()]) {
+      const slash = name.lastIndexOf('/');
+      if (name.slice(0, slash) === conversation && Number(name.slice(slash + 1)) > epoch) {
+        this.#deferred.delete(name);
+      }
+    }
+    return this.ring.forgetAfter(conversation, epoch);
+  }
+
+  /**
+   * Open the epoch's kept envelope, if one waits and its key is not held.
+   * @param {string} conversation
+   * @param {number} epoch
+   */
+  #settle(conversation, epoch) {
+    const name = `${conversation}/${epoch}`;
+    const waiting = this.#deferred.get(name);
+    if (!waiting) return;
+    this.#deferred.delete(name);
+    if (this.ring.has(conversation, epoch)) return;
+    try {
+      this.unwrapFromAny(conversation, epoch, waiting.envelope, waiting.wrappers);
+    } catch (error) {
+      waiting.refused(error);
+    }
   }
 
   /**
@@ -734,11 +794,13 @@ export class Keys {
    * @param {number} epoch
    */
   hasKey(conversation, epoch) {
+    this.#settle(conversation, epoch);
     return this.ring.has(conversation, epoch);
   }
 
   /** Zero the private identity and every conversation key. */
   wipe() {
+    this.#deferred.clear();
     this.ring.wipe();
     this.#identity?.wipe();
     this.#identity = null;
@@ -764,6 +826,7 @@ export class Keys {
    * @param {number} epoch
    */
   #key(conversation, epoch) {
+    this.#settle(conversation, epoch);
     const key = this.ring.get(conversation, epoch);
     if (!key) throw new MissingKeyError(conversation, epoch);
     return key;

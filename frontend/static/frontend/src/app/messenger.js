@@ -55,6 +55,8 @@ export class Messenger extends EventTarget {
   /** @type {number|undefined} */
   #syncTimer;
   #stopped = false;
+  /** Whether the socket was ready once already (its first connect follows the sign-in's listing). */
+  #readyBefore = false;
   /** @type {Map<string, {version: number, notices: Map<number, OrderNotice[]>}>} */
   #orderNotices = new Map();
 
@@ -418,7 +420,8 @@ export class Messenger extends EventTarget {
     if (this.#stopped) return;
     this.#incoming.ready(frame?.generation);
     this.#delivery.resendWaiting();
-    this.#incoming.catchUp();
+    this.#incoming.catchUp({ first: !this.#readyBefore });
+    this.#readyBefore = true;
   }
 
   /**

@@ -197,6 +197,9 @@ export function renderConversation(root, { messenger, me, conversationId, announ
 
   /** @type {Map<string, HTMLElement>} */
   const rows = new Map();
+  /** What each row's meta line was made from (`row`). */
+  /** @type {WeakMap<HTMLElement, string>} */
+  const metaShown = new WeakMap();
   const list = h('ol', { class: 'message-list', 'aria-label': `Messages with ${peer.displayName}` });
   const older = h('button', { type: 'button', class: 'load-older link-button' }, 'Load earlier messages');
   const emptyNote = h('p', { class: 'messages-empty', hidden: true }, `No messages yet. Write to ${peer.displayName} below.`);
@@ -305,6 +308,11 @@ export function renderConversation(root, { messenger, me, conversationId, announ
     if (body.textContent !== text) body.textContent = text;
     li.classList.toggle('unopened', item.text === null);
     li.dataset.state = item.state ?? '';
+    // The line under the message is made again only when what it shows changed: every
+    // page of history drawn would otherwise format every row's dates again.
+    const shows = `${item.time}|${item.state}|${item.error}|${item.clientMessageId}`;
+    if (metaShown.get(li) === shows) return li;
+    metaShown.set(li, shows);
     const parts = [];
     parts.push(item.mine ? 'You' : peer.displayName);
     if (item.time) parts.push(h('time', { datetime: item.time, title: fullTime(item.time) }, clockTime(item.time)));
