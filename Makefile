@@ -76,8 +76,16 @@ jstest:
 	npm ci --no-audit --no-fund --silent
 	node --test tests/js/
 
+# The suite on every core: a pytest-xdist worker per core, each taking whole files (so a
+# file's servers, stacks and browser start once, in one worker), each with a Redis key
+# prefix of its own for the in-process tests (two workers' test databases hold the same
+# user ids, and rate limits and channel groups are named by them). `make pytest XDIST=`
+# runs it in one process.
+WORKERS ?= $(shell nproc)
+XDIST ?= --dist loadfile $(foreach i,$(shell seq 0 $$(( $(WORKERS) - 1 ))),--tx popen//env:CONFIDE_REDIS_PREFIX=confide-gw$(i))
+
 pytest: $(VENV)/.installed-test
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
 
 # protocol/schema.json and the browser's protocol.js, from the protocol package.
 protocol: $(VENV)/.installed
