@@ -34,9 +34,10 @@ def _unavailable(message: str) -> NoReturn:
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings() -> None:
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
     """Connections opened by database threads close after each call, so that the test
-    database can be dropped at the end (production keeps them for 60 s)."""
+    database can be dropped at the end (production keeps them for 60 s). Each pytest-xdist
+    worker's test database has its own name (pytest-django's suffix, _gw0, _gw1...)."""
     from django.conf import settings
     from django.db import connections
 
