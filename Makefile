@@ -42,13 +42,15 @@ run: $(VENV)/.installed
 test: system-deps $(VENV)/.installed-test lint contracts typecheck docs jstest pytest
 
 # Node (the browser crypto's tests), Debian's Chromium (the browser tests, driven by
-# Playwright; never `playwright install`) and Debian's nginx (tests/deploy runs
-# deploy/nginx/confide.conf in front of two servers), from Debian's packages when missing.
+# Playwright; never `playwright install`), Debian's nginx (tests/deploy runs
+# deploy/nginx/confide.conf in front of two servers) and PgBouncer (the portal through a
+# pooler in transaction mode), from Debian's packages when missing.
 system-deps:
 	@command -v node >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq nodejs; }
 	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; }
 	@test -x /usr/sbin/nginx || { apt-get update -qq && apt-get install -y -qq nginx; }
 	@command -v systemd-analyze >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq systemd; }
+	@command -v pgbouncer >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq pgbouncer; }
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

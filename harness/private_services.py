@@ -220,6 +220,67 @@ class PrivatePostgres:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+class PrivatePgBouncer:
+    """PgBouncer on a free port in transaction mode, in front of a PostgreSQL on
+    127.0.0.1 (every database name passes through, trust authentication): a server
+    connection is a client's only for one transaction. Runs as the postgres user when
+    this is root (PgBouncer refuses to run as root)."""
+
+    def __init__(self, postgres_port: int) -> None:
+        self.postgres_port = postgres_port
+        self.port = free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="confide-pgbouncer-"))
+        self.process: subprocess.Popen[bytes] | None = None
+        self._as_postgres = os.geteuid() == 0
+
+    def url(self, database: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> None:
+        (self.root / "users.txt").write_text('"postgres" ""\n')
+        (self.root / "pgbouncer.ini").write_text(
+            "[databases]\n"
+            f"* = host=127.0.0.1 port={self.postgres_port}\n"
+            "[pgbouncer]\n"
+            f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
+            f"auth_type = trust\nauth_file = {self.root / 'users.txt'}\n"
+            "pool_mode = transaction\nmax_client_conn = 500\ndefault_pool_size = 10\n"
+            # Several server connections, taken in turn: consecutive transactions of one
+            # client run on different ones, as under load.
+            "min_pool_size = 4\nserver_round_robin = 1\n"
+            f"logfile = {self.root / 'pgbouncer.log'}\n"
+        )
+        command = ["pgbouncer", str(self.root / "pgbouncer.ini")]
+        if self._as_postgres:
+            account = pwd.getpwnam(_POSTGRES_USER)
+            for path in (self.root, *self.root.iterdir()):
+                os.chown(path, account.pw_uid, account.pw_gid)
+            command = ["runuser", "-u", _POSTGRES_USER, "--", *command]
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + START_TIMEOUT
+        while not _accepts(self.port):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                log = self.root / "pgbouncer.log"
+                self.stop()
+                raise RuntimeError(
+                    f"pgbouncer did not start on port {self.port}: "
+                    f"{log.read_text(errors='replace')[-2000:] if log.exists() else ''}"
+                )
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
 class PrivateS3:
     """An S3-compatible object store of the tests' own: moto's server on a free port of
     127.0.0.1, in memory (what it holds goes with it). Any access key is accepted."""

@@ -130,6 +130,11 @@ if DATABASE_URL:
     DATABASES: dict[str, Any] = {
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
     }
+    # DATABASE_URL names a pooler in transaction mode (PgBouncer; docs/operations.md): a
+    # query's server-side cursor could be read on another server connection, so none is
+    # used (the portal uses neither prepared statements nor session state).
+    if env_bool("CONFIDE_DATABASE_POOLER", False):
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 else:
     # Made 0600 before SQLite opens it: its -wal and -shm files take the same mode.
     DATABASES = {

@@ -247,6 +247,8 @@ def _insert_arrays(statement: str, new_rows: list[Message], db_now: Any) -> None
     import psycopg
 
     with psycopg.Cursor(connection.connection) as cursor:
+        # Never a prepared statement: a pooler in transaction mode (PgBouncer) would run
+        # the next batch on another server connection, which has not prepared it.
         cursor.execute(
             statement,
             (
@@ -258,6 +260,7 @@ def _insert_arrays(statement: str, new_rows: list[Message], db_now: Any) -> None
                 [m.sender_id for m in new_rows],
                 [m.ciphertext for m in new_rows],
             ),
+            prepare=False,
         )
 
 
