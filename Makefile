@@ -79,15 +79,18 @@ jstest:
 	node --test tests/js/
 
 # The suite on every core: a pytest-xdist worker per core, each taking whole files (so a
-# file's servers, stacks and browser start once, in one worker), each with a Redis key
-# prefix of its own for the in-process tests (two workers' test databases hold the same
-# user ids, and rate limits and channel groups are named by them). `make pytest XDIST=`
-# runs it in one process.
+# file's servers and stacks start once, in one worker), each with a Redis key prefix of
+# its own for the in-process tests (two workers' test databases hold the same user ids,
+# and rate limits and channel groups are named by them). Then the browser tests, in one
+# process of their own: Playwright keeps an event loop running in its process for as
+# long as its browser lives, where no asyncio test can run. `make pytest XDIST=` runs the
+# first part in one process; PYTEST_ARGS are options for both (not paths).
 WORKERS ?= $(shell nproc)
 XDIST ?= --dist loadfile $(foreach i,$(shell seq 0 $$(( $(WORKERS) - 1 ))),--tx popen//env:CONFIDE_REDIS_PREFIX=confide-gw$(i))
 
 pytest: $(VENV)/.installed-test
-	$(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
+	$(BIN)/pytest $(XDIST) --ignore=tests/browser $(PYTEST_ARGS)
+	$(BIN)/pytest tests/browser $(PYTEST_ARGS)
 
 # protocol/schema.json and the browser's protocol.js, from the protocol package.
 protocol: $(VENV)/.installed

@@ -52,8 +52,8 @@ def prefill(
         if missing:
             db.execute(
                 "INSERT INTO messaging_conversation (id, status, created_at, current_epoch,"
-                " epoch_started_at, last_seq, practice_id)"
-                " SELECT gen_random_uuid(), 'active', now(), 0, now(), 0, %s"
+                " epoch_started_at, last_seq, epoch_start_seq, practice_id)"
+                " SELECT gen_random_uuid(), 'active', now(), 0, now(), 0, 0, %s"
                 " FROM generate_series(1, %s)",
                 (practice, missing),
             )

@@ -33,6 +33,23 @@ def _unavailable(message: str) -> NoReturn:
     pytest.skip(message)
 
 
+def clear_cache() -> None:
+    """Empties the cache of this test process: with Redis, only the keys under its own
+    prefix (each pytest-xdist worker has one, CONFIDE_REDIS_PREFIX), since the workers
+    share the Redis database and Django's ``cache.clear()`` empties all of it."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    cache = caches["default"]
+    if not isinstance(cache, RedisCache):
+        cache.clear()
+        return
+    client = cache._cache.get_client(write=True)
+    stale = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
+    if stale:
+        client.delete(*stale)
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
     """Connections opened by database threads close after each call, so that the test

@@ -81,6 +81,16 @@ class Portal:
         path = self.nginx.prefix / "logs" / "confide.access.log"
         return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
 
+    def logged(self, fragment: str, timeout: float = 10.0) -> list[str]:
+        """The access log's lines holding ``fragment``, once there is one: nginx writes a
+        request's line as it finishes it, which may be just after the client's answer."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = [line for line in self.access_log() if fragment in line]
+            if lines or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.05)
+
     def through_proxy(self) -> httpx.Client:
         """A browser's connection to nginx, from 127.0.0.3, trusting the test's authority."""
         transport = httpx.HTTPTransport(
@@ -362,7 +372,7 @@ def test_the_processes_believe_the_address_nginx_saw_and_no_other(portal: Portal
     line = _request_line(portal, through)
     assert line["client"] == CLIENT_ADDRESS
     # nginx's request id, not the client's: in nginx's line, the process's and the answer.
-    [logged] = [entry for entry in portal.access_log() if f" {through} HTTP/" in entry]
+    [logged] = portal.logged(f" {through} HTTP/")
     assert logged.endswith(f" request_id={line['request_id']}")
     assert response.headers.get_list("x-request-id") == [line["request_id"]]
 
@@ -400,7 +410,7 @@ def test_bodies_are_capped_at_nginx_and_at_the_portal(portal: Portal) -> None:
     assert refused_by_nginx.status_code == 413
     assert _from_nginx(refused_by_nginx)
     _one_hsts(refused_by_nginx)
-    [logged] = [line for line in portal.access_log() if f" {too_large_for_nginx} HTTP/" in line]
+    [logged] = portal.logged(f" {too_large_for_nginx} HTTP/")
     assert "upstream=-" in logged, logged
 
     assert refused_by_the_portal.status_code == 413
@@ -425,7 +435,7 @@ def test_a_part_of_an_attachment_passes_nginx_up_to_a_mebibyte(portal: Portal) -
     assert passed.json()["error"]["code"] == "csrf_failed"
     assert refused.status_code == 413
     assert _from_nginx(refused)
-    [logged] = [line for line in portal.access_log() if f" {too_large} HTTP/" in line]
+    [logged] = portal.logged(f" {too_large} HTTP/")
     assert "upstream=-" in logged, logged
 
 

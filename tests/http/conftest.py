@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 import crypto
@@ -28,6 +27,7 @@ from crypto import (
     SignUpMaterial,
     make_sign_up_material,
 )
+from tests.conftest import clear_cache
 from tests.personas import TEST_KDF, Person, Practice5, make_practice, now_ms
 
 PASSWORD = "correct horse battery staple"
@@ -142,9 +142,9 @@ class Browser:
 @pytest.fixture(autouse=True)
 def clear_sign_in_counters() -> Iterator[None]:
     """Failed sign-ins are counted in the cache, which outlives a test's database."""
-    cache.clear()
+    clear_cache()
     yield
-    cache.clear()
+    clear_cache()
 
 
 @pytest.fixture(autouse=True)

@@ -14,12 +14,12 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.core.cache import cache
 from django.db import connections
 
 from messaging.layer import FanoutChannelLayer
 from portal.asgi import application
 from protocol import parse_server_frame
+from tests.conftest import clear_cache
 from tests.messaging.layers import Reader
 from tests.personas import Person, Practice5, make_practice
 
@@ -84,7 +84,7 @@ def attachments_apart(attachment_folder: Path) -> Path:
 
 @pytest.fixture
 async def world(transactional_db: None) -> Practice5:
-    cache.clear()
+    clear_cache()
     world: Practice5 = await database_sync_to_async(make_practice)()
     return world
 

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
-from django.core.cache import cache
 from django.test import Client
 
 from accounts.agreement import DEFAULT_TEXTS, publish_agreement, sections_json
@@ -20,6 +19,7 @@ from accounts.models import AgreementVersion
 from crypto import ConversationKey
 from messaging.models import KeyEnvelope, Message
 from messaging.services import agreements
+from tests.conftest import clear_cache
 from tests.messaging.conftest import Connect, Socket
 from tests.messaging.test_rekey import current_epoch, rekey_frame
 from tests.messaging.test_send_and_ack import send_frame
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 async def world(transactional_db: None) -> Practice5:
     """The personas before their clients accepted the agreement (the default, 2025-1)."""
-    cache.clear()
+    clear_cache()
     world: Practice5 = await database_sync_to_async(make_practice)(agreed=False)
     return world
 
