@@ -81,16 +81,22 @@ jstest:
 # The suite on every core: a pytest-xdist worker per core, each taking whole files (so a
 # file's servers and stacks start once, in one worker), each with a Redis key prefix of
 # its own for the in-process tests (two workers' test databases hold the same user ids,
-# and rate limits and channel groups are named by them). Then the browser tests, in one
-# process of their own: Playwright keeps an event loop running in its process for as
-# long as its browser lives, where no asyncio test can run. `make pytest XDIST=` runs the
+# and rate limits and channel groups are named by them). Beside them, the browser tests
+# in one process of their own (their output follows the rest's): Playwright keeps an event
+# loop running in its process for as long as its browser lives, where no asyncio test can
+# run, and they wait on the browser more than they compute. `make pytest XDIST=` runs the
 # first part in one process; PYTEST_ARGS are options for both (not paths).
 WORKERS ?= $(shell nproc)
 XDIST ?= --dist loadfile $(foreach i,$(shell seq 0 $$(( $(WORKERS) - 1 ))),--tx popen//env:CONFIDE_REDIS_PREFIX=confide-gw$(i))
+BROWSER_LOG := build/pytest-browser.log
 
 pytest: $(VENV)/.installed-test
-	$(BIN)/pytest $(XDIST) --ignore=tests/browser $(PYTEST_ARGS)
-	$(BIN)/pytest tests/browser $(PYTEST_ARGS)
+	@mkdir -p build
+	@( $(BIN)/pytest tests/browser $(PYTEST_ARGS) > $(BROWSER_LOG) 2>&1; \
+	   echo $$? > $(BROWSER_LOG).rc ) & \
+	$(BIN)/pytest $(XDIST) --ignore=tests/browser $(PYTEST_ARGS); rest=$$?; \
+	wait; echo "--- the browser tests:"; cat $(BROWSER_LOG); \
+	test $$rest -eq 0 && test "$$(cat $(BROWSER_LOG).rc)" = 0
 
 # protocol/schema.json and the browser's protocol.js, from the protocol package.
 protocol: $(VENV)/.installed

@@ -45,14 +45,19 @@ def seed(request: dict[str, Any]) -> dict[str, Any]:
     import django
 
     django.setup()
+    import uuid
+    from datetime import timedelta
+
     from django.db import transaction
+    from django.utils import timezone
 
     import crypto
     from accounts.agreement import accept_agreement, current_agreement
     from accounts.models import Practice, Role, User
-    from messaging.models import Conversation, KeyEnvelope, Membership
+    from messaging.models import Conversation, KeyEnvelope, Membership, Message
 
     xwing = request["xwing"]
+    messages = request.get("messages", 0)
     since: int | None = int(time.time() * 1000) - 86_400_000 if xwing else None
     conversations, epochs = request["conversations"], request["epochs"]
     keys = crypto.derive_password_keys(
@@ -104,8 +109,36 @@ def seed(request: dict[str, Any]) -> dict[str, Any]:
             for member, _ in members:
                 Membership.objects.create(conversation=conversation, user=member)
             started = int(time.time() * 1000) - epochs * 60_000
+            rows = []
             for epoch in range(epochs):
                 key = crypto.ConversationKey.generate()
+                # ``messages`` of history spread over the epochs, from the therapist: sealed
+                # for real in the first conversation (the one the run opens), the others
+                # random bytes of the same length (listed, never opened).
+                for seq in _epoch_seqs(messages, epochs, epoch):
+                    client_message_id = uuid.uuid4()
+                    sealed = (
+                        crypto.seal_text(
+                            f"Message {seq} of a long history, a sentence or two long.",
+                            key,
+                            conversation.id,
+                            epoch,
+                            identity,
+                            client_message_id,
+                        )
+                        if index == 0
+                        else secrets.token_bytes(317)
+                    )
+                    rows.append(
+                        Message(
+                            conversation=conversation,
+                            seq=seq,
+                            client_message_id=client_message_id,
+                            epoch=epoch,
+                            sender=therapist,
+                            ciphertext=sealed,
+                        )
+                    )
                 created_at = started + epoch * 60_000 if xwing else started - 86_400_000
                 for member, public in members:
                     envelopes.append(
@@ -119,11 +152,56 @@ def seed(request: dict[str, Any]) -> dict[str, Any]:
                             ),
                         )
                     )
+            Message.objects.bulk_create(rows, batch_size=2000)
+            if messages:
+                # The history's conversation the newest, first in the list.
+                # (A version from before ``epoch_start_seq`` runs this too, for comparison.)
+                fields = {field.name for field in Conversation._meta.fields}
+                start = _epoch_seqs(messages, epochs, epochs - 1).start - 1
+                Conversation.objects.filter(pk=conversation.pk).update(
+                    last_seq=messages,
+                    last_message_at=timezone.now() - timedelta(minutes=index),
+                    **({"epoch_start_seq": start} if "epoch_start_seq" in fields else {}),
+                )
         KeyEnvelope.objects.bulk_create(envelopes, batch_size=2000)
     return {"email": client.email, "identity_version": client_identity.public.version}
 
 
-def _sign_in_once(browser: Any, url: str, email: str, password: str) -> tuple[float, int]:
+def _epoch_seqs(messages: int, epochs: int, epoch: int) -> range:
+    """The numbers of an epoch's messages when ``messages`` are spread evenly over them."""
+    each = messages // epochs
+    last = messages if epoch == epochs - 1 else each * (epoch + 1)
+    return range(each * epoch + 1, last + 1)
+
+
+def _open_and_scroll(page: Any, scroll_back: int) -> tuple[float, float]:
+    """From the inbox: the click on the first conversation until its newest message is on
+    screen, then scrolling to the top until ``scroll_back`` more messages are drawn."""
+    started = time.perf_counter()
+    page.locator(".inbox-list a").first.click()
+    page.locator("li.message .message-text").last.wait_for(timeout=120_000)
+    opened = time.perf_counter() - started
+    rows = page.locator("li.message")
+    wanted = rows.count() + scroll_back
+    started = time.perf_counter()
+    deadline = time.perf_counter() + 600
+    while rows.count() < wanted:
+        before = rows.count()
+        page.evaluate("document.querySelector('.messages').scrollTop = 0")
+        # (Polled from here: the page's CSP refuses a predicate sent as a string.)
+        while rows.count() <= before:
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"{before} messages drawn, {wanted} wanted")
+            time.sleep(0.005)
+    return opened, time.perf_counter() - started
+
+
+def _sign_in_once(
+    browser: Any, url: str, email: str, password: str, scroll_back: int = 0
+) -> tuple[float, int, int, float | None, float | None]:
+    """The sign-in's time and what it fetched (the listing's bytes, how many listings);
+    with ``scroll_back``, then the time to open the first conversation and to scroll back
+    that many messages."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     listed: list[int] = []
@@ -140,12 +218,21 @@ def _sign_in_once(browser: Any, url: str, email: str, password: str) -> tuple[fl
     page.get_by_role("button", name="Sign in").click()
     page.locator(":is(.conversation, .inbox):visible").first.wait_for(timeout=300_000)
     elapsed = time.perf_counter() - started
+    opened = scrolled = None
+    if scroll_back:
+        opened, scrolled = _open_and_scroll(page, scroll_back)
     context.close()
-    return elapsed, (listed[0] if listed else 0)
+    return elapsed, (listed[0] if listed else 0), len(listed), opened, scrolled
 
 
 def measure(
-    browser: Any, conversations: int, epochs: int, xwing: bool, runs: int
+    browser: Any,
+    conversations: int,
+    epochs: int,
+    xwing: bool,
+    runs: int,
+    messages: int = 0,
+    scroll_back: int = 0,
 ) -> dict[str, Any]:
     from harness.servers import make_embedded_stack
 
@@ -157,17 +244,26 @@ def measure(
             "epochs": epochs,
             "xwing": xwing,
             "password": password,
+            "messages": messages,
         }
         seeded = json.loads(
-            stack.manage("-m", "bench.browser_signin", "seed", stdin=json.dumps(request))
+            stack.manage(
+                "-m", "bench.browser_signin", "seed", stdin=json.dumps(request), timeout=3600
+            )
         )
         server = stack.start_server()
         try:
-            times, sizes = [], []
+            times, sizes, listings, opens, scrolls = [], [], [], [], []
             for _ in range(runs):
-                elapsed, size = _sign_in_once(browser, server.url, seeded["email"], password)
+                elapsed, size, count, opened, scrolled = _sign_in_once(
+                    browser, server.url, seeded["email"], password, scroll_back
+                )
                 times.append(elapsed)
                 sizes.append(size)
+                listings.append(count)
+                if opened is not None and scrolled is not None:
+                    opens.append(opened)
+                    scrolls.append(scrolled)
             published = bytes(
                 stack.query_one(
                     "SELECT public_identity FROM accounts_user WHERE email = ?", seeded["email"]
@@ -182,6 +278,11 @@ def measure(
         "first_s": round(times[0], 3),
         "later_median_s": round(statistics.median(times[1:] or times), 3),
         "listing_bytes": sizes[-1],
+        "listings_fetched": max(listings),
+        "messages": messages,
+        "open_median_s": round(statistics.median(opens), 3) if opens else None,
+        "scroll_back": scroll_back,
+        "scroll_median_s": round(statistics.median(scrolls), 3) if scrolls else None,
         "identity_version_before": seeded["identity_version"],
         "identity_version_after": published,
     }
@@ -192,6 +293,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conversations", type=int, default=150)
     parser.add_argument("--epochs", type=int, nargs="+", default=[1, 20])
     parser.add_argument("--runs", type=int, default=5, help="sign-ins per stack (>= 2)")
+    parser.add_argument(
+        "--messages", type=int, default=0, help="history per conversation, over its epochs"
+    )
+    parser.add_argument(
+        "--scroll-back", type=int, default=1000, help="messages scrolled back (with --messages)"
+    )
+    parser.add_argument(
+        "--xwing-only", action="store_true", help="only keys wrapped with X-Wing (as now)"
+    )
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -204,21 +314,36 @@ def main(argv: list[str] | None = None) -> int:
         )
         try:
             for epochs in args.epochs:
-                for xwing in (False, True):
+                for xwing in (True,) if args.xwing_only else (False, True):
                     rows.append(
-                        measure(browser, args.conversations, epochs, xwing, max(2, args.runs))
+                        measure(
+                            browser,
+                            args.conversations,
+                            epochs,
+                            xwing,
+                            max(2, args.runs),
+                            args.messages,
+                            args.scroll_back if args.messages else 0,
+                        )
                     )
                     print(json.dumps(rows[-1]), flush=True)
         finally:
             browser.close()
     print(f"\n{platform.processor() or platform.machine()}, Chromium, {args.runs} sign-ins each")
-    print("| conversations × epochs | envelopes | first sign-in | later (median) | listing |")
-    print("| --- | --- | --- | --- | --- |")
+    print(
+        "| conversations × epochs × messages | envelopes | first sign-in | later (median)"
+        " | listing | open | scroll back |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for row in rows:
+        opened, scrolled = row["open_median_s"], row["scroll_median_s"]
+        back = row["scroll_back"]
         print(
-            f"| {row['conversations']} × {row['epochs']} | {row['envelopes']} | "
-            f"{row['first_s']:.2f} s | {row['later_median_s']:.2f} s | "
-            f"{row['listing_bytes'] / 1e6:.2f} MB |"
+            f"| {row['conversations']} × {row['epochs']} × {row['messages']}"
+            f" | {row['envelopes']} | {row['first_s']:.2f} s | {row['later_median_s']:.2f} s"
+            f" | {row['listing_bytes'] / 1e6:.2f} MB ({row['listings_fetched']}×)"
+            f" | {'—' if opened is None else f'{opened:.2f} s'}"
+            f" | {'—' if scrolled is None else f'{scrolled:.2f} s ({back})'} |"
         )
     return 0
 

@@ -100,7 +100,7 @@ class Stack:
     def sqlite_path(self) -> Path:
         return self.data_dir / "confide.sqlite3"
 
-    def manage(self, *args: str, stdin: str | None = None) -> str:
+    def manage(self, *args: str, stdin: str | None = None, timeout: float = 120) -> str:
         """Runs a management command (or ``-m module``) with this stack's environment."""
         command = (
             [sys.executable, *args]
@@ -118,7 +118,7 @@ class Stack:
             input=stdin,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=timeout,
             check=False,
         )
         if result.returncode != 0:
