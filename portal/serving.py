@@ -124,7 +124,8 @@ def _end_with_parent() -> None:
 
 
 def _run_daphne(host: str, port: int, processes: int) -> None:
-    listener = socket.create_server((host, port), backlog=2048)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.create_server((host, port), family=family, backlog=2048)
     listener.set_inheritable(True)
     fd = listener.fileno()
     bound = listener.getsockname()

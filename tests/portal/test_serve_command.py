@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
 
 import portal.cli
+from portal import serving
 
 
 def run_serve(monkeypatch: pytest.MonkeyPatch, workers: list[str] | None = None) -> dict[str, Any]:
@@ -90,3 +92,24 @@ def test_a_warning_only_when_smtp_sends_emails_without_a_public_address(
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     worker.start_worker()
     assert "CONFIDE_PUBLIC_URL is not set" in caplog.text
+
+
+def test_one_process_without_redis_and_one_per_core_with_it() -> None:
+    assert serving.process_count(None, has_redis=False) == 1
+    assert serving.process_count(None, has_redis=True) == max(1, os.cpu_count() or 1)
+    assert serving.process_count(3, has_redis=True) == 3
+    assert serving.process_count(1, has_redis=False) == 1
+
+
+def test_several_processes_without_redis_are_refused_with_the_reason() -> None:
+    # Each process would hear only its own sockets' events.
+    with pytest.raises(SystemExit, match="REDIS_URL is not set"):
+        serving.process_count(2, has_redis=False)
+
+
+def test_serve_runs_the_processes_asked_for(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
+    settings.REDIS_URL = "redis://127.0.0.1:6379/0"
+    settings.CONFIDE_SERVER_PROCESSES = 3
+    assert run_serve(monkeypatch)["workers"] == 3
+    settings.CONFIDE_SERVER_PROCESSES = 1
+    assert "workers" not in run_serve(monkeypatch)
