@@ -65,11 +65,13 @@ def test_the_addresses_of_one_ipv6_network_count_together(world: Practice5) -> N
 
 
 def cache_keys() -> set[str]:
-    """Every key in the cache, in-memory (the embedded default) or Redis (in CI)."""
+    """Every key in the cache, in-memory (the embedded default) or Redis (in CI: this test
+    process's own, under its prefix; other pytest-xdist workers share the database)."""
     store = caches["default"]
     if isinstance(store, RedisCache):
         client = store._cache.get_client()
-        return {key.decode() if isinstance(key, bytes) else key for key in client.keys("*")}
+        keys = client.keys(f"{store.key_prefix}:*")
+        return {key.decode() if isinstance(key, bytes) else key for key in keys}
     if isinstance(store, LocMemCache):
         return set(store._cache)  # type: ignore[attr-defined]  # its own dict
     raise AssertionError(f"no way to list the keys of {type(store).__name__}")
