@@ -61,6 +61,7 @@ from harness.servers import (  # noqa: E402
     drop_production_stack,
     make_production_stack,
 )
+from portal.serving import SERVERS  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 PLAINTEXT_BYTES = 1000  # padded to the 1024-byte bucket: 1197 bytes sealed
@@ -69,10 +70,6 @@ SERVER_LIMITS = {
     "CONFIDE_MESSAGE_BURST": "1000000",
     "CONFIDE_MAX_SOCKETS_PER_USER": "1000000",
 }
-
-
-# What serves our portal: ``confide serve`` with uvicorn or with Daphne (portal/serving.py).
-SERVERS = ("uvicorn", "daphne")
 
 
 # --- measurements ---------------------------------------------------------------------------

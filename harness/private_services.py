@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 START_TIMEOUT = 30.0
@@ -45,6 +46,32 @@ def _accepts(port: int) -> bool:
     with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
         return True
     return False
+
+
+def stop_process(process: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM, and SIGKILL if it has not ended 10 s later; nothing if it already ended."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def _wait_for_port(
+    process: subprocess.Popen[bytes], port: int, what: str, log: Path, stop: Callable[[], None]
+) -> None:
+    """Returns once ``port`` accepts; if ``process`` ends or START_TIMEOUT passes first,
+    ``stop`` and a RuntimeError with the end of ``log``."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while not _accepts(port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            said = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            stop()
+            raise RuntimeError(f"{what} did not start on port {port}: {said}")
+        time.sleep(0.05)
 
 
 def postgres_bin_dir() -> Path | None:
@@ -259,25 +286,10 @@ class PrivatePgBouncer:
         self.process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _accepts(self.port):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                log = self.root / "pgbouncer.log"
-                self.stop()
-                raise RuntimeError(
-                    f"pgbouncer did not start on port {self.port}: "
-                    f"{log.read_text(errors='replace')[-2000:] if log.exists() else ''}"
-                )
-            time.sleep(0.05)
+        _wait_for_port(self.process, self.port, "pgbouncer", self.root / "pgbouncer.log", self.stop)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -311,21 +323,7 @@ class PrivateS3:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _accepts(self.port):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(
-                    f"moto_server did not start on port {self.port}: "
-                    f"{(self.workdir / 's3.log').read_text(errors='replace')[-2000:]}"
-                )
-            time.sleep(0.05)
+        _wait_for_port(self.process, self.port, "moto_server", self.workdir / "s3.log", self.stop)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)

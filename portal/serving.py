@@ -93,10 +93,8 @@ def run(server: str, host: str, port: int, processes: int) -> None:
         return
     import uvicorn
 
-    if processes > 1:
-        uvicorn.run(APPLICATION, workers=processes, **uvicorn_options(host, port))
-    else:
-        uvicorn.run(APPLICATION, **uvicorn_options(host, port))
+    several: dict[str, Any] = {"workers": processes} if processes > 1 else {}
+    uvicorn.run(APPLICATION, **several, **uvicorn_options(host, port))
 
 
 def _daphne_command(fd: int) -> list[str]:

@@ -32,6 +32,7 @@ from portal.env import (
     private_file,
 )
 from portal.logs import logging_config
+from portal.serving import SERVERS
 from protocol.limits import ATTACHMENT_PART_BYTES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -410,9 +411,9 @@ CONFIDE_ASSISTED_RECOVERY_EMAIL_WINDOW_SECONDS = env_int(
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 # ``confide serve`` (portal/serving.py): the ASGI server (uvicorn or daphne), and how many
 # server processes share the port (by default one per core with Redis, one without).
-CONFIDE_SERVER = env_str("CONFIDE_SERVER", "uvicorn")
-if CONFIDE_SERVER not in ("uvicorn", "daphne"):
-    raise ImproperlyConfigured("CONFIDE_SERVER must be uvicorn or daphne.")
+CONFIDE_SERVER = env_str("CONFIDE_SERVER", SERVERS[0])
+if CONFIDE_SERVER not in SERVERS:
+    raise ImproperlyConfigured(f"CONFIDE_SERVER must be one of {', '.join(SERVERS)}.")
 CONFIDE_SERVER_PROCESSES = (
     env_int("CONFIDE_SERVER_PROCESSES", 1, minimum=1, maximum=256)
     if env_str("CONFIDE_SERVER_PROCESSES")

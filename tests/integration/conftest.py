@@ -39,6 +39,7 @@ from harness.servers import (
     make_embedded_stack,
     make_production_stack,
 )
+from portal.serving import SERVERS
 from tests.conftest import require_programs, require_service
 from tests.integration.terminal import Terminal
 from tests.personas import (
@@ -48,9 +49,6 @@ from tests.personas import (
     invite_client,
     make_live_personas,
 )
-
-# The servers `confide serve` runs (portal/serving.py); the fault tests run on each.
-SERVERS = ("uvicorn", "daphne")
 
 # Quick reconnects keep the fault tests short; the bound is what the client guarantees.
 FAST_BACKOFF = {"initial": 0.05, "maximum": 0.5}
@@ -148,6 +146,7 @@ def _fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultStac
         postgres.destroy()
 
 
+# The servers `confide serve` runs (portal/serving.py); the fault tests run on each.
 @pytest.fixture(params=SERVERS)
 def fault_stack(request: pytest.FixtureRequest, _fault_stack: FaultStack) -> Iterator[FaultStack]:
     """The session's fault stack, with both services running before and after the test

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from confide_client import ConfideClient
+from harness.private_services import stop_process
 from protocol.http import OkAnswer, PushSettings, PushSubscribeRequest
 from tests.integration.smtp import ROOT, free_port
 
@@ -74,13 +75,7 @@ class PushService:
         return self.received(name)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
 
 
 async def server_key(client: ConfideClient) -> str:

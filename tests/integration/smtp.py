@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
 
+from harness.private_services import stop_process
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -78,10 +80,4 @@ class SmtpServer:
         return self.messages()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
