@@ -81,3 +81,47 @@ test('a message written while an earlier one waits out its pause is held behind 
     tab.close();
   }
 });
+
+test('two messages written in quick succession are queued in that order, whatever the first waits for', async () => {
+  // Epoch 0 signed an hour ago, with 60 messages the page has only partly loaded: before
+  // sealing the first message, its count of the epoch asks for an older page.
+  const tab = await signedInTab({
+    createdAt: Date.now() - 3_600_000,
+    listing: { last_seq: 60, epoch_messages: 60 },
+  });
+  try {
+    await tab.connect();
+    const opening = tab.messenger.open(CONVERSATION);
+    await flush();
+    const [newest] = tab.ws.sentOf('history');
+    const page = [];
+    for (let seq = 11; seq <= 60; seq += 1) page.push(tab.stored({ seq }));
+    tab.ws.deliver({ type: 'history', ref: newest.ref, conversation: CONVERSATION, messages: page, has_more: true, last_seq: 60 });
+    await opening;
+    await flush();
+
+    // Written as a person types them: the second before the first has been sealed.
+    const first = tab.messenger.sendText(CONVERSATION, 'written first');
+    const second = tab.messenger.sendText(CONVERSATION, 'written second');
+    await flush();
+    const older = tab.ws.sentOf('history').slice(1);
+    assert.equal(older.length, 1, 'the first waits for the older page');
+    assert.deepEqual(sentIds(tab, 0), [], 'and the second waits behind it');
+    const before = [];
+    for (let seq = 1; seq <= 10; seq += 1) before.push(tab.stored({ seq }));
+    tab.ws.deliver({ type: 'history', ref: older[0].ref, conversation: CONVERSATION, messages: before, has_more: false, last_seq: 60 });
+    const ids = [await first, await second];
+    await flush();
+    assert.deepEqual(sentIds(tab, 0), [ids[0]], 'the first goes first');
+    const [sent] = tab.ws.sentOf('send');
+    tab.ws.deliver(tab.ackOf(sent, 61));
+    await flush();
+    assert.deepEqual(sentIds(tab, 0), ids, 'then the second, after its ack');
+    assert.deepEqual(
+      tab.messenger.pending(CONVERSATION).map((m) => m.text),
+      ['written second'],
+    );
+  } finally {
+    tab.close();
+  }
+});

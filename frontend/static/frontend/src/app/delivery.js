@@ -117,6 +117,13 @@ export class Delivery {
    * @type {Set<string>}
    */
   #reuploaded = new Set();
+  /**
+   * Each conversation's last message being sealed, by conversation id: the next waits for
+   * it, so that messages enter the outbox in the order they were written even when one
+   * waits (for an older page, a new epoch) and one written after it would not.
+   * @type {Map<string, Promise<unknown>>}
+   */
+  #sealing = new Map();
   #stopped = false;
 
   /**
@@ -156,12 +163,35 @@ export class Delivery {
   /**
    * Seal a message's content (its text, and the references of the files it presents,
    * uploaded and complete: attachments.js) and send it until acknowledged, exactly as a
-   * text. Returns the client message id.
+   * text. Resolves to the client message id. A conversation's messages are sealed and
+   * queued one after another, in the order of the calls: a person typing fast never sees
+   * a later message stored before an earlier one.
    * @param {string} id
    * @param {import('./keys.js').Content} content
    * @param {string|null} [replacing] as for `sendText`
    */
-  async sendContent(id, content, replacing = null) {
+  sendContent(id, content, replacing = null) {
+    const turn = (this.#sealing.get(id) ?? Promise.resolve()).then(() =>
+      this.#sealAndSend(id, content, replacing),
+    );
+    const done = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#sealing.set(id, done);
+    done.then(() => {
+      if (this.#sealing.get(id) === done) this.#sealing.delete(id);
+    });
+    return turn;
+  }
+
+  /**
+   * `sendContent`, once every message written before it to the conversation is queued.
+   * @param {string} id
+   * @param {import('./keys.js').Content} content
+   * @param {string|null} replacing
+   */
+  async #sealAndSend(id, content, replacing) {
     const conversation = this.conversations.get(id);
     if (!conversation) throw new Error('No such conversation');
     await this.epochs.rotateIfDue(conversation);
