@@ -368,6 +368,8 @@ class ConfideClient:
         # a chain id drawn once, and the last counter it used in each conversation.
         self._chain = crypto.new_chain()
         self._counters: dict[uuid.UUID, int] = {}
+        # One message of a conversation sealed at a time, in the order written (_queue).
+        self._sealing: dict[uuid.UUID, asyncio.Lock] = {}
         # This client's own newest acknowledged message per conversation: number, reference.
         self._own_stored: dict[uuid.UUID, tuple[int, bytes]] = {}
         # Restores (docs/protocol.md, "Restores"): the database generation the last
@@ -1683,6 +1685,19 @@ class ConfideClient:
         conversation_id: uuid.UUID,
         text: str,
         attachments: tuple[AttachmentReference, ...] = (),
+    ) -> OutgoingMessage:
+        """Seals the message and puts it in the outbox once every message written before
+        it to the conversation is there: one that waits (for its epoch's key, a new epoch)
+        is not overtaken by one written after it."""
+        lock = self._sealing.setdefault(conversation_id, asyncio.Lock())
+        async with lock:
+            return await self._seal_and_queue(conversation_id, text, attachments)
+
+    async def _seal_and_queue(
+        self,
+        conversation_id: uuid.UUID,
+        text: str,
+        attachments: tuple[AttachmentReference, ...],
     ) -> OutgoingMessage:
         self._rt()
         self._refuse_if_held(conversation_id)

@@ -125,6 +125,8 @@ class OutgoingMessage:
 
     ``held`` is settled with the :class:`AgreementRequiredError` when the server refused
     the message until the agreement is accepted; the message itself stays waiting.
+    ``parked_at`` is the agreement gate's generation while it waits there (it then holds
+    back no later message of its conversation), ``None`` otherwise.
     """
 
     conversation: uuid.UUID
@@ -138,6 +140,7 @@ class OutgoingMessage:
     state: MessageState = MessageState.PENDING
     reason: str | None = None
     attempts: int = 0
+    parked_at: int | None = None
     reseals: int = 0
     attachments: tuple[AttachmentReference, ...] = field(default=(), repr=False)
 
@@ -196,6 +199,8 @@ class Outbox:
         self.duplicate_acks = 0
         self.resends = 0
         self.reseals = 0
+        # Set (and replaced) at every change a message waiting for its turn may await.
+        self._change: asyncio.Event | None = None
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -278,6 +283,40 @@ class Outbox:
         if (entry.state, entry.reason) != (state, reason):
             entry.state, entry.reason = state, reason
             self._report(entry)
+        self._notify()
+
+    def park(self, entry: OutgoingMessage, generation: int | None) -> None:
+        """The message waits for the agreement gate's acceptance after ``generation``
+        (``None``: it no longer does)."""
+        entry.parked_at = generation
+        self._notify()
+
+    def ahead_of(self, entry: OutgoingMessage, generation: int) -> OutgoingMessage | None:
+        """An earlier message of the same conversation still on its way (being sent,
+        waiting out a pause or for the connection), if there is one: ``entry`` waits for
+        it. One waiting for the agreement gate (``parked_at`` is its ``generation`` now)
+        holds nothing back."""
+        for waiting in self._entries.values():
+            if waiting is entry:
+                return None
+            if waiting.conversation == entry.conversation and waiting.parked_at != generation:
+                return waiting
+        return None
+
+    async def turn(self, entry: OutgoingMessage, generation: Callable[[], int]) -> None:
+        """Returns once no earlier message of the conversation is on its way
+        (:meth:`ahead_of`), or once ``entry`` itself is settled: a conversation's messages
+        go one at a time, in the order they were written, so the server numbers them in
+        that order even when one is refused for now (docs/protocol.md, ``send``)."""
+        while not entry.acked.done() and self.ahead_of(entry, generation()) is not None:
+            if self._change is None:
+                self._change = asyncio.Event()
+            await self._change.wait()
+
+    def _notify(self) -> None:
+        if self._change is not None:
+            self._change.set()
+            self._change = None
 
     def resealed(self, entry: OutgoingMessage) -> None:
         """Keeps the new bytes of a message re-sealed after ``stale_epoch``."""
@@ -304,6 +343,7 @@ class Outbox:
         self._report(entry, ack.seq)
         if not entry.acked.done():
             entry.acked.set_result(ack)
+        self._notify()
         return entry
 
     def fail(self, entry: OutgoingMessage, error: BaseException) -> None:
@@ -314,6 +354,7 @@ class Outbox:
             entry.reason = getattr(error, "code", type(error).__name__)
             self._report(entry)
         _settle(entry, error)
+        self._notify()
 
     def abandon(self, entry: OutgoingMessage, error: ClientError) -> None:
         """This client can no longer deliver the message (it was closed, its session ended,
@@ -322,6 +363,7 @@ class Outbox:
         self.mark(entry, MessageState.PENDING, error.code)
         if self._entries.pop(entry.key, None) is not None:
             _settle(entry, error)
+        self._notify()
 
     def fail_all(self, error: BaseException) -> None:
         """Gives up on every waiting message with ``error`` (they leave the store too)."""
@@ -335,6 +377,7 @@ class Outbox:
         entries, self._entries = list(self._entries.values()), {}
         for entry in entries:
             _settle(entry, error)
+        self._notify()
 
     def _save(self) -> None:
         if self.store is not None:
@@ -419,7 +462,9 @@ async def deliver(
     pause: Backoff | None = None,
     agreement: AgreementGate | None = None,
 ) -> None:
-    """Sends one waiting message until the server acknowledges it or refuses it for good.
+    """Sends one waiting message until the server acknowledges it or refuses it for good,
+    each time once the messages written before it to its conversation have gone
+    (:meth:`Outbox.turn`).
 
     * no ack within ``ack_timeout``, or a reply that is not its ``ack``: the socket may be
       dead (or confused) without knowing it, so it is dropped; after the reconnect the
@@ -439,7 +484,11 @@ async def deliver(
     client matched on its own (one that arrived after its request had timed out).
     """
     pause = pause if pause is not None else Backoff(initial=0.2, maximum=5.0)
+    gate = agreement
     while not entry.acked.done():
+        await outbox.turn(entry, lambda: gate.generation if gate is not None else 0)
+        if entry.acked.done():
+            return
         try:
             await link.wait_connected()
         except ClientError as exc:
@@ -471,7 +520,11 @@ async def deliver(
             outbox.mark(entry, MessageState.PENDING, exc.code)
             if not entry.held.done():
                 entry.held.set_result(exc)
-            await agreement.wait_after(generation)
+            outbox.park(entry, generation)
+            try:
+                await agreement.wait_after(generation)
+            finally:
+                outbox.park(entry, None)
             continue
         except ServerRefusedError as exc:
             if exc.code == ErrorCode.STALE_EPOCH:
