@@ -38,7 +38,14 @@ from messaging.services import (
 )
 from protocol import encode
 from protocol.common import loads
-from protocol.errors import ApiError, CloseCode, ErrorCode, FrameError, RateLimitedError
+from protocol.errors import (
+    ON_DAPHNE,
+    ApiError,
+    CloseCode,
+    ErrorCode,
+    FrameError,
+    RateLimitedError,
+)
 from protocol.limits import Limits
 from protocol.to_client import (
     AckFrame,
@@ -137,6 +144,16 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         )
         generation = await generations.announced()
         await self.send_frame(ReadyFrame(user=self.user_id, limits=limits, generation=generation))
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        """Closes the socket with ``code`` as a plain integer, and on Daphne with the twin
+        of a code its websocket library refuses (``protocol.errors.ON_DAPHNE``): it sends
+        neither an ``IntEnum`` nor 1009 or 1012, and the application crashed instead."""
+        if isinstance(code, int) and not isinstance(code, bool):
+            if settings.CONFIDE_SERVER == "daphne" and code in ON_DAPHNE:
+                code = ON_DAPHNE[CloseCode(code)]
+            code = int(code)
+        await super().close(code=code, reason=reason)
 
     async def disconnect(self, code: int) -> None:
         """Runs when the client or the server closes the socket."""

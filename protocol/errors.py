@@ -15,6 +15,7 @@ from typing import TypedDict, Unpack
 
 __all__ = [
     "ERRORS",
+    "ON_DAPHNE",
     "RESEND",
     "SESSION_GONE",
     "AgreementChangedError",
@@ -170,6 +171,17 @@ class CloseCode(IntEnum):
     FRAME_TOO_LARGE = 1009
     # The server may have dropped events for this socket: reconnect and sync.
     SERVICE_RESTART = 1012
+    # The same two from a server running on Daphne, whose websocket library sends no code
+    # but 1000 and 3000-4999 (4000-4999 being the applications' own, RFC 6455).
+    FRAME_TOO_LARGE_ON_DAPHNE = 4009
+    SERVICE_RESTART_ON_DAPHNE = 4012
+
+
+# What a server on Daphne closes with in place of each code its websocket library refuses.
+ON_DAPHNE: dict[CloseCode, CloseCode] = {
+    CloseCode.FRAME_TOO_LARGE: CloseCode.FRAME_TOO_LARGE_ON_DAPHNE,
+    CloseCode.SERVICE_RESTART: CloseCode.SERVICE_RESTART_ON_DAPHNE,
+}
 
 
 # Closes after which reconnecting cannot help: sign in again.

@@ -1,10 +1,11 @@
 """A socket whose events the channel layer may have dropped (it fell behind, or the layer
-lost Redis) is closed with 1012, so that its client reconnects and syncs from the
+lost Redis) is closed with 1012 (4012 on Daphne), so that its client reconnects and syncs from the
 database; the other sockets go on."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from channels.layers import get_channel_layer
@@ -47,3 +48,16 @@ async def test_a_socket_that_falls_behind_is_closed_with_1012_and_its_neighbours
     assert output == CLOSED, output  # the events were dropped, not sent late
     assert await theo.receive_type("typing") == frame
     assert (await theo.request({"type": "ping"}))["type"] == "pong"
+
+
+async def test_on_daphne_the_same_close_is_4012_a_plain_integer(
+    world: Practice5, connect: Connect, settings: Any
+) -> None:
+    # Daphne's websocket library sends no 1012, and no IntEnum (the application crashed).
+    settings.CONFIDE_SERVER = "daphne"
+    clara = await connect(world.client)
+    layer = get_channel_layer()
+    await layer.group_send(events.user_group(world.client.id), {"type": "layer.reset"})
+    output = await clara.communicator.receive_output(timeout=3)
+    assert output == {"type": "websocket.close", "code": 4012}
+    assert type(output["code"]) is int

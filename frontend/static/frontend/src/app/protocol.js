@@ -63,7 +63,9 @@ export const CLOSE = Object.freeze({
   "TOO_MANY_SOCKETS": 4008,
   "SECOND_FACTOR_ENROLMENT_REQUIRED": 4403,
   "FRAME_TOO_LARGE": 1009,
-  "SERVICE_RESTART": 1012
+  "SERVICE_RESTART": 1012,
+  "FRAME_TOO_LARGE_ON_DAPHNE": 4009,
+  "SERVICE_RESTART_ON_DAPHNE": 4012
 });
 
 /** Closes after which reconnecting cannot help: sign in again. */
