@@ -7,6 +7,8 @@ pointed at them find them again once they are back.
 
 * Redis: ``redis-server`` without persistence, killed with SIGKILL (everything it held is
   lost: channel-layer queues, group memberships, cached socket leases).
+* Redis Sentinel: a primary, its replica and one sentinel (``PrivateSentinelSet``); the
+  primary is killed and the sentinel promotes the replica.
 * PostgreSQL: a cluster made with ``initdb`` in a temporary directory, run with ``pg_ctl``
   (as the ``postgres`` user when the tests run as root, since PostgreSQL refuses root) and
   stopped with ``pg_ctl stop -m immediate``: every server process exits at once, as in a
@@ -29,6 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 START_TIMEOUT = 30.0
 _POSTGRES_USER = "postgres"
@@ -98,8 +101,9 @@ def missing_programs() -> list[str]:
 class PrivateRedis:
     """One ``redis-server`` on a free port, without persistence."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, extra_args: tuple[str, ...] = ()) -> None:
         self.workdir = workdir
+        self.extra_args = extra_args
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
@@ -132,6 +136,7 @@ class PrivateRedis:
                     "no",
                     "--dir",
                     str(self.workdir),
+                    *self.extra_args,
                 ],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -162,6 +167,91 @@ class PrivateRedis:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
+
+
+class PrivateSentinelSet:
+    """A Redis primary, its replica, and one sentinel watching them (quorum 1) that fails
+    the primary over to the replica about a second after it stops answering.
+
+    ``url`` is the ``redis+sentinel://`` URL of the set (messaging/redis_clients.py)."""
+
+    SERVICE = "confide"
+    DOWN_AFTER_MS = 1000
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.primary = PrivateRedis(workdir / "primary")
+        self.replica = PrivateRedis(
+            workdir / "replica", ("--replicaof", "127.0.0.1", str(self.primary.port))
+        )
+        self.sentinel_port = free_port()
+        self.sentinel: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis+sentinel://127.0.0.1:{self.sentinel_port}/{self.SERVICE}/0"
+
+    def start(self) -> None:
+        """Starts the three and returns once the sentinel knows the replica (it can then
+        fail over)."""
+        self.primary.start()
+        self.replica.start()
+        directory = self.workdir / "sentinel"
+        directory.mkdir(parents=True, exist_ok=True)
+        config = directory / "sentinel.conf"
+        config.write_text(
+            f"port {self.sentinel_port}\n"
+            "bind 127.0.0.1\n"
+            f"dir {directory}\n"
+            f"sentinel monitor {self.SERVICE} 127.0.0.1 {self.primary.port} 1\n"
+            f"sentinel down-after-milliseconds {self.SERVICE} {self.DOWN_AFTER_MS}\n"
+            f"sentinel failover-timeout {self.SERVICE} 10000\n"
+            f"sentinel parallel-syncs {self.SERVICE} 1\n"
+        )
+        log_path = directory / "sentinel.log"
+        with log_path.open("ab") as log:
+            self.sentinel = subprocess.Popen(
+                ["redis-server", str(config), "--sentinel"],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        _wait_for_port(self.sentinel, self.sentinel_port, "redis sentinel", log_path, self.stop)
+        self._wait(lambda: self._ask("SENTINEL", "REPLICAS", self.SERVICE), "to know the replica")
+
+    def primary_port(self) -> int:
+        """The port of the primary, as the sentinel says now."""
+        _, port = self._ask("SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.SERVICE)
+        return int(port)
+
+    def wait_for_failover(self) -> None:
+        """Returns once the sentinel names the replica as the primary."""
+        self._wait(lambda: self.primary_port() == self.replica.port, "to fail over")
+
+    def stop(self) -> None:
+        stop_process(self.sentinel)
+        self.replica.kill()
+        self.primary.kill()
+
+    def _ask(self, *command: str) -> Any:
+        import redis
+
+        client = redis.Redis(host="127.0.0.1", port=self.sentinel_port, socket_timeout=2)
+        try:
+            return client.execute_command(*command)  # type: ignore[no-untyped-call]
+        finally:
+            client.close()
+
+    def _wait(self, done: Callable[[], object], what: str) -> None:
+        import redis
+
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            with contextlib.suppress(redis.RedisError):
+                if done():
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"the sentinel on port {self.sentinel_port} did not come {what}")
 
 
 class PrivatePostgres:

@@ -36,6 +36,7 @@ from typing import Any
 import msgpack  # type: ignore[import-untyped]
 from channels.layers import BaseChannelLayer
 
+from messaging import redis_clients
 from messaging.metrics import LAYER_RESETS
 
 log = logging.getLogger(__name__)
@@ -107,14 +108,8 @@ class _Redis:
     """The Redis side of one event loop: a publishing client and a subscription reader."""
 
     def __init__(self, layer: FanoutChannelLayer) -> None:
-        import redis.asyncio as redis
-
         self.layer = layer
-        self.client = redis.Redis(
-            connection_pool=redis.BlockingConnectionPool.from_url(
-                layer.url, max_connections=64, timeout=10, socket_timeout=10
-            )
-        )
+        self.client = redis_clients.async_client(layer.url, socket_timeout=10, max_connections=64)
         self.pubsub: Any = None
         self.subscribed: set[str] = set()
         self.ready = asyncio.Event()

@@ -15,6 +15,8 @@ import weakref
 
 from django.conf import settings
 
+from messaging import redis_clients
+
 log = logging.getLogger(__name__)
 
 # A socket's lease: its process renews it every RENEW_SECONDS while the socket is open, so
@@ -84,9 +86,7 @@ class _RedisLeases:
     """Every process's sockets, a sorted set per user (member: channel, score: expiry)."""
 
     def __init__(self, url: str, prefix: str) -> None:
-        import redis.asyncio as redis
-
-        self.client = redis.Redis.from_url(url, socket_timeout=10)
+        self.client = redis_clients.async_client(url, socket_timeout=10)
         self.prefix = prefix
         self.claim_script = self.client.register_script(_CLAIM)
 
@@ -167,9 +167,7 @@ def has_live_socket(user_id: int) -> bool:
     process, without): for jobs off the event loop, such as notifications."""
     url = settings.REDIS_URL
     if url:
-        import redis
-
-        client = redis.Redis.from_url(url, socket_timeout=10)
+        client = redis_clients.sync_client(url, socket_timeout=10)
         try:
             key = f"{settings.CONFIDE_REDIS_PREFIX}:sockets:{user_id}"
             return int(client.zcount(key, time.time(), "+inf")) > 0

@@ -36,6 +36,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
+from messaging import redis_clients
 from portal.asgi_types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,9 @@ def _database_answers() -> bool:
 async def _redis_answers() -> bool:
     import redis.asyncio as redis
 
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    client = redis_clients.async_client(
+        settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+    )
     try:
         return bool(await client.ping())
     except redis.RedisError as exc:

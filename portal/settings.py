@@ -21,6 +21,7 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from messaging.redis_clients import SENTINEL_SCHEME, RedisUrlError, sentinel_set
 from portal.env import (
     env_bool,
     env_float,
@@ -168,6 +169,13 @@ CHANNEL_LAYERS: dict[str, Any] = {
 }
 
 if REDIS_URL:
+    # One Redis, or a Sentinel set's primary (messaging/redis_clients.py): Django's cache
+    # reads a Sentinel set's URL through a pool class of ours, since it splits LOCATION at
+    # commas (the separator of the sentinels' addresses).
+    try:
+        _SENTINELS = sentinel_set(REDIS_URL)
+    except RedisUrlError as exc:
+        raise ImproperlyConfigured(f"REDIS_URL: {exc}") from None
     CACHES: dict[str, Any] = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -175,6 +183,12 @@ if REDIS_URL:
             "KEY_PREFIX": env_str("CONFIDE_REDIS_PREFIX", "confide"),
         }
     }
+    if _SENTINELS is not None:
+        CACHES["default"]["LOCATION"] = f"{SENTINEL_SCHEME}:///{_SENTINELS.service}"
+        CACHES["default"]["OPTIONS"] = {
+            "pool_class": "messaging.redis_clients.CachePool",
+            "sentinel_url": REDIS_URL,
+        }
 else:
     # Culling at Django's default of 300 entries would let a burst of made-up emails
     # push the sign-in counters out of the cache.

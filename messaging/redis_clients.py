@@ -1,0 +1,176 @@
+"""The server's Redis clients, made from ``REDIS_URL``: one Redis, or the primary of a
+Redis Sentinel set, which follows the primary through a failover.
+
+``REDIS_URL`` takes any URL redis-py reads (``redis://``, ``rediss://``, ``unix://``), or
+
+    redis+sentinel://[[username]:password@]host[:port][,host[:port]...]/service[/db][?sentinel_password=...]
+
+naming the sentinels (port 26379 unless given), the service they monitor (the name in
+their ``sentinel monitor`` line) and the database number (0 unless given). The password
+is the Redis servers'; ``sentinel_password`` is the sentinels' own, when they ask for one.
+Every client asks a sentinel for the primary's address before it connects, and again
+after a connection to it is lost, so a failover costs the server what a restart of Redis
+does (messaging/layer.py, "redis_lost"): nothing is lost that the clients do not fetch
+again (docs/operations.md, "Redis Sentinel").
+
+redis-py's own Sentinel support does the work; this module only reads the URL, for the
+channel layer, the socket leases, the readiness check and Django's cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+SENTINEL_SCHEME = "redis+sentinel"
+SENTINEL_PORT = 26379
+
+
+class RedisUrlError(ValueError):
+    """``REDIS_URL`` names a Sentinel set in a way this module cannot read."""
+
+
+@dataclass(frozen=True)
+class SentinelSet:
+    """What a ``redis+sentinel://`` URL names. The passwords never appear in ``repr``."""
+
+    sentinels: tuple[tuple[str, int], ...]
+    service: str
+    db: int = 0
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    sentinel_password: str | None = field(default=None, repr=False)
+
+    def redis_options(self) -> dict[str, Any]:
+        """Options of the connections to the primary."""
+        options: dict[str, Any] = {"db": self.db}
+        if self.username is not None:
+            options["username"] = self.username
+        if self.password is not None:
+            options["password"] = self.password
+        return options
+
+    def sentinel_options(self, socket_timeout: float | None) -> dict[str, Any]:
+        """Options of the connections to the sentinels themselves."""
+        options: dict[str, Any] = {"socket_timeout": socket_timeout or 5}
+        if self.sentinel_password is not None:
+            options["password"] = self.sentinel_password
+        return options
+
+
+def sentinel_set(url: str) -> SentinelSet | None:
+    """The Sentinel set ``url`` names, or ``None`` for a URL of one Redis. Raises
+    :class:`RedisUrlError` for a malformed ``redis+sentinel://`` URL."""
+    parts = urlsplit(url)
+    if parts.scheme != SENTINEL_SCHEME:
+        return None
+    userinfo, _, hostlist = parts.netloc.rpartition("@")
+    username = password = None
+    if userinfo:
+        user, colon, secret = userinfo.partition(":")
+        username = unquote(user) or None
+        password = unquote(secret) if colon else None
+    sentinels = tuple(_host_and_port(item) for item in hostlist.split(",") if item)
+    if not sentinels:
+        raise RedisUrlError("A redis+sentinel:// URL names at least one sentinel (host:port).")
+    path = [unquote(p) for p in parts.path.split("/") if p]
+    if not path or len(path) > 2:
+        raise RedisUrlError(
+            "A redis+sentinel:// URL ends with /service or /service/db, the service being "
+            "the name the sentinels monitor."
+        )
+    db = 0
+    if len(path) == 2:
+        if not path[1].isdigit():
+            raise RedisUrlError(
+                f"The database of a redis+sentinel:// URL is a number, not {path[1]!r}."
+            )
+        db = int(path[1])
+    query = parse_qs(parts.query)
+    unknown = set(query) - {"sentinel_password"}
+    if unknown:
+        named = ", ".join(sorted(unknown))
+        raise RedisUrlError(f"A redis+sentinel:// URL takes only sentinel_password, not {named}.")
+    sentinel_password = query.get("sentinel_password", [None])[-1]
+    return SentinelSet(sentinels, path[0], db, username, password, sentinel_password)
+
+
+def _host_and_port(item: str) -> tuple[str, int]:
+    if item.startswith("["):  # [IPv6]:port
+        host, _, rest = item[1:].partition("]")
+        port_text = rest.removeprefix(":")
+    else:
+        host, _, port_text = item.partition(":")
+    if not host:
+        raise RedisUrlError(f"A sentinel of a redis+sentinel:// URL has no host: {item!r}.")
+    if port_text and not port_text.isdigit():
+        raise RedisUrlError(f"A sentinel's port is a number: {item!r}.")
+    port = int(port_text) if port_text else SENTINEL_PORT
+    if not 0 < port < 65536:
+        raise RedisUrlError(f"A sentinel's port is between 1 and 65535: {item!r}.")
+    return host, port
+
+
+def async_client(
+    url: str,
+    *,
+    socket_timeout: float | None = None,
+    socket_connect_timeout: float | None = None,
+    max_connections: int | None = None,
+) -> Any:
+    """A ``redis.asyncio.Redis`` for ``url``. With ``max_connections``, a connection beyond
+    that many waits (up to 10 s) for one to come back, for one Redis; a Sentinel set's pool
+    is not capped (redis-py's Sentinel pool does not wait)."""
+    import redis.asyncio as redis
+    from redis.asyncio.sentinel import Sentinel
+
+    timeouts: dict[str, Any] = {
+        "socket_timeout": socket_timeout,
+        "socket_connect_timeout": socket_connect_timeout,
+    }
+    target = sentinel_set(url)
+    if target is None:
+        if max_connections is None:
+            return redis.Redis.from_url(url, **timeouts)
+        return redis.Redis(
+            connection_pool=redis.BlockingConnectionPool.from_url(
+                url, max_connections=max_connections, timeout=10, **timeouts
+            )
+        )
+    sentinel = Sentinel(target.sentinels, sentinel_kwargs=target.sentinel_options(socket_timeout))
+    return sentinel.master_for(target.service, **timeouts, **target.redis_options())
+
+
+def sync_client(url: str, *, socket_timeout: float | None = None) -> Any:
+    """A ``redis.Redis`` for ``url`` (for code off the event loop)."""
+    import redis
+    from redis.sentinel import Sentinel
+
+    target = sentinel_set(url)
+    if target is None:
+        return redis.Redis.from_url(url, socket_timeout=socket_timeout)
+    sentinel = Sentinel(target.sentinels, sentinel_kwargs=target.sentinel_options(socket_timeout))
+    return sentinel.master_for(
+        target.service, socket_timeout=socket_timeout, **target.redis_options()
+    )
+
+
+class CachePool:
+    """The ``pool_class`` of Django's Redis cache for a Sentinel set. Django splits its
+    ``LOCATION`` at commas into several servers, so the URL comes as the option
+    ``sentinel_url`` (portal/settings.py) and ``LOCATION`` only names the service."""
+
+    @classmethod
+    def from_url(cls, location: str, *, sentinel_url: str, **options: Any) -> Any:
+        from redis.sentinel import Sentinel, SentinelConnectionPool
+
+        target = sentinel_set(sentinel_url)
+        if target is None:
+            raise RedisUrlError("CachePool is for a redis+sentinel:// URL.")
+        sentinel = Sentinel(
+            target.sentinels, sentinel_kwargs=target.sentinel_options(options.get("socket_timeout"))
+        )
+        return SentinelConnectionPool(  # type: ignore[no-untyped-call]
+            target.service, sentinel, **target.redis_options(), **options
+        )
