@@ -16,10 +16,12 @@ import re
 import time
 from typing import Any
 
+from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from uvicorn.protocols.utils import ClientDisconnected
 
 import crypto
 from accounts.factors import STAFF_ROLES, needs_enrolment
@@ -364,6 +366,23 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     async def send_frame(self, frame: ToClient) -> None:
         await self.send(text_data=encode(frame))
+
+    async def send(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
+    ) -> None:
+        """Sends a frame; one for a socket that closed meanwhile (an event racing its
+        close) is dropped, as the client syncs after it reconnects. Daphne raised, and
+        logged the application as crashed."""
+        if self.gone:
+            return
+        try:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except _CLOSED_SOCKET:
+            self.gone = True
+
+
+# What each server raises for a frame sent to a socket that has closed (uvicorn, Daphne).
+_CLOSED_SOCKET = (ClientDisconnected, Disconnected)
 
 
 def _decode(text: str, what: str) -> bytes:
