@@ -18,7 +18,8 @@ Each run is a fresh browser context (nothing cached but the HTTP cache of the st
 files, which the first run fills), signing in with the password (Argon2id at the default
 parameters, as a person would) and timed until the conversation list or the conversation
 is on screen, that is, after every envelope of the listing was opened. The listing's size
-is read from the response.
+is read from the response (the web client lists each conversation's current envelope
+only, ``?envelopes=current``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -209,7 +211,7 @@ def _sign_in_once(
     def on_response(response: Any) -> None:
         # Read once the sign-in is over: a handler that waits for a body of megabytes
         # holds up the events after it.
-        if response.url.endswith("/api/conversations") and response.request.method == "GET":
+        if urlsplit(response.url).path == "/api/conversations" and response.request.method == "GET":
             listed.append(response)
 
     page.on("response", on_response)

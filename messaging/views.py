@@ -33,7 +33,7 @@ from messaging.services.invitations import (
 )
 from protocol import http
 from protocol.availability import TherapistAvailabilityAnswer
-from protocol.errors import NotFoundError
+from protocol.errors import BadRequestError, NotFoundError
 
 
 @api(methods=("GET", "POST"), roles=(Role.THERAPIST,))
@@ -157,8 +157,11 @@ def conversation_body(membership: Membership) -> http.ConversationBody:
     )
 
 
-def _memberships(user: User, conversation_id: uuid.UUID | None = None) -> list[Membership]:
-    """The user's memberships with what conversation_body shows, in three queries.
+def _memberships(
+    user: User, conversation_id: uuid.UUID | None = None, *, current_envelopes: bool = False
+) -> list[Membership]:
+    """The user's memberships with what conversation_body shows, in three queries; with
+    ``current_envelopes``, only the current epoch's envelope of each.
 
     Each figure is read from the conversation's messages through its (conversation, seq)
     index, never by joining every stored message: the unread ones are the range after
@@ -170,6 +173,9 @@ def _memberships(user: User, conversation_id: uuid.UUID | None = None) -> list[M
     theirs = Message.objects.filter(conversation_id=OuterRef("conversation_id")).exclude(
         sender=user
     )
+    envelopes = KeyEnvelope.objects.filter(recipient=user)
+    if current_envelopes:
+        envelopes = envelopes.filter(epoch=F("conversation__current_epoch"))
     return list(
         query.select_related("conversation")
         .annotate(
@@ -187,12 +193,12 @@ def _memberships(user: User, conversation_id: uuid.UUID | None = None) -> list[M
             last_incoming_at=Subquery(theirs.order_by("-seq").values("created_at")[:1]),
         )
         .prefetch_related(
+            # In the order they joined, whichever plan the database picks.
             Prefetch(
-                "conversation__memberships", queryset=Membership.objects.select_related("user")
+                "conversation__memberships",
+                queryset=Membership.objects.select_related("user").order_by("pk"),
             ),
-            Prefetch(
-                "conversation__envelopes", queryset=KeyEnvelope.objects.filter(recipient=user)
-            ),
+            Prefetch("conversation__envelopes", queryset=envelopes),
         )
         .order_by("-conversation__last_message_at", "-conversation__created_at")
     )
@@ -200,11 +206,16 @@ def _memberships(user: User, conversation_id: uuid.UUID | None = None) -> list[M
 
 @api(methods=("GET",))
 def conversations(request: HttpRequest) -> http.ConversationsAnswer:
-    """The user's conversations, newest activity first, with members, unread counts and keys."""
+    """The user's conversations, newest activity first, with members, unread counts and keys:
+    every epoch's envelope, or with ``?envelopes=current`` only the current epoch's (what
+    sign-in then downloads grows with the conversations, not with their years; the detail
+    gives a conversation's others when one is first needed)."""
     user = signed_in_user(request)
-    return http.ConversationsAnswer(
-        conversations=[conversation_body(m) for m in _memberships(user)]
-    )
+    which = request.GET.get("envelopes", "all")
+    if which not in ("all", "current"):
+        raise BadRequestError("envelopes is all or current.")
+    memberships = _memberships(user, current_envelopes=which == "current")
+    return http.ConversationsAnswer(conversations=[conversation_body(m) for m in memberships])
 
 
 @api(methods=("GET",))

@@ -203,6 +203,47 @@ def test_only_the_callers_own_envelopes_are_listed_and_they_open(
         assert key == keys[epoch]
 
 
+@pytest.mark.parametrize("who", ["client", "therapist"])
+def test_asked_for_current_envelopes_the_listing_carries_only_the_current_epochs(
+    world: Practice5, browser_for: BrowserFor, who: str
+) -> None:
+    person: Person = getattr(world, who)
+    other = make_chat(
+        world.practice, world.therapist, make_person(world.practice, Role.CLIENT, "Noor")
+    )
+    for epoch in (1, 2):
+        add_epoch(world.chat, epoch, world.therapist)
+    everything = {c["id"]: c for c in listed(browser_for, person)}
+
+    reply = browser_for(person).get("/api/conversations?envelopes=current")
+
+    assert reply.status == 200, reply.content
+    current = {c["id"]: c for c in reply.json()["conversations"]}
+    assert list(current) == list(everything)
+    assert [e["epoch"] for e in everything[str(world.chat.id)]["envelopes"]] == [0, 1, 2]
+    assert (
+        current[str(world.chat.id)]["envelopes"] == everything[str(world.chat.id)]["envelopes"][-1:]
+    )
+    for id, conversation in current.items():
+        whole = everything[id]
+        assert {**conversation, "envelopes": whole["envelopes"]} == whole, "only envelopes differ"
+    if who == "therapist":
+        assert current[str(other.id)]["envelopes"] == everything[str(other.id)]["envelopes"]
+    detail = browser_for(person).get(f"/api/conversations/{world.chat.id}").json()
+    assert detail["conversation"] == everything[str(world.chat.id)], "the detail has them all"
+    assert browser_for(person).get("/api/conversations?envelopes=all").json() == {
+        "conversations": list(everything.values())
+    }
+
+
+def test_the_listing_refuses_another_choice_of_envelopes(
+    world: Practice5, browser_for: BrowserFor
+) -> None:
+    reply = browser_for(world.client).get("/api/conversations?envelopes=older")
+    assert reply.status == 400
+    assert reply.json()["error"]["code"] == "bad_request"
+
+
 def test_a_member_gets_one_conversation_as_it_is_listed(
     world: Practice5, browser_for: BrowserFor
 ) -> None:

@@ -56,6 +56,9 @@ export async function appModule(name) {
   return import(new URL(name, APP_URL).href);
 }
 
+/** The path of the web client's listing of conversations (conversations.js). */
+export const { LISTING } = await appModule('conversations.js');
+
 /** The conversation and message ids of protocol/schema.json's examples. */
 export const CONVERSATION = '6f1c2b9e-0d3e-4b8e-9b8a-1c2d3e4f5a6b';
 export const EXAMPLE_MESSAGE_ID = '0b7e54a2-5f0c-4d59-9d8e-2f5c1a7b3e90';
@@ -227,6 +230,10 @@ export async function signedInTab({
   globalThis.fetch = async (path) => {
     requests.push(path);
     if (path === '/api/conversations') return jsonAnswer({ conversations: [conversation] });
+    if (path === '/api/conversations?envelopes=current') {
+      const current = conversation.envelopes.filter((item) => item.epoch === conversation.current_epoch);
+      return jsonAnswer({ conversations: [{ ...conversation, envelopes: current }] });
+    }
     if (path.startsWith('/api/conversations/')) return jsonAnswer({ conversation });
     throw new Error(`No stand-in for ${path}`);
   };

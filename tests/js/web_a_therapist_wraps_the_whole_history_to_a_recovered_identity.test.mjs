@@ -213,3 +213,35 @@ test('the key-change warning names the recovery and who confirmed it, as their s
   assert.equal(recoveryNote('Clara', recovery, 7), `Clara's keys are new since an account recovery confirmed by you on ${date}.`);
   assert.match(recoveryNote('Clara', { confirmedBy: null, confirmedByName: '', at: '' }, 7), /confirmed by their therapist on a recent date/);
 });
+
+test('the epochs the listing left out are fetched with the conversation before they are wrapped', async () => {
+  const newIdentity = confide.IdentityKeyPair.generate();
+  const theo = therapist({ [CONVERSATION]: 3 });
+  const item = pending(newIdentity, { [CONVERSATION]: 3 });
+  const api = server({ answerIdentity: item.new_identity });
+  // The listing gave this browser epoch 2 only; the detail brings epochs 0 and 1.
+  const lazy = new Keys(theo.identity);
+  lazy.keep(CONVERSATION, 2, theo.held.get(`${CONVERSATION}/2:key`));
+  const refreshed = [];
+  const browser = {
+    ...theo.browser,
+    keys: lazy,
+    conversations: {
+      async refresh(id) {
+        refreshed.push(id);
+        for (const epoch of [0, 1]) lazy.keep(id, epoch, theo.held.get(`${id}/${epoch}:key`));
+      },
+    },
+  };
+
+  await confirmRecovery(item, browser, api);
+  assert.deepEqual(refreshed, [CONVERSATION], 'listed again once');
+  const [confirm] = api.requests;
+  assert.equal(confirm.body.envelopes.length, 3, 'every epoch wrapped');
+  for (const [epoch, envelope] of confirm.body.envelopes.entries()) {
+    const key = confide.unwrapConversationKey(b64decode(envelope), newIdentity, theo.identity.public, CONVERSATION, epoch);
+    const original = theo.held.get(`${CONVERSATION}/${epoch}:key`);
+    const probe = confide.sealText('probe', original, CONVERSATION, epoch, theo.identity, crypto.randomUUID());
+    assert.equal(confide.openText(probe, key, theo.identity.public, CONVERSATION, epoch, null), 'probe');
+  }
+});

@@ -28,6 +28,10 @@ const STATUS_ORDER = ['active', 'discharged', 'erasing', 'erased'];
  *   with them
  * @property {RecoveryNote|null} recovery the assisted recovery that gave them their current
  *   identity, as its succession states it (null: none that this browser can verify)
+ * @property {Map<string, import('../crypto/index.js').PublicIdentity>} listedBefore other
+ *   identities the server listed for them earlier in this page's life, by their base64: an
+ *   older epoch's envelope, fetched only when first needed (`LISTING`), is opened under
+ *   them too, as it would have been had it come with the listing that named them
  */
 
 /**
@@ -128,6 +132,14 @@ export function refuseUnlessTwoPeople(raw, myId) {
   }
 }
 
+/**
+ * The listing, with each conversation's current epoch's envelope only: what a sign-in
+ * downloads grows with the conversations, not with their years of epochs. An older epoch's
+ * envelope comes with the conversation's detail (`refresh`), when one of its messages is
+ * first opened (incoming.js) or its key is wrapped for a recovery (recoveries.js).
+ */
+export const LISTING = '/api/conversations?envelopes=current';
+
 export class ConversationList {
   /** Read by the views through `Messenger.conversations`; changed only here. */
   /** @type {Map<string, Conversation>} */
@@ -176,7 +188,7 @@ export class ConversationList {
 
   /** List every conversation again; those no longer listed are forgotten. */
   async refreshAll() {
-    const answer = await api.get('/api/conversations');
+    const answer = await api.get(LISTING);
     const listed = new Set();
     for (const raw of answer.conversations ?? []) {
       try {
@@ -346,6 +358,7 @@ export class ConversationList {
         identity: parseIdentity(member.public_identity),
         previous: [],
         recovery: null,
+        listedBefore: new Map(),
       });
     }
     for (const member of raw.members) {
@@ -354,6 +367,13 @@ export class ConversationList {
       Object.assign(known, recoveryOf(member.identity_changed, known, confirmer));
     }
     const known = this.byId.get(raw.id);
+    for (const member of members.values()) {
+      const before = known?.members.get(member.id);
+      if (!before) continue;
+      for (const [b64, identity] of [[before.identityB64, before.identity], ...before.listedBefore]) {
+        if (b64 !== member.identityB64) member.listedBefore.set(b64, identity);
+      }
+    }
     /** @type {Conversation} */
     const conversation = known ?? {
       id: raw.id,
@@ -440,7 +460,8 @@ export class ConversationList {
       };
       if (item.epoch !== conversation.currentEpoch) {
         // An earlier epoch's key is opened when one of its messages is first read.
-        this.keys.defer(conversation.id, item.epoch, item.envelope, identitiesOf(wrapper), refused);
+        const wrappers = [...identitiesOf(wrapper), ...wrapper.listedBefore.values()];
+        this.keys.defer(conversation.id, item.epoch, item.envelope, wrappers, refused);
         continue;
       }
       try {

@@ -103,12 +103,22 @@ export function successionFor(item, { keys, me, seen }) {
  * client's current keys are not the ones it knows; ApiError for what the server refused
  * (`recovery_invalid`: no longer pending; `bad_envelopes`; ...), and an ApiError
  * `server_error` when the server answers with an identity other than the one compared.
+ * The sign-in's listing carried only each conversation's current envelope
+ * (conversations.js, `LISTING`): a conversation with an epoch whose key this browser has
+ * not opened is listed again first, with all of its envelopes.
  * @param {PendingRecovery} item
  * @param {{keys: import('./keys.js').Keys, me: {id: number},
- *          seen: import('./seen.js').SeenIdentities}} therapist this person (a Messenger)
+ *          seen: import('./seen.js').SeenIdentities,
+ *          conversations?: {refresh: (id: string) => Promise<unknown>}}} therapist this
+ *   person (a Messenger)
  * @param {{post: (path: string, body?: unknown) => Promise<any>}} [http]
  */
 export async function confirmRecovery(item, therapist, http = api) {
+  for (const { conversation, epochs } of item.conversations) {
+    if (therapist.conversations && epochs.some((epoch) => !therapist.keys.hasKey(conversation, epoch))) {
+      await therapist.conversations.refresh(conversation);
+    }
+  }
   const batches = envelopeBatches(item, therapist.keys);
   const succession = successionFor(item, therapist);
   const base = `/api/recoveries/${encodeURIComponent(String(item.id))}`;
