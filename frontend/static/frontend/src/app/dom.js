@@ -81,12 +81,25 @@ export function dayLabel(iso, now = new Date(), where = {}) {
 }
 
 /**
+ * One formatter per time zone for `dayKey` (the reader's own under ''): making one costs
+ * a hundred times what using it does, and a long conversation asks for thousands of days.
+ * @type {Map<string, Intl.DateTimeFormat>}
+ */
+const DAY_KEYS = new Map();
+
+/**
  * The reader's calendar day of `date`, "YYYY-MM-DD", to tell two days apart.
  * @param {Date} date
  * @param {{timeZone?: string}} [where]
  */
 export function dayKey(date, where = {}) {
-  return new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: where.timeZone }).format(date);
+  const zone = where.timeZone ?? '';
+  let format = DAY_KEYS.get(zone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: where.timeZone });
+    DAY_KEYS.set(zone, format);
+  }
+  return format.format(date);
 }
 
 /**

@@ -172,13 +172,25 @@ export function orderNoticeText(notice, sender, peer) {
  */
 function clockTime(iso) {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? '' : date.toLocaleTimeString(undefined, { hour: 'numeric', minute: '2-digit' });
+  return Number.isNaN(date.getTime()) ? '' : formats().clock.format(date);
 }
 
 /** @param {string} iso */
 function fullTime(iso) {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? '' : date.toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'short' });
+  return Number.isNaN(date.getTime()) ? '' : formats().full.format(date);
+}
+
+/** @type {{clock: Intl.DateTimeFormat, full: Intl.DateTimeFormat}|null} */
+let made = null;
+
+/** The reader's formats of a message's time, made once (each costs far more than a use). */
+function formats() {
+  made ??= {
+    clock: new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' }),
+    full: new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' }),
+  };
+  return made;
 }
 
 export function renderConversation(root, { messenger, me, conversationId, announce, showBack }) {
