@@ -185,8 +185,10 @@ class Message(models.Model):
     """One sealed message. ``seq`` orders a conversation; ``client_message_id`` deduplicates."""
 
     id = models.BigAutoField(primary_key=True)
+    # No index of its own: both unique constraints below begin with it, and serve every
+    # lookup by conversation (one index fewer to write per message).
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="messages"
+        Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False
     )
     seq = models.PositiveBigIntegerField()
     client_message_id = models.UUIDField()
