@@ -150,7 +150,9 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
         """Closes the socket with ``code`` as a plain integer, and on Daphne with the twin
         of a code its websocket library refuses (``protocol.errors.ON_DAPHNE``): it sends
-        neither an ``IntEnum`` nor 1009 or 1012, and the application crashed instead."""
+        neither an ``IntEnum`` nor 1009 or 1012, and the application crashed instead.
+        Nothing is sent after it (uvicorn raises for a frame after the close)."""
+        self.gone = True
         if isinstance(code, int) and not isinstance(code, bool):
             if settings.CONFIDE_SERVER == "daphne" and code in ON_DAPHNE:
                 code = ON_DAPHNE[CloseCode(code)]

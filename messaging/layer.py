@@ -48,9 +48,13 @@ _MAX_OUTBOX = 20000  # publications waiting for Redis; older ones are dropped (a
 
 
 def _database_of(url: str) -> int:
-    """The database number of a redis:// URL (its path), 0 when it names none."""
+    """The database number of a redis:// URL (its path) or of a Sentinel set's
+    (``/service/db``), 0 when it names none."""
     from urllib.parse import urlsplit
 
+    sentinels = redis_clients.sentinel_set(url)
+    if sentinels is not None:
+        return sentinels.db
     path = urlsplit(url).path.strip("/")
     return int(path) if path.isdigit() else 0
 

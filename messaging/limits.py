@@ -172,7 +172,7 @@ def has_live_socket(user_id: int) -> bool:
             key = f"{settings.CONFIDE_REDIS_PREFIX}:sockets:{user_id}"
             return int(client.zcount(key, time.time(), "+inf")) > 0
         finally:
-            client.close()
+            redis_clients.close_sync(client)
     for _ in range(3):
         try:
             registries = list(_registries.values())

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 SENTINEL_SCHEME = "redis+sentinel"
 SENTINEL_PORT = 26379
@@ -61,10 +61,16 @@ class SentinelSet:
 
 def sentinel_set(url: str) -> SentinelSet | None:
     """The Sentinel set ``url`` names, or ``None`` for a URL of one Redis. Raises
-    :class:`RedisUrlError` for a malformed ``redis+sentinel://`` URL."""
-    parts = urlsplit(url)
-    if parts.scheme != SENTINEL_SCHEME:
+    :class:`RedisUrlError` for a malformed ``redis+sentinel://`` URL; its message never
+    repeats the URL's text, which may hold a password."""
+    if not url.startswith(f"{SENTINEL_SCHEME}:"):
         return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise RedisUrlError(_UNREADABLE) from None
+    if "@" in parts.path or "@" in parts.query or "@" in parts.fragment:
+        raise RedisUrlError(_UNREADABLE)  # a password with an unencoded / ? or #
     userinfo, _, hostlist = parts.netloc.rpartition("@")
     username = password = None
     if userinfo:
@@ -82,18 +88,32 @@ def sentinel_set(url: str) -> SentinelSet | None:
         )
     db = 0
     if len(path) == 2:
-        if not path[1].isdigit():
-            raise RedisUrlError(
-                f"The database of a redis+sentinel:// URL is a number, not {path[1]!r}."
-            )
+        if not _is_number(path[1]):
+            raise RedisUrlError("The database of a redis+sentinel:// URL is a number.")
         db = int(path[1])
-    query = parse_qs(parts.query)
+    # Read by hand, not with parse_qs: that takes "+" for a space, as in a form.
+    query: dict[str, str] = {}
+    for pair in filter(None, parts.query.split("&")):
+        name, _, value = pair.partition("=")
+        query[unquote(name)] = unquote(value)
     unknown = set(query) - {"sentinel_password"}
     if unknown:
         named = ", ".join(sorted(unknown))
         raise RedisUrlError(f"A redis+sentinel:// URL takes only sentinel_password, not {named}.")
-    sentinel_password = query.get("sentinel_password", [None])[-1]
+    sentinel_password = query.get("sentinel_password")
     return SentinelSet(sentinels, path[0], db, username, password, sentinel_password)
+
+
+# Said of a URL that does not read as one: its text is never repeated, since what is cut
+# short there may be a password.
+_UNREADABLE = (
+    "A redis+sentinel:// URL must read as [[username]:password@]host[:port][,host[:port]...]"
+    "/service[/db]; percent-encode any / ? # @ : or % in the username and password."
+)
+
+
+def _is_number(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def _host_and_port(item: str) -> tuple[str, int]:
@@ -102,13 +122,14 @@ def _host_and_port(item: str) -> tuple[str, int]:
         port_text = rest.removeprefix(":")
     else:
         host, _, port_text = item.partition(":")
+    host = unquote(host)
     if not host:
-        raise RedisUrlError(f"A sentinel of a redis+sentinel:// URL has no host: {item!r}.")
-    if port_text and not port_text.isdigit():
-        raise RedisUrlError(f"A sentinel's port is a number: {item!r}.")
+        raise RedisUrlError("A sentinel of a redis+sentinel:// URL has no host. " + _UNREADABLE)
+    if port_text and not _is_number(port_text):
+        raise RedisUrlError("A sentinel's port is a number. " + _UNREADABLE)
     port = int(port_text) if port_text else SENTINEL_PORT
     if not 0 < port < 65536:
-        raise RedisUrlError(f"A sentinel's port is between 1 and 65535: {item!r}.")
+        raise RedisUrlError("A sentinel's port is between 1 and 65535.")
     return host, port
 
 
@@ -154,6 +175,27 @@ def sync_client(url: str, *, socket_timeout: float | None = None) -> Any:
     return sentinel.master_for(
         target.service, socket_timeout=socket_timeout, **target.redis_options()
     )
+
+
+async def close_async(client: Any) -> None:
+    """Closes a client of :func:`async_client`, and with a Sentinel set its connections to
+    the sentinels too."""
+    await client.aclose()
+    for sentinel in _sentinels_of(client):
+        await sentinel.aclose()
+
+
+def close_sync(client: Any) -> None:
+    """Closes a client of :func:`sync_client`, and with a Sentinel set its connections to
+    the sentinels too."""
+    client.close()
+    for sentinel in _sentinels_of(client):
+        sentinel.close()
+
+
+def _sentinels_of(client: Any) -> list[Any]:
+    manager = getattr(client.connection_pool, "sentinel_manager", None)
+    return list(manager.sentinels) if manager is not None else []
 
 
 class CachePool:

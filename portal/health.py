@@ -133,7 +133,7 @@ async def _redis_answers() -> bool:
         log.warning("readiness: Redis does not answer (%s)", type(exc).__name__)
         return False
     finally:
-        await client.aclose()
+        await redis_clients.close_async(client)
 
 
 @cache

@@ -1,7 +1,8 @@
 """A frame for a socket that closed meanwhile (an event racing the close) is dropped, on
 either server: Daphne raised autobahn's ``Disconnected`` and logged the application as
 crashed, uvicorn raises ``ClientDisconnected``. The client syncs after it reconnects.
-Any other failure to send still raises."""
+Any other failure to send still raises; after the server's own close nothing more is sent
+(uvicorn raises for a frame after it)."""
 
 from __future__ import annotations
 
@@ -46,3 +47,16 @@ async def test_another_failure_to_send_still_raises() -> None:
     with pytest.raises(ValueError):
         await consumer.send(text_data="{}")
     assert not consumer.gone
+
+
+async def test_nothing_is_sent_after_the_server_closed_the_socket() -> None:
+    consumer = MessagingConsumer()
+    sent: list[Any] = []
+
+    async def record(message: Any) -> None:
+        sent.append(message)
+
+    consumer.base_send = record
+    await consumer.close(code=4012)
+    await consumer.send(text_data='{"type": "ack"}')
+    assert sent == [{"type": "websocket.close", "code": 4012}]

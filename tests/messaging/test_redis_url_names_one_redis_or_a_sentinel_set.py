@@ -74,6 +74,37 @@ def test_a_malformed_sentinel_url_is_refused_with_words(url: str, says: str) -> 
         sentinel_set(url)
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis+sentinel://:pa/ss-secret@h1/confide",
+        "redis+sentinel://:pa?ss-secret@h1/confide",
+        "redis+sentinel://:pa#ss-secret@h1/confide",
+        "redis+sentinel://[::1/confide?sentinel_password=ss-secret",
+        "redis+sentinel://u:ss-secret@h1:²/confide",
+    ],
+)
+def test_a_url_that_does_not_read_is_refused_without_repeating_it(url: str) -> None:
+    with pytest.raises(RedisUrlError) as refused:
+        sentinel_set(url)
+    assert "secret" not in str(refused.value)
+    assert "percent-encode" in str(refused.value)
+
+
+def test_a_sentinel_password_means_its_own_characters() -> None:
+    found = sentinel_set("redis+sentinel://h/confide?sentinel_password=a+b%2Bc%26")
+    assert found is not None
+    assert found.sentinel_password == "a+b+c&"
+
+
+def test_the_channel_layer_names_its_topics_by_the_sets_database() -> None:
+    from messaging.layer import FanoutChannelLayer
+
+    first = FanoutChannelLayer(url="redis+sentinel://h/confide/3", prefix="confide")
+    second = FanoutChannelLayer(url="redis+sentinel://h/confide/4", prefix="confide")
+    assert (first.prefix, second.prefix) == ("confide.3", "confide.4")
+
+
 def test_clients_for_a_sentinel_set_ask_for_its_primary() -> None:
     url = "redis+sentinel://127.0.0.1:26390,127.0.0.1:26391/confide/2"
     for client in (sync_client(url, socket_timeout=3), async_client(url, socket_timeout=3)):
