@@ -1235,7 +1235,7 @@ class ConfideClient:
                 log.warning("skipped an envelope wrapped by someone who is not a member")
                 continue
             key = None
-            for signer in (wrapper.identity, *wrapper.earlier):
+            for signer in self._signers_of(wrapper):
                 try:
                     key = crypto.unwrap_conversation_key(
                         envelope.envelope, identity, signer, data.id, envelope.epoch
@@ -1258,6 +1258,22 @@ class ConfideClient:
             first_listing = not self._listed
             self.inbox.track(data.id, data.last_seq if first_listing and not self.backfill else 0)
         return state
+
+    def _is_me(self, member: Member) -> bool:
+        return self.account is not None and member.id == self.account.id
+
+    def _signers_of(self, wrapper: Member) -> tuple[PublicIdentity, ...]:
+        """The identities an envelope ``wrapper`` signed may verify under. What this user
+        wrapped is checked against the keys this client holds, never against an identity
+        the server lists for them (it could list one of its own, and sign a key of its
+        choice with it); the listed one and its earlier ones count only when the listed one
+        signs with the held key."""
+        if not self._is_me(wrapper):
+            return (wrapper.identity, *wrapper.earlier)
+        held = self.identity.public
+        if wrapper.identity.sign_key == held.sign_key:
+            return (held, wrapper.identity, *wrapper.earlier)
+        return (held,)
 
     def _with_earlier(self, member: Member, data: ConversationData) -> Member:
         """``member`` with the earlier identities its successions verifiably lead back to
@@ -2348,10 +2364,10 @@ class ConfideClient:
             wrapper = state.members.get(wrapper_id)
         if wrapper is None:
             raise KeysError("An epoch was started by someone who is not a member")
+        # Signed by the wrapper's current keys; this user's own, by the keys held here.
+        signers = self._signers_of(wrapper)[:2] if self._is_me(wrapper) else (wrapper.identity,)
         try:
-            key = crypto.unwrap_conversation_key(
-                envelope, self.identity, wrapper.identity, conversation, epoch
-            )
+            key = _unwrap_from_any(envelope, self.identity, signers, conversation, epoch)
         except crypto.DowngradeError:
             self._refused_downgrade(conversation, epoch, wrapper_id)
             # Current, but keyless: the next message starts a new epoch.
@@ -2567,3 +2583,25 @@ def refuse_unless_two_people(data: ConversationData, my_id: int | None) -> None:
         raise ConversationRefusedError(
             f"Conversation {data.id} does not consist of you and one other person."
         )
+
+
+def _unwrap_from_any(
+    envelope: bytes,
+    identity: IdentityKeyPair,
+    signers: Sequence[PublicIdentity],
+    conversation: uuid.UUID,
+    epoch: int,
+) -> ConversationKey:
+    """The key of an envelope signed by any of ``signers``; the first one's failure when
+    none verifies (a downgrade is one)."""
+    *others, last = signers
+    first: CryptoError | None = None
+    for signer in others:
+        try:
+            return crypto.unwrap_conversation_key(envelope, identity, signer, conversation, epoch)
+        except CryptoError as exc:
+            first = first or exc
+    try:
+        return crypto.unwrap_conversation_key(envelope, identity, last, conversation, epoch)
+    except CryptoError as exc:
+        raise (first or exc) from None

@@ -226,11 +226,9 @@ test('the epochs the listing left out are fetched with the conversation before t
   const browser = {
     ...theo.browser,
     keys: lazy,
-    conversations: {
-      async refresh(id) {
-        refreshed.push(id);
-        for (const epoch of [0, 1]) lazy.keep(id, epoch, theo.held.get(`${id}/${epoch}:key`));
-      },
+    async refreshConversation(id) {
+      refreshed.push(id);
+      for (const epoch of [0, 1]) lazy.keep(id, epoch, theo.held.get(`${id}/${epoch}:key`));
     },
   };
 

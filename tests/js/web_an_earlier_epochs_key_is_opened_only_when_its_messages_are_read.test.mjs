@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { CONVERSATION, LISTING, ME, PEER, signedInTab } from './_app_support.mjs';
+import { CONVERSATION, LISTING, ME, PEER, appModule, signedInTab } from './_app_support.mjs';
 import { confide } from './_support.mjs';
 
 test('only the current epoch is opened at sign-in; an earlier one when its message is read', async () => {
@@ -68,6 +68,37 @@ test('its own message of an earlier epoch fetched after the server changed its w
     await tab.reconnect({ tick: (ms) => t.mock.timers.tick(ms) });
     const timeline = await tab.open([tab.stored({ seq: 1, epoch: 0, sender: ME, text: 'mine, before the change' })]);
     assert.deepEqual(timeline.sorted().map((m) => m.text), ['mine, before the change']);
+  } finally {
+    tab.close();
+  }
+});
+
+test('an assisted recovery confirmed from the page wraps the epochs the listing left out', async () => {
+  const { confirmRecovery } = await appModule('recoveries.js');
+  const tab = await signedInTab();
+  try {
+    tab.beginEpoch(1);
+    await tab.connect();
+    const newIdentity = confide.IdentityKeyPair.generate();
+    const peer = tab.conversation.members.find((member) => member.id === PEER);
+    const item = {
+      id: 4,
+      client: { id: PEER, display_name: 'Theo Therapist', role: 'client', public_identity: peer.public_identity },
+      new_identity: confide.b64encode(newIdentity.public.toBytes()),
+      requested_at: new Date().toISOString(),
+      expires_at: new Date(Date.now() + 86_400_000).toISOString(),
+      conversations: [{ conversation: CONVERSATION, epochs: [0, 1] }],
+    };
+    const posted = [];
+    const http = {
+      async post(path, body) {
+        posted.push(body);
+        return { recovery: 4, state: 'confirmed', client: { public_identity: item.new_identity }, conversations: [CONVERSATION] };
+      },
+    };
+    await confirmRecovery(item, tab.messenger, http);
+    assert.deepEqual(tab.requests, [LISTING, `/api/conversations/${CONVERSATION}`], 'the rest fetched first');
+    assert.equal(posted[0].envelopes.length, 2, 'both epochs wrapped');
   } finally {
     tab.close();
   }

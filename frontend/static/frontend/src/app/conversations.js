@@ -28,10 +28,10 @@ const STATUS_ORDER = ['active', 'discharged', 'erasing', 'erased'];
  *   with them
  * @property {RecoveryNote|null} recovery the assisted recovery that gave them their current
  *   identity, as its succession states it (null: none that this browser can verify)
- * @property {Map<string, import('../crypto/index.js').PublicIdentity>} listedBefore other
- *   identities the server listed for them earlier in this page's life, by their base64: an
- *   older epoch's envelope, fetched only when first needed (`LISTING`), is opened under
- *   them too, as it would have been had it come with the listing that named them
+ * @property {import('../crypto/index.js').PublicIdentity[]} firstListed their identities as
+ *   the page's first listing of the conversation named them: an earlier epoch's envelope,
+ *   fetched only when first needed (`LISTING`), is opened under them too, as it would have
+ *   been had it come with that listing
  */
 
 /**
@@ -358,7 +358,7 @@ export class ConversationList {
         identity: parseIdentity(member.public_identity),
         previous: [],
         recovery: null,
-        listedBefore: new Map(),
+        firstListed: [],
       });
     }
     for (const member of raw.members) {
@@ -369,10 +369,7 @@ export class ConversationList {
     const known = this.byId.get(raw.id);
     for (const member of members.values()) {
       const before = known?.members.get(member.id);
-      if (!before) continue;
-      for (const [b64, identity] of [[before.identityB64, before.identity], ...before.listedBefore]) {
-        if (b64 !== member.identityB64) member.listedBefore.set(b64, identity);
-      }
+      member.firstListed = before ? before.firstListed : identitiesOf(member);
     }
     /** @type {Conversation} */
     const conversation = known ?? {
@@ -448,10 +445,19 @@ export class ConversationList {
         this.emit('identity-changed', { conversation: conversation.id, user: member.id });
       }
     }
+    // Nothing kept unopened stands for the current epoch: its key comes from its own
+    // envelope as listed now (or its `epoch` event), never from one kept from before.
+    this.keys.undefer(conversation.id, conversation.currentEpoch);
     for (const item of raw.envelopes ?? []) {
       if (this.keys.ring.has(conversation.id, item.epoch)) continue;
+      // An epoch after the current one is no epoch yet: a server's invention.
+      if (item.epoch > conversation.currentEpoch) continue;
       const wrapper = members.get(item.wrapper);
       if (!wrapper) continue;
+      // What this person wrapped is checked against their own keys, never against an
+      // identity the server lists for them (it could list one of its own, and sign a key
+      // of its choice with it).
+      const wrappers = wrapperIdentities(this.keys, this.me.id, wrapper);
       /** @param {unknown} error */
       const refused = (error) => {
         if (!isCryptoError(error)) throw error;
@@ -460,12 +466,12 @@ export class ConversationList {
       };
       if (item.epoch !== conversation.currentEpoch) {
         // An earlier epoch's key is opened when one of its messages is first read.
-        const wrappers = [...identitiesOf(wrapper), ...wrapper.listedBefore.values()];
-        this.keys.defer(conversation.id, item.epoch, item.envelope, wrappers, refused);
+        const earlier = item.wrapper === this.me.id ? [] : wrapper.firstListed;
+        this.keys.defer(conversation.id, item.epoch, item.envelope, [...wrappers, ...earlier], refused);
         continue;
       }
       try {
-        this.keys.unwrapFromAny(conversation.id, item.epoch, item.envelope, identitiesOf(wrapper));
+        this.keys.unwrapFromAny(conversation.id, item.epoch, item.envelope, wrappers);
       } catch (error) {
         refused(error);
       }
@@ -521,6 +527,23 @@ export class ConversationList {
  */
 export function identitiesOf(member) {
   return [member.identity, ...member.previous];
+}
+
+/**
+ * The identities an envelope `wrapper` signed may verify under: the member's
+ * (`identitiesOf`), except for what this person wrapped, checked against the keys this page
+ * holds, never an identity the server lists for them (it could list one of its own and sign
+ * a key of its choice with it). Their listed identity (the same keys, with or without an
+ * X-Wing key) and those an assisted recovery replaced count only when the server lists
+ * the keys held here.
+ * @param {import('./keys.js').Keys} keys
+ * @param {number} myId
+ * @param {Member} wrapper as listed
+ */
+export function wrapperIdentities(keys, myId, wrapper) {
+  if (wrapper.id !== myId) return identitiesOf(wrapper);
+  const held = keys.publicIdentity;
+  return keys.signsAsMe(wrapper.identity) ? [held, wrapper.identity, ...wrapper.previous] : [held];
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 
 import { ROTATE_AFTER_MESSAGES, isCryptoError, isDowngrade, needsRotation } from './keys.js';
+import { wrapperIdentities } from './conversations.js';
 import { rekeyFrame } from './frames.js';
 
 /**
@@ -163,7 +164,11 @@ export class Epochs {
     const wrapper = conversation.members.get(frame.wrapper);
     if (!wrapper) return;
     try {
-      this.keys.unwrap(conversation.id, frame.epoch, frame.envelope, wrapper.identity);
+      // A new epoch is signed by the wrapper's current keys; this person's own, by the
+      // keys this page holds (conversations.js, `wrapperIdentities`).
+      const mine = wrapper.id === this.conversations.me.id;
+      const signers = mine ? wrapperIdentities(this.keys, wrapper.id, wrapper).slice(0, 2) : [wrapper.identity];
+      this.keys.unwrapFromAny(conversation.id, frame.epoch, frame.envelope, signers);
       if (frame.epoch > conversation.currentEpoch) {
         this.#began(conversation, frame.epoch, new Date().toISOString());
       }

@@ -220,6 +220,15 @@ export class Keys {
   }
 
   /**
+   * Whether `identity` signs with this person's own signing key (in either form of their
+   * keys, with or without an X-Wing key).
+   * @param {confide.PublicIdentity} identity
+   */
+  signsAsMe(identity) {
+    return confide.b64encode(identity.signKey) === confide.b64encode(this.publicIdentity.signKey);
+  }
+
+  /**
    * At the first sign-in after this person's identity was of version 1: publish the
    * version-2 form of the same keys, which later epochs are wrapped to with X-Wing
    * (crypto/SPEC.md, "Version 2: an X-Wing key for envelopes"), and use the identity the
@@ -316,6 +325,16 @@ export class Keys {
     // could name another key as the wrapper's (a server's own, in its place).
     if (this.ring.has(conversation, epoch) || this.#deferred.has(name)) return;
     this.#deferred.set(name, { envelope, wrappers, refused });
+  }
+
+  /**
+   * Drop the epoch's envelope kept unopened, if one waits (its key then comes from an
+   * envelope listed or sent again).
+   * @param {string} conversation
+   * @param {number} epoch
+   */
+  undefer(conversation, epoch) {
+    this.#deferred.delete(`${conversation}/${epoch}`);
   }
 
   /**

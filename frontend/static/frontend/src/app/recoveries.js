@@ -109,14 +109,14 @@ export function successionFor(item, { keys, me, seen }) {
  * @param {PendingRecovery} item
  * @param {{keys: import('./keys.js').Keys, me: {id: number},
  *          seen: import('./seen.js').SeenIdentities,
- *          conversations?: {refresh: (id: string) => Promise<unknown>}}} therapist this
- *   person (a Messenger)
+ *          refreshConversation?: (id: string) => Promise<unknown>}} therapist this person
+ *   (a Messenger)
  * @param {{post: (path: string, body?: unknown) => Promise<any>}} [http]
  */
 export async function confirmRecovery(item, therapist, http = api) {
   for (const { conversation, epochs } of item.conversations) {
-    if (therapist.conversations && epochs.some((epoch) => !therapist.keys.hasKey(conversation, epoch))) {
-      await therapist.conversations.refresh(conversation);
+    if (therapist.refreshConversation && epochs.some((epoch) => !therapist.keys.hasKey(conversation, epoch))) {
+      await therapist.refreshConversation(conversation);
     }
   }
   const batches = envelopeBatches(item, therapist.keys);
