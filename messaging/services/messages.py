@@ -29,7 +29,7 @@ from messaging.models import Conversation, Message
 from messaging.services import events, generations
 from messaging.services.common import in_db_thread, member_conversation
 from messaging.services.writer import SendRequest, StoredMessage, message_frame, store_batch
-from protocol.errors import OverloadedError
+from protocol.errors import NotFoundError, OverloadedError
 from protocol.to_client import Erasure, MessageFrame
 
 
@@ -161,19 +161,34 @@ def _frames(conversation_id: uuid.UUID, rows: Sequence[Message]) -> tuple[Messag
 
 
 def _messages_after(user_id: int, after: dict[uuid.UUID, int], limit: int) -> list[Page]:
+    """A page of each conversation's messages after the number given: its membership read
+    for all of them in one query (``not_found`` for the whole frame when one is not the
+    user's), and the messages only of those with anything after it: after a reconnect
+    most have nothing new, and a sync lists every conversation."""
     pages = []
     restored = generations.restored_at(list(after))
+    conversations = {
+        c.id: c
+        for c in Conversation.objects.filter(
+            id__in=list(after), memberships__user_id=user_id, memberships__user__is_active=True
+        )
+    }
+    if len(conversations) != len(after):
+        raise NotFoundError("No such conversation.")
     for conversation_id, seq in after.items():
-        conversation = member_conversation(user_id, conversation_id, lock=False)
+        conversation = conversations[conversation_id]
         erasure = _erasure(conversation)
         if erasure is not None:
             pages.append(Page(conversation_id, (), False, conversation.last_seq, status=erasure))
             continue
-        rows = list(
-            Message.objects.filter(conversation=conversation, seq__gt=seq).order_by("seq")[
-                : limit + 1
-            ]
-        )
+        if conversation.last_seq <= seq:
+            rows: list[Message] = []
+        else:
+            rows = list(
+                Message.objects.filter(conversation=conversation, seq__gt=seq).order_by("seq")[
+                    : limit + 1
+                ]
+            )
         pages.append(
             Page(
                 conversation_id,

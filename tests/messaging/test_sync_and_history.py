@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
 from django.test import override_settings
 
 import crypto
+from accounts.models import Role
 from messaging.models import Message
+from protocol.errors import NotFoundError
 from tests.messaging.conftest import Connect
 from tests.personas import Chat, Person, Practice5
 
@@ -118,3 +121,38 @@ async def test_a_missed_push_is_recovered_by_sync(world: Practice5, connect: Con
     reply = await theo.request({"type": "sync", "after": {str(world.chat.id): 0}})
     [page] = reply["conversations"]
     assert [m["client_message_id"] for m in page["messages"]] == [str(message_id)]
+
+
+def test_a_sync_of_many_conversations_reads_the_messages_only_of_those_with_news(
+    world: Practice5, django_assert_num_queries: Any
+) -> None:
+    """One query for every conversation's membership, and one for each conversation with
+    messages after the number given: a reconnect's sync of a whole caseload with one new
+    message costs two queries, not two per conversation."""
+    from messaging.services.messages import _messages_after
+    from tests.personas import make_chat, make_person
+
+    chats = [world.chat] + [
+        make_chat(
+            world.practice, world.therapist, make_person(world.practice, Role.CLIENT, f"Client {n}")
+        )
+        for n in range(20)
+    ]
+    store(chats[5], world.therapist, 2)
+    after = {chat.id: 0 for chat in chats}
+    after[chats[5].id] = 1
+    with django_assert_num_queries(2):  # the memberships, one page (no restore here)
+        pages = _messages_after(world.therapist.id, after, 50)
+    assert [(p.conversation_id, [m.seq for m in p.messages]) for p in pages] == [
+        (chat.id, [2] if chat is chats[5] else []) for chat in chats
+    ]
+    assert all(not p.has_more for p in pages)
+
+
+def test_a_sync_naming_a_conversation_of_someone_else_is_refused_whole(
+    world: Practice5,
+) -> None:
+    from messaging.services.messages import _messages_after
+
+    with pytest.raises(NotFoundError):
+        _messages_after(world.client.id, {world.chat.id: 0, world.other_chat.id: 0}, 50)
