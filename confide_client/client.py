@@ -1234,21 +1234,14 @@ class ConfideClient:
             if wrapper is None:
                 log.warning("skipped an envelope wrapped by someone who is not a member")
                 continue
-            key = None
-            for signer in self._signers_of(wrapper):
-                try:
-                    key = crypto.unwrap_conversation_key(
-                        envelope.envelope, identity, signer, data.id, envelope.epoch
-                    )
-                    break
-                except crypto.DowngradeError:
+            try:
+                key = _unwrap_from_any(
+                    envelope.envelope, identity, self._signers_of(wrapper), data.id, envelope.epoch
+                )
+            except CryptoError as exc:
+                if isinstance(exc, crypto.DowngradeError):
                     self._refused_downgrade(data.id, envelope.epoch, envelope.wrapper)
-                    problem = "DowngradeError"
-                    break
-                except CryptoError as exc:
-                    problem = type(exc).__name__
-            if key is None:
-                log.warning("an envelope did not open: %s", problem)
+                log.warning("an envelope did not open: %s", type(exc).__name__)
                 continue
             self._keyring.add(data.id, envelope.epoch, key)
             self._note_epoch_time(data.id, envelope.epoch, envelope.envelope)
@@ -2592,16 +2585,21 @@ def _unwrap_from_any(
     conversation: uuid.UUID,
     epoch: int,
 ) -> ConversationKey:
-    """The key of an envelope signed by any of ``signers``; the first one's failure when
-    none verifies (a downgrade is one)."""
+    """The key of an envelope signed by any of ``signers``. A downgrade (the signature
+    verified, the wrapping did not use X-Wing) is raised at once; otherwise the first
+    signer's failure when none verifies."""
     *others, last = signers
     first: CryptoError | None = None
     for signer in others:
         try:
             return crypto.unwrap_conversation_key(envelope, identity, signer, conversation, epoch)
+        except crypto.DowngradeError:
+            raise
         except CryptoError as exc:
             first = first or exc
     try:
         return crypto.unwrap_conversation_key(envelope, identity, last, conversation, epoch)
+    except crypto.DowngradeError:
+        raise
     except CryptoError as exc:
         raise (first or exc) from None

@@ -159,8 +159,7 @@ def async_client(
                 url, max_connections=max_connections, timeout=10, **timeouts
             )
         )
-    sentinel = Sentinel(target.sentinels, sentinel_kwargs=target.sentinel_options(socket_timeout))
-    return sentinel.master_for(target.service, **timeouts, **target.redis_options())
+    return _primary(Sentinel, target, **timeouts)
 
 
 def sync_client(url: str, *, socket_timeout: float | None = None) -> Any:
@@ -171,10 +170,16 @@ def sync_client(url: str, *, socket_timeout: float | None = None) -> Any:
     target = sentinel_set(url)
     if target is None:
         return redis.Redis.from_url(url, socket_timeout=socket_timeout)
-    sentinel = Sentinel(target.sentinels, sentinel_kwargs=target.sentinel_options(socket_timeout))
-    return sentinel.master_for(
-        target.service, socket_timeout=socket_timeout, **target.redis_options()
+    return _primary(Sentinel, target, socket_timeout=socket_timeout)
+
+
+def _primary(sentinel_class: Any, target: SentinelSet, **options: Any) -> Any:
+    """A client of the set's primary, asking the sentinels where it is (redis-py's
+    ``Sentinel``, of its asyncio flavour or not)."""
+    sentinel = sentinel_class(
+        target.sentinels, sentinel_kwargs=target.sentinel_options(options.get("socket_timeout"))
     )
+    return sentinel.master_for(target.service, **options, **target.redis_options())
 
 
 async def close_async(client: Any) -> None:

@@ -9,6 +9,7 @@ from typing import ParamSpec, TypeVar
 
 from channels.db import database_sync_to_async
 from django.db import InterfaceError, OperationalError
+from django.db.models import QuerySet
 
 from messaging.models import Conversation
 from protocol.errors import NotFoundError, UnavailableError
@@ -33,15 +34,31 @@ def in_db_thread(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     return wrapper
 
 
+def _of_member(user_id: int) -> QuerySet[Conversation]:
+    """The conversations of which the user is an active member."""
+    return Conversation.objects.filter(
+        memberships__user_id=user_id, memberships__user__is_active=True
+    )
+
+
 def member_conversation(user_id: int, conversation_id: uuid.UUID, *, lock: bool) -> Conversation:
     """The conversation, if the user is an active member of it; otherwise ``NotFoundError``
     (the same answer whether or not it exists)."""
-    query = Conversation.objects.filter(
-        id=conversation_id, memberships__user_id=user_id, memberships__user__is_active=True
-    )
+    query = _of_member(user_id).filter(id=conversation_id)
     if lock:
         query = query.select_for_update(of=("self",))
     conversation = query.first()
     if conversation is None:
         raise NotFoundError("No such conversation.")
     return conversation
+
+
+def member_conversations(
+    user_id: int, conversation_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Conversation]:
+    """The conversations, by id, in one query, if the user is an active member of every
+    one of them; otherwise ``NotFoundError``, as ``member_conversation``."""
+    found = {c.id: c for c in _of_member(user_id).filter(id__in=conversation_ids)}
+    if len(found) != len(set(conversation_ids)):
+        raise NotFoundError("No such conversation.")
+    return found

@@ -27,9 +27,9 @@ from messaging.batching import Batcher
 from messaging.limits import TokenBucket
 from messaging.models import Conversation, Message
 from messaging.services import events, generations
-from messaging.services.common import in_db_thread, member_conversation
+from messaging.services.common import in_db_thread, member_conversation, member_conversations
 from messaging.services.writer import SendRequest, StoredMessage, message_frame, store_batch
-from protocol.errors import NotFoundError, OverloadedError
+from protocol.errors import OverloadedError
 from protocol.to_client import Erasure, MessageFrame
 
 
@@ -167,14 +167,7 @@ def _messages_after(user_id: int, after: dict[uuid.UUID, int], limit: int) -> li
     most have nothing new, and a sync lists every conversation."""
     pages = []
     restored = generations.restored_at(list(after))
-    conversations = {
-        c.id: c
-        for c in Conversation.objects.filter(
-            id__in=list(after), memberships__user_id=user_id, memberships__user__is_active=True
-        )
-    }
-    if len(conversations) != len(after):
-        raise NotFoundError("No such conversation.")
+    conversations = member_conversations(user_id, list(after))
     for conversation_id, seq in after.items():
         conversation = conversations[conversation_id]
         erasure = _erasure(conversation)
