@@ -134,9 +134,9 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self.joined = True
         SOCKETS_OPEN.inc()
         sessions.watch().add(self.channel_name, self.user_id, self.session_key)
-        # Read once the socket is in its group, so that a new agreement published from now
-        # on reaches it as an event, and one published before is in what is read.
-        self.agreement = await agreements.gate_for(user)
+        # Read at the first send, once the socket is in its group: a new agreement published
+        # from then on reaches it as an event, and one published before is in what is read.
+        self.agreement = agreements.gate_for(user)
         limits = Limits(
             max_frame_bytes=settings.CONFIDE_MAX_FRAME_BYTES,
             message_rate=settings.CONFIDE_MESSAGE_RATE,

@@ -132,6 +132,10 @@ if DATABASE_URL:
     DATABASES: dict[str, Any] = {
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
     }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, its health check run at most once a second per connection
+        # (portal/postgresql/base.py).
+        DATABASES["default"]["ENGINE"] = "portal.postgresql"
     # DATABASE_URL names a pooler in transaction mode (PgBouncer; docs/operations.md): a
     # query's server-side cursor could be read on another server connection, so none is
     # used (the portal uses neither prepared statements nor session state).

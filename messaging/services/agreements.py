@@ -3,10 +3,11 @@ once they have accepted their practice's current agreement (DESIGN.md section 6;
 ``accounts.agreement``); until then they are answered ``agreement_required`` before
 anything is queued or stored. Therapists and admins are never asked.
 
-Without a query per frame: a client's socket reads at connect whether its client accepted
-the current version (:func:`gate_for`), and reads it again while the answer is no (one
-query per refused frame, which the socket's rate limit bounds), so the first send after
-accepting is taken on the same socket, whichever process recorded the acceptance. A yes is
+Without a query per frame: a client's socket reads at its first send whether its client
+accepted the current version (:func:`gate_for`; nothing at the connect), and reads it
+again while the answer is no (one query per refused frame, which the socket's rate limit
+bounds), so the first send after accepting is taken on the same socket, whichever process
+recorded the acceptance. A yes is
 trusted for ``CONFIDE_SESSION_RECHECK_SECONDS`` (30 s by default) and then read again at
 the next send. When a practice publishes a new version, its clients' sockets are told at
 once after the commit (``agreement.changed``, through ``services.events``) and ask the
@@ -28,7 +29,7 @@ from accounts.agreement import has_accepted_current
 from accounts.models import Role, User
 from messaging.services import events
 from messaging.services.common import in_db_thread
-from protocol.errors import AgreementRequiredError, UnavailableError
+from protocol.errors import AgreementRequiredError
 
 _has_accepted_current = in_db_thread(has_accepted_current)
 
@@ -66,17 +67,15 @@ class AgreementGate:
         self.accepted = False
 
 
-async def gate_for(user: User) -> AgreementGate | None:
+def gate_for(user: User) -> AgreementGate | None:
     """The gate of a new socket's user: None for therapists and admins, who are never
-    asked; for a client, whether they accepted the current version (one query; without a
-    database, not yet: the first send asks again)."""
+    asked; for a client, a gate that asks the database at the first ``send`` or ``rekey``.
+    Nothing is read at the connect itself, which a reconnect storm makes by the thousand,
+    and the read comes after the socket joined its group: a version published from then
+    on reaches it as an event."""
     if user.role != Role.CLIENT:
         return None
-    try:
-        accepted = await _has_accepted_current(user.pk, user.practice_id)
-    except UnavailableError:
-        accepted = False
-    return AgreementGate(user.pk, user.practice_id, accepted)
+    return AgreementGate(user.pk, user.practice_id, accepted=False)
 
 
 def clients_of(practice_id: int) -> list[int]:

@@ -120,7 +120,7 @@ def test_database_url_and_redis_url_switch_to_postgresql_and_redis(tmp_path: Pat
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.db.backends.postgresql",
+        "portal.postgresql",
         "messaging.layer.FanoutChannelLayer",
         "redis://127.0.0.1:6379/0",
         "True",
