@@ -87,7 +87,9 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     """One signed-in tab's socket."""
 
     user_id: int
-    identity: PublicIdentity
+    # The user's public identity as stored; parsed and verified at the first send.
+    identity_bytes: bytes
+    _identity: PublicIdentity | None = None
     session_key: str | None
     # A client's acceptance of the messaging agreement; None for therapists and admins.
     agreement: agreements.AgreementGate | None = None
@@ -120,7 +122,7 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.close(code=CloseCode.SECOND_FACTOR_ENROLMENT_REQUIRED)
             return
         self.user_id = user.pk
-        self.identity = PublicIdentity.from_bytes(bytes(user.public_identity))
+        self.identity_bytes = bytes(user.public_identity)
         set_origin(origin_of_scope(self.scope))
         session = self.scope.get("session")
         self.session_key = session.session_key if session is not None else None
@@ -146,6 +148,14 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         )
         generation = await generations.announced()
         await self.send_frame(ReadyFrame(user=self.user_id, limits=limits, generation=generation))
+
+    @property
+    def identity(self) -> PublicIdentity:
+        """The user's public identity, parsed and its self-signature checked when a send
+        first needs it: most sockets of a reconnect storm send nothing."""
+        if self._identity is None:
+            self._identity = PublicIdentity.from_bytes(self.identity_bytes)
+        return self._identity
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
         """Closes the socket with ``code`` as a plain integer, and on Daphne with the twin
