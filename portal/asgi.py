@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from django.conf import settings
 from django.core.asgi import get_asgi_application
@@ -35,14 +36,20 @@ from portal.bodies import BodyLimit  # noqa: E402
 from portal.health import OperatorEndpoints  # noqa: E402
 from portal.logs import RequestLog  # noqa: E402
 from portal.origins import OwnOriginValidator  # noqa: E402
+from portal.postgresql.base import socket_hops  # noqa: E402
+
+sockets = OwnOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+
+
+async def websocket(scope: Any, receive: Any, send: Any) -> Any:
+    """A socket, its database hops checking their connection at most once a second
+    (portal/postgresql/base.py)."""
+    with socket_hops():
+        return await sockets(scope, receive, send)
+
 
 served: ASGIApp = OperatorEndpoints(
-    ProtocolTypeRouter(
-        {
-            "http": BodyLimit(django_asgi_app),
-            "websocket": OwnOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
-        }
-    )
+    ProtocolTypeRouter({"http": BodyLimit(django_asgi_app), "websocket": websocket})
 )
 
 if settings.CONFIDE_BEHIND_TLS_PROXY:

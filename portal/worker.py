@@ -7,17 +7,21 @@ on its own (with ``CONFIDE_WORKER=false`` on the servers)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
+import time
 from datetime import timedelta
+from typing import Protocol
 
 from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from portal.periodic import ensure_ticking
 
-__all__ = ["requeue_abandoned", "start_worker"]
+__all__ = ["requeue_abandoned", "run_until_stopped", "start_worker"]
 
 # A job running longer than this was abandoned: its process ended while it ran. (A job of
 # many emails to a silent SMTP server takes at most its items times the SMTP timeout.)
@@ -51,10 +55,41 @@ def start_worker() -> threading.Thread | None:
         worker_id=f"serve-{os.getpid()}",
         excluded_queue_names=[],
     )
-    thread = threading.Thread(target=worker.run, name="confide-worker", daemon=True)
+    thread = threading.Thread(
+        target=run_until_stopped, args=(worker,), name="confide-worker", daemon=True
+    )
     thread.start()
     log.info("job worker started")
     return thread
+
+
+class _Runs(Protocol):
+    def run(self) -> None: ...
+
+
+def run_until_stopped(
+    worker: _Runs, *, first_wait: float = 1.0, longest_wait: float = 30.0
+) -> None:
+    """Runs the worker, and again after it lost the database (PostgreSQL restarted,
+    failed over, or is down for a while): its own loop ends at the first such error, and
+    the jobs of this process would wait for its restart. The wait between two tries
+    doubles up to ``longest_wait``, and starts again once a run got going."""
+    wait = first_wait
+    while True:
+        started = time.monotonic()
+        try:
+            worker.run()
+            return
+        except (OperationalError, InterfaceError) as exc:
+            log.warning(
+                "the job worker lost the database (%s); again in %.0f s", type(exc).__name__, wait
+            )
+        with contextlib.suppress(DatabaseError):
+            connection.close()  # the next run connects afresh
+        time.sleep(wait)
+        wait = (
+            first_wait if time.monotonic() - started > longest_wait else min(wait * 2, longest_wait)
+        )
 
 
 def requeue_abandoned() -> int:

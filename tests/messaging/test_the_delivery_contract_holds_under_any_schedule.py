@@ -352,7 +352,8 @@ def test_every_acknowledged_message_reaches_every_member_once_in_order(
     settings.CONFIDE_MAX_SOCKETS_PER_USER = 1_000
     # The loop runs only during a step: between steps it stands still, which the server's
     # measure of its own lateness (messaging/load.py) would take for overload on a busy
-    # machine and answer with ``overloaded``. That refusal is tested elsewhere.
+    # machine and answer with ``overloaded`` (tested in
+    # test_a_late_event_loop_refuses_new_messages.py).
     settings.CONFIDE_MAX_LOOP_LAG_MS = 600_000
     world = make_practice()
     DeliveryContract.world = world
