@@ -21,7 +21,9 @@ Daphne process on 127.0.0.1:
 3. A run at half of saturation, for latency from the scheduled send to the recipient's
    socket (p50, p99, p99.9).
 4. (ours) Idle authenticated sockets: the server's resident memory before and after
-   opening them, per socket.
+   opening them, per socket, the connects a second and the server's CPU per connect.
+5. (ours, ``--restart-sockets N``) N sockets open, the server restarted under them, and
+   every client back and synced as the web client comes back: how long, and how many lost.
 Every message is accounted for: acknowledged, refused with an error frame, or unanswered;
 each acknowledged message delivered to the other member exactly once (missing and
 duplicated deliveries are counted), and the database holds exactly the acknowledged ones.
@@ -51,6 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
+from websockets.exceptions import WebSocketException  # noqa: E402
 
 import crypto  # noqa: E402
 from bench.prefill import prefill  # noqa: E402
@@ -792,6 +795,103 @@ async def idle_socket_memory(server: LiveServer, pairs: list[Pair], count: int) 
     }
 
 
+# --- a restart under open sockets -----------------------------------------------------------
+
+
+def last_seqs(stack: Stack) -> dict[uuid.UUID, int]:
+    """Each conversation's last sequence number: what an open socket's client holds."""
+    import psycopg
+
+    assert stack.database_url is not None
+    with psycopg.connect(stack.database_url) as connection:
+        rows = connection.execute("SELECT id, last_seq FROM messaging_conversation").fetchall()
+    return {row[0]: int(row[1]) for row in rows}
+
+
+async def restart_storm(
+    stack: Stack, server: LiveServer, pairs: list[Pair], count: int, env: dict[str, str]
+) -> tuple[LiveServer, dict[str, Any]]:
+    """``count`` authenticated sockets open, then the server restarted under them (SIGTERM,
+    and started again as ``confide serve`` is), and every client back as the web client
+    comes back (socket.js, backoff.js): after its first reconnect delay (250 to 500 ms,
+    doubling after each failure, capped at 30 s), a new socket, its ``ready``, and a
+    ``sync`` of its conversation from the last number it held. Reports how long from the
+    new server's first answer until the last client has its sync's answer, and how many
+    never did within two minutes (lost). Returns the new server."""
+    sides = [
+        (pairs[j % len(pairs)], "client" if (j // len(pairs)) % 2 == 0 else "therapist")
+        for j in range(count)
+    ]
+    protocol = Confide(server)
+    sockets: list[ClientConnection] = []
+    for i in range(0, count, 200):
+
+        async def one(pair: Pair, side: str) -> ClientConnection:
+            socket = await connect(
+                protocol.url(pair, side),
+                additional_headers=protocol.headers(pair, side),
+                compression=None,
+                ping_interval=None,
+                open_timeout=120,
+            )
+            await socket.recv()  # ready
+            return socket
+
+        sockets.extend(await asyncio.gather(*(one(p, s) for p, s in sides[i : i + 200])))
+    held = last_seqs(stack)
+    stopped = time.perf_counter()
+    server.stop()
+    await asyncio.gather(*(s.close() for s in sockets), return_exceptions=True)
+    new = stack.start_server(env)
+    back_at = time.perf_counter()
+    protocol = Confide(new)
+    rng = random.Random(7)
+    deadline = back_at + 120
+    attempts: Counter[int] = Counter()
+
+    async def come_back(pair: Pair, side: str) -> float | None:
+        attempt = 0
+        while True:
+            ceiling = min(30_000, 500 * 2**attempt)
+            await asyncio.sleep((ceiling / 2 + rng.random() * ceiling / 2) / 1000)
+            if time.perf_counter() > deadline:
+                return None
+            try:
+                async with connect(
+                    protocol.url(pair, side),
+                    additional_headers=protocol.headers(pair, side),
+                    compression=None,
+                    ping_interval=None,
+                    open_timeout=30,
+                ) as socket:
+                    ready = json.loads(await asyncio.wait_for(socket.recv(), 30))
+                    if ready.get("type") != "ready":
+                        raise RuntimeError(f"expected ready, got {ready}")
+                    after = {str(pair.conversation): held.get(pair.conversation, 0)}
+                    await socket.send(json.dumps({"type": "sync", "ref": "s", "after": after}))
+                    while True:
+                        reply = json.loads(await asyncio.wait_for(socket.recv(), 30))
+                        if reply.get("ref") == "s":
+                            break
+                    if reply.get("type") != "sync":
+                        raise RuntimeError(f"expected sync, got {reply.get('code')}")
+                    attempts[attempt] += 1
+                    return time.perf_counter() - back_at
+            except (OSError, TimeoutError, RuntimeError, WebSocketException):
+                attempt += 1
+
+    done = await asyncio.gather(*(come_back(p, s) for p, s in sides))
+    finished = sorted(d for d in done if d is not None)
+    return new, {
+        "sockets": count,
+        "restart_seconds": round(back_at - stopped, 1),
+        "all_back_seconds": round(finished[-1], 1) if finished else None,
+        "p50_back_seconds": round(percentile(finished, 50), 2) if finished else None,
+        "lost": count - len(finished),
+        "attempts": {str(k): v for k, v in sorted(attempts.items())},
+    }
+
+
 # --- database check -------------------------------------------------------------------------
 
 
@@ -943,6 +1043,17 @@ def markdown(report: dict[str, Any]) -> str:
                 "≥ 1,000",
             )
         )
+    restart = report.get("restart")
+    if restart:
+        lines.append(
+            row(
+                "sockets back and synced after a restart",
+                f"{restart['sockets'] - restart['lost']} of {restart['sockets']} in"
+                f" {restart['all_back_seconds']} s (median {restart['p50_back_seconds']} s)",
+                "",
+                "10,000 within 15 s, none lost",
+            )
+        )
     lines += ["", "Steps (offered → acknowledged within the step):", ""]
     for name, part in (("ours", ours), ("baseline", base)):
         for s in part["steps"]:
@@ -973,13 +1084,12 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         try:
             if args.only == "baseline":
                 raise _Skip
-            server = stack.start_server(
-                {
-                    **SERVER_LIMITS,
-                    "CONFIDE_SERVER": args.server,
-                    "CONFIDE_SERVER_PROCESSES": str(args.processes),
-                }
-            )
+            confide_env = {
+                **SERVER_LIMITS,
+                "CONFIDE_SERVER": args.server,
+                "CONFIDE_SERVER_PROCESSES": str(args.processes),
+            }
+            server = stack.start_server(confide_env)
             seed_pairs(stack, pairs)
             if args.prefill:
                 assert stack.database_url is not None
@@ -1022,6 +1132,11 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             if args.idle_sockets:
                 report["idle_sockets"] = await idle_socket_memory(server, pairs, args.idle_sockets)
                 print("idle sockets:", report["idle_sockets"], flush=True)
+            if args.restart_sockets:
+                server, report["restart"] = await restart_storm(
+                    stack, server, pairs, args.restart_sockets, confide_env
+                )
+                print("restart:", report["restart"], flush=True)
         except _Skip:
             pass
         except BaseException:
@@ -1060,6 +1175,12 @@ def main() -> None:
     parser.add_argument("--half-seconds", type=float, default=15)
     parser.add_argument("--drain-seconds", type=float, default=20)
     parser.add_argument("--idle-sockets", type=int, default=10000)
+    parser.add_argument(
+        "--restart-sockets",
+        type=int,
+        default=0,
+        help="sockets open while the server restarts; all come back and sync (e.g. 10000)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--prefill",
