@@ -26,7 +26,8 @@ def test_a_short_load_is_acknowledged_delivered_and_stored(tmp_path: Path) -> No
             "bench/loadgen.py",
             "--only=confide",
             "--pairs=2",
-            "--idle-sockets=0",
+            "--idle-sockets=20",
+            "--restart-sockets=20",
             "--overload-seconds=0",
             "--step-seconds=1",
             "--half-seconds=1",
@@ -57,3 +58,8 @@ def test_a_short_load_is_acknowledged_delivered_and_stored(tmp_path: Path) -> No
     assert report["prefill"]["conversations"] == 20
     # The database holds exactly what was acknowledged, beside the history.
     assert report["rows_stored"] == report["acked_total"] > 0
+    # The connect phase and the restart under open sockets: every client came back.
+    assert report["idle_sockets"]["sockets"] == 20
+    assert report["idle_sockets"]["server_cpu_ms_per_connect"] > 0
+    assert (report["restart"]["sockets"], report["restart"]["lost"]) == (20, 0)
+    assert sum(report["restart"]["attempts"].values()) == 20
