@@ -305,6 +305,9 @@ class Endpoint:
             if message_id not in ledger.sent:
                 return  # a late answer to an earlier step
             ledger.acked[message_id] = now
+            # Held from its ack, as the clients do: the sending socket gets no push of it.
+            self.last_seq = max(self.last_seq, frame["seq"])
+            self.seen_seqs.add(frame["seq"])
         elif kind == "message":
             self._deliver(frame, now)
         elif kind == "sync":

@@ -1352,6 +1352,7 @@ class ConfideClient:
                 cookie=lambda: self._http.cookie(SESSION_COOKIE),
                 on_frame=self._on_frame,
                 on_ready=self._on_ready,
+                on_ack=self._on_ack,
                 backoff=self._backoff,
                 open_timeout=min(timeout, 10.0),
                 max_attempts=self._max_reconnect_attempts,
@@ -1607,20 +1608,37 @@ class ConfideClient:
         held = [candidate for candidate in candidates if candidate is not None]
         return max(held)[1] if held else bytes(32)
 
-    def _note_own_stored(
-        self, conversation: uuid.UUID, acked: asyncio.Future[Ack], ciphertext: bytes
-    ) -> None:
-        """An own message acknowledged under its number: held, for the next ``previous``."""
+    def _note_own_acked(self, entry: OutgoingMessage, acked: asyncio.Future[Ack]) -> None:
+        """An own message acknowledged under its number, with the bytes the entry holds at
+        its ack (resealed ones after ``stale_epoch``): held, for the next ``previous``."""
         if acked.cancelled() or acked.exception() is not None:
             return
         seq = acked.result().seq
-        known = self._own_stored.get(conversation)
+        known = self._own_stored.get(entry.conversation)
         if known is None or seq > known[0]:
-            self._own_stored[conversation] = (seq, crypto.message_reference(ciphertext))
+            self._own_stored[entry.conversation] = (
+                seq,
+                crypto.message_reference(entry.ciphertext),
+            )
 
-    def _note_own_acked(self, entry: OutgoingMessage, acked: asyncio.Future[Ack]) -> None:
-        """``_note_own_stored`` with the bytes the entry holds at its ack."""
-        self._note_own_stored(entry.conversation, acked, entry.ciphertext)
+    def _on_ack(self, frame: AckFrame) -> None:
+        """An ``ack`` as it arrives, in the order of the frames around it: the message it
+        acknowledges goes to the inbox as the server stored it, with the bytes and epoch it
+        went with, since the socket that sent it gets no push of it (docs/protocol.md,
+        "Delivery guarantees"). A second ack of it changes nothing there."""
+        entry = self.outbox.get(frame.conversation, frame.client_message_id)
+        if entry is None or self.account is None:
+            return
+        stored = MessageData(
+            conversation=frame.conversation,
+            seq=frame.seq,
+            client_message_id=frame.client_message_id,
+            epoch=entry.epoch,
+            sender=self.account.id,
+            ciphertext=entry.ciphertext,
+            sent_at=frame.sent_at,
+        )
+        self._work.put_nowait(_MessageWork(stored))
 
     def _refused_downgrade(self, conversation: uuid.UUID, epoch: int, wrapper: int) -> None:
         """An envelope wrapped with X25519 alone for an epoch begun after this identity held
@@ -1746,10 +1764,7 @@ class ConfideClient:
         entry = self.outbox.add(
             conversation_id, client_message_id, epoch, ciphertext, text, attachments=attachments
         )
-        # The bytes stored are the entry's at the ack (resealed ones after stale_epoch).
-        entry.acked.add_done_callback(
-            lambda acked: self._note_own_stored(conversation_id, acked, entry.ciphertext)
-        )
+        entry.acked.add_done_callback(functools.partial(self._note_own_acked, entry))
         self._start_delivery(entry)
         return entry
 

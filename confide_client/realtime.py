@@ -40,7 +40,7 @@ from confide_client.records import ConnectionState, ConnectionStatus
 from protocol.common import MalformedError, encode, loads
 from protocol.errors import SESSION_GONE
 from protocol.limits import Limits
-from protocol.to_client import ErrorFrame, ReadyFrame, ServerFrame, parse_server_frame
+from protocol.to_client import AckFrame, ErrorFrame, ReadyFrame, ServerFrame, parse_server_frame
 from protocol.to_server import ClientFrame
 
 __all__ = ["Limits", "Pacer", "Realtime"]
@@ -75,8 +75,9 @@ class Realtime:
     """The client's websocket, kept open until :meth:`close`.
 
     ``on_frame`` receives every frame that is not a reply someone is waiting for;
+    ``on_ack`` every ``ack``, awaited or not, before anyone hears of it;
     ``on_ready`` runs after each (re)connect, once the server's ``ready`` arrived, with
-    the user, the limits and the database generation it announces. Both are
+    the user, the limits and the database generation it announces. All three are
     called from the reader and must not block. ``on_status`` is told every change of
     :attr:`status` (it must not block either).
     """
@@ -89,6 +90,7 @@ class Realtime:
         cookie: Callable[[], str | None],
         on_frame: Callable[[ServerFrame], None],
         on_ready: Callable[[int, Limits, str | None], None],
+        on_ack: Callable[[AckFrame], None] | None = None,
         backoff: Backoff | None = None,
         open_timeout: float = 10.0,
         max_attempts: int | None = None,
@@ -99,6 +101,7 @@ class Realtime:
         self._cookie = cookie
         self._on_frame = on_frame
         self._on_ready = on_ready
+        self._on_ack = on_ack
         self.backoff = backoff if backoff is not None else Backoff()
         self.open_timeout = open_timeout
         self.max_attempts = max_attempts
@@ -372,6 +375,11 @@ class Realtime:
         except MalformedError as exc:
             self._off_protocol(text, str(exc))
             return
+        if isinstance(frame, AckFrame) and self._on_ack is not None:
+            try:
+                self._on_ack(frame)
+            except Exception:  # one bad frame must not end the connection
+                log.exception("ack handler failed")
         future = self._pending.pop(frame.ref, None) if frame.ref is not None else None
         if future is not None:
             if not future.done():

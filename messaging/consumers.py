@@ -268,6 +268,7 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             frame.client_message_id,
             frame.epoch,
             ciphertext,
+            origin=self.channel_name,
         )
         task = asyncio.ensure_future(self.acknowledge(frame, pending, time.monotonic()))
         self.sends.add(task)

@@ -12,6 +12,8 @@ and changes where the work happens:
 - With ``url`` set, each process subscribes (Redis SUBSCRIBE) to one Redis channel per
   group that has a member here, and ``group_send`` publishes once to it; ``group_send_many``
   sends a whole batch in one pipeline.
+- A group message may name one channel not to deliver it to (its ``EXCEPT`` key): the
+  socket that sent a message, whose ack already says all the push would.
 - Delivery stays at most once, as with every Channels layer. What is lost is made
   visible instead of silent: a channel whose queue overflows, and every channel of a
   process whose subscription connection broke (so it may have missed publications), get
@@ -42,6 +44,8 @@ from messaging.metrics import LAYER_RESETS
 log = logging.getLogger(__name__)
 
 RESET = {"type": "layer.reset"}
+# The key of a group message naming the one channel of the group it is not for.
+EXCEPT = "__except__"
 _RECONNECT_DELAYS = (0.1, 0.2, 0.5, 1.0, 2.0)
 _POLL_SECONDS = 0.5
 _MAX_OUTBOX = 20000  # publications waiting for Redis; older ones are dropped (and reset)
@@ -390,7 +394,10 @@ class FanoutChannelLayer(BaseChannelLayer):  # type: ignore[misc]
                 await redis.unsubscribe(self._group_topic(group))
 
     def _deliver_to_group(self, group: str, message: dict[str, Any]) -> None:
+        skip = message.get(EXCEPT)
         for name in self.groups.get(group, ()):
+            if name == skip:
+                continue
             local = self.channels.get(name)
             if local is not None:
                 local.put(message)

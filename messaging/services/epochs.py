@@ -138,7 +138,7 @@ async def start_epoch(
     checked = await _start_epoch_async(user_id, conversation_id, epoch, envelopes)
     await events.publish_many(
         [
-            (
+            events.Event(
                 [item.recipient_id],
                 EpochEvent(
                     conversation=conversation_id,

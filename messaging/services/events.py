@@ -11,18 +11,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from messaging.layer import EXCEPT
 from protocol import encode
 from protocol.to_client import ToClient
 
 log = logging.getLogger(__name__)
 
-Event = tuple[Iterable[int], ToClient]
+
+class Event(NamedTuple):
+    """A frame for every socket of some users; with ``except_channel``, not for that one
+    socket (the sender of a message, whose ack says all it needs)."""
+
+    user_ids: Iterable[int]
+    frame: ToClient
+    except_channel: str | None = None
 
 
 def user_group(user_id: int) -> str:
@@ -32,14 +40,16 @@ def user_group(user_id: int) -> str:
 
 async def publish(user_ids: Iterable[int], frame: ToClient) -> None:
     """Sends ``frame`` to every socket of each user (best effort)."""
-    await publish_many([(user_ids, frame)])
+    await publish_many([Event(user_ids, frame)])
 
 
 async def publish_many(events: Sequence[Event]) -> None:
-    """Sends each (users, frame), every frame encoded once for all the sockets it reaches."""
+    """Sends each event, every frame encoded once for all the sockets it reaches."""
     items: list[tuple[str, dict[str, Any]]] = []
-    for user_ids, frame in events:
-        event = {"type": "deliver", "text": encode(frame)}
+    for user_ids, frame, except_channel in events:
+        event: dict[str, Any] = {"type": "deliver", "text": encode(frame)}
+        if except_channel is not None:
+            event[EXCEPT] = except_channel
         items.extend((user_group(user_id), event) for user_id in user_ids)
     await _send(items, "an event")
 

@@ -59,11 +59,12 @@ class Admission:
 
 
 async def announce(results: Sequence[StoredMessage | BaseException]) -> None:
-    """After a batch committed: each new message to every socket of its members (a resend
-    found stored was announced when it was first stored)."""
+    """After a batch committed: each new message to every socket of its members but the
+    one that sent it, whose ack says all it needs (docs/protocol.md, "Delivery"); a resend
+    found stored was announced when it was first stored."""
     await events.publish_many(
         [
-            (result.member_ids, result.to_frame())
+            events.Event(result.member_ids, result.to_frame(), except_channel=result.origin)
             for result in results
             if isinstance(result, StoredMessage) and not result.duplicate
         ]
@@ -118,14 +119,16 @@ def submit_message(
     client_message_id: uuid.UUID,
     epoch: int,
     ciphertext: bytes,
+    origin: str | None = None,
 ) -> PendingSend:
     """Admits a sealed message and queues it for the writer, at once (so one socket's
     messages keep the order it sent them while it goes on reading frames; docs/protocol.md:
-    acks may arrive out of order). Raises ``OverloadedError`` at once."""
+    acks may arrive out of order). Raises ``OverloadedError`` at once. ``origin``, the
+    sending socket's channel, is left out of the message's push: its ack tells it."""
     current = sending()
     current.admission.check()
     request = SendRequest(
-        user_id, conversation_id, client_message_id, epoch, ciphertext, sender_identity
+        user_id, conversation_id, client_message_id, epoch, ciphertext, sender_identity, origin
     )
     return PendingSend(request, current.writer.enqueue(request))
 

@@ -10,7 +10,7 @@ here because the ORM's per-row and per-expression work was most of a message's c
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -44,6 +44,8 @@ class SendRequest:
     epoch: int
     ciphertext: bytes
     sender_identity: PublicIdentity
+    # The channel of the socket that sent it, which its ack tells and its push skips.
+    origin: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class StoredMessage:
     created_at: datetime
     duplicate: bool
     member_ids: tuple[int, ...]
+    origin: str | None = None
 
     def to_frame(self) -> MessageFrame:
         return message_frame(
@@ -208,7 +211,7 @@ def _store_locked(requests: Sequence[SendRequest]) -> list[StoredMessage | ApiEr
                     )
                 )
             else:
-                results.append(_stored(existing, duplicate=True, member_ids=tuple(member_ids)))
+                results.append(_stored(existing, request, duplicate=True, member_ids=member_ids))
             continue
         status, current_epoch, _ = conversation
         if status != Conversation.Status.ACTIVE:
@@ -233,7 +236,7 @@ def _store_locked(requests: Sequence[SendRequest]) -> list[StoredMessage | ApiEr
         )
         known[key] = message
         new_rows.append(message)
-        results.append(_stored(message, duplicate=False, member_ids=tuple(member_ids)))
+        results.append(_stored(message, request, duplicate=False, member_ids=member_ids))
     if new_rows:
         _insert(sql, new_rows, {c: state[2] for c, state in conversations.items()}, now)
     return results
@@ -362,7 +365,9 @@ class BatchSql:
         return self._datetime_field.get_db_prep_value(value, connection)
 
 
-def _stored(message: Message, *, duplicate: bool, member_ids: tuple[int, ...]) -> StoredMessage:
+def _stored(
+    message: Message, request: SendRequest, *, duplicate: bool, member_ids: Iterable[int]
+) -> StoredMessage:
     return StoredMessage(
         conversation_id=message.conversation_id,
         seq=message.seq,
@@ -372,5 +377,6 @@ def _stored(message: Message, *, duplicate: bool, member_ids: tuple[int, ...]) -
         ciphertext=bytes(message.ciphertext),
         created_at=message.created_at,
         duplicate=duplicate,
-        member_ids=member_ids,
+        member_ids=tuple(member_ids),
+        origin=request.origin,
     )

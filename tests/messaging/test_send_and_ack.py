@@ -46,16 +46,21 @@ async def test_a_message_is_acked_with_the_next_sequence_number(
     assert await stored_count(conversation_id=world.chat.id) == 3
 
 
-async def test_every_member_socket_gets_the_message_and_the_recipient_can_open_it(
+async def test_every_member_socket_but_the_senders_gets_the_message_and_can_open_it(
     world: Practice5, connect: Connect
 ) -> None:
     clara = await connect(world.client)
+    clara_phone = await connect(world.client)
     theo = await connect(world.therapist)
     theo_second_tab = await connect(world.therapist)
     message_id, wire = world.chat.seal(world.client, "I had a hard week")
-    await clara.request(send_frame(world.chat.id, message_id, wire))
-    for socket in (theo, theo_second_tab, clara):
+    ack = await clara.request(send_frame(world.chat.id, message_id, wire))
+    assert ack["type"] == "ack", ack
+    # The socket that sent it has all of it from the ack and its own bytes: no push.
+    assert await clara.nothing(timeout=0.5)
+    for socket in (theo, theo_second_tab, clara_phone):
         pushed = await socket.receive_type("message")
+        assert pushed["sent_at"] == ack["sent_at"]
         assert pushed["seq"] == 1
         assert pushed["sender"] == world.client.id
         assert pushed["client_message_id"] == str(message_id)

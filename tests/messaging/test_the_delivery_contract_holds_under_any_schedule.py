@@ -5,9 +5,9 @@ drop their socket, reconnect, and the channel layer fails, in any order: it rest
 groups and queues are lost without a word, so the sockets open at that moment hear no more
 pushes) or it loses Redis for a while (every socket gets a reset and is closed with 1012).
 Each member is modelled as the real clients behave (docs/protocol.md, "Delivery
-guarantees"): an outbox resent after each reconnect, ordering by sequence number with the
-client's own :class:`SequenceBuffer`, a ``sync`` after each reconnect and whenever a number
-skips ahead.
+guarantees"): an outbox resent after each reconnect, its own message held from its ack (the
+socket that sent it gets no push of it), ordering by sequence number with the client's own
+:class:`SequenceBuffer`, a ``sync`` after each reconnect and whenever a number skips ahead.
 
 After every step: no member holds a message twice, every message a member holds is the
 one acknowledged under that number, and an acknowledgement never changes. At the end,
@@ -194,6 +194,8 @@ class Member:
         # An acknowledgement never changes: a resend gets the same number.
         assert self.acks.setdefault(cmid, reply["seq"]) == reply["seq"], (cmid, reply)
         self.outbox.pop(cmid, None)
+        # The socket that sent it gets no push of it: the client holds it from its ack.
+        self.take(reply)
         if self.gap:
             with contextlib.suppress(Closed):
                 await self.sync()

@@ -91,7 +91,6 @@ async def test_an_outsider_gets_not_found_and_nothing_changes(
     clara = await connect(world.client)
     theo = await connect(world.therapist)
     await clara.request(send_frame(world.chat.id, *world.chat.seal(world.client, "seed")))
-    await clara.receive_type("message")
     await theo.receive_type("message")
     before = await _state(world)
 
