@@ -25,6 +25,7 @@ from uvicorn.protocols.utils import ClientDisconnected
 
 import crypto
 from accounts.factors import STAFF_ROLES, needs_enrolment
+from accounts.sockets import ENROLMENT_REQUIRED
 from audit.log import Origin, set_origin
 from crypto import CryptoError, PublicIdentity
 from messaging.limits import TokenBucket, claim_socket, release_socket
@@ -116,9 +117,13 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if user is None or not user.is_authenticated or not user.is_active:
             await self.close(code=CloseCode.UNAUTHENTICATED)
             return
-        # A therapist or admin without a second factor enrols one first (over HTTP). Clients,
-        # most sockets, never need to: they skip the trip to the database thread.
-        if user.role in STAFF_ROLES and await database_sync_to_async(needs_enrolment)(user):
+        # A therapist or admin without a second factor enrols one first (over HTTP): asked in
+        # the handshake's one trip to the database (accounts.sockets), or here when the
+        # socket came through other middleware.
+        enrol = self.scope.get(ENROLMENT_REQUIRED)
+        if enrol is None:
+            enrol = user.role in STAFF_ROLES and await database_sync_to_async(needs_enrolment)(user)
+        if enrol:
             await self.close(code=CloseCode.SECOND_FACTOR_ENROLMENT_REQUIRED)
             return
         self.user_id = user.pk

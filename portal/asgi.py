@@ -11,7 +11,9 @@
 3. ``OperatorEndpoints`` (portal/health.py): /healthz, /readyz, /metrics.
 4. http goes to Django (its body refused over the limit before anything reads it,
    portal/bodies.py); a websocket passes the origin check (only the portal's own pages,
-   portal/origins.py), then session authentication, then reaches the messaging consumer.
+   portal/origins.py), then session authentication (the session, its user and whether
+   staff must enrol a second factor, in one database trip: accounts/sockets.py), then
+   reaches the messaging consumer.
 """
 
 from __future__ import annotations
@@ -26,10 +28,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 # Django must be set up before anything imports models.
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware  # noqa: E402
 
+from accounts.sockets import SocketAuth  # noqa: E402
 from messaging.routing import websocket_urlpatterns  # noqa: E402
 from portal.asgi_types import ASGIApp  # noqa: E402
 from portal.bodies import BodyLimit  # noqa: E402
@@ -38,7 +40,7 @@ from portal.logs import RequestLog  # noqa: E402
 from portal.origins import OwnOriginValidator  # noqa: E402
 from portal.postgresql.base import socket_hops  # noqa: E402
 
-sockets = OwnOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+sockets = OwnOriginValidator(SocketAuth(URLRouter(websocket_urlpatterns)))
 
 
 async def websocket(scope: Any, receive: Any, send: Any) -> Any:
