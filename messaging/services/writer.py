@@ -1,10 +1,10 @@
 """The writer of messages: the checks and the SQL that store a batch of sends in one
 transaction, on the writer's own thread and database connection (messaging/batching.py).
 
-A batch is four statements whatever its size (lock the conversations with their members,
-look up the batch's message ids, insert the new rows, move ``last_seq``), written out
-here because the ORM's per-row and per-expression work was most of a message's cost
-(docs/performance.md).
+A batch is three statements whatever its size on PostgreSQL (lock the conversations with
+their members, look up the batch's message ids, insert the new rows and move ``last_seq``
+in one), four elsewhere, written out here because the ORM's per-row and per-expression
+work was most of a message's cost (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -242,13 +242,16 @@ def _store_locked(requests: Sequence[SendRequest]) -> list[StoredMessage | ApiEr
     return results
 
 
-def _insert_arrays(statement: str, new_rows: list[Message], db_now: Any) -> None:
-    """PostgreSQL: the new rows as one array per column, bound by the server (a cursor of
-    psycopg's own on Django's connection, in its transaction): the statement's text is the
-    same for every batch, and the ciphertexts travel as binary values, never quoted into
-    SQL text."""
+def _insert_arrays(
+    statement: str, new_rows: list[Message], last_seqs: dict[uuid.UUID, int], db_now: Any
+) -> None:
+    """PostgreSQL: the new rows as one array per column and ``last_seq`` moved, in one
+    statement (one round trip), bound by the server (a cursor of psycopg's own on Django's
+    connection, in its transaction): the statement's text is the same for every batch, and
+    the ciphertexts travel as binary values, never quoted into SQL text."""
     import psycopg
 
+    touched = sorted(last_seqs)
     with psycopg.Cursor(connection.connection) as cursor:
         # Never a prepared statement: a pooler in transaction mode (PgBouncer) would run
         # the next batch on another server connection, which has not prepared it.
@@ -262,6 +265,9 @@ def _insert_arrays(statement: str, new_rows: list[Message], db_now: Any) -> None
                 [m.epoch for m in new_rows],
                 [m.sender_id for m in new_rows],
                 [m.ciphertext for m in new_rows],
+                db_now,
+                touched,
+                [last_seqs[c] for c in touched],
             ),
             prepare=False,
         )
@@ -270,30 +276,30 @@ def _insert_arrays(statement: str, new_rows: list[Message], db_now: Any) -> None
 def _insert(
     sql: BatchSql, new_rows: list[Message], last_seqs: dict[uuid.UUID, int], now: datetime
 ) -> None:
-    """The new rows in one statement, and ``last_seq`` moved in one more, whatever the
-    batch's size: a round trip costs more than a row."""
+    """The new rows and ``last_seq`` moved, whatever the batch's size: one statement on
+    PostgreSQL, two elsewhere; a round trip costs more than a row."""
     db_now = sql.datetime(now)
     touched = sorted({m.conversation_id for m in new_rows})
     if sql.insert_arrays:
-        _insert_arrays(sql.insert_arrays, new_rows, db_now)
+        _insert_arrays(sql.insert_arrays, new_rows, {c: last_seqs[c] for c in touched}, db_now)
+        return
+    rows: list[Any] = [
+        (
+            sql.uuid(m.conversation_id),
+            m.seq,
+            sql.uuid(m.client_message_id),
+            m.epoch,
+            m.sender_id,
+            m.ciphertext,
+            db_now,
+        )
+        for m in new_rows
+    ]
     with connection.cursor() as cursor:
-        if not sql.insert_arrays:
-            rows: list[Any] = [
-                (
-                    sql.uuid(m.conversation_id),
-                    m.seq,
-                    sql.uuid(m.client_message_id),
-                    m.epoch,
-                    m.sender_id,
-                    m.ciphertext,
-                    db_now,
-                )
-                for m in new_rows
-            ]
-            cursor.execute(
-                sql.insert.format(rows=", ".join([sql.insert_row] * len(rows))),
-                [value for row in rows for value in row],
-            )
+        cursor.execute(
+            sql.insert.format(rows=", ".join([sql.insert_row] * len(rows))),
+            [value for row in rows for value in row],
+        )
         cursor.execute(
             sql.advance.format(
                 cases=" ".join(["WHEN %s THEN %s"] * len(touched)),
@@ -341,12 +347,16 @@ class BatchSql:
             " sender_id, ciphertext, created_at) VALUES {rows}"
         )
         self.insert_row = "(%s, %s, %s, %s, %s, %s, %s)"
+        # The insert and the move of ``last_seq`` in one statement: the conversations'
+        # rows are locked already, and neither part reads what the other writes.
         self.insert_arrays = (
             (
-                f"INSERT INTO {message} (conversation_id, seq, client_message_id, epoch,"
-                " sender_id, ciphertext, created_at) SELECT c, s, m, e, u, b, %s"
+                f"WITH new AS (INSERT INTO {message} (conversation_id, seq, client_message_id,"
+                " epoch, sender_id, ciphertext, created_at) SELECT c, s, m, e, u, b, %s"
                 " FROM unnest(%s::uuid[], %s::bigint[], %s::uuid[], %s::integer[],"
-                " %s::bigint[], %s::bytea[]) AS t(c, s, m, e, u, b)"
+                " %s::bigint[], %s::bytea[]) AS t(c, s, m, e, u, b))"
+                f" UPDATE {conversation} SET last_seq = v.s, last_message_at = %s"
+                f" FROM unnest(%s::uuid[], %s::bigint[]) AS v(c, s) WHERE {conversation}.id = v.c"
             )
             if connection.vendor == "postgresql"
             else ""
