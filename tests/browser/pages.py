@@ -239,6 +239,15 @@ def conversation_id(page: Page) -> str:
     return fragment.removeprefix("/c/")
 
 
+def invite(page: Page, name: str) -> str:
+    """A therapist makes an invitation link for a client called ``name``; returns it."""
+    page.get_by_label("Client's name").fill(name)
+    page.get_by_role("button", name="Create invitation link").click()
+    link_field = page.get_by_label(f"Invitation link for {name}")
+    expect(link_field).to_have_value(re.compile(r"/invite#"))
+    return link_field.input_value()
+
+
 def join_through_link(
     page: Page, link: str, password: str, *, email: str | None = None, name: str | None = None
 ) -> str:

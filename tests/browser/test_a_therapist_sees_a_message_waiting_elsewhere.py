@@ -15,6 +15,7 @@ from tests.browser.pages import (
     accept_agreement,
     check_accessibility,
     expect,
+    invite,
     join_through_link,
     message_items,
     open_conversation,
@@ -42,15 +43,12 @@ def test_a_message_in_another_conversation_is_marked_without_a_name(
     sign_in(t, server.url, demo.therapist.email, demo.therapist.password)
     suffix = uuid.uuid4().hex[:6]
     name = f"Nico {suffix}"
-    t.get_by_label("Client's name").fill(name)
-    t.get_by_role("button", name="Create invitation link").click()
-    link_field = t.get_by_label(f"Invitation link for {name}")
-    expect(link_field).to_have_value(re.compile(r"/invite#"))
+    link = invite(t, name)
     nico = new_page()
     n = nico.page
     join_through_link(
         n,
-        link_field.input_value(),
+        link,
         "a quiet harbour at dusk",
         email=f"nico-{suffix}@example.invalid",
     )

@@ -85,6 +85,44 @@ export function renderInbox(root, { messenger, me, title, current }) {
     return h('li', { class: 'inbox-row', dataset: { row: id } }, link, h('div', { class: 'inbox-actions' }, rename, file));
   };
 
+  /**
+   * The rows drawn, by conversation, with what each shows: a redraw (every message, read
+   * receipt or listing) keeps a row whose conversation shows the same, so that a click
+   * begun on it before the redraw still lands on it after (a replaced row loses it).
+   * @type {Map<string, {conversation: import('../conversations.js').Conversation, shows: string, element: HTMLElement}>}
+   */
+  let drawn = new Map();
+  /** @param {import('../conversations.js').Conversation} conversation */
+  const rowOf = (conversation) => {
+    const peer = messenger.peer(conversation);
+    const when = conversation.lastMessageAt;
+    const shows = JSON.stringify([
+      shownName(conversation, peer), conversation.label, peer?.displayName ?? null,
+      when ? [when, shortTime(when)] : null, conversation.unread, conversation.status,
+      conversation.archivedAt, current?.() === conversation.id, editing?.id === conversation.id,
+    ]);
+    const kept = drawn.get(conversation.id);
+    if (kept && kept.conversation === conversation && kept.shows === shows) return kept.element;
+    const element = row(conversation);
+    drawn.set(conversation.id, { conversation, shows, element });
+    return element;
+  };
+  /**
+   * The list's rows, in order, touching only those that changed or moved: a row taken out
+   * of the page, even to be put back at once, loses the click begun on it.
+   * @param {HTMLElement} parent
+   * @param {HTMLElement[]} rows
+   */
+  const put = (parent, rows) => {
+    const wanted = new Set(rows);
+    for (const child of [...parent.children]) {
+      if (!wanted.has(/** @type {HTMLElement} */ (child))) child.remove();
+    }
+    rows.forEach((r, i) => {
+      if (parent.children[i] !== r) parent.insertBefore(r, parent.children[i] ?? null);
+    });
+  };
+
   // Find a client by name (the therapist's label or the client's own), in the page only.
   const search = /** @type {HTMLInputElement} */ (h('input', {
     id: 'inbox-search', type: 'search', autocomplete: 'off', spellcheck: 'false', dataset: { key: 'inbox-search' },
@@ -106,7 +144,15 @@ export function renderInbox(root, { messenger, me, title, current }) {
     const found = conversations.filter(matches);
     const filed = therapist ? found.filter((c) => c.archivedAt !== null) : [];
     const shown = therapist ? found.filter((c) => c.archivedAt === null) : conversations;
-    list.replaceChildren(...shown.map(row));
+    const before = drawn;
+    drawn = new Map();
+    const rowsOf = (/** @type {import('../conversations.js').Conversation[]} */ conversations) =>
+      conversations.map((c) => {
+        const kept = before.get(c.id);
+        if (kept) drawn.set(c.id, kept);
+        return rowOf(c);
+      });
+    put(list, rowsOf(shown));
     empty.hidden = shown.length > 0;
     if (conversations.length === 0) {
       empty.textContent = therapist ? 'No conversations yet. Invite a client to begin.' : 'No conversations yet.';
@@ -123,7 +169,7 @@ export function renderInbox(root, { messenger, me, title, current }) {
         status.textContent = back.map((c) => `${shownName(c, messenger.peer(c))} wrote: back in the list.`).join(' ');
       }
       wereArchived = new Map(filed.map((c) => [c.id, /** @type {string} */ (c.archivedAt)]));
-      archivedList.replaceChildren(...filed.map(row));
+      put(archivedList, rowsOf(filed));
       archivedEmpty.hidden = filed.length > 0;
       archived.hidden = !showArchived;
       toggle.hidden = filed.length === 0 && !showArchived;
