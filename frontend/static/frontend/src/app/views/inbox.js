@@ -103,9 +103,40 @@ export function renderInbox(root, { messenger, me, title, current }) {
     ]);
     const kept = drawn.get(conversation.id);
     if (kept && kept.conversation === conversation && kept.shows === shows) return kept.element;
-    const element = row(conversation);
+    const made = row(conversation);
+    const element = kept ? refresh(kept.element, made) : made;
     drawn.set(conversation.id, { conversation, shows, element });
     return element;
+  };
+  /**
+   * A row drawn before, made to show what `made` shows while the row and its link stay the
+   * page's own elements (a press on the link survives); `made` itself when they differ in
+   * shape (a row being renamed).
+   * @param {HTMLElement} old
+   * @param {HTMLElement} made
+   */
+  const refresh = (old, made) => {
+    const oldLink = old.firstElementChild;
+    const madeLink = made.firstElementChild;
+    if (!(oldLink instanceof HTMLAnchorElement) || !(madeLink instanceof HTMLAnchorElement)
+      || old.childElementCount !== made.childElementCount) return made;
+    for (const { name } of [...oldLink.attributes]) {
+      if (!madeLink.hasAttribute(name)) oldLink.removeAttribute(name);
+    }
+    for (const { name, value } of [...madeLink.attributes]) {
+      if (oldLink.getAttribute(name) !== value) oldLink.setAttribute(name, value);
+    }
+    oldLink.replaceChildren(...madeLink.childNodes);
+    for (const { name } of [...old.attributes]) {
+      if (!made.hasAttribute(name)) old.removeAttribute(name);
+    }
+    for (const { name, value } of [...made.attributes]) {
+      if (old.getAttribute(name) !== value) old.setAttribute(name, value);
+    }
+    // The rest of the row (its buttons, which act on this conversation as it is now).
+    const rest = [...made.children].slice(1);
+    [...old.children].slice(1).forEach((child, i) => child.replaceWith(rest[i]));
+    return old;
   };
   /**
    * The list's rows, in order, touching only those that changed or moved: a row taken out
