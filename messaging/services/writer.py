@@ -252,7 +252,9 @@ def _insert_arrays(
     import psycopg
 
     touched = sorted(last_seqs)
-    with psycopg.Cursor(connection.connection) as cursor:
+    # Django's own error wrapper, as its cursors have: a unique violation raised here is
+    # Django's IntegrityError, which `store_batch` retries on.
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         # Never a prepared statement: a pooler in transaction mode (PgBouncer) would run
         # the next batch on another server connection, which has not prepared it.
         cursor.execute(
