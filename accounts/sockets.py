@@ -1,37 +1,63 @@
 """Who opened a websocket: the session of its cookie and the user it signed in, read in one
 trip to the database thread.
 
-Django's own ``auth.get_user`` decides, as for every HTTP request: the session's user, its
-backend, and the session's hash of the password, checked against the user's row (a
-password changed since makes the session worthless). For a therapist or admin the same
-trip asks whether they still have to enrol a second factor, which the consumer refuses.
+Django's rules decide, as for every HTTP request (``django.contrib.auth.get_user``): the
+session's user, its backend, and the session's hash of the password, checked against the
+user's row (a password changed since makes the session worthless, and the session is
+flushed). For a therapist or admin the same trip asks whether they still have to enrol a
+second factor, which the consumer refuses.
 
 Channels' ``AuthMiddlewareStack`` does the same from three wrappers: the session and the
 user as lazy objects, and a ``send`` wrapped for the socket's whole life to save a session
 that a socket never changes (its check ran on every frame sent). A reconnect storm is
 made of handshakes, so this one does the handshake's reading at once, and hands the
 consumer the socket's own ``send``.
+
+With the portal's own settings (database sessions, Django's ``ModelBackend``) the reading
+is two statements of fixed text: the session's row, then the user's row with whether they
+have a second factor. Django's querysets cost about four fifths of the handshake's reading
+in CPU, building the same statements again for every connect (docs/performance.md). With
+any other session engine or backend, Django's own ``auth.get_user`` reads them.
+``tests/accounts/test_a_socket_handshake_reads_who_it_is_in_one_trip.py`` holds both
+readings to the same answers.
+
+A session signed with a fallback secret (``SECRET_KEY_FALLBACKS``) signs nobody in on a
+socket: Django would give it a new key, which a socket cannot hand to the browser, and the
+browser's next request through HTTP renews it as Django does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib import auth
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends import db as db_sessions
 from django.contrib.sessions.backends.base import SessionBase
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Field, Model
 from django.http import HttpRequest
 from django.http.cookie import parse_cookie
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.module_loading import import_string
 
 from accounts.factors import STAFF_ROLES, needs_enrolment
+from accounts.models import Passkey, TotpDevice, User
 
 ASGIApp = Any
 
 # Set in the scope when a therapist or admin has no second factor yet.
 ENROLMENT_REQUIRED = "confide.enrolment_required"
+
+DB_SESSIONS = "django.contrib.sessions.backends.db"
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def session_key_of(scope: dict[str, Any]) -> str | None:
@@ -46,6 +72,14 @@ def session_key_of(scope: dict[str, Any]) -> str | None:
 def authenticate(session_key: str | None) -> tuple[SessionBase, Any, bool]:
     """The session, its user (``AnonymousUser`` when it signs in nobody, or no longer
     verifies), and whether that user is staff without a second factor."""
+    if settings.SESSION_ENGINE == DB_SESSIONS and MODEL_BACKEND in settings.AUTHENTICATION_BACKENDS:
+        return _read(session_key)
+    return django_authenticate(session_key)
+
+
+def django_authenticate(session_key: str | None) -> tuple[SessionBase, Any, bool]:
+    """``authenticate`` through Django's own session store and ``auth.get_user``, for any
+    session engine and backend."""
     store = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
     session: SessionBase = store(session_key)
     user: Any = AnonymousUser()
@@ -55,6 +89,117 @@ def authenticate(session_key: str | None) -> tuple[SessionBase, Any, bool]:
         user = auth.get_user(request)
     enrol = bool(user.is_authenticated and user.role in STAFF_ROLES and needs_enrolment(user))
     return session, user, enrol
+
+
+class SocketSession(db_sessions.SessionStore):
+    """Django's database session, its row read with a statement made once."""
+
+    @property
+    def key_salt(self) -> str:
+        # Django signs a session's data with its store class's name: the same as Django's.
+        return "django.contrib.sessions." + db_sessions.SessionStore.__qualname__
+
+    def load(self) -> dict[str, Any]:
+        # As Django's: a session that is missing or has expired is empty, and has no key.
+        with connection.cursor() as cursor:
+            now = connection.ops.adapt_datetimefield_value(timezone.now())
+            cursor.execute(_statements().session, [self.session_key, now])
+            row = cursor.fetchone()
+        if row is None:
+            self._session_key = None
+            return {}
+        data: dict[str, Any] = self.decode(row[0])
+        return data
+
+
+def _read(session_key: str | None) -> tuple[SessionBase, Any, bool]:
+    session = SocketSession(session_key)
+    anonymous = (session, AnonymousUser(), False)
+    if not session.session_key:
+        return anonymous
+    try:
+        user_id = User._meta.get_field("id").to_python(session[SESSION_KEY])
+        backend_path = session[BACKEND_SESSION_KEY]
+    except (KeyError, ValidationError):
+        return anonymous
+    if backend_path != MODEL_BACKEND or backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return django_authenticate(session_key)
+    statements = _statements()
+    with connection.cursor() as cursor:
+        cursor.execute(statements.user, [user_id])
+        row = cursor.fetchone()
+    if row is None:
+        return anonymous  # as ModelBackend: no such user
+    user = statements.user_of(row[:-1])
+    if not user.is_active:
+        return anonymous  # as ModelBackend.user_can_authenticate
+    session_hash = session.get(HASH_SESSION_KEY)
+    if not session_hash:
+        session.flush()
+        return anonymous
+    if not constant_time_compare(session_hash, user.get_session_auth_hash()):
+        if not any(
+            constant_time_compare(session_hash, fallback)
+            for fallback in user.get_session_auth_fallback_hash()
+        ):
+            session.flush()  # as Django: a password changed since ends the session
+        return anonymous
+    return session, user, bool(user.role in STAFF_ROLES and row[-1])
+
+
+class _Statements:
+    """The two statements' text for the database in use, and how a user's row becomes a
+    ``User`` (each column through the converters Django's queries apply to it)."""
+
+    def __init__(self) -> None:
+        quote = connection.ops.quote_name
+        fields: Sequence[Field[Any, Any]] = [f for f in User._meta.concrete_fields if f.column]
+        self.fields = fields
+
+        def q(model: type[Model], field: str | None = None) -> str:
+            """A model's table, or one of its field's columns, quoted."""
+            name = model._meta.db_table if field is None else model._meta.get_field(field).column  # type: ignore[union-attr]
+            if name is None:
+                raise LookupError(f"{model.__name__}.{field} has no column")
+            return quote(name)
+
+        session = db_sessions.SessionStore.get_model_class()
+        user, totp, passkey = User, TotpDevice, Passkey
+        uid = f"u.{q(user, 'id')}"
+        columns = ", ".join(f"u.{quote(f.column)}" for f in fields)  # type: ignore[arg-type]
+        self.session = (
+            f"SELECT {q(session, 'session_data')} FROM {q(session)}"
+            f" WHERE {q(session, 'session_key')} = %s AND {q(session, 'expire_date')} > %s"
+        )
+        # Whether they lack a second factor, beside their row: only staff must have one.
+        self.user = (
+            f"SELECT {columns}, NOT (EXISTS (SELECT 1 FROM {q(totp)} t"
+            f" WHERE t.{q(totp, 'user')} = {uid} AND t.{q(totp, 'confirmed_at')} IS NOT NULL)"
+            f" OR EXISTS (SELECT 1 FROM {q(passkey)} p WHERE p.{q(passkey, 'user')} = {uid}))"
+            f" FROM {q(user)} u WHERE {uid} = %s"
+        )
+        self.converters: list[list[tuple[Callable[..., Any], Any]]] = []
+        for field in fields:
+            column = field.get_col(User._meta.db_table)
+            made = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+            self.converters.append([(convert, column) for convert in made])
+
+    def user_of(self, row: Sequence[Any]) -> User:
+        values = []
+        for value, converters in zip(row, self.converters, strict=True):
+            for convert, column in converters:
+                value = convert(value, column, connection)
+            values.append(value)
+        return User.from_db(connection.alias, [f.attname for f in self.fields], values)
+
+
+@cache
+def _made(vendor: str) -> _Statements:
+    return _Statements()
+
+
+def _statements() -> _Statements:
+    return _made(connection.vendor)
 
 
 _authenticate = database_sync_to_async(authenticate)

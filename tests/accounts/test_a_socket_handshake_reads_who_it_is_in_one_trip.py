@@ -5,13 +5,22 @@ Django's own ``auth.get_user``: a session from before a password change signs in
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 
-from accounts.models import Role
-from accounts.sockets import authenticate, session_key_of
+from accounts.models import Role, TotpDevice, User
+from accounts.sockets import MODEL_BACKEND, authenticate, django_authenticate, session_key_of
 from tests.personas import Practice5, make_person, make_practice
 
 pytestmark = pytest.mark.django_db
@@ -78,3 +87,155 @@ def test_the_session_key_comes_from_every_cookie_header(
     headers: list[tuple[bytes, bytes]], expected: str | None
 ) -> None:
     assert session_key_of({"headers": headers}) == expected
+
+
+# --- the portal's own reading against Django's -------------------------------------------
+
+
+def _session(user_id: object, **more: object) -> str:
+    """A session as Django's sign-in makes one, with ``more`` set or (None) taken out."""
+    store = SessionStore()
+    store[SESSION_KEY] = str(user_id)
+    store[BACKEND_SESSION_KEY] = MODEL_BACKEND
+    store[HASH_SESSION_KEY] = ""
+    for name, value in more.items():
+        if value is None:
+            del store[name]
+        else:
+            store[name] = value
+    store.create()
+    assert store.session_key is not None
+    return store.session_key
+
+
+def _signed_in(person: Any) -> str:
+    return person.session_cookie()  # type: ignore[no-any-return]
+
+
+def _no_hash(world: Practice5) -> str:
+    return _session(world.client.id, **{HASH_SESSION_KEY: None})
+
+
+def _password_changed(world: Practice5) -> str:
+    key = _signed_in(world.client)
+    world.client.user.set_password(f"another passphrase {secrets.token_hex(4)}")
+    world.client.user.save()
+    return key
+
+
+def _inactive(world: Practice5) -> str:
+    """A session left behind by a deactivation (which ends the account's sessions itself:
+    here the plain update, which does not, stands for a race with it)."""
+    key = _signed_in(world.client)
+    QuerySet.update(User.objects.filter(pk=world.client.id), is_active=False)
+    assert Session.objects.filter(pk=key).exists()
+    return key
+
+
+def _expired(world: Practice5) -> str:
+    key = _signed_in(world.client)
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    return key
+
+
+def _corrupted(world: Practice5) -> str:
+    key = _signed_in(world.client)
+    Session.objects.filter(pk=key).update(session_data="not signed data")
+    return key
+
+
+def _unconfirmed_app(world: Practice5) -> str:
+    wren = make_person(world.practice, Role.THERAPIST, "Wren", totp=False)
+    TotpDevice.objects.create(user=wren.user, sealed_secret=b"\0" * 16, confirmed_at=None)
+    return _signed_in(wren)
+
+
+CASES: dict[str, Callable[[Practice5], str | None]] = {
+    "a client": lambda w: _signed_in(w.client),
+    "a therapist with an authenticator app": lambda w: _signed_in(w.therapist),
+    "a therapist with none": lambda w: _signed_in(
+        make_person(w.practice, Role.THERAPIST, "Wren", totp=False)
+    ),
+    "a therapist whose app is not confirmed": _unconfirmed_app,
+    "an admin": lambda w: _signed_in(w.admin),
+    "a password changed since": _password_changed,
+    "a deactivated account": _inactive,
+    "an account that is gone": lambda w: _session(10**9),
+    "a user id that is no number": lambda w: _session("seven"),
+    "no user id": lambda w: _session(w.client.id, **{SESSION_KEY: None}),
+    "no backend": lambda w: _session(w.client.id, **{BACKEND_SESSION_KEY: None}),
+    "a backend not configured": lambda w: _session(
+        w.client.id, **{BACKEND_SESSION_KEY: "django.contrib.auth.backends.RemoteUserBackend"}
+    ),
+    "no password hash": _no_hash,
+    "an expired session": _expired,
+    "corrupted session data": _corrupted,
+    "an unknown key": lambda w: "k" * 32,
+    "a key too short to be one": lambda w: "short",
+    "no cookie": lambda w: None,
+}
+
+
+def _answer(read: Any, key: str | None) -> tuple[object, ...]:
+    try:
+        session, user, enrol = read(key)
+    except ValidationError:
+        # Django's own reading raises on a user id that is no number (the handshake then
+        # fails): the portal's signs in nobody. Either way nobody is let in.
+        return (None, "AnonymousUser", False, None, Session.objects.filter(pk=key).exists())
+    return (
+        user.email if user.is_authenticated else None,
+        type(user).__name__,
+        enrol,
+        session.session_key,
+        key is not None and Session.objects.filter(pk=key).exists(),
+    )
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_portals_reading_answers_as_djangos_does(world: Practice5, case: str) -> None:
+    """The same session read both ways (each on a session made afresh, since a reading may
+    end it): the same user, the same enrolment, the same session left."""
+    make = CASES[case]
+    with transaction.atomic():
+        ours = _answer(authenticate, make(world))
+        transaction.set_rollback(True)
+    with transaction.atomic():
+        djangos = _answer(django_authenticate, make(world))
+        transaction.set_rollback(True)
+    # The session keys differ (each case made its own), and so may only they.
+    assert ours[:3] + ours[4:] == djangos[:3] + djangos[4:]
+    assert (ours[3] is None) == (djangos[3] is None) or case == "a user id that is no number"
+
+
+def test_the_portals_reading_reads_less(world: Practice5, django_assert_num_queries: Any) -> None:
+    """Two statements for anyone, where Django's takes four for a therapist without a
+    second factor; the user comes back whole (every field as Django's query gives it)."""
+    wren = make_person(world.practice, Role.THERAPIST, "Wren", totp=False)
+    key = _signed_in(wren)
+    with django_assert_num_queries(2):
+        _, user, enrol = authenticate(key)
+    with django_assert_num_queries(4):
+        _, django_user, _ = django_authenticate(key)
+    assert enrol
+    for field in User._meta.concrete_fields:
+        assert getattr(user, field.attname) == getattr(django_user, field.attname), field.name
+        assert type(getattr(user, field.attname)) is type(getattr(django_user, field.attname))
+
+
+def test_a_session_signed_under_a_fallback_secret_signs_in_nobody_on_a_socket(
+    world: Practice5, settings: Any
+) -> None:
+    """Django would give the session a new key, which a socket cannot hand to the browser:
+    nobody is signed in on the socket, and the session stays for the browser's next
+    request (which renews it as Django does)."""
+    old = settings.SECRET_KEY
+    key = _signed_in(world.client)
+    settings.SECRET_KEY = "another secret key for this test " + secrets.token_hex(16)
+    settings.SECRET_KEY_FALLBACKS = [old]
+
+    session, user, _ = authenticate(key)
+
+    assert not user.is_authenticated
+    assert Session.objects.filter(pk=key).exists()
+    assert session.session_key == key
