@@ -85,8 +85,13 @@ return 1
 class _RedisLeases:
     """Every process's sockets, a sorted set per user (member: channel, score: expiry)."""
 
-    def __init__(self, url: str, prefix: str) -> None:
-        self.client = redis_clients.async_client(url, socket_timeout=10)
+    def __init__(self, url: str, prefix: str, max_connections: int = 64) -> None:
+        # A pool that waits for a connection when all are busy: a reconnect storm claims
+        # leases faster than they come back, and redis-py's default pool raises beyond 100
+        # (the handshake then failed, and the client came back later).
+        self.client = redis_clients.async_client(
+            url, socket_timeout=10, max_connections=max_connections
+        )
         self.prefix = prefix
         self.claim_script = self.client.register_script(_CLAIM)
 

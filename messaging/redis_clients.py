@@ -141,8 +141,9 @@ def async_client(
     max_connections: int | None = None,
 ) -> Any:
     """A ``redis.asyncio.Redis`` for ``url``. With ``max_connections``, a connection beyond
-    that many waits (up to 10 s) for one to come back, for one Redis; a Sentinel set's pool
-    is not capped (redis-py's Sentinel pool does not wait)."""
+    that many waits (up to 10 s) for one to come back, for one Redis. A Sentinel set's pool
+    is redis-py's, which does not wait: a command beyond its 100 connections at once fails
+    ("Too many connections"; redis-py has no waiting pool for Sentinel)."""
     import redis.asyncio as redis
     from redis.asyncio.sentinel import Sentinel
 
