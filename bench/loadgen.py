@@ -851,6 +851,7 @@ async def restart_storm(
     rng = random.Random(7)
     deadline = back_at + 120
     attempts: Counter[int] = Counter()
+    failures: Counter[str] = Counter()
 
     async def come_back(pair: Pair, side: str) -> float | None:
         attempt = 0
@@ -880,7 +881,8 @@ async def restart_storm(
                         raise RuntimeError(f"expected sync, got {reply.get('code')}")
                     attempts[attempt] += 1
                     return time.perf_counter() - back_at
-            except (OSError, TimeoutError, RuntimeError, WebSocketException):
+            except (OSError, TimeoutError, RuntimeError, WebSocketException) as exc:
+                failures[_failure(exc)] += 1
                 attempt += 1
 
     done = await asyncio.gather(*(come_back(p, s) for p, s in sides))
@@ -892,7 +894,18 @@ async def restart_storm(
         "p50_back_seconds": round(percentile(finished, 50), 2) if finished else None,
         "lost": count - len(finished),
         "attempts": {str(k): v for k, v in sorted(attempts.items())},
+        "failures": dict(failures.most_common()),
+        "server_errors": new.log().count(b'"level": "ERROR"'),
     }
+
+
+def _failure(exc: BaseException) -> str:
+    """What a failed attempt to come back met: the exception, and a close's code or an
+    HTTP status refusing the upgrade."""
+    code = getattr(getattr(exc, "rcvd", None), "code", None)
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    detail = code if code is not None else status
+    return type(exc).__name__ if detail is None else f"{type(exc).__name__} {detail}"
 
 
 # --- database check -------------------------------------------------------------------------
