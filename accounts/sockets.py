@@ -35,7 +35,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib import auth
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends import db as db_sessions
 from django.contrib.sessions.backends.base import SessionBase
@@ -57,6 +57,8 @@ ASGIApp = Any
 ENROLMENT_REQUIRED = "confide.enrolment_required"
 
 DB_SESSIONS = "django.contrib.sessions.backends.db"
+# What a user id can be in the database (a big integer).
+_BIGINT = (-(2**63), 2**63 - 1)
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
@@ -72,9 +74,22 @@ def session_key_of(scope: dict[str, Any]) -> str | None:
 def authenticate(session_key: str | None) -> tuple[SessionBase, Any, bool]:
     """The session, its user (``AnonymousUser`` when it signs in nobody, or no longer
     verifies), and whether that user is staff without a second factor."""
-    if settings.SESSION_ENGINE == DB_SESSIONS and MODEL_BACKEND in settings.AUTHENTICATION_BACKENDS:
+    if _plain_settings():
         return _read(session_key)
     return django_authenticate(session_key)
+
+
+def _plain_settings() -> bool:
+    """Whether the portal's own reading decides as Django's would: database sessions,
+    Django's ``ModelBackend`` and the portal's user model, on one database (no router) that
+    the statements are written for."""
+    return (
+        settings.SESSION_ENGINE == DB_SESSIONS
+        and MODEL_BACKEND in settings.AUTHENTICATION_BACKENDS
+        and get_user_model() is User
+        and not settings.DATABASE_ROUTERS
+        and connection.vendor in ("postgresql", "sqlite")
+    )
 
 
 def django_authenticate(session_key: str | None) -> tuple[SessionBase, Any, bool]:
@@ -122,6 +137,8 @@ def _read(session_key: str | None) -> tuple[SessionBase, Any, bool]:
         backend_path = session[BACKEND_SESSION_KEY]
     except (KeyError, ValidationError):
         return anonymous
+    if not _BIGINT[0] <= user_id <= _BIGINT[1]:
+        return anonymous  # as Django's lookup of a number no row can hold
     if backend_path != MODEL_BACKEND or backend_path not in settings.AUTHENTICATION_BACKENDS:
         return django_authenticate(session_key)
     statements = _statements()
@@ -130,7 +147,7 @@ def _read(session_key: str | None) -> tuple[SessionBase, Any, bool]:
         row = cursor.fetchone()
     if row is None:
         return anonymous  # as ModelBackend: no such user
-    user = statements.user_of(row[:-1])
+    user = statements.user_of(row[:-1], _converters(statements))
     if not user.is_active:
         return anonymous  # as ModelBackend.user_can_authenticate
     session_hash = session.get(HASH_SESSION_KEY)
@@ -178,19 +195,36 @@ class _Statements:
             f" OR EXISTS (SELECT 1 FROM {q(passkey)} p WHERE p.{q(passkey, 'user')} = {uid}))"
             f" FROM {q(user)} u WHERE {uid} = %s"
         )
-        self.converters: list[list[tuple[Callable[..., Any], Any]]] = []
-        for field in fields:
-            column = field.get_col(User._meta.db_table)
-            made = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
-            self.converters.append([(convert, column) for convert in made])
+        self.columns = [field.get_col(User._meta.db_table) for field in fields]
 
-    def user_of(self, row: Sequence[Any]) -> User:
+    def user_of(self, row: Sequence[Any], converters: _Converters) -> User:
         values = []
-        for value, converters in zip(row, self.converters, strict=True):
-            for convert, column in converters:
+        for value, made in zip(row, converters, strict=True):
+            for convert, column in made:
                 value = convert(value, column, connection)
             values.append(value)
         return User.from_db(connection.alias, [f.attname for f in self.fields], values)
+
+
+# Each column's converters, as Django's queries apply them (bound to the connection's own
+# operations, which read its time zone): made once per connection, and kept on it.
+_Converters = list[list[tuple[Callable[..., Any], Any]]]
+_CONVERTERS = "_confide_socket_user_converters"
+
+
+def _converters(statements: _Statements) -> _Converters:
+    made: _Converters | None = getattr(connection, _CONVERTERS, None)
+    if made is None:
+        made = [
+            [
+                (convert, column)
+                for convert in connection.ops.get_db_converters(column)
+                + field.get_db_converters(connection)
+            ]
+            for field, column in zip(statements.fields, statements.columns, strict=True)
+        ]
+        setattr(connection, _CONVERTERS, made)
+    return made
 
 
 @cache

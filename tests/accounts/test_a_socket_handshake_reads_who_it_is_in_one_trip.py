@@ -162,6 +162,7 @@ CASES: dict[str, Callable[[Practice5], str | None]] = {
     "a deactivated account": _inactive,
     "an account that is gone": lambda w: _session(10**9),
     "a user id that is no number": lambda w: _session("seven"),
+    "a user id no row can hold": lambda w: _session(2**64),
     "no user id": lambda w: _session(w.client.id, **{SESSION_KEY: None}),
     "no backend": lambda w: _session(w.client.id, **{BACKEND_SESSION_KEY: None}),
     "a backend not configured": lambda w: _session(
@@ -239,3 +240,10 @@ def test_a_session_signed_under_a_fallback_secret_signs_in_nobody_on_a_socket(
     assert not user.is_authenticated
     assert Session.objects.filter(pk=key).exists()
     assert session.session_key == key
+
+
+def test_the_portals_reading_reads_every_user_as_django_does() -> None:
+    """The portal's statement reads the user's table as it is; Django reads it through the
+    model's default manager. Should that manager ever leave users out (a soft delete), the
+    two would differ: the statement must then leave them out too."""
+    assert not User._default_manager.get_queryset().query.where
