@@ -17,7 +17,8 @@ With the portal's own settings (database sessions, Django's ``ModelBackend``) th
 is two statements of fixed text: the session's row, then the user's row with whether they
 have a second factor. Django's querysets cost about four fifths of the handshake's reading
 in CPU, building the same statements again for every connect (docs/performance.md). With
-any other session engine or backend, Django's own ``auth.get_user`` reads them.
+any other session engine, backend or user model, a database router, or a database other
+than PostgreSQL and SQLite, Django's own ``auth.get_user`` reads them.
 ``tests/accounts/test_a_socket_handshake_reads_who_it_is_in_one_trip.py`` holds both
 readings to the same answers.
 
