@@ -58,9 +58,9 @@ ASGIApp = Any
 ENROLMENT_REQUIRED = "confide.enrolment_required"
 
 DB_SESSIONS = "django.contrib.sessions.backends.db"
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 # What a user id can be in the database (a big integer).
 _BIGINT = (-(2**63), 2**63 - 1)
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def session_key_of(scope: dict[str, Any]) -> str | None:

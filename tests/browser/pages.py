@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -246,6 +247,19 @@ def invite(page: Page, name: str) -> str:
     link_field = page.get_by_label(f"Invitation link for {name}")
     expect(link_field).to_have_value(re.compile(r"/invite#"))
     return link_field.input_value()
+
+
+def new_client(
+    therapist: Page, new_page: Callable[..., Watched], name: str, password: str, email: str
+) -> Watched:
+    """A client called ``name`` whom the therapist signed in on ``therapist`` invites: their
+    account made through the link in a browser of their own, and the messaging agreement
+    accepted there; returns that browser, on their conversation."""
+    link = invite(therapist, name)
+    client = new_page()
+    join_through_link(client.page, link, password, email=email)
+    accept_agreement(client.page)
+    return client
 
 
 def join_through_link(

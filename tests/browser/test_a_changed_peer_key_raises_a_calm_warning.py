@@ -23,6 +23,7 @@ from tests.browser.pages import (
     accept_agreement,
     check_accessibility,
     expect,
+    invite,
     join_through_link,
     message_items,
     screenshot,
@@ -67,9 +68,7 @@ def _new_client(server: Server, demo: Demo, new_page: Callable[..., Watched]) ->
     therapist = new_page(1280, 800)
     t = therapist.page
     sign_in(t, server.url, demo.therapist.email, demo.therapist.password)
-    t.get_by_label("Client's name").fill(name)
-    t.get_by_role("button", name="Create invitation link").click()
-    link = t.get_by_label(f"Invitation link for {name}").input_value()
+    link = invite(t, name)
     t.context.close()
     client = new_page()
     join_through_link(client.page, link, PASSWORD, email=email)

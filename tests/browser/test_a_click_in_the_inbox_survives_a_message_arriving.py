@@ -13,10 +13,8 @@ from collections.abc import Callable
 from tests.browser.conftest import CLIENT_NAME, Demo
 from tests.browser.pages import (
     Watched,
-    accept_agreement,
     expect,
-    invite,
-    join_through_link,
+    new_client,
     send,
     sign_in,
 )
@@ -34,16 +32,10 @@ def test_a_clients_row_pressed_as_their_message_arrives_still_opens(
     sign_in(t, server.url, demo.therapist.email, demo.therapist.password)
     suffix = uuid.uuid4().hex[:6]
     name = f"Ari {suffix}"
-    link = invite(t, name)
-    ari = new_page()
-    a = ari.page
-    join_through_link(
-        a,
-        link,
-        "a lantern on the far shore",
-        email=f"ari-{suffix}@example.invalid",
+    ari = new_client(
+        t, new_page, name, "a lantern on the far shore", f"ari-{suffix}@example.invalid"
     )
-    accept_agreement(a)
+    a = ari.page
     ari_row = t.locator(".inbox-item", has_text=name)
     # Ari's first message puts their row at the top, where the next one leaves it: the
     # rows below stay where they are under the pointer.

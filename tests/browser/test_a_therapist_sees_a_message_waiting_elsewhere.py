@@ -12,12 +12,10 @@ from collections.abc import Callable
 from tests.browser.conftest import CLIENT_NAME, Demo
 from tests.browser.pages import (
     Watched,
-    accept_agreement,
     check_accessibility,
     expect,
-    invite,
-    join_through_link,
     message_items,
+    new_client,
     open_conversation,
     screenshot,
     send,
@@ -43,16 +41,10 @@ def test_a_message_in_another_conversation_is_marked_without_a_name(
     sign_in(t, server.url, demo.therapist.email, demo.therapist.password)
     suffix = uuid.uuid4().hex[:6]
     name = f"Nico {suffix}"
-    link = invite(t, name)
-    nico = new_page()
-    n = nico.page
-    join_through_link(
-        n,
-        link,
-        "a quiet harbour at dusk",
-        email=f"nico-{suffix}@example.invalid",
+    nico = new_client(
+        t, new_page, name, "a quiet harbour at dusk", f"nico-{suffix}@example.invalid"
     )
-    accept_agreement(n)
+    n = nico.page
     open_conversation(t, CLIENT_NAME)
     # Other tests may have left the demo therapist unread messages: count from here.
     before = unread_in_title(t.title())

@@ -17,11 +17,10 @@ from playwright.sync_api import Page
 from tests.browser.conftest import Demo
 from tests.browser.pages import (
     Watched,
-    accept_agreement,
     check_accessibility,
     expect,
-    join_through_link,
     message_items,
+    new_client,
     open_conversation,
     screenshot,
     send,
@@ -53,14 +52,9 @@ def test_a_withheld_and_a_swapped_message_are_noticed_on_both_sides(
     therapist = new_page(1280, 800)
     t = therapist.page
     sign_in(t, server.url, demo.therapist.email, demo.therapist.password)
-    t.get_by_label("Client's name").fill(name)
-    t.get_by_role("button", name="Create invitation link").click()
-    link = t.get_by_label(f"Invitation link for {name}").input_value()
 
-    client = new_page()
+    client = new_client(t, new_page, name, PASSWORD, email)
     c = client.page
-    join_through_link(c, link, PASSWORD, email=email)
-    accept_agreement(c)
     conversation = c.url.rsplit("/c/", 1)[1]
 
     texts = {key: f"{key} {suffix}" for key in ("one", "two", "three", "four", "five")}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,12 @@ from channels.testing import WebsocketCommunicator
 from django.db import connections
 
 from messaging.layer import FanoutChannelLayer
+from messaging.services.writer import SendRequest
 from portal.asgi import application
 from protocol import parse_server_frame
 from tests.conftest import clear_cache
 from tests.messaging.layers import Reader
-from tests.personas import Person, Practice5, make_practice
+from tests.personas import Chat, Person, Practice5, make_practice
 
 ORIGIN = b"http://127.0.0.1"
 
@@ -74,6 +76,14 @@ def communicator(cookie: str | None, origin: bytes | None = ORIGIN) -> Websocket
     if cookie is not None:
         headers.append((b"cookie", f"sessionid={cookie}".encode()))
     return WebsocketCommunicator(application, "/ws", headers=headers)
+
+
+def send_request(
+    chat: Chat, sender: Person, text: str, message_id: uuid.UUID | None = None
+) -> SendRequest:
+    """What a socket hands the writer for ``sender``'s ``text`` sealed in ``chat`` (epoch 0)."""
+    message_id, wire = chat.seal(sender, text, client_message_id=message_id)
+    return SendRequest(sender.id, chat.id, message_id, 0, wire, sender.identity.public)
 
 
 @pytest.fixture(autouse=True)

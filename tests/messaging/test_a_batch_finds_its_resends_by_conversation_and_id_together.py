@@ -10,37 +10,33 @@ import uuid
 import pytest
 
 from messaging.models import Message
-from messaging.services.writer import SendRequest, StoredMessage, store_batch
+from messaging.services.writer import StoredMessage, store_batch
 from protocol.errors import ClientMessageIdReusedError
-from tests.personas import Chat, Person, Practice5
+from tests.messaging.conftest import send_request
+from tests.personas import Practice5
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def request(chat: Chat, sender: Person, text: str, message_id: uuid.UUID) -> SendRequest:
-    _, wire = chat.seal(sender, text, client_message_id=message_id)
-    return SendRequest(sender.id, chat.id, message_id, 0, wire, sender.identity.public)
 
 
 def test_one_id_in_two_conversations_is_two_messages_and_a_resend_is_found_in_its_own(
     world: Practice5,
 ) -> None:
     shared = uuid.uuid4()
-    first = request(world.chat, world.client, "mine", shared)
+    first = send_request(world.chat, world.client, "mine", shared)
     [stored] = store_batch([first])
     assert isinstance(stored, StoredMessage) and not stored.duplicate
 
     reused = uuid.uuid4()
-    [kept] = store_batch([request(world.chat, world.client, "kept", reused)])
+    [kept] = store_batch([send_request(world.chat, world.client, "kept", reused)])
     assert isinstance(kept, StoredMessage)
 
     results = store_batch(
         [
             # The same id in the other conversation: a new message there, not a resend.
-            request(world.other_chat, world.other_client, "theirs", shared),
+            send_request(world.other_chat, world.other_client, "theirs", shared),
             first,  # a resend in its own conversation
-            request(world.chat, world.client, "other bytes", reused),
-            request(world.chat, world.client, "new", uuid.uuid4()),
+            send_request(world.chat, world.client, "other bytes", reused),
+            send_request(world.chat, world.client, "new", uuid.uuid4()),
         ]
     )
     theirs, resent, refused, new = results

@@ -12,21 +12,17 @@ import uuid
 import pytest
 
 from messaging.models import Message
-from messaging.services.writer import BatchSql, SendRequest, StoredMessage, store_batch
-from tests.personas import Chat, Person, Practice5
+from messaging.services.writer import BatchSql, StoredMessage, store_batch
+from tests.messaging.conftest import send_request
+from tests.personas import Practice5
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def request(chat: Chat, sender: Person, text: str, message_id: uuid.UUID) -> SendRequest:
-    _, wire = chat.seal(sender, text, client_message_id=message_id)
-    return SendRequest(sender.id, chat.id, message_id, 0, wire, sender.identity.public)
 
 
 def test_a_unique_violation_on_insert_retries_the_batch_and_acks_the_resend(
     world: Practice5, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = request(world.chat, world.client, "stored by the other writer", uuid.uuid4())
+    first = send_request(world.chat, world.client, "stored by the other writer", uuid.uuid4())
     [won] = store_batch([first])
     assert isinstance(won, StoredMessage) and not won.duplicate
 
@@ -42,7 +38,7 @@ def test_a_unique_violation_on_insert_retries_the_batch_and_acks_the_resend(
 
     monkeypatch.setattr(BatchSql, "get", classmethod(lambda cls: _Blind(sql, used_ids_once_blind)))
 
-    new = request(world.chat, world.client, "new in the same batch", uuid.uuid4())
+    new = send_request(world.chat, world.client, "new in the same batch", uuid.uuid4())
     resent, stored = store_batch([first, new])
 
     assert len(lookups) == 2, "the batch was not tried again after the unique violation"

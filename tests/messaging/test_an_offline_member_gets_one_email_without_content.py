@@ -20,7 +20,8 @@ from django_tasks_db.models import DBTaskResult
 from accounts.models import User
 from messaging.models import Membership, Message, Notice
 from messaging.services import notifications
-from messaging.services.writer import SendRequest, store_batch
+from messaging.services.writer import store_batch
+from tests.messaging.conftest import send_request
 from tests.personas import Chat, Person, Practice5, make_chat
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,10 +36,7 @@ def fresh_schedule() -> None:
 
 def write(chat: Chat, sender: Person, text: str = TEXT) -> int:
     """``sender`` stores a message through the writer; its seq."""
-    message_id, wire = chat.seal(sender, text)
-    [stored] = store_batch(
-        [SendRequest(sender.id, chat.id, message_id, 0, wire, sender.identity.public)]
-    )
+    [stored] = store_batch([send_request(chat, sender, text)])
     assert not isinstance(stored, Exception), stored
     seq: int = stored.seq
     return seq
