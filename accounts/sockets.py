@@ -14,8 +14,10 @@ made of handshakes, so this one does the handshake's reading at once, and hands 
 consumer the socket's own ``send``.
 
 With the portal's own settings (database sessions, Django's ``ModelBackend``) the reading
-is two statements of fixed text: the session's row, then the user's row with whether they
-have a second factor. Django's querysets cost about four fifths of the handshake's reading
+is two statements: the session's row, then the user's row with whether they have a second
+factor. Handshakes that arrive while the database thread reads others wait and are read
+together, each batch in one trip and two statements (``read_handshake``), each handshake
+still decided on its own. Django's querysets cost about four fifths of the handshake's reading
 in CPU, building the same statements again for every connect (docs/performance.md). With
 any other session engine, backend or user model, a database router, or a database other
 than PostgreSQL and SQLite, Django's own ``auth.get_user`` reads them.
@@ -29,9 +31,11 @@ browser's next request through HTTP renews it as Django does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from functools import cache
-from typing import Any
+import asyncio
+import weakref
+from collections.abc import Awaitable, Callable, Sequence
+from functools import cache, partial
+from typing import Any, TypeVar
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -53,12 +57,15 @@ from accounts.factors import STAFF_ROLES, needs_enrolment
 from accounts.models import Passkey, TotpDevice, User
 
 ASGIApp = Any
+T = TypeVar("T")
 
 # Set in the scope when a therapist or admin has no second factor yet.
 ENROLMENT_REQUIRED = "confide.enrolment_required"
 
 DB_SESSIONS = "django.contrib.sessions.backends.db"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# Handshakes read in one trip to the database thread, and values in one statement, at most.
+READ_AT_ONCE = 200
 # What a user id can be in the database (a big integer).
 _BIGINT = (-(2**63), 2**63 - 1)
 
@@ -72,12 +79,34 @@ def session_key_of(scope: dict[str, Any]) -> str | None:
     return cookies.get(settings.SESSION_COOKIE_NAME) or None
 
 
-def authenticate(session_key: str | None) -> tuple[SessionBase, Any, bool]:
-    """The session, its user (``AnonymousUser`` when it signs in nobody, or no longer
-    verifies), and whether that user is staff without a second factor."""
-    if _plain_settings():
-        return _read(session_key)
-    return django_authenticate(session_key)
+# What a handshake's reading finds: the session, its user (``AnonymousUser`` when it signs
+# in nobody, or no longer verifies), and whether that user is staff without a second factor.
+Reading = tuple[SessionBase, Any, bool]
+
+
+def authenticate(session_key: str | None) -> Reading:
+    """One handshake's reading."""
+    reading = authenticate_many([session_key])[0]
+    if isinstance(reading, BaseException):
+        raise reading
+    return reading
+
+
+def authenticate_many(keys: Sequence[str | None]) -> list[Reading | Exception]:
+    """The readings of several handshakes, in order, with two statements for all of them.
+    A reading that failed on its own (Django's raises for a user id that is no number)
+    is its exception, so that one cookie cannot fail the handshakes read beside it; a
+    statement that fails raises for all of them."""
+    if not _plain_settings():
+        return [_alone(partial(django_authenticate, key)) for key in keys]
+    return _read_many(keys)
+
+
+def _alone(read: Callable[[], T]) -> T | Exception:
+    try:
+        return read()
+    except Exception as exc:  # noqa: BLE001 - that handshake's alone (see authenticate_many)
+        return exc
 
 
 def _plain_settings() -> bool:
@@ -108,7 +137,12 @@ def django_authenticate(session_key: str | None) -> tuple[SessionBase, Any, bool
 
 
 class SocketSession(db_sessions.SessionStore):
-    """Django's database session, its row read with a statement made once."""
+    """Django's database session, its row's data (``row``: None when no live row has its
+    key) read beforehand, with the other handshakes of its batch."""
+
+    def __init__(self, session_key: str | None, row: str | None = None) -> None:
+        super().__init__(session_key)
+        self.row = row
 
     @property
     def key_salt(self) -> str:
@@ -117,19 +151,53 @@ class SocketSession(db_sessions.SessionStore):
 
     def load(self) -> dict[str, Any]:
         # As Django's: a session that is missing or has expired is empty, and has no key.
-        with connection.cursor() as cursor:
-            now = connection.ops.adapt_datetimefield_value(timezone.now())
-            cursor.execute(_statements().session, [self.session_key, now])
-            row = cursor.fetchone()
-        if row is None:
+        if self.row is None:
             self._session_key = None
             return {}
-        data: dict[str, Any] = self.decode(row[0])
+        data: dict[str, Any] = self.decode(self.row)
         return data
 
 
-def _read(session_key: str | None) -> tuple[SessionBase, Any, bool]:
-    session = SocketSession(session_key)
+# A session's claim, before its user's row is read: the user's id, or a reading already
+# decided (nobody, or Django's own for another backend).
+_Claim = int | Reading
+
+
+def _read_many(keys: Sequence[str | None]) -> list[Reading | Exception]:
+    statements = _statements()
+    # A key that cannot be one (too short) is never looked up, as Django's.
+    sessions = [SocketSession(key) for key in keys]
+    wanted = sorted({s.session_key for s in sessions if s.session_key})
+    rows: dict[str, str] = {}
+    with connection.cursor() as cursor:
+        for chunk in _chunks(wanted):
+            now = connection.ops.adapt_datetimefield_value(timezone.now())
+            cursor.execute(statements.sessions(len(chunk)), [now, *chunk])
+            rows.update(cursor.fetchall())
+    for session in sessions:
+        if session.session_key:
+            session.row = rows.get(session.session_key)
+    claims = [_alone(partial(_claim, session)) for session in sessions]
+    user_ids = sorted({c for c in claims if isinstance(c, int)})
+    users: dict[int, Sequence[Any]] = {}
+    with connection.cursor() as cursor:
+        for chunk in _chunks(user_ids):
+            cursor.execute(statements.users(len(chunk)), chunk)
+            users.update((row[statements.pk_index], row) for row in cursor.fetchall())
+    return [
+        _alone(partial(_signed_in, session, users.get(claim), statements))
+        if isinstance(claim, int)
+        else claim
+        for session, claim in zip(sessions, claims, strict=True)
+    ]
+
+
+def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
+    """At most ``READ_AT_ONCE`` values a statement (SQLite allows 999 parameters)."""
+    return [values[i : i + READ_AT_ONCE] for i in range(0, len(values), READ_AT_ONCE)]
+
+
+def _claim(session: SocketSession) -> _Claim:
     anonymous = (session, AnonymousUser(), False)
     if not session.session_key:
         return anonymous
@@ -138,14 +206,17 @@ def _read(session_key: str | None) -> tuple[SessionBase, Any, bool]:
         backend_path = session[BACKEND_SESSION_KEY]
     except (KeyError, ValidationError):
         return anonymous
-    if not _BIGINT[0] <= user_id <= _BIGINT[1]:
+    if not isinstance(user_id, int) or not _BIGINT[0] <= user_id <= _BIGINT[1]:
         return anonymous  # as Django's lookup of a number no row can hold
     if backend_path != MODEL_BACKEND or backend_path not in settings.AUTHENTICATION_BACKENDS:
-        return django_authenticate(session_key)
-    statements = _statements()
-    with connection.cursor() as cursor:
-        cursor.execute(statements.user, [user_id])
-        row = cursor.fetchone()
+        return django_authenticate(session.session_key)
+    return user_id
+
+
+def _signed_in(
+    session: SocketSession, row: Sequence[Any] | None, statements: _Statements
+) -> Reading:
+    anonymous = (session, AnonymousUser(), False)
     if row is None:
         return anonymous  # as ModelBackend: no such user
     user = statements.user_of(row[:-1], _converters(statements))
@@ -185,18 +256,28 @@ class _Statements:
         user, totp, passkey = User, TotpDevice, Passkey
         uid = f"u.{q(user, 'id')}"
         columns = ", ".join(f"u.{quote(f.column)}" for f in fields)  # type: ignore[arg-type]
+        # Each statement ends with its list of keys or ids to fill in (``IN (%s, ...)``).
         self.session = (
-            f"SELECT {q(session, 'session_data')} FROM {q(session)}"
-            f" WHERE {q(session, 'session_key')} = %s AND {q(session, 'expire_date')} > %s"
+            f"SELECT {q(session, 'session_key')}, {q(session, 'session_data')} FROM {q(session)}"
+            f" WHERE {q(session, 'expire_date')} > %s AND {q(session, 'session_key')} IN "
         )
         # Whether they lack a second factor, beside their row: only staff must have one.
         self.user = (
             f"SELECT {columns}, NOT (EXISTS (SELECT 1 FROM {q(totp)} t"
             f" WHERE t.{q(totp, 'user')} = {uid} AND t.{q(totp, 'confirmed_at')} IS NOT NULL)"
             f" OR EXISTS (SELECT 1 FROM {q(passkey)} p WHERE p.{q(passkey, 'user')} = {uid}))"
-            f" FROM {q(user)} u WHERE {uid} = %s"
+            f" FROM {q(user)} u WHERE {uid} IN "
         )
         self.columns = [field.get_col(User._meta.db_table) for field in fields]
+        self.pk_index = [f.attname for f in fields].index(User._meta.pk.attname)
+
+    def sessions(self, count: int) -> str:
+        """The live rows of ``count`` session keys (parameters: the time now, the keys)."""
+        return self.session + _placeholders(count)
+
+    def users(self, count: int) -> str:
+        """The rows of ``count`` users, each with whether they lack a second factor."""
+        return self.user + _placeholders(count)
 
     def user_of(self, row: Sequence[Any], converters: _Converters) -> User:
         values = []
@@ -237,7 +318,74 @@ def _statements() -> _Statements:
     return _made(connection.vendor)
 
 
-_authenticate = database_sync_to_async(authenticate)
+def _placeholders(count: int) -> str:
+    return "(" + ", ".join(["%s"] * count) + ")"
+
+
+_authenticate_many: Callable[[Sequence[str | None]], Awaitable[list[Reading | Exception]]] = (
+    database_sync_to_async(authenticate_many)
+)
+
+
+class _Waiting:
+    """The handshakes of one event loop waiting for their reading. Each trip to the
+    database thread reads every handshake that arrived while the one before it ran (up to
+    ``READ_AT_ONCE`` a trip): a quiet server reads each handshake as it comes, and a
+    reconnect storm's handshakes share their trips and their statements."""
+
+    def __init__(self) -> None:
+        self.handshakes: list[tuple[str | None, asyncio.Future[Reading]]] = []
+        self.reader: asyncio.Task[None] | None = None
+
+    async def read(self, session_key: str | None) -> Reading:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Reading] = loop.create_future()
+        self.handshakes.append((session_key, future))
+        if self.reader is None:
+            self.reader = loop.create_task(self._read_all())
+        return await future
+
+    async def _read_all(self) -> None:
+        batch: list[tuple[str | None, asyncio.Future[Reading]]] = []
+        try:
+            while self.handshakes:
+                batch = self.handshakes[:READ_AT_ONCE]
+                del self.handshakes[:READ_AT_ONCE]
+                batch = [(key, future) for key, future in batch if not future.done()]
+                if not batch:
+                    continue
+                try:
+                    readings = await _authenticate_many([key for key, _ in batch])
+                except Exception as exc:  # noqa: BLE001 - the database failed them all
+                    readings = [exc] * len(batch)
+                for (_, future), reading in zip(batch, readings, strict=True):
+                    if future.done():
+                        continue  # that handshake was given up (its client left)
+                    if isinstance(reading, BaseException):
+                        future.set_exception(reading)
+                    else:
+                        future.set_result(reading)
+                batch = []
+        finally:
+            self.reader = None
+            # Stopped from outside (the event loop ends): no handshake waits forever.
+            for _, future in [*batch, *self.handshakes]:
+                future.cancel()
+            self.handshakes.clear()
+
+
+_waiting: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Waiting] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def read_handshake(session_key: str | None) -> Reading:
+    """``authenticate``, on the database thread, together with the handshakes beside it."""
+    loop = asyncio.get_running_loop()
+    waiting = _waiting.get(loop)
+    if waiting is None:
+        waiting = _waiting[loop] = _Waiting()
+    return await waiting.read(session_key)
 
 
 class SocketAuth:
@@ -248,6 +396,6 @@ class SocketAuth:
         self.inner = inner
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        session, user, enrol = await _authenticate(session_key_of(scope))
+        session, user, enrol = await read_handshake(session_key_of(scope))
         scope = {**scope, "session": session, "user": user, ENROLMENT_REQUIRED: enrol}
         return await self.inner(scope, receive, send)

@@ -20,7 +20,14 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, TotpDevice, User
-from accounts.sockets import MODEL_BACKEND, authenticate, django_authenticate, session_key_of
+from accounts.sockets import (
+    MODEL_BACKEND,
+    Reading,
+    authenticate,
+    authenticate_many,
+    django_authenticate,
+    session_key_of,
+)
 from tests.personas import Practice5, make_person, make_practice
 
 pytestmark = pytest.mark.django_db
@@ -193,19 +200,38 @@ def _answer(read: Any, key: str | None) -> tuple[object, ...]:
     )
 
 
+def _among_others(world: Practice5) -> Callable[[str | None], Reading]:
+    """The portal's reading of a session read in one batch with an admin's session and no
+    cookie, which must still read as they do alone."""
+    admin = _signed_in(world.admin)
+
+    def read(key: str | None) -> Reading:
+        before, reading, after = authenticate_many([admin, key, None])
+        assert not isinstance(before, BaseException) and not isinstance(after, BaseException)
+        assert (before[1].pk, before[2], before[0].session_key) == (world.admin.id, False, admin)
+        assert not after[1].is_authenticated
+        if isinstance(reading, BaseException):
+            raise reading
+        return reading
+
+    return read
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_the_portals_reading_answers_as_djangos_does(world: Practice5, case: str) -> None:
-    """The same session read both ways (each on a session made afresh, since a reading may
-    end it): the same user, the same enrolment, the same session left."""
+    """The same session read three ways (each on a session made afresh, since a reading may
+    end it): the portal's alone, the portal's in a batch with others, and Django's. The same
+    user, the same enrolment, the same session left."""
     make = CASES[case]
-    with transaction.atomic():
-        ours = _answer(authenticate, make(world))
-        transaction.set_rollback(True)
-    with transaction.atomic():
-        djangos = _answer(django_authenticate, make(world))
-        transaction.set_rollback(True)
+    answers = []
+    for read in (authenticate, _among_others(world), django_authenticate):
+        with transaction.atomic():
+            answers.append(_answer(read, make(world)))
+            transaction.set_rollback(True)
+    ours, batched, djangos = answers
     # The session keys differ (each case made its own), and so may only they.
-    assert ours[:3] + ours[4:] == djangos[:3] + djangos[4:]
+    assert ours[:3] + ours[4:] == batched[:3] + batched[4:] == djangos[:3] + djangos[4:]
+    assert (ours[3] is None) == (batched[3] is None)
     assert (ours[3] is None) == (djangos[3] is None) or case == "a user id that is no number"
 
 
