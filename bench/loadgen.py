@@ -847,6 +847,8 @@ async def restart_storm(
     await asyncio.gather(*(s.close() for s in sockets), return_exceptions=True)
     new = stack.start_server(env)
     back_at = time.perf_counter()
+    server_cpu = process_cpu_seconds(new.process.pid)
+    generator_cpu = time.process_time()
     protocol = Confide(new)
     rng = random.Random(7)
     deadline = back_at + 120
@@ -887,6 +889,9 @@ async def restart_storm(
 
     done = await asyncio.gather(*(come_back(p, s) for p, s in sides))
     finished = sorted(d for d in done if d is not None)
+    # CPU from the new server's first answer until the last client was back (or gave up).
+    server_cpu = process_cpu_seconds(new.process.pid) - server_cpu
+    generator_cpu = time.process_time() - generator_cpu
     return new, {
         "sockets": count,
         "restart_seconds": round(back_at - stopped, 1),
@@ -896,6 +901,8 @@ async def restart_storm(
         "attempts": {str(k): v for k, v in sorted(attempts.items())},
         "failures": dict(failures.most_common()),
         "server_errors": new.log().count(b'"level": "ERROR"'),
+        "server_cpu_seconds": round(server_cpu, 1),
+        "generator_cpu_seconds": round(generator_cpu, 1),
     }
 
 
