@@ -32,6 +32,7 @@ browser's next request through HTTP renews it as Django does.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from functools import cache, partial
@@ -165,31 +166,46 @@ _Claim = int | Reading
 
 def _read_many(keys: Sequence[str | None]) -> list[Reading | Exception]:
     statements = _statements()
-    # A key that cannot be one (too short) is never looked up, as Django's.
+    # A key that cannot be one (too short) is never looked up, as Django's; nor is one that
+    # no session of Django's can have (its characters, its length), which finds no row: a
+    # cookie of NUL characters would make PostgreSQL refuse the statement, and with it
+    # every handshake read beside it.
     sessions = [SocketSession(key) for key in keys]
-    wanted = sorted({s.session_key for s in sessions if s.session_key})
+    wanted = sorted(
+        {s.session_key for s in sessions if s.session_key and _storable(s.session_key, statements)}
+    )
     rows: dict[str, str] = {}
-    with connection.cursor() as cursor:
-        for chunk in _chunks(wanted):
-            now = connection.ops.adapt_datetimefield_value(timezone.now())
-            cursor.execute(statements.sessions(len(chunk)), [now, *chunk])
-            rows.update(cursor.fetchall())
+    if wanted:
+        with connection.cursor() as cursor:
+            for chunk in _chunks(wanted):
+                now = connection.ops.adapt_datetimefield_value(timezone.now())
+                cursor.execute(statements.sessions(len(chunk)), [now, *chunk])
+                rows.update(cursor.fetchall())
     for session in sessions:
         if session.session_key:
             session.row = rows.get(session.session_key)
     claims = [_alone(partial(_claim, session)) for session in sessions]
     user_ids = sorted({c for c in claims if isinstance(c, int)})
     users: dict[int, Sequence[Any]] = {}
-    with connection.cursor() as cursor:
-        for chunk in _chunks(user_ids):
-            cursor.execute(statements.users(len(chunk)), chunk)
-            users.update((row[statements.pk_index], row) for row in cursor.fetchall())
+    if user_ids:
+        with connection.cursor() as cursor:
+            for chunk in _chunks(user_ids):
+                cursor.execute(statements.users(len(chunk)), chunk)
+                users.update((row[statements.pk_index], row) for row in cursor.fetchall())
     return [
         _alone(partial(_signed_in, session, users.get(claim), statements))
         if isinstance(claim, int)
         else claim
         for session, claim in zip(sessions, claims, strict=True)
     ]
+
+
+def _storable(key: str, statements: _Statements) -> bool:
+    """Whether a session of Django's could have this key: Django makes them of lowercase
+    letters and digits, and its table holds keys of at most ``key_length`` characters."""
+    return (
+        len(key) <= statements.key_length and key.isascii() and key.isalnum() and key == key.lower()
+    )
 
 
 def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
@@ -253,6 +269,7 @@ class _Statements:
             return quote(name)
 
         session = db_sessions.SessionStore.get_model_class()
+        self.key_length: int = session._meta.get_field("session_key").max_length or 0
         user, totp, passkey = User, TotpDevice, Passkey
         uid = f"u.{q(user, 'id')}"
         columns = ", ".join(f"u.{quote(f.column)}" for f in fields)  # type: ignore[arg-type]
@@ -341,9 +358,20 @@ class _Waiting:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Reading] = loop.create_future()
         self.handshakes.append((session_key, future))
-        if self.reader is None:
-            self.reader = loop.create_task(self._read_all())
+        if self.reader is None or self.reader.done():
+            # A context of its own: it reads for many sockets, and logs as none of them.
+            self.reader = loop.create_task(self._read_all(), context=contextvars.Context())
+            self.reader.add_done_callback(self._ended)
         return await future
+
+    def _ended(self, reader: asyncio.Task[None]) -> None:
+        """A reader stopped before it began never ran its ``finally``: no handshake of its
+        waits forever."""
+        if self.reader is reader:
+            self.reader = None
+            for _, future in self.handshakes:
+                future.cancel()
+            self.handshakes.clear()
 
     async def _read_all(self) -> None:
         batch: list[tuple[str | None, asyncio.Future[Reading]]] = []
@@ -354,10 +382,7 @@ class _Waiting:
                 batch = [(key, future) for key, future in batch if not future.done()]
                 if not batch:
                     continue
-                try:
-                    readings = await _authenticate_many([key for key, _ in batch])
-                except Exception as exc:  # noqa: BLE001 - the database failed them all
-                    readings = [exc] * len(batch)
+                readings = await _read_batch([key for key, _ in batch])
                 for (_, future), reading in zip(batch, readings, strict=True):
                     if future.done():
                         continue  # that handshake was given up (its client left)
@@ -372,6 +397,23 @@ class _Waiting:
             for _, future in [*batch, *self.handshakes]:
                 future.cancel()
             self.handshakes.clear()
+
+
+async def _read_batch(keys: list[str | None]) -> list[Reading | Exception]:
+    """The batch's readings; when its statements fail, each handshake read again alone, so
+    that what failed (a database that went away, a key it refused) fails only its own."""
+    try:
+        return await _authenticate_many(keys)
+    except Exception as exc:  # noqa: BLE001 - answered for each handshake below
+        if len(keys) == 1:
+            return [exc]
+    readings: list[Reading | Exception] = []
+    for key in keys:
+        try:
+            readings.extend(await _authenticate_many([key]))
+        except Exception as exc:  # noqa: BLE001 - that handshake's alone
+            readings.append(exc)
+    return readings
 
 
 _waiting: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Waiting] = (

@@ -6,6 +6,7 @@ meanwhile changes nothing for the others."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -133,20 +134,96 @@ async def test_a_handshake_given_up_meanwhile_leaves_the_others_answered(
             assert reading[1].pk == user_id
 
 
-async def test_a_database_that_fails_fails_its_batch_and_the_next_is_read(
+async def test_a_database_that_is_down_fails_each_handshake_and_the_next_are_read(
     world: Practice5, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cookies = await sync_to_async(_cookies)(world, 1)
     read = sockets._authenticate_many
-    failures = [OperationalError("the server closed the connection")]
+    down = [True]
 
-    async def once_unavailable(keys: Sequence[str | None]) -> list[Reading | Exception]:
-        if failures:
-            raise failures.pop()
+    async def unavailable(keys: Sequence[str | None]) -> list[Reading | Exception]:
+        if down[0]:
+            raise OperationalError("the server closed the connection")
         return await read(keys)
 
-    monkeypatch.setattr(sockets, "_authenticate_many", once_unavailable)
+    monkeypatch.setattr(sockets, "_authenticate_many", unavailable)
     first = await asyncio.gather(*(read_handshake(k) for _, k in cookies), return_exceptions=True)
-    assert any(isinstance(r, OperationalError) for r in first)
+    assert all(isinstance(r, OperationalError) for r in first)
+    assert len({id(r) for r in first}) == len(first)  # each its own, with its own traceback
+    down[0] = False
     again = await asyncio.gather(*(read_handshake(k) for _, k in cookies))
     assert [user.pk for _, user, _ in again] == [user_id for user_id, _ in cookies]
+
+
+def test_a_cookie_no_session_can_have_fails_nobody_beside_it(world: Practice5) -> None:
+    """A cookie of NUL characters (``\\000`` escapes, which Django's cookie parser decodes)
+    made PostgreSQL refuse the batch's statement, and every handshake in it failed. A key
+    no session of Django's can have is not looked up: nobody, as no row would say."""
+    nul = sockets.session_key_of({"headers": [(b"cookie", b'sessionid="' + b"\\000" * 8 + b'"')]})
+    assert nul == "\x00" * 8
+    good = world.client.session_cookie()
+    odd = ["\x00" * 8, good.upper(), good + "x" * 40, "ünïcödé-key"]
+
+    readings = authenticate_many([good, *odd, good])
+
+    assert not any(isinstance(r, BaseException) for r in readings)
+    users = [r[1] for r in readings if not isinstance(r, BaseException)]
+    assert users[0].pk == users[-1].pk == world.client.id
+    assert not any(user.is_authenticated for user in users[1:-1])
+
+
+def test_no_cookie_needs_no_database(world: Practice5, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A handshake without a cookie (or with one that cannot be a key) is answered even
+    while the database is unreachable: the socket then closes as unauthenticated."""
+
+    def unreachable() -> None:
+        raise OperationalError("the database is unreachable")
+
+    monkeypatch.setattr(connections["default"], "cursor", unreachable)
+    readings = authenticate_many([None, "short", "\x00" * 8])
+    assert [r[1].is_authenticated for r in readings if not isinstance(r, BaseException)] == [
+        False,
+        False,
+        False,
+    ]
+
+
+async def test_a_batch_that_fails_is_read_again_one_by_one(
+    world: Practice5, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever fails a batch's statements (a key the database refuses, a connection lost)
+    fails only the handshakes it fails when each is read alone."""
+    cookies = await sync_to_async(_cookies)(world, 2)
+    poison = "poison-key"
+    read = sockets._authenticate_many
+
+    async def refusing(keys: Sequence[str | None]) -> list[Reading | Exception]:
+        if poison in keys:
+            raise OperationalError("the database refused a key")
+        return await read(keys)
+
+    monkeypatch.setattr(sockets, "_authenticate_many", refusing)
+    keys: list[str | None] = [key for _, key in cookies]
+    keys.insert(3, poison)
+    done = await asyncio.gather(*(read_handshake(key) for key in keys), return_exceptions=True)
+
+    assert isinstance(done.pop(3), OperationalError)
+    assert [r[1].pk for r in done if not isinstance(r, BaseException)] == [
+        user_id for user_id, _ in cookies
+    ]
+
+
+async def test_a_reader_stopped_before_it_began_leaves_no_handshake_waiting(
+    world: Practice5,
+) -> None:
+    key = await sync_to_async(world.client.session_cookie)()
+    first = asyncio.ensure_future(read_handshake(key))
+    await asyncio.sleep(0)  # the handshake is queued, its reader made but not yet begun
+    waiting = sockets._waiting[asyncio.get_running_loop()]
+    assert waiting.reader is not None
+    waiting.reader.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.wait_for(first, 2)
+
+    _, user, _ = await asyncio.wait_for(read_handshake(key), 5)
+    assert user.pk == world.client.id
