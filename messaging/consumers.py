@@ -96,6 +96,7 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     # A client's acceptance of the messaging agreement; None for therapists and admins.
     agreement: agreements.AgreementGate | None = None
     joined: bool = False
+    leased: bool = False
     gone: bool = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -137,6 +138,8 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         ):
             await self.close(code=CloseCode.TOO_MANY_SOCKETS)
             return
+        # Given back however the socket ends from here on, joining its group included.
+        self.leased = True
         self.bucket = TokenBucket(settings.CONFIDE_MESSAGE_RATE, settings.CONFIDE_MESSAGE_BURST)
         await self.channel_layer.group_add(events.user_group(self.user_id), self.channel_name)
         self.joined = True
@@ -189,17 +192,19 @@ class MessagingConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         await self.leave()
 
     async def leave(self) -> None:
-        """Leaves the user's group and gives the lease back, once."""
+        """Leaves the user's group and gives the lease back, each once."""
         self.gone = True
-        if self.joined:
-            self.joined = False
-            SOCKETS_OPEN.dec()
-            sessions.watch().discard(self.channel_name)
-            try:
+        joined, self.joined = self.joined, False
+        leased, self.leased = self.leased, False
+        try:
+            if joined:
+                SOCKETS_OPEN.dec()
+                sessions.watch().discard(self.channel_name)
                 await self.channel_layer.group_discard(
                     events.user_group(self.user_id), self.channel_name
                 )
-            finally:
+        finally:
+            if leased:
                 await release_socket(self.user_id, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:

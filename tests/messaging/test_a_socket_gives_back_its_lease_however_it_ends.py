@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.test import override_settings
 
 from messaging.consumers import MessagingConsumer
@@ -54,3 +55,26 @@ async def test_deeply_nested_frames_neither_end_the_socket_nor_use_up_the_limit(
     await clara.communicator.disconnect()
     again = await connect(world.client)
     assert (await again.request({"type": "ping"}))["type"] == "pong"
+
+
+@override_settings(CONFIDE_MAX_SOCKETS_PER_USER=1)
+async def test_a_socket_that_could_not_join_its_group_gives_back_its_lease(
+    world: Practice5, connect: Connect, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its lease was claimed and then, with joining the user's group failed (Redis lost
+    meanwhile), kept and renewed for the rest of the process's life."""
+    layer = get_channel_layer()
+
+    async def unreachable(group: str, channel: str) -> None:
+        raise ConnectionError("Redis went away")
+
+    cookie = await database_sync_to_async(world.client.session_cookie)()
+    with monkeypatch.context() as patched:
+        patched.setattr(layer, "group_add", unreachable)
+        comm = communicator(cookie)
+        with pytest.raises(ConnectionError):
+            await comm.connect()
+            await comm.wait(timeout=2)
+    # The one place the limit allows is free again.
+    clara = await connect(world.client)
+    assert (await clara.request({"type": "ping"}))["type"] == "pong"
