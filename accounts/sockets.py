@@ -32,7 +32,6 @@ browser's next request through HTTP renews it as Django does.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from functools import cache, partial
@@ -359,8 +358,9 @@ class _Waiting:
         future: asyncio.Future[Reading] = loop.create_future()
         self.handshakes.append((session_key, future))
         if self.reader is None or self.reader.done():
-            # A context of its own: it reads for many sockets, and logs as none of them.
-            self.reader = loop.create_task(self._read_all(), context=contextvars.Context())
+            # In the first handshake's context, as a socket's hop to the database thread
+            # (portal/asgi.py marks them); its request id too, though it reads for many.
+            self.reader = loop.create_task(self._read_all())
             self.reader.add_done_callback(self._ended)
         return await future
 
