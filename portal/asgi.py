@@ -21,12 +21,33 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import django
+from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.asgi import get_asgi_application
+from django.core.handlers.asgi import ASGIHandler
+from django.db import connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-# Django must be set up before anything imports models.
-django_asgi_app = get_asgi_application()
+
+
+class RequestHandler(ASGIHandler):
+    """Django's ASGI handler, each request's database connections closed as it ends.
+    Django runs a request's synchronous code on a thread of the request's own
+    (``ThreadSensitiveContext``), which no later request uses; with ``CONN_MAX_AGE`` its
+    connection stayed open after the request, until the garbage collector freed it (it is
+    in a reference cycle), so recent requests held a PostgreSQL connection each."""
+
+    async def handle(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().handle(scope, receive, send)
+        finally:
+            # On the request's own thread: that thread's connections.
+            await sync_to_async(connections.close_all)()
+
+
+# Django must be set up before anything imports models (as ``get_asgi_application``).
+django.setup(set_prefix=False)
+django_asgi_app = RequestHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware  # noqa: E402
