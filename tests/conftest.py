@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
+from asgiref.sync import sync_to_async
+
+if TYPE_CHECKING:
+    from tests.personas import Practice5
 
 
 def running_in_ci() -> bool:
@@ -102,3 +107,17 @@ def attachment_folder(settings: Any, tmp_path: Path) -> Path:
         },
     }
     return folder
+
+
+@pytest.fixture
+async def world(transactional_db: None) -> AsyncIterator[Practice5]:
+    """The five personas' practice, for a test on the event loop (the messaging tests, and
+    some others, have their own); the connections of the threads it used are closed after
+    it, so that the test database can be dropped."""
+    from django.db import connections
+
+    from tests.personas import make_practice
+
+    made: Practice5 = await sync_to_async(make_practice)()
+    yield made
+    await sync_to_async(connections.close_all)()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -19,16 +19,9 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts import sockets
 from accounts.sockets import MODEL_BACKEND, Reading, authenticate_many, read_handshake
-from tests.personas import Practice5, make_practice
+from tests.personas import Practice5
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-async def world(transactional_db: None) -> AsyncIterator[Practice5]:
-    made: Practice5 = await sync_to_async(make_practice)()
-    yield made
-    await sync_to_async(connections.close_all)()
 
 
 def _people(world: Practice5) -> list[Any]:

@@ -7,11 +7,10 @@ the server's."""
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from asgiref.sync import sync_to_async
 from django.core.signals import request_finished
 from django.db import connections
 
@@ -19,16 +18,9 @@ from tests.messaging.test_parts_and_downloads_go_through_the_asgi_application im
     exchange,
     scope,
 )
-from tests.personas import Practice5, make_practice
+from tests.personas import Practice5
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-async def world(transactional_db: None) -> AsyncIterator[Practice5]:
-    made: Practice5 = await sync_to_async(make_practice)()
-    yield made
-    await sync_to_async(connections.close_all)()
 
 
 @pytest.fixture
