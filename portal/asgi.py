@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from typing import Any
 
@@ -60,6 +61,11 @@ from portal.health import OperatorEndpoints  # noqa: E402
 from portal.logs import RequestLog  # noqa: E402
 from portal.origins import OwnOriginValidator  # noqa: E402
 from portal.postgresql.base import socket_hops  # noqa: E402
+
+# A server process keeps every open socket's objects for as long as the socket lives, and
+# each full garbage collection walks all of them: those run seldom (CONFIDE_GC_FULL_EVERY),
+# the young generations' as often as Python's own.
+gc.set_threshold(*gc.get_threshold()[:2], settings.CONFIDE_GC_FULL_EVERY)
 
 sockets = OwnOriginValidator(SocketAuth(URLRouter(websocket_urlpatterns)))
 

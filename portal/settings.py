@@ -351,6 +351,15 @@ for _operator in CONFIDE_METRICS_ALLOW_IPS:
             f"CONFIDE_METRICS_ALLOW_IPS: {_operator!r} is not an address or a network"
         ) from None
 
+# How seldom each server process's garbage collector makes a full collection (portal/asgi.py):
+# at most once every this many collections of its middle generation (Python's third
+# threshold; Python's own is 10). A process keeps every open socket's objects, and each
+# full collection walks all of them: with 10, a reconnect storm of 10,000 sockets spent
+# two fifths of a process's CPU in them; with 1,000, the garbage of closed sockets grew a
+# process by 40 MiB every 6,000 (docs/performance.md). Young collections run as often as
+# Python's own.
+CONFIDE_GC_FULL_EVERY = env_int("CONFIDE_GC_FULL_EVERY", 100, minimum=1)
+
 # Limits of the realtime protocol (docs/protocol.md).
 CONFIDE_MAX_FRAME_BYTES = env_int("CONFIDE_MAX_FRAME_BYTES", 256 * 1024, minimum=4096)
 CONFIDE_MAX_SOCKETS_PER_USER = env_int("CONFIDE_MAX_SOCKETS_PER_USER", 10, minimum=1)

@@ -194,3 +194,22 @@ def test_a_data_directory_others_may_write_in_is_refused(tmp_path: Path) -> None
     assert result.returncode != 0
     assert "is not this user's alone" in result.stderr
     assert not (shared / "secret_key").exists()
+
+
+def test_a_server_process_makes_full_garbage_collections_seldom(tmp_path: Path) -> None:
+    """The ASGI application sets it as it loads, in every server process (uvicorn's and
+    Daphne's each import it): Python's own made a reconnect storm spend most of the CPU in
+    full collections. The young generations keep Python's thresholds."""
+    loaded = "__import__('portal.asgi') and __import__('gc').get_threshold()"
+    default = _settings_in_subprocess({"CONFIDE_DATA_DIR": str(tmp_path)}, loaded)
+    assert default.returncode == 0, default.stderr
+    assert default.stdout.strip() == "(700, 10, 100)"
+    chosen = _settings_in_subprocess(
+        {"CONFIDE_DATA_DIR": str(tmp_path), "CONFIDE_GC_FULL_EVERY": "10"}, loaded
+    )
+    assert chosen.stdout.strip() == "(700, 10, 10)", chosen.stderr
+    refused = _settings_in_subprocess(
+        {"CONFIDE_DATA_DIR": str(tmp_path), "CONFIDE_GC_FULL_EVERY": "0"}, loaded
+    )
+    assert refused.returncode != 0
+    assert "CONFIDE_GC_FULL_EVERY must be at least 1" in refused.stderr
