@@ -140,9 +140,7 @@ class SocketSession(db_sessions.SessionStore):
     """Django's database session, its row's data (``row``: None when no live row has its
     key) read beforehand, with the other handshakes of its batch."""
 
-    def __init__(self, session_key: str | None, row: str | None = None) -> None:
-        super().__init__(session_key)
-        self.row = row
+    row: str | None = None
 
     @property
     def key_salt(self) -> str:
@@ -351,6 +349,8 @@ class _Waiting:
 
     def __init__(self) -> None:
         self.handshakes: list[tuple[str | None, asyncio.Future[Reading]]] = []
+        # The batch the reader is reading now.
+        self.reading: list[tuple[str | None, asyncio.Future[Reading]]] = []
         self.reader: asyncio.Task[None] | None = None
 
     async def read(self, session_key: str | None) -> Reading:
@@ -365,38 +365,31 @@ class _Waiting:
         return await future
 
     def _ended(self, reader: asyncio.Task[None]) -> None:
-        """A reader stopped before it began never ran its ``finally``: no handshake of its
-        waits forever."""
+        """However a reader stopped (nothing left to read, or stopped from outside as the
+        event loop ends, even before it began), no handshake of its waits forever. One
+        that arrived as it ended has a reader of its own already."""
         if self.reader is reader:
             self.reader = None
-            for _, future in self.handshakes:
+            for _, future in [*self.reading, *self.handshakes]:
                 future.cancel()
-            self.handshakes.clear()
+            self.reading, self.handshakes = [], []
 
     async def _read_all(self) -> None:
-        batch: list[tuple[str | None, asyncio.Future[Reading]]] = []
-        try:
-            while self.handshakes:
-                batch = self.handshakes[:READ_AT_ONCE]
-                del self.handshakes[:READ_AT_ONCE]
-                batch = [(key, future) for key, future in batch if not future.done()]
-                if not batch:
-                    continue
-                readings = await _read_batch([key for key, _ in batch])
-                for (_, future), reading in zip(batch, readings, strict=True):
-                    if future.done():
-                        continue  # that handshake was given up (its client left)
-                    if isinstance(reading, BaseException):
-                        future.set_exception(reading)
-                    else:
-                        future.set_result(reading)
-                batch = []
-        finally:
-            self.reader = None
-            # Stopped from outside (the event loop ends): no handshake waits forever.
-            for _, future in [*batch, *self.handshakes]:
-                future.cancel()
-            self.handshakes.clear()
+        while self.handshakes:
+            batch = self.handshakes[:READ_AT_ONCE]
+            del self.handshakes[:READ_AT_ONCE]
+            self.reading = [(key, future) for key, future in batch if not future.done()]
+            if not self.reading:
+                continue
+            readings = await _read_batch([key for key, _ in self.reading])
+            for (_, future), reading in zip(self.reading, readings, strict=True):
+                if future.done():
+                    continue  # that handshake was given up (its client left)
+                if isinstance(reading, BaseException):
+                    future.set_exception(reading)
+                else:
+                    future.set_result(reading)
+            self.reading = []
 
 
 async def _read_batch(keys: list[str | None]) -> list[Reading | Exception]:

@@ -111,13 +111,15 @@ def attachment_folder(settings: Any, tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def world(transactional_db: None) -> AsyncIterator[Practice5]:
-    """The five personas' practice, for a test on the event loop (the messaging tests, and
-    some others, have their own); the connections of the threads it used are closed after
-    it, so that the test database can be dropped."""
+    """The five personas' practice, for a test on the event loop (a module of synchronous
+    tests may have its own), the cache cleared before it; the connections of the threads it
+    used are closed after it, so that the test database can be dropped."""
+    from channels.db import database_sync_to_async
     from django.db import connections
 
     from tests.personas import make_practice
 
-    made: Practice5 = await sync_to_async(make_practice)()
+    clear_cache()
+    made: Practice5 = await database_sync_to_async(make_practice)()
     yield made
     await sync_to_async(connections.close_all)()

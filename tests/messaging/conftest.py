@@ -21,9 +21,8 @@ from messaging.layer import FanoutChannelLayer
 from messaging.services.writer import SendRequest
 from portal.asgi import application
 from protocol import parse_server_frame
-from tests.conftest import clear_cache
 from tests.messaging.layers import Reader
-from tests.personas import Chat, Person, Practice5, make_practice
+from tests.personas import Chat, Person
 
 ORIGIN = b"http://127.0.0.1"
 
@@ -90,13 +89,6 @@ def send_request(
 def attachments_apart(attachment_folder: Path) -> Path:
     """No test stores attachments in the data directory."""
     return attachment_folder
-
-
-@pytest.fixture
-async def world(transactional_db: None) -> Practice5:
-    clear_cache()
-    world: Practice5 = await database_sync_to_async(make_practice)()
-    return world
 
 
 Connect = Callable[[Person], Awaitable[Socket]]

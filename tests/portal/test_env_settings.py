@@ -198,8 +198,8 @@ def test_a_data_directory_others_may_write_in_is_refused(tmp_path: Path) -> None
 
 def test_a_server_process_makes_full_garbage_collections_seldom(tmp_path: Path) -> None:
     """The ASGI application sets it as it loads, in every server process (uvicorn's and
-    Daphne's each import it): Python's own made a reconnect storm spend most of the CPU in
-    full collections. The young generations keep Python's thresholds."""
+    Daphne's each import it): Python's own made a reconnect storm spend two fifths of the
+    CPU in full collections. The young generations keep Python's thresholds."""
     loaded = "__import__('portal.asgi') and __import__('gc').get_threshold()"
     default = _settings_in_subprocess({"CONFIDE_DATA_DIR": str(tmp_path)}, loaded)
     assert default.returncode == 0, default.stderr
