@@ -888,6 +888,11 @@ async def restart_storm(
                 attempt += 1
 
     done = await asyncio.gather(*(come_back(p, s) for p, s in sides))
+    errors = [
+        line.decode(errors="replace")[:2000]
+        for line in new.log().splitlines()
+        if b'"level": "ERROR"' in line
+    ]
     finished = sorted(d for d in done if d is not None)
     # CPU from the new server's first answer until the last client was back (or gave up).
     server_cpu = process_cpu_seconds(new.process.pid) - server_cpu
@@ -900,7 +905,9 @@ async def restart_storm(
         "lost": count - len(finished),
         "attempts": {str(k): v for k, v in sorted(attempts.items())},
         "failures": dict(failures.most_common()),
-        "server_errors": new.log().count(b'"level": "ERROR"'),
+        "server_errors": len(errors),
+        # The first of them, to read when there are any.
+        "server_error_sample": errors[:3],
         "server_cpu_seconds": round(server_cpu, 1),
         "generator_cpu_seconds": round(generator_cpu, 1),
     }

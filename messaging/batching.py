@@ -13,6 +13,9 @@ so an acknowledgement always means the message is stored; ``committed``, when gi
 of each batch's results first (to announce what was stored). When more requests wait than
 ``max_pending``, ``enqueue`` refuses at once with ``OverloadedError``: the sender is told
 to retry later, and the server's memory stays bounded.
+
+Reads can be batched the same way: a reconnect storm's ``sync`` frames are read a batch
+per trip, on a thread and connection of their own (``messaging/services/messages.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, TypeVar
 
 from django.db import InterfaceError, OperationalError, connection
+from prometheus_client import Histogram
 
 from messaging.metrics import WRITE_BATCH_SIZE
 from protocol.errors import OverloadedError, UnavailableError
@@ -49,12 +53,18 @@ class Batcher(Generic[Req, Res]):
         max_batch: int = 256,
         max_pending: int = 5000,
         name: str = "confide-writer",
+        sizes: Histogram = WRITE_BATCH_SIZE,
+        busy: str = "The server is busy; nothing was stored. Retry shortly.",
+        checked: bool = False,
     ) -> None:
         self.store = store
         self.committed = committed
         self.max_batch = max_batch
         self.max_pending = max_pending
         self.name = name
+        self.sizes = sizes
+        self.busy = busy
+        self.checked = checked
         self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopQueue[Req, Res]]
         self._queues = weakref.WeakKeyDictionary()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=name)
@@ -71,17 +81,21 @@ class Batcher(Generic[Req, Res]):
         if queue is None:
             queue = self._queues[loop] = _LoopQueue(self, loop)
         if len(queue.items) >= self.max_pending:
-            raise OverloadedError(
-                "The server is busy; nothing was stored. Retry shortly.", retry_after_ms=500
-            )
+            raise OverloadedError(self.busy, retry_after_ms=500)
         future: asyncio.Future[Res] = loop.create_future()
         queue.items.append((request, future))
         queue.wake.set()
         return future
 
     def _run_batch(self, requests: Sequence[Req]) -> Sequence[Res | BaseException]:
-        """Runs in the writer's thread, on that thread's own connection, which is kept
-        between batches (no health-check query per batch) unless it failed."""
+        """Runs in the batcher's thread, on that thread's own connection, which is kept
+        between batches unless it failed. A ``checked`` batcher's connection is checked
+        before each batch as Django checks one before a request's first query (a
+        connection the database dropped is replaced, not failed); the writer's is not (no
+        health-check query per batch: a batch on a dropped connection is refused as
+        ``unavailable``, and its senders resend)."""
+        if self.checked:
+            connection.close_if_unusable_or_obsolete()
         try:
             return self.store(requests)
         except (OperationalError, InterfaceError):
@@ -130,12 +144,12 @@ class _LoopQueue(Generic[Req, Res]):
                 except BaseException as exc:  # noqa: BLE001 - every caller must hear of it
                     if isinstance(exc, asyncio.CancelledError):
                         raise
-                    log.exception("a batch of messages failed")
+                    log.exception("%s: a batch failed", batcher.name)
                     for _, future in live:
                         if not future.done():
                             future.set_exception(exc)
                     continue
-                WRITE_BATCH_SIZE.observe(len(live))
+                batcher.sizes.observe(len(live))
                 if batcher.committed is not None:
                     try:
                         await batcher.committed(results)

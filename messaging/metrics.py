@@ -25,6 +25,11 @@ WRITE_BATCH_SIZE = Histogram(
     "Messages stored per transaction of the writer (messaging/batching.py).",
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024),
 )
+SYNC_BATCH_SIZE = Histogram(
+    "confide_sync_batch_size",
+    "Sync frames read per trip of the sync reader (messaging/services/messages.py).",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)
 LAYER_RESETS = Counter(
     "confide_layer_resets",
     "Sockets told they may have missed events (closed with 1012; clients backfill), by why.",

@@ -32,6 +32,7 @@ from channels.db import database_sync_to_async
 from django.db import DatabaseError, connection, transaction
 
 from messaging.models import Conversation, Generation, GenerationStart
+from messaging.services.common import chunks
 
 __all__ = [
     "CurrentGeneration",
@@ -139,10 +140,13 @@ def restored_at(conversation_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
     generation = current()
     if not generation.restored:
         return {}
-    rows = GenerationStart.objects.filter(
-        generation_id=generation.id, conversation_id__in=conversation_ids
-    ).values_list("conversation_id", "last_seq")
-    return dict(rows)
+    found: dict[uuid.UUID, int] = {}
+    for ids in chunks(conversation_ids):
+        rows = GenerationStart.objects.filter(
+            generation_id=generation.id, conversation_id__in=ids
+        ).values_list("conversation_id", "last_seq")
+        found.update(rows)
+    return found
 
 
 def _lock() -> None:

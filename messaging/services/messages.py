@@ -3,11 +3,15 @@
 A send is admitted (or refused at once with ``overloaded``), queued for the process's
 writer, and stored with its batch in one transaction on the writer's thread
 (``messaging/services/writer.py``); each new message is announced to its members after
-the commit, before the sender's acknowledgement. Reads (``sync``, ``history``) run in the
-shared database thread.
+the commit, before the sender's acknowledgement. A ``history`` page is read in the shared
+database thread. ``sync`` frames are read together: those that arrive while a batch is
+read wait, and the next trip reads all of them (up to ``SYNCS_AT_ONCE``), on a thread and
+connection of the reader's own, with one statement for every membership of the batch. After
+a restart every socket of a process syncs at once, and each sync alone was a trip to the
+database thread and a statement of its own (docs/performance.md).
 
-The writer and the admission limits of a process are built once, by :func:`start`, which
-``MessagingConfig.ready()`` calls.
+The writer, the sync reader and the admission limits of a process are built once, by
+:func:`start`, which ``MessagingConfig.ready()`` calls.
 """
 
 from __future__ import annotations
@@ -25,11 +29,12 @@ from crypto import PublicIdentity
 from messaging import load
 from messaging.batching import Batcher
 from messaging.limits import TokenBucket
+from messaging.metrics import SYNC_BATCH_SIZE
 from messaging.models import Conversation, Message
 from messaging.services import events, generations
-from messaging.services.common import in_db_thread, member_conversation, member_conversations
+from messaging.services.common import in_db_thread, member_conversation, members_conversations
 from messaging.services.writer import SendRequest, StoredMessage, message_frame, store_batch
-from protocol.errors import OverloadedError
+from protocol.errors import NotFoundError, OverloadedError
 from protocol.to_client import Erasure, MessageFrame
 
 
@@ -85,12 +90,28 @@ class Sending:
 
 
 _sending: Sending | None = None
+_syncs: Batcher[SyncRequest, list[Page]] | None = None
+
+# Sync frames read in one trip, at most.
+SYNCS_AT_ONCE = 200
 
 
 def start() -> None:
-    """Builds the process's writer and admission limits (``MessagingConfig.ready()``)."""
-    global _sending
+    """Builds the process's writer, sync reader and admission limits
+    (``MessagingConfig.ready()``)."""
+    global _sending, _syncs
     _sending = Sending()
+    _syncs = Batcher(
+        _messages_after_many,
+        max_batch=SYNCS_AT_ONCE,
+        # Each socket waits for its own sync before it sends another: what waits is at most
+        # a frame per socket of the process.
+        max_pending=1_000_000,
+        name="confide-sync-reader",
+        sizes=SYNC_BATCH_SIZE,
+        busy="The server is busy; retry the sync shortly.",
+        checked=True,
+    )
 
 
 def sending() -> Sending:
@@ -163,38 +184,66 @@ def _frames(conversation_id: uuid.UUID, rows: Sequence[Message]) -> tuple[Messag
     )
 
 
+@dataclass(frozen=True)
+class SyncRequest:
+    """One ``sync`` frame's question: a page of each conversation after the number given."""
+
+    user_id: int
+    after: dict[uuid.UUID, int]
+    limit: int
+
+
 def _messages_after(user_id: int, after: dict[uuid.UUID, int], limit: int) -> list[Page]:
-    """A page of each conversation's messages after the number given: its membership read
-    for all of them in one query (``not_found`` for the whole frame when one is not the
-    user's), and the messages only of those with anything after it: after a reconnect
-    most have nothing new, and a sync lists every conversation."""
-    pages = []
-    restored = generations.restored_at(list(after))
-    conversations = member_conversations(user_id, list(after))
-    for conversation_id, seq in after.items():
-        conversation = conversations[conversation_id]
-        erasure = _erasure(conversation)
-        if erasure is not None:
-            pages.append(Page(conversation_id, (), False, conversation.last_seq, status=erasure))
-            continue
-        if conversation.last_seq <= seq:
-            rows: list[Message] = []
-        else:
-            rows = list(
-                Message.objects.filter(conversation=conversation, seq__gt=seq).order_by("seq")[
-                    : limit + 1
-                ]
-            )
-        pages.append(
-            Page(
-                conversation_id,
-                _frames(conversation_id, rows[:limit]),
-                len(rows) > limit,
-                conversation.last_seq,
-                restored.get(conversation_id),
-            )
-        )
+    """One sync's pages (see ``_messages_after_many``); raises its refusal."""
+    [pages] = _messages_after_many([SyncRequest(user_id, after, limit)])
+    if isinstance(pages, BaseException):
+        raise pages
     return pages
+
+
+def _messages_after_many(requests: Sequence[SyncRequest]) -> list[list[Page] | Exception]:
+    """For each sync, in order, a page of each of its conversations after the number given:
+    the memberships of the whole batch read in one statement (``not_found`` for a sync
+    naming a conversation not its user's, for that sync alone), and the messages only of
+    the conversations with anything after the number: after a reconnect most have nothing
+    new, and a sync lists every conversation."""
+    ids = list({c for request in requests for c in request.after})
+    restored = generations.restored_at(ids)
+    members = members_conversations({r.user_id for r in requests}, ids)
+    answers: list[list[Page] | Exception] = []
+    for request in requests:
+        conversations = members.get(request.user_id, {})
+        if any(c not in conversations for c in request.after):
+            answers.append(NotFoundError("No such conversation."))
+            continue
+        answers.append(
+            [
+                _page_after(conversations[c], seq, request.limit, restored.get(c))
+                for c, seq in request.after.items()
+            ]
+        )
+    return answers
+
+
+def _page_after(conversation: Conversation, seq: int, limit: int, restored: int | None) -> Page:
+    erasure = _erasure(conversation)
+    if erasure is not None:
+        return Page(conversation.id, (), False, conversation.last_seq, status=erasure)
+    if conversation.last_seq <= seq:
+        rows: list[Message] = []
+    else:
+        rows = list(
+            Message.objects.filter(conversation=conversation, seq__gt=seq).order_by("seq")[
+                : limit + 1
+            ]
+        )
+    return Page(
+        conversation.id,
+        _frames(conversation.id, rows[:limit]),
+        len(rows) > limit,
+        conversation.last_seq,
+        restored,
+    )
 
 
 def _messages_before(
@@ -227,8 +276,14 @@ def _erasure(conversation: Conversation) -> Erasure | None:
     return None
 
 
-# One page per conversation after the given sequence numbers, oldest first.
-sync_messages = in_db_thread(_messages_after)
+async def sync_messages(user_id: int, after: dict[uuid.UUID, int], limit: int) -> list[Page]:
+    """One page per conversation after the given sequence numbers, oldest first; read with
+    the syncs beside it, on the sync reader's thread."""
+    if _syncs is None:
+        raise ImproperlyConfigured("The messaging app is not ready: call start() first.")
+    return await _syncs.enqueue(SyncRequest(user_id, after, limit))
+
+
 # The page before ``before`` (or the newest), oldest first within the page.
 history = in_db_thread(_messages_before)
 
