@@ -208,6 +208,9 @@ def open_conversation(page: Page, name: str) -> None:
     """A therapist opens a client's conversation from the inbox (unless a deep link after
     signing in already shows it)."""
     if not page.get_by_role("heading", name=name).is_visible():
+        # The pending invitations, above the list, move it when they appear: the click
+        # waits for them, or it lands where the conversation was.
+        expect(page.locator("[aria-busy=true]")).to_have_count(0)
         page.locator(".inbox-item", has_text=name).click()
     expect(page.get_by_role("heading", name=name)).to_be_visible()
 

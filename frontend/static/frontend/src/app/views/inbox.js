@@ -428,12 +428,17 @@ function pendingInvitations(keys, problem, result) {
       'Copy link again makes a new link, valid for the full period; the link given before stops working at once.'),
     list);
 
+  // Busy while the list loads: when it appears it moves what is below it (the
+  // conversations), so a click aimed there waits for it (tests/browser/pages.py).
   const reload = async () => {
     let answer;
+    node.setAttribute('aria-busy', 'true');
     try {
       answer = await api.get('/api/invitations');
     } catch {
       return; // the list stays as it was; creating and revoking still work
+    } finally {
+      node.removeAttribute('aria-busy');
     }
     const items = answer.invitations.filter((/** @type {any} */ item) => item.state === 'pending');
     node.hidden = items.length === 0;
