@@ -889,7 +889,7 @@ async def restart_storm(
 
     done = await asyncio.gather(*(come_back(p, s) for p, s in sides))
     errors = [
-        line.decode(errors="replace")[:2000]
+        line.decode(errors="replace")[-3000:]
         for line in new.log().splitlines()
         if b'"level": "ERROR"' in line
     ]

@@ -16,34 +16,27 @@ to retry later, and the server's memory stays bounded.
 
 Reads can be batched the same way: a reconnect storm's ``sync`` frames are read a batch
 per trip, on a thread and connection of their own (``messaging/services/messages.py``).
+The queue itself is a ``Coalescer`` (``messaging/coalescing.py``), which the sockets'
+leases use too, a Redis pipeline at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Generic, TypeVar
 
 from django.db import InterfaceError, OperationalError, connection
 from prometheus_client import Histogram
 
+from messaging.coalescing import Coalescer, Req, Res
 from messaging.metrics import WRITE_BATCH_SIZE
-from protocol.errors import OverloadedError, UnavailableError
-
-log = logging.getLogger(__name__)
-
-Req = TypeVar("Req")
-Res = TypeVar("Res")
 
 
-class Batcher(Generic[Req, Res]):
-    """See the module's docstring. ``store`` maps a batch of requests to one result per
-    request, in order; a result that is an exception is raised to that request's caller.
-    ``committed`` runs on the event loop after each batch that ``store`` returned from,
-    before any caller hears of it; its failure is logged and changes no result."""
+class Batcher(Coalescer[Req, Res]):
+    """See the module's docstring: a ``Coalescer`` whose batches run, one at a time, in a
+    thread of its own with its own database connection. ``store`` maps a batch of
+    requests to one result per request, in order."""
 
     def __init__(
         self,
@@ -57,35 +50,22 @@ class Batcher(Generic[Req, Res]):
         busy: str = "The server is busy; nothing was stored. Retry shortly.",
         checked: bool = False,
     ) -> None:
+        super().__init__(
+            self._in_thread,
+            committed=committed,
+            max_batch=max_batch,
+            max_pending=max_pending,
+            name=name,
+            sizes=sizes,
+            busy=busy,
+        )
         self.store = store
-        self.committed = committed
-        self.max_batch = max_batch
-        self.max_pending = max_pending
-        self.name = name
-        self.sizes = sizes
-        self.busy = busy
         self.checked = checked
-        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopQueue[Req, Res]]
-        self._queues = weakref.WeakKeyDictionary()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=name)
 
-    def pending(self) -> int:
-        queue = self._queues.get(asyncio.get_running_loop())
-        return 0 if queue is None else len(queue.items)
-
-    def enqueue(self, request: Req) -> asyncio.Future[Res]:
-        """Queues the request at once (so requests keep the order they were made in) and
-        returns the future of its result; raises ``OverloadedError`` when too many wait."""
+    async def _in_thread(self, requests: Sequence[Req]) -> Sequence[Res | BaseException]:
         loop = asyncio.get_running_loop()
-        queue = self._queues.get(loop)
-        if queue is None:
-            queue = self._queues[loop] = _LoopQueue(self, loop)
-        if len(queue.items) >= self.max_pending:
-            raise OverloadedError(self.busy, retry_after_ms=500)
-        future: asyncio.Future[Res] = loop.create_future()
-        queue.items.append((request, future))
-        queue.wake.set()
-        return future
+        return await loop.run_in_executor(self._executor, self._run_batch, requests)
 
     def _run_batch(self, requests: Sequence[Req]) -> Sequence[Res | BaseException]:
         """Runs in the batcher's thread, on that thread's own connection, which is kept
@@ -104,61 +84,3 @@ class Batcher(Generic[Req, Res]):
         finally:
             if connection.settings_dict.get("CONN_MAX_AGE") == 0:
                 connection.close()
-
-
-class _LoopQueue(Generic[Req, Res]):
-    """The requests waiting in one event loop, and the task that drains them."""
-
-    def __init__(self, batcher: Batcher[Req, Res], loop: asyncio.AbstractEventLoop) -> None:
-        self.batcher = batcher
-        self.loop = loop
-        self.items: list[tuple[Req, asyncio.Future[Res]]] = []
-        self.wake = asyncio.Event()
-        self.task = loop.create_task(self._drain(), name=batcher.name)
-
-    async def _drain(self) -> None:
-        batcher = self.batcher
-        while True:
-            await self.wake.wait()
-            self.wake.clear()
-            while self.items:
-                batch = self.items[: batcher.max_batch]
-                del self.items[: batcher.max_batch]
-                live = [(r, f) for r, f in batch if not f.done()]
-                if not live:
-                    continue
-                try:
-                    results = await self.loop.run_in_executor(
-                        batcher._executor, batcher._run_batch, [r for r, _ in live]
-                    )
-                    if len(results) != len(live):  # else the drain would die, callers hang
-                        raise RuntimeError(f"{len(results)} results for {len(live)} requests")
-                except (OperationalError, InterfaceError) as exc:
-                    log.warning("database unavailable: %s", type(exc).__name__)
-                    for _, future in live:
-                        if not future.done():
-                            future.set_exception(
-                                UnavailableError("The database is unavailable; nothing was stored.")
-                            )
-                    continue
-                except BaseException as exc:  # noqa: BLE001 - every caller must hear of it
-                    if isinstance(exc, asyncio.CancelledError):
-                        raise
-                    log.exception("%s: a batch failed", batcher.name)
-                    for _, future in live:
-                        if not future.done():
-                            future.set_exception(exc)
-                    continue
-                batcher.sizes.observe(len(live))
-                if batcher.committed is not None:
-                    try:
-                        await batcher.committed(results)
-                    except Exception:
-                        log.exception("announcing a stored batch failed")
-                for (_, future), result in zip(live, results, strict=True):
-                    if future.done():
-                        continue
-                    if isinstance(result, BaseException):
-                        future.set_exception(result)
-                    else:
-                        future.set_result(result)

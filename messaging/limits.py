@@ -12,10 +12,13 @@ import asyncio
 import logging
 import time
 import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 
 from messaging import redis_clients
+from messaging.coalescing import Coalescer
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +26,8 @@ log = logging.getLogger(__name__)
 # a socket of a crashed process stops counting toward its user's limit after this long.
 SOCKET_LEASE_SECONDS = 90
 RENEW_SECONDS = 30
+# Leases claimed or released in one pipeline, at most.
+LEASES_AT_ONCE = 500
 
 
 class TokenBucket:
@@ -82,8 +87,21 @@ return 1
 """
 
 
+@dataclass(frozen=True)
+class _Lease:
+    """A socket's lease to claim (``limit`` and ``now`` given) or to release."""
+
+    user_id: int
+    channel: str
+    limit: int | None = None
+    now: float = 0.0
+
+
 class _RedisLeases:
-    """Every process's sockets, a sorted set per user (member: channel, score: expiry)."""
+    """Every process's sockets, a sorted set per user (member: channel, score: expiry).
+    The claims and releases of one event loop's sockets go to Redis a pipeline at a time:
+    those made while one is in flight go in the next (a reconnect storm claims a lease for
+    every socket, and gives one back as each ends)."""
 
     def __init__(self, url: str, prefix: str, max_connections: int = 64) -> None:
         # A pool that waits for a connection when all are busy: a reconnect storm claims
@@ -94,16 +112,32 @@ class _RedisLeases:
         )
         self.prefix = prefix
         self.claim_script = self.client.register_script(_CLAIM)
+        self.pipelines: Coalescer[_Lease, bool] = Coalescer(
+            self._send, max_batch=LEASES_AT_ONCE, max_pending=1_000_000, name="confide-leases"
+        )
 
     def key(self, user_id: int) -> str:
         return f"{self.prefix}:sockets:{user_id}"
 
     async def claim(self, user_id: int, channel: str, limit: int, now: float) -> bool:
-        claimed = await self.claim_script(
-            keys=[self.key(user_id)],
-            args=[now, limit, now + SOCKET_LEASE_SECONDS, channel, SOCKET_LEASE_SECONDS * 2],
-        )
-        return bool(claimed)
+        return await self.pipelines.enqueue(_Lease(user_id, channel, limit, now))
+
+    async def release(self, user_id: int, channel: str) -> None:
+        await self.pipelines.enqueue(_Lease(user_id, channel))
+
+    async def _send(self, leases: Sequence[_Lease]) -> list[bool | BaseException]:
+        """One pipeline: each claim (whether it was granted) and release, in order."""
+        async with self.client.pipeline(transaction=False) as pipe:
+            for lease in leases:
+                key = self.key(lease.user_id)
+                if lease.limit is None:
+                    pipe.zrem(key, lease.channel)
+                    continue
+                expires = lease.now + SOCKET_LEASE_SECONDS
+                args = [lease.now, lease.limit, expires, lease.channel, SOCKET_LEASE_SECONDS * 2]
+                await self.claim_script(keys=[key], args=args, client=pipe)
+            replies = await pipe.execute(raise_on_error=False)
+        return [r if isinstance(r, BaseException) else bool(r) for r in replies]
 
     async def renew(self, items: list[tuple[int, str]], now: float) -> None:
         async with self.client.pipeline(transaction=False) as pipe:
@@ -111,9 +145,6 @@ class _RedisLeases:
                 pipe.zadd(self.key(user_id), {channel: now + SOCKET_LEASE_SECONDS})
                 pipe.expire(self.key(user_id), SOCKET_LEASE_SECONDS * 2)
             await pipe.execute()
-
-    async def release(self, user_id: int, channel: str) -> None:
-        await self.client.zrem(self.key(user_id), channel)
 
 
 class _Registry:
