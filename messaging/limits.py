@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
+from redis.exceptions import NoScriptError
 
 from messaging import redis_clients
 from messaging.coalescing import Coalescer
@@ -77,9 +78,16 @@ class _LocalLeases:
 
 
 # Drops expired leases, counts the live ones, adds this one if under the limit: one step,
-# so two processes admitting the same user at once cannot both take the last place.
+# so two processes admitting the same user at once cannot both take the last place. A
+# channel that holds a lease already keeps it (renewed): a pipeline that redis-py sends
+# again after a lost answer claims nothing twice, nor refuses a socket its own place.
 _CLAIM = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZSCORE', KEYS[1], ARGV[4]) then
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+  redis.call('EXPIRE', KEYS[1], ARGV[5])
+  return 1
+end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
@@ -126,7 +134,19 @@ class _RedisLeases:
         await self.pipelines.enqueue(_Lease(user_id, channel))
 
     async def _send(self, leases: Sequence[_Lease]) -> list[bool | BaseException]:
-        """One pipeline: each claim (whether it was granted) and release, in order."""
+        """One pipeline: each claim (whether it was granted) and release, in order. Claims
+        that found no script (a Redis restarted, or a Sentinel set's new primary, between
+        the pipeline's check for it and its commands) are sent again once it is loaded."""
+        replies = await self._pipeline(leases)
+        again = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+        if again:
+            self.claim_script.sha = await self.client.script_load(_CLAIM)
+            resent = await self._pipeline([leases[i] for i in again])
+            for i, reply in zip(again, resent, strict=True):
+                replies[i] = reply
+        return replies
+
+    async def _pipeline(self, leases: Sequence[_Lease]) -> list[bool | BaseException]:
         async with self.client.pipeline(transaction=False) as pipe:
             for lease in leases:
                 key = self.key(lease.user_id)

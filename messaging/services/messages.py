@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import InterfaceError, OperationalError
 
 from crypto import PublicIdentity
 from messaging import load
@@ -216,13 +217,21 @@ def _messages_after_many(requests: Sequence[SyncRequest]) -> list[list[Page] | E
         if any(c not in conversations for c in request.after):
             answers.append(NotFoundError("No such conversation."))
             continue
-        answers.append(
-            [
-                _page_after(conversations[c], seq, request.limit, restored.get(c))
-                for c, seq in request.after.items()
-            ]
-        )
+        try:
+            answers.append(
+                [
+                    _page_after(conversations[c], seq, request.limit, restored.get(c))
+                    for c, seq in request.after.items()
+                ]
+            )
+        except (OperationalError, InterfaceError):
+            raise  # the database itself: every sync of the batch is ``unavailable``
+        except Exception as exc:  # noqa: BLE001 - that sync's alone (the consumer logs it)
+            answers.append(exc)
     return answers
+
+
+_NOT_SERVED = (Conversation.Status.ERASING, Conversation.Status.ERASED)
 
 
 def _page_after(conversation: Conversation, seq: int, limit: int, restored: int | None) -> Page:
@@ -232,10 +241,11 @@ def _page_after(conversation: Conversation, seq: int, limit: int, restored: int 
     if conversation.last_seq <= seq:
         rows: list[Message] = []
     else:
+        # Not of a conversation whose erasure began since its row was read with the batch's.
         rows = list(
-            Message.objects.filter(conversation=conversation, seq__gt=seq).order_by("seq")[
-                : limit + 1
-            ]
+            Message.objects.filter(conversation=conversation, seq__gt=seq)
+            .exclude(conversation__status__in=_NOT_SERVED)
+            .order_by("seq")[: limit + 1]
         )
     return Page(
         conversation.id,

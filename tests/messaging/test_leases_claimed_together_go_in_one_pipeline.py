@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 
 import pytest
+from redis.asyncio.client import Pipeline
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from messaging.limits import _Lease, _RedisLeases
@@ -107,3 +108,37 @@ async def test_redis_failing_a_pipeline_fails_each_of_its_claims_and_the_next_ar
         await asyncio.gather(*(leases.claim(u, f"c{u}", 3, 1_000.0) for u in range(5)))
         == [True] * 5
     )
+
+
+async def test_a_claim_sent_again_keeps_its_place_and_takes_no_other(
+    leases: _RedisLeases,
+) -> None:
+    """redis-py sends a pipeline again when its answer is lost: the socket's claim, run
+    twice, is granted twice and holds one place (it was refused its own place, which then
+    stayed taken for the lease's 90 s)."""
+    assert await leases.claim(5, "mine", 1, 1_000.0)
+    assert await leases.claim(5, "mine", 1, 1_010.0)
+    assert await leases.client.zrange(leases.key(5), 0, -1, withscores=True) == [
+        (b"mine", 1_010.0 + 90)
+    ]
+    assert not await leases.claim(5, "other", 1, 1_010.0)
+
+
+async def test_claims_that_find_no_script_are_sent_again_once_it_is_loaded(
+    leases: _RedisLeases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Redis restarted (or a new Sentinel primary) between the pipeline's check for the
+    script and its commands answers each claim NOSCRIPT: they are sent again, not failed."""
+
+    async def no_check(self: Pipeline) -> None:
+        return None
+
+    monkeypatch.setattr(Pipeline, "load_scripts", no_check)
+    leases.claim_script.sha = "0" * 40  # a script this Redis does not hold
+    pipelines = counted(leases)
+    granted = await asyncio.gather(
+        leases.claim(1, "a", 1, 1_000.0), leases.release(2, "x"), leases.claim(3, "b", 1, 1_000.0)
+    )
+    assert list(granted) == [True, None, True]
+    assert [len(p) for p in pipelines] == [3]  # one batch; its two claims sent again inside
+    assert await leases.client.zrange(leases.key(3), 0, -1) == [b"b"]

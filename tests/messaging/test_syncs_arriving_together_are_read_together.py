@@ -16,6 +16,7 @@ from django.db import OperationalError, connections
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
+from messaging.models import Conversation
 from messaging.services import common, generations, messages
 from messaging.services.messages import Page, SyncRequest, _messages_after_many, sync_messages
 from protocol.errors import NotFoundError, UnavailableError
@@ -230,3 +231,39 @@ async def test_the_sync_reader_replaces_a_connection_the_database_dropped(
         assert await loop.run_in_executor(batch._executor, backend_pid) not in (None, kept)
     finally:
         await loop.run_in_executor(batch._executor, connections.close_all)
+
+
+def test_one_sync_whose_pages_fail_fails_alone(
+    world: Practice5, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What goes wrong building one sync's pages (not the database itself) is that sync's
+    answer; the syncs beside it are answered."""
+    page_after = messages._page_after
+
+    def failing(conversation: Any, seq: int, limit: int, restored: int | None) -> Page:
+        if conversation.id == world.other_chat.id:
+            raise ValueError("a row that cannot be read")
+        return page_after(conversation, seq, limit, restored)
+
+    monkeypatch.setattr(messages, "_page_after", failing)
+    first, broken, last = _messages_after_many(
+        [
+            SyncRequest(world.client.id, {world.chat.id: 0}, 50),
+            SyncRequest(world.other_client.id, {world.other_chat.id: 0}, 50),
+            SyncRequest(world.therapist.id, {world.chat.id: 0}, 50),
+        ]
+    )
+    assert isinstance(broken, ValueError)
+    assert _seqs(first) == _seqs(last) == [(world.chat.id, [], 0)]
+
+
+def test_a_page_of_a_conversation_whose_erasure_began_meanwhile_holds_no_message(
+    world: Practice5,
+) -> None:
+    """The batch reads its conversations' rows first, and their messages after: an erasure
+    that began in between serves none of them."""
+    store(world.chat, world.client, 3)
+    read_before = Conversation.objects.get(id=world.chat.id)
+    Conversation.objects.filter(id=world.chat.id).update(status=Conversation.Status.ERASING)
+    page = messages._page_after(read_before, 0, 50, None)
+    assert page.messages == ()
