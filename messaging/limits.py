@@ -112,9 +112,8 @@ class _RedisLeases:
     every socket, and gives one back as each ends)."""
 
     def __init__(self, url: str, prefix: str, max_connections: int = 64) -> None:
-        # A pool that waits for a connection when all are busy: a reconnect storm claims
-        # leases faster than they come back, and redis-py's default pool raises beyond 100
-        # (the handshake then failed, and the client came back later).
+        # A pool that waits for a connection when all are busy (redis-py's default raises
+        # beyond its size): the leases' pipeline and their renewal take one each.
         self.client = redis_clients.async_client(
             url, socket_timeout=10, max_connections=max_connections
         )

@@ -194,14 +194,6 @@ class SyncRequest:
     limit: int
 
 
-def _messages_after(user_id: int, after: dict[uuid.UUID, int], limit: int) -> list[Page]:
-    """One sync's pages (see ``_messages_after_many``); raises its refusal."""
-    [pages] = _messages_after_many([SyncRequest(user_id, after, limit)])
-    if isinstance(pages, BaseException):
-        raise pages
-    return pages
-
-
 def _messages_after_many(requests: Sequence[SyncRequest]) -> list[list[Page] | Exception]:
     """For each sync, in order, a page of each of its conversations after the number given:
     the memberships of the whole batch read in one statement (``not_found`` for a sync

@@ -1,8 +1,10 @@
 """A reconnect storm claims socket leases faster than Redis answers: more claims at once
-than the process keeps connections to Redis. Each waits for a connection to come back
-instead of failing the handshake (redis-py's default pool raised "Too many connections"
-beyond its size, the socket was dropped, and its client came back later: a restart with
-10,000 sockets took 53 to 61 s to bring them all back instead of 44 to 45)."""
+than the process keeps connections to Redis. Each gets its answer instead of failing the
+handshake (redis-py's default pool raised "Too many connections" beyond its size, the
+socket was dropped, and its client came back later: a restart with 10,000 sockets took 53
+to 61 s to bring them all back instead of 44 to 45). The claims now share a pipeline
+(tests/messaging/test_leases_claimed_together_go_in_one_pipeline.py), and still fit a
+pool of two."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ from django.test import override_settings
 import crypto
 from accounts.models import Role
 from messaging.models import Message
+from messaging.services.messages import Page, SyncRequest, _messages_after_many
 from protocol.errors import NotFoundError
 from tests.messaging.conftest import Connect
 from tests.personas import Chat, Person, Practice5
@@ -37,6 +38,14 @@ def store(chat: Chat, sender: Person, count: int) -> list[uuid.UUID]:
         ids.append(message_id)
     conversation.save(update_fields=["last_seq"])
     return ids
+
+
+def _messages_after(user_id: int, after: dict[uuid.UUID, int], limit: int) -> list[Page]:
+    """One sync's pages, read as a batch of one; raises its refusal."""
+    [pages] = _messages_after_many([SyncRequest(user_id, after, limit)])
+    if isinstance(pages, BaseException):
+        raise pages
+    return pages
 
 
 def texts(chat: Chat, frames: list[dict[str, object]], sender: Person) -> list[str]:
@@ -129,7 +138,6 @@ def test_a_sync_of_many_conversations_reads_the_messages_only_of_those_with_news
     """One query for every conversation's membership, and one for each conversation with
     messages after the number given: a reconnect's sync of a whole caseload with one new
     message costs two queries, not two per conversation."""
-    from messaging.services.messages import _messages_after
     from tests.personas import make_chat, make_person
 
     chats = [world.chat] + [
@@ -152,7 +160,6 @@ def test_a_sync_of_many_conversations_reads_the_messages_only_of_those_with_news
 def test_a_sync_naming_a_conversation_of_someone_else_is_refused_whole(
     world: Practice5,
 ) -> None:
-    from messaging.services.messages import _messages_after
 
     with pytest.raises(NotFoundError):
         _messages_after(world.client.id, {world.chat.id: 0, world.other_chat.id: 0}, 50)
