@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import platform
@@ -52,6 +53,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import uvloop  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 from websockets.exceptions import WebSocketException  # noqa: E402
 
@@ -73,6 +75,23 @@ SERVER_LIMITS = {
     "CONFIDE_MESSAGE_BURST": "1000000",
     "CONFIDE_MAX_SOCKETS_PER_USER": "1000000",
 }
+
+
+def open_socket(
+    url: str, headers: dict[str, str] | None, open_timeout: float, **options: Any
+) -> connect:
+    """A socket to the server as every client here opens one: no compression, no pings,
+    and no proxy (websockets would otherwise read the proxy settings from the environment
+    for every connect, a tenth of the generator's CPU in a storm)."""
+    return connect(
+        url,
+        additional_headers=headers,
+        compression=None,
+        ping_interval=None,
+        proxy=None,
+        open_timeout=open_timeout,
+        **options,
+    )
 
 
 # --- measurements ---------------------------------------------------------------------------
@@ -238,13 +257,11 @@ class Endpoint:
         self.reconnects = 0
 
     async def _connect(self) -> ClientConnection:
-        socket = await connect(
+        socket = await open_socket(
             self.protocol.url(self.pair, self.side),
-            additional_headers=self.protocol.headers(self.pair, self.side),
-            compression=None,
+            self.protocol.headers(self.pair, self.side),
+            60,
             max_size=2**23,
-            ping_interval=None,
-            open_timeout=60,
         )
         if isinstance(self.protocol, Confide):
             ready = json.loads(await socket.recv())
@@ -765,12 +782,8 @@ async def idle_socket_memory(server: LiveServer, pairs: list[Pair], count: int) 
             async def one(j: int) -> ClientConnection:
                 pair = pairs[j % len(pairs)]
                 side = "client" if (j // len(pairs)) % 2 == 0 else "therapist"
-                socket = await connect(
-                    protocol.url(pair, side),
-                    additional_headers=protocol.headers(pair, side),
-                    compression=None,
-                    ping_interval=None,
-                    open_timeout=120,
+                socket = await open_socket(
+                    protocol.url(pair, side), protocol.headers(pair, side), 120
                 )
                 ready = json.loads(await socket.recv())
                 if ready.get("type") != "ready":
@@ -830,13 +843,7 @@ async def restart_storm(
     for i in range(0, count, 200):
 
         async def one(pair: Pair, side: str) -> ClientConnection:
-            socket = await connect(
-                protocol.url(pair, side),
-                additional_headers=protocol.headers(pair, side),
-                compression=None,
-                ping_interval=None,
-                open_timeout=120,
-            )
+            socket = await open_socket(protocol.url(pair, side), protocol.headers(pair, side), 120)
             await socket.recv()  # ready
             return socket
 
@@ -863,12 +870,8 @@ async def restart_storm(
             if time.perf_counter() > deadline:
                 return None
             try:
-                async with connect(
-                    protocol.url(pair, side),
-                    additional_headers=protocol.headers(pair, side),
-                    compression=None,
-                    ping_interval=None,
-                    open_timeout=30,
+                async with open_socket(
+                    protocol.url(pair, side), protocol.headers(pair, side), 30
                 ) as socket:
                     ready = json.loads(await asyncio.wait_for(socket.recv(), 30))
                     if ready.get("type") != "ready":
@@ -1232,7 +1235,11 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    report = asyncio.run(main_async(args))
+    # The generator shares the cores with what it measures, so it runs as the server does:
+    # on uvloop, and with full garbage collections as seldom (portal/asgi.py), each of which
+    # walks every object of every socket held open.
+    gc.set_threshold(*gc.get_threshold()[:2], 100)
+    report = uvloop.run(main_async(args))
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (args.out / f"{stamp}.json").write_text(json.dumps(report, indent=2, default=str))
