@@ -1,0 +1,170 @@
+"""What a message's commit costs alone: the floor under delivery latency.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
+        .venv/bin/python bench/commit_floor.py [--messages 400] [--gap-ms 5]
+
+A message is acknowledged and delivered only once the batch holding it has committed
+(docs/protocol.md, "Delivery guarantees"), so no delivery can be quicker than its batch.
+This runs the server's own writer (``messaging.services.writer.store_batch``) on a
+database of the run's own, with nothing else on it: one real sealed message per batch, as
+at a light load, ``--messages`` times with ``--gap-ms`` between them. It reports the
+median and 90th percentile of each batch's wall time and of the writer's own CPU time,
+each statement the writer sent through Django's cursor, and a bare round trip to
+PostgreSQL (``SELECT 1``) for scale. The database is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def _ms(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 3)
+
+
+def measure(messages: int, gap_ms: float) -> dict[str, Any]:
+    from django.db import connection
+
+    import crypto
+    from bench.seed_pairs import seed
+    from crypto import ConversationKey, IdentityKeyPair
+    from messaging.models import Message
+    from messaging.services.writer import SendRequest, store_batch
+
+    conversation = uuid.uuid4()
+    client, therapist, key = (
+        IdentityKeyPair.generate(),
+        IdentityKeyPair.generate(),
+        ConversationKey.generate(),
+    )
+    started = int(time.time() * 1000)
+    envelopes = {
+        side: crypto.b64encode(
+            crypto.wrap_conversation_key(key, conversation, 0, member.public, client, started)
+        )
+        for side, member in (("client", client), ("therapist", therapist))
+    }
+    [made] = seed(
+        [
+            {
+                "conversation": str(conversation),
+                "client_identity": crypto.b64encode(client.public.to_bytes()),
+                "therapist_identity": crypto.b64encode(therapist.public.to_bytes()),
+                "client_envelope": envelopes["client"],
+                "therapist_envelope": envelopes["therapist"],
+            }
+        ]
+    )
+    client_id = made["client"]
+    assert isinstance(client_id, int)
+    requests = []
+    for _ in range(messages):
+        message_id = uuid.uuid4()
+        sealed = crypto.seal_message(bytes(1000), key, conversation, 0, client, message_id)
+        requests.append(SendRequest(client_id, conversation, message_id, 0, sealed, client.public))
+
+    statements: dict[str, list[float]] = {}
+
+    def timed(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            words = sql.split()
+            statements.setdefault(" ".join(words[:2])[:24], []).append(time.perf_counter() - began)
+
+    walls, cpus = [], []
+    with connection.execute_wrapper(timed):
+        for request in requests:
+            began, cpu = time.perf_counter(), time.thread_time()
+            [result] = store_batch([request])
+            walls.append(time.perf_counter() - began)
+            cpus.append(time.thread_time() - cpu)
+            if isinstance(result, Exception):
+                raise SystemExit(f"the writer refused a message: {result!r}")
+            time.sleep(gap_ms / 1000)
+    round_trips = []
+    with connection.cursor() as cursor:
+        for _ in range(messages):
+            began = time.perf_counter()
+            cursor.execute("SELECT 1")
+            cursor.fetchall()
+            round_trips.append(time.perf_counter() - began)
+    return {
+        "messages": messages,
+        "stored": Message.objects.filter(conversation_id=conversation).count(),
+        "batch_wall_ms": {"p50": _ms(walls, 0.5), "p90": _ms(walls, 0.9)},
+        "writer_cpu_ms": {"p50": _ms(cpus, 0.5), "p90": _ms(cpus, 0.9)},
+        "statements_p50_ms": {
+            text: _ms(times, 0.5) for text, times in statements.items() if len(times) >= 2
+        },
+        "select_1_ms": {"p50": _ms(round_trips, 0.5)},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=400)
+    parser.add_argument("--gap-ms", type=float, default=5)
+    args = parser.parse_args()
+    import subprocess
+
+    import psycopg
+
+    admin_url = os.environ["DATABASE_URL"]
+    name = f"confide_floor_{secrets.token_hex(4)}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        parts = urlsplit(admin_url)
+        env = {
+            **os.environ,
+            "DATABASE_URL": urlunsplit(parts._replace(path=f"/{name}")),
+            "SECRET_KEY": os.environ.get("SECRET_KEY", secrets.token_urlsafe(50)),
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+        }
+        env.pop("REDIS_URL", None)
+        done = subprocess.run(
+            [sys.executable, __file__, "--child"],
+            input=json.dumps({"messages": args.messages, "gap_ms": args.gap_ms}),
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise SystemExit(done.stderr[-3000:])
+        print(done.stdout.strip().splitlines()[-1])
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def child() -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    request = json.loads(sys.stdin.read())
+    call_command("migrate", verbosity=0)
+    print(json.dumps(measure(request["messages"], request["gap_ms"])))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--child"]:
+        child()
+    else:
+        main()
