@@ -118,6 +118,15 @@ def process_cpu_seconds(pid: int) -> float:
     return own + sum(process_cpu_seconds(int(child)) for child in children)
 
 
+def machine_busy_seconds() -> float:
+    """CPU time the whole machine has spent busy (every core, every process: the server,
+    the generator, PostgreSQL and Redis alike), from /proc/stat."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq + steal) / ticks
+
+
 def process_rss_bytes(pid: int) -> int:
     """Resident memory of a process and of every live process under it."""
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
@@ -159,6 +168,8 @@ class StepResult:
     send_lag_p99_ms: float
     server_cpu_per_s: float
     generator_cpu_per_s: float
+    # The whole machine's busy cores over the step: server, generator, PostgreSQL, Redis.
+    machine_busy_cores: float
 
 
 # --- the two servers ------------------------------------------------------------------------
@@ -478,6 +489,7 @@ async def run_step(
             endpoint.ledger = Ledger()
     cpu0 = sum(process_cpu_seconds(pid) for pid in server_pids)
     own0 = time.process_time()
+    busy0 = machine_busy_seconds()
     start = time.perf_counter()
     lags = []
     sending: set[asyncio.Task[None]] = set()
@@ -507,7 +519,8 @@ async def run_step(
     elapsed = time.perf_counter() - start
     cpu = sum(process_cpu_seconds(pid) for pid in server_pids) - cpu0
     own = time.process_time() - own0
-    return _summarise(endpoints, rate, seconds, start, window_end, lags, cpu, own, elapsed)
+    busy = machine_busy_seconds() - busy0
+    return _summarise(endpoints, rate, seconds, start, window_end, lags, cpu, own, busy, elapsed)
 
 
 def _undelivered(endpoints: dict[tuple[int, str], Endpoint]) -> int:
@@ -527,6 +540,7 @@ def _summarise(
     lags: list[float],
     server_cpu: float,
     own_cpu: float,
+    machine_busy: float,
     elapsed: float,
 ) -> StepResult:
     sent = acked = refused = unanswered = in_window = missing = duplicated = 0
@@ -574,6 +588,7 @@ def _summarise(
         send_lag_p99_ms=round(percentile(lags, 99) * 1000, 2),
         server_cpu_per_s=round(server_cpu / elapsed, 3),
         generator_cpu_per_s=round(own_cpu / elapsed, 3),
+        machine_busy_cores=round(machine_busy / elapsed, 3),
     )
 
 
@@ -759,7 +774,8 @@ def _print_step(name: str, step: StepResult) -> None:
         f"  (ack p50 {step.ack_ms['p50']:.2f} ms)"
         f"  refused {step.refused}  unanswered {step.unanswered}"
         f"  missing {step.missing_deliveries}  dup {step.duplicate_deliveries}"
-        f"  server cpu {step.server_cpu_per_s:.2f}  gen cpu {step.generator_cpu_per_s:.2f}",
+        f"  server cpu {step.server_cpu_per_s:.2f}  gen cpu {step.generator_cpu_per_s:.2f}"
+        f"  machine busy {step.machine_busy_cores:.2f} of {os.cpu_count()} cores",
         flush=True,
     )
 
@@ -1048,6 +1064,12 @@ def markdown(report: dict[str, Any]) -> str:
             "generator CPU at half load (cores)",
             half["generator_cpu_per_s"],
             base_half["generator_cpu_per_s"],
+            "",
+        ),
+        row(
+            "whole machine busy at half load (cores)",
+            half["machine_busy_cores"],
+            base_half["machine_busy_cores"],
             "",
         ),
         row("lost / duplicated deliveries (all steps)", f"{lost} / {duplicated}", "", "0 / 0"),

@@ -54,6 +54,9 @@ def test_a_short_load_is_acknowledged_delivered_and_stored(tmp_path: Path) -> No
     for step in [*steps, report["confide"]["half_load"]]:
         counts = (step["missing_deliveries"], step["duplicate_deliveries"], step["unanswered"])
         assert counts == (0, 0, 0), step
+    # The whole machine's busy cores, beside the server's and the generator's own.
+    half = report["confide"]["half_load"]
+    assert half["machine_busy_cores"] >= half["server_cpu_per_s"] > 0
     assert report["prefill"]["messages"] == 3000
     assert report["prefill"]["conversations"] == 20
     # The database holds exactly what was acknowledged, beside the history.
