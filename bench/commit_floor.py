@@ -20,15 +20,15 @@ import argparse
 import json
 import os
 import re
-import secrets
 import sys
 import time
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.own_database import child_request, run_in_own_database  # noqa: E402
 
 
 def _ms(values: list[float], q: float) -> float:
@@ -135,49 +135,13 @@ def main() -> None:
     parser.add_argument("--gap-ms", type=float, default=5)
     parser.add_argument("--batch", type=int, default=1, help="messages a batch")
     args = parser.parse_args()
-    import subprocess
-
-    import psycopg
-
-    admin_url = os.environ["DATABASE_URL"]
-    name = f"confide_floor_{secrets.token_hex(4)}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        parts = urlsplit(admin_url)
-        env = {
-            **os.environ,
-            "DATABASE_URL": urlunsplit(parts._replace(path=f"/{name}")),
-            "SECRET_KEY": os.environ.get("SECRET_KEY", secrets.token_urlsafe(50)),
-            "DJANGO_SETTINGS_MODULE": "portal.settings",
-        }
-        env.pop("REDIS_URL", None)
-        done = subprocess.run(
-            [sys.executable, __file__, "--child"],
-            input=json.dumps(
-                {"messages": args.messages, "gap_ms": args.gap_ms, "batch": args.batch}
-            ),
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise SystemExit(done.stderr[-3000:])
-        print(done.stdout.strip().splitlines()[-1])
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    request = {"messages": args.messages, "gap_ms": args.gap_ms, "batch": args.batch}
+    result = run_in_own_database(__file__, os.environ["DATABASE_URL"], "confide_floor", request)
+    print(json.dumps(result))
 
 
 def child() -> None:
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    request = json.loads(sys.stdin.read())
-    call_command("migrate", verbosity=0)
+    request = child_request()
     print(json.dumps(measure(request["messages"], request["gap_ms"], request["batch"])))
 
 

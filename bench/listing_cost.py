@@ -24,14 +24,10 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-def _database_url(admin_url: str, name: str) -> str:
-    parts = urlsplit(admin_url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
+from bench.own_database import child_request, run_in_own_database  # noqa: E402
 
 
 def seed(clients: int, epochs: int, messages: int) -> Any:
@@ -136,60 +132,26 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    import psycopg
-
-    admin_url = os.environ["DATABASE_URL"]
-    results = []
-    for epochs in args.epochs:
-        name = f"confide_listing_{secrets.token_hex(4)}"
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            # Each size in a process of its own, on its own database.
-            results.append(_run_one(name, admin_url, args.clients, epochs, args))
-        finally:
-            with psycopg.connect(admin_url, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    # Each size in a process of its own, on its own database.
+    results = [
+        run_in_own_database(
+            __file__,
+            os.environ["DATABASE_URL"],
+            "confide_listing",
+            {
+                "clients": args.clients,
+                "epochs": epochs,
+                "messages": args.messages,
+                "runs": args.runs,
+            },
+        )
+        for epochs in args.epochs
+    ]
     print(json.dumps(results, indent=2))
 
 
-def _run_one(
-    name: str, admin_url: str, clients: int, epochs: int, args: argparse.Namespace
-) -> dict[str, Any]:
-    import subprocess
-
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(admin_url, name),
-        "SECRET_KEY": os.environ.get("SECRET_KEY", secrets.token_urlsafe(50)),
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-    }
-    env.pop("REDIS_URL", None)
-    request = json.dumps(
-        {"clients": clients, "epochs": epochs, "messages": args.messages, "runs": args.runs}
-    )
-    done = subprocess.run(
-        [sys.executable, __file__, "--child"],
-        input=request,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SystemExit(done.stderr[-3000:])
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
 def child() -> None:
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    request = json.loads(sys.stdin.read())
-    call_command("migrate", verbosity=0)
+    request = child_request()
     started = time.perf_counter()
     therapist = seed(request["clients"], request["epochs"], request["messages"])
     seeded = time.perf_counter() - started
