@@ -208,8 +208,10 @@ def open_conversation(page: Page, name: str) -> None:
     """A therapist opens a client's conversation from the inbox (unless a deep link after
     signing in already shows it)."""
     if not page.get_by_role("heading", name=name).is_visible():
-        # The pending invitations, above the list, move it when they appear: the click
-        # waits for them, or it lands where the conversation was.
+        # The list shows once the pending invitations above it have loaded (or after two
+        # seconds): the click waits for them too, so that it never lands on a list that
+        # they are about to move
+        # (tests/browser/test_the_therapists_list_stays_still_while_invitations_load.py).
         expect(page.locator("[aria-busy=true]")).to_have_count(0)
         page.locator(".inbox-item", has_text=name).click()
     expect(page.get_by_role("heading", name=name)).to_be_visible()

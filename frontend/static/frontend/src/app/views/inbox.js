@@ -23,6 +23,8 @@ import { recoveryNotices } from './recoveries.js';
 /** What a label may not hold (protocol/http.py, `Label`): the server refuses it too. */
 const LABEL_FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
 const LABEL_MAX = 150;
+// How long a therapist's list waits for the pending invitations above it, at most.
+const INVITATIONS_WAIT_MS = 2000;
 
 /**
  * @param {HTMLElement} root
@@ -312,19 +314,27 @@ export function renderInbox(root, { messenger, me, title, current }) {
   // A client's pending assisted recovery, above everything else (views/recoveries.js).
   const recoveries = therapist ? recoveryNotices(messenger) : null;
   if (recoveries) sections.push(recoveries.node);
-  if (therapist) sections.push(invitePanel(messenger.keys));
-  sections.push(
-    h('section', { class: 'inbox', 'aria-labelledby': 'inbox-list-title' },
-      h('div', { class: 'inbox-head' },
-        heading,
-        therapist ? toggle : null),
-      searchField,
-      status,
-      problem,
-      list,
-      empty,
-      therapist ? archived : null),
-  );
+  const invite = therapist ? invitePanel(messenger.keys) : null;
+  if (invite) sections.push(invite.node);
+  const inbox = h('section', { class: 'inbox', 'aria-labelledby': 'inbox-list-title' },
+    h('div', { class: 'inbox-head' },
+      heading,
+      therapist ? toggle : null),
+    searchField,
+    status,
+    problem,
+    list,
+    empty,
+    therapist ? archived : null);
+  if (invite) {
+    // The pending invitations sit above the list and load after it: shown first, the list
+    // would move under a click when they appear. It shows once they have loaded (or
+    // failed), or after INVITATIONS_WAIT_MS at the latest.
+    inbox.hidden = true;
+    Promise.race([invite.loaded, new Promise((done) => setTimeout(done, INVITATIONS_WAIT_MS))])
+      .then(() => { inbox.hidden = false; });
+  }
+  sections.push(inbox);
   root.replaceChildren(
     h('section', { class: 'screen', 'aria-labelledby': 'inbox-title' },
       h('h1', { id: 'inbox-title' }, title ?? (therapist ? 'Your clients' : 'Your conversations')),
@@ -405,10 +415,11 @@ function invitePanel(keys) {
       submit.removeAttribute('disabled');
     }
   });
-  return h('section', { class: 'card invite-panel', 'aria-labelledby': 'invite-panel-title' },
+  const node = h('section', { class: 'card invite-panel', 'aria-labelledby': 'invite-panel-title' },
     h('h2', { id: 'invite-panel-title' }, 'Invite a client'),
     h('p', { class: 'hint' }, 'The link works once and expires. Give it to your client yourself, for example by email or in session.'),
     form, error, result, pending.node);
+  return { node, loaded: pending.loaded };
 }
 
 /**
@@ -429,7 +440,7 @@ function pendingInvitations(keys, problem, result) {
     list);
 
   // Busy while the list loads: when it appears it moves what is below it (the
-  // conversations), so a click aimed there waits for it (tests/browser/pages.py).
+  // conversations, which the first load keeps hidden until it is done).
   const reload = async () => {
     let answer;
     node.setAttribute('aria-busy', 'true');
@@ -483,8 +494,7 @@ function pendingInvitations(keys, problem, result) {
         h('div', { class: 'invitation-actions' }, again, revoke));
     }));
   };
-  reload();
-  return { node, reload };
+  return { node, reload, loaded: reload() };
 }
 
 /**
