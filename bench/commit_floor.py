@@ -37,6 +37,7 @@ def _ms(values: list[float], q: float) -> float:
 
 
 def measure(messages: int, gap_ms: float, batch: int = 1) -> dict[str, Any]:
+    import psycopg
     from django.db import connection
 
     import crypto
@@ -78,8 +79,6 @@ def measure(messages: int, gap_ms: float, batch: int = 1) -> dict[str, Any]:
         requests.append(SendRequest(client_id, conversation, message_id, 0, sealed, client.public))
 
     statements: dict[str, list[float]] = {}
-    import psycopg
-
     execute = psycopg.Cursor.execute
 
     def timed(cursor: Any, query: Any, *args: Any, **kwargs: Any) -> Any:

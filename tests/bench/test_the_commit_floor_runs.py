@@ -1,7 +1,6 @@
 """bench/commit_floor.py still runs the server's own writer: a few batches of real sealed
 messages (one a batch, as at a light load, and three), every one stored, with the
-statements it reports. (The figures are
-the benchmark's report, never asserted here.)"""
+statements it reports. (The figures are the benchmark's report, never asserted here.)"""
 
 from __future__ import annotations
 

@@ -160,6 +160,5 @@ def test_a_sync_of_many_conversations_reads_the_messages_only_of_those_with_news
 def test_a_sync_naming_a_conversation_of_someone_else_is_refused_whole(
     world: Practice5,
 ) -> None:
-
     with pytest.raises(NotFoundError):
         _messages_after(world.client.id, {world.chat.id: 0, world.other_chat.id: 0}, 50)
