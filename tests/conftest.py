@@ -32,6 +32,14 @@ def require_programs(missing: list[str]) -> None:
         _unavailable(f"Install {', '.join(missing)} to run this test")
 
 
+def require_postgresql(why: str) -> None:
+    """Nothing on PostgreSQL; otherwise outside CI a skip, in CI a loud failure."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        _unavailable(f"{why}: run with DATABASE_URL naming a PostgreSQL database")
+
+
 def _unavailable(message: str) -> NoReturn:
     if running_in_ci():
         pytest.fail(message)

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
-from django.db import connection
 
 import crypto
 from audit.models import Event
@@ -22,7 +21,7 @@ from messaging.services import discharge as discharge_service
 from messaging.services.discharge import discharge
 from protocol.audit import AuditKind
 from protocol.errors import ConversationClosedError, NotFoundError
-from tests.conftest import running_in_ci
+from tests.conftest import require_postgresql
 from tests.messaging.conftest import Connect
 from tests.messaging.test_rekey import rekey_frame
 from tests.messaging.test_send_and_ack import send_frame
@@ -95,21 +94,13 @@ async def test_a_conversation_is_discharged_once_and_only_by_its_member(
         await discharge_as(world.therapist, world)
 
 
-def _require_postgresql() -> None:
-    if connection.vendor != "postgresql":
-        message = "The race of a send and a discharge is tested on PostgreSQL (DATABASE_URL)"
-        if running_in_ci():
-            pytest.fail(message)
-        pytest.skip(message)
-
-
 async def test_a_send_waiting_on_the_discharges_lock_is_refused_when_it_commits(
     world: Practice5, connect: Connect, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The discharge holds the conversation's row until its commit; a send arriving then
     waits for that lock and reads the new status (PostgreSQL, READ COMMITTED): refused.
     A writer that read the status without the lock would store it after the discharge."""
-    _require_postgresql()
+    require_postgresql("The race of a send and a discharge is tested on PostgreSQL")
     clara = await connect(world.client)
     holding = threading.Event()
     release = threading.Event()
@@ -142,7 +133,7 @@ async def test_many_sends_racing_a_discharge_are_stored_before_it_or_refused(
     """Sends in flight from both members while the discharge commits: each is acked and
     numbered within the last sequence number the discharge saw, or refused; none is stored
     after it."""
-    _require_postgresql()
+    require_postgresql("The race of a send and a discharge is tested on PostgreSQL")
     clara = await connect(world.client)
     theo = await connect(world.therapist)
     sent: dict[str, tuple[Any, uuid.UUID]] = {}
