@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from django.contrib.auth import login
-from django.db.models import Count, F, OuterRef, Prefetch, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
+from django.utils import timezone
 
 import crypto
 from accounts.api import api, parse_body, signed_in_user
@@ -159,9 +164,10 @@ def conversation_body(membership: Membership) -> http.ConversationBody:
 
 def _memberships(
     user: User, conversation_id: uuid.UUID | None = None, *, current_envelopes: bool = False
-) -> list[Membership]:
-    """The user's memberships with what conversation_body shows, in three queries; with
-    ``current_envelopes``, only the current epoch's envelope of each.
+) -> QuerySet[Membership]:
+    """The user's memberships with what conversation_body shows, newest activity first
+    (the last message, or the start for a conversation without one), read in three
+    queries; with ``current_envelopes``, only the current epoch's envelope of each.
 
     Each figure is read from the conversation's messages through its (conversation, seq)
     index, never by joining every stored message: the unread ones are the range after
@@ -176,7 +182,7 @@ def _memberships(
     envelopes = KeyEnvelope.objects.filter(recipient=user)
     if current_envelopes:
         envelopes = envelopes.filter(epoch=F("conversation__current_epoch"))
-    return list(
+    return (
         query.select_related("conversation")
         .annotate(
             unread=Coalesce(
@@ -191,6 +197,7 @@ def _memberships(
             epoch_messages=F("conversation__last_seq") - F("conversation__epoch_start_seq"),
             # When the other member last wrote: a newer message ends an archive.
             last_incoming_at=Subquery(theirs.order_by("-seq").values("created_at")[:1]),
+            activity=Coalesce("conversation__last_message_at", "conversation__created_at"),
         )
         .prefetch_related(
             # In the order they joined, whichever plan the database picks.
@@ -200,22 +207,113 @@ def _memberships(
             ),
             Prefetch("conversation__envelopes", queryset=envelopes),
         )
-        .order_by("-conversation__last_message_at", "-conversation__created_at")
+        .order_by("-activity", "-conversation_id")
     )
 
 
+# The most conversations one page of the listing holds.
+LISTING_PAGE_MAX = 200
+# A paged listing's last page also holds every conversation active since this long before
+# its first page: a message stored while the pages are read moves its conversation ahead
+# of the cursor, where no later page would find it. The margin covers a batch's time
+# between its clock reading and its commit, and the clocks of several hosts.
+LISTING_MOVED_SLACK = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class ListingCursor:
+    """Where the next page of a paged listing begins: after the conversation last listed
+    (its activity and id), and since when moved conversations are listed again."""
+
+    activity: datetime
+    conversation_id: uuid.UUID
+    since: datetime
+
+    def encode(self) -> str:
+        text = f"{_micros(self.activity)}.{self.conversation_id.hex}.{_micros(self.since)}"
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, value: str) -> ListingCursor:
+        try:
+            text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
+            activity, conversation_id, since = text.split(".")
+            return cls(_from_micros(activity), uuid.UUID(hex=conversation_id), _from_micros(since))
+        except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
+            raise BadRequestError("after is not a cursor this listing gave.") from None
+
+
+def _micros(moment: datetime) -> int:
+    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
+
+
+def _from_micros(text: str) -> datetime:
+    if not text.isdigit():
+        raise ValueError(text)
+    seconds, micros = divmod(int(text), 1_000_000)
+    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=micros)
+
+
+def _page_limit(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= LISTING_PAGE_MAX:
+        raise BadRequestError(f"limit is a whole number from 1 to {LISTING_PAGE_MAX}.")
+    return int(value)
+
+
+def listing_page(
+    memberships: QuerySet[Membership], limit: int, after: ListingCursor | None
+) -> tuple[list[Membership], ListingCursor | None]:
+    """One page of ``_memberships``, newest activity first, and the cursor of the next
+    (``None`` after the last). The last page of a listing of several also holds the
+    conversations active since its first page began (``LISTING_MOVED_SLACK``), which the
+    client may have been given already: it takes each conversation's latest."""
+    since = after.since if after else timezone.now() - LISTING_MOVED_SLACK
+    page = memberships
+    if after is not None:
+        page = page.filter(
+            Q(activity__lt=after.activity)
+            | Q(activity=after.activity, conversation_id__lt=after.conversation_id)
+        )
+    found = list(page[: limit + 1])
+    if len(found) > limit:
+        last = found[limit - 1]
+        activity = cast(datetime, last.activity)  # type: ignore[attr-defined]
+        return found[:limit], ListingCursor(activity, last.conversation_id, since)
+    if after is not None:
+        listed = {m.conversation_id for m in found}
+        found += [
+            m for m in memberships.filter(Q(activity__gte=since)) if m.conversation_id not in listed
+        ]
+    return found, None
+
+
 @api(methods=("GET",))
-def conversations(request: HttpRequest) -> http.ConversationsAnswer:
+def conversations(request: HttpRequest) -> http.ConversationsAnswer | http.ConversationsPage:
     """The user's conversations, newest activity first, with members, unread counts and keys:
     every epoch's envelope, or with ``?envelopes=current`` only the current epoch's (what
     sign-in then downloads grows with the conversations, not with their years; the detail
-    gives a conversation's others when one is first needed)."""
+    gives a conversation's others when one is first needed). With ``?limit=N``, a page of
+    at most N and the cursor of the next (``?after=``), so that an inbox shows before a
+    long listing has arrived (docs/protocol.md)."""
     user = signed_in_user(request)
     which = request.GET.get("envelopes", "all")
     if which not in ("all", "current"):
         raise BadRequestError("envelopes is all or current.")
+    limit = _page_limit(request.GET.get("limit"))
+    after = request.GET.get("after")
+    if after is not None and limit is None:
+        raise BadRequestError("after needs a limit.")
+    cursor = ListingCursor.decode(after) if after is not None else None
     memberships = _memberships(user, current_envelopes=which == "current")
-    return http.ConversationsAnswer(conversations=[conversation_body(m) for m in memberships])
+    if limit is None:
+        return http.ConversationsAnswer(conversations=[conversation_body(m) for m in memberships])
+    page, following = listing_page(memberships, limit, cursor)
+    return http.ConversationsPage(
+        conversations=[conversation_body(m) for m in page],
+        next=following.encode() if following else None,
+    )
 
 
 @api(methods=("GET",))

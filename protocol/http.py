@@ -36,6 +36,7 @@ __all__ = [
     "ConversationAnswer",
     "ConversationBody",
     "ConversationsAnswer",
+    "ConversationsPage",
     "CrisisLineBody",
     "CsrfAnswer",
     "CurrentAgreementAnswer",
@@ -514,6 +515,14 @@ class ConversationsAnswer(Strict):
     """``GET /api/conversations``: newest activity first."""
 
     conversations: list[ConversationBody]
+
+
+class ConversationsPage(Strict):
+    """``GET /api/conversations?limit=N``: a page of at most N, newest activity first, and
+    the cursor of the next (``?after=``), ``null`` after the last."""
+
+    conversations: list[ConversationBody]
+    next: str | None
 
 
 class ConversationAnswer(Strict):

@@ -95,6 +95,7 @@ _ANSWERS: tuple[type[BaseModel], ...] = (
     http.AcceptAnswer,
     http.RecoverBeginAnswer,
     http.ConversationsAnswer,
+    http.ConversationsPage,
     http.ConversationAnswer,
     http.InboxEntryAnswer,
     http.AssistedRecoveryAnswer,

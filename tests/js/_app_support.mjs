@@ -57,7 +57,9 @@ export async function appModule(name) {
 }
 
 /** The path of the web client's listing of conversations (conversations.js). */
-export const { LISTING } = await appModule('conversations.js');
+export const { LISTING, LISTING_PAGE } = await appModule('conversations.js');
+/** The listing's first page, as a sign-in asks for it. */
+export const FIRST_PAGE = `${LISTING}&limit=${LISTING_PAGE}`;
 
 /** The conversation and message ids of protocol/schema.json's examples. */
 export const CONVERSATION = '6f1c2b9e-0d3e-4b8e-9b8a-1c2d3e4f5a6b';
@@ -156,7 +158,7 @@ export function syncReply(request, page) {
   return { type: 'sync', ref: request.ref, conversations: [{ conversation: CONVERSATION, has_more: false, ...page }] };
 }
 
-function jsonAnswer(body) {
+export function jsonAnswer(body) {
   return {
     ok: true,
     status: 200,
@@ -229,10 +231,13 @@ export async function signedInTab({
   globalThis.WebSocket = FakeWebSocket;
   globalThis.fetch = async (path) => {
     requests.push(path);
+    // A test's own answer first (`tab.answer`), when it gives one.
+    const own = tab.answer?.(path);
+    if (own !== undefined) return own;
     if (path === '/api/conversations') return jsonAnswer({ conversations: [conversation] });
-    if (path === '/api/conversations?envelopes=current') {
+    if (path === FIRST_PAGE) {
       const current = conversation.envelopes.filter((item) => item.epoch === conversation.current_epoch);
-      return jsonAnswer({ conversations: [{ ...conversation, envelopes: current }] });
+      return jsonAnswer({ conversations: [{ ...conversation, envelopes: current }], next: null });
     }
     if (path.startsWith('/api/conversations/')) return jsonAnswer({ conversation });
     throw new Error(`No stand-in for ${path}`);
@@ -248,6 +253,24 @@ export async function signedInTab({
   }
 
   const tab = {
+    /**
+     * The test's stand-in for the API, asked first: a promise of the answer to `path`, or
+     * undefined for the one above.
+     * @type {((path: string) => Promise<any>|undefined)|null}
+     */
+    answer: null,
+    /** Another conversation of this person with the same therapist, as the server lists it. */
+    another(id, fields = {}) {
+      const key = confide.ConversationKey.generate();
+      const wrapped = confide.wrapConversationKey(key, id, 0, wrappedTo, theirs, createdAt);
+      return {
+        ...conversation,
+        id,
+        current_epoch: 0,
+        envelopes: [{ epoch: 0, wrapper: PEER, envelope: b64(wrapped) }],
+        ...fields,
+      };
+    },
     messenger,
     seen,
     keys,

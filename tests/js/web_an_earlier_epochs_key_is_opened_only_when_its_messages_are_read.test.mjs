@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { CONVERSATION, LISTING, ME, PEER, appModule, signedInTab } from './_app_support.mjs';
+import { CONVERSATION, FIRST_PAGE, ME, PEER, appModule, signedInTab } from './_app_support.mjs';
 import { confide } from './_support.mjs';
 
 test('only the current epoch is opened at sign-in; an earlier one when its message is read', async () => {
@@ -21,7 +21,7 @@ test('only the current epoch is opened at sign-in; an earlier one when its messa
     const ring = tab.keys.ring;
     assert.deepEqual([0, 1, 2].map((epoch) => ring.has(CONVERSATION, epoch)), [false, false, true]);
 
-    assert.deepEqual(tab.requests, [LISTING], 'signed in with the current envelopes only');
+    assert.deepEqual(tab.requests, [FIRST_PAGE], 'signed in with the current envelopes only');
 
     const timeline = await tab.open([
       tab.stored({ seq: 1, epoch: 0, text: 'from the first week' }),
@@ -29,7 +29,7 @@ test('only the current epoch is opened at sign-in; an earlier one when its messa
     ]);
     assert.deepEqual(timeline.sorted().map((m) => m.text), ['from the first week', 'from this week']);
     assert.deepEqual([0, 1, 2].map((epoch) => ring.has(CONVERSATION, epoch)), [true, false, true]);
-    assert.deepEqual(tab.requests, [LISTING, `/api/conversations/${CONVERSATION}`], 'the rest fetched once, when needed');
+    assert.deepEqual(tab.requests, [FIRST_PAGE, `/api/conversations/${CONVERSATION}`], 'the rest fetched once, when needed');
   } finally {
     tab.close();
   }
@@ -97,7 +97,7 @@ test('an assisted recovery confirmed from the page wraps the epochs the listing 
       },
     };
     await confirmRecovery(item, tab.messenger, http);
-    assert.deepEqual(tab.requests, [LISTING, `/api/conversations/${CONVERSATION}`], 'the rest fetched first');
+    assert.deepEqual(tab.requests, [FIRST_PAGE, `/api/conversations/${CONVERSATION}`], 'the rest fetched first');
     assert.equal(posted[0].envelopes.length, 2, 'both epochs wrapped');
   } finally {
     tab.close();

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import {
   CONVERSATION,
   EXAMPLE_MESSAGE_ID,
-  LISTING,
+  FIRST_PAGE,
   MemoryStorage,
   PEER,
   SCHEMA,
@@ -40,7 +40,7 @@ const scenarios = {
     assert.equal(tab.messenger.socket.connected, true);
     assert.ok(tab.events.some((e) => e.type === 'status' && e.detail.state === 'open'));
     // The first ready follows the sign-in's listing at once: it is not fetched again.
-    assert.equal(tab.requests.filter((path) => path === LISTING).length, 1, 'listed once');
+    assert.equal(tab.requests.filter((path) => path === FIRST_PAGE).length, 1, 'listed once');
   },
 
   async message(tab, example) {
@@ -204,7 +204,7 @@ const scenarios = {
     const events = tab.events.length;
     tab.ws.deliver(example);
     await flush();
-    assert.deepEqual(tab.requests.slice(before), [LISTING], 'listed again');
+    assert.deepEqual(tab.requests.slice(before), [FIRST_PAGE], 'listed again');
     assert.ok(tab.events.slice(events).some((e) => e.type === 'conversations'));
   },
 
@@ -249,7 +249,7 @@ const scenarios = {
     const before = tab.requests.length;
     tab.ws.deliver(example);
     await flush();
-    assert.deepEqual(tab.requests.slice(before), [LISTING], 'listed again');
+    assert.deepEqual(tab.requests.slice(before), [FIRST_PAGE], 'listed again');
     const said = tab.events.find((e) => e.type === 'identity-recovered')?.detail;
     if (example.reason === 'post_quantum') {
       // The same keys, now with an X-Wing key: read, and nothing to say.

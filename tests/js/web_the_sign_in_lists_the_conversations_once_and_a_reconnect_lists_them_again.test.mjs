@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { LISTING, flush, signedInTab } from './_app_support.mjs';
+import { FIRST_PAGE, flush, signedInTab } from './_app_support.mjs';
 
-const listings = (tab) => tab.requests.filter((path) => path === LISTING).length;
+const listings = (tab) => tab.requests.filter((path) => path === FIRST_PAGE).length;
 
 test('the first connect after the sign-in does not list the conversations again; a reconnect does', async (t) => {
   t.mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });

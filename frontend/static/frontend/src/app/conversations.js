@@ -139,6 +139,11 @@ export function refuseUnlessTwoPeople(raw, myId) {
  * first opened (incoming.js) or its key is wrapped for a recovery (recoveries.js).
  */
 export const LISTING = '/api/conversations?envelopes=current';
+/**
+ * Conversations a page of the listing holds, newest activity first: an inbox shows once the
+ * first page is in, however many conversations follow (`refreshAll`).
+ */
+export const LISTING_PAGE = 50;
 
 export class ConversationList {
   /** Read by the views through `Messenger.conversations`; changed only here. */
@@ -153,6 +158,9 @@ export class ConversationList {
   /** When the last whole listing arrived (performance.now()), or null before any. */
   /** @type {number|null} */
   #listedAt = null;
+  /** The last whole listing begun, while its pages are still coming. */
+  /** @type {{began: number, whole: Promise<void>}|null} */
+  #inFlight = null;
 
   /**
    * @param {{me: any, keys: import('./keys.js').Keys, seen: import('./seen.js').SeenIdentities,
@@ -186,31 +194,62 @@ export class ConversationList {
     return [...conversation.members.values()].find((m) => m.id !== this.me.id);
   }
 
-  /** List every conversation again; those no longer listed are forgotten. */
-  async refreshAll() {
-    const answer = await api.get(LISTING);
+  /**
+   * List every conversation again, a page at a time (`LISTING_PAGE`), each page shown as
+   * it comes; those no longer listed are forgotten once the last has come. `shown`, when
+   * given, hears once that the first page is in (with the last, for a listing of one page).
+   * The server lists again on the last page whatever moved while the pages were read
+   * (docs/protocol.md), so a conversation may come twice: the later is the newer.
+   * @param {{shown?: () => void}} [options]
+   */
+  async refreshAll({ shown } = {}) {
+    const whole = this.#listAll(shown);
+    const flight = { began: performance.now(), whole };
+    this.#inFlight = flight;
+    try {
+      await whole;
+    } finally {
+      if (this.#inFlight === flight) this.#inFlight = null;
+    }
+  }
+
+  /** @param {(() => void)|undefined} shown */
+  async #listAll(shown) {
     const listed = new Set();
-    for (const raw of answer.conversations ?? []) {
-      try {
-        listed.add(this.#absorb(raw).id);
-      } catch (error) {
-        if (!(error instanceof ConversationRefused)) throw error;
-        this.emit('conversation-refused', { conversation: raw.id, reason: error.message });
+    let query = `${LISTING}&limit=${LISTING_PAGE}`;
+    for (;;) {
+      const answer = await api.get(query);
+      for (const raw of answer.conversations ?? []) {
+        try {
+          listed.add(this.#absorb(raw).id);
+        } catch (error) {
+          if (!(error instanceof ConversationRefused)) throw error;
+          this.emit('conversation-refused', { conversation: raw.id, reason: error.message });
+        }
       }
+      if (typeof answer.next !== 'string') break;
+      this.emit('conversations');
+      shown?.();
+      shown = undefined;
+      query = `${LISTING}&limit=${LISTING_PAGE}&after=${encodeURIComponent(answer.next)}`;
     }
     for (const id of [...this.byId.keys()]) {
       if (!listed.has(id)) this.byId.delete(id);
     }
     this.#listedAt = performance.now();
     this.emit('conversations');
+    shown?.();
   }
 
   /**
-   * Whether the whole listing arrived less than `ms` ago: the socket's first connect,
-   * just after the sign-in listed everything, need not list it all again.
+   * Whether the whole listing arrived less than `ms` ago, waiting first for one begun less
+   * than `ms` ago whose pages are still coming: the socket's first connect, just after the
+   * sign-in listed everything, need not list it all again.
    * @param {number} ms
    */
-  listedWithin(ms) {
+  async listedWithin(ms) {
+    const flight = this.#inFlight;
+    if (flight && performance.now() - flight.began < ms) await flight.whole.catch(() => undefined);
     return this.#listedAt !== null && performance.now() - this.#listedAt < ms;
   }
 

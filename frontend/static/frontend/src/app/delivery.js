@@ -144,9 +144,17 @@ export class Delivery {
     this.emit = emit;
   }
 
-  /** Take up the entries a reload left in storage (sent once the socket is ready). */
+  /**
+   * Take up the entries a reload left in storage (sent once the socket is ready), and read
+   * back the texts of those whose conversation's key is in.
+   */
   restore() {
     for (const entry of this.outbox.load()) this.#recoverText(entry);
+  }
+
+  /** Read back the texts `restore` could not yet: their conversations came in a later page. */
+  readBack() {
+    for (const entry of this.outbox.entries()) this.#recoverText(entry);
   }
 
   /**

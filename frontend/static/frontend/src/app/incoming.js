@@ -152,7 +152,7 @@ export class Incoming {
   catchUp({ first = false } = {}) {
     return this.enqueue(async () => {
       try {
-        if (!(first && this.conversations.listedWithin(LISTING_FRESH_MS))) {
+        if (!(first && (await this.conversations.listedWithin(LISTING_FRESH_MS)))) {
           await this.conversations.refreshAll();
         }
       } catch {

@@ -193,6 +193,10 @@ async function beginSession(me, keys, conversation = null) {
     if (me.role === 'client') session.agreement = await fetchAgreement(api.get);
     await seen.load();
     await messenger.start();
+    // The inbox shows with the listing's first page; a screen of a conversation held only
+    // by a later page (a reload on it) waits for the rest.
+    const named = (conversation ? `#/c/${conversation}` : location.hash).match(new RegExp(UUID));
+    if (named && !messenger.conversations.has(named[0])) await messenger.listed;
     unreadSeen = unreadCounts(messenger.list());
     // Messages a reload left, refused for want of an agreement accepted since: they go.
     if (hasAccepted(session.agreement)) messenger.agreementAccepted();
@@ -344,8 +348,13 @@ function noticeArrivals(list, shown) {
   const before = unreadSeen;
   unreadSeen = unreadCounts(list);
   const hidden = document.visibilityState !== 'visible';
+  // A conversation first listed by a later page of the sign-in's listing is not news.
+  const listing = session.messenger.listing;
   const arrived = list.some(
-    (conversation) => (conversation.unread || 0) > (before.get(conversation.id) ?? 0) && (hidden || conversation.id !== shown),
+    (conversation) =>
+      !(listing && !before.has(conversation.id)) &&
+      (conversation.unread || 0) > (before.get(conversation.id) ?? 0) &&
+      (hidden || conversation.id !== shown),
   );
   if (arrived) alerts.notify();
 }

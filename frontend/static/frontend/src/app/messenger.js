@@ -55,6 +55,10 @@ export class Messenger extends EventTarget {
   /** @type {number|undefined} */
   #syncTimer;
   #stopped = false;
+  #listing = false;
+  /** Resolves once the first listing's last page is in (or failed). */
+  /** @type {Promise<void>} */
+  listed = Promise.resolve();
   /** Whether the socket was ready once already (its first connect follows the sign-in's listing). */
   #readyBefore = false;
   /** @type {Map<string, {version: number, notices: Map<number, OrderNotice[]>}>} */
@@ -115,14 +119,38 @@ export class Messenger extends EventTarget {
     return this.#conversations.byId;
   }
 
-  /** Load the conversations and the outbox a reload left, then connect. */
+  /**
+   * Load the conversations, take up the outbox a reload left, then connect. Resolves once
+   * the listing's first page is in (the inbox can show; a failure there rejects); the rest
+   * of a long listing follows (`listed`), and the outbox's texts of its conversations are
+   * read back once their keys are in.
+   */
   async start() {
-    await this.#conversations.refreshAll();
+    /** @type {() => void} */
+    let firstPage = () => {};
+    const shown = new Promise((resolve) => {
+      firstPage = () => resolve(undefined);
+    });
+    this.#listing = true;
+    const whole = this.#conversations.refreshAll({ shown: firstPage }).finally(() => {
+      this.#listing = false;
+    });
+    // Heard of either way: a later page that failed is listed again at the first connect.
+    this.listed = whole.catch(() => undefined);
+    await Promise.race([shown, whole]);
     this.#delivery.restore();
     this.socket.start();
     this.#syncTimer = setInterval(() => {
       if (this.socket.connected) this.#incoming.syncHeld();
     }, SYNC_EVERY_MS);
+    this.listed.then(() => {
+      if (!this.#stopped) this.#delivery.readBack();
+    });
+  }
+
+  /** Whether the first listing's later pages are still coming. */
+  get listing() {
+    return this.#listing;
   }
 
   /** Disconnect and forget everything: keys (wiped), outbox (here and in storage), text. */
