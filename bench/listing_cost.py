@@ -7,8 +7,9 @@ For each number of epochs: a database of the run's own holding one therapist wit
 ``--clients`` conversations, each with ``--messages`` messages spread evenly over its
 epochs and one envelope per epoch for the therapist (as long as a real version-3
 envelope; the listing only passes them on), the therapist five messages behind in each.
-Then ``GET /api/conversations`` as the therapist, in this process, ``--runs`` times: the
-median time and the size of the answer. The rows are made inside PostgreSQL, as
+Then ``GET /api/conversations`` as the therapist, in this process, ``--runs`` times each
+way (every envelope; the current epoch's only; its first page of 50; every page of 50):
+the median time, the bytes and the requests. The rows are made inside PostgreSQL, as
 bench/prefill.py makes them; the database is dropped at the end.
 """
 
@@ -32,7 +33,10 @@ from bench.own_database import child_request, run_in_own_database  # noqa: E402
 
 def seed(clients: int, epochs: int, messages: int) -> Any:
     """The therapist, their clients and conversations; returns the therapist."""
+    from datetime import timedelta
+
     from django.db import connection, transaction
+    from django.utils import timezone
 
     import crypto
     from accounts.factors import totp
@@ -74,8 +78,13 @@ def seed(clients: int, epochs: int, messages: int) -> Any:
         envelopes = []
         for index in range(clients):
             client = user(f"client-{index}@bench.invalid", Role.CLIENT)
+            # Each last active an hour before the next newer one, as a practice's are.
             conversation = Conversation.objects.create(
-                practice=practice, current_epoch=epochs - 1, last_seq=messages, **start
+                practice=practice,
+                current_epoch=epochs - 1,
+                last_seq=messages,
+                last_message_at=timezone.now() - timedelta(hours=index),
+                **start,
             )
             Membership.objects.create(
                 conversation=conversation, user=therapist, last_read_seq=messages - 5
@@ -109,20 +118,50 @@ def seed(clients: int, epochs: int, messages: int) -> Any:
 
 
 def measure(therapist: Any, runs: int) -> dict[str, Any]:
+    """Each way of listing, ``runs`` times: every envelope (the Python client's), the
+    current epoch's only (the web client's), its first page of 50, and all its pages."""
     from django.conf import settings
     from django.test import Client
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     browser = Client()
     browser.force_login(therapist)
-    times, size = [], 0
-    for _ in range(runs):
-        started = time.perf_counter()
-        answer = browser.get("/api/conversations", secure=True)
-        times.append(time.perf_counter() - started)
-        assert answer.status_code == 200, answer.content[:300]
-        size = len(answer.content)
-    return {"median_ms": round(statistics.median(times) * 1000, 1), "bytes": size}
+
+    def listing(query: str) -> tuple[float, int, int]:
+        """The time, bytes and requests of a listing, its pages followed to the last."""
+        began, size, requests = time.perf_counter(), 0, 0
+        path: str | None = f"/api/conversations{query}"
+        while path is not None:
+            answer = browser.get(path, secure=True)
+            assert answer.status_code == 200, answer.content[:300]
+            size += len(answer.content)
+            requests += 1
+            following = answer.json().get("next")
+            path = f"/api/conversations{query}&after={following}" if following else None
+        return time.perf_counter() - began, size, requests
+
+    result: dict[str, Any] = {}
+    for name, query, whole in (
+        ("all envelopes", "", True),
+        ("current envelopes", "?envelopes=current", True),
+        ("first page of 50", "?envelopes=current&limit=50", False),
+        ("every page of 50", "?envelopes=current&limit=50", True),
+    ):
+        times, size, requests = [], 0, 0
+        for _ in range(runs):
+            if whole:
+                elapsed, size, requests = listing(query)
+            else:
+                began = time.perf_counter()
+                answer = browser.get(f"/api/conversations{query}", secure=True)
+                elapsed, size, requests = time.perf_counter() - began, len(answer.content), 1
+            times.append(elapsed)
+        result[name] = {
+            "median_ms": round(statistics.median(times) * 1000, 1),
+            "bytes": size,
+            "requests": requests,
+        }
+    return result
 
 
 def main() -> None:
