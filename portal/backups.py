@@ -19,6 +19,7 @@ import os
 import re
 import sqlite3
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +27,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+
+from portal import jit
 
 __all__ = ["Backup", "BackupError", "make_backup", "prune", "restore_backup"]
 
@@ -167,6 +170,9 @@ def restore_backup(path: Path) -> None:
                 str(path),
             ]
         )
+        # The database's own settings are not in its dump: JIT off again (portal/jit.py).
+        if not jit.turn_off(connection):
+            sys.stderr.write(f"{jit.ADVICE}\n")
         return
     if not path.name.endswith(".sqlite3"):
         raise BackupError(
