@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -235,11 +236,15 @@ class ListingCursor:
 
     @classmethod
     def decode(cls, value: str) -> ListingCursor:
+        """The cursor ``encode`` made; anything else is refused. It names a place in the
+        caller's own listing only (the pages read their memberships, whatever it says)."""
         try:
+            if len(value) > 200:
+                raise ValueError("too long")
             text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
             activity, conversation_id, since = text.split(".")
             return cls(_from_micros(activity), uuid.UUID(hex=conversation_id), _from_micros(since))
-        except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
+        except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError, OSError):
             raise BadRequestError("after is not a cursor this listing gave.") from None
 
 
@@ -247,8 +252,14 @@ def _micros(moment: datetime) -> int:
     return int(moment.timestamp()) * 1_000_000 + moment.microsecond
 
 
+# Microseconds since 1970: at most 17 ASCII digits (until the year 5138).
+_MICROS = re.compile(r"[0-9]{1,17}")
+# A page's limit: 1 to 200, ASCII digits, no sign or leading zero.
+_LIMIT = re.compile(r"[1-9][0-9]{0,2}")
+
+
 def _from_micros(text: str) -> datetime:
-    if not text.isdigit():
+    if not _MICROS.fullmatch(text):
         raise ValueError(text)
     seconds, micros = divmod(int(text), 1_000_000)
     return datetime.fromtimestamp(seconds, UTC).replace(microsecond=micros)
@@ -257,7 +268,7 @@ def _from_micros(text: str) -> datetime:
 def _page_limit(value: str | None) -> int | None:
     if value is None:
         return None
-    if not value.isdigit() or not 1 <= int(value) <= LISTING_PAGE_MAX:
+    if not _LIMIT.fullmatch(value) or int(value) > LISTING_PAGE_MAX:
         raise BadRequestError(f"limit is a whole number from 1 to {LISTING_PAGE_MAX}.")
     return int(value)
 

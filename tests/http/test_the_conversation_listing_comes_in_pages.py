@@ -8,6 +8,7 @@ so the pages together hold every conversation however the inbox moved meanwhile.
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +22,12 @@ from tests.http.conftest import BrowserFor
 from tests.personas import Chat, Person, Practice5, make_chat, make_person
 
 pytestmark = pytest.mark.django_db
+
+
+def cursor(activity: str, conversation: str, since: str) -> str:
+    """A cursor as the server writes one, of any fields."""
+    text = f"{activity}.{conversation}.{since}".encode()
+    return base64.urlsafe_b64encode(text).decode().rstrip("=")
 
 
 def therapist_with(world: Practice5, count: int) -> list[Chat]:
@@ -173,6 +180,13 @@ def test_a_conversation_active_lately_may_come_twice_and_is_the_same_both_times(
         ("limit=2&after=not-a-cursor", "after is not a cursor this listing gave"),
         ("limit=2&after=MTIzLjQ1Ni43ODk", "after is not a cursor this listing gave"),
         ("limit=2&after=%E2%98%83", "after is not a cursor this listing gave"),
+        ("limit=%C2%B2", "limit is a whole number from 1 to"),
+        ("limit=007", "limit is a whole number from 1 to"),
+        ("limit=" + "9" * 5000, "limit is a whole number from 1 to"),
+        (f"limit=2&after={cursor('9' * 19, '0' * 32, '1')}", "after is not a cursor"),
+        (f"limit=2&after={cursor('1', '0' * 32, '1' * 30)}", "after is not a cursor"),
+        (f"limit=2&after={cursor('1', 'z' * 32, '1')}", "after is not a cursor"),
+        (f"limit=2&after={cursor('1', '0' * 32, '1')}{'A' * 300}", "after is not a cursor"),
     ],
 )
 def test_a_bad_page_request_is_refused_and_says_why(
