@@ -259,9 +259,15 @@ export async function signedInTab({
      * @type {((path: string) => Promise<any>|undefined)|null}
      */
     answer: null,
-    /** Another conversation of this person with the same therapist, as the server lists it. */
+    /** The epoch-0 key of each conversation `another` listed, by id. */
+    otherKeys: new Map(),
+    /**
+     * Another conversation of this person with the same therapist, as the server lists it
+     * (its key made at its first listing, the same at each later one).
+     */
     another(id, fields = {}) {
-      const key = confide.ConversationKey.generate();
+      const key = tab.otherKeys.get(id) ?? confide.ConversationKey.generate();
+      tab.otherKeys.set(id, key);
       const wrapped = confide.wrapConversationKey(key, id, 0, wrappedTo, theirs, createdAt);
       return {
         ...conversation,

@@ -3,12 +3,17 @@
 // pages follow, each shown as it comes; what the listing did not name is forgotten only
 // after its last page; a conversation the last page names again (it moved while the pages
 // were read) is taken once, as the later answer says. A failed later page loses nothing
-// and the first connect lists again; a failed first page fails the sign-in.
+// and the first connect lists again; a failed first page fails the sign-in. One listing
+// runs at a time; a session that ends stops its listing; a reload's outbox is taken up
+// once every page is in, its texts read and its messages sent.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { CONVERSATION, FIRST_PAGE, FakeWebSocket, flush, jsonAnswer, readyFrame, signedInTab } from './_app_support.mjs';
+import {
+  CONVERSATION, FIRST_PAGE, FakeWebSocket, ME, MemoryStorage, flush, jsonAnswer, readyFrame, signedInTab,
+} from './_app_support.mjs';
+import { confide } from './_support.mjs';
 
 const ids = ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222',
   '33333333-3333-4333-8333-333333333333', '44444444-4444-4444-8444-444444444444'];
@@ -179,6 +184,103 @@ test('a first page that fails fails the sign-in', async () => {
 
     assert.equal(FakeWebSocket.opened.length, sockets, 'no socket opened');
     assert.equal(tab.messenger.conversations.size, 0);
+  } finally {
+    tab.close();
+  }
+});
+
+test('a listing asked for while one is under way begins when it ends, once for every such ask', async () => {
+  const tab = await signedInTab();
+  try {
+    const second = held();
+    threePages(tab, second);
+    await tab.messenger.start();
+
+    const asked = [tab.messenger.refreshConversations(), tab.messenger.refreshConversations()];
+    await flush();
+    assert.deepEqual(tab.requests, [FIRST_PAGE, `${FIRST_PAGE}&after=c1`], 'none begun beside the first');
+
+    second.release();
+    await Promise.all(asked);
+
+    assert.equal(tab.requests.filter((path) => path === FIRST_PAGE).length, 2, 'one more listing for both asks');
+    assert.equal(tab.messenger.conversations.size, 5);
+  } finally {
+    tab.close();
+  }
+});
+
+test('a session that ends while the pages come takes in nothing more and asks for no more', async () => {
+  const tab = await signedInTab();
+  const second = held();
+  threePages(tab, second);
+  await tab.messenger.start();
+
+  tab.close(); // signed out: everything wiped
+  second.release();
+  await tab.messenger.listed;
+
+  assert.equal(tab.messenger.conversations.size, 0);
+  assert.deepEqual(tab.requests, [FIRST_PAGE, `${FIRST_PAGE}&after=c1`], 'the third page never asked for');
+});
+
+test('a later page that fails leaves the listing unfinished until a whole one comes', async () => {
+  const tab = await signedInTab();
+  try {
+    const second = held();
+    let whole = false;
+    tab.answer = (path) => {
+      if (path === FIRST_PAGE && !whole) {
+        return Promise.resolve(jsonAnswer({ conversations: [tab.another(CONVERSATION)], next: 'c1' }));
+      }
+      if (path === `${FIRST_PAGE}&after=c1`) return second.promise.then(refused);
+      if (path === FIRST_PAGE) {
+        return Promise.resolve(jsonAnswer({ conversations: [tab.another(CONVERSATION), tab.another(ids[0])], next: null }));
+      }
+      return undefined;
+    };
+    await tab.messenger.start();
+    second.release();
+    await tab.messenger.listed;
+    assert.equal(tab.messenger.listing, true, 'what the next listing brings is still the listing');
+
+    whole = true;
+    await tab.messenger.refreshConversations();
+
+    assert.equal(tab.messenger.listing, false);
+  } finally {
+    tab.close();
+  }
+});
+
+test("a reload's outbox waits for every page, then its texts are read and its messages go", async () => {
+  const storage = new MemoryStorage();
+  const tab = await signedInTab({ storage });
+  try {
+    const second = held();
+    threePages(tab, second);
+    // Before the reload, a message written in a conversation of the second page, not sent.
+    const clientMessageId = crypto.randomUUID();
+    tab.another(ids[1]);
+    const sealed = confide.sealText('written before the reload', tab.otherKeys.get(ids[1]), ids[1], 0, tab.mine, clientMessageId);
+    storage.setItem(`confide.outbox.${ME}`, JSON.stringify([{
+      clientMessageId, conversation: ids[1], createdAt: new Date().toISOString(), epoch: 0,
+      ciphertext: confide.b64encode(sealed),
+    }]));
+
+    await tab.messenger.start();
+    tab.ws.deliver(readyFrame());
+    await flush();
+    assert.deepEqual(tab.ws.sentOf('send'), [], 'not before its conversation is in');
+
+    second.release();
+    await tab.messenger.listed;
+    await flush();
+
+    const [send] = tab.ws.sentOf('send');
+    assert.equal(send?.client_message_id, clientMessageId, 'sent once every page is in');
+    assert.equal(tab.ws.sentOf('send').length, 1);
+    assert.deepEqual(tab.messenger.pending(ids[1]).map((m) => m.text), ['written before the reload']);
   } finally {
     tab.close();
   }

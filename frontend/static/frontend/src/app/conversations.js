@@ -161,6 +161,11 @@ export class ConversationList {
   /** The last whole listing begun, while its pages are still coming. */
   /** @type {{began: number, whole: Promise<void>}|null} */
   #inFlight = null;
+  /** The listing asked for while one was under way: it begins when that one ends. */
+  /** @type {Promise<void>|null} */
+  #following = null;
+  /** Counts `clear()`s: a listing under way when the session ended absorbs nothing more. */
+  #cleared = 0;
 
   /**
    * @param {{me: any, keys: import('./keys.js').Keys, seen: import('./seen.js').SeenIdentities,
@@ -202,7 +207,24 @@ export class ConversationList {
    * (docs/protocol.md), so a conversation may come twice: the later is the newer.
    * @param {{shown?: () => void}} [options]
    */
-  async refreshAll({ shown } = {}) {
+  refreshAll({ shown } = {}) {
+    // One listing at a time, so that an older one's pages never land over a newer one's, nor
+    // does it forget what a newer one listed: one asked for meanwhile begins when it ends,
+    // and every request made meanwhile is answered by that one.
+    if (this.#inFlight) {
+      this.#following ??= this.#inFlight.whole
+        .catch(() => undefined)
+        .then(() => {
+          this.#following = null;
+          return this.#listOnce(shown);
+        });
+      return this.#following;
+    }
+    return this.#listOnce(shown);
+  }
+
+  /** @param {(() => void)|undefined} shown */
+  async #listOnce(shown) {
     const whole = this.#listAll(shown);
     const flight = { began: performance.now(), whole };
     this.#inFlight = flight;
@@ -213,12 +235,19 @@ export class ConversationList {
     }
   }
 
+  /** Whether a whole listing has come since the page began (the sign-in's, or a later one). */
+  get complete() {
+    return this.#listedAt !== null;
+  }
+
   /** @param {(() => void)|undefined} shown */
   async #listAll(shown) {
+    const session = this.#cleared;
     const listed = new Set();
     let query = `${LISTING}&limit=${LISTING_PAGE}`;
     for (;;) {
       const answer = await api.get(query);
+      if (session !== this.#cleared) return; // the session ended meanwhile
       for (const raw of answer.conversations ?? []) {
         try {
           listed.add(this.#absorb(raw).id);
@@ -376,6 +405,7 @@ export class ConversationList {
 
   /** Forget every conversation and its messages (the session ended). */
   clear() {
+    this.#cleared += 1;
     for (const conversation of this.byId.values()) conversation.timeline?.clear();
     this.byId.clear();
   }

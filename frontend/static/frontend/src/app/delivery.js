@@ -145,16 +145,26 @@ export class Delivery {
   }
 
   /**
-   * Take up the entries a reload left in storage (sent once the socket is ready), and read
-   * back the texts of those whose conversation's key is in.
+   * Take up the entries a reload left in storage, with their texts: sent at once when the
+   * socket is ready, or else at its `ready` (`resendWaiting`).
    */
   restore() {
-    for (const entry of this.outbox.load()) this.#recoverText(entry);
+    const held = new Set(this.outbox.entries().map((entry) => entry.clientMessageId));
+    for (const entry of this.outbox.load()) {
+      if (held.has(entry.clientMessageId)) continue;
+      this.#recoverText(entry);
+      if (this.socket.connected && !this.#stopped) this.#transmit(entry.clientMessageId);
+    }
   }
 
-  /** Read back the texts `restore` could not yet: their conversations came in a later page. */
+  /**
+   * Read back the texts `restore` could not: their conversation was not listed yet. Each
+   * read back redraws its conversation.
+   */
   readBack() {
-    for (const entry of this.outbox.entries()) this.#recoverText(entry);
+    for (const entry of this.outbox.entries()) {
+      if (this.#recoverText(entry)) this.emit('timeline', { conversation: entry.conversation });
+    }
   }
 
   /**
@@ -712,9 +722,12 @@ export class Delivery {
   /**
    * After a reload the outbox holds only ciphertext: open our own message to show it.
    * @param {import('./outbox.js').OutboxEntry} entry
+   * @returns {boolean} whether its text was read now
    */
   #recoverText(entry) {
-    if (this.#text.has(entry.clientMessageId)) return;
+    if (this.#text.has(entry.clientMessageId)) return false;
+    // Nothing to open with until the conversation is listed (its epoch's key).
+    if (!this.conversations.get(entry.conversation)) return false;
     try {
       const content = this.keys.openContent(
         entry.ciphertext,
@@ -724,8 +737,10 @@ export class Delivery {
         entry.clientMessageId,
       );
       this.#text.set(entry.clientMessageId, content);
+      return true;
     } catch {
       // Shown as "a message you sent" without text; it is still delivered.
+      return false;
     }
   }
 }

@@ -197,6 +197,7 @@ async function beginSession(me, keys, conversation = null) {
     // by a later page (a reload on it) waits for the rest.
     const named = (conversation ? `#/c/${conversation}` : location.hash).match(new RegExp(UUID));
     if (named && !messenger.conversations.has(named[0])) await messenger.listed;
+    if (session?.messenger !== messenger) return; // it ended meanwhile (signed out, expired)
     unreadSeen = unreadCounts(messenger.list());
     // Messages a reload left, refused for want of an agreement accepted since: they go.
     if (hasAccepted(session.agreement)) messenger.agreementAccepted();

@@ -55,7 +55,6 @@ export class Messenger extends EventTarget {
   /** @type {number|undefined} */
   #syncTimer;
   #stopped = false;
-  #listing = false;
   /** Resolves once the first listing's last page is in (or failed). */
   /** @type {Promise<void>} */
   listed = Promise.resolve();
@@ -112,6 +111,9 @@ export class Messenger extends EventTarget {
     this.addEventListener('conversation-status', (event) =>
       this.#delivery.closed(/** @type {CustomEvent} */ (event).detail.conversation),
     );
+    // A conversation listed after the outbox was taken up (a later listing brought it):
+    // the texts of its messages waiting there are read now.
+    this.addEventListener('conversations', () => this.#delivery.readBack());
   }
 
   /** The conversations by id (read them; the messenger changes them). */
@@ -120,10 +122,10 @@ export class Messenger extends EventTarget {
   }
 
   /**
-   * Load the conversations, take up the outbox a reload left, then connect. Resolves once
-   * the listing's first page is in (the inbox can show; a failure there rejects); the rest
-   * of a long listing follows (`listed`), and the outbox's texts of its conversations are
-   * read back once their keys are in.
+   * Load the conversations, connect, and take up the outbox a reload left. Resolves once
+   * the listing's first page is in (the inbox can show; a failure there rejects), and
+   * connects then; the rest of a long listing follows (`listed`), and the outbox is taken
+   * up after it.
    */
   async start() {
     /** @type {() => void} */
@@ -131,26 +133,27 @@ export class Messenger extends EventTarget {
     const shown = new Promise((resolve) => {
       firstPage = () => resolve(undefined);
     });
-    this.#listing = true;
-    const whole = this.#conversations.refreshAll({ shown: firstPage }).finally(() => {
-      this.#listing = false;
-    });
+    const whole = this.#conversations.refreshAll({ shown: firstPage });
     // Heard of either way: a later page that failed is listed again at the first connect.
     this.listed = whole.catch(() => undefined);
     await Promise.race([shown, whole]);
-    this.#delivery.restore();
     this.socket.start();
     this.#syncTimer = setInterval(() => {
       if (this.socket.connected) this.#incoming.syncHeld();
     }, SYNC_EVERY_MS);
+    // The outbox a reload left, once every conversation's key is in (a message of one may
+    // need sealing again, in a new epoch).
     this.listed.then(() => {
-      if (!this.#stopped) this.#delivery.readBack();
+      if (!this.#stopped) this.#delivery.restore();
     });
   }
 
-  /** Whether the first listing's later pages are still coming. */
+  /**
+   * Whether no whole listing has come yet since the sign-in: conversations that appear
+   * meanwhile are the listing's, not news.
+   */
   get listing() {
-    return this.#listing;
+    return !this.#conversations.complete;
   }
 
   /** Disconnect and forget everything: keys (wiped), outbox (here and in storage), text. */
