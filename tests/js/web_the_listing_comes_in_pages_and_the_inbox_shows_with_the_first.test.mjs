@@ -285,3 +285,28 @@ test("a reload's outbox waits for every page, then its texts are read and its me
     tab.close();
   }
 });
+
+test('a conversation without messages is placed by the start of its epoch, as the server orders them', async () => {
+  const tab = await signedInTab();
+  try {
+    const [monday, tuesday, wednesday, thursday] = ['2026-11-30', '2026-12-01', '2026-12-02', '2026-12-03']
+      .map((day) => `${day}T09:00:00Z`);
+    tab.answer = (path) =>
+      path === FIRST_PAGE
+        ? Promise.resolve(jsonAnswer({
+          conversations: [
+            tab.another(ids[0], { last_message_at: null, epoch_started_at: thursday }),
+            tab.another(ids[1], { last_message_at: wednesday, epoch_started_at: monday }),
+            tab.another(ids[2], { last_message_at: null, epoch_started_at: monday }),
+            tab.another(ids[3], { last_message_at: tuesday, epoch_started_at: monday }),
+          ],
+          next: null,
+        }))
+        : undefined;
+    await tab.messenger.start();
+
+    assert.deepEqual(tab.messenger.list().map((c) => c.id), [ids[0], ids[1], ids[3], ids[2]]);
+  } finally {
+    tab.close();
+  }
+});

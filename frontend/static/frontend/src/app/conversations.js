@@ -183,11 +183,14 @@ export class ConversationList {
     return this.byId.get(id);
   }
 
-  /** Conversations, newest activity first. */
+  /**
+   * Conversations, newest activity first: the last message, or for one without any the
+   * start of its epoch (its beginning, unless a new epoch began before a first message), as
+   * the server's listing orders them, so that a later page's rows come below those shown.
+   */
   list() {
-    return [...this.byId.values()].sort((a, b) =>
-      (b.lastMessageAt ?? '').localeCompare(a.lastMessageAt ?? ''),
-    );
+    const activity = (/** @type {Conversation} */ c) => c.lastMessageAt ?? c.epochStartedAt ?? '';
+    return [...this.byId.values()].sort((a, b) => activity(b).localeCompare(activity(a)));
   }
 
   /**
